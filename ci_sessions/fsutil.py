@@ -1,0 +1,45 @@
+"""Atomic file writes: a report, cache entry or history file is either old or new, never torn."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
+    atomic_write_bytes(path, text.encode(encoding))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def state_dir(root: Path) -> Path:
+    """``.ci-sessions/`` in the project root, created with a .gitignore so git never sees it."""
+    directory = root / ".ci-sessions"
+    directory.mkdir(parents=True, exist_ok=True)
+    ignore = directory / ".gitignore"
+    if not ignore.exists():
+        with contextlib.suppress(OSError):
+            ignore.write_text("# written by ci-sessions: machine output, never committed\n*\n")
+    return directory
+
+
+def reports_dir(root: Path) -> Path:
+    directory = state_dir(root) / "reports"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory

@@ -1,0 +1,181 @@
+"""The structured outcome of a check: what every report, gate and history record is built from."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    """Verdict of a check or gate. ERROR means the check could not check; it never counts as PASS."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+    WARN = "WARN"
+    SKIP = "SKIP"
+
+    @property
+    def blocking(self) -> bool:
+        """Whether this status fails the session."""
+        return self in (Status.FAIL, Status.ERROR)
+
+
+def worst(statuses: list[Status]) -> Status:
+    """The most severe of several statuses (ERROR > FAIL > WARN > PASS > SKIP)."""
+    order = [Status.ERROR, Status.FAIL, Status.WARN, Status.PASS, Status.SKIP]
+    for status in order:
+        if status in statuses:
+            return status
+    return Status.SKIP
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem a tool reported, located by a path relative to the project root."""
+
+    tool: str
+    rule: str
+    message: str
+    path: str = ""
+    line: int = 0
+    column: int = 0
+    severity: str = "error"  # error | warning | note
+    fingerprint: str = ""
+
+    def location(self) -> str:
+        if not self.path:
+            return ""
+        if self.line:
+            return f"{self.path}:{self.line}:{self.column}" if self.column else f"{self.path}:{self.line}"
+        return self.path
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tool": self.tool,
+            "rule": self.rule,
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "fingerprint": self.fingerprint,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            tool=str(data.get("tool", "")),
+            rule=str(data.get("rule", "")),
+            message=str(data.get("message", "")),
+            path=str(data.get("path", "")),
+            line=int(data.get("line", 0) or 0),
+            column=int(data.get("column", 0) or 0),
+            severity=str(data.get("severity", "error")),
+            fingerprint=str(data.get("fingerprint", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One row of the gate table: a measured value compared with its threshold."""
+
+    name: str
+    status: Status
+    value: float | int | str | None = None
+    threshold: float | int | str | None = None
+    comparison: str = "<="  # how value must relate to threshold to pass: "<=", ">=", "=="
+    message: str = ""
+
+    def describe(self) -> str:
+        if self.value is None:
+            return self.message
+        if self.threshold is None:
+            return f"{_fmt(self.value)}"
+        return f"{_fmt(self.value)} vs {self.comparison} {_fmt(self.threshold)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "value": self.value,
+            "threshold": self.threshold,
+            "comparison": self.comparison,
+            "message": self.message,
+        }
+
+
+def _fmt(value: float | int | str) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+@dataclass
+class CheckResult:
+    """What one check produced on one Python: status, gates, metrics, findings, artifacts."""
+
+    check: str
+    session: str
+    status: Status
+    summary: str = ""
+    python: str | None = None
+    duration: float = 0.0
+    gates: list[Gate] = field(default_factory=list[Gate])
+    metrics: dict[str, float | int | str] = field(default_factory=dict[str, float | int | str])
+    findings: list[Finding] = field(default_factory=list[Finding])
+    artifacts: dict[str, str] = field(default_factory=dict[str, str])
+    output: str = ""
+    command: list[str] = field(default_factory=list[str])
+    cached: bool = False
+
+    @property
+    def label(self) -> str:
+        """The check name with its Python, as shown in tables (e.g. ``tests-3.12``)."""
+        return f"{self.check}-{self.python}" if self.python and self.check == "tests" else self.check
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "session": self.session,
+            "label": self.label,
+            "status": self.status.value,
+            "summary": self.summary,
+            "python": self.python,
+            "duration": round(self.duration, 3),
+            "cached": self.cached,
+            "gates": [g.to_json() for g in self.gates],
+            "metrics": self.metrics,
+            "findings": [f.to_json() for f in self.findings],
+            "artifacts": self.artifacts,
+            "command": self.command,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckResult:
+        gates = [
+            Gate(
+                name=str(g["name"]),
+                status=Status(g["status"]),
+                value=g.get("value"),
+                threshold=g.get("threshold"),
+                comparison=str(g.get("comparison", "<=")),
+                message=str(g.get("message", "")),
+            )
+            for g in data.get("gates", [])
+        ]
+        return cls(
+            check=str(data["check"]),
+            session=str(data.get("session", data["check"])),
+            status=Status(data["status"]),
+            summary=str(data.get("summary", "")),
+            python=data.get("python"),
+            duration=float(data.get("duration", 0.0)),
+            gates=gates,
+            metrics=dict(data.get("metrics", {})),
+            findings=[Finding.from_json(f) for f in data.get("findings", [])],
+            artifacts=dict(data.get("artifacts", {})),
+            command=list(data.get("command", [])),
+            cached=bool(data.get("cached", False)),
+        )

@@ -1,0 +1,98 @@
+"""Every configuration key ci-sessions knows: its type, its meaning, its allowed values.
+
+One table per check lives under its own name (``[tool.ci-sessions.lint]``); a new check adds its
+table to ``CHECK_SETTINGS``. Defaults live in ``configs/quality-tiers.yaml``, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["str", "int", "float", "bool", "str-list", "str-map", "list-map", "table", "any"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """The type and meaning of one key."""
+
+    kind: Kind
+    doc: str
+    choices: tuple[str, ...] = ()
+    children: Mapping[str, Field] = field(default_factory=dict[str, "Field"])
+    minimum: float | None = None
+
+    def expected(self) -> str:
+        """Human description of what the key accepts, for error messages."""
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        return {
+            "str": "a string",
+            "int": "an integer",
+            "float": "a number",
+            "bool": "true or false",
+            "str-list": "a list of strings",
+            "str-map": "a table of string values",
+            "list-map": "a table of string lists",
+            "table": "a table",
+            "any": "a value",
+        }[self.kind]
+
+
+def _table(doc: str, **children: Field) -> Field:
+    return Field("table", doc, children={k.replace("_", "-"): v for k, v in children.items()})
+
+
+CHECK_SETTINGS: dict[str, Field] = {
+    "lint": _table(
+        "ruff check",
+        zero_tolerance=Field(
+            "str-list", "ruff rule prefixes that must have 0 findings whatever the project's ruff config"
+        ),
+        default_select=Field("str-list", "rules selected when the project has no ruff config"),
+        max_findings=Field("int", "findings allowed under the project's own ruff config", minimum=0),
+        paths=Field("str-list", "paths to check (default: the project root, ruff's own excludes apply)"),
+        args=Field("str-list", "extra arguments for ruff check"),
+    ),
+    "format": _table(
+        "ruff format --check",
+        include=Field("str-list", "glob patterns of files whose formatting is gated"),
+        max_files=Field("int", "files allowed to need reformatting", minimum=0),
+        paths=Field("str-list", "paths to check (default: the project root)"),
+    ),
+    "typecheck": _table(
+        "pyright",
+        max_errors=Field("int", "pyright errors allowed", minimum=0),
+        max_warnings=Field("int", "pyright warnings allowed; -1 means warnings never fail", minimum=-1),
+        paths=Field("str-list", "paths to check when the project has no pyright config"),
+        args=Field("str-list", "extra arguments for pyright"),
+    ),
+    "tests": _table(
+        "pytest",
+        args=Field("str-list", "extra arguments for pytest"),
+        paths=Field("str-list", "test paths (default: pytest's own testpaths / discovery)"),
+        groups=Field("str-list", "dependency groups to install (default: discovered test/tests/dev)"),
+        extras=Field("str-list", "extras to install (default: discovered test/tests/testing)"),
+        requirements=Field("str-list", "requirements files to install (default: requirements*test*.txt)"),
+        deps=Field("str-list", "extra requirement specifiers to install"),
+        install_project=Field("bool", "install the project itself (editable) into the test environment"),
+        allow_no_tests=Field("bool", "treat 'no tests collected' as SKIP instead of FAIL"),
+        max_failures=Field("int", "failed or erroring tests allowed", minimum=0),
+    ),
+}
+
+TOP_LEVEL: dict[str, Field] = {
+    "python": Field("str-list", "Python versions to test (default: classifiers / requires-python)"),
+    "default-python": Field("str", "Python the tier sessions run on (default: the one running nox)"),
+    "jobs": Field("int", "checks run at once in a tier; 0 means one per CPU", minimum=0),
+    "download-python": Field("bool", "let uv download a missing interpreter"),
+    "venv-backend": Field("str", "how environments are made", choices=("auto", "uv", "virtualenv")),
+    "cache": Field("bool", "reuse a PASS result when a check's inputs did not change"),
+    "fail-fast": Field("bool", "stop a tier at the first failed check"),
+    "exclude": Field("str-list", "sessions not to register"),
+    "session-names": Field("str-map", "rename sessions: check name -> session name"),
+    "tiers": Field("list-map", "tier name -> checks and tiers it runs"),
+    "tools": Field("str-map", "tool name -> requirement specifier installed for it"),
+    **CHECK_SETTINGS,
+}
