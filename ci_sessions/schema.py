@@ -94,5 +94,7 @@ TOP_LEVEL: dict[str, Field] = {
     "session-names": Field("str-map", "rename sessions: check name -> session name"),
     "tiers": Field("list-map", "tier name -> checks and tiers it runs"),
     "tools": Field("str-map", "tool name -> requirement specifier installed for it"),
+    "baseline": Field("str", "committed file of accepted findings (only new findings fail)"),
+    "use-baseline": Field("bool", "filter findings through the baseline file"),
     **CHECK_SETTINGS,
 }
