@@ -96,5 +96,17 @@ TOP_LEVEL: dict[str, Field] = {
     "tools": Field("str-map", "tool name -> requirement specifier installed for it"),
     "baseline": Field("str", "committed file of accepted findings (only new findings fail)"),
     "use-baseline": Field("bool", "filter findings through the baseline file"),
+    "packages": Field("str-list", "monorepo: globs of package directories (default: discovered)"),
+    "changes": _table(
+        "change detection: path patterns per category and the sessions each category needs",
+        docs=Field("str-list", "patterns of documentation files"),
+        tests=Field("str-list", "patterns of test files"),
+        config=Field("str-list", "patterns of config files (pyproject, lock files, tool configs)"),
+        ci=Field("str-list", "patterns of CI files (workflows, noxfile)"),
+        source=Field("str-list", "patterns of source files (files in the project's packages count too)"),
+        run_all=Field("str-list", "patterns whose change runs every session and the whole test suite"),
+        ignore=Field("str-list", "patterns that never affect tests (affected-test selection skips them)"),
+        sessions=Field("list-map", "category -> sessions it needs; '*' means every session"),
+    ),
     **CHECK_SETTINGS,
 }
