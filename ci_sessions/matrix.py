@@ -1,0 +1,114 @@
+"""``ci-sessions matrix``: the GitHub Actions test matrix, read from the noxfile's own sessions.
+
+The workflow's ``strategy.matrix`` is ``fromJSON`` of this output, so the noxfile stays the single
+source of truth: adding a Python to the project adds a CI cell without touching the workflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, cast
+
+_VERSION_SUFFIX = re.compile(r"-(\d+\.\d+)$")
+
+
+class MatrixError(Exception):
+    """nox could not list the sessions, or its output was not what we expect."""
+
+
+def parse_sessions(listing: str, tag: str | None = "tests") -> list[tuple[str, str]]:
+    """(session, python) pairs of ``nox -l --json`` output, keeping sessions that carry ``tag``.
+
+    A session belongs in the matrix only when it runs on exactly one Python: its ``python`` is a
+    version string, or its name ends in ``-X.Y``. Aggregates such as ``tests`` (all Pythons) are left
+    out, since each cell runs one Python.
+    """
+    try:
+        data: Any = json.loads(listing)
+    except json.JSONDecodeError as exc:
+        raise MatrixError(f"`nox -l --json` did not print JSON: {exc}") from None
+    if not isinstance(data, list):
+        raise MatrixError("`nox -l --json` printed JSON that is not a list of sessions")
+    pairs: list[tuple[str, str]] = []
+    for raw in cast("list[Any]", data):
+        if not isinstance(raw, dict):
+            continue
+        entry = cast("dict[str, Any]", raw)
+        name = str(entry.get("session") or entry.get("name") or "")
+        tags = [str(t) for t in cast("list[Any]", entry.get("tags") or [])]
+        if not name or (tag and tag not in tags):
+            continue
+        python = entry.get("python")
+        version: str | None = python if isinstance(python, str) and python else None
+        if version is None:
+            match = _VERSION_SUFFIX.search(name)
+            version = match.group(1) if match else None
+        if version is not None and (name, version) not in pairs:
+            pairs.append((name, version))
+    return pairs
+
+
+def build_matrix(pairs: list[tuple[str, str]], oses: list[str]) -> dict[str, list[dict[str, str]]]:
+    """The ``{"include": [...]}`` object: every session on every runner."""
+    return {
+        "include": [
+            {"session": session, "python": python, "os": os_name}
+            for os_name in oses
+            for session, python in pairs
+        ]
+    }
+
+
+def list_sessions(root: Path, noxfile: str = "noxfile.py") -> str:
+    """Run ``nox -l --json`` in the project with the nox of this interpreter."""
+    if not (root / noxfile).is_file():
+        raise MatrixError(f"{noxfile} not found in {root}: run `ci-sessions init` first")
+    argv = [sys.executable, "-m", "nox", "-l", "--json", "-f", noxfile]
+    try:
+        completed = subprocess.run(  # noqa: S603 - argv list
+            argv, cwd=root, capture_output=True, text=True, timeout=300, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MatrixError(f"could not run nox: {exc}") from None
+    if completed.returncode != 0:
+        tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-15:])
+        raise MatrixError(f"`nox -l --json` failed with exit code {completed.returncode}:\n{tail}")
+    return completed.stdout
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ci-sessions matrix",
+        description="Print the GitHub Actions matrix JSON of the noxfile's per-Python sessions.",
+    )
+    parser.add_argument("dir", nargs="?", default=".", help="project root (default: .)")
+    parser.add_argument(
+        "--tag", default="tests", help="nox tag the sessions carry (default: tests)"
+    )
+    parser.add_argument(
+        "--os", dest="oses", action="append", default=[], help="runner label; repeat for several"
+    )
+    parser.add_argument("--noxfile", default="noxfile.py")
+    parser.add_argument("--indent", type=int, default=None, help="pretty-print the JSON")
+    args = parser.parse_args(argv)
+    root = Path(args.dir).resolve()
+    try:
+        pairs = parse_sessions(list_sessions(root, args.noxfile), args.tag or None)
+    except MatrixError as exc:
+        print(f"ci-sessions matrix: {exc}", file=sys.stderr)
+        return 2
+    if not pairs:
+        print(
+            f"ci-sessions matrix: no per-Python session tagged {args.tag!r} in {args.noxfile}; "
+            "a GitHub matrix cannot be empty (check the tag, or `nox -l`)",
+            file=sys.stderr,
+        )
+        return 1
+    oses: list[str] = args.oses or ["ubuntu-latest"]
+    print(json.dumps(build_matrix(pairs, oses), indent=args.indent))
+    return 0

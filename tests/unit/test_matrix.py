@@ -1,0 +1,70 @@
+"""ci-sessions matrix: parse real `nox -l --json` output into a GitHub Actions matrix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ci_sessions import matrix
+
+# Captured from nox 2026.10.20 `nox -l --json` on a noxfile shaped like ci_sessions.register()'s.
+REAL_LISTING = (
+    '[{"session": "lint", "name": "lint", "description": "", "python": null, "tags": ["essential"],'
+    ' "call_spec": {}}, {"session": "tests", "name": "tests", "description": "", "python": false,'
+    ' "tags": ["tests", "essential"], "call_spec": {}}, {"session": "tests-3.13", "name": "tests-3.13",'
+    ' "description": "", "python": "3.13", "tags": ["tests"], "call_spec": {}}, {"session": "essential",'
+    ' "name": "essential", "description": "", "python": null, "tags": ["tier"], "call_spec": {}}]'
+)
+
+NOXFILE = """
+import nox
+
+@nox.session(venv_backend="none", tags=["essential"])
+def lint(session): pass
+
+for _v in ("3.11", "3.12"):
+    @nox.session(name=f"tests-{_v}", python=_v, venv_backend="none", tags=["tests", "essential"])
+    def _t(session): pass
+
+@nox.session(name="bench-3.12", venv_backend="none", tags=["bench"])
+def bench(session): pass
+
+@nox.session(venv_backend="none", tags=["tests"])
+def tests(session): pass
+"""
+
+
+def test_parse_keeps_only_single_python_sessions_with_the_tag() -> None:
+    assert matrix.parse_sessions(REAL_LISTING, "tests") == [("tests-3.13", "3.13")]
+    assert matrix.parse_sessions(REAL_LISTING, "tier") == []
+
+
+def test_build_matrix_crosses_oses() -> None:
+    built = matrix.build_matrix([("tests-3.12", "3.12")], ["ubuntu-latest", "windows-latest"])
+    assert built == {
+        "include": [
+            {"session": "tests-3.12", "python": "3.12", "os": "ubuntu-latest"},
+            {"session": "tests-3.12", "python": "3.12", "os": "windows-latest"},
+        ]
+    }
+
+
+def test_bad_listing_is_an_error() -> None:
+    with pytest.raises(matrix.MatrixError, match="did not print JSON"):
+        matrix.parse_sessions("nox: error", "tests")
+
+
+def test_real_nox_listing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "noxfile.py").write_text(NOXFILE, encoding="utf-8")
+    pairs = matrix.parse_sessions(matrix.list_sessions(tmp_path), "tests")
+    assert pairs == [("tests-3.11", "3.11"), ("tests-3.12", "3.12")]
+    assert matrix.main([str(tmp_path), "--tag", "bench", "--os", "macos-latest"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == {"include": [{"session": "bench-3.12", "python": "3.12", "os": "macos-latest"}]}
+    assert matrix.main([str(tmp_path), "--tag", "nope"]) == 1
+
+
+def test_missing_noxfile_is_a_usage_error(tmp_path: Path) -> None:
+    assert matrix.main([str(tmp_path)]) == 2
