@@ -7,13 +7,21 @@ fix it (usually: fetch the base ref; CI checkouts are shallow by default).
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from ci_sessions.config import ConfigError
 
-_STATUS = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "C": "copied", "T": "modified"}
+_STATUS = {
+    "A": "added",
+    "M": "modified",
+    "D": "deleted",
+    "R": "renamed",
+    "C": "copied",
+    "T": "modified",
+}
 
 
 @dataclass(frozen=True)
@@ -32,14 +40,28 @@ class ChangedFile:
 
 def git(root: Path, *args: str, what: str = "") -> str:
     """Run git in ``root`` and return stdout; a failure raises ConfigError naming the fix."""
+    executable = shutil.which("git")
+    if executable is None:
+        raise ConfigError("git", "", "git is not installed or not on PATH", fix="install git")
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, encoding="utf-8", check=False
+        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [executable, *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
         )
     except FileNotFoundError:
-        raise ConfigError("git", "", "git is not installed or not on PATH", fix="install git") from None
+        raise ConfigError(
+            "git", "", "git is not installed or not on PATH", fix="install git"
+        ) from None
     if done.returncode != 0:
-        detail = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
+        detail = (
+            done.stderr.strip().splitlines()[-1]
+            if done.stderr.strip()
+            else f"exit {done.returncode}"
+        )
         if "not a git repository" in done.stderr:
             raise ConfigError(
                 str(root), "", "not a git repository", fix="run inside a git checkout (git init)"
@@ -57,8 +79,15 @@ def git(root: Path, *args: str, what: str = "") -> str:
 def resolve(root: Path, ref: str, option: str) -> str:
     """The commit a ref names; an unknown ref is a usage error that names the option."""
     if ref.startswith("-"):
-        raise ConfigError(option, ref, "a ref cannot start with '-'", fix=f"pass a branch or commit: {option} origin/main")
-    return git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", what=f"{option} {ref}").strip()
+        raise ConfigError(
+            option,
+            ref,
+            "a ref cannot start with '-'",
+            fix=f"pass a branch or commit: {option} origin/main",
+        )
+    return git(
+        root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", what=f"{option} {ref}"
+    ).strip()
 
 
 def merge_base(root: Path, base: str, head: str) -> str:
@@ -75,7 +104,12 @@ def changed_files(
     ignored) files count as added.
     """
     if working_tree and head is not None:
-        raise ConfigError("--working-tree", "--head", "cannot combine --working-tree with --head", fix="drop one of them")
+        raise ConfigError(
+            "--working-tree",
+            "--head",
+            "cannot combine --working-tree with --head",
+            fix="drop one of them",
+        )
     base_sha = resolve(root, base, "--base")
     head_sha = resolve(root, head or "HEAD", "--head")
     fork = merge_base(root, base_sha, head_sha)
@@ -87,7 +121,9 @@ def changed_files(
         untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z")
         known = {change.path for change in changes}
         changes += [
-            ChangedFile(path, "untracked") for path in untracked.split("\0") if path and path not in known
+            ChangedFile(path, "untracked")
+            for path in untracked.split("\0")
+            if path and path not in known
         ]
     return sorted(changes, key=lambda change: change.path)
 
@@ -111,9 +147,17 @@ def parse_name_status(output: str) -> list[ChangedFile]:
 
 def tracked_files(root: Path) -> list[str] | None:
     """Files git tracks below ``root`` (relative posix paths), or None outside a git checkout."""
+    executable = shutil.which("git")
+    if executable is None:
+        return None
     try:
-        done = subprocess.run(
-            ["git", "ls-files", "-z"], cwd=root, capture_output=True, text=True, encoding="utf-8", check=False
+        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [executable, "ls-files", "-z"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
         )
     except FileNotFoundError:
         return None
