@@ -108,5 +108,16 @@ TOP_LEVEL: dict[str, Field] = {
         ignore=Field("str-list", "patterns that never affect tests (affected-test selection skips them)"),
         sessions=Field("list-map", "category -> sessions it needs; '*' means every session"),
     ),
+    "history": _table(
+        "run history in .ci-sessions/history.db (docs/history.md)",
+        enabled=Field("bool", "record every run in the history"),
+        keep_days=Field("int", "forget runs older than this many days; 0 keeps everything", minimum=0),
+        rerun_flaky=Field("bool", "rerun failed tests the history knows as flaky once, and mark them"),
+    ),
+    "ratchet": _table(
+        "ci-sessions ratchet: thresholds only rise (docs/ratchet.md)",
+        margin=Field("float", "raise a threshold only when the project beats it by at least this", minimum=0),
+        runs=Field("int", "judge on the worst of this many latest recorded runs", minimum=1),
+    ),
     **CHECK_SETTINGS,
 }

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 WRITERS: list[str] = [
     "ci_sessions.reports.results_json:write",
+    "ci_sessions.history:record_run",
 ]
 
 

@@ -1,0 +1,225 @@
+"""Answers from the history: pass rates, trends, slowest checks, failure groups.
+
+Each function takes an open history database and the start of the window (epoch seconds) and
+returns plain data, so the CLI, the dashboard and the digest show the same numbers.
+A check "passes" when its status is PASS or WARN; SKIP results are not counted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass, field
+
+COVERAGE_METRICS = ("coverage", "percent_covered", "percent", "line_rate")
+PASSING = ("PASS", "WARN")
+
+#: check -> what usually makes it faster
+SPEEDUPS: dict[str, str] = {
+    "typecheck": "enable the result cache (cache = true) and limit typecheck.paths to the package",
+    "tests": "run tests in parallel (pytest-xdist -n auto) or run only affected tests (ci-sessions changes)",
+    "lint": "exclude generated and vendored folders from ruff",
+    "format": "exclude generated and vendored folders from ruff format",
+    "coverage": "measure coverage in the tests run instead of a second run",
+    "docs": "build docs only when docs/ changed (ci-sessions changes)",
+    "build": "use uv build (build[uv]) instead of pip",
+}
+
+
+def since_days(days: float | None, now: float | None = None) -> float:
+    """The window start for the last ``days`` days (0 or None: everything)."""
+    if not days:
+        return 0.0
+    return (time.time() if now is None else now) - days * 86400
+
+
+@dataclass(frozen=True)
+class CheckStats:
+    label: str
+    runs: int
+    passed: int
+    failed: int  # FAIL or ERROR
+    pass_rate: float
+    mean_duration: float
+
+
+@dataclass(frozen=True)
+class Stats:
+    runs: int
+    passed_runs: int
+    pass_rate: float
+    checks: list[CheckStats] = field(default_factory=list[CheckStats])
+
+
+def stats(db: sqlite3.Connection, since: float = 0.0) -> Stats:
+    run_rows = db.execute(
+        "SELECT status FROM runs WHERE started >= ? AND status != 'SKIP'", (since,)
+    ).fetchall()
+    runs = len(run_rows)
+    passed_runs = sum(str(r[0]) in PASSING for r in run_rows)
+    checks: list[CheckStats] = []
+    for row in db.execute(
+        "SELECT c.label, COUNT(*), SUM(c.status IN ('PASS', 'WARN')),"
+        " SUM(c.status IN ('FAIL', 'ERROR')), AVG(c.duration)"
+        " FROM checks c JOIN runs r ON c.run = r.id"
+        " WHERE r.started >= ? AND c.status != 'SKIP' GROUP BY c.label ORDER BY c.label",
+        (since,),
+    ):
+        count, passed = int(row[1]), int(row[2])
+        checks.append(
+            CheckStats(str(row[0]), count, passed, int(row[3]), passed / count, float(row[4]))
+        )
+    return Stats(runs, passed_runs, passed_runs / runs if runs else 0.0, checks)
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    day: str  # YYYY-MM-DD (UTC)
+    runs: int
+    pass_rate: float
+    mean_duration: float
+
+
+@dataclass(frozen=True)
+class Trends:
+    runs: list[TrendPoint]  # whole runs per day
+    durations: dict[str, list[TrendPoint]]  # per check label per day
+    coverage: list[tuple[str, float]]  # day, mean coverage percent
+
+
+_DAY = "strftime('%Y-%m-%d', r.started, 'unixepoch')"
+
+
+def trends(db: sqlite3.Connection, since: float = 0.0) -> Trends:
+    run_points = [
+        TrendPoint(str(row[0]), int(row[1]), int(row[2]) / int(row[1]), float(row[3]))
+        for row in db.execute(
+            f"SELECT {_DAY}, COUNT(*), SUM(r.status IN ('PASS', 'WARN')), AVG(r.finished - r.started)"  # noqa: S608 - constant SQL
+            " FROM runs r WHERE r.started >= ? AND r.status != 'SKIP' GROUP BY 1 ORDER BY 1",
+            (since,),
+        )
+    ]
+    durations: dict[str, list[TrendPoint]] = {}
+    for row in db.execute(
+        f"SELECT c.label, {_DAY}, COUNT(*), SUM(c.status IN ('PASS', 'WARN')), AVG(c.duration)"  # noqa: S608 - constant SQL
+        " FROM checks c JOIN runs r ON c.run = r.id WHERE r.started >= ? AND c.status != 'SKIP'"
+        " GROUP BY 1, 2 ORDER BY 1, 2",
+        (since,),
+    ):
+        point = TrendPoint(str(row[1]), int(row[2]), int(row[3]) / int(row[2]), float(row[4]))
+        durations.setdefault(str(row[0]), []).append(point)
+    coverage = [
+        (str(row[0]), float(row[1]))
+        for row in db.execute(
+            f"SELECT {_DAY}, AVG(m.value) FROM metrics m JOIN checks c ON m.check_id = c.id"  # noqa: S608 - constant SQL
+            " JOIN runs r ON c.run = r.id"
+            f" WHERE r.started >= ? AND m.name IN ({','.join('?' * len(COVERAGE_METRICS))})"
+            " AND m.value IS NOT NULL GROUP BY 1 ORDER BY 1",
+            (since, *COVERAGE_METRICS),
+        )
+    ]
+    return Trends(run_points, durations, coverage)
+
+
+@dataclass(frozen=True)
+class SlowCheck:
+    label: str
+    session: str
+    runs: int
+    mean_duration: float
+    max_duration: float
+    share: float  # of the summed check time of its session
+    cached_rate: float
+    suggestion: str
+
+
+def slowest(db: sqlite3.Connection, since: float = 0.0, limit: int = 10) -> list[SlowCheck]:
+    totals = {
+        str(row[0]): float(row[1] or 0.0)
+        for row in db.execute(
+            "SELECT c.session, SUM(c.duration) FROM checks c JOIN runs r ON c.run = r.id"
+            " WHERE r.started >= ? GROUP BY 1",
+            (since,),
+        )
+    }
+    rows = db.execute(
+        "SELECT c.label, c.session, c.check_name, COUNT(*), AVG(c.duration), MAX(c.duration),"
+        " SUM(c.duration), AVG(c.cached) FROM checks c JOIN runs r ON c.run = r.id"
+        " WHERE r.started >= ? AND c.status != 'SKIP' GROUP BY 1, 2 ORDER BY 5 DESC, 1 LIMIT ?",
+        (since, limit),
+    ).fetchall()
+    result: list[SlowCheck] = []
+    for row in rows:
+        label, session, check = str(row[0]), str(row[1]), str(row[2])
+        total = totals.get(session, 0.0)
+        share = float(row[6]) / total if total else 0.0
+        cached_rate = float(row[7] or 0.0)
+        result.append(
+            SlowCheck(
+                label,
+                session,
+                int(row[3]),
+                float(row[4]),
+                float(row[5]),
+                share,
+                cached_rate,
+                suggest(label, check, session, share, cached_rate),
+            )
+        )
+    return result
+
+
+def suggest(label: str, check: str, session: str, share: float, cached_rate: float) -> str:
+    """One concrete idea to make a slow check cheaper."""
+    idea = SPEEDUPS.get(check, "look at its output for the slow step")
+    if check == "typecheck" and cached_rate > 0:
+        idea = "limit typecheck.paths to the package and exclude tests it need not check"
+    if label != session and share >= 0.4:
+        return f"{label} is {share:.0%} of {session}: {idea}"
+    return idea
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    signature: str
+    category: str
+    check: str
+    count: int
+    first_seen: float
+    last_seen: float
+    message: str
+
+
+@dataclass(frozen=True)
+class Failures:
+    categories: dict[str, int]
+    groups: list[FailureGroup]
+
+
+def failures(db: sqlite3.Connection, since: float = 0.0, limit: int = 10) -> Failures:
+    categories = {
+        str(row[0]): int(row[1])
+        for row in db.execute(
+            "SELECT c.category, COUNT(*) FROM checks c JOIN runs r ON c.run = r.id"
+            " WHERE r.started >= ? AND c.signature != '' GROUP BY 1 ORDER BY 2 DESC, 1",
+            (since,),
+        )
+    }
+    groups = [
+        FailureGroup(
+            str(row[0]),
+            str(row[1]),
+            str(row[2]),
+            int(row[3]),
+            float(row[4]),
+            float(row[5]),
+            str(row[6]),
+        )
+        for row in db.execute(
+            "SELECT c.signature, MIN(c.category), MIN(c.check_name), COUNT(*), MIN(r.started),"
+            " MAX(r.started), MAX(c.message) FROM checks c JOIN runs r ON c.run = r.id"
+            " WHERE r.started >= ? AND c.signature != '' GROUP BY 1 ORDER BY 4 DESC, 6 DESC LIMIT ?",
+            (since, limit),
+        )
+    ]
+    return Failures(categories, groups)
