@@ -233,13 +233,13 @@ def _validate_table(
 
 def _validate_value(value: Any, field: Field, key: str, source: str) -> Any:
     def bad(problem: str = "") -> ConfigError:
-        shown = json.dumps(value) if not isinstance(value, dict) else "a table"
+        shown = "a table" if isinstance(value, dict) else json.dumps(value, default=str)
         return ConfigError(
             source,
             key,
             problem or f"wrong type: got {shown}",
             expected=field.expected(),
-            suggestion=close_match(str(value), field.choices) if field.choices else None,
+            suggestion=close_match(f"{value}", field.choices) if field.choices else None,
         )
 
     kind = field.kind

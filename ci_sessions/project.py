@@ -78,9 +78,7 @@ class Project:
         for child in sorted(base.iterdir()):
             if child.name.startswith((".", "_")) or child.name in _SKIP_DIRS:
                 continue
-            if child.is_dir() and (child / "__init__.py").is_file():
-                found.append(child.name)
-            elif (
+            if (child.is_dir() and (child / "__init__.py").is_file()) or (
                 child.is_file()
                 and child.suffix == ".py"
                 and base != self.root
@@ -196,7 +194,7 @@ class Project:
         deps: list[str] = []
         for raw in parser.get("testenv", "deps").splitlines():
             line = raw.split("#", 1)[0].strip()
-            if not line or ":" in line.split("==")[0].split(">")[0].split("<")[0] and not line.startswith("-"):
+            if not line or (":" in line.split("==")[0].split(">")[0].split("<")[0] and not line.startswith("-")):
                 continue  # factor-conditional lines apply to some envs only
             line = line.replace("{toxinidir}", ".")
             if "{" in line or line in (".", "-e .", "-e."):
@@ -297,9 +295,10 @@ def _precommit_pin(path: Path, tool: str) -> str | None:
             continue
         repo_map = cast("dict[str, Any]", repo)
         url = str(repo_map.get("repo", ""))
-        hooks = [cast("dict[str, Any]", h) for h in repo_map.get("hooks", []) or [] if isinstance(h, dict)]
+        raw_hooks = cast("list[Any]", repo_map.get("hooks", []) or [])
+        hooks = [cast("dict[str, Any]", h) for h in raw_hooks if isinstance(h, dict)]
         for hook in hooks:
-            for dep in hook.get("additional_dependencies", []) or []:
+            for dep in cast("list[Any]", hook.get("additional_dependencies", []) or []):
                 spec = _spec_for(str(dep), tool)
                 if spec:
                     return spec

@@ -10,7 +10,7 @@ import functools
 import os
 import re
 import shutil
-import subprocess  # noqa: S404 - only interpreters found on disk are probed, argv lists
+import subprocess
 import sys
 from pathlib import Path
 

@@ -10,7 +10,7 @@ from typing import Any
 class Status(str, enum.Enum):
     """Verdict of a check or gate. ERROR means the check could not check; it never counts as PASS."""
 
-    PASS = "PASS"
+    PASS = "PASS"  # noqa: S105 - a verdict, not a password
     FAIL = "FAIL"
     ERROR = "ERROR"
     WARN = "WARN"
@@ -89,11 +89,15 @@ class Gate:
     message: str = ""
 
     def describe(self) -> str:
+        """``findings 3 > 0`` / ``coverage 91.20 >= 85.00``: the relation that actually holds."""
         if self.value is None:
-            return self.message
+            return f"{self.name}: {self.message}" if self.message else self.name
         if self.threshold is None:
-            return f"{_fmt(self.value)}"
-        return f"{_fmt(self.value)} vs {self.comparison} {_fmt(self.threshold)}"
+            return f"{self.name} {_fmt(self.value)}"
+        relation = self.comparison
+        if self.status is Status.FAIL:
+            relation = {"<=": ">", ">=": "<", "==": "!="}.get(self.comparison, self.comparison)
+        return f"{self.name} {_fmt(self.value)} {relation} {_fmt(self.threshold)}"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -7,7 +7,7 @@ Checks know nothing of nox: they get a :class:`CheckContext` and return a
 from __future__ import annotations
 
 import os
-import subprocess  # noqa: S404 - tools are run without a shell, argv lists only
+import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -88,6 +88,12 @@ class CheckContext:
     posargs: list[str] = field(default_factory=list[str])
     stream: bool = False
     env_overrides: dict[str, str] = field(default_factory=dict[str, str])
+    #: other checks of the same run (coverage needs to know that tests collect data for it)
+    run_checks: tuple[str, ...] = ()
+    #: when set, the tests check runs pytest under ``coverage run -p`` writing data beside this file
+    coverage_data: Path | None = None
+    #: test files to run instead of the whole suite (affected-test selection), None for all
+    selected_tests: list[str] | None = None
 
     def settings(self, check: str) -> Section:
         return self.config.section(check)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess  # noqa: S404 - fixed git argv
+import subprocess
 import sys
 import time
 import uuid

@@ -1,0 +1,54 @@
+"""The project environment: the project and its test dependencies, and nothing else.
+
+Shared by ``tests`` (pytest runs in it) and ``typecheck`` (pyright, installed elsewhere, resolves
+imports through it). Linters and type checkers never go in here: real suites change their results
+when pyright or bandit's dependencies are importable.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ci_sessions.checks.base import CheckContext, EnvSpec
+from ci_sessions.checks.tooling import tool_requirement
+
+#: Files whose content decides what the project environment holds.
+INSTALL_INPUTS = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini")
+
+
+def project_env(ctx: CheckContext, *, extra_requirements: tuple[str, ...] = ()) -> EnvSpec:
+    """The EnvSpec of the project environment for ``ctx.python``."""
+    settings = ctx.settings("tests")
+    deps = ctx.project.test_deps(
+        settings.str_list("groups"),
+        settings.str_list("extras"),
+        settings.str_list("requirements"),
+        settings.str_list("deps"),
+    )
+    requirements: list[str] = []
+    if settings.bool("install-project") and ctx.project.installable:
+        target = "."
+        if deps.extras:
+            target = f".[{','.join(deps.extras)}]"
+        requirements += ["-e", target]
+    for path in deps.requirement_files:
+        requirements += ["-r", path]
+    requirements += list(deps.requirements)
+    if not any(_names(r, "pytest") for r in requirements):
+        requirements.append(tool_requirement(ctx, "pytest")[0])
+    requirements += list(extra_requirements)
+    inputs = tuple(sorted({*INSTALL_INPUTS, *deps.requirement_files, *_referenced_files(deps.requirements)}))
+    return EnvSpec(name="project", python=ctx.python, requirements=tuple(requirements), inputs=inputs)
+
+
+def _names(requirement: str, name: str) -> bool:
+    match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return bool(match) and re.sub(r"[-_.]+", "-", match.group(1)).lower() == name  # type: ignore[union-attr]
+
+
+def _referenced_files(requirements: tuple[str, ...]) -> list[str]:
+    files: list[str] = []
+    for index, item in enumerate(requirements):
+        if item in ("-r", "-c") and index + 1 < len(requirements):
+            files.append(requirements[index + 1])
+    return files

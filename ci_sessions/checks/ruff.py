@@ -1,0 +1,227 @@
+"""ruff: ``lint`` (ruff check) and ``format`` (ruff format --check), sharing one environment.
+
+Checks never modify the tree: ruff always runs with ``--no-fix``. The project's ruff config is
+respected as it is; the zero-tolerance rules (pyflakes ``F`` and syntax errors ``E9`` by default)
+run a second time with the project's ignores cleared, so they fail whatever the config says.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Mapping
+from pathlib import PurePosixPath
+from typing import Any, ClassVar, cast
+
+from ci_sessions.checks.base import (
+    CheckContext,
+    Environment,
+    EnvSpec,
+    ToolRun,
+    error_result,
+    relative,
+)
+from ci_sessions.checks.tooling import tool_requirement
+from ci_sessions.gates import apply_gates, at_most
+from ci_sessions.results import CheckResult, Finding, Status
+
+SYNTAX_ERROR = "syntax-error"
+
+
+def ruff_env(ctx: CheckContext) -> dict[str, EnvSpec]:
+    requirement, _origin = tool_requirement(ctx, "ruff")
+    return {"ruff": EnvSpec(name="ruff", python=ctx.python, requirements=(requirement,))}
+
+
+def _ruff(envs: Mapping[str, Environment]) -> str:
+    return str(envs["ruff"].bin_dir / "ruff")
+
+
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
+class LintCheck:
+    """``ruff check`` under the project's config, plus the zero-tolerance rule set."""
+
+    name: ClassVar[str] = "lint"
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ()
+
+    def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
+        return ruff_env(ctx)
+
+    def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        settings = ctx.settings("lint")
+        base = [_ruff(envs), "check", "--no-fix", "--output-format", "json", "--exit-zero"]
+        paths = settings.str_list("paths")
+        extra = settings.str_list("args")
+        project_args = list(base)
+        if not ctx.project.has_ruff_config:
+            project_args += ["--config", f"lint.select = {_toml_list(settings.str_list('default-select'))}"]
+        project_run = ctx.exec([*project_args, *extra, *paths], envs["ruff"])
+        if project_run.returncode != 0:
+            return error_result(ctx, self.name, "ruff check crashed", project_run.tail())
+        findings = _parse_check(ctx, project_run.stdout)
+        if findings is None:
+            return error_result(ctx, self.name, "ruff check printed no JSON", project_run.tail())
+
+        zero = settings.str_list("zero-tolerance")
+        commands = [project_run.argv]
+        if zero:
+            strict_args = [
+                *base,
+                "--select", ",".join(zero),
+                "--config", "lint.ignore = []",
+                "--config", "lint.extend-ignore = []",
+                "--config", "lint.per-file-ignores = {}",
+                "--config", "lint.extend-per-file-ignores = {}",
+            ]  # fmt: skip
+            strict_run = ctx.exec([*strict_args, *paths], envs["ruff"])
+            strict = _parse_check(ctx, strict_run.stdout) if strict_run.returncode == 0 else None
+            if strict is None:
+                return error_result(ctx, self.name, "ruff zero-tolerance run failed", strict_run.tail())
+            commands.append(strict_run.argv)
+            seen = {(f.rule, f.path, f.line, f.column) for f in findings}
+            findings += [f for f in strict if (f.rule, f.path, f.line, f.column) not in seen]
+
+        findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
+        result = CheckResult(
+            check=self.name,
+            session=ctx.session,
+            status=Status.PASS,
+            python=ctx.python,
+            findings=findings,
+            command=commands[0],
+            metrics={"findings": len(findings)},
+        )
+        result.output = _render(findings, "ruff")
+        return result
+
+    def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+        settings = ctx.settings("lint")
+        zero = tuple(settings.str_list("zero-tolerance"))
+        strict = [f for f in result.findings if f.rule == SYNTAX_ERROR or (zero and f.rule.startswith(zero))]
+        gates = [at_most("findings", len(result.findings), settings.int("max-findings"))]
+        if zero:
+            gates.append(at_most("/".join(zero), len(strict), 0))
+        result.metrics["findings"] = len(result.findings)
+        result.metrics["zero_tolerance"] = len(strict)
+        result.summary = f"{len(result.findings)} finding(s)" if result.findings else "clean"
+        return apply_gates(result, gates)
+
+
+def _parse_check(ctx: CheckContext, stdout: str) -> list[Finding] | None:
+    text = stdout.strip()
+    if not text:
+        return []
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(items, list):
+        return None
+    findings: list[Finding] = []
+    for raw in cast("list[Any]", items):
+        if not isinstance(raw, dict):
+            continue
+        item = cast("dict[str, Any]", raw)
+        location = cast("dict[str, Any]", item.get("location") or {})
+        code = item.get("code")
+        findings.append(
+            Finding(
+                tool="ruff",
+                rule=str(code) if code else SYNTAX_ERROR,
+                message=str(item.get("message", "")),
+                path=relative(ctx.root, str(item.get("filename", ""))),
+                line=int(location.get("row", 0) or 0),
+                column=int(location.get("column", 0) or 0),
+            )
+        )
+    return findings
+
+
+def _render(findings: list[Finding], tool: str) -> str:
+    if not findings:
+        return f"{tool}: all checks passed"
+    lines = [f"{f.location()}: {f.rule} {f.message}" for f in findings]
+    lines.append(f"Found {len(findings)} finding(s).")
+    return "\n".join(lines)
+
+
+_WOULD_REFORMAT = re.compile(r"^Would reformat: (.+)$")
+_PARSE_ERROR = re.compile(r"^error: Failed to (?:parse|format) (.+?):(\d+):(\d+): (.*)$")
+
+
+class FormatCheck:
+    """``ruff format --check``: files that would be reformatted fail the gate.
+
+    Only Python files count unless ``format.include`` widens it (ruff also formats Markdown code
+    blocks and notebooks now; projects did not opt into that).
+    """
+
+    name: ClassVar[str] = "format"
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ()
+
+    def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
+        return ruff_env(ctx)
+
+    def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        settings = ctx.settings("format")
+        run = ctx.exec([_ruff(envs), "format", "--check", *settings.str_list("paths")], envs["ruff"])
+        findings = _parse_format(ctx, run, settings.str_list("include"))
+        if findings is None:
+            return error_result(ctx, self.name, "ruff format crashed", run.tail())
+        result = CheckResult(
+            check=self.name,
+            session=ctx.session,
+            status=Status.PASS,
+            python=ctx.python,
+            findings=findings,
+            command=run.argv,
+        )
+        lines = [f"Would reformat: {f.path}" if f.rule == "format" else f"{f.location()}: {f.message}" for f in findings]
+        result.output = "\n".join(lines) if lines else "ruff format: all files formatted"
+        return result
+
+    def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+        settings = ctx.settings("format")
+        count = len({f.path for f in result.findings})
+        result.metrics["files"] = count
+        result.summary = f"{count} file(s) need formatting" if count else "formatted"
+        return apply_gates(result, [at_most("files to reformat", count, settings.int("max-files"))])
+
+
+def _parse_format(ctx: CheckContext, run: ToolRun, include: list[str]) -> list[Finding] | None:
+    findings: list[Finding] = []
+    parse_errors = 0
+    for line in (run.stdout + "\n" + run.stderr).splitlines():
+        line = line.strip()
+        if match := _WOULD_REFORMAT.match(line):
+            path = relative(ctx.root, match.group(1))
+            if _included(path, include):
+                findings.append(Finding(tool="ruff", rule="format", message="would reformat", path=path))
+        elif match := _PARSE_ERROR.match(line):
+            parse_errors += 1
+            path = relative(ctx.root, match.group(1))
+            if _included(path, include):
+                findings.append(
+                    Finding(
+                        tool="ruff",
+                        rule=SYNTAX_ERROR,
+                        message=match.group(4),
+                        path=path,
+                        line=int(match.group(2)),
+                        column=int(match.group(3)),
+                    )
+                )
+    if run.returncode not in (0, 1) and not (run.returncode == 2 and parse_errors):
+        return None
+    return findings
+
+
+def _included(path: str, include: list[str]) -> bool:
+    name = PurePosixPath(path).name
+    return any(fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(path, pattern) for pattern in include)

@@ -1,0 +1,25 @@
+"""Which version of a tool a check installs: the project's own pin wins over the packaged one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ci_sessions.checks.base import CheckContext
+
+
+def tool_requirement(ctx: CheckContext, tool: str) -> tuple[str, str]:
+    """The requirement specifier for ``tool`` and where it came from.
+
+    Order: an explicit ``[tool.ci-sessions.tools]`` entry, then the project's own pin
+    (pre-commit rev, dependency group, extra, requirements file), then the packaged default.
+    """
+    configured = ctx.config.tools.get(tool)
+    if configured and not ctx.config.is_default(f"tools.{tool}"):
+        return configured, ctx.config.source_of(f"tools.{tool}")
+    pinned = ctx.project.tool_pin(tool)
+    if pinned is not None:
+        return pinned
+    if configured:
+        return configured, "ci-sessions defaults"
+    return tool, "latest"

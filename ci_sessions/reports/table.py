@@ -1,0 +1,57 @@
+"""The gate table printed at the end of every session: one row per check."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from ci_sessions.results import CheckResult, Status
+
+_STYLE = {
+    Status.PASS: "bold green",
+    Status.FAIL: "bold red",
+    Status.ERROR: "bold magenta",
+    Status.WARN: "bold yellow",
+    Status.SKIP: "dim",
+}
+
+
+def gate_detail(result: CheckResult) -> str:
+    """``findings 0 <= 0; F/E9 0 <= 0`` or the summary when the check has no gates."""
+    if result.gates:
+        return "; ".join(g.describe() for g in result.gates)
+    return result.summary
+
+
+def render_table(results: Sequence[CheckResult], title: str) -> str:
+    """Render with rich (colours only on a terminal); wide enough for CI logs."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("value vs threshold", overflow="fold")
+    table.add_column("time", justify="right")
+    for result in results:
+        status = result.status.value + (" (cached)" if result.cached else "")
+        table.add_row(
+            result.label,
+            f"[{_STYLE[result.status]}]{status}[/]",
+            gate_detail(result),
+            f"{result.duration:.1f} s",
+        )
+    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "120"))
+    console = Console(width=width, highlight=False, soft_wrap=False, record=False)
+    with console.capture() as capture:
+        console.print(table)
+    return capture.get()
+
+
+def plain_rows(results: Sequence[CheckResult]) -> list[str]:
+    """``PASS | lint | findings 0 <= 0 | 0.3 s`` lines, stable for logs and tests."""
+    return [
+        f"{r.status.value} | {r.label} | {gate_detail(r)} | {r.duration:.1f} s" for r in results
+    ]
