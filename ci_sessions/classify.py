@@ -46,22 +46,27 @@ class Classification:
 
 def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
     """The rules of ``path`` (default: the packaged file), validated; ConfigError names the key."""
+    from ci_sessions.config import ConfigError
     from ci_sessions.resources import config_file
 
-    return _load_rules(path or config_file(RULES_FILE))
+    path = path or config_file(RULES_FILE)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path.name, "", f"cannot read rules: {exc}") from None
+    return _parse_rules(text, path.name)
 
 
 @functools.lru_cache(maxsize=8)
-def _load_rules(path: Path) -> tuple[Rule, ...]:
+def _parse_rules(text: str, source: str) -> tuple[Rule, ...]:
     import yaml
 
     from ci_sessions.config import ConfigError
 
-    source = path.name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(source, "", f"cannot read rules: {exc}") from None
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, "", f"invalid YAML: {exc}") from None
     raw = cast("dict[str, Any]", data).get("rules") if isinstance(data, dict) else None
     if not isinstance(raw, list):
         raise ConfigError(source, "rules", "missing", expected="a list of rules under `rules:`")

@@ -15,6 +15,7 @@ import time
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from ci_sessions.classify import Classification, classify, load_rules
 from ci_sessions.fsutil import state_dir
@@ -92,6 +93,8 @@ class HistoryError(Exception):
 @dataclass(frozen=True)
 class TestOutcome:
     """One test case of a JUnit report."""
+
+    __test__: ClassVar[bool] = False  # not a pytest test class
 
     test_id: str
     outcome: str  # passed | failed | error | skipped

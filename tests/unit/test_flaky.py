@@ -1,0 +1,104 @@
+"""Flaky tests: both outcomes on the same commit and inputs; flip rate and first/last seen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ci_sessions import history
+from ci_sessions.flaky import canonical, flaky_tests, known_flaky
+from ci_sessions.reports.run import RunRecord
+from ci_sessions.results import CheckResult, Status
+
+
+def _junit(path: Path, outcomes: dict[str, str]) -> None:
+    cases = []
+    for test_id, outcome in outcomes.items():
+        classname, name = test_id.split("::")
+        inner = '<failure message="assert False"/>' if outcome == "failed" else ""
+        cases.append(
+            f'<testcase classname="{classname}" name="{name}" time="0.01">{inner}</testcase>'
+        )
+    path.write_text(f"<testsuites><testsuite>{''.join(cases)}</testsuite></testsuites>")
+
+
+def _record(
+    root: Path, n: int, commit: str, outcomes: dict[str, str], python: str = "3.12"
+) -> None:
+    junit = root / f"j{n}.xml"
+    _junit(junit, outcomes)
+    failed = "failed" in outcomes.values()
+    result = CheckResult(
+        "tests", f"tests-{python}", Status.FAIL if failed else Status.PASS, python=python,
+        artifacts={"junit": junit.name},
+    )  # fmt: skip
+    run = RunRecord(
+        run_id=f"run{n}", project="p", started=1000.0 + n, results=[result], commit=commit
+    )
+    history.record_run(root, run)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("tests/unit/test_a.py::TestX::test_y[1-a/b]", "tests.unit.test_a.TestX::test_y[1-a/b]"),
+        ("tests.unit.test_a.TestX::test_y[1-a/b]", "tests.unit.test_a.TestX::test_y[1-a/b]"),
+        ("test_a.py::test_z", "test_a::test_z"),
+        ("lonely", "lonely"),
+    ],
+)
+def test_canonical_ids(given: str, expected: str) -> None:
+    assert canonical(given) == expected
+
+
+def test_flaky_needs_both_outcomes_on_the_same_commit_and_inputs(tmp_path: Path) -> None:
+    a, b, c, d = "t.m::test_a", "t.m::test_b", "t.m::test_c", "t.m::test_d"
+    # a flips on c1/3.12 and on c2/3.12; b fails on c1 and is fixed on c2 (not flaky);
+    # c passes on 3.12 and fails on 3.13 (different inputs, not flaky); d flips on c2 only
+    plan = [
+        ("c1", {a: "passed", b: "failed", c: "passed", d: "passed"}, "3.12"),
+        ("c1", {a: "failed", b: "failed", d: "passed"}, "3.12"),
+        ("c1", {a: "passed", c: "failed"}, "3.13"),
+        ("c2", {a: "failed", b: "passed", d: "failed"}, "3.12"),
+        ("c2", {a: "passed", b: "passed", d: "passed"}, "3.12"),
+        ("c2", {d: "failed"}, "3.12"),
+    ]
+    for n, (commit, outcomes, python) in enumerate(plan):
+        _record(tmp_path, n, commit, outcomes, python)
+    with history.open_history(tmp_path) as db:
+        found = {t.test_id: t for t in flaky_tests(db)}
+    assert set(found) == {a, d}
+    # a: P(0) F(1) P(2, 3.13) F(3) P(4): flips 4 over 4 gaps; flaky on c1/3.12 and c2/3.12
+    assert (found[a].runs, found[a].failures, found[a].flips) == (5, 2, 4)
+    assert found[a].flip_rate == 1.0
+    assert found[a].flaky_commits == 2
+    assert (found[a].first_seen, found[a].last_seen) == (1001.0, 1003.0)
+    # d: P(0) P(1) F(3) P(4) F(5): 3 flips over 4 gaps; flaky on c2 only
+    assert (found[d].runs, found[d].failures, found[d].flips) == (5, 2, 3)
+    assert found[d].flip_rate == 0.75
+    assert found[d].flaky_commits == 1
+    assert (found[d].first_seen, found[d].last_seen) == (1003.0, 1005.0)
+    assert [t.test_id for t in flaky_tests_sorted(tmp_path)] == [a, d]
+
+
+def flaky_tests_sorted(root: Path) -> list[object]:
+    with history.open_history(root) as db:
+        return list(flaky_tests(db))
+
+
+def test_known_flaky_takes_node_ids_and_never_excuses_new_failures(tmp_path: Path) -> None:
+    assert known_flaky(tmp_path, ["tests/m.py::test_a"]) == []  # no history yet
+    for n, outcome in enumerate(["passed", "failed", "passed"]):
+        _record(tmp_path, n, "c1", {"tests.m::test_a": outcome, "tests.m::test_new": "passed"})
+    _record(tmp_path, 9, "c1", {"tests.m::test_new": "failed"}, python="3.13")
+    asked = ["tests/m.py::test_a", "tests/m.py::test_new", "tests/m.py::test_unknown"]
+    assert known_flaky(tmp_path, asked) == ["tests/m.py::test_a"]
+    assert known_flaky(tmp_path, ["tests.m::test_a"]) == ["tests.m::test_a"]
+    assert known_flaky(tmp_path, []) == []
+
+
+def test_runs_without_commit_never_make_a_test_flaky(tmp_path: Path) -> None:
+    for n, outcome in enumerate(["passed", "failed"]):
+        _record(tmp_path, n, "", {"t.m::test_a": outcome})
+    assert known_flaky(tmp_path, ["t.m::test_a"]) == []

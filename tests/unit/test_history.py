@@ -1,0 +1,178 @@
+"""The history database: schema migrations, run records, JUnit outcomes, imports."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ci_sessions import history
+from ci_sessions.history_import import ImportProblem, RunFacts, import_paths
+from ci_sessions.reports.run import RunRecord
+from ci_sessions.results import CheckResult, Finding, Status
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="tests-3.12" errors="1" failures="1" skipped="1" tests="4"
+ time="0.5" timestamp="2026-11-20T10:00:00+00:00">
+<testcase classname="tests.test_a" name="test_ok" time="0.1"/>
+<testcase classname="tests.test_a.TestX" name="test_bad[2]" time="0.2">
+  <failure message="AssertionError: assert 2 == 3">tests/test_a.py:9: AssertionError</failure></testcase>
+<testcase classname="tests.test_a" name="test_err" time="0.1"><error message="fixture 'db' not found"/></testcase>
+<testcase classname="tests.test_a" name="test_skip" time="0.0"><skipped message="later"/></testcase>
+</testsuite></testsuites>
+"""
+
+
+def _run(run_id: str, started: float, *results: CheckResult, commit: str = "c1") -> RunRecord:
+    return RunRecord(
+        run_id=run_id, project="p", started=started, results=list(results), commit=commit
+    )
+
+
+def test_fresh_database_is_at_the_latest_schema_in_wal_mode(tmp_path: Path) -> None:
+    with history.open_history(tmp_path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"runs", "checks", "metrics", "tests"} <= tables
+    assert "tests_test_id" in indexes
+    assert (tmp_path / ".ci-sessions" / ".gitignore").is_file()
+
+
+def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / ".ci-sessions" / "history.db"
+    path.parent.mkdir()
+    old = sqlite3.connect(path)
+    for statement in history.MIGRATIONS[0]:
+        old.execute(statement)
+    old.execute("INSERT INTO runs (run_id, started, status) VALUES ('old', 1.0, 'PASS')")
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+    with history.open_history(tmp_path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("SELECT run_id FROM runs").fetchall()[0][0] == "old"
+        assert (
+            db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs_started'").fetchone()[
+                0
+            ]
+            == 1
+        )
+
+
+def test_newer_schema_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / ".ci-sessions" / "history.db"
+    path.parent.mkdir()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(history.HistoryError, match="schema version 99, newer"):
+        history.connect(path)
+
+
+def test_record_run_replaces_the_same_run_id_and_classifies(tmp_path: Path) -> None:
+    lint = CheckResult("lint", "lint", Status.FAIL, findings=[Finding("ruff", "F401", "unused")])
+    history.record_run(tmp_path, _run("r1", 100.0, lint))
+    tests = CheckResult("tests", "tests-3.12", Status.PASS, python="3.12", metrics={"tests": 3})
+    history.record_run(tmp_path, _run("r1", 100.0, lint, tests))  # second session of the run
+    with history.open_history(tmp_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+        rows = db.execute(
+            "SELECT label, status, category, signature FROM checks ORDER BY label"
+        ).fetchall()
+        metric = db.execute("SELECT value FROM metrics WHERE name = 'tests'").fetchone()[0]
+    assert [tuple(r)[:3] for r in rows] == [("lint", "FAIL", "lint"), ("tests-3.12", "PASS", "")]
+    assert len(rows[0][3]) == 12
+    assert rows[1][3] == ""
+    assert metric == 3.0
+
+
+def test_record_run_respects_history_enabled_false(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.ci-sessions.history]\nenabled = false\n")
+    history.record_run(tmp_path, _run("r1", 1.0, CheckResult("lint", "lint", Status.PASS)))
+    assert not (tmp_path / ".ci-sessions" / "history.db").exists()
+
+
+def test_keep_days_prunes_old_runs(tmp_path: Path) -> None:
+    import time
+
+    (tmp_path / "pyproject.toml").write_text("[tool.ci-sessions.history]\nkeep-days = 7\n")
+    now = time.time()
+    history.record_run(
+        tmp_path, _run("old", now - 8 * 86400, CheckResult("lint", "lint", Status.PASS))
+    )
+    history.record_run(tmp_path, _run("new", now, CheckResult("lint", "lint", Status.PASS)))
+    with history.open_history(tmp_path) as db:
+        assert [r[0] for r in db.execute("SELECT run_id FROM runs")] == ["new"]
+        assert db.execute("SELECT COUNT(*) FROM checks").fetchone()[0] == 1  # cascade
+
+
+def test_read_junit_outcomes(tmp_path: Path) -> None:
+    path = tmp_path / "junit.xml"
+    path.write_text(JUNIT)
+    outcomes = history.read_junit(path)
+    assert [(t.test_id, t.outcome) for t in outcomes] == [
+        ("tests.test_a::test_ok", "passed"),
+        ("tests.test_a.TestX::test_bad[2]", "failed"),
+        ("tests.test_a::test_err", "error"),
+        ("tests.test_a::test_skip", "skipped"),
+    ]
+    assert outcomes[1].message == "AssertionError: assert 2 == 3"
+    assert history.read_junit(tmp_path / "missing.xml") == []
+
+
+def test_tests_result_stores_per_test_outcomes_from_its_junit_artifact(tmp_path: Path) -> None:
+    reports = tmp_path / ".ci-sessions" / "reports"
+    reports.mkdir(parents=True)
+    (reports / "junit-tests-3.12.xml").write_text(JUNIT)
+    result = CheckResult(
+        "tests", "tests-3.12", Status.FAIL, python="3.12",
+        artifacts={"junit": ".ci-sessions/reports/junit-tests-3.12.xml"},
+    )  # fmt: skip
+    history.record_run(tmp_path, _run("r1", 5.0, result))
+    with history.open_history(tmp_path) as db:
+        outcomes = dict(db.execute("SELECT test_id, outcome FROM tests").fetchall())
+        category, message = db.execute("SELECT category, message FROM checks").fetchone()
+    assert outcomes["tests.test_a.TestX::test_bad[2]"] == "failed"
+    assert len(outcomes) == 4
+    assert category == "test assertion"
+    assert message == "tests.test_a.TestX::test_bad[2]: AssertionError: assert 2 == 3"
+
+
+def test_import_results_json_with_its_junit_and_a_bare_junit(tmp_path: Path) -> None:
+    cell = tmp_path / "artifacts" / "cell-3.12"
+    cell.mkdir(parents=True)
+    (cell / "junit-tests-3.12.xml").write_text(JUNIT)
+    run = _run(
+        "cellrun",
+        50.0,
+        CheckResult("tests", "tests-3.12", Status.FAIL, python="3.12",
+                    artifacts={"junit": ".ci-sessions/reports/junit-tests-3.12.xml"}),
+    )  # fmt: skip
+    (cell / "results.json").write_text(json.dumps(run.to_json()))
+    bare = tmp_path / "artifacts" / "other" / "junit.xml"
+    bare.parent.mkdir()
+    bare.write_text(JUNIT.replace("test_ok", "test_other"))
+    (tmp_path / "artifacts" / "notes.json").write_text("{}")
+    root = tmp_path / "project"
+    root.mkdir()
+    facts = RunFacts(commit="abc", python="3.13")
+    with history.open_history(root) as db:
+        report = import_paths(db, root, [tmp_path / "artifacts"], facts)
+        again = import_paths(db, root, [tmp_path / "artifacts"], facts)  # idempotent
+        runs = db.execute("SELECT run_id, commit_sha, source FROM runs ORDER BY run_id").fetchall()
+        tests = db.execute("SELECT COUNT(*) FROM tests").fetchone()[0]
+        python = db.execute("SELECT python FROM checks c JOIN runs r ON c.run = r.id "
+                            "WHERE r.run_id LIKE 'junit-%'").fetchone()[0]  # fmt: skip
+    assert report.runs == again.runs == 2
+    assert report.tests == 8
+    assert runs[0][0] == "cellrun"
+    assert runs[1][0].startswith("junit-") and runs[1][1] == "abc"
+    assert {r[2] for r in runs} == {"import"}
+    assert tests == 8
+    assert python == "3.13"
+    with history.open_history(root) as db, pytest.raises(ImportProblem, match="not a ci-sessions"):
+        import_paths(db, root, [tmp_path / "artifacts" / "notes.json"], facts)
