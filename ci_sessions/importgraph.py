@@ -1,0 +1,152 @@
+"""Import graphs for affected-test selection: grimp for the project's packages, ``ast`` for tests.
+
+grimp needs the packages importable, so it runs in a subprocess whose ``PYTHONPATH`` holds the
+project's source folders: the graph is the checkout's, never an installed copy's, and nothing is
+imported into the calling process. Test folders are often not packages (no ``__init__.py``), so
+their imports are read with ``ast`` and matched by name, erring towards more edges, never fewer.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+_GRIMP_SCRIPT = """
+import json, sys
+import grimp
+graph = grimp.build_graph(*sys.argv[1:], include_external_packages=True, cache_dir=None)
+print(json.dumps({m: sorted(graph.find_modules_directly_imported_by(m)) for m in graph.modules}))
+"""
+
+
+class GraphUnavailable(Exception):
+    """The import graph cannot be built; the caller runs the whole suite and says why."""
+
+
+def grimp_available() -> bool:
+    return importlib.util.find_spec("grimp") is not None
+
+
+def source_graph(root: Path, packages: dict[str, str]) -> dict[str, set[str]]:
+    """Module -> modules it imports directly, for the packages ``{name: folder on sys.path}``.
+
+    External imports appear as their top-level name, so an import of a single-file module of the
+    project (which grimp cannot graph itself) is still an edge.
+    """
+    if not packages:
+        return {}
+    if not grimp_available():
+        raise GraphUnavailable("grimp is not installed (pip install 'ci-sessions[changes]')")
+    folders = sorted({str((root / folder).resolve()) for folder in packages.values()})
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([*folders, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.pop("PYTHONSAFEPATH", None)
+    done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [sys.executable, "-c", _GRIMP_SCRIPT, *sorted(packages)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    if done.returncode != 0:
+        last = (
+            done.stderr.strip().splitlines()[-1]
+            if done.stderr.strip()
+            else f"exit {done.returncode}"
+        )
+        raise GraphUnavailable(f"grimp could not build the import graph: {last}")
+    raw: dict[str, list[str]] = json.loads(done.stdout)
+    return {module: set(imports) for module, imports in raw.items()}
+
+
+def file_imports(path: Path, module: str | None = None, *, is_package: bool = False) -> set[str]:
+    """Absolute names a Python file imports: ``from a.b import c`` gives ``a.b`` and ``a.b.c``.
+
+    Relative imports resolve against ``module`` when it is known. Literal ``pytest_plugins`` and
+    ``importlib.import_module("...")`` names count as imports too. A file that does not parse
+    raises GraphUnavailable: its imports are unknown.
+    """
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (SyntaxError, ValueError, OSError) as exc:
+        raise GraphUnavailable(f"cannot parse {path.name}: {exc}") from None
+    package = (module if is_package else module.rpartition(".")[0]) if module else ""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve_from(node, package)
+            if base is None:
+                continue
+            if base:
+                names.add(base)
+            names.update(
+                f"{base}.{a.name}" if base else a.name for a in node.names if a.name != "*"
+            )
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets
+        ):
+            names.update(_literal_strings(node.value))
+        elif isinstance(node, ast.Call) and _is_import_call(node.func) and node.args:
+            names.update(_literal_strings(node.args[0]))
+    return names
+
+
+def _resolve_from(node: ast.ImportFrom, package: str) -> str | None:
+    if not node.level:
+        return node.module or ""
+    parts = package.split(".") if package else []
+    if node.level - 1 > len(parts) or not package:
+        return None  # relative import we cannot place: the name-based matching covers it
+    base = ".".join(parts[: len(parts) - (node.level - 1)])
+    return f"{base}.{node.module}" if node.module else base
+
+
+def _literal_strings(node: ast.expr) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [
+            e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        ]
+    return []
+
+
+def _is_import_call(func: ast.expr) -> bool:
+    if isinstance(func, ast.Attribute):
+        return func.attr == "import_module"
+    return isinstance(func, ast.Name) and func.id in ("import_module", "__import__")
+
+
+def prefixes(name: str) -> list[str]:
+    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: importing a module runs every parent package."""
+    parts = name.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def parent(module: str) -> str | None:
+    return module.rpartition(".")[0] or None
+
+
+def reverse_reachable(graph: dict[str, set[str]], seeds: set[str]) -> set[str]:
+    """Every node that imports a seed, directly or transitively (seeds included)."""
+    importers: dict[str, set[str]] = {}
+    for node, imports in graph.items():
+        for imported in imports:
+            importers.setdefault(imported, set()).add(node)
+    reached = set(seeds)
+    pending = list(seeds)
+    while pending:
+        for importer in importers.get(pending.pop(), ()):
+            if importer not in reached:
+                reached.add(importer)
+                pending.append(importer)
+    return reached
