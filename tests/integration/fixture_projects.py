@@ -1,0 +1,139 @@
+"""Fixture projects made in tmp_path and a real ``nox`` run in a subprocess.
+
+``make_project`` writes a small project (src or flat layout) with the three-line noxfile;
+``run_nox`` runs ``python -m nox`` from the test environment (where ci_sessions is installed) and
+returns the completed process plus the parsed ``results.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+NOXFILE = "import ci_sessions\n\nci_sessions.register()\n"
+
+
+@dataclass
+class NoxRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    results: dict[str, Any] | None
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def result(self, label: str) -> dict[str, Any]:
+        assert self.results is not None, self.output
+        for row in self.results["results"]:
+            if row["label"] == label:
+                return row
+        raise AssertionError(f"no result {label!r} in {[r['label'] for r in self.results['results']]}")
+
+    def status(self, label: str) -> str:
+        return str(self.result(label)["status"])
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> None:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def pyproject(name: str = "demo", *, extra: str = "", python: str = ">=3.10") -> str:
+    return textwrap.dedent(
+        f"""
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+
+        [project]
+        name = "{name}"
+        version = "0.1.0"
+        requires-python = "{python}"
+        """
+    ).lstrip("\n") + textwrap.dedent(extra)
+
+
+def clean_src_project(root: Path, name: str = "demo", *, extra_pyproject: str = "") -> Path:
+    """A src-layout project that passes the essential tier."""
+    write_files(
+        root,
+        {
+            "pyproject.toml": pyproject(name, extra=extra_pyproject),
+            "noxfile.py": NOXFILE,
+            f"src/{name}/__init__.py": '''
+                """Demo package."""
+
+
+                def add(a: int, b: int) -> int:
+                    """Add two numbers."""
+                    return a + b
+                ''',
+            "tests/test_add.py": f'''
+                from {name} import add
+
+
+                def test_add() -> None:
+                    assert add(2, 3) == 5
+                ''',
+        },
+    )
+    return root
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Path]:
+    def factory(files: Mapping[str, str] | None = None, *, name: str = "demo", sub: str = "proj") -> Path:
+        root = tmp_path / sub
+        root.mkdir(parents=True, exist_ok=True)
+        clean_src_project(root, name)
+        if files:
+            write_files(root, files)
+        return root
+
+    return factory
+
+
+def nox_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CI_SESSIONS_")}
+    env.pop("CI", None)
+    env.pop("GITHUB_ACTIONS", None)
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env["COLUMNS"] = "160"
+    env.update(extra or {})
+    return env
+
+
+def run_nox(root: Path, *args: str, env: Mapping[str, str] | None = None, timeout: int = 600) -> NoxRun:
+    """Run real nox (from this interpreter's environment) in ``root``."""
+    results_path = root / ".ci-sessions" / "reports" / "results.json"
+    if results_path.exists():
+        results_path.unlink()
+    completed = subprocess.run(
+        [sys.executable, "-m", "nox", *args],
+        cwd=root,
+        env=nox_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    results = json.loads(results_path.read_text()) if results_path.exists() else None
+    return NoxRun(completed.returncode, completed.stdout, completed.stderr, results)
+
+
+@pytest.fixture
+def nox_runner() -> Callable[..., NoxRun]:
+    return run_nox
