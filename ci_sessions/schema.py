@@ -80,6 +80,21 @@ CHECK_SETTINGS: dict[str, Field] = {
         allow_no_tests=Field("bool", "treat 'no tests collected' as SKIP instead of FAIL"),
         max_failures=Field("int", "failed or erroring tests allowed", minimum=0),
     ),
+    "bench": _table(
+        "pytest-benchmark performance gate (docs/performance-gate.md)",
+        paths=Field("str-list", "benchmark paths (default: benchmarks/ if present, else the test dirs)"),
+        marker=Field("str", "only run tests with this pytest marker (empty: every benchmark test)"),
+        args=Field("str-list", "extra arguments for pytest"),
+        deps=Field("str-list", "extra requirement specifiers for the bench environment"),
+        min_rounds=Field("int", "rounds measured at least per benchmark", minimum=5),
+        max_time=Field("float", "seconds spent measuring each benchmark (more rounds: tighter intervals)", minimum=0),
+        alpha=Field("float", "false-alarm rate of each test; the interval has confidence 1 - alpha", minimum=0),
+        resamples=Field("int", "bootstrap resamples of the ratio of medians", minimum=100),
+        max_rounds=Field("int", "rounds kept per benchmark (seeded random subset) in baselines and tests", minimum=20),
+        baseline_branch=Field("str", "branch whose saved baseline is compared against by default"),
+        thresholds=Field("str-map", 'allowed slowdown per benchmark name pattern ("test_parse*" = "25%"); "*" sets the default'),
+        allow_no_benchmarks=Field("bool", "SKIP instead of FAIL when the project has no benchmarks"),
+    ),
 }
 
 TOP_LEVEL: dict[str, Field] = {

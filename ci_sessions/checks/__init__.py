@@ -13,6 +13,7 @@ CHECKS: dict[str, str] = {
     "format": "ci_sessions.checks.ruff:FormatCheck",
     "typecheck": "ci_sessions.checks.pyright:TypecheckCheck",
     "tests": "ci_sessions.checks.pytest:TestsCheck",
+    "bench": "ci_sessions.checks.bench:BenchCheck",
 }
 
 

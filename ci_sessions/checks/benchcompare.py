@@ -1,0 +1,182 @@
+"""The comparison step of the bench check: baseline lookup, verdicts, metrics and report files.
+
+Verdicts travel to ``evaluate`` through metrics (``verdict:<name>`` and the numbers behind it),
+so a result read back from results.json or a cache is judged exactly as a fresh one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ci_sessions import benchdata, benchreport
+from ci_sessions.benchstats import Comparison, compare
+from ci_sessions.fsutil import atomic_write_text
+
+if TYPE_CHECKING:
+    from ci_sessions.checks.base import CheckContext
+    from ci_sessions.checks.bench import BenchOptions
+    from ci_sessions.results import CheckResult
+
+_MACHINE_FACTS = (
+    "system",
+    "machine",
+    "cpu",
+    "cpu_count",
+    "python_implementation",
+    "python_version",
+)
+
+
+def display_names(run: benchdata.BenchRun) -> dict[str, str]:
+    """fullname -> the short name, or the full one where two files share a test name."""
+    short = [b.name for b in run.benchmarks]
+    return {
+        b.fullname or b.name: (b.name if short.count(b.name) == 1 else b.fullname)
+        for b in run.benchmarks
+    }
+
+
+def machine_difference(baseline: benchdata.BenchRun, current: benchdata.BenchRun) -> str:
+    """What differs between the machines, or an empty string when a comparison is fair."""
+    changed = [
+        f"{key} {baseline.machine.get(key, '?')} -> {current.machine.get(key, '?')}"
+        for key in _MACHINE_FACTS
+        if baseline.machine.get(key, "") != current.machine.get(key, "")
+    ]
+    return "baseline from another machine or Python: " + ", ".join(changed) if changed else ""
+
+
+def compare_runs(
+    ctx: CheckContext, baseline: benchdata.BenchRun, current: benchdata.BenchRun
+) -> tuple[list[Comparison], list[str], list[str]]:
+    """Comparisons of the benchmarks in both runs, then the new and the missing ones."""
+    settings = ctx.settings("bench")
+    from ci_sessions.resources import config_file
+
+    thresholds = benchdata.load_thresholds(
+        config_file("performance-thresholds.yaml"), settings.str_map("thresholds")
+    )
+    names = display_names(current)
+    before = baseline.by_name()
+    comparisons: list[Comparison] = []
+    new: list[str] = []
+    for key, bench in current.by_name().items():
+        old = before.get(key)
+        if old is None:
+            new.append(names[key])
+            continue
+        comparisons.append(
+            compare(
+                names[key],
+                old.rounds,
+                bench.rounds,
+                threshold=thresholds.for_benchmark(bench.name, bench.fullname),
+                alpha=settings.float("alpha"),
+                resamples=settings.int("resamples"),
+                max_rounds=settings.int("max-rounds"),
+            )
+        )
+    missing = [b.name for key, b in before.items() if key not in names]
+    return comparisons, new, missing
+
+
+def compare_and_report(
+    ctx: CheckContext, result: CheckResult, current: benchdata.BenchRun, options: BenchOptions
+) -> CheckResult:
+    """Load the baseline, compare, write bench.md / bench.svg / bench.json, fill the result."""
+    from ci_sessions.checks.bench import regression_finding
+
+    ref = options.compare or ctx.settings("bench").str("baseline-branch")
+    ref_path = benchdata.resolve_reference(ctx.root, ref)
+    if ref_path is None and options.compare:
+        raise ValueError(
+            f"no baseline {ref!r}: neither a file nor a saved branch baseline in "
+            f".ci-sessions/benchmarks/; save one with `nox -s bench -- --save-baseline={ref}`"
+        )
+    reports = ctx.reports_dir
+    comparisons: list[Comparison] = []
+    new: list[str] = []
+    missing: list[str] = []
+    notes: list[str] = []
+    if ref_path is None:
+        reference = f"No baseline for `{ref}` yet: save one with `nox -s bench -- --save-baseline` on {ref}."
+        new = list(display_names(current).values())
+    else:
+        baseline = benchdata.load_run(ref_path)
+        comparisons, new, missing = compare_runs(ctx, baseline, current)
+        reference = benchreport.describe_reference(ref, baseline)
+        result.metrics["reference"] = ref
+        result.metrics["reference-commit"] = baseline.commit
+        difference = machine_difference(baseline, current)
+        if difference:
+            result.metrics["machine-differs"] = difference
+            notes.append(difference + "; differences may be the machine, not the code.")
+    shown = display_names(current)
+    by_display = {shown[b.fullname or b.name]: b for b in current.benchmarks}
+    for c in comparisons:
+        result.metrics[f"verdict:{c.name}"] = c.verdict
+        result.metrics[f"ratio:{c.name}"] = round(c.ratio, 4)
+        result.metrics[f"ci_low:{c.name}"] = round(c.ci_low, 4)
+        result.metrics[f"ci_high:{c.name}"] = round(c.ci_high, 4)
+        result.metrics[f"fast_ratio:{c.name}"] = round(c.fast_ratio, 4)
+        result.metrics[f"evidence:{c.name}"] = round(min(c.ci_low, c.fast_ratio), 4)
+        result.metrics[f"threshold:{c.name}"] = c.threshold
+        if c.verdict == "regressed":
+            bench = by_display[c.name]
+            result.findings.append(
+                regression_finding(
+                    ctx.root,
+                    bench.name,
+                    bench.path,
+                    f"benchmark {c.name} is {c.ratio:.2f}x slower than baseline {ref} "
+                    f"(interval {c.ci_low:.2f}-{c.ci_high:.2f}, allowed +{c.threshold * 100:.0f}%)",
+                )
+            )
+    counts = {
+        v: sum(1 for c in comparisons if c.verdict == v)
+        for v in ("regressed", "slower", "same", "faster")
+    }
+    result.metrics.update(counts)
+    result.metrics["new"] = len(new)
+    atomic_write_text(
+        reports / "bench.md",
+        benchreport.markdown(
+            comparisons, reference=reference, new=new, missing=missing, notes=notes
+        ),
+    )
+    atomic_write_text(
+        reports / "bench.svg", benchreport.svg(comparisons, title=f"bench: current vs {ref}")
+    )
+    benchdata.save_json(
+        reports / "bench.json",
+        {
+            "run": current.to_json(),
+            "reference": ref,
+            "comparisons": [c.to_json() for c in comparisons],
+        },
+    )
+    for name in ("bench.md", "bench.svg", "bench.json"):
+        result.artifacts[name.replace(".", "-")] = (reports / name).relative_to(ctx.root).as_posix()
+    if comparisons:
+        tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+        result.summary = f"{len(comparisons)} benchmark(s) vs {ref}: {tally}"
+    else:
+        result.summary = (
+            f"{len(current.benchmarks)} benchmark(s), no baseline {ref!r} to compare with"
+        )
+    result.output = (result.output + "\n\n" + plain_table(comparisons, ref)).strip()
+    return result
+
+
+def plain_table(comparisons: list[Comparison], ref: str) -> str:
+    """The comparison as log lines."""
+    if not comparisons:
+        return f"bench: no comparison (no baseline {ref!r})"
+    width = max(len(c.name) for c in comparisons)
+    lines = [f"bench: current vs baseline {ref} (ratio of medians, interval, allowed slowdown)"]
+    lines += [
+        f"  {c.verdict:<9} {c.name:<{width}}  {c.ratio:6.3f}x  [{c.ci_low:.3f}, {c.ci_high:.3f}]  "
+        f"+{c.threshold * 100:.0f}%"
+        for c in comparisons
+    ]
+    return "\n".join(lines)
