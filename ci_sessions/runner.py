@@ -14,12 +14,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ci_sessions.checks.base import Check, CheckContext, Environment, EnvSpec
 from ci_sessions.config import Config, ConfigError
 from ci_sessions.envs import EnvError, EnvManager
 from ci_sessions.project import Project
 from ci_sessions.results import CheckResult, Status
+
+if TYPE_CHECKING:
+    from ci_sessions.cache import ResultCache
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ def run_checks(
     print_lock = threading.Lock()
     stop = threading.Event()
     futures: dict[str, Future[CheckResult]] = {}
+    cache = _result_cache(root, invocations) if options.use_cache else None
 
     def context(inv: Invocation) -> CheckContext:
         return CheckContext(
@@ -116,7 +121,7 @@ def run_checks(
         if stop.is_set():
             result = _skipped(inv, session, "not run: an earlier check failed and fail-fast is on")
         else:
-            result = run_one(inv, context(inv), pool, options)
+            result = run_one(inv, context(inv), pool, options, cache)
         results[index] = result
         if result.status.blocking and options.fail_fast:
             stop.set()
@@ -146,8 +151,26 @@ def _dependency_order(invocations: Sequence[Invocation]) -> list[tuple[int, Invo
     return sorted(indexed, key=lambda item: (item[1].check.name not in waited_for, item[0]))
 
 
-def run_one(inv: Invocation, ctx: CheckContext, pool: _EnvPool, options: RunOptions) -> CheckResult:
-    """Prepare the check's environments, run it, filter by baseline, evaluate its gates."""
+def _result_cache(root: Path, invocations: Sequence[Invocation]) -> ResultCache | None:
+    """The run's result cache, with the project's files hashed before any check can touch them."""
+    from ci_sessions.cache import ResultCache, cacheable
+
+    names = [inv.check.name for inv in invocations]
+    if not any(cacheable(inv.check, names) for inv in invocations):
+        return None
+    cache = ResultCache(root)
+    cache.tree_digest()
+    return cache
+
+
+def run_one(
+    inv: Invocation,
+    ctx: CheckContext,
+    pool: _EnvPool,
+    options: RunOptions,
+    cache: ResultCache | None = None,
+) -> CheckResult:
+    """Prepare the check's environments, run it (or reuse its cached PASS), evaluate its gates."""
     started = time.perf_counter()
     check = inv.check
     try:
@@ -171,6 +194,21 @@ def run_one(inv: Invocation, ctx: CheckContext, pool: _EnvPool, options: RunOpti
         return result
     except ConfigError:
         raise
+    key: str | None = None
+    if cache is not None:
+        from ci_sessions.cache import cacheable, compute_key
+
+        hit: CheckResult | None = None
+        try:
+            if cacheable(check, ctx.run_checks):
+                key = compute_key(check=check, ctx=ctx, envs=envs, tree_digest=cache.tree_digest())
+                hit = cache.lookup(check.name, inv.python, key)
+        except (OSError, ValueError):  # a broken cache never stops a check from running
+            key = None
+        if hit is not None:
+            hit.session = ctx.session
+            hit.duration = time.perf_counter() - started
+            return hit
     try:
         result = check.run(ctx, envs)
         if result.status not in (Status.ERROR, Status.SKIP):
@@ -189,6 +227,8 @@ def run_one(inv: Invocation, ctx: CheckContext, pool: _EnvPool, options: RunOpti
             output=_traceback_text(),
         )
     result.duration = time.perf_counter() - started
+    if cache is not None and key is not None:
+        cache.store(check.name, inv.python, key, result)
     return result
 
 
@@ -230,4 +270,3 @@ def _render_block(result: CheckResult) -> str:
     verdict = f"{result.status.value}: {result.summary}" if result.summary else result.status.value
     lines.append(f"{result.label}: {verdict} ({result.duration:.1f} s)")
     return "\n".join(lines) + "\n"
-
