@@ -269,11 +269,24 @@ def select_packages(root: Path, names: list[str], *, changed_since: str | None) 
         from ci_sessions.changes import relevant_paths
         from ci_sessions.gitdiff import changed_files
 
-        changes = changed_files(root, changed_since, working_tree=True)
+        changes = [
+            change
+            for change in changed_files(root, changed_since, working_tree=True)
+            if change.status != "untracked" or _counts_untracked(packages, change.path)
+        ]
         reached = packages_for_paths(packages, relevant_paths(root, changes))
         names_selected = {p.name for p in selected} | {p.name for p in reached}
         selected = [p for p in packages if p.name in names_selected]
     return selected
+
+
+def _counts_untracked(packages: list[Package], path: str) -> bool:
+    """An untracked file counts inside a package, never as build metadata or a stray file."""
+    parts = PurePosixPath(path).parts
+    return owner(packages, path) is not None and not any(
+        part in ("build", "dist") or part.endswith(".egg-info") or part == "__pycache__"
+        for part in parts
+    )
 
 
 def package_config_table(root: Path, package: Package) -> dict[str, Any]:
