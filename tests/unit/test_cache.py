@@ -1,0 +1,271 @@
+"""The result cache: keys change with every input, only PASS is stored, bad entries are never trusted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from ci_sessions.cache import ResultCache, TreeHasher, cacheable, compute_key, list_files
+from ci_sessions.checks.base import CheckContext, Environment, EnvSpec
+from ci_sessions.config import Config, load_config
+from ci_sessions.envs import EnvManager
+from ci_sessions.project import load_project
+from ci_sessions.results import CheckResult, Status
+from ci_sessions.runner import Invocation, RunOptions, run_checks
+
+
+def _config(root: Path) -> Config:
+    """The project's config; tier members other helpers have not registered yet are tolerated."""
+    import yaml
+
+    from ci_sessions.checks import CHECKS
+    from ci_sessions.resources import config_file
+
+    tiers = yaml.safe_load(config_file("quality-tiers.yaml").read_text())["tiers"]
+    members = {m for ms in tiers.values() for m in ms} - set(tiers)
+    return load_config(root, known_checks={*CHECKS, *members})
+
+
+def _project(root: Path, extra: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n' + extra
+    )
+    (root / "src" / "demo").mkdir(parents=True, exist_ok=True)
+    (root / "src" / "demo" / "__init__.py").write_text("X = 1\n")
+    return root
+
+
+def _env(root: Path, requirement: str) -> Environment:
+    location = root / ".nox" / "ci-sessions" / "ruff-3.11"
+    (location / "bin").mkdir(parents=True, exist_ok=True)
+    (location / "pyvenv.cfg").write_text("version_info = 3.11.7\n")
+    spec = EnvSpec("ruff", "3.11", (requirement,))
+    return Environment(spec, location, location / "bin" / "python")
+
+
+class _Lint:
+    name: ClassVar[str] = "lint"
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ()
+
+
+def _key(root: Path, *, requirement: str = "ruff==0.17.6", python: str = "3.11") -> str:
+    config = _config(root)
+    ctx = CheckContext(
+        root=root, config=config, project=load_project(root), python=python, session="s"
+    )
+    envs = {"ruff": _env(root, requirement)}
+    tree = TreeHasher(root).digest()
+    return compute_key(check=_Lint(), ctx=ctx, envs=envs, tree_digest=tree)
+
+
+def test_key_changes_with_source_config_tool_version_and_python(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    first = _key(root)
+    assert _key(root) == first  # stable when nothing changed
+    (root / "src" / "demo" / "__init__.py").write_text("X = 2\n")
+    after_edit = _key(root)
+    assert after_edit != first
+    _project(root, "\n[tool.ci-sessions.lint]\nmax-findings = 3\n")
+    (root / "src" / "demo" / "__init__.py").write_text("X = 2\n")
+    after_config = _key(root)
+    assert after_config != after_edit
+    assert _key(root, requirement="ruff==0.17.5") != after_config
+    assert _key(root, python="3.12") != after_config
+
+
+def test_tree_hash_sees_a_same_size_edit_with_restored_mtime(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    module = root / "src" / "demo" / "__init__.py"
+    old = module.stat()
+    os.utime(module, ns=(old.st_atime_ns, old.st_mtime_ns - 10_000_000_000))  # not racy
+    hasher = TreeHasher(root)
+    first = hasher.digest()
+    assert hasher.digest() == first  # served from the stat index
+    stat = module.stat()
+    module.write_text("X = 9\n")  # same size
+    os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # mtime put back, ctime moves
+    assert hasher.digest() != first
+
+
+def test_tree_hash_ignores_environments_caches_and_gitignored_files(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    (root / ".gitignore").write_text("build/\n")
+    before = TreeHasher(root).digest()
+    for noise in (".nox/x/lib.py", ".venv/a.py", "src/demo/__pycache__/m.pyc", "build/out.txt",
+                  ".ruff_cache/0.1/c", ".ci-sessions/reports/results.json"):  # fmt: skip
+        (root / noise).parent.mkdir(parents=True, exist_ok=True)
+        (root / noise).write_text("noise")
+    assert TreeHasher(root).digest() == before
+    (root / "src" / "demo" / "new.py").write_text("Y = 1\n")  # untracked but not ignored: an input
+    assert "src/demo/new.py" in list_files(root)
+    assert TreeHasher(root).digest() != before
+
+
+def _pass(check: str = "lint") -> CheckResult:
+    return CheckResult(check=check, session="s", status=Status.PASS, summary="clean", python="3.11")
+
+
+def test_only_pass_is_stored_and_a_hit_is_marked_cached(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path)
+    for status in (Status.FAIL, Status.ERROR, Status.SKIP, Status.WARN):
+        cache.store("lint", "3.11", "k" * 64, CheckResult("lint", "s", status))
+        assert cache.lookup("lint", "3.11", "k" * 64) is None
+    cache.store("lint", "3.11", "k" * 64, _pass())
+    hit = cache.lookup("lint", "3.11", "k" * 64)
+    assert hit is not None and hit.cached and hit.status is Status.PASS and hit.summary == "clean"
+    assert cache.lookup("lint", "3.11", "j" * 64) is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        "",
+        "[]",
+        json.dumps({"format": 1, "key": "other", "result": _pass().to_json()}),
+        json.dumps(
+            {"format": 1, "key": "k" * 64, "result": {**_pass().to_json(), "status": "FAIL"}}
+        ),
+        json.dumps({"format": 1, "key": "k" * 64, "result": {"status": "PASS"}}),
+    ],
+)
+def test_corrupted_entry_is_ignored_removed_and_rebuilt(tmp_path: Path, content: str) -> None:
+    cache = ResultCache(tmp_path)
+    path = cache.path("lint", "3.11", "k" * 64)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    assert cache.lookup("lint", "3.11", "k" * 64) is None
+    assert not path.exists()
+    cache.store("lint", "3.11", "k" * 64, _pass())
+    assert cache.lookup("lint", "3.11", "k" * 64) is not None
+
+
+def test_corrupted_stat_index_is_ignored(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    first = TreeHasher(root).digest()
+    index = root / ".ci-sessions" / "cache" / "files-index.json"
+    index.write_text(
+        '{"format": 1, "files": {"src/demo/__init__.py": [1, 2, 3, 4, "bad", 99999999999999999999]}}'
+    )
+    assert TreeHasher(root).digest() == first
+    index.write_text("garbage")
+    assert TreeHasher(root).digest() == first
+
+
+def test_concurrent_stores_never_leave_a_torn_entry(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path)
+    big = _pass()
+    big.output = "x" * 200_000
+
+    def writer() -> None:
+        for _ in range(20):
+            cache.store("lint", "3.11", "k" * 64, big)
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for _ in range(50):
+        hit = cache.lookup("lint", "3.11", "k" * 64)
+        assert hit is None or hit.status is Status.PASS
+    for thread in threads:
+        thread.join()
+    assert cache.lookup("lint", "3.11", "k" * 64) is not None
+    assert not list(cache.directory.glob("*.tmp"))
+
+
+class _Tests:
+    name: ClassVar[str] = "tests"
+    per_python: ClassVar[bool] = True
+    after: ClassVar[tuple[str, ...]] = ()
+
+
+class _Coverage:
+    name: ClassVar[str] = "coverage"
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ("tests",)
+
+
+class _Audit:
+    name: ClassVar[str] = "audit"
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ()
+    cacheable: ClassVar[bool] = False
+
+
+def test_checks_with_side_effects_others_need_are_never_cached(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ci_sessions.checks as checks
+
+    monkeypatch.setattr(
+        checks, "load_check", lambda name: _Coverage() if name == "coverage" else _Tests()
+    )
+    assert cacheable(_Tests(), ["tests", "lint"])
+    assert not cacheable(_Tests(), ["tests", "coverage"])  # coverage reads the tests' data
+    assert not cacheable(_Coverage(), ["tests", "coverage"])
+    assert not cacheable(_Audit(), ["audit"])
+
+
+class _Sleepy:
+    """A check that meets the others at a barrier: it only passes when they run at the same time."""
+
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, name: str, barrier: threading.Barrier, status: Status) -> None:
+        self.name = name  # type: ignore[misc]
+        self.barrier = barrier
+        self.status = status
+
+    def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
+        return {}
+
+    def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        self.barrier.wait(timeout=10)
+        return CheckResult(
+            self.name, ctx.session, self.status, summary=self.status.value, output=self.name
+        )
+
+    def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+        return result
+
+
+def test_a_tier_with_one_failing_check_runs_and_reports_the_others_concurrently(
+    tmp_path: Path,
+) -> None:
+    root = _project(tmp_path / "p")
+    barrier = threading.Barrier(3)
+    checks = [
+        _Sleepy("one", barrier, Status.PASS),
+        _Sleepy("two", barrier, Status.FAIL),
+        _Sleepy("three", barrier, Status.PASS),
+    ]
+    printed: list[str] = []
+    results = run_checks(
+        root=root,
+        config=_config(root),
+        project=load_project(root),
+        session="tier",
+        invocations=[Invocation(c, "3.11") for c in checks],  # type: ignore[arg-type]
+        options=RunOptions(jobs=3, use_cache=False),
+        manager=EnvManager(root, backend="virtualenv"),
+        emit=printed.append,
+    )
+    # the barrier only opens when all three run at once; a sequential run would time out (ERROR)
+    assert [(r.check, r.status) for r in results] == [
+        ("one", Status.PASS),
+        ("two", Status.FAIL),
+        ("three", Status.PASS),
+    ]
+    # each output printed whole, in the tier's order
+    assert [block.splitlines()[0].split()[1] for block in printed] == ["one", "two", "three"]
