@@ -8,7 +8,7 @@ from ci_sessions.benchstats import compare, mann_whitney_u
 
 
 def _rounds(seed: int, scale: float = 1.0) -> list[float]:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - test data
     return [rng.lognormvariate(0, 0.2) * 1e-5 * scale for _ in range(500)]
 
 

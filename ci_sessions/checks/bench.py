@@ -75,6 +75,13 @@ def validate_settings(alpha: float, max_time: float) -> None:
         )
 
 
+def missing_reference(ref: str) -> str:
+    return (
+        f"no baseline {ref!r}: neither a file nor a saved branch baseline in .ci-sessions/benchmarks/; "
+        f"save one with `nox -s bench -- --save-baseline={ref}` or pass a benchmark JSON file"
+    )
+
+
 def _usage(problem: str) -> ConfigError:
     return ConfigError(
         "nox -s bench",
@@ -176,6 +183,8 @@ class BenchCheck:
         options = parse_posargs(ctx.posargs)
         settings = ctx.settings("bench")
         validate_settings(settings.float("alpha"), settings.float("max-time"))
+        if options.compare and benchdata.resolve_reference(ctx.root, options.compare) is None:
+            return error_result(ctx, self.name, missing_reference(options.compare))
         raw_path = ctx.reports_dir / "bench-pytest.json"
         raw_path.unlink(missing_ok=True)
         argv = [

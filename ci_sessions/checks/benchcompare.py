@@ -84,15 +84,12 @@ def compare_and_report(
     ctx: CheckContext, result: CheckResult, current: benchdata.BenchRun, options: BenchOptions
 ) -> CheckResult:
     """Load the baseline, compare, write bench.md / bench.svg / bench.json, fill the result."""
-    from ci_sessions.checks.bench import regression_finding
+    from ci_sessions.checks.bench import missing_reference, regression_finding
 
     ref = options.compare or ctx.settings("bench").str("baseline-branch")
     ref_path = benchdata.resolve_reference(ctx.root, ref)
     if ref_path is None and options.compare:
-        raise ValueError(
-            f"no baseline {ref!r}: neither a file nor a saved branch baseline in "
-            f".ci-sessions/benchmarks/; save one with `nox -s bench -- --save-baseline={ref}`"
-        )
+        raise ValueError(missing_reference(ref))
     reports = ctx.reports_dir
     comparisons: list[Comparison] = []
     new: list[str] = []

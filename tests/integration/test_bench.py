@@ -1,0 +1,198 @@
+"""The performance gate on a fixture project, through real nox, uv and pytest-benchmark.
+
+One project (and one bench environment) serves every test of the module: a baseline is saved,
+the same code is measured again several times (never a regression), then a 2x slowdown is planted
+in one function (only that benchmark regresses and the gate fails), and a 3% slowdown, too small
+to plant reliably on a noisy machine, is synthesised by scaling a real saved baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixture_projects import NOXFILE, NoxRun, pyproject, run_nox, write_files
+
+from ci_sessions import benchdata
+from ci_sessions.benchstats import compare
+
+pytestmark = pytest.mark.integration
+
+WORK = '''
+def work(n: int = 3000) -> int:
+    """The hot path whose speed is gated."""
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+'''
+SLOW_WORK = '''
+def work(n: int = 3000) -> int:
+    """The same result, computed twice: a planted 2x slowdown."""
+    total = 0
+    for _ in range(2):
+        total = 0
+        for i in range(n):
+            total += i * i
+    return total
+'''
+OTHER = '''
+
+def other(n: int = 3000) -> list[int]:
+    """A second benchmark that must not be blamed for the first one's slowdown."""
+    return sorted(range(n, 0, -1), key=lambda v: v % 7)
+'''
+BENCHMARKS = """
+from speedy import other, work
+
+
+def test_work(benchmark) -> None:
+    assert benchmark(work) > 0
+
+
+def test_other(benchmark) -> None:
+    assert len(benchmark(other)) == 3000
+"""
+SETTINGS = """
+[tool.ci-sessions.bench]
+max-time = 0.3
+min-rounds = 20
+"""
+REPEATS = 3
+
+
+def bench(root: Path, *args: str) -> NoxRun:
+    return run_nox(root, "-s", "bench", *(["--", *args] if args else []))
+
+
+def verdicts(run: NoxRun) -> dict[str, str]:
+    metrics: dict[str, Any] = run.result("bench")["metrics"]
+    return {k.partition(":")[2]: str(v) for k, v in metrics.items() if k.startswith("verdict:")}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("bench") / "speedy"
+    write_files(
+        root,
+        {
+            "pyproject.toml": pyproject("speedy", extra=SETTINGS),
+            "noxfile.py": NOXFILE,
+            "src/speedy/__init__.py": WORK + OTHER,
+            "benchmarks/test_speed.py": BENCHMARKS,
+        },
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def baseline(project: Path) -> NoxRun:
+    run = bench(project, "--save-baseline")
+    assert run.returncode == 0, run.output
+    return run
+
+
+@pytest.fixture(scope="module")
+def repeats(project: Path, baseline: NoxRun) -> list[NoxRun]:
+    runs: list[NoxRun] = []
+    for _ in range(REPEATS):
+        run = bench(project)
+        runs.append(run)
+        # keep each repeat's normalised run for the synthesised 3% test
+        report = project / ".ci-sessions" / "reports" / "bench.json"
+        (project / f"repeat-{len(runs)}.json").write_text(
+            json.dumps(json.loads(report.read_text())["run"]), encoding="utf-8"
+        )
+    return runs
+
+
+def test_first_run_saves_a_baseline_and_warns_there_was_none(
+    project: Path, baseline: NoxRun
+) -> None:
+    result = baseline.result("bench")
+    assert result["status"] == "WARN", baseline.output
+    assert result["metrics"]["benchmarks"] == 2
+    saved = benchdata.load_run(project / ".ci-sessions" / "benchmarks" / "main.json")
+    assert sorted(b.name for b in saved.benchmarks) == ["test_other", "test_work"]
+    assert all(len(b.rounds) >= 20 for b in saved.benchmarks)
+    assert saved.python.startswith("3.") and saved.machine["system"]
+    assert "saved as baseline 'main'" in result["summary"]
+
+
+def test_same_code_measured_again_never_regresses(repeats: list[NoxRun]) -> None:
+    for run in repeats:
+        assert run.returncode == 0, run.output
+        assert run.status("bench") in ("PASS", "WARN"), run.output
+        assert set(verdicts(run)) == {"test_work", "test_other"}
+        assert "regressed" not in verdicts(run).values(), run.output
+
+
+def test_planted_2x_slowdown_regresses_only_that_benchmark(
+    project: Path, repeats: list[NoxRun]
+) -> None:
+    source = project / "src" / "speedy" / "__init__.py"
+    source.write_text(SLOW_WORK + OTHER, encoding="utf-8")
+    try:
+        run = bench(project)
+    finally:
+        source.write_text(WORK + OTHER, encoding="utf-8")
+    assert run.returncode == 1, run.output
+    result = run.result("bench")
+    assert result["status"] == "FAIL"
+    assert verdicts(run)["test_work"] == "regressed"
+    assert verdicts(run)["test_other"] != "regressed"
+    assert 1.6 < result["metrics"]["ratio:test_work"] < 2.6
+    failed = [g["name"] for g in result["gates"] if g["status"] == "FAIL"]
+    assert failed == ["test_work"]
+    [finding] = result["findings"]
+    assert finding["path"] == "benchmarks/test_speed.py"
+    assert finding["line"] == 4  # def test_work
+    reports = project / ".ci-sessions" / "reports"
+    assert "| `test_work` |" in (reports / "bench.md").read_text()
+    assert "**regressed**" in (reports / "bench.md").read_text()
+    svg = ET.parse(reports / "bench.svg").getroot()
+    assert svg.tag.endswith("svg")
+    assert "regressed" in (reports / "bench.svg").read_text()
+
+
+def test_three_percent_slower_passes_a_ten_percent_threshold(
+    project: Path, repeats: list[NoxRun]
+) -> None:
+    """3% cannot be planted reliably on a noisy 2-core box, so real rounds are scaled instead."""
+    base = benchdata.load_run(project / ".ci-sessions" / "benchmarks" / "main.json").by_name()
+    for index in range(1, REPEATS + 1):
+        current = benchdata.load_run(project / f"repeat-{index}.json").by_name()
+        for key, bench_run in current.items():
+            slower = [v * 1.03 for v in bench_run.rounds]
+            verdict = compare(key, base[key].rounds, slower, threshold=0.10).verdict
+            assert verdict != "regressed", (key, index)
+            # the same real data scaled far beyond the threshold does fail: the test can fail
+            assert (
+                compare(key, base[key].rounds, [v * 1.6 for v in bench_run.rounds]).verdict
+                == "regressed"
+            )
+
+
+def test_compare_with_a_file_three_percent_faster_than_this_code(
+    project: Path, repeats: list[NoxRun]
+) -> None:
+    """``--compare FILE``: the baseline file says the code used to be 3% faster; that passes."""
+    saved = json.loads((project / ".ci-sessions" / "benchmarks" / "main.json").read_text())
+    for item in saved["benchmarks"]:
+        item["rounds"] = [v / 1.03 for v in item["rounds"]]
+    (project / "faster-baseline.json").write_text(json.dumps(saved), encoding="utf-8")
+    run = bench(project, "--compare", "faster-baseline.json")
+    assert run.returncode == 0, run.output
+    assert run.result("bench")["metrics"]["reference"] == "faster-baseline.json"
+    assert "regressed" not in verdicts(run).values()
+
+
+def test_compare_with_an_unknown_branch_is_an_error(project: Path, baseline: NoxRun) -> None:
+    run = bench(project, "--compare", "no-such-branch")
+    assert run.returncode == 1, run.output
+    result = run.result("bench")
+    assert result["status"] == "ERROR"
+    assert "no baseline 'no-such-branch'" in result["summary"]
