@@ -1,0 +1,121 @@
+"""ci-sessions migrate: tox / Makefile / pixi / setup.cfg / workflows mapped line by line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ci_sessions import migrate
+
+TOX = """[tox]
+envlist = py{310,311}, lint
+
+[testenv]
+deps =
+    pytest>=7
+    -rrequirements-test.txt
+commands =
+    pytest -x {posargs} tests
+
+[testenv:lint]
+deps = ruff
+commands =
+    ruff check .
+    python scripts/custom.py
+"""
+
+WORKFLOW = """on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        python-version: ["3.10", "3.13"]
+    steps:
+      - run: pip install -e .
+      - run: |
+          mypy src
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "tox.ini").write_text(TOX, encoding="utf-8")
+    (tmp_path / "Makefile").write_text(
+        "test:\n\tpytest\n\nclean:\n\trm -rf build\n", encoding="utf-8"
+    )
+    (tmp_path / "setup.cfg").write_text("[flake8]\nmax-line-length = 100\n", encoding="utf-8")
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "t.yml").write_text(WORKFLOW, encoding="utf-8")
+    (tmp_path / "pixi.toml").write_text(
+        '[tasks]\nserve = { cmd = "python -m http.server" }\n', encoding="utf-8"
+    )
+    return tmp_path
+
+
+def test_every_command_is_reported_with_its_line(project: Path) -> None:
+    found = {(i.source, i.line): i for i in migrate.migrate(project).items}
+    assert found[("tox.ini", 9)].check == "tests"
+    assert found[("tox.ini", 14)].check == "lint"
+    assert not found[("tox.ini", 15)].mapped  # python scripts/custom.py
+    assert found[("Makefile", 2)].check == "tests"
+    assert not found[("Makefile", 5)].mapped  # rm -rf build
+    assert found[("setup.cfg", 1)].check == "lint"
+    assert found[(".github/workflows/t.yml", 11)].check == "typecheck"
+    assert not found[("pixi.toml", 2)].mapped
+    # setup lines of a workflow (pip install) are not reported as unmapped checks
+    assert ("'.github/workflows/t.yml'", 9) not in found
+
+
+def test_proposed_configuration(project: Path) -> None:
+    config = migrate.migrate(project).config()
+    assert config["python"] == ["3.10", "3.11", "3.13"]
+    assert config["tests"] == {
+        "deps": ["pytest>=7"],
+        "requirements": ["requirements-test.txt"],
+        "args": ["-x"],
+        "paths": ["tests"],
+    }
+
+
+def test_write_adds_the_table_once_and_it_loads(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ci_sessions.config import load_config
+
+    (project / "pyproject.toml").write_text('[project]\nname = "x"  # keep\n', encoding="utf-8")
+    assert migrate.main([str(project), "--write", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["config"]["python"] == ["3.10", "3.11", "3.13"]
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert text.startswith('[project]\nname = "x"  # keep\n')
+    config = load_config(project, environ={})
+    assert config.python == ["3.10", "3.11", "3.13"]
+    assert config.section("tests").str_list("deps") == ["pytest>=7"]
+    assert migrate.main([str(project), "--write"]) == 0
+    assert (project / "pyproject.toml").read_text(encoding="utf-8") == text
+
+
+def test_native_tool_tox(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.tox]\nenv_list = ["3.12", "py313"]\n\n[tool.tox.env_run_base]\n'
+        'commands = [["pytest", "{posargs}"]]\n\n[tool.tox.env.type]\ncommands = [["pyright"]]\n',
+        encoding="utf-8",
+    )
+    result = migrate.migrate(tmp_path)
+    assert [(i.where, i.check) for i in result.items] == [
+        ("env env_run_base", "tests"),
+        ("env type", "typecheck"),
+    ]
+    assert result.python == ["3.13"]
+
+
+def test_brace_expansion() -> None:
+    assert migrate.tox_pythons("py{39,310}-django{4,5}, lint") == ["3.9", "3.10"]
+
+
+def test_nothing_to_migrate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert migrate.main([str(tmp_path)]) == 0
+    assert "nothing to migrate" in capsys.readouterr().out
