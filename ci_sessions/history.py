@@ -9,6 +9,7 @@ concurrent sessions and CI imports never corrupt or lose a run. The schema is ve
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import time
@@ -112,11 +113,27 @@ def connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     db.row_factory = sqlite3.Row
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    db.execute("PRAGMA journal_mode = WAL")
+    _switch_to_wal(db)
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
     migrate(db, path)
     return db
+
+
+def _switch_to_wal(db: sqlite3.Connection) -> None:
+    """Turn WAL on; SQLite's busy handler does not cover this switch, so retry it ourselves."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 def migrate(db: sqlite3.Connection, path: Path) -> None:
@@ -184,9 +201,21 @@ class _Settings:
 
 
 def _settings(root: Path) -> _Settings:
+    """History settings; the merged config is parsed once per pyproject state and environment."""
+    import os
+
+    pyproject = root / "pyproject.toml"
+    stamp = pyproject.stat().st_mtime_ns if pyproject.is_file() else 0
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("CI_SESSIONS_")))
+    return _cached_settings(root.resolve(), stamp, env)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_settings(root: Path, stamp: int, env: tuple[tuple[str, str], ...]) -> _Settings:
     from ci_sessions.config import load_config
 
-    config = load_config(root)
+    del stamp  # part of the cache key only
+    config = load_config(root, environ=dict(env))
     if "history" not in config.values:
         return _Settings()
     section = config.section("history")
