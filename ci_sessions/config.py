@@ -189,7 +189,9 @@ def load_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path.name, "", f"invalid TOML: {exc}", fix="correct the TOML syntax") from None
+        raise ConfigError(
+            path.name, "", f"invalid TOML: {exc}", fix="correct the TOML syntax"
+        ) from None
 
 
 def read_project_table(pyproject: Path) -> dict[str, Any]:
@@ -247,6 +249,27 @@ def _validate_value(value: Any, field: Field, key: str, source: str) -> Any:
         if not isinstance(value, dict):
             raise bad()
         return _validate_table(cast("dict[str, Any]", value), field.children, f"{key}.", source)
+    if kind == "table-list":
+        if not isinstance(value, list):
+            raise bad()
+        rows: list[dict[str, Any]] = []
+        for index, row in enumerate(cast("list[Any]", value)):
+            row_key = f"{key}[{index}]"
+            if not isinstance(row, dict):
+                raise ConfigError(source, row_key, "wrong type", expected=field.expected())
+            checked = _validate_table(
+                cast("dict[str, Any]", row), field.children, f"{row_key}.", source
+            )
+            for name in field.required:
+                if name not in checked:
+                    raise ConfigError(
+                        source,
+                        row_key,
+                        f"missing key {name!r}",
+                        fix=f"add {name} = ... to the entry",
+                    )
+            rows.append(checked)
+        return rows
     if kind == "any":
         return value
     if kind == "bool":
@@ -305,14 +328,28 @@ def _check_minimum(value: float, field: Field, key: str, source: str) -> None:
 
 
 def _merge(
-    base: dict[str, Any], override: Mapping[str, Any], prefix: str, sources: dict[str, str], source: str
+    base: dict[str, Any],
+    override: Mapping[str, Any],
+    prefix: str,
+    sources: dict[str, str],
+    source: str,
 ) -> None:
     for key, value in override.items():
         dotted = f"{prefix}{key}"
         field = TOP_LEVEL.get(key) if not prefix else None
         current = base.get(key)
-        if isinstance(value, dict) and isinstance(current, dict) and (field is None or field.kind == "table"):
-            _merge(cast("dict[str, Any]", current), cast("dict[str, Any]", value), f"{dotted}.", sources, source)
+        if (
+            isinstance(value, dict)
+            and isinstance(current, dict)
+            and (field is None or field.kind == "table")
+        ):
+            _merge(
+                cast("dict[str, Any]", current),
+                cast("dict[str, Any]", value),
+                f"{dotted}.",
+                sources,
+                source,
+            )
         elif isinstance(value, dict) and isinstance(current, dict):
             # str-map / list-map: the project's entries replace or extend the defaults per key
             for sub, sub_value in cast("dict[str, Any]", value).items():
@@ -340,13 +377,18 @@ def _env_keys(merged: Mapping[str, Any]) -> dict[str, tuple[str, Field]]:
             current = merged.get(key, {})
             member_kind = "str" if field.kind == "str-map" else "str-list"
             for member in cast("Mapping[str, Any]", current):
-                keys[env_name(f"{key}.{member}")] = (f"{key}.{member}", Field(member_kind, field.doc))
+                keys[env_name(f"{key}.{member}")] = (
+                    f"{key}.{member}",
+                    Field(member_kind, field.doc),
+                )
         else:
             keys[env_name(key)] = (key, field)
     return keys
 
 
-def _env_overrides(environ: Mapping[str, str], merged: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
+def _env_overrides(
+    environ: Mapping[str, str], merged: Mapping[str, Any]
+) -> dict[str, tuple[str, Any]]:
     known = _env_keys(merged)
     result: dict[str, tuple[str, Any]] = {}
     for name in sorted(environ):
@@ -364,7 +406,10 @@ def _env_overrides(environ: Mapping[str, str], merged: Mapping[str, Any]) -> dic
         dotted, field = known[name]
         raw = environ[name]
         value = _parse_env_value(raw, field, name)
-        result[dotted] = (name, _validate_value(value, field, dotted, f"environment variable {name}"))
+        result[dotted] = (
+            name,
+            _validate_value(value, field, dotted, f"environment variable {name}"),
+        )
     return result
 
 
@@ -386,7 +431,7 @@ def _parse_env_value(raw: str, field: Field, name: str) -> Any:
             if text.startswith("["):
                 return json.loads(text)
             return [item.strip() for item in text.split(",") if item.strip()]
-        if field.kind in ("str-map", "list-map", "table"):
+        if field.kind in ("str-map", "list-map", "table", "table-list"):
             return json.loads(text)
     except ValueError:
         raise ConfigError(
@@ -422,7 +467,7 @@ def _check_tiers(merged: Mapping[str, Any], checks: set[str], sources: Mapping[s
                 )
     for key in ("exclude",):
         for name in cast("list[str]", merged[key]):
-            if name not in names and not _is_python_session(name, checks):
+            if name not in names and name != "fix" and not _is_python_session(name, checks):
                 raise ConfigError(
                     _source_label(sources.get(key, "defaults")),
                     key,

@@ -143,7 +143,9 @@ class Project:
         """What the tests need: configured names win; else discovered by convention."""
         requirements: list[str] = list(deps)
         origin: list[str] = [f"config deps: {', '.join(deps)}"] if deps else []
-        chosen_groups = groups or [g for g in TEST_GROUP_NAMES if self.dependency_group(g) is not None]
+        chosen_groups = groups or [
+            g for g in TEST_GROUP_NAMES if self.dependency_group(g) is not None
+        ]
         if not groups and any(g != "dev" for g in chosen_groups):
             # dev usually includes test; prefer the narrow group when both exist
             chosen_groups = [g for g in chosen_groups if g != "dev"]
@@ -177,7 +179,9 @@ class Project:
         patterns = ("requirements*test*.txt", "requirements/*test*.txt", "test-requirements*.txt")
         found: list[str] = []
         for pattern in patterns:
-            found.extend(p.relative_to(self.root).as_posix() for p in sorted(self.root.glob(pattern)))
+            found.extend(
+                p.relative_to(self.root).as_posix() for p in sorted(self.root.glob(pattern))
+            )
         return sorted(set(found))
 
     def _tox_deps(self) -> list[str]:
@@ -194,7 +198,9 @@ class Project:
         deps: list[str] = []
         for raw in parser.get("testenv", "deps").splitlines():
             line = raw.split("#", 1)[0].strip()
-            if not line or (":" in line.split("==")[0].split(">")[0].split("<")[0] and not line.startswith("-")):
+            if not line or (
+                ":" in line.split("==")[0].split(">")[0].split("<")[0] and not line.startswith("-")
+            ):
                 continue  # factor-conditional lines apply to some envs only
             line = line.replace("{toxinidir}", ".")
             if "{" in line or line in (".", "-e .", "-e."):
@@ -230,7 +236,9 @@ def _resolve_group(groups: dict[str, Any], name: str, seen: tuple[str, ...]) -> 
         if isinstance(item, str):
             result.append(item)
         elif isinstance(item, dict) and "include-group" in item:
-            included = _resolve_group(groups, str(cast("dict[str, Any]", item)["include-group"]), (*seen, key))
+            included = _resolve_group(
+                groups, str(cast("dict[str, Any]", item)["include-group"]), (*seen, key)
+            )
             result.extend(included or [])
     return result
 

@@ -103,8 +103,17 @@ def register_sessions(
                 [],
             )
         else:
-            _define(session_name, _check_session(registered, project, check_name, [default]), check_doc, tags)
+            _define(
+                session_name,
+                _check_session(registered, project, check_name, [default]),
+                check_doc,
+                tags,
+            )
         registered.sessions.append(session_name)
+
+    if "fix" not in excluded:
+        _define(names.get("fix", "fix"), _fix_session(registered, project), _FIX_DOC, ["fix"])
+        registered.sessions.append(names.get("fix", "fix"))
 
     for tier, members in tier_map.items():
         if tier in excluded:
@@ -145,7 +154,9 @@ def _define(
 ) -> None:
     func.__doc__ = description
     func.__name__ = name.replace("-", "_").replace(".", "_")
-    decorator = nox.session(name=name, python=python, venv_backend="none", tags=tags, default=default)
+    decorator = nox.session(
+        name=name, python=python, venv_backend="none", tags=tags, default=default
+    )
     decorator(func)
 
 
@@ -171,6 +182,34 @@ def _check_session(
 ) -> Callable[[nox.Session], None]:
     def session_body(session: nox.Session) -> None:
         _run_session(session, registered, project, [check_name], versions, tier=None)
+
+    return session_body
+
+
+_FIX_DOC = "apply safe fixes (ruff --fix, ruff format, pre-commit autofix hooks) and show the diff"
+
+
+def _fix_session(registered: Registered, project: Project) -> Callable[[nox.Session], None]:
+    def session_body(session: nox.Session) -> None:
+        from ci_sessions.checks.base import CheckContext
+        from ci_sessions.envs import EnvManager, choose_backend
+        from ci_sessions.fix import run_fix
+
+        config = registered.config
+        manager = EnvManager(
+            registered.root,
+            backend=choose_backend(config.top.str("venv-backend")),
+            download_python=config.top.bool("download-python"),
+            log=session.log,
+        )
+        ctx = CheckContext(
+            registered.root, config, project, registered.default_python, session.name
+        )
+        changed = run_fix(ctx, manager, session.log)
+        session.log(
+            f"{len(changed)} file(s) changed" + (": " + ", ".join(changed) if changed else "")
+        )
+        session.log("nothing was committed: review the diff, then commit it yourself")
 
     return session_body
 
@@ -272,7 +311,9 @@ def _options(session: nox.Session, config: Config, *, tier: str | None, checks: 
     in_ci = os.environ.get("CI", "").lower() in ("1", "true")
     options = RunOptions(
         jobs=known.jobs if known.jobs is not None else config.top.int("jobs"),
-        fail_fast=bool(known.fail_fast) if known.fail_fast is not None else config.top.bool("fail-fast"),
+        fail_fast=bool(known.fail_fast)
+        if known.fail_fast is not None
+        else config.top.bool("fail-fast"),
         use_cache=config.top.bool("cache") and not known.no_cache,
         reinstall=bool(known.reinstall),
         posargs=rest,
@@ -287,7 +328,9 @@ def _options(session: nox.Session, config: Config, *, tier: str | None, checks: 
     return options
 
 
-def _affected(session: nox.Session, root: Path, base: str | None, head: str | None) -> list[str] | None:
+def _affected(
+    session: nox.Session, root: Path, base: str | None, head: str | None
+) -> list[str] | None:
     if not base:
         raise _Usage(f"ci-sessions: nox -s {session.name}: --affected needs --base REF")
     import importlib

@@ -32,7 +32,9 @@ class EnvSpec:
     name: str
     python: str
     requirements: tuple[str, ...] = ()
-    inputs: tuple[str, ...] = ()  # project files (relative) whose content is part of the env's identity
+    inputs: tuple[
+        str, ...
+    ] = ()  # project files (relative) whose content is part of the env's identity
 
     @property
     def key(self) -> str:
@@ -131,7 +133,9 @@ class CheckContext:
                 check=False,
             )
         except FileNotFoundError as exc:
-            return ToolRun(list(argv), 127, "", f"{argv[0]}: not found ({exc})", time.perf_counter() - started)
+            return ToolRun(
+                list(argv), 127, "", f"{argv[0]}: not found ({exc})", time.perf_counter() - started
+            )
         return ToolRun(
             list(argv),
             completed.returncode,

@@ -37,8 +37,12 @@ def project_env(ctx: CheckContext, *, extra_requirements: tuple[str, ...] = ()) 
     if not any(_names(r, "pytest") for r in requirements):
         requirements.append(tool_requirement(ctx, "pytest")[0])
     requirements += list(extra_requirements)
-    inputs = tuple(sorted({*INSTALL_INPUTS, *deps.requirement_files, *_referenced_files(deps.requirements)}))
-    return EnvSpec(name="project", python=ctx.python, requirements=tuple(requirements), inputs=inputs)
+    inputs = tuple(
+        sorted({*INSTALL_INPUTS, *deps.requirement_files, *_referenced_files(deps.requirements)})
+    )
+    return EnvSpec(
+        name="project", python=ctx.python, requirements=tuple(requirements), inputs=inputs
+    )
 
 
 def _names(requirement: str, name: str) -> bool:

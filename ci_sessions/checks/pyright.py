@@ -59,19 +59,25 @@ class TypecheckCheck:
         run = ctx.exec(argv, envs["pyright"])
         report = _json_document(run.stdout)
         if run.returncode not in (0, 1) or report is None:
-            return error_result(ctx, self.name, f"pyright failed (exit {run.returncode})", run.tail())
+            return error_result(
+                ctx, self.name, f"pyright failed (exit {run.returncode})", run.tail()
+            )
         findings: list[Finding] = []
         for raw in cast("list[Any]", report.get("generalDiagnostics", [])):
             item = cast("dict[str, Any]", raw)
             severity = str(item.get("severity", "error"))
             if severity not in ("error", "warning"):
                 continue
-            start = cast("dict[str, Any]", cast("dict[str, Any]", item.get("range") or {}).get("start") or {})
+            start = cast(
+                "dict[str, Any]", cast("dict[str, Any]", item.get("range") or {}).get("start") or {}
+            )
             findings.append(
                 Finding(
                     tool="pyright",
                     rule=str(item.get("rule") or "pyright"),
-                    message=str(item.get("message", "")).splitlines()[0] if item.get("message") else "",
+                    message=str(item.get("message", "")).splitlines()[0]
+                    if item.get("message")
+                    else "",
                     path=relative(ctx.root, str(item.get("file", ""))),
                     line=int(start.get("line", -1)) + 1,
                     column=int(start.get("character", -1)) + 1,
@@ -90,7 +96,9 @@ class TypecheckCheck:
         )
         lines = [f"{f.location()} - {f.severity}: {f.message} ({f.rule})" for f in findings]
         errors = sum(1 for f in findings if f.severity == "error")
-        lines.append(f"{errors} error(s), {len(findings) - errors} warning(s), {result.metrics['files']} file(s) analyzed")
+        lines.append(
+            f"{errors} error(s), {len(findings) - errors} warning(s), {result.metrics['files']} file(s) analyzed"
+        )
         result.output = "\n".join(lines)
         return result
 

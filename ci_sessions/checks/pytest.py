@@ -46,7 +46,11 @@ def parse_junit(path: Path) -> JUnitCounts:
                     setattr(counts, attr, getattr(counts, attr) + 1)
                     message = (element.get("message") or element.text or "").strip().splitlines()
                     counts.failed_cases.append(
-                        (case.get("classname", ""), case.get("name", ""), message[0] if message else tag)
+                        (
+                            case.get("classname", ""),
+                            case.get("name", ""),
+                            message[0] if message else tag,
+                        )
                     )
                     break
             else:
@@ -92,8 +96,16 @@ class TestsCheck:
         runner = [str(env.python), "-m"]
         if ctx.coverage_data is not None:
             ctx.coverage_data.parent.mkdir(parents=True, exist_ok=True)
-            runner += ["coverage", "run", "--parallel-mode", f"--data-file={ctx.coverage_data}", "-m"]
-        targets = ctx.selected_tests if ctx.selected_tests is not None else settings.str_list("paths")
+            runner += [
+                "coverage",
+                "run",
+                "--parallel-mode",
+                f"--data-file={ctx.coverage_data}",
+                "-m",
+            ]
+        targets = (
+            ctx.selected_tests if ctx.selected_tests is not None else settings.str_list("paths")
+        )
         argv = [
             *runner,
             "pytest",
@@ -114,14 +126,22 @@ class TestsCheck:
             output="" if ctx.stream else (run.stdout + run.stderr).rstrip(),
             metrics={"exit_code": run.returncode},
         )
-        if run.returncode in (INTERNAL_ERROR, USAGE_ERROR) or run.returncode > NO_TESTS or run.returncode < 0:
-            failed = error_result(ctx, self.name, f"pytest could not run (exit {run.returncode})", run.tail())
+        if (
+            run.returncode in (INTERNAL_ERROR, USAGE_ERROR)
+            or run.returncode > NO_TESTS
+            or run.returncode < 0
+        ):
+            failed = error_result(
+                ctx, self.name, f"pytest could not run (exit {run.returncode})", run.tail()
+            )
             failed.output = result.output or failed.output
             failed.command = argv
             return failed
         if not junit.is_file():
             if run.returncode == NO_TESTS:
-                result.metrics.update({"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0})
+                result.metrics.update(
+                    {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+                )
                 return result
             return error_result(ctx, self.name, "pytest wrote no JUnit report", run.tail())
         counts = parse_junit(junit)
@@ -139,7 +159,12 @@ class TestsCheck:
             identifier = node_id(ctx.root, classname, name)
             path = identifier.split("::", 1)[0] if ".py" in identifier else ""
             result.findings.append(
-                Finding(tool="pytest", rule="test-failure", message=f"{identifier}: {message}", path=path)
+                Finding(
+                    tool="pytest",
+                    rule="test-failure",
+                    message=f"{identifier}: {message}",
+                    path=path,
+                )
             )
         return result
 

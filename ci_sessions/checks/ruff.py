@@ -59,7 +59,10 @@ class LintCheck:
         extra = settings.str_list("args")
         project_args = list(base)
         if not ctx.project.has_ruff_config:
-            project_args += ["--config", f"lint.select = {_toml_list(settings.str_list('default-select'))}"]
+            project_args += [
+                "--config",
+                f"lint.select = {_toml_list(settings.str_list('default-select'))}",
+            ]
         project_run = ctx.exec([*project_args, *extra, *paths], envs["ruff"])
         if project_run.returncode != 0:
             return error_result(ctx, self.name, "ruff check crashed", project_run.tail())
@@ -81,7 +84,9 @@ class LintCheck:
             strict_run = ctx.exec([*strict_args, *paths], envs["ruff"])
             strict = _parse_check(ctx, strict_run.stdout) if strict_run.returncode == 0 else None
             if strict is None:
-                return error_result(ctx, self.name, "ruff zero-tolerance run failed", strict_run.tail())
+                return error_result(
+                    ctx, self.name, "ruff zero-tolerance run failed", strict_run.tail()
+                )
             commands.append(strict_run.argv)
             seen = {(f.rule, f.path, f.line, f.column) for f in findings}
             findings += [f for f in strict if (f.rule, f.path, f.line, f.column) not in seen]
@@ -102,7 +107,11 @@ class LintCheck:
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         settings = ctx.settings("lint")
         zero = tuple(settings.str_list("zero-tolerance"))
-        strict = [f for f in result.findings if f.rule == SYNTAX_ERROR or (zero and f.rule.startswith(zero))]
+        strict = [
+            f
+            for f in result.findings
+            if f.rule == SYNTAX_ERROR or (zero and f.rule.startswith(zero))
+        ]
         gates = [at_most("findings", len(result.findings), settings.int("max-findings"))]
         if zero:
             gates.append(at_most("/".join(zero), len(strict), 0))
@@ -170,7 +179,9 @@ class FormatCheck:
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         settings = ctx.settings("format")
-        run = ctx.exec([_ruff(envs), "format", "--check", *settings.str_list("paths")], envs["ruff"])
+        run = ctx.exec(
+            [_ruff(envs), "format", "--check", *settings.str_list("paths")], envs["ruff"]
+        )
         findings = _parse_format(ctx, run, settings.str_list("include"))
         if findings is None:
             return error_result(ctx, self.name, "ruff format crashed", run.tail())
@@ -182,7 +193,10 @@ class FormatCheck:
             findings=findings,
             command=run.argv,
         )
-        lines = [f"Would reformat: {f.path}" if f.rule == "format" else f"{f.location()}: {f.message}" for f in findings]
+        lines = [
+            f"Would reformat: {f.path}" if f.rule == "format" else f"{f.location()}: {f.message}"
+            for f in findings
+        ]
         result.output = "\n".join(lines) if lines else "ruff format: all files formatted"
         return result
 
@@ -202,7 +216,9 @@ def _parse_format(ctx: CheckContext, run: ToolRun, include: list[str]) -> list[F
         if match := _WOULD_REFORMAT.match(line):
             path = relative(ctx.root, match.group(1))
             if _included(path, include):
-                findings.append(Finding(tool="ruff", rule="format", message="would reformat", path=path))
+                findings.append(
+                    Finding(tool="ruff", rule="format", message="would reformat", path=path)
+                )
         elif match := _PARSE_ERROR.match(line):
             parse_errors += 1
             path = relative(ctx.root, match.group(1))
@@ -224,4 +240,6 @@ def _parse_format(ctx: CheckContext, run: ToolRun, include: list[str]) -> list[F
 
 def _included(path: str, include: list[str]) -> bool:
     name = PurePosixPath(path).name
-    return any(fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(path, pattern) for pattern in include)
+    return any(
+        fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(path, pattern) for pattern in include
+    )

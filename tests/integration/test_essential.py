@@ -233,3 +233,20 @@ def test_sessions_are_listed_with_tags_and_pythons(make_project: Make, nox_runne
     assert set(by_tag) == {"lint", "format", "typecheck", "tests-3.11", "tests-3.12"}
     assert by_tag["tests-3.12"]["python"] == "3.12"
     assert "tier" in listed("-t", "tier")["essential"]["tags"]
+
+
+def test_fix_session_applies_safe_fixes_and_never_commits(make_project: Make, nox_runner: Run) -> None:
+    root = make_project({"src/demo/messy.py": "import os\nx=[1,2 ,3]\n"})
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"], cwd=root, check=True
+    )
+    run = nox_runner(root, "-s", "fix")
+    assert run.returncode == 0, run.output
+    assert (root / "src/demo/messy.py").read_text() == "x = [1, 2, 3]\n"
+    assert "src/demo/messy.py" in run.output
+    log = subprocess.run(["git", "log", "--oneline"], cwd=root, capture_output=True, text=True, check=True)
+    assert len(log.stdout.splitlines()) == 1  # nothing committed
+    # and the tree now passes lint and format
+    assert nox_runner(root, "-s", "lint").returncode == 0
