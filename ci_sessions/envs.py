@@ -87,6 +87,7 @@ class EnvManager:
             "format": FORMAT_VERSION,
             "backend": self.backend,
             "interpreter": str(interpreter),
+            "interpreter_build": _interpreter_build(interpreter),
             "requirements": list(spec.requirements),
         }
         digest.update(json.dumps(facts, sort_keys=True).encode())
@@ -150,6 +151,16 @@ class EnvManager:
         else:
             argv = [str(python), "-m", "pip", "install", "--quiet", *requirements]
         self._run(argv, f"installing into {location.name}")
+
+
+def _interpreter_build(interpreter: Path) -> list[object]:
+    """The real interpreter binary's identity: an in-place patch upgrade changes it."""
+    try:
+        real = interpreter.resolve()
+        stat = real.stat()
+    except OSError:
+        return [str(interpreter)]
+    return [str(real), stat.st_size, stat.st_mtime_ns]
 
 
 def _read_marker(marker: Path) -> str | None:
