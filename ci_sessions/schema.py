@@ -95,6 +95,34 @@ CHECK_SETTINGS: dict[str, Field] = {
         thresholds=Field("str-map", 'allowed slowdown per benchmark name pattern ("test_parse*" = "25%"); "*" sets the default'),
         allow_no_benchmarks=Field("bool", "SKIP instead of FAIL when the project has no benchmarks"),
     ),
+    "coverage": _table(
+        "coverage.py over the test run(s) (docs/checks/coverage.md)",
+        min=Field("float", "minimum total percent covered (default: [tool.coverage.report] fail_under, else 85)", minimum=0),
+    ),
+    "build": _table(
+        "python -m build + twine check (docs/checks/build.md)",
+        sdist=Field("bool", "build the sdist"),
+        wheel=Field("bool", "build the wheel"),
+        strict=Field("bool", "twine check --strict: warnings (e.g. a missing long_description) fail"),
+        args=Field("str-list", "extra arguments for python -m build"),
+    ),
+    "sbom": _table(
+        "CycloneDX SBOM of the runtime dependencies (docs/checks/sbom.md)",
+        extras=Field("str-list", "extras whose dependencies count as runtime dependencies"),
+        spec_version=Field("str", "CycloneDX specification version", choices=("1.4", "1.5", "1.6", "1.7")),
+        args=Field("str-list", "extra arguments for cyclonedx-py environment"),
+    ),
+    "docs": _table(
+        "mkdocs build --strict or sphinx-build -W (docs/checks/docs.md)",
+        builder=Field("str", "which builder; auto: mkdocs.yml, else docs/conf.py", choices=("auto", "mkdocs", "sphinx")),
+        strict=Field("bool", "warnings fail the build (mkdocs --strict, sphinx -W)"),
+        groups=Field("str-list", "dependency groups to install (default: a group named docs)"),
+        extras=Field("str-list", "extras to install (default: an extra named docs)"),
+        requirements=Field("str-list", "requirements files (default: docs/requirements.txt)"),
+        deps=Field("str-list", "extra requirement specifiers for the docs environment"),
+        install_project=Field("bool", "install the project into the docs environment (autodoc, mkdocstrings)"),
+        args=Field("str-list", "extra arguments for the builder"),
+    ),
 }
 
 TOP_LEVEL: dict[str, Field] = {

@@ -13,6 +13,10 @@ CHECKS: dict[str, str] = {
     "format": "ci_sessions.checks.ruff:FormatCheck",
     "typecheck": "ci_sessions.checks.pyright:TypecheckCheck",
     "tests": "ci_sessions.checks.pytest:TestsCheck",
+    "coverage": "ci_sessions.checks.coverage:CoverageCheck",
+    "build": "ci_sessions.checks.build:BuildCheck",
+    "sbom": "ci_sessions.checks.sbom:SbomCheck",
+    "docs": "ci_sessions.checks.docs:DocsCheck",
     "bench": "ci_sessions.checks.bench:BenchCheck",
 }
 

@@ -1,0 +1,169 @@
+"""Release readiness: ``python -m build`` (sdist + wheel), ``twine check``, the wheel's contents.
+
+A project that does not build, or whose metadata PyPI would reject or render badly, fails here
+instead of on release day. Artifacts go to ``.ci-sessions/dist`` (never the project's ``dist/``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import ClassVar
+
+from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, relative
+from ci_sessions.checks.tooling import tool_requirement
+from ci_sessions.fsutil import state_dir
+from ci_sessions.gates import apply_gates, at_most
+from ci_sessions.results import CheckResult, Finding, Gate, Status
+
+#: twine check prints ``Checking dist/x.whl: FAILED`` then indented reasons, or ``WARNING ...``
+_CHECKING = re.compile(r"^Checking (\S+): (PASSED|FAILED|PASSED with warnings)(.*)$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_PROBLEM = re.compile(r"^\s*(ERROR|WARNING)\s+(.*)$")
+#: the last lines of a build log are enough to see why it failed
+TAIL_LINES = 25
+#: wheel members listed in the output before "... and N more"
+LIST_LIMIT = 60
+
+
+def dist_dir(root: Path) -> Path:
+    return state_dir(root) / "dist"
+
+
+def wheel_contents(wheel: Path) -> list[tuple[str, int]]:
+    """(name, size) of each member of a wheel, in archive order."""
+    with zipfile.ZipFile(wheel) as archive:
+        return [(info.filename, info.file_size) for info in archive.infolist() if not info.is_dir()]
+
+
+def parse_twine(ctx: CheckContext, output: str) -> list[Finding]:
+    """One finding per twine error or warning, located at the artifact it is about."""
+    findings: list[Finding] = []
+    current = ""
+    for line in output.splitlines():
+        if match := _CHECKING.match(line.strip()):
+            current = relative(ctx.root, match.group(1))
+            continue
+        if match := _PROBLEM.match(line):
+            level, message = match.groups()
+            findings.append(
+                Finding(
+                    tool="twine",
+                    rule=f"twine-{level.lower()}",
+                    message=message.strip(),
+                    path=current,
+                    severity="error" if level == "ERROR" else "warning",
+                )
+            )
+    return findings
+
+
+class BuildCheck:
+    """``python -m build`` (sdist + wheel) and ``twine check --strict``; the wheel's files listed."""
+
+    name: ClassVar[str] = "build"
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ()
+
+    def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
+        requirements = (tool_requirement(ctx, "build")[0], tool_requirement(ctx, "twine")[0])
+        return {"build": EnvSpec(name="build", python=ctx.python, requirements=requirements)}
+
+    def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        if not ctx.project.installable:
+            return CheckResult(
+                check=self.name, session=ctx.session, status=Status.SKIP, python=ctx.python,
+                summary="nothing to build: no pyproject.toml [project]/[build-system], setup.py or setup.cfg",
+            )  # fmt: skip
+        settings = ctx.settings("build")
+        env = envs["build"]
+        outdir = dist_dir(ctx.root)
+        shutil.rmtree(outdir, ignore_errors=True)
+        outdir.mkdir(parents=True)
+        kinds = [f"--{kind}" for kind in ("sdist", "wheel") if settings.bool(kind)]
+        if not kinds:
+            return CheckResult(
+                check=self.name, session=ctx.session, status=Status.SKIP, python=ctx.python,
+                summary="build.sdist and build.wheel are both false",
+            )  # fmt: skip
+        argv = [str(env.python), "-m", "build", *kinds, "--outdir", str(outdir)]
+        if (env.bin_dir / "uv").exists():
+            argv += ["--installer", "uv"]
+        argv += [*settings.str_list("args"), str(ctx.root)]
+        build = ctx.exec(argv, env)
+        output = [f"$ python -m build {' '.join(argv[3:])}"]
+        result = CheckResult(
+            check=self.name, session=ctx.session, status=Status.PASS, python=ctx.python,
+            command=argv, metrics={"build_exit_code": build.returncode},
+        )  # fmt: skip
+        if build.returncode != 0:
+            output.append(build.tail(TAIL_LINES))
+            result.output = "\n".join(output)
+            result.findings.append(
+                Finding(
+                    tool="build", rule="build-failed", message=_last_error(build.tail(TAIL_LINES))
+                )
+            )
+            return result
+        artifacts = sorted(p for p in outdir.iterdir() if p.suffix in (".whl", ".gz"))
+        if not artifacts:
+            return error_result(
+                ctx, self.name, "python -m build succeeded but wrote nothing", build.tail()
+            )
+        output.append("built: " + ", ".join(p.name for p in artifacts))
+        for path in artifacts:
+            key = "wheel" if path.suffix == ".whl" else "sdist"
+            result.artifacts[key] = path.relative_to(ctx.root).as_posix()
+            result.metrics[f"{key}_bytes"] = path.stat().st_size
+        twine_argv = [str(env.python), "-m", "twine", "check"]
+        if settings.bool("strict"):
+            twine_argv.append("--strict")
+        twine = ctx.exec([*twine_argv, *map(str, artifacts)], env)
+        twine_text = _ANSI.sub("", twine.stdout + twine.stderr).strip()
+        output.append(twine_text)
+        findings = parse_twine(ctx, twine_text)
+        if twine.returncode != 0 and not findings:
+            return error_result(
+                ctx, self.name, f"twine check crashed (exit {twine.returncode})", twine.tail()
+            )
+        result.findings.extend(findings)
+        for wheel in (p for p in artifacts if p.suffix == ".whl"):
+            output.append(_render_contents(wheel))
+            result.metrics["wheel_files"] = len(wheel_contents(wheel))
+        result.output = "\n".join(output)
+        return result
+
+    def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+        code = int(result.metrics.get("build_exit_code", 0))
+        gates: list[Gate] = []
+        if code != 0:
+            gates.append(Gate("python -m build exit code", Status.FAIL, code, 0, "=="))
+            result.summary = "build failed"
+            return apply_gates(result, gates)
+        problems = [f for f in result.findings if f.tool == "twine"]
+        gates.append(at_most("twine problems", len(problems), 0))
+        built = [k for k in ("sdist", "wheel") if k in result.artifacts]
+        result.summary = f"built {' + '.join(built)}" + (
+            f"; {len(problems)} twine problem(s)" if problems else ""
+        )
+        return apply_gates(result, gates)
+
+
+def _last_error(tail: str) -> str:
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "ERROR" in line or "Error" in line:
+            return line
+    return lines[-1] if lines else "python -m build failed"
+
+
+def _render_contents(wheel: Path) -> str:
+    members = wheel_contents(wheel)
+    lines = [f"{wheel.name}: {len(members)} file(s)"]
+    lines += [f"  {size:>9}  {name}" for name, size in members[:LIST_LIMIT]]
+    if len(members) > LIST_LIMIT:
+        lines.append(f"  ... and {len(members) - LIST_LIMIT} more")
+    return "\n".join(lines)

@@ -1,0 +1,205 @@
+"""coverage.py across the test run(s): combine the parallel data, write XML + JSON, gate on percent.
+
+In a tier the ``tests`` check runs pytest under ``coverage run --parallel-mode`` (the runner sets
+``ctx.coverage_data``) and this check combines what every Python wrote. Alone (``nox -s
+coverage``) it runs the tests itself first. The project's ``[tool.coverage]`` config is respected:
+every coverage command runs from the project root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, ClassVar, cast
+
+from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result
+from ci_sessions.gates import apply_gates, at_least
+from ci_sessions.results import CheckResult, Gate, Status
+
+#: coverage exit codes: fail_under is 2 after any report command (not a crash)
+OK, FAIL_UNDER = 0, 2
+
+
+def data_file(ctx: CheckContext) -> Path:
+    """Where the combined data lives (the runner's choice, or the same default)."""
+    return ctx.coverage_data or ctx.root / ".ci-sessions" / "coverage" / ".coverage"
+
+
+def reset_data(path: Path) -> int:
+    """Remove stale coverage data (combined and parallel files) before a run; return how many."""
+    removed = 0
+    if not path.parent.is_dir():
+        return removed
+    for stale in path.parent.glob(path.name + "*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+            removed += 1
+    return removed
+
+
+def project_fail_under(ctx: CheckContext) -> float | None:
+    """``[tool.coverage.report] fail_under`` of the project, if set."""
+    report = cast("dict[str, Any]", ctx.project.tool.get("coverage", {})).get("report", {})
+    if isinstance(report, dict):
+        value = cast("dict[str, Any]", report).get("fail_under")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def threshold(ctx: CheckContext) -> tuple[float, str]:
+    """The minimum percent and where it came from: ci-sessions config wins over coverage's own."""
+    configured = ctx.settings("coverage").float("min")
+    if ctx.config.is_default("coverage.min"):
+        own = project_fail_under(ctx)
+        if own is not None:
+            return own, "[tool.coverage.report] fail_under"
+    return configured, ctx.config.source_of("coverage.min")
+
+
+def parse_totals(path: Path) -> dict[str, float | int]:
+    """The totals of a ``coverage json`` report (percent, statements, branches)."""
+    data = cast("dict[str, Any]", json.loads(path.read_text(encoding="utf-8")))
+    totals = cast("dict[str, Any]", data.get("totals", {}))
+    metrics: dict[str, float | int] = {
+        "percent": round(float(totals.get("percent_covered", 0.0)), 2),
+        "statements": int(totals.get("num_statements", 0)),
+        "covered_lines": int(totals.get("covered_lines", 0)),
+        "missing_lines": int(totals.get("missing_lines", 0)),
+        "files": len(cast("dict[str, Any]", data.get("files", {}))),
+    }
+    if "num_branches" in totals:
+        metrics["branches"] = int(totals.get("num_branches", 0))
+        metrics["covered_branches"] = int(totals.get("covered_branches", 0))
+    return metrics
+
+
+class CoverageCheck:
+    """coverage.py over the test run(s): combined data, XML + JSON reports, a minimum percent."""
+
+    name: ClassVar[str] = "coverage"
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ("tests",)
+
+    def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
+        # The project env with coverage: the one the tests ran in, so coverage plugins the
+        # project configures are importable when reporting.
+        from ci_sessions.checks.pytest import TestsCheck
+
+        return TestsCheck().environments(self._ctx(ctx))
+
+    @staticmethod
+    def _ctx(ctx: CheckContext) -> CheckContext:
+        return ctx if ctx.coverage_data is not None else replace(ctx, coverage_data=data_file(ctx))
+
+    def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        ctx = self._ctx(ctx)
+        env = envs["project"]
+        data = data_file(ctx)
+        output: list[str] = []
+        tests_gate: Gate | None = None
+        if "tests" not in ctx.run_checks:
+            tests_gate, tests_output, crashed = self._run_tests(ctx, envs, data)
+            output.append(tests_output)
+            if crashed is not None:
+                return crashed
+        python = str(env.python)
+        combine = ctx.exec([python, "-m", "coverage", "combine", f"--data-file={data}"], env)
+        text = (combine.stdout + combine.stderr).strip()
+        if combine.returncode != OK:
+            if "No data to combine" in text:
+                # never report an older run's numbers as this run's
+                return error_result(
+                    ctx, self.name, "no coverage data from this run: the tests wrote none", text
+                )
+            return error_result(
+                ctx,
+                self.name,
+                f"coverage combine failed (exit {combine.returncode})",
+                combine.tail(),
+            )
+        output.append(text)
+        reports = ctx.reports_dir
+        xml_path, json_path = reports / "coverage.xml", reports / "coverage.json"
+        for stale in (xml_path, json_path):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        commands = [
+            [python, "-m", "coverage", "json", f"--data-file={data}", "-o", str(json_path)],
+            [python, "-m", "coverage", "xml", f"--data-file={data}", "-o", str(xml_path)],
+            [
+                python,
+                "-m",
+                "coverage",
+                "report",
+                f"--data-file={data}",
+                "--show-missing",
+                "--skip-covered",
+            ],
+        ]
+        for argv in commands:
+            run = ctx.exec(argv, env)
+            if run.returncode not in (OK, FAIL_UNDER):
+                return error_result(
+                    ctx, self.name, f"coverage {argv[3]} failed (exit {run.returncode})", run.tail()
+                )
+            if argv[3] == "report":
+                output.append(run.stdout.strip())
+        if not json_path.is_file():
+            return error_result(ctx, self.name, "coverage json wrote no report", "\n".join(output))
+        try:
+            metrics = parse_totals(json_path)
+        except (OSError, ValueError) as exc:
+            return error_result(ctx, self.name, f"unreadable coverage JSON: {exc}")
+        result = CheckResult(
+            check=self.name,
+            session=ctx.session,
+            status=Status.PASS,
+            python=ctx.python,
+            metrics=dict(metrics),
+            command=commands[-1],
+            output="\n".join(part for part in output if part),
+            artifacts={
+                "coverage_json": json_path.relative_to(ctx.root).as_posix(),
+                "coverage_xml": xml_path.relative_to(ctx.root).as_posix(),
+            },
+        )
+        if tests_gate is not None:
+            result.gates = [tests_gate]
+        return result
+
+    def _run_tests(
+        self, ctx: CheckContext, envs: Mapping[str, Environment], data: Path
+    ) -> tuple[Gate | None, str, CheckResult | None]:
+        """Standalone mode: the suite under coverage, on fresh data."""
+        from ci_sessions.checks.pytest import TestsCheck
+
+        reset_data(data)
+        tests = TestsCheck()
+        outcome = tests.run(ctx, envs)
+        if outcome.status is Status.ERROR:
+            crashed = error_result(
+                ctx, self.name, f"tests could not run: {outcome.summary}", outcome.output
+            )
+            return None, outcome.output, crashed
+        if outcome.status is not Status.SKIP:
+            outcome = tests.evaluate(ctx, outcome)
+        failed = int(outcome.metrics.get("failed", 0)) + int(outcome.metrics.get("errors", 0))
+        gate = None
+        if outcome.status.blocking:
+            gate = Gate("failed tests", Status.FAIL, failed, 0, "<=", outcome.summary)
+        return gate, outcome.output, None
+
+    def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+        minimum, origin = threshold(ctx)
+        percent = float(result.metrics.get("percent", 0.0))
+        result.metrics["min"] = minimum
+        result.metrics["min_source"] = origin
+        gates = [at_least("coverage", percent, minimum, unit="%")]
+        gates += [g for g in result.gates if g.name == "failed tests"]
+        statements = result.metrics.get("statements", 0)
+        result.summary = f"{percent:.2f}% of {statements} statements (min {minimum:.2f})"
+        return apply_gates(result, gates)
