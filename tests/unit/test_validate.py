@@ -1,0 +1,107 @@
+"""ci-sessions validate: each CIS rule passes on what init renders and fails on the drift it names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ci_sessions import scaffold, validate
+from ci_sessions.scaffold_detect import detect
+from ci_sessions.scaffold_render import render
+from ci_sessions.validate_rules import evaluate, nox_sessions, repo_review_checks
+
+PYPROJECT = """[project]
+name = "demo"
+version = "0.1"
+requires-python = ">=3.11"
+classifiers = ["Programming Language :: Python :: 3.11", "Programming Language :: Python :: 3.12"]
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "__init__.py").write_text("", encoding="utf-8")
+    facts = detect(tmp_path)
+    answers = scaffold.answers_for(facts, {}, {"tier": "extended"})
+    scaffold.write(tmp_path, scaffold.plan(tmp_path, render(answers), force=False))
+    return tmp_path
+
+
+def _results(root: Path) -> dict[str, bool | None]:
+    return {o.rule.id: o.passed for o in evaluate(root)}
+
+
+def test_rendered_project_passes_every_rule(project: Path) -> None:
+    results = _results(project)
+    assert all(v is not False for v in results.values()), results
+    assert results["CIS122"] is True
+    assert results["CIS141"] is True  # --tier extended adds the coverage threshold
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_drift_is_caught_rule_by_rule(project: Path) -> None:
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    _edit(
+        workflow, "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8", "actions/checkout@v5"
+    )
+    _edit(workflow, "\npermissions: {}\n", "\n")  # every job still declares its own
+    _edit(workflow, 'nox -s "$SESSION"', "pytest")
+    _edit(project / ".pre-commit-config.yaml", "entry: nox -s typecheck", "entry: mypy .")
+    _edit(project / "noxfile.py", '"ci-sessions>=0.1"', '"ci-sessions"')
+    _edit(project / "pyproject.toml", 'requires-python = ">=3.11"', 'requires-python = ">=3.10"')
+    results = _results(project)
+    failed = {k for k, v in results.items() if v is False}
+    assert failed == {"CIS102", "CIS112", "CIS122", "CIS123", "CIS131"}
+    assert validate.exit_code(evaluate(project)) == 1
+
+
+def test_permissions_missing_everywhere(project: Path) -> None:
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    text = workflow.read_text(encoding="utf-8")
+    workflow.write_text(
+        "\n".join(line for line in text.splitlines() if "permissions" not in line and "contents: read" not in line
+                  and "security-events" not in line),
+        encoding="utf-8",
+    )  # fmt: skip
+    assert _results(project)["CIS124"] is False
+
+
+def test_empty_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert validate.main([str(tmp_path), "--json"]) == 1
+    payload = json.loads(capsys.readouterr().out)
+    by_id = {r["id"]: r for r in payload["rules"]}
+    assert payload["status"] == "fail"
+    assert by_id["CIS101"]["result"] is False
+    assert by_id["CIS101"]["fix"]
+    assert by_id["CIS123"]["result"] is None
+
+
+def test_select_and_unknown_ids(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert validate.main([str(project), "--select", "CIS101"]) == 0
+    assert "CIS101" in capsys.readouterr().out
+    assert validate.main([str(project), "--select", "CIS999"]) == 2
+
+
+def test_repo_review_plugin(project: Path) -> None:
+    checks = repo_review_checks(project)
+    assert checks["CIS101"].family == "ci-sessions"
+    assert checks["CIS101"].check() is True
+    (project / "noxfile.py").write_text("import nox\n", encoding="utf-8")
+    failing = repo_review_checks(project)["CIS101"].check()
+    assert isinstance(failing, str)
+    assert "register" in failing
+
+
+def test_nox_sessions_parsing() -> None:
+    assert nox_sessions('uvx nox -s "$SESSION"') == ["$SESSION"]
+    assert nox_sessions("nox -s lint format -- --fix") == ["lint", "format"]
+    assert nox_sessions("pytest") == []
