@@ -99,8 +99,13 @@ def answers_for(
     answers.update({k: v for k, v in previous.items() if k in answers})
     answers.update(overrides)
     extended = answers["tier"] != "essential"
-    answers["add_pytest_config"] = extended and not facts.has_pytest_config
-    answers["add_coverage_config"] = extended and not facts.has_coverage_config
+    # a table an earlier init added is ours: keep saying so, though the project now "has" it
+    answers["add_pytest_config"] = bool(previous.get("add_pytest_config")) or (
+        extended and not facts.has_pytest_config
+    )
+    answers["add_coverage_config"] = bool(previous.get("add_coverage_config")) or (
+        extended and not facts.has_coverage_config
+    )
     return answers
 
 

@@ -1,0 +1,127 @@
+"""ci-sessions init: never overwrites, merges pyproject keeping every byte, idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ci_sessions import scaffold
+from ci_sessions.scaffold_render import merge_pyproject, snippet_blocks
+
+PYPROJECT = """[project]
+name = "demo"  # keep this comment
+version = "0.1"
+requires-python = ">=3.11"
+classifiers = ["Programming Language :: Python :: 3.11"]
+
+[tool.ruff]   # odd spacing kept
+line-length = 99
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (tmp_path / "src" / "demo").mkdir(parents=True)
+    (tmp_path / "src" / "demo" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "tests").mkdir()
+    return tmp_path
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_init_writes_files_and_merges_pyproject(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert scaffold.main([str(project), "--no-baseline"]) == 0
+    out = capsys.readouterr().out
+    for name in (
+        "noxfile.py",
+        ".pre-commit-config.yaml",
+        ".github/workflows/ci.yml",
+        ".github/dependabot.yml",
+    ):
+        assert (project / name).is_file()
+        assert f"created   {name}" in out
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert text.startswith(PYPROJECT)  # every existing byte kept
+    assert "[tool.ci-sessions]" in text
+    assert "merged    [tool.ci-sessions] into pyproject.toml" in out
+    assert "src layout" in out
+    assert not (project / ".ci-sessions-pyproject.toml").exists()
+
+
+def test_rerun_changes_nothing(project: Path) -> None:
+    assert scaffold.main([str(project), "--no-baseline"]) == 0
+    before = _snapshot(project)
+    assert scaffold.main([str(project), "--no-baseline"]) == 0
+    assert _snapshot(project) == before
+
+
+def test_existing_files_are_never_overwritten(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    own = "repos: []  # the project's own\n"
+    (project / ".pre-commit-config.yaml").write_text(own, encoding="utf-8")
+    assert scaffold.main([str(project), "--no-baseline"]) == 0
+    assert (project / ".pre-commit-config.yaml").read_text(encoding="utf-8") == own
+    beside = project / ".pre-commit-config.yaml.ci-sessions-new"
+    assert "nox -s lint" in beside.read_text(encoding="utf-8")
+    assert "wrote .pre-commit-config.yaml.ci-sessions-new beside it" in capsys.readouterr().out
+    before = _snapshot(project)
+    assert scaffold.main([str(project), "--no-baseline"]) == 0
+    assert _snapshot(project) == before
+    assert scaffold.main([str(project), "--no-baseline", "--force"]) == 0
+    assert (project / ".pre-commit-config.yaml").read_text(encoding="utf-8") == beside.read_text(
+        encoding="utf-8"
+    )
+
+
+def test_dry_run_writes_nothing_and_shows_a_diff(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _snapshot(project)
+    assert scaffold.main([str(project), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert _snapshot(project) == before
+    assert "+++ b/noxfile.py" in out
+    assert "+[tool.ci-sessions]" in out
+
+
+def test_previous_answers_are_kept(project: Path) -> None:
+    assert (
+        scaffold.main(
+            [str(project), "--no-baseline", "--tier", "extended", "--os", "windows-latest"]
+        )
+        == 0
+    )
+    before = _snapshot(project)
+    assert scaffold.main([str(project), "--no-baseline"]) == 0  # no flags: the same choices
+    assert _snapshot(project) == before
+    workflow = (project / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert "--os windows-latest" in workflow
+    assert "nox -s extended" in workflow
+    assert "fail_under = 80" in (project / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_merge_skips_tables_the_project_has() -> None:
+    snippet = '[tool.ci-sessions]\nbaseline = "b"\n\n[tool.coverage.run]\nbranch = true\n\n[tool.coverage.report]\nfail_under = 80\n'
+    assert [k for k, _ in snippet_blocks(snippet)] == ["ci-sessions", "coverage"]
+    merged, added = merge_pyproject("[tool.coverage.run]\nbranch = false\n", snippet)
+    assert added == ["ci-sessions"]
+    assert merged.startswith("[tool.coverage.run]\nbranch = false\n\n[tool.ci-sessions]")
+    assert merge_pyproject(merged, snippet) == (merged, [])
+
+
+def test_invalid_pyproject_is_a_config_error(tmp_path: Path) -> None:
+    from ci_sessions.config import ConfigError
+
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        merge_pyproject("[project\n", "[tool.ci-sessions]\n")
