@@ -1,0 +1,131 @@
+"""Every rendered workflow passes actionlint, zizmor --offline and the GitHub workflow schema;
+the rendered noxfile lists the ci-sessions sessions with real nox."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixture_projects import nox_env, write_files
+
+from ci_sessions import scaffold
+from ci_sessions.scaffold_detect import detect
+from ci_sessions.scaffold_render import render
+
+pytestmark = pytest.mark.integration
+
+BIN = Path(sys.executable).parent
+VARIANTS: list[dict[str, Any]] = [
+    {},
+    {"tier": "extended", "os_list": ["ubuntu-latest", "windows-latest", "macos-latest"]},
+    {"tier": "full", "precommit_language": "system", "ci_sessions_install": "."},
+]
+CURRENT = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed: install the `test` dependency group")
+    return path
+
+
+def _rendered(tmp_path: Path, overrides: dict[str, Any]) -> Path:
+    root = tmp_path / f"render-{len(list(tmp_path.iterdir()))}"
+    write_files(
+        root,
+        {
+            "pyproject.toml": f"""
+                [project]
+                name = "demo"
+                version = "0.1.0"
+                requires-python = ">={CURRENT}"
+                """,
+            "src/demo/__init__.py": "",
+        },
+    )
+    answers = scaffold.answers_for(detect(root), {}, overrides)
+    scaffold.write(root, scaffold.plan(root, render(answers), force=False))
+    return root
+
+
+def _run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("GH_TOKEN", "GITHUB_TOKEN", "ZIZMOR_GITHUB_TOKEN")
+    }
+    return subprocess.run(
+        list(argv), cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize("overrides", VARIANTS, ids=["essential", "extended-3os", "full-system"])
+def test_rendered_workflow_passes_linters(tmp_path: Path, overrides: dict[str, Any]) -> None:
+    root = _rendered(tmp_path, overrides)
+    workflow = ".github/workflows/ci.yml"
+    actionlint = _run(_tool("actionlint"), "-no-color", workflow, cwd=root)
+    assert actionlint.returncode == 0, actionlint.stdout + actionlint.stderr
+    zizmor = _run(
+        _tool("zizmor"), "--offline", "--no-progress", workflow, ".github/dependabot.yml", cwd=root
+    )
+    assert zizmor.returncode == 0, zizmor.stdout + zizmor.stderr
+    for schema, path in (
+        ("vendor.github-workflows", workflow),
+        ("vendor.dependabot", ".github/dependabot.yml"),
+    ):
+        checked = _run(_tool("check-jsonschema"), "--builtin-schema", schema, path, cwd=root)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_linters_do_catch_a_broken_workflow(tmp_path: Path) -> None:
+    """The checks above can fail: an unpinned action and a typo in `needs` are reported."""
+    root = _rendered(tmp_path, {})
+    workflow = root / ".github" / "workflows" / "ci.yml"
+    text = workflow.read_text(encoding="utf-8")
+    text = text.replace(
+        "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0", "actions/checkout@v5"
+    )
+    workflow.write_text(
+        text.replace("needs.changes.outputs.code", "needs.change.outputs.code"), encoding="utf-8"
+    )
+    assert (
+        _run(_tool("zizmor"), "--offline", "--no-progress", str(workflow), cwd=root).returncode != 0
+    )
+    assert _run(_tool("actionlint"), "-no-color", str(workflow), cwd=root).returncode != 0
+
+
+def test_rendered_noxfile_lists_the_sessions(tmp_path: Path) -> None:
+    root = _rendered(tmp_path, {})
+    listed = subprocess.run(
+        [sys.executable, "-m", "nox", "-l", "--json"],
+        cwd=root,
+        env=nox_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    names = {s["session"] for s in json.loads(listed.stdout)}
+    assert {"lint", "format", "typecheck", f"tests-{CURRENT}", "essential"} <= names
+    # the matrix the workflow computes from this noxfile
+    matrix = subprocess.run(
+        [sys.executable, "-m", "ci_sessions.cli", "matrix", "--tag", "tests"],
+        cwd=root,
+        env=nox_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert matrix.returncode == 0, matrix.stderr
+    assert {"session": f"tests-{CURRENT}", "python": CURRENT, "os": "ubuntu-latest"} in json.loads(
+        matrix.stdout
+    )["include"]
