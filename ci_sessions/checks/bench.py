@@ -172,6 +172,9 @@ class BenchCheck:
     name: ClassVar[str] = "bench"
     per_python: ClassVar[bool] = False
     after: ClassVar[tuple[str, ...]] = ("tests",)
+    #: a measurement is never replayed from the result cache: speed depends on more than files,
+    #: and ``--save-baseline`` must really measure and save
+    cacheable: ClassVar[bool] = False
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         return {"bench": bench_env(ctx)}

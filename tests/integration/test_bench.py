@@ -122,9 +122,16 @@ def test_first_run_saves_a_baseline_and_warns_there_was_none(
     assert "saved as baseline 'main'" in result["summary"]
 
 
-def test_same_code_measured_again_never_regresses(repeats: list[NoxRun]) -> None:
+def test_same_code_measured_again_never_regresses(project: Path, repeats: list[NoxRun]) -> None:
+    # every repeat really measured: a benchmark is never replayed from the result cache
+    stamps = {
+        json.loads((project / f"repeat-{i}.json").read_text())["datetime"]
+        for i in range(1, REPEATS + 1)
+    }
+    assert len(stamps) == REPEATS
     for run in repeats:
         assert run.returncode == 0, run.output
+        assert run.result("bench")["cached"] is False
         assert run.status("bench") in ("PASS", "WARN"), run.output
         assert set(verdicts(run)) == {"test_work", "test_other"}
         assert "regressed" not in verdicts(run).values(), run.output

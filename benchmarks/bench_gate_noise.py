@@ -1,0 +1,133 @@
+"""How often does each gate fail on identical code? ci-sessions' bench gate vs ``mean:10%``.
+
+Makes a fixture project in a temporary directory, saves a baseline with ``nox -s bench --
+--save-baseline``, then measures the same code N more times. For each rerun and benchmark it
+prints the mean ratio (what ``pytest --benchmark-compare-fail=mean:10%`` gates on), the ratio of
+medians with its interval, and the ci-sessions verdict. Usage::
+
+    python benchmarks/bench_gate_noise.py --repeats 8 [--slowdown 2.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Any
+
+PROJECT = {
+    "pyproject.toml": """
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+
+        [project]
+        name = "speedy"
+        version = "0.1.0"
+        requires-python = ">=3.10"
+
+        [tool.ci-sessions.bench]
+        max-time = 0.5
+    """,
+    "noxfile.py": "import ci_sessions\n\nci_sessions.register()\n",
+    "src/speedy/__init__.py": """
+        def work(n: int = 3000) -> int:
+            total = 0
+            for _ in range(REPEAT):
+                total = 0
+                for i in range(n):
+                    total += i * i
+            return total
+
+
+        def other(n: int = 3000) -> list[int]:
+            return sorted(range(n, 0, -1), key=lambda v: v % 7)
+
+
+        REPEAT = 1
+    """,
+    "benchmarks/test_speed.py": """
+        from speedy import other, work
+
+
+        def test_work(benchmark) -> None:
+            benchmark(work)
+
+
+        def test_other(benchmark) -> None:
+            benchmark(other)
+    """,
+}
+
+
+def write(root: Path) -> None:
+    for relative, text in PROJECT.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def bench(root: Path, *args: str) -> dict[str, Any]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "nox", "-s", "bench", "--", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    results = root / ".ci-sessions" / "reports" / "results.json"
+    if completed.returncode not in (0, 1) or not results.exists():
+        raise SystemExit(completed.stdout + completed.stderr)
+    data = json.loads(results.read_text())
+    return next(r for r in data["results"] if r["check"] == "bench")
+
+
+def means(root: Path) -> dict[str, float]:
+    raw = json.loads((root / ".ci-sessions" / "reports" / "bench-pytest.json").read_text())
+    return {b["name"]: float(b["stats"]["mean"]) for b in raw["benchmarks"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=8)
+    parser.add_argument(
+        "--slowdown", type=int, default=1, help="plant REPEAT=N in work() for the reruns"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "speedy"
+        write(root)
+        bench(root, "--save-baseline")
+        base_means = means(root)
+        if args.slowdown != 1:
+            source = root / "src" / "speedy" / "__init__.py"
+            source.write_text(source.read_text().replace("REPEAT = 1", f"REPEAT = {args.slowdown}"))
+        mean_fails = gate_fails = 0
+        print("run benchmark   mean-ratio  median-ratio  interval        fastest  verdict")
+        for index in range(1, args.repeats + 1):
+            result = bench(root)
+            current = means(root)
+            metrics = result["metrics"]
+            for name in sorted(current):
+                mean_ratio = current[name] / base_means[name]
+                mean_fails += mean_ratio > 1.10
+                verdict = metrics[f"verdict:{name}"]
+                gate_fails += verdict == "regressed"
+                print(
+                    f"{index:>3} {name:<11} {mean_ratio:10.3f}  {metrics[f'ratio:{name}']:12.3f}  "
+                    f"{metrics[f'ci_low:{name}']:.3f}-{metrics[f'ci_high:{name}']:.3f}  "
+                    f"{metrics[f'fast_ratio:{name}']:8.3f}  {verdict}"
+                )
+        total = 2 * args.repeats
+        print(
+            f"mean:10% would fail {mean_fails}/{total}; the ci-sessions gate failed {gate_fails}/{total}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

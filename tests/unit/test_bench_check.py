@@ -1,0 +1,169 @@
+"""The bench check's pure parts: posargs, environment spec, gates from metrics, report files."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from ci_sessions.benchreport import duration, markdown, svg
+from ci_sessions.benchstats import Comparison
+from ci_sessions.checks.base import CheckContext
+from ci_sessions.checks.bench import BenchCheck, BenchOptions, _failures, _line_of, parse_posargs
+from ci_sessions.config import ConfigError, load_config
+from ci_sessions.project import load_project
+from ci_sessions.results import CheckResult, Status
+
+
+def context(root: Path, pyproject: str = "") -> CheckContext:
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0"\n\n[dependency-groups]\ntest = ["pytest>=8", "hypothesis"]\n'
+        + pyproject
+    )
+    return CheckContext(
+        root=root,
+        config=load_config(root, environ={}),
+        project=load_project(root),
+        python="3.11",
+        session="bench",
+    )
+
+
+def comparison(name: str, ratio: float, verdict: str, threshold: float = 0.1) -> Comparison:
+    return Comparison(
+        name=name,
+        baseline_median=1e-5,
+        current_median=1e-5 * ratio,
+        ratio=ratio,
+        ci_low=ratio * 0.97,
+        ci_high=ratio * 1.03,
+        fast_ratio=ratio,
+        p_slower=0.001,
+        p_faster=0.9,
+        threshold=threshold,
+        alpha=0.01,
+        rounds_baseline=100,
+        rounds_current=100,
+        verdict=verdict,
+    )
+
+
+def test_posargs() -> None:
+    assert parse_posargs([]) == BenchOptions()
+    assert parse_posargs(["--save-baseline"]) == BenchOptions(save_baseline="")
+    assert parse_posargs(["--save-baseline=release"]).save_baseline == "release"
+    options = parse_posargs(["--compare", "main", "-k", "sort"])
+    assert options.compare == "main" and options.pytest_args == ("-k", "sort")
+    assert parse_posargs(["--compare=old.json"]).compare == "old.json"
+    for bad in (["--compare"], ["--compare", "-k"], ["--compare="]):
+        with pytest.raises(ConfigError, match="--compare needs"):
+            parse_posargs(bad)
+
+
+def test_environment_has_project_test_deps_and_pinned_pytest_benchmark(tmp_path: Path) -> None:
+    spec = BenchCheck().environments(context(tmp_path))["bench"]
+    assert spec.name == "bench" and spec.python == "3.11"
+    assert spec.requirements[:2] == ("-e", ".")
+    assert "hypothesis" in spec.requirements and "pytest>=8" in spec.requirements
+    assert "pytest-benchmark==5.3.1" in spec.requirements
+    assert spec.inputs == ("pyproject.toml",)
+
+
+def test_project_pin_of_pytest_benchmark_is_not_duplicated(tmp_path: Path) -> None:
+    ctx = context(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0"\n\n[dependency-groups]\ntest = ["pytest-benchmark==4.0.0"]\n'
+    )
+    ctx.project = load_project(tmp_path)
+    requirements = BenchCheck().environments(ctx)["bench"].requirements
+    assert [r for r in requirements if r.startswith("pytest-benchmark")] == [
+        "pytest-benchmark==4.0.0"
+    ]
+
+
+def test_bad_alpha_is_a_config_error(tmp_path: Path) -> None:
+    ctx = context(tmp_path, "\n[tool.ci-sessions.bench]\nalpha = 0.7\n")
+    with pytest.raises(ConfigError, match=r"bench\.alpha"):
+        BenchCheck().run(ctx, {})
+
+
+def result_with(metrics: dict[str, float | int | str]) -> CheckResult:
+    return CheckResult(check="bench", session="bench", status=Status.PASS, metrics=metrics)
+
+
+def per_benchmark(
+    name: str, verdict: str, ratio: float, evidence: float
+) -> dict[str, float | int | str]:
+    return {
+        f"verdict:{name}": verdict,
+        f"ratio:{name}": ratio,
+        f"ci_low:{name}": evidence,
+        f"ci_high:{name}": ratio + 0.05,
+        f"evidence:{name}": evidence,
+        f"threshold:{name}": 0.1,
+    }
+
+
+def test_evaluate_fails_only_the_regressed_benchmark(tmp_path: Path) -> None:
+    metrics: dict[str, float | int | str] = {"benchmarks": 2, "reference": "main"}
+    metrics |= per_benchmark("test_a", "regressed", 2.0, 1.9)
+    metrics |= per_benchmark("test_b", "same", 1.01, 0.97)
+    result = BenchCheck().evaluate(context(tmp_path), result_with(metrics))
+    assert result.status is Status.FAIL
+    assert [(g.name, g.status) for g in result.gates] == [
+        ("test_a", Status.FAIL),
+        ("test_b", Status.PASS),
+    ]
+    assert result.gates[0].describe() == "test_a 1.90 > 1.10"
+    assert "regressed" in result.gates[0].message
+
+
+def test_evaluate_without_baseline_warns_and_without_benchmarks_skips(tmp_path: Path) -> None:
+    ctx = context(tmp_path)
+    warned = BenchCheck().evaluate(ctx, result_with({"benchmarks": 3}))
+    assert warned.status is Status.WARN
+    assert "--save-baseline" in warned.gates[0].message
+    assert BenchCheck().evaluate(ctx, result_with({"benchmarks": 0})).status is Status.SKIP
+    strict = context(tmp_path, "\n[tool.ci-sessions.bench]\nallow-no-benchmarks = false\n")
+    assert BenchCheck().evaluate(strict, result_with({"benchmarks": 0})).status is Status.FAIL
+
+
+def test_evaluate_counts_failed_benchmark_tests(tmp_path: Path) -> None:
+    metrics: dict[str, float | int | str] = {"benchmarks": 1, "failed": 1, "reference": "main"}
+    metrics |= per_benchmark("test_a", "same", 1.0, 0.98)
+    result = BenchCheck().evaluate(context(tmp_path), result_with(metrics))
+    assert result.status is Status.FAIL
+    assert result.gates[0].name == "failed benchmarks"
+
+
+def test_failures_and_line_lookup(tmp_path: Path) -> None:
+    assert _failures("...\n==== 1 failed, 3 passed, 2 errors in 1.2s ====") == 3
+    assert _failures("==== 4 passed in 1.0s ====") == 0
+    (tmp_path / "test_x.py").write_text("import x\n\n\ndef test_sort(benchmark):\n    pass\n")
+    assert _line_of(tmp_path, "test_x.py", "test_sort[100]") == 4
+    assert _line_of(tmp_path, "missing.py", "test_sort") == 0
+
+
+def test_markdown_and_svg() -> None:
+    comparisons = [
+        comparison("test_a", 2.0, "regressed"),
+        comparison("test_<b>", 0.8, "faster", 0.25),
+    ]
+    text = markdown(
+        comparisons, reference="`main` (abc)", new=["test_new"], notes=["other machine"]
+    )
+    assert "| `test_a` | 10 µs | 20 µs | 2.000x (1.940-2.060) | +10% | **regressed** |" in text
+    assert "+25%" in text and "`test_new`" in text and "> other machine" in text
+    root = ET.fromstring(svg(comparisons))
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "test_<b>" in texts and "regressed" in texts
+    assert len(list(root.iter("{http://www.w3.org/2000/svg}circle"))) == 2
+    ET.fromstring(svg([]))  # no comparison: still a valid picture
+
+
+def test_duration_units() -> None:
+    assert duration(1.5) == "1.5 s"
+    assert duration(0.0123) == "12.3 ms"
+    assert duration(4.2e-6) == "4.2 µs"
+    assert duration(5e-8) == "50 ns"
