@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 WRITERS: list[str] = [
     "ci_sessions.reports.results_json:write",
+    "ci_sessions.reports.sarif:write",
+    "ci_sessions.reports.summary:write",
+    "ci_sessions.reports.annotations:write",
     "ci_sessions.history:record_run",
 ]
 
