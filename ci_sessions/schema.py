@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["str", "int", "float", "bool", "str-list", "str-map", "list-map", "table", "any"]
+Kind = Literal[
+    "str", "int", "float", "bool", "str-list", "str-map", "list-map", "table", "table-list", "any"
+]
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class Field:
     choices: tuple[str, ...] = ()
     children: Mapping[str, Field] = field(default_factory=dict[str, "Field"])
     minimum: float | None = None
+    #: keys every row of a "table-list" must have (``[[tool.ci-sessions.audit.allow]]`` needs an id)
+    required: tuple[str, ...] = ()
 
     def expected(self) -> str:
         """Human description of what the key accepts, for error messages."""
@@ -36,12 +40,28 @@ class Field:
             "str-map": "a table of string values",
             "list-map": "a table of string lists",
             "table": "a table",
+            "table-list": "a list of tables ([[...]] in TOML)",
             "any": "a value",
         }[self.kind]
 
 
 def _table(doc: str, **children: Field) -> Field:
     return Field("table", doc, children={k.replace("_", "-"): v for k, v in children.items()})
+
+
+SECURITY_LEVELS = ("low", "medium", "high", "critical")
+
+_ALLOW = Field(
+    "table-list",
+    "accepted findings: [[...allow]] id, reason, expires (YYYY-MM-DD), optional path glob",
+    children={
+        "id": Field("str", "rule or advisory id (B602, PYSEC-2024-1, GHSA-..., AWSKeyDetector)"),
+        "reason": Field("str", "why the finding is accepted"),
+        "expires": Field("any", "date after which the entry fails the gate (YYYY-MM-DD)"),
+        "path": Field("str", "glob of the file the entry applies to (default: every file)"),
+    },
+    required=("id", "reason", "expires"),
+)
 
 
 CHECK_SETTINGS: dict[str, Field] = {
@@ -79,6 +99,63 @@ CHECK_SETTINGS: dict[str, Field] = {
         install_project=Field("bool", "install the project itself (editable) into the test environment"),
         allow_no_tests=Field("bool", "treat 'no tests collected' as SKIP instead of FAIL"),
         max_failures=Field("int", "failed or erroring tests allowed", minimum=0),
+    ),
+    "sast": _table(
+        "bandit over the project's packages (docs/checks/sast.md)",
+        paths=Field("str-list", "paths to scan (default: the project's packages)"),
+        exclude=Field("str-list", "paths bandit skips (default: test directories)"),
+        args=Field("str-list", "extra arguments for bandit (e.g. --skip B101)"),
+        security_level=Field(
+            "str",
+            "overrides the top-level security-level for this check",
+            choices=("", *SECURITY_LEVELS),
+        ),
+        max_findings=Field("int", "blocking findings allowed at the security level", minimum=0),
+        allow=_ALLOW,
+    ),
+    "audit": _table(
+        "pip-audit of the project's resolved dependencies (docs/checks/audit.md)",
+        service=Field(
+            "str",
+            "pip-audit vulnerability service; none: local advisories only",
+            choices=("pypi", "osv", "none"),
+        ),
+        osv_url=Field("str", "OSV API URL for service = 'osv' (empty: pip-audit's default)"),
+        advisories=Field(
+            "str", "local directory of OSV advisories (.json/.yaml) matched with PEP 440"
+        ),
+        unreachable=Field(
+            "str", "verdict when vulnerability data could not be fetched", choices=("error", "warn")
+        ),
+        skip_packages=Field(
+            "str-list",
+            "distributions never audited (local path dependencies), listed in the output",
+        ),
+        timeout=Field("int", "seconds pip-audit waits for the vulnerability service", minimum=1),
+        security_level=Field(
+            "str",
+            "overrides the top-level security-level for this check",
+            choices=("", *SECURITY_LEVELS),
+        ),
+        max_findings=Field(
+            "int", "blocking vulnerabilities allowed at the security level", minimum=0
+        ),
+        allow=_ALLOW,
+    ),
+    "secrets": _table(
+        "detect-secrets over git-tracked files (docs/checks/secrets.md)",
+        baseline=Field("str", "detect-secrets baseline file; secrets listed in it are accepted"),
+        exclude=Field("str-list", "regular expressions of file paths not scanned"),
+        args=Field("str-list", "extra arguments for detect-secrets scan (e.g. --disable-plugin X)"),
+        max_findings=Field("int", "new secrets allowed", minimum=0),
+        allow=_ALLOW,
+    ),
+    "precommit": _table(
+        "pre-commit run --all-files (docs/checks/precommit.md)",
+        args=Field("str-list", "extra arguments for pre-commit run (e.g. --hook-stage manual)"),
+        restore=Field(
+            "bool", "undo the files hooks modified, so the check leaves the tree as it found it"
+        ),
     ),
     "bench": _table(
         "pytest-benchmark performance gate (docs/performance-gate.md)",
@@ -137,6 +214,11 @@ TOP_LEVEL: dict[str, Field] = {
     "session-names": Field("str-map", "rename sessions: check name -> session name"),
     "tiers": Field("list-map", "tier name -> checks and tiers it runs"),
     "tools": Field("str-map", "tool name -> requirement specifier installed for it"),
+    "security-level": Field(
+        "str",
+        "which severities fail sast and audit (configs/security-profiles.yaml)",
+        choices=SECURITY_LEVELS,
+    ),
     "baseline": Field("str", "committed file of accepted findings (only new findings fail)"),
     "use-baseline": Field("bool", "filter findings through the baseline file"),
     "packages": Field("str-list", "monorepo: globs of package directories (default: discovered)"),
