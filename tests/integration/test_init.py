@@ -1,0 +1,161 @@
+"""`ci-sessions init` then `nox -s essential` on three kinds of projects, with no manual edit.
+
+Pre-existing files are never changed (pyproject.toml only gains tables at its end); findings the
+project already had are baselined; a new finding fails the tier.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fixture_projects import nox_env, run_nox, write_files
+
+pytestmark = pytest.mark.integration
+
+PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+SRC_WITH_TOX = {
+    "pyproject.toml": f"""
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+
+        [project]
+        name = "toxdemo"  # comment kept
+        version = "0.1.0"
+        requires-python = ">={PY}"
+
+        [tool.ruff]
+        line-length = 100
+        """,
+    "tox.ini": """
+        [tox]
+        envlist = py3
+
+        [testenv]
+        deps = pytest
+        commands = pytest {posargs} tests
+        """,
+    "src/toxdemo/__init__.py": '''
+        """Demo with findings the project never gated on."""
+        import os
+
+
+        def add(a: int, b: int) -> int:
+            return a + b
+
+
+        def label() -> int:
+            return "not an int"
+        ''',
+    "tests/test_add.py": """
+        from toxdemo import add
+
+
+        def test_add():
+            assert add(2, 3) == 5
+        """,
+}
+
+FLAT_WITH_MAKEFILE = {
+    "setup.py": 'from setuptools import setup\n\nsetup(name="makedemo", version="0.1", py_modules=["makedemo"])\n',
+    "Makefile": "test:\n\tpytest tests\n",
+    "makedemo.py": "def double(x):\n    return x*2\n",  # unformatted: baselined
+    "tests/test_double.py": "from makedemo import double\n\n\ndef test_double():\n    assert double(2) == 4\n",
+}
+
+OWN_PRECOMMIT_AND_WORKFLOW = {
+    "pyproject.toml": f"""
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+
+        [project]
+        name = "owndemo"
+        version = "0.1.0"
+        requires-python = ">={PY}"
+        """,
+    ".pre-commit-config.yaml": "repos:\n  - repo: local\n    hooks:\n      - id: own\n        name: own\n        entry: 'true'\n        language: system\n",
+    ".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n",
+    "src/owndemo/__init__.py": "def one() -> int:\n    return 1\n",
+    "tests/test_one.py": "from owndemo import one\n\n\ndef test_one() -> None:\n    assert one() == 1\n",
+}
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".nox" not in p.parts and ".ci-sessions" not in p.parts
+    }
+
+
+def _init(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ci_sessions.cli", "init", str(root), *args],
+        cwd=root,
+        env=nox_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def _adopt(tmp_path: Path, files: dict[str, str]) -> tuple[Path, dict[str, bytes]]:
+    root = tmp_path / "project"
+    write_files(root, files)
+    before = _snapshot(root)
+    done = _init(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = _snapshot(root)
+    for name, content in before.items():
+        if name == "pyproject.toml":
+            assert after[name].startswith(content), (
+                "pyproject.toml must only gain tables at its end"
+            )
+        else:
+            assert after[name] == content, f"init changed the pre-existing {name}"
+    rerun = _init(root)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert _snapshot(root) == after, "a second init must change nothing"
+    return root, after
+
+
+def test_src_layout_with_tox(tmp_path: Path) -> None:
+    root, _ = _adopt(tmp_path, SRC_WITH_TOX)
+    essential = run_nox(root, "-s", "essential")
+    assert essential.returncode == 0, essential.output
+    assert essential.result("lint")["metrics"]["baselined"] == 1
+    assert essential.result("typecheck")["metrics"]["baselined"] == 1
+    # a NEW unused import fails the tier
+    module = root / "src" / "toxdemo" / "__init__.py"
+    module.write_text("import json\n" + module.read_text(encoding="utf-8"), encoding="utf-8")
+    failing = run_nox(root, "-s", "essential")
+    assert failing.returncode != 0
+    assert failing.status("lint") == "FAIL"
+    assert "F401" in [f["rule"] for f in failing.result("lint")["findings"]]
+
+
+def test_flat_layout_with_makefile(tmp_path: Path) -> None:
+    root, after = _adopt(tmp_path, FLAT_WITH_MAKEFILE)
+    assert b"[tool.ci-sessions]" in after["pyproject.toml"]  # created: the project had none
+    essential = run_nox(root, "-s", "essential")
+    assert essential.returncode == 0, essential.output
+    assert essential.status(f"tests-{PY}") == "PASS"
+
+
+def test_project_with_its_own_precommit_and_workflow(tmp_path: Path) -> None:
+    root, after = _adopt(tmp_path, OWN_PRECOMMIT_AND_WORKFLOW)
+    assert ".pre-commit-config.yaml.ci-sessions-new" in after
+    assert ".github/workflows/ci.yml.ci-sessions-new" in after
+    essential = run_nox(root, "-s", "essential")
+    assert essential.returncode == 0, essential.output
+    forced = _init(root, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (root / ".pre-commit-config.yaml").read_bytes() == after[
+        ".pre-commit-config.yaml.ci-sessions-new"
+    ]
