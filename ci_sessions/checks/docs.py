@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -176,6 +177,8 @@ class DocsCheck:
             findings = parse_mkdocs(ctx, text, _mkdocs_docs_dir(ctx.root / config))
         else:
             findings = parse_sphinx(ctx, text)
+        if settings.bool("strict"):  # warnings fail the build: they are errors here
+            findings = [replace(f, severity="error") for f in findings]
         if run.returncode not in (0, 1, 2) or (run.returncode != 0 and _crashed(text)):
             return error_result(
                 ctx, self.name, f"{builder} crashed (exit {run.returncode})", run.tail()

@@ -1,0 +1,180 @@
+"""The full tier's checks and the reports, through real nox, coverage, build, twine, cyclonedx-py
+and mkdocs on fixture projects."""
+
+from __future__ import annotations
+
+import json
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import pytest
+from fixture_projects import NoxRun, pyproject
+
+pytestmark = pytest.mark.integration
+
+Make = Callable[..., Path]
+Run = Callable[..., NoxRun]
+SCHEMA = Path(__file__).parent.parent / "data" / "sarif-schema-2.1.0.json"
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+#: a package where tests reach exactly 6 of 10 statements
+GRADES = '''
+"""Grades."""
+
+
+def grade(score: int) -> str:
+    if score >= 90:
+        return "A"
+    if score >= 80:
+        return "B"
+    return "C"
+
+
+def unused(x: int) -> int:
+    y = x * 2
+    z = y + 1
+    return z
+'''
+MKDOCS = "site_name: demo\ntheme:\n  name: material\n  font: false\n"
+
+
+def release_project(
+    make_project: Make, *, tiers: str, extra: str = "", files: dict[str, str] | None = None
+) -> Path:
+    config = f"""
+        readme = "README.md"
+        dependencies = ["packaging>=20"]
+
+        [tool.coverage.run]
+        source = ["demo"]
+
+        [tool.ci-sessions]
+        python = ["{PYTHON}"]
+
+        [tool.ci-sessions.tiers]
+        {tiers}
+        {extra}
+        """
+    return make_project(
+        {
+            "pyproject.toml": pyproject("demo")
+            + "\n".join(line.strip() for line in config.splitlines())
+            + "\n",
+            "README.md": "# demo\n\nA fixture project.\n",
+            "mkdocs.yml": MKDOCS,
+            "docs/index.md": "# demo\n\nSee [usage](usage.md).\n",
+            "docs/usage.md": "# Usage\n\n`import demo`\n",
+            **(files or {}),
+        }
+    )
+
+
+def test_clean_project_passes_coverage_build_sbom_docs_and_writes_every_report(
+    make_project: Make, nox_runner: Run, tmp_path: Path
+) -> None:
+    root = release_project(
+        make_project, tiers='release = ["tests", "coverage", "build", "sbom", "docs"]'
+    )
+    step_summary = tmp_path / "step-summary.md"
+    run = nox_runner(
+        root,
+        "-s",
+        "release",
+        env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step_summary)},
+    )
+    assert run.returncode == 0, run.output
+    statuses = {r["label"]: r["status"] for r in run.results["results"]}  # type: ignore[index]
+    assert statuses == {
+        f"tests-{PYTHON}": "PASS",
+        "coverage": "PASS",
+        "build": "PASS",
+        "sbom": "PASS",
+        "docs": "PASS",
+    }
+
+    # coverage: combined from the tests run of the same tier, XML + JSON written
+    coverage = run.result("coverage")
+    assert coverage["metrics"]["percent"] == 100.0
+    assert "coverage 100.00 >= 85.00" in run.stdout
+    assert (root / coverage["artifacts"]["coverage_xml"]).read_text().startswith("<?xml")
+    assert (
+        json.loads((root / coverage["artifacts"]["coverage_json"]).read_text())["totals"][
+            "percent_covered"
+        ]
+        == 100.0
+    )
+    assert not list(
+        (root / ".ci-sessions" / "coverage").glob(".coverage.*")
+    )  # parallel data consumed
+
+    # build: sdist + wheel in .ci-sessions/dist, twine check passed, wheel contents listed
+    build = run.result("build")
+    wheel = root / build["artifacts"]["wheel"]
+    assert (
+        wheel.parent == root / ".ci-sessions" / "dist"
+        and (root / build["artifacts"]["sdist"]).is_file()
+    )
+    assert "demo/__init__.py" in zipfile.ZipFile(wheel).namelist()
+    assert "demo/__init__.py" in run.stdout and "PASSED" in run.stdout
+
+    # sbom: CycloneDX JSON of the runtime dependencies only (no pytest, no coverage)
+    sbom = json.loads((root / ".ci-sessions/reports/sbom.cdx.json").read_text())
+    assert sbom["bomFormat"] == "CycloneDX"
+    names = {c["name"] for c in sbom["components"]}
+    assert "packaging" in names and not names & {"pytest", "coverage", "pluggy"}
+    assert sbom["metadata"]["component"]["name"] == "demo"
+
+    # docs: built strictly into .ci-sessions/site
+    assert (root / ".ci-sessions/site/usage/index.html").is_file()
+
+    # reports: merged SARIF validates, summary has the gate table, step summary written once
+    sarif = json.loads((root / ".ci-sessions/reports/ci-sessions.sarif").read_text())
+    jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(sarif)
+    summary = (root / ".ci-sessions/reports/summary.md").read_text()
+    assert "| ✅ PASS | `coverage` | coverage 100.00 >= 85.00 |" in summary
+    assert step_summary.read_text() == summary
+    assert (root / f".ci-sessions/reports/junit-tests-{PYTHON}.xml").is_file()
+
+
+def test_low_coverage_broken_docs_and_a_crashing_tool_are_all_reported(
+    make_project: Make, nox_runner: Run
+) -> None:
+    root = release_project(
+        make_project,
+        tiers='broken = ["coverage", "docs", "sbom", "build"]',
+        extra='[tool.ci-sessions.sbom]\nargs = ["--no-such-option"]',
+        files={
+            "src/demo/__init__.py": GRADES,
+            "tests/test_add.py": (
+                "from demo import grade\n\n\ndef test_a() -> None:\n    assert grade(95) == 'A'\n\n\n"
+                "def test_b() -> None:\n    assert grade(85) == 'B'\n"
+            ),
+            "mkdocs.yml": MKDOCS + "nav:\n  - Home: index.md\n  - Gone: missing.md\n",
+        },
+    )
+    stale = root / ".ci-sessions" / "coverage" / ".coverage.stale-host.pid1.x"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("not coverage data")  # a stale data file must not break or skew the run
+    run = nox_runner(root, "-s", "broken", env={"GITHUB_ACTIONS": "true"})
+    assert run.returncode == 1, run.output
+    # coverage alone runs the tests itself, under coverage, then gates on the configured minimum
+    assert run.status("coverage") == "FAIL"
+    assert "coverage 60.00 < 85.00" in run.stdout
+    # docs: mkdocs --strict fails on the nav entry that points nowhere
+    docs = run.result("docs")
+    assert docs["status"] == "FAIL"
+    assert any("missing.md" in f["message"] for f in docs["findings"])
+    # a tool that crashes is an ERROR row with its last output lines, and the others still ran
+    sbom = run.result("sbom")
+    assert sbom["status"] == "ERROR"
+    assert "cyclonedx-py failed" in sbom["summary"]
+    assert "--no-such-option" in run.output
+    assert run.status("build") == "PASS"
+    # annotations for GitHub, and the summary lists all of it
+    assert "::error title=ci-sessions sbom%3A could not check::" in run.stdout
+    assert "::error title=docs%3A mkdocs-warning::" in run.stdout
+    summary = (root / ".ci-sessions/reports/summary.md").read_text()
+    assert "coverage 60.00 < 85.00" in summary and "💥 ERROR | `sbom`" in summary
