@@ -224,7 +224,8 @@ class BenchCheck:
             )
         except ValueError as exc:
             return self._error(ctx, base, f"cannot read {raw_path.name}: {exc}")
-        base.metrics = {"benchmarks": len(current.benchmarks), "failed": _failures(output)}
+        failed = _failures(output) or (1 if run.returncode == TESTS_FAILED else 0)
+        base.metrics = {"benchmarks": len(current.benchmarks), "failed": failed}
         base.artifacts["bench-pytest"] = raw_path.relative_to(ctx.root).as_posix()
         if not current.benchmarks:
             base.summary = "no benchmarks ran (tests skipped or failed)"
