@@ -125,3 +125,59 @@ def test_invalid_pyproject_is_a_config_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="invalid TOML"):
         merge_pyproject("[project\n", "[tool.ci-sessions]\n")
+
+
+# -- update: 3-way merge ------------------------------------------------------------------------
+
+
+def _git(root: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_update_merges_template_changes_with_project_edits(project: Path) -> None:
+    from ci_sessions import scaffold_update
+    from ci_sessions.scaffold_detect import detect
+    from ci_sessions.scaffold_render import render
+
+    assert scaffold.main([str(project), "--no-baseline"]) == 0
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "adopt ci-sessions")
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    ours = workflow.read_text(encoding="utf-8").replace(
+        "  workflow_dispatch:\n", "  workflow_dispatch:\n  merge_group:\n"
+    )
+    workflow.write_text(ours, encoding="utf-8")
+    # noxfile.py stays as init wrote it: an unedited file is simply replaced
+    rendered = render(scaffold.answers_for(detect(project), scaffold.load_answers(project), {}))
+    rendered[".github/workflows/ci.yml"] = rendered[".github/workflows/ci.yml"].replace(
+        'FORCE_COLOR: "1"', 'FORCE_COLOR: "1"\n  PIP_DISABLE_PIP_VERSION_CHECK: "1"'
+    )
+    rendered["noxfile.py"] += "# template change\n"
+    actions = {a.path: a for a in scaffold_update.plan_update(project, rendered)}
+    assert actions["noxfile.py"].note == "unedited"
+    assert actions[".github/workflows/ci.yml"].note == "merged"
+    merged = actions[".github/workflows/ci.yml"].text
+    assert "merge_group:" in merged
+    assert "PIP_DISABLE_PIP_VERSION_CHECK" in merged
+    # both sides change the same line: a conflict, written beside the file
+    workflow.write_text(ours.replace('FORCE_COLOR: "1"', 'FORCE_COLOR: "0"'), encoding="utf-8")
+    conflict = {a.path: a for a in scaffold_update.plan_update(project, rendered)}[
+        ".github/workflows/ci.yml"
+    ]
+    assert conflict.note == "conflict"
+    assert conflict.target.endswith(".ci-sessions-new")
+    assert "<<<<<<< project" in conflict.text
+
+
+def test_update_needs_a_previous_init(tmp_path: Path) -> None:
+    from ci_sessions import scaffold_update
+
+    assert scaffold_update.main([str(tmp_path)]) == 2
