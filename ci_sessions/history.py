@@ -24,7 +24,9 @@ from ci_sessions.reports.run import RunRecord
 from ci_sessions.results import CheckResult, Status
 
 BUSY_TIMEOUT_MS = 60_000
-MAX_OUTPUT_CHARS = 20_000  # output kept for failed checks only, to re-read a failure later
+MAX_OUTPUT_CHARS = 20_000
+#: artifacts holding JUnit reports: the test run, then the rerun of known-flaky failures
+JUNIT_ARTIFACTS = ("junit", "junit-rerun")  # output kept for failed checks only, to re-read a failure later
 
 #: Each migration is a list of statements; migration N brings the schema to version N.
 MIGRATIONS: list[list[str]] = [
@@ -234,8 +236,10 @@ def store_run(
     rules = load_rules()
     prepared: list[tuple[CheckResult, list[TestOutcome]]] = []
     for result in run.results:
-        junit = result.artifacts.get("junit", "")
-        tests = read_junit(find_file(junit, root, junit_search)) if junit else []
+        tests: list[TestOutcome] = []
+        for key in JUNIT_ARTIFACTS:
+            junit = result.artifacts.get(key, "")
+            tests += read_junit(find_file(junit, root, junit_search)) if junit else []
         prepared.append((result, tests))
     started = run.started or time.time()
     with transaction(db):

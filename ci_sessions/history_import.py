@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from ci_sessions.history import find_file, junit_status, read_junit, store_run
+from ci_sessions.history import JUNIT_ARTIFACTS, find_file, junit_status, read_junit, store_run
 from ci_sessions.reports.run import RunRecord
 from ci_sessions.results import CheckResult
 
@@ -89,12 +89,13 @@ def _import_file(
             return False
         search = tuple(path.parents)[:4]
         for result in run.results:
-            junit = result.artifacts.get("junit", "")
-            found = find_file(junit, root, search) if junit else None
-            if found is not None:
-                consumed.add(found.resolve())
-                result.artifacts["junit"] = str(found.resolve())
-                report.tests += len(read_junit(found))
+            for key in JUNIT_ARTIFACTS:
+                junit = result.artifacts.get(key, "")
+                found = find_file(junit, root, search) if junit else None
+                if found is not None:
+                    consumed.add(found.resolve())
+                    result.artifacts[key] = str(found.resolve())
+                    report.tests += len(read_junit(found))
         store_run(db, run, root=root, source="import")
     elif path.suffix == ".xml":
         tests = read_junit(path)
