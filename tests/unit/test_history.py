@@ -176,3 +176,38 @@ def test_import_results_json_with_its_junit_and_a_bare_junit(tmp_path: Path) -> 
     assert python == "3.13"
     with history.open_history(root) as db, pytest.raises(ImportProblem, match="not a ci-sessions"):
         import_paths(db, root, [tmp_path / "artifacts" / "notes.json"], facts)
+
+
+def test_rerun_junit_is_recorded_after_the_first_run(tmp_path: Path) -> None:
+    (tmp_path / "first.xml").write_text(
+        '<testsuite><testcase classname="t.m" name="test_x"><failure message="boom"/></testcase></testsuite>'
+    )
+    (tmp_path / "rerun.xml").write_text(
+        '<testsuite><testcase classname="t.m" name="test_x"/></testsuite>'
+    )
+    result = CheckResult(
+        "tests", "tests-3.12", Status.PASS, python="3.12",
+        artifacts={"junit": "first.xml", "junit-rerun": "rerun.xml"},
+    )  # fmt: skip
+    history.record_run(tmp_path, _run("r1", 1.0, result))
+    with history.open_history(tmp_path) as db:
+        rows = db.execute("SELECT test_id, outcome FROM tests ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [("t.m::test_x", "failed"), ("t.m::test_x", "passed")]
+
+
+def test_history_import_command_reports_bad_input_with_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ci_sessions import history_cli
+
+    root = ["--root", str(tmp_path)]
+    assert history_cli.main([*root, "import", str(tmp_path / "missing.xml"), "--commit", "c"]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    (tmp_path / "junit.xml").write_text(JUNIT)
+    assert (
+        history_cli.main(
+            [*root, "import", str(tmp_path / "junit.xml"), "--commit", "c", "--branch", "b"]
+        )
+        == 0
+    )
+    assert "imported 1 run(s) with 4 test outcome(s) from 1 file(s)" in capsys.readouterr().out
