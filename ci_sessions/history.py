@@ -24,9 +24,9 @@ from ci_sessions.reports.run import RunRecord
 from ci_sessions.results import CheckResult, Status
 
 BUSY_TIMEOUT_MS = 60_000
-MAX_OUTPUT_CHARS = 20_000
+MAX_OUTPUT_CHARS = 20_000  # output kept for failed checks only, to re-read a failure later
 #: artifacts holding JUnit reports: the test run, then the rerun of known-flaky failures
-JUNIT_ARTIFACTS = ("junit", "junit-rerun")  # output kept for failed checks only, to re-read a failure later
+JUNIT_ARTIFACTS = ("junit", "junit-rerun")
 
 #: Each migration is a list of statements; migration N brings the schema to version N.
 MIGRATIONS: list[list[str]] = [
