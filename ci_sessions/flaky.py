@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _FAILED = ("failed", "error")
+_CHUNK = 500  # test ids per query, well under SQLite's bound-parameter limit
 
 
 def canonical(test_id: str) -> str:
@@ -50,22 +51,29 @@ def flaky_tests(
     db: sqlite3.Connection, since: float | None = None, only: set[str] | None = None
 ) -> list[FlakyTest]:
     """Every flaky test in the window, most flips first."""
-    query = (
-        "SELECT t.test_id, t.outcome, r.started, r.commit_sha, c.python, r.os"
-        " FROM tests t JOIN checks c ON t.check_id = c.id JOIN runs r ON c.run = r.id"
-        " WHERE t.outcome != 'skipped' AND r.started >= ?"
-    )
-    params: list[object] = [since or 0.0]
-    if only is not None:
-        if not only:
-            return []
-        query += f" AND t.test_id IN ({','.join('?' * len(only))})"
-        params.extend(sorted(only))
-    query += " ORDER BY t.test_id, r.started, t.id"
+    window = since or 0.0
+    if only is None:  # only a test that failed at least once can be flaky: look at those alone
+        only = {
+            str(row[0])
+            for row in db.execute(
+                "SELECT DISTINCT t.test_id FROM tests t JOIN checks c ON t.check_id = c.id"
+                " JOIN runs r ON c.run = r.id WHERE t.outcome IN ('failed', 'error') AND r.started >= ?",
+                (window,),
+            )
+        }
     by_test: dict[str, list[tuple[str, float, tuple[str, str, str]]]] = {}
-    for row in db.execute(query, params):
-        inputs = (str(row[3]), str(row[4]), str(row[5]))
-        by_test.setdefault(str(row[0]), []).append((str(row[1]), float(row[2]), inputs))
+    wanted = sorted(only)
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        query = (
+            "SELECT t.test_id, t.outcome, r.started, r.commit_sha, c.python, r.os"  # noqa: S608 - placeholders only
+            " FROM tests t JOIN checks c ON t.check_id = c.id JOIN runs r ON c.run = r.id"
+            f" WHERE t.test_id IN ({','.join('?' * len(chunk))})"
+            " AND t.outcome != 'skipped' AND r.started >= ? ORDER BY t.test_id, r.started, t.id"
+        )
+        for row in db.execute(query, (*chunk, window)):
+            inputs = (str(row[3]), str(row[4]), str(row[5]))
+            by_test.setdefault(str(row[0]), []).append((str(row[1]), float(row[2]), inputs))
     found = [t for t in (_assess(test_id, rows) for test_id, rows in by_test.items()) if t]
     return sorted(found, key=lambda t: (-t.flips, -t.last_seen, t.test_id))
 

@@ -85,6 +85,9 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX tests_check ON tests(check_id)",
         "CREATE INDEX tests_test_id ON tests(test_id)",
     ],
+    [  # flaky detection starts from the tests that ever failed: a small partial index
+        "CREATE INDEX tests_failed ON tests(test_id) WHERE outcome IN ('failed', 'error')",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
