@@ -67,6 +67,8 @@ class AuditCheck:
     name: ClassVar[str] = "audit"
     per_python: ClassVar[bool] = False
     after: ClassVar[tuple[str, ...]] = ()
+    #: advisories appear without any project file changing: a PASS is never reused
+    cacheable: ClassVar[bool] = False
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         settings = ctx.settings("audit")
