@@ -143,3 +143,38 @@ def test_audit_locates_the_declaring_line_and_reads_aliases(tmp_path: Path) -> N
 def test_installed_listing_keeps_direct_urls(direct: str) -> None:
     listing = audit._parse_installed(json.dumps([["Six", "1.16.0", direct]]))  # pyright: ignore[reportPrivateUsage]
     assert listing == {"Six": ("1.16.0", "file:///src/dep" if direct else "")}
+
+
+def test_audit_reports_a_vulnerability_once_and_marks_only_blocking_ones(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["six==1.16.0"]\n'
+    )
+    policy = load_levels()["medium"].audit
+    found = audit.Audit()
+    audit._add(
+        found,
+        tmp_path,
+        policy,
+        "pip-audit",
+        "PYSEC-1",
+        "six",
+        "1.16.0",
+        ["1.17.0"],
+        ["CVE-1"],
+        "",
+        "",
+    )  # pyright: ignore[reportPrivateUsage]
+    # the same vulnerability from the local advisories, known by its alias: not reported twice
+    audit._add(
+        found, tmp_path, policy, "osv-advisories", "CVE-1", "six", "1.16.0", ["1.17.0"], [], "", ""
+    )  # pyright: ignore[reportPrivateUsage]
+    # a low-severity one without a fix is reported, as a warning
+    audit._add(
+        found, tmp_path, policy, "osv-advisories", "GHSA-2", "six", "1.16.0", [], [], "LOW", "minor"
+    )  # pyright: ignore[reportPrivateUsage]
+    assert [(f.rule, f.severity, f.path, f.line) for f in found.findings] == [
+        ("PYSEC-1", "error", "pyproject.toml", 3),
+        ("GHSA-2", "warning", "pyproject.toml", 3),
+    ]
+    assert found.findings[0].message == "six 1.16.0: PYSEC-1 [aliases: CVE-1] fixed in 1.17.0"
+    assert "no fixed version" in found.findings[1].message
