@@ -29,6 +29,45 @@ TAIL_LINES = 25
 LIST_LIMIT = 60
 
 
+#: checks that create or delete files in the project tree while they run
+WRITES_TO_TREE = (
+    "lint", "format", "typecheck", "tests", "sast", "audit", "secrets", "precommit",
+    "coverage", "sbom", "docs", "bench",
+)  # fmt: skip
+#: directories of machine state that never belong in an sdist
+STRAY_DIRS = (
+    ".ci-sessions",
+    ".nox",
+    ".tox",
+    ".venv",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+)
+
+
+def stray_files(sdist: Path, display: str) -> list[Finding]:
+    """One finding per state directory (.nox, .ci-sessions, ...) that went into the sdist."""
+    import tarfile
+
+    counts: dict[str, int] = {}
+    with tarfile.open(sdist) as archive:
+        for name in archive.getnames():
+            parts = name.split("/")
+            hit = next((part for part in parts[1:-1] if part in STRAY_DIRS), None)
+            if hit is not None:
+                counts[hit] = counts.get(hit, 0) + 1
+    return [
+        Finding(
+            tool="build",
+            rule="sdist-stray-files",
+            message=f"the sdist contains {count} file(s) under {directory}/: add `{directory}/` to .gitignore",
+            path=display,
+        )
+        for directory, count in sorted(counts.items())
+    ]
+
+
 def dist_dir(root: Path) -> Path:
     return state_dir(root) / "dist"
 
@@ -66,7 +105,9 @@ class BuildCheck:
 
     name: ClassVar[str] = "build"
     per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
+    #: the backend walks the tree for the sdist: building while other checks write into it
+    #: (.ci-sessions/, coverage data, the docs site) makes the walk fail at random
+    after: ClassVar[tuple[str, ...]] = WRITES_TO_TREE
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         requirements = (tool_requirement(ctx, "build")[0], tool_requirement(ctx, "twine")[0])
@@ -84,7 +125,9 @@ class BuildCheck:
         shutil.rmtree(outdir, ignore_errors=True)
         outdir.mkdir(parents=True)
         kinds = [f"--{kind}" for kind in ("sdist", "wheel") if settings.bool(kind)]
-        if not kinds:
+        if len(kinds) == 2:
+            kinds = []  # build's default: the sdist, then the wheel from the sdist (proves it complete)
+        elif not kinds:
             return CheckResult(
                 check=self.name, session=ctx.session, status=Status.SKIP, python=ctx.python,
                 summary="build.sdist and build.wheel are both false",
@@ -130,6 +173,8 @@ class BuildCheck:
                 ctx, self.name, f"twine check crashed (exit {twine.returncode})", twine.tail()
             )
         result.findings.extend(findings)
+        for sdist in (p for p in artifacts if p.name.endswith(".tar.gz")):
+            result.findings.extend(stray_files(sdist, sdist.relative_to(ctx.root).as_posix()))
         for wheel in (p for p in artifacts if p.suffix == ".whl"):
             output.append(_render_contents(wheel))
             result.metrics["wheel_files"] = len(wheel_contents(wheel))
@@ -145,6 +190,9 @@ class BuildCheck:
             return apply_gates(result, gates)
         problems = [f for f in result.findings if f.tool == "twine"]
         gates.append(at_most("twine problems", len(problems), 0))
+        stray = [f for f in result.findings if f.rule == "sdist-stray-files"]
+        if stray:
+            gates.append(at_most("sdist state dirs", len(stray), 0))
         built = [k for k in ("sdist", "wheel") if k in result.artifacts]
         result.summary = f"built {' + '.join(built)}" + (
             f"; {len(problems)} twine problem(s)" if problems else ""

@@ -64,6 +64,7 @@ def release_project(
             + "\n".join(line.strip() for line in config.splitlines())
             + "\n",
             "README.md": "# demo\n\nA fixture project.\n",
+            ".gitignore": ".ci-sessions/\n.nox/\n",
             "mkdocs.yml": MKDOCS,
             "docs/index.md": "# demo\n\nSee [usage](usage.md).\n",
             "docs/usage.md": "# Usage\n\n`import demo`\n",

@@ -137,3 +137,18 @@ def test_sbom_components_and_runtime_env(tmp_path: Path) -> None:
     document.write_text(json.dumps({"bomFormat": "SPDX"}))
     with pytest.raises(ValueError, match="not a CycloneDX"):
         sbom.read_components(document)
+
+
+def test_state_directories_in_the_sdist_are_findings(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    sdist = tmp_path / "demo-1.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        for name in ("demo-1/pyproject.toml", "demo-1/.ci-sessions/reports/results.json",
+                     "demo-1/.ci-sessions/site/index.html", "demo-1/src/.nox/x"):  # fmt: skip
+            info = tarfile.TarInfo(name)
+            archive.addfile(info, io.BytesIO(b""))
+    findings = build_check.stray_files(sdist, "dist/demo-1.tar.gz")
+    assert [(f.rule, f.path) for f in findings] == [("sdist-stray-files", "dist/demo-1.tar.gz")] * 2
+    assert "2 file(s) under .ci-sessions/" in findings[0].message and ".nox/" in findings[1].message
