@@ -176,7 +176,14 @@ class Project:
         return TestDeps(tuple(requirements), tuple(files), tuple(chosen_extras), tuple(origin))
 
     def _test_requirement_files(self) -> list[str]:
-        patterns = ("requirements*test*.txt", "requirements/*test*.txt", "test-requirements*.txt")
+        patterns = (
+            "requirements*test*.txt",
+            "requirements/*test*.txt",
+            "test-requirements*.txt",
+            "tests/requirements*.txt",
+            "test/requirements*.txt",
+            "testing/requirements*.txt",
+        )
         found: list[str] = []
         for pattern in patterns:
             found.extend(

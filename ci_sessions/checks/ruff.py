@@ -110,7 +110,7 @@ class LintCheck:
         strict = [
             f
             for f in result.findings
-            if f.rule == SYNTAX_ERROR or (zero and f.rule.startswith(zero))
+            if f.rule == SYNTAX_ERROR or _in_rule_set(f.rule, zero)
         ]
         gates = [at_most("findings", len(result.findings), settings.int("max-findings"))]
         if zero:
@@ -119,6 +119,16 @@ class LintCheck:
         result.metrics["zero_tolerance"] = len(strict)
         result.summary = f"{len(result.findings)} finding(s)" if result.findings else "clean"
         return apply_gates(result, gates)
+
+
+def _in_rule_set(rule: str, prefixes: tuple[str, ...]) -> bool:
+    """ruff selector semantics: ``F`` selects F401 but not FLY002; ``E9`` selects E902."""
+    for prefix in prefixes:
+        if rule.startswith(prefix) and (
+            prefix[-1].isdigit() or len(rule) == len(prefix) or rule[len(prefix)].isdigit()
+        ):
+            return True
+    return False
 
 
 def _parse_check(ctx: CheckContext, stdout: str) -> list[Finding] | None:

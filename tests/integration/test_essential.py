@@ -235,18 +235,64 @@ def test_sessions_are_listed_with_tags_and_pythons(make_project: Make, nox_runne
     assert "tier" in listed("-t", "tier")["essential"]["tags"]
 
 
-def test_fix_session_applies_safe_fixes_and_never_commits(make_project: Make, nox_runner: Run) -> None:
+def test_fix_session_applies_safe_fixes_and_never_commits(
+    make_project: Make, nox_runner: Run
+) -> None:
     root = make_project({"src/demo/messy.py": "import os\nx=[1,2 ,3]\n"})
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     subprocess.run(["git", "add", "-A"], cwd=root, check=True)
     subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"], cwd=root, check=True
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"],
+        cwd=root,
+        check=True,
     )
     run = nox_runner(root, "-s", "fix")
     assert run.returncode == 0, run.output
     assert (root / "src/demo/messy.py").read_text() == "x = [1, 2, 3]\n"
     assert "src/demo/messy.py" in run.output
-    log = subprocess.run(["git", "log", "--oneline"], cwd=root, capture_output=True, text=True, check=True)
+    log = subprocess.run(
+        ["git", "log", "--oneline"], cwd=root, capture_output=True, text=True, check=True
+    )
     assert len(log.stdout.splitlines()) == 1  # nothing committed
     # and the tree now passes lint and format
     assert nox_runner(root, "-s", "lint").returncode == 0
+
+
+def test_known_flaky_test_is_rerun_once_and_a_new_failure_still_fails(
+    make_project: Make, nox_runner: Run
+) -> None:
+    root = make_project(
+        {
+            ".gitignore": ".counter\n.nox/\n.ci-sessions/\n",
+            "tests/test_flaky.py": """
+                from pathlib import Path
+
+
+                def test_flaky() -> None:
+                    counter = Path(__file__).parent.parent / ".counter"
+                    count = int(counter.read_text()) if counter.exists() else 0
+                    counter.write_text(str(count + 1))
+                    assert count % 2 == 1
+                """,
+        }
+    )
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(text + "\n[tool.ci-sessions]\ncache = false\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], cwd=root, check=True)
+
+    first = nox_runner(root, "-s", "tests-3.11")
+    assert first.returncode == 1  # never seen flaking: a plain failure, no rerun
+    assert "flaky_reruns" not in first.result("tests-3.11")["metrics"]
+    assert nox_runner(root, "-s", "tests-3.11").returncode == 0  # same commit, now it passed
+
+    (root / "tests/test_new.py").write_text("def test_new_failure() -> None:\n    assert False\n")
+    third = nox_runner(root, "-s", "tests-3.11")
+    row = third.result("tests-3.11")
+    assert row["metrics"]["flaky_reruns"] == 1
+    assert row["metrics"]["flaky_passed"] == 1
+    assert row["metrics"]["failed"] == 1  # the new failure is never hidden
+    assert row["status"] == "FAIL"
+    assert any(f["rule"] == "flaky-test" for f in row["findings"])

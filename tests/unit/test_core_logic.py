@@ -54,7 +54,14 @@ def test_tiers_expand_nested_tiers_in_order_without_repeats() -> None:
         "extended": ["essential", "sast", "lint"],
         "full": ["extended", "coverage"],
     }
-    assert expand_tier(tiers, "full") == ["lint", "format", "typecheck", "tests", "sast", "coverage"]
+    assert expand_tier(tiers, "full") == [
+        "lint",
+        "format",
+        "typecheck",
+        "tests",
+        "sast",
+        "coverage",
+    ]
     tier_map = {name: expand_tier(tiers, name) for name in tiers}
     assert tiers_of(tier_map, "sast") == ["extended", "full"]
     assert tiers_of(tier_map, "lint") == ["essential", "extended", "full"]
@@ -69,10 +76,15 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_layouts_and_packages(tmp_path: Path) -> None:
-    src = write(tmp_path / "src_proj", {"src/pkg/__init__.py": "", "tests/test_x.py": "", "pyproject.toml": ""})
+    src = write(
+        tmp_path / "src_proj",
+        {"src/pkg/__init__.py": "", "tests/test_x.py": "", "pyproject.toml": ""},
+    )
     assert load_project(src).packages == ["src/pkg"]
     assert load_project(src).test_dirs == ["tests"]
-    flat = write(tmp_path / "flat", {"pkg/__init__.py": "", "docs/conf.py": "", "tests/__init__.py": ""})
+    flat = write(
+        tmp_path / "flat", {"pkg/__init__.py": "", "docs/conf.py": "", "tests/__init__.py": ""}
+    )
     assert load_project(flat).packages == ["pkg"]
     single = write(tmp_path / "single", {"tool.py": "", "setup.py": "", "noxfile.py": ""})
     assert load_project(single).packages == ["tool.py"]
@@ -129,22 +141,31 @@ def test_tox_deps_are_used_when_nothing_else_declares_test_deps(tmp_path: Path) 
     ("files", "expected"),
     [
         (
-            {".pre-commit-config.yaml": "repos:\n- repo: https://github.com/astral-sh/ruff-pre-commit\n  rev: v0.6.9\n  hooks: [{id: ruff}]\n"},
+            {
+                ".pre-commit-config.yaml": "repos:\n- repo: https://github.com/astral-sh/ruff-pre-commit\n  rev: v0.6.9\n  hooks: [{id: ruff}]\n"
+            },
             ("ruff==0.6.9", ".pre-commit-config.yaml"),
         ),
         (
-            {".pre-commit-config.yaml": "repos:\n- repo: local\n  hooks:\n  - id: r\n    additional_dependencies: ['ruff==0.5.0']\n"},
+            {
+                ".pre-commit-config.yaml": "repos:\n- repo: local\n  hooks:\n  - id: r\n    additional_dependencies: ['ruff==0.5.0']\n"
+            },
             ("ruff==0.5.0", ".pre-commit-config.yaml"),
         ),
         (
             {"pyproject.toml": '[dependency-groups]\nlint = ["ruff>=0.8,<0.9"]\n'},
             ("ruff>=0.8,<0.9", "pyproject.toml [dependency-groups] lint"),
         ),
-        ({"requirements-dev.txt": "Ruff==0.4.2  # pinned\n"}, ("ruff==0.4.2", "requirements-dev.txt")),
+        (
+            {"requirements-dev.txt": "Ruff==0.4.2  # pinned\n"},
+            ("ruff==0.4.2", "requirements-dev.txt"),
+        ),
         ({"requirements-dev.txt": "ruffus==2.0\n"}, None),
     ],
 )
-def test_tool_pins_are_found(tmp_path: Path, files: dict[str, str], expected: tuple[str, str] | None) -> None:
+def test_tool_pins_are_found(
+    tmp_path: Path, files: dict[str, str], expected: tuple[str, str] | None
+) -> None:
     root = write(tmp_path, files)
     assert load_project(root).tool_pin("ruff") == expected
 
@@ -174,7 +195,33 @@ def test_junit_parsing_and_node_ids(tmp_path: Path) -> None:
         </testsuite></testsuites>"""
     )
     counts = parse_junit(junit)
-    assert (counts.tests, counts.failures, counts.errors, counts.skipped, counts.passed) == (4, 1, 1, 1, 1)
+    assert (counts.tests, counts.failures, counts.errors, counts.skipped, counts.passed) == (
+        4,
+        1,
+        1,
+        1,
+        1,
+    )
     write(tmp_path, {"tests/test_a.py": ""})
-    assert node_id(tmp_path, "tests.test_a.TestB", "test_bad[1]") == "tests/test_a.py::TestB::test_bad[1]"
+    assert (
+        node_id(tmp_path, "tests.test_a.TestB", "test_bad[1]")
+        == "tests/test_a.py::TestB::test_bad[1]"
+    )
     assert node_id(tmp_path, "tests.test_a", "test_err") == "tests/test_a.py::test_err"
+
+
+@pytest.mark.parametrize(
+    ("rule", "selected"),
+    [
+        ("F401", True),
+        ("FLY002", False),
+        ("E902", True),
+        ("E501", False),
+        ("F", True),
+        ("FA100", False),
+    ],
+)
+def test_zero_tolerance_uses_ruff_selector_semantics(rule: str, selected: bool) -> None:
+    from ci_sessions.checks.ruff import _in_rule_set  # pyright: ignore[reportPrivateUsage]
+
+    assert _in_rule_set(rule, ("F", "E9")) is selected
