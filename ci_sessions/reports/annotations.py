@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ci_sessions.reports.run import RunRecord
+from ci_sessions.reports.table import gate_detail
 from ci_sessions.results import CheckResult, Finding, Status
 
 CAP = 50
@@ -41,7 +42,7 @@ def write(root: Path, run: RunRecord) -> None:
 
 
 def check_annotations(result: CheckResult, cap: int = CAP) -> list[str]:
-    """The annotation lines of one check: its findings, or its summary when it could not check."""
+    """The annotation lines of one check: its findings, else why it failed or could not check."""
     if result.status is Status.SKIP:
         return []
     blocking = result.status.blocking
@@ -52,12 +53,11 @@ def check_annotations(result: CheckResult, cap: int = CAP) -> list[str]:
             command("warning", {"title": f"ci-sessions {result.label}"},
                     f"{hidden} more finding(s) not annotated; see .ci-sessions/reports/summary.md")
         )  # fmt: skip
-    if result.status is Status.ERROR and not result.findings:
-        lines.append(
-            command(
-                "error", {"title": f"ci-sessions {result.label}: could not check"}, result.summary
-            )
-        )
+    if blocking and not result.findings:  # a failed gate (coverage) or a check that could not check
+        title = f"ci-sessions {result.label}"
+        if result.status is Status.ERROR:
+            title += ": could not check"
+        lines.append(command("error", {"title": title}, gate_detail(result) or result.summary))
     return lines
 
 

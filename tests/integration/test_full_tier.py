@@ -177,5 +177,6 @@ def test_low_coverage_broken_docs_and_a_crashing_tool_are_all_reported(
     # annotations for GitHub, and the summary lists all of it
     assert "::error title=ci-sessions sbom%3A could not check::" in run.stdout
     assert "::error title=docs%3A mkdocs-warning::" in run.stdout
+    assert "::error title=ci-sessions coverage::coverage 60.00 < 85.00" in run.stdout
     summary = (root / ".ci-sessions/reports/summary.md").read_text()
     assert "coverage 60.00 < 85.00" in summary and "💥 ERROR | `sbom`" in summary

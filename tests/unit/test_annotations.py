@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult, Finding, Status
+from ci_sessions.results import CheckResult, Finding, Gate, Status
 
 # `from ci_sessions.reports import annotations` would find the package's `__future__` feature
 # named annotations; the writer itself is loaded with import_module like every report writer.
@@ -50,3 +50,9 @@ def test_cap_escaping_and_levels() -> None:
         "::error title=ci-sessions audit%3A could not check::vulnerability data unreachable for 3 packages"
     ]
     assert gha.check_annotations(CheckResult("x", "x", Status.SKIP)) == []
+    low = CheckResult(
+        "coverage", "full", Status.FAIL, gates=[Gate("coverage", Status.FAIL, 60.0, 85.0, ">=")]
+    )
+    assert gha.check_annotations(low) == [
+        "::error title=ci-sessions coverage::coverage 60.00 < 85.00"
+    ]
