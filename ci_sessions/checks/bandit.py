@@ -19,6 +19,9 @@ from ci_sessions.fsutil import atomic_write_text
 from ci_sessions.results import CheckResult, Finding, Status
 from ci_sessions.seclevel import SastPolicy, level_for, rank
 
+#: bandit tests whose message quotes the suspected password itself
+QUOTES_VALUE = ("B105", "B106", "B107")
+
 
 class SastCheck:
     """bandit: findings at or above the security level fail the gate."""
@@ -59,6 +62,11 @@ class SastCheck:
                 ctx, self.name, f"bandit failed (exit {run.returncode})", run.tail()
             )
         _drop_key(report, "code")  # source lines stay out of reports
+        for raw in cast("list[Any]", report.get("results") or []):
+            item = cast("dict[str, Any]", raw)
+            item["issue_text"] = redact(
+                str(item.get("test_id", "")), str(item.get("issue_text", ""))
+            )
         atomic_write_text(json_path, json.dumps(report, indent=2) + "\n")
         errors = cast("list[Any]", report.get("errors") or [])
         if errors:
@@ -116,11 +124,13 @@ def parse_results(root: Path, report: Mapping[str, Any], policy: SastPolicy) -> 
             level = "error"
         else:
             level = "warning" if rank(severity) >= rank("MEDIUM") else "note"
+        rule = str(item.get("test_id", "bandit"))
         findings.append(
             Finding(
                 tool="bandit",
-                rule=str(item.get("test_id", "bandit")),
-                message=f"{item.get('issue_text', '')} [severity {severity}, confidence {confidence}]",
+                rule=rule,
+                message=f"{redact(rule, str(item.get('issue_text', '')))} "
+                f"[severity {severity}, confidence {confidence}]",
                 path=relative(root, str(item.get("filename", ""))),
                 line=int(item.get("line_number", 0) or 0),
                 column=int(item.get("col_offset", 0) or 0) + 1,
@@ -131,12 +141,28 @@ def parse_results(root: Path, report: Mapping[str, Any], policy: SastPolicy) -> 
     return findings
 
 
+def redact(test_id: str, text: str) -> str:
+    """bandit's message without a quoted password (B105-B107 print the value they suspect)."""
+    if test_id in QUOTES_VALUE and ":" in text:
+        return text.split(":", 1)[0] + " (value not shown)"
+    return text
+
+
 def strip_snippets(path: Path) -> bool:
-    """Remove source snippets from a SARIF file in place; False when it is not valid JSON."""
+    """Remove source snippets and quoted passwords from a SARIF file in place.
+
+    False when the file is not valid JSON.
+    """
     data = _read_json(path)
     if data is None:
         return False
     _drop_key(data, "snippet")
+    for run in cast("list[Any]", data.get("runs") or []):
+        for raw in cast("list[Any]", cast("dict[str, Any]", run).get("results") or []):
+            result = cast("dict[str, Any]", raw)
+            message = cast("dict[str, Any]", result.get("message") or {})
+            if "text" in message:
+                message["text"] = redact(str(result.get("ruleId", "")), str(message["text"]))
     atomic_write_text(path, json.dumps(data, indent=2) + "\n")
     return True
 

@@ -178,3 +178,26 @@ def test_audit_reports_a_vulnerability_once_and_marks_only_blocking_ones(tmp_pat
     ]
     assert found.findings[0].message == "six 1.16.0: PYSEC-1 [aliases: CVE-1] fixed in 1.17.0"
     assert "no fixed version" in found.findings[1].message
+
+
+def test_bandit_never_repeats_a_suspected_password(tmp_path: Path) -> None:
+    report = {
+        "results": [
+            {
+                "filename": "a.py",
+                "line_number": 1,
+                "test_id": "B105",
+                "issue_severity": "LOW",
+                "issue_confidence": "MEDIUM",
+                "issue_text": "Possible hardcoded password: 'hunter2xyz'",
+            }
+        ]
+    }
+    (finding,) = bandit.parse_results(tmp_path, report, load_levels()["medium"].sast)
+    assert "hunter2xyz" not in finding.message
+    assert finding.message.startswith("Possible hardcoded password (value not shown)")
+    sarif = tmp_path / "b.sarif"
+    message = {"text": "Possible hardcoded password: 'hunter2xyz'"}
+    sarif.write_text(json.dumps({"runs": [{"results": [{"ruleId": "B105", "message": message}]}]}))
+    assert bandit.strip_snippets(sarif)
+    assert "hunter2xyz" not in sarif.read_text()
