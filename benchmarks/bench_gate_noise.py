@@ -5,7 +5,7 @@ Makes a fixture project in a temporary directory, saves a baseline with ``nox -s
 prints the mean ratio (what ``pytest --benchmark-compare-fail=mean:10%`` gates on), the ratio of
 medians with its interval, and the ci-sessions verdict. Usage::
 
-    python benchmarks/bench_gate_noise.py --repeats 8 [--slowdown 2.0]
+    python benchmarks/bench_gate_noise.py --repeats 8 [--slowdown 2] [--timer wall] [--burn 3]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ PROJECT = {
 
         [tool.ci-sessions.bench]
         max-time = 0.5
+        timer = "TIMER"
     """,
     "noxfile.py": "import ci_sessions\n\nci_sessions.register()\n",
     "src/speedy/__init__.py": """
@@ -48,10 +49,14 @@ PROJECT = {
             return sorted(range(n, 0, -1), key=lambda v: v % 7)
 
 
+        def big(n: int = 60000) -> list[int]:
+            return sorted(range(n, 0, -1), key=lambda v: v % 7)
+
+
         REPEAT = 1
     """,
     "benchmarks/test_speed.py": """
-        from speedy import other, work
+        from speedy import big, other, work
 
 
         def test_work(benchmark) -> None:
@@ -60,6 +65,10 @@ PROJECT = {
 
         def test_other(benchmark) -> None:
             benchmark(other)
+
+
+        def test_big(benchmark) -> None:
+            benchmark(big)
     """,
 }
 
@@ -94,39 +103,54 @@ def means(root: Path) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=8)
-    parser.add_argument(
-        "--slowdown", type=int, default=1, help="plant REPEAT=N in work() for the reruns"
-    )
+    parser.add_argument("--slowdown", type=int, default=1, help="plant REPEAT=N in work()")
+    parser.add_argument("--timer", choices=("cpu", "wall"), default="cpu", help="bench.timer")
+    parser.add_argument("--burn", type=int, default=0, help="busy-loop processes during reruns")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "speedy"
         write(root)
+        pyproject = root / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace("TIMER", args.timer))
         bench(root, "--save-baseline")
         base_means = means(root)
         if args.slowdown != 1:
             source = root / "src" / "speedy" / "__init__.py"
             source.write_text(source.read_text().replace("REPEAT = 1", f"REPEAT = {args.slowdown}"))
-        mean_fails = gate_fails = 0
-        print("run benchmark   mean-ratio  median-ratio  interval        fastest  verdict")
-        for index in range(1, args.repeats + 1):
-            result = bench(root)
-            current = means(root)
-            metrics = result["metrics"]
-            for name in sorted(current):
-                mean_ratio = current[name] / base_means[name]
-                mean_fails += mean_ratio > 1.10
-                verdict = metrics[f"verdict:{name}"]
-                gate_fails += verdict == "regressed"
-                print(
-                    f"{index:>3} {name:<11} {mean_ratio:10.3f}  {metrics[f'ratio:{name}']:12.3f}  "
-                    f"{metrics[f'ci_low:{name}']:.3f}-{metrics[f'ci_high:{name}']:.3f}  "
-                    f"{metrics[f'fast_ratio:{name}']:8.3f}  {verdict}"
-                )
-        total = 2 * args.repeats
+        burners = [
+            subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.burn)
+        ]
+        try:
+            mean_fails, gate_fails = rerun(root, args.repeats, base_means)
+        finally:
+            for burner in burners:
+                burner.kill()
+                burner.wait()
+        total = len(base_means) * args.repeats
         print(
             f"mean:10% would fail {mean_fails}/{total}; the ci-sessions gate failed {gate_fails}/{total}"
         )
     return 0
+
+
+def rerun(root: Path, repeats: int, base_means: dict[str, float]) -> tuple[int, int]:
+    """Measure the unchanged project ``repeats`` times; count what each gate would fail."""
+    mean_fails = gate_fails = 0
+    print("run benchmark   mean-ratio  median-ratio  interval        fastest  verdict")
+    for index in range(1, repeats + 1):
+        metrics = bench(root)["metrics"]
+        current = means(root)
+        for name in sorted(current):
+            mean_ratio = current[name] / base_means[name]
+            mean_fails += mean_ratio > 1.10
+            verdict = metrics[f"verdict:{name}"]
+            gate_fails += verdict == "regressed"
+            print(
+                f"{index:>3} {name:<11} {mean_ratio:10.3f}  {metrics[f'ratio:{name}']:12.3f}  "
+                f"{metrics[f'ci_low:{name}']:.3f}-{metrics[f'ci_high:{name}']:.3f}  "
+                f"{metrics[f'fast_ratio:{name}']:8.3f}  {verdict}"
+            )
+    return mean_fails, gate_fails
 
 
 if __name__ == "__main__":

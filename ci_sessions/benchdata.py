@@ -49,6 +49,7 @@ class BenchRun:
     python: str = ""
     datetime: str = ""
     machine: Mapping[str, str] = field(default_factory=dict[str, str])
+    timer: str = ""  # pytest-benchmark's timer: process_time (CPU) or perf_counter (wall)
 
     def by_name(self) -> dict[str, Benchmark]:
         return {b.fullname or b.name: b for b in self.benchmarks}
@@ -66,6 +67,7 @@ class BenchRun:
             "python": self.python,
             "datetime": self.datetime,
             "machine": dict(self.machine),
+            "timer": self.timer,
             "benchmarks": [
                 {"name": b.name, "fullname": b.fullname, "group": b.group, "rounds": list(b.rounds)}
                 for b in self.benchmarks
@@ -85,7 +87,10 @@ def from_pytest_benchmark(
         machine["cpu"] = str(cpu_map.get("brand_raw", ""))
         machine["cpu_count"] = str(cpu_map.get("count", ""))
     benchmarks: list[Benchmark] = []
+    timer = ""
     for item in cast("list[Mapping[str, Any]]", data.get("benchmarks") or []):
+        options = cast("Mapping[str, Any]", item.get("options") or {})
+        timer = timer or str(options.get("timer") or "")
         stats = cast("Mapping[str, Any]", item.get("stats") or {})
         raw = [float(v) for v in cast("list[Any]", stats.get("data") or [])]
         if not raw:
@@ -110,6 +115,7 @@ def from_pytest_benchmark(
         python=machine.get("python_version", ""),
         datetime=str(data.get("datetime", "")),
         machine=machine,
+        timer=timer,
     )
 
 
@@ -135,6 +141,7 @@ def run_from_json(data: Mapping[str, Any]) -> BenchRun:
         machine={
             k: str(v) for k, v in cast("Mapping[str, Any]", data.get("machine") or {}).items()
         },
+        timer=str(data.get("timer", "")),
     )
 
 

@@ -165,6 +165,7 @@ CHECK_SETTINGS: dict[str, Field] = {
         deps=Field("str-list", "extra requirement specifiers for the bench environment"),
         min_rounds=Field("int", "rounds measured at least per benchmark", minimum=5),
         max_time=Field("float", "seconds spent measuring each benchmark (more rounds: tighter intervals)", minimum=0),
+        timer=Field("str", "cpu: process CPU time, immune to other processes; wall: elapsed time (I/O, sleeps)", choices=("cpu", "wall")),
         alpha=Field("float", "false-alarm rate of each test; the interval has confidence 1 - alpha", minimum=0),
         resamples=Field("int", "bootstrap resamples of the ratio of medians", minimum=100),
         max_rounds=Field("int", "rounds kept per benchmark (seeded random subset) in baselines and tests", minimum=20),

@@ -9,6 +9,7 @@ saved JSON file. Other arguments go to pytest. The verdicts come from ci_session
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from ci_sessions.results import CheckResult, Finding, Gate, Status
 #: pytest exit codes the check understands
 OK, TESTS_FAILED, NO_TESTS = 0, 1, 5
 INSTALL_INPUTS = ("pyproject.toml", "setup.py", "setup.cfg")
+#: bench.timer -> pytest-benchmark --benchmark-timer
+TIMERS = {"cpu": "time.process_time", "wall": "time.perf_counter"}
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,14 @@ def bench_paths(ctx: CheckContext) -> list[str]:
     return ctx.project.test_dirs
 
 
+def load_per_cpu() -> float | None:
+    """The 1-minute load average per CPU (None where the OS has none): > 1 means a busy machine."""
+    try:
+        return os.getloadavg()[0] / (os.cpu_count() or 1)
+    except (AttributeError, OSError):
+        return None
+
+
 def _failures(output: str) -> int:
     """Failed and erroring tests from pytest's last summary line."""
     counts = re.findall(
@@ -194,13 +205,15 @@ class BenchCheck:
             str(envs["bench"].python), "-m", "pytest", *bench_paths(ctx),
             "--benchmark-only", f"--benchmark-json={raw_path}", "--benchmark-sort=name",
             f"--benchmark-min-rounds={settings.int('min-rounds')}",
-            f"--benchmark-max-time={settings.float('max-time')}", "--benchmark-warmup=on",
+            f"--benchmark-max-time={settings.float('max-time')}",
+            f"--benchmark-timer={TIMERS[settings.str('timer')]}", "--benchmark-warmup=on",
             "-p", "no:cacheprovider",
         ]  # fmt: skip
         if settings.str("marker"):
             argv += ["-m", settings.str("marker")]
         argv += [*settings.str_list("args"), *options.pytest_args]
         run = ctx.exec(argv, envs["bench"], stream=ctx.stream)
+        load = load_per_cpu()
         output = (run.stdout + run.stderr).rstrip()
         base = CheckResult(
             check=self.name, session=ctx.session, status=Status.PASS, python=ctx.python,
@@ -226,6 +239,8 @@ class BenchCheck:
             return self._error(ctx, base, f"cannot read {raw_path.name}: {exc}")
         failed = _failures(output) or (1 if run.returncode == TESTS_FAILED else 0)
         base.metrics = {"benchmarks": len(current.benchmarks), "failed": failed}
+        if load is not None:
+            base.metrics["load-per-cpu"] = round(load, 2)
         base.artifacts["bench-pytest"] = raw_path.relative_to(ctx.root).as_posix()
         if not current.benchmarks:
             base.summary = "no benchmarks ran (tests skipped or failed)"

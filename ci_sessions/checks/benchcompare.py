@@ -100,6 +100,11 @@ def compare_and_report(
         new = list(display_names(current).values())
     else:
         baseline = benchdata.load_run(ref_path)
+        if baseline.timer and current.timer and baseline.timer != current.timer:
+            raise ValueError(
+                f"baseline {ref!r} was timed with {baseline.timer}, this run with {current.timer}: "
+                "the numbers do not compare; set bench.timer back or save a new baseline"
+            )
         comparisons, new, missing = compare_runs(ctx, baseline, current)
         reference = benchreport.describe_reference(ref, baseline)
         result.metrics["reference"] = ref
@@ -129,6 +134,16 @@ def compare_and_report(
                     f"(interval {c.ci_low:.2f}-{c.ci_high:.2f}, allowed +{c.threshold * 100:.0f}%)",
                 )
             )
+    load = float(result.metrics.get("load-per-cpu", 0.0))
+    if load > 1:
+        notes.append(
+            f"The machine was busy while measuring (load {load:.1f} per CPU): "
+            + (
+                "CPU-time rounds hold up well, but caches and memory were shared."
+                if current.timer == "process_time"
+                else "wall-clock rounds include time spent waiting for a CPU."
+            )
+        )
     counts = {
         v: sum(1 for c in comparisons if c.verdict == v)
         for v in ("regressed", "slower", "same", "faster")

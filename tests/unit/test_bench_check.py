@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from ci_sessions.benchdata import Benchmark, BenchRun, baseline_path, save_run
 from ci_sessions.benchreport import duration, markdown, svg
 from ci_sessions.benchstats import Comparison
 from ci_sessions.checks.base import CheckContext
 from ci_sessions.checks.bench import BenchCheck, BenchOptions, _failures, _line_of, parse_posargs
+from ci_sessions.checks.benchcompare import compare_and_report
 from ci_sessions.config import ConfigError, load_config
 from ci_sessions.project import load_project
 from ci_sessions.results import CheckResult, Status
@@ -167,3 +170,52 @@ def test_duration_units() -> None:
     assert duration(0.0123) == "12.3 ms"
     assert duration(4.2e-6) == "4.2 µs"
     assert duration(5e-8) == "50 ns"
+
+
+def bench_run(scale: float, timer: str = "process_time") -> BenchRun:
+    rounds = tuple(1e-5 * scale * (1 + 0.01 * (i % 7)) for i in range(60))
+    return BenchRun(
+        benchmarks=(
+            Benchmark("test_a", "benchmarks/test_x.py::test_a", rounds),
+            Benchmark("test_b", "benchmarks/test_x.py::test_b", tuple(r * 3 for r in rounds)),
+        ),
+        commit="abc",
+        python="3.11.7",
+        machine={"system": "Linux"},
+        timer=timer,
+    )
+
+
+def test_compare_and_report_writes_every_file(tmp_path: Path) -> None:
+    ctx = context(tmp_path)
+    save_run(baseline_path(tmp_path, "main"), bench_run(1.0))
+    result = result_with({"benchmarks": 2, "load-per-cpu": 2.5})
+    result = compare_and_report(ctx, result, bench_run(1.0), BenchOptions())
+    assert result.metrics["reference"] == "main"
+    assert result.metrics["same"] == 2 and result.metrics["regressed"] == 0
+    reports = tmp_path / ".ci-sessions" / "reports"
+    text = (reports / "bench.md").read_text()
+    assert "| `test_a` |" in text and "load 2.5 per CPU" in text
+    assert set(result.artifacts) == {"bench-md", "bench-svg", "bench-json"}
+    assert json.loads((reports / "bench.json").read_text())["reference"] == "main"
+
+
+def test_a_baseline_timed_with_another_timer_is_refused(tmp_path: Path) -> None:
+    ctx = context(tmp_path)
+    save_run(baseline_path(tmp_path, "main"), bench_run(1.0, timer="perf_counter"))
+    with pytest.raises(ValueError, match="timed with perf_counter"):
+        compare_and_report(ctx, result_with({"benchmarks": 2}), bench_run(1.0), BenchOptions())
+
+
+def test_new_and_missing_benchmarks_are_listed_not_judged(tmp_path: Path) -> None:
+    ctx = context(tmp_path)
+    old = bench_run(1.0)
+    save_run(
+        baseline_path(tmp_path, "main"), BenchRun(benchmarks=old.benchmarks[:1], timer=old.timer)
+    )
+    result = compare_and_report(ctx, result_with({"benchmarks": 2}), bench_run(1.0), BenchOptions())
+    assert result.metrics["new"] == 1
+    assert [k for k in result.metrics if k.startswith("verdict:")] == ["verdict:test_a"]
+    assert (
+        "New benchmarks (no baseline yet): `test_b`" in (ctx.reports_dir / "bench.md").read_text()
+    )
