@@ -201,7 +201,7 @@ class DocsCheck:
         code = int(result.metrics.get("exit_code", 0))
         builder = str(result.metrics.get("builder", "docs"))
         problems = len(result.findings)
-        gates = [at_most("docs warnings", problems, 0)]
+        gates = [at_most("docs problems", problems, 0)]
         if code != 0:
             gates.append(Gate(f"{builder} exit code", Status.FAIL, code, 0, "=="))
         result.summary = (
