@@ -23,18 +23,17 @@ SCHEMA_URI = (
 )
 #: checks whose findings are not code-scanning alerts (a failed test is not a code location)
 EXCLUDED_CHECKS = frozenset({"tests", "bench", "coverage"})
-#: the tool a check runs, for checks that ran clean (a run with no results closes old alerts)
-CHECK_TOOLS = {
-    "lint": "ruff",
-    "format": "ruff",
-    "typecheck": "pyright",
-    "sast": "bandit",
-    "audit": "pip-audit",
-    "secrets": "detect-secrets",
-    "build": "twine",
-    "docs": "mkdocs",
-    "sbom": "cyclonedx",
-    "precommit": "pre-commit",
+#: the tools a check runs: each gets a run even when clean (an empty run closes old alerts)
+CHECK_TOOLS: dict[str, tuple[str, ...]] = {
+    "lint": ("ruff",),
+    "format": ("ruff",),
+    "typecheck": ("pyright",),
+    "sast": ("bandit",),
+    "audit": ("pip-audit",),
+    "secrets": ("detect-secrets",),
+    "build": ("build", "twine"),
+    "sbom": ("cyclonedx",),
+    "precommit": ("pre-commit",),
 }
 TOOL_URIS = {
     "ruff": "https://docs.astral.sh/ruff/",
@@ -43,6 +42,7 @@ TOOL_URIS = {
     "pip-audit": "https://pypi.org/project/pip-audit/",
     "detect-secrets": "https://github.com/Yelp/detect-secrets",
     "twine": "https://twine.readthedocs.io/",
+    "build": "https://build.pypa.io/",
     "mkdocs": "https://www.mkdocs.org/",
     "sphinx": "https://www.sphinx-doc.org/",
     "cyclonedx": "https://cyclonedx.org/",
@@ -69,13 +69,20 @@ def build_log(root: Path, results: list[CheckResult]) -> dict[str, Any]:
         if result.check in EXCLUDED_CHECKS or result.status is Status.SKIP:
             continue
         native = _native_rules(root, result)
-        tools = [f.tool for f in result.findings] or [CHECK_TOOLS.get(result.check, result.check)]
+        tools = [*default_tools(result), *(f.tool for f in result.findings)]
         for tool in dict.fromkeys(tools):
             builder = runs.setdefault(tool, _RunBuilder(tool, root))
             builder.add_check(result, native)
         for finding in result.findings:
             runs[finding.tool].add_finding(finding, result.check)
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [b.build() for b in runs.values()]}
+
+
+def default_tools(result: CheckResult) -> tuple[str, ...]:
+    """The tools a check ran, whether or not they found something."""
+    if result.check == "docs":
+        return (str(result.metrics.get("builder", "mkdocs")),)
+    return CHECK_TOOLS.get(result.check, (result.check,))
 
 
 class _RunBuilder:

@@ -94,3 +94,22 @@ def test_schema_rejects_a_broken_log(tmp_path: Path) -> None:
     log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0
     with pytest.raises(jsonschema.ValidationError):
         validate(log)
+
+
+def test_clean_checks_keep_their_runs_so_alerts_close(tmp_path: Path) -> None:
+    clean = [
+        CheckResult("build", "full", Status.PASS),
+        CheckResult("docs", "full", Status.PASS, metrics={"builder": "sphinx"}),
+    ]
+    failing = [
+        CheckResult("build", "full", Status.FAIL,
+                    findings=[Finding("build", "sdist-stray-files", "x", ".ci-sessions/dist/d.tar.gz")]),
+        CheckResult("docs", "full", Status.FAIL, metrics={"builder": "sphinx"},
+                    findings=[Finding("sphinx", "sphinx-warning", "undefined label", "docs/index.rst", 4)]),
+    ]  # fmt: skip
+    names = [
+        [r["tool"]["driver"]["name"] for r in sarif.build_log(tmp_path, rs)["runs"]]
+        for rs in (clean, failing)
+    ]
+    assert names[0] == names[1] == ["build", "twine", "sphinx"]
+    validate(sarif.build_log(tmp_path, failing))
