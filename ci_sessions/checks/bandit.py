@@ -100,6 +100,10 @@ class SastCheck:
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         return secgate.evaluate(ctx, result, check="sast", noun="blocking findings")
 
+    def cache_salt(self, ctx: CheckContext) -> str:
+        """What else a cached PASS depends on (see secgate.cache_salt)."""
+        return secgate.cache_salt(ctx, "sast")
+
 
 def exclude_args(excludes: list[str]) -> list[str]:
     """bandit ``-x`` globs: a bare directory name excludes it at any depth."""

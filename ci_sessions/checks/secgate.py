@@ -57,3 +57,15 @@ def evaluate(
         ", ".join(parts) if result.summary == "" else f"{', '.join(parts)}; {result.summary}"
     )
     return apply_gates(result, gates)
+
+
+def cache_salt(ctx: CheckContext, check: str) -> str:
+    """Extra result-cache key: today's date while the check has an allow-list (entries expire
+    without any file changing) and the effective security level."""
+    import datetime as dt
+
+    from ci_sessions.seclevel import level_name
+
+    dated = dt.date.today().isoformat() if allowlist.entries(ctx.config, check) else ""
+    level = level_name(ctx.config, check) if "security-level" in ctx.settings(check).values else ""
+    return f"{level}|{dated}"

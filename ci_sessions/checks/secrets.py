@@ -124,6 +124,10 @@ class SecretsCheck:
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         return secgate.evaluate(ctx, result, check="secrets", noun="secrets")
 
+    def cache_salt(self, ctx: CheckContext) -> str:
+        """What else a cached PASS depends on (see secgate.cache_salt)."""
+        return secgate.cache_salt(ctx, "secrets")
+
 
 def to_finding(root: Path, secret: Mapping[str, Any]) -> Finding:
     """A finding that says where and what kind, never the value (or its hash)."""
