@@ -153,6 +153,8 @@ class AuditCheck:
             f"audit: {len(audited)} package(s), {len(result.findings)} known vulnerabilit(y/ies)"
         )
         result.output = "\n".join(lines)
+        if safety_note.startswith("skipped"):
+            result.summary = f"safety {safety_note}"
         if audit.unreachable and settings.str("unreachable") == "error":
             result.status = Status.ERROR
             result.summary = unreachable_summary(len(audit.unreachable))
