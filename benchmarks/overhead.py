@@ -1,0 +1,105 @@
+"""What ci-sessions costs over the tools themselves, measured side by side on one fixture.
+
+Warm: ``nox -R -s essential`` (environments ready, result cache off) against the same pinned tools
+run one after the other in a prepared venv; sequential (``--jobs 1``: pure overhead, target
+<= 1.3) and concurrent (default jobs). Cold: the first run with uv against the virtualenv backend.
+
+    python benchmarks/overhead.py [--modules 30] [--repeat 5] [--no-cold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import (
+    HandVenv,
+    bench_env,
+    make_project,
+    median_of,
+    nox_argv,
+    reset_state,
+    timed,
+)
+
+WARM_TARGET = 1.3
+
+
+def warm_figures(root: Path, repeats: int) -> dict[str, float]:
+    """Seconds: by hand, warm sequential, warm concurrent, cached rerun (medians, interleaved)."""
+    env = bench_env()
+    hand = HandVenv(root)
+    hand.prepare(env)
+    timed(nox_argv("-s", "essential"), root, env)  # builds environments and fills the cache
+    hand.run(env)  # warms ruff's and pyright's own caches for the by-hand side too
+    by_hand, sequential, concurrent, cached = median_of(
+        repeats,
+        lambda: hand.run(env),
+        lambda: timed(
+            nox_argv("-R", "-s", "essential", "--", "--no-cache", "--jobs", "1"), root, env
+        ),
+        lambda: timed(nox_argv("-R", "-s", "essential", "--", "--no-cache"), root, env),
+        lambda: timed(nox_argv("-R", "-s", "essential"), root, env),
+    )
+    return {
+        "by_hand": by_hand,
+        "sequential": sequential,
+        "concurrent": concurrent,
+        "cached": cached,
+    }
+
+
+def cold_figure(root: Path, backend: str) -> float:
+    """Seconds of a first ``nox -s essential`` with no environments, using ``backend``."""
+    env = bench_env({"CI_SESSIONS_VENV_BACKEND": backend})
+    reset_state(root)
+    return timed(nox_argv("-s", "essential", "--", "--no-cache"), root, env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--modules", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold uv/virtualenv runs")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="ci-sessions-overhead-") as tmp:
+        root = make_project(Path(tmp) / "fixture", args.modules)
+        warm = warm_figures(root, args.repeat)
+        figures: dict[str, Any] = {"modules": args.modules, "repeat": args.repeat, **warm}
+        figures["ratio_sequential"] = warm["sequential"] / warm["by_hand"]
+        figures["ratio_concurrent"] = warm["concurrent"] / warm["by_hand"]
+        if not args.no_cold:
+            figures["cold_uv"] = cold_figure(root, "uv")
+            figures["cold_virtualenv"] = cold_figure(root, "virtualenv")
+    print(f"fixture: {args.modules} modules, medians of {args.repeat} interleaved runs")
+    print(f"  tools by hand, sequential      {figures['by_hand']:6.2f} s")
+    print(
+        f"  nox -R -s essential --jobs 1   {figures['sequential']:6.2f} s"
+        f"   ratio {figures['ratio_sequential']:.2f} (target <= {WARM_TARGET})"
+    )
+    print(
+        f"  nox -R -s essential            {figures['concurrent']:6.2f} s"
+        f"   ratio {figures['ratio_concurrent']:.2f}"
+    )
+    print(f"  nox -R -s essential (cached)   {figures['cached']:6.2f} s")
+    if "cold_uv" in figures:
+        print(f"  cold, uv                       {figures['cold_uv']:6.2f} s")
+        print(
+            f"  cold, virtualenv               {figures['cold_virtualenv']:6.2f} s"
+            f"   uv is {figures['cold_virtualenv'] / figures['cold_uv']:.1f}x faster"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0 if figures["ratio_sequential"] <= WARM_TARGET else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
