@@ -156,6 +156,8 @@ CHECK_SETTINGS: dict[str, Field] = {
         restore=Field(
             "bool", "undo the files hooks modified, so the check leaves the tree as it found it"
         ),
+        skip=Field("str-list", "hook ids not run (pre-commit's SKIP)"),
+        nox_hooks=Field("bool", "also run hooks that call nox (the tier runs those checks itself)"),
     ),
     "bench": _table(
         "pytest-benchmark performance gate (docs/performance-gate.md)",

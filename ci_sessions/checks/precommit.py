@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
 from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result
 from ci_sessions.checks.tooling import tool_requirement
@@ -67,6 +67,11 @@ class PrecommitCheck:
         home = state_dir(ctx.root) / "cache" / "pre-commit"
         ctx.env_overrides.setdefault("PRE_COMMIT_HOME", str(home))
         ctx.env_overrides.setdefault("PRE_COMMIT_COLOR", "never")
+        skipped = list(settings.str_list("skip"))
+        if not settings.bool("nox-hooks"):
+            skipped += [h for h in nox_hooks(ctx.root / CONFIG) if h not in skipped]
+        if skipped:
+            ctx.env_overrides["SKIP"] = ",".join(skipped)
         argv = [
             str(envs["pre-commit"].bin_dir / "pre-commit"),
             "run",
@@ -102,6 +107,8 @@ class PrecommitCheck:
             for path in modified
         ]
         output = (run.stdout + run.stderr).rstrip()
+        if skipped:
+            output += "\nnot run (precommit.skip, or hooks calling nox): " + ", ".join(skipped)
         if restored:
             output += f"\nrestored {len(restored)} file(s) a hook modified: " + ", ".join(restored)
         return CheckResult(
@@ -127,6 +134,28 @@ class PrecommitCheck:
             result,
             [at_most("failed hooks", failed, 0), at_most("files modified by hooks", modified, 0)],
         )
+
+
+def nox_hooks(config: Path) -> list[str]:
+    """Ids of hooks whose entry runs nox: inside a tier they would run its checks a second time."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return []  # pre-commit itself reports a broken config
+    found: list[str] = []
+    repos = cast("dict[str, Any]", data).get("repos") if isinstance(data, dict) else None
+    for repo in cast("list[Any]", repos if isinstance(repos, list) else []):
+        hooks = cast("dict[str, Any]", repo).get("hooks") if isinstance(repo, dict) else None
+        for hook in cast("list[Any]", hooks if isinstance(hooks, list) else []):
+            if not isinstance(hook, dict):
+                continue
+            item = cast("dict[str, Any]", hook)
+            words = [Path(w).name for w in str(item.get("entry", "")).split()[:3]]
+            if ("nox" in words or "nox.exe" in words) and item.get("id"):
+                found.append(str(item["id"]))
+    return found
 
 
 def parse_hooks(stdout: str) -> list[HookOutcome]:

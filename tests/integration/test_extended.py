@@ -30,6 +30,11 @@ repos:
     language: pygrep
     entry: 'breakpoint\\(\\)'
     types: [python]
+  - id: ci-sessions-lint
+    name: lint through nox (the tier runs lint itself, so this hook is skipped)
+    language: system
+    entry: nox -s lint
+    pass_filenames: false
 """
 #: a hook that rewrites a file, as formatters do: the check reports it and puts the file back
 TOUCHING_HOOK = """
@@ -107,6 +112,7 @@ def test_clean_project_passes_the_extended_tier(make_project: Make, nox_runner: 
     assert set(statuses.values()) == {"PASS"}, run.output
     assert run.result("audit")["metrics"]["packages"] >= 2  # six and pytest at least
     assert "vulnerabilities 0 <= 0" in run.stdout
+    assert "hooks calling nox): ci-sessions-lint" in run.stdout
     sarif = root / run.result("sast")["artifacts"]["sarif"]
     assert json.loads(sarif.read_text())["version"] == "2.1.0"
     assert (

@@ -201,3 +201,17 @@ def test_bandit_never_repeats_a_suspected_password(tmp_path: Path) -> None:
     sarif.write_text(json.dumps({"runs": [{"results": [{"ruleId": "B105", "message": message}]}]}))
     assert bandit.strip_snippets(sarif)
     assert "hunter2xyz" not in sarif.read_text()
+
+
+def test_hooks_that_call_nox_are_found(tmp_path: Path) -> None:
+    config = tmp_path / ".pre-commit-config.yaml"
+    config.write_text(
+        "repos:\n- repo: local\n  hooks:\n"
+        "  - {id: lint, name: lint, entry: nox -s lint, language: system}\n"
+        "  - {id: tests, name: tests, entry: python -m nox -s tests, language: system}\n"
+        "  - {id: grep, name: grep, entry: 'breakpoint', language: pygrep}\n"
+        "- repo: meta\n  hooks:\n  - id: check-hooks-apply\n"
+    )
+    assert precommit.nox_hooks(config) == ["lint", "tests"]
+    config.write_text("repos: [")
+    assert precommit.nox_hooks(config) == []
