@@ -205,6 +205,7 @@ def run_pytest(python: Path, repo: Path, files: list[str] | None) -> tuple[set[s
         "pytest",
         "-q",
         "-rfE",
+        "--tb=no",
         "-p",
         "no:cacheprovider",
         "--continue-on-collection-errors",
@@ -227,6 +228,33 @@ def mutate(path: Path) -> bool:
             path.write_text(text.replace(old, new, 1))
             return True
     return False
+
+
+def _code_only(
+    python: Path, repo: Path, all_failing: set[str], all_tests: int, all_time: float
+) -> bool:
+    """The selection had the release's packaging files (version bump) not forced a full run."""
+    from ci_sessions.affected import select_for_changes
+    from ci_sessions.changes import Rules
+    from ci_sessions.gitdiff import changed_files
+
+    rules = Rules.load(repo)
+    changes = changed_files(repo, "HEAD~1")
+    kept = [c for c in changes if not any(rules.run_all.match(p) for p in c.paths)]
+    left_out = sorted({p for c in changes for p in c.paths} - {p for c in kept for p in c.paths})
+    selection = select_for_changes(repo, kept)
+    if selection.run_all:
+        print(f"  without {', '.join(left_out)}: still the whole suite ({selection.reason})")
+        return True
+    _, tests, took = (
+        run_pytest(python, repo, selection.test_files) if selection.test_files else (set(), 0, 0.0)
+    )
+    missed = all_failing - set(selection.test_files)
+    print(
+        f"  without {', '.join(left_out)}: {len(selection.test_files)} test files, tests {tests}/{all_tests} "
+        f"({took:.1f} s vs {all_time:.1f} s), missed {len(missed)}"
+    )
+    return not missed
 
 
 def bench_affected(workdir: Path, project: str, versions: list[str], mutations: int) -> bool:
@@ -267,6 +295,8 @@ def bench_affected(workdir: Path, project: str, versions: list[str], mutations: 
             f"({sel_time:.1f} s vs {all_time:.1f} s); failing in full run {len(all_failing)}, missed {len(missed)}"
         )
         print(rows[-1])
+        if selection.run_all:
+            ok &= _code_only(python, repo, all_failing, all_tests, all_time)
         modules = sorted(
             p for p in (repo / "src" / project).rglob("*.py") if p.name != "__init__.py"
         )

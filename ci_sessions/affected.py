@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
 from ci_sessions.changes import Rules
-from ci_sessions.gitdiff import ChangedFile, changed_files
+from ci_sessions.gitdiff import ChangedFile, changed_files, fork_point, show
 from ci_sessions.importgraph import (
     GraphUnavailable,
     file_imports,
@@ -26,6 +26,7 @@ from ci_sessions.importgraph import (
     reverse_reachable,
     source_graph,
 )
+from ci_sessions.pyprojectdiff import inert_change
 
 DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
 _SKIP_WALK = {
@@ -56,7 +57,27 @@ def select_affected_tests(
 ) -> AffectedSelection:
     """The tests a change from the merge base of ``base`` and ``head`` (or the working tree) reaches."""
     root = root.resolve()
-    return select_for_changes(root, changed_files(root, base, head, working_tree=working_tree))
+    changes = changed_files(root, base, head, working_tree=working_tree)
+    versions = _Versions(
+        root, fork_point(root, base, head), None if working_tree else head or "HEAD"
+    )
+    return select_for_changes(root, changes, versions=versions)
+
+
+@dataclass(frozen=True)
+class _Versions:
+    """Where to read a changed file's old and new text (to see what in it changed)."""
+
+    root: Path
+    base_commit: str
+    head: str | None  # None: the working tree
+
+    def texts(self, path: str) -> tuple[str | None, str | None]:
+        old = show(self.root, self.base_commit, path)
+        if self.head is not None:
+            return old, show(self.root, self.head, path)
+        file = self.root / path
+        return old, file.read_text(encoding="utf-8") if file.is_file() else None
 
 
 @dataclass
@@ -117,8 +138,14 @@ class _Layout:
         return any(fnmatch.fnmatch(name, pattern) for pattern in self.python_files)
 
 
-def select_for_changes(root: Path, changes: Iterable[ChangedFile]) -> AffectedSelection:
-    """The selection for an explicit list of changes (the git part already done)."""
+def select_for_changes(
+    root: Path, changes: Iterable[ChangedFile], *, versions: _Versions | None = None
+) -> AffectedSelection:
+    """The selection for an explicit list of changes (the git part already done).
+
+    With ``versions``, a pyproject.toml whose change is confined to inert keys (version, linter
+    settings) does not force the whole suite.
+    """
     layout = _Layout.load(root)
     changed_modules: set[str] = set()
     deleted_modules: set[str] = set()
@@ -128,6 +155,11 @@ def select_for_changes(root: Path, changes: Iterable[ChangedFile]) -> AffectedSe
         for path in change.paths:
             exists = (root / path).is_file()
             why = _must_run_all(layout, path)
+            if why and versions is not None and PurePosixPath(path).name == "pyproject.toml":
+                inert = inert_change(*versions.texts(path))
+                if inert is not None:
+                    notes.append(f"{path} ({', '.join(inert[:3]) or 'formatting'})")
+                    continue
             if why:
                 return AffectedSelection(True, why, [], sorted(changed_modules))
             module = layout.package_of(path)
@@ -241,7 +273,7 @@ def _select(
     changed = sorted(changed_modules | deleted_modules) + sorted(test_side)
     summary = f"{len(selected)} of {total} test files reach a change ({', '.join(changed[:3]) or 'none'}{', ...' if len(changed) > 3 else ''})"
     if notes:
-        summary += f"; {len(notes)} docs or ignored file(s) left out"
+        summary += f"; left out as unable to affect tests: {', '.join(notes[:3])}{', ...' if len(notes) > 3 else ''}"
     return AffectedSelection(False, summary, selected, sorted(changed_modules | deleted_modules))
 
 

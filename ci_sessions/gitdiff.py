@@ -95,6 +95,19 @@ def merge_base(root: Path, base: str, head: str) -> str:
     return git(root, "merge-base", base, head, what=f"merge-base of {base} and {head}").strip()
 
 
+def fork_point(root: Path, base: str, head: str | None = None) -> str:
+    """The merge base of ``base`` and ``head`` (default HEAD): where the change starts."""
+    return merge_base(root, resolve(root, base, "--base"), resolve(root, head or "HEAD", "--head"))
+
+
+def show(root: Path, commit: str, path: str) -> str | None:
+    """A file's text at a commit (path relative to ``root``), or None if it did not exist."""
+    try:
+        return git(root, "show", f"{commit}:./{path}")
+    except ConfigError:
+        return None
+
+
 def changed_files(
     root: Path, base: str, head: str | None = None, *, working_tree: bool = False
 ) -> list[ChangedFile]:

@@ -234,3 +234,18 @@ def test_syntax_error_in_a_test_file_runs_all(repo: Path) -> None:
     selection = select_affected_tests(repo, "HEAD", working_tree=True)
     assert selection.run_all
     assert "cannot parse" in selection.reason
+
+
+def test_version_bump_and_linter_settings_in_pyproject_do_not_force_a_full_run(repo: Path) -> None:
+    bumped = (
+        FILES["pyproject.toml"].replace('version = "1.0"', 'version = "1.1"')
+        + "\n[tool.ruff]\nline-length = 99\n"
+    )
+    write(
+        repo,
+        {"pyproject.toml": bumped, "src/calc/other.py": "def other():\n    return 42  # same\n"},
+    )
+    commit(repo)
+    selection = select_affected_tests(repo, "HEAD~1")
+    assert (selection.run_all, selection.test_files) == (False, ["tests/test_other.py"])
+    assert "pyproject.toml (project.version, tool.ruff)" in selection.reason

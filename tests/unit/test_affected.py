@@ -115,3 +115,19 @@ def test_safety_rules(tmp_path: Path, path: str, reason: str) -> None:
     selection = affected.select_for_changes(tmp_path, [ChangedFile(path, "modified")])
     assert selection.run_all
     assert reason in selection.reason and path in selection.reason
+
+
+def test_pyproject_diff_spares_the_suite_only_for_inert_keys() -> None:
+    from ci_sessions.pyprojectdiff import changed_keys, inert_change
+
+    old = '[project]\nname = "x"\nversion = "1"\ndependencies = ["a"]\n[tool.ruff]\nline-length = 88\n'
+    bumped = old.replace('version = "1"', 'version = "2"').replace("88", "100")
+    assert changed_keys({"a": {"b": 1, "c": 2}}, {"a": {"b": 1, "c": 3}, "d": 4}) == ["a.c", "d"]
+    assert inert_change(old, bumped) == ["project.version", "tool.ruff.line-length"]
+    assert inert_change(old, old.replace('["a"]', '["a", "b"]')) is None
+    assert inert_change(old, old + "[tool.pytest.ini_options]\naddopts = '-x'\n") is None
+    assert inert_change(old, "not toml [") is None
+    assert inert_change(None, old) is None
+    assert inert_change(
+        '[project]\nname = "x"\n', '[project]\nname = "x"\n[tool.mypy]\nstrict = true\n'
+    ) == ["tool.mypy.strict"]
