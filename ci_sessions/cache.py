@@ -290,11 +290,14 @@ class ResultCache:
             result = CheckResult.from_json(cast("dict[str, Any]", data["result"]))
             if result.status is not Status.PASS or result.check != check:
                 raise ValueError("not a PASS of this check")
+            artifacts = cast("dict[str, str]", data.get("artifacts", {}))
             stored = float(data.get("stored", 0.0))
         except (ValueError, KeyError, TypeError, AttributeError):
             with contextlib.suppress(OSError):
                 path.unlink()
             return None
+        if self._artifact_digests(result) != artifacts:
+            return None  # a report it wrote is gone or was overwritten by another run: run again
         result.cached = True
         when = (
             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stored))
@@ -318,10 +321,22 @@ class ResultCache:
             "key": key,
             "stored": time.time(),
             "result": result.to_json(),
+            "artifacts": self._artifact_digests(result),
         }
         with contextlib.suppress(OSError):
             atomic_write_text(self.path(check, python, key), json.dumps(payload) + "\n")
             self._prune(check, python)
+
+    def _artifact_digests(self, result: CheckResult) -> dict[str, str]:
+        """What each artifact (report file, site directory) of a result holds right now."""
+        digests: dict[str, str] = {}
+        for name, relative in sorted(result.artifacts.items()):
+            path = self.root / relative
+            if path.is_dir():
+                digests[name] = "directory"
+            else:
+                digests[name] = _sha256_or_none(path) or "missing"
+        return digests
 
     def _prune(self, check: str, python: str) -> None:
         entries: list[tuple[float, Path]] = []

@@ -269,3 +269,18 @@ def test_a_tier_with_one_failing_check_runs_and_reports_the_others_concurrently(
     ]
     # each output printed whole, in the tier's order
     assert [block.splitlines()[0].split()[1] for block in printed] == ["one", "two", "three"]
+
+
+def test_a_hit_needs_its_artifacts_unchanged(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path)
+    report = tmp_path / ".ci-sessions" / "reports" / "junit.xml"
+    report.parent.mkdir(parents=True)
+    report.write_text("<testsuite tests='1'/>")
+    result = _pass("tests")
+    result.artifacts["junit"] = ".ci-sessions/reports/junit.xml"
+    cache.store("tests", "3.11", "k" * 64, result)
+    assert cache.lookup("tests", "3.11", "k" * 64) is not None
+    report.write_text("<testsuite tests='2'/>")  # another run overwrote it
+    assert cache.lookup("tests", "3.11", "k" * 64) is None
+    report.unlink()
+    assert cache.lookup("tests", "3.11", "k" * 64) is None
