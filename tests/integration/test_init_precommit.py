@@ -1,0 +1,78 @@
+"""The rendered pre-commit config works for real: `language: python` hooks install nox and
+ci-sessions from their requirements, run the essential sessions, and fail on a new finding."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fixture_projects import nox_env, write_files
+
+from ci_sessions import scaffold
+from ci_sessions.scaffold_detect import detect
+from ci_sessions.scaffold_render import render
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def test_precommit_hooks_run_the_essential_sessions(tmp_path: Path) -> None:
+    precommit = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or shutil.which(
+        "pre-commit"
+    )
+    if precommit is None:
+        pytest.fail("pre-commit is not installed: install the `test` dependency group")
+    project = tmp_path / "project"
+    write_files(
+        project,
+        {
+            "pyproject.toml": f"""
+                [build-system]
+                requires = ["hatchling"]
+                build-backend = "hatchling.build"
+
+                [project]
+                name = "pcdemo"
+                version = "0.1.0"
+                requires-python = ">={PY}"
+                """,
+            "src/pcdemo/__init__.py": "def one() -> int:\n    return 1\n",
+            "tests/test_one.py": "from pcdemo import one\n\n\ndef test_one() -> None:\n    assert one() == 1\n",
+        },
+    )
+    # ci-sessions is not on PyPI: the hooks install it from this checkout instead of a pin
+    answers = scaffold.answers_for(detect(project), {}, {"ci_sessions_install": str(ROOT)})
+    scaffold.write(project, scaffold.plan(project, render(answers), force=False))
+    env = nox_env({"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")})
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            list(argv),
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+
+    assert run("git", "init", "-q").returncode == 0
+    assert run("git", "add", "-A").returncode == 0
+    passing = run(precommit, "run", "--all-files")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    for session in ("lint", "format", "typecheck", f"tests-{PY}"):
+        assert f"(nox -s {session})" in passing.stdout
+    module = project / "src" / "pcdemo" / "__init__.py"
+    module.write_text("import os\n\n\n" + module.read_text(encoding="utf-8"), encoding="utf-8")
+    assert run("git", "add", "-A").returncode == 0
+    failing = run(precommit, "run", "--all-files")
+    assert failing.returncode != 0
+    assert "lint (nox -s lint)" in failing.stdout
+    assert "F401" in failing.stdout
