@@ -174,6 +174,7 @@ CHECK_SETTINGS: dict[str, Field] = {
         baseline_branch=Field("str", "branch whose saved baseline is compared against by default"),
         thresholds=Field("str-map", 'allowed slowdown per benchmark name pattern ("test_parse*" = "25%"); "*" sets the default'),
         allow_no_benchmarks=Field("bool", "SKIP instead of FAIL when the project has no benchmarks"),
+        confirm=Field("bool", "measure regressed benchmarks a second time; fail only when they regress twice"),
     ),
     "coverage": _table(
         "coverage.py over the test run(s) (docs/checks/coverage.md)",

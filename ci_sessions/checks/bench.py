@@ -14,11 +14,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result
 from ci_sessions.config import ConfigError
 from ci_sessions.results import CheckResult, Finding, Gate, Status
+
+if TYPE_CHECKING:
+    from ci_sessions.benchdata import BenchRun
 
 #: pytest exit codes the check understands
 OK, TESTS_FAILED, NO_TESTS = 0, 1, 5
@@ -148,6 +151,32 @@ def bench_paths(ctx: CheckContext) -> list[str]:
     return ctx.project.test_dirs
 
 
+def pytest_argv(
+    ctx: CheckContext, env: Environment, targets: list[str], json_path: Path, extra: tuple[str, ...]
+) -> list[str]:
+    """pytest with pytest-benchmark measuring only benchmarks, raw rounds written to ``json_path``."""
+    settings = ctx.settings("bench")
+    json_path.unlink(missing_ok=True)
+    argv = [
+        str(env.python), "-m", "pytest", *targets,
+        "--benchmark-only", f"--benchmark-json={json_path}", "--benchmark-sort=name",
+        f"--benchmark-min-rounds={settings.int('min-rounds')}",
+        f"--benchmark-max-time={settings.float('max-time')}",
+        f"--benchmark-timer={TIMERS[settings.str('timer')]}", "--benchmark-warmup=on",
+        "-p", "no:cacheprovider",
+    ]  # fmt: skip
+    if settings.str("marker"):
+        argv += ["-m", settings.str("marker")]
+    return [*argv, *settings.str_list("args"), *extra]
+
+
+def read_run(path: Path, commit: str, branch: str, max_rounds: int) -> BenchRun:
+    from ci_sessions.benchdata import from_pytest_benchmark
+
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return from_pytest_benchmark(raw, commit=commit, branch=branch, max_rounds=max_rounds)
+
+
 def load_per_cpu() -> float | None:
     """The 1-minute load average per CPU (None where the OS has none): > 1 means a busy machine."""
     try:
@@ -200,18 +229,7 @@ class BenchCheck:
         if options.compare and benchdata.resolve_reference(ctx.root, options.compare) is None:
             return error_result(ctx, self.name, missing_reference(options.compare))
         raw_path = ctx.reports_dir / "bench-pytest.json"
-        raw_path.unlink(missing_ok=True)
-        argv = [
-            str(envs["bench"].python), "-m", "pytest", *bench_paths(ctx),
-            "--benchmark-only", f"--benchmark-json={raw_path}", "--benchmark-sort=name",
-            f"--benchmark-min-rounds={settings.int('min-rounds')}",
-            f"--benchmark-max-time={settings.float('max-time')}",
-            f"--benchmark-timer={TIMERS[settings.str('timer')]}", "--benchmark-warmup=on",
-            "-p", "no:cacheprovider",
-        ]  # fmt: skip
-        if settings.str("marker"):
-            argv += ["-m", settings.str("marker")]
-        argv += [*settings.str_list("args"), *options.pytest_args]
+        argv = pytest_argv(ctx, envs["bench"], bench_paths(ctx), raw_path, options.pytest_args)
         run = ctx.exec(argv, envs["bench"], stream=ctx.stream)
         load = load_per_cpu()
         output = (run.stdout + run.stderr).rstrip()
@@ -231,10 +249,7 @@ class BenchCheck:
             return base
         commit, branch = git_facts(ctx.root)
         try:
-            raw = json.loads(raw_path.read_text(encoding="utf-8"))
-            current = benchdata.from_pytest_benchmark(
-                raw, commit=commit, branch=branch, max_rounds=settings.int("max-rounds")
-            )
+            current = read_run(raw_path, commit, branch, settings.int("max-rounds"))
         except ValueError as exc:
             return self._error(ctx, base, f"cannot read {raw_path.name}: {exc}")
         failed = _failures(output) or (1 if run.returncode == TESTS_FAILED else 0)
@@ -247,8 +262,22 @@ class BenchCheck:
             return base
         from ci_sessions.checks.benchcompare import compare_and_report
 
+        def remeasure(fullnames: list[str]) -> benchdata.BenchRun | None:
+            """Measure some benchmarks again (node ids): a regression must show twice."""
+            again_path = ctx.reports_dir / "bench-pytest-again.json"
+            again_argv = pytest_argv(ctx, envs["bench"], fullnames, again_path, options.pytest_args)
+            again = ctx.exec(again_argv, envs["bench"], stream=ctx.stream)
+            base.output += "\n\n" + (again.stdout + again.stderr).rstrip()
+            if again.returncode not in (OK, TESTS_FAILED) or not again_path.is_file():
+                return None
+            try:
+                return read_run(again_path, commit, branch, settings.int("max-rounds"))
+            except ValueError:
+                return None
+
+        confirm = remeasure if settings.bool("confirm") else None
         try:
-            result = compare_and_report(ctx, base, current, options)
+            result, current = compare_and_report(ctx, base, current, options, remeasure=confirm)
         except ValueError as exc:
             return self._error(ctx, base, str(exc))
         if options.save_baseline is not None:

@@ -152,6 +152,7 @@ def test_planted_2x_slowdown_regresses_only_that_benchmark(
     assert verdicts(run)["test_work"] == "regressed"
     assert verdicts(run)["test_other"] != "regressed"
     assert 1.6 < result["metrics"]["ratio:test_work"] < 2.6
+    assert result["metrics"]["remeasured"] == 1  # measured twice before failing the gate
     failed = [g["name"] for g in result["gates"] if g["status"] == "FAIL"]
     assert failed == ["test_work"]
     [finding] = result["findings"]

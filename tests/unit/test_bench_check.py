@@ -190,7 +190,7 @@ def test_compare_and_report_writes_every_file(tmp_path: Path) -> None:
     ctx = context(tmp_path)
     save_run(baseline_path(tmp_path, "main"), bench_run(1.0))
     result = result_with({"benchmarks": 2, "load-per-cpu": 2.5})
-    result = compare_and_report(ctx, result, bench_run(1.0), BenchOptions())
+    result, _ = compare_and_report(ctx, result, bench_run(1.0), BenchOptions())
     assert result.metrics["reference"] == "main"
     assert result.metrics["same"] == 2 and result.metrics["regressed"] == 0
     reports = tmp_path / ".ci-sessions" / "reports"
@@ -213,9 +213,46 @@ def test_new_and_missing_benchmarks_are_listed_not_judged(tmp_path: Path) -> Non
     save_run(
         baseline_path(tmp_path, "main"), BenchRun(benchmarks=old.benchmarks[:1], timer=old.timer)
     )
-    result = compare_and_report(ctx, result_with({"benchmarks": 2}), bench_run(1.0), BenchOptions())
+    result, _ = compare_and_report(
+        ctx, result_with({"benchmarks": 2}), bench_run(1.0), BenchOptions()
+    )
     assert result.metrics["new"] == 1
     assert [k for k in result.metrics if k.startswith("verdict:")] == ["verdict:test_a"]
     assert (
         "New benchmarks (no baseline yet): `test_b`" in (ctx.reports_dir / "bench.md").read_text()
     )
+
+
+def test_a_regression_that_does_not_show_twice_is_noise(tmp_path: Path) -> None:
+    ctx = context(tmp_path)
+    save_run(baseline_path(tmp_path, "main"), bench_run(1.0))
+    asked: list[list[str]] = []
+
+    def calm_again(fullnames: list[str]) -> BenchRun:
+        asked.append(fullnames)
+        return BenchRun(benchmarks=bench_run(1.0).benchmarks[:1], timer="process_time")
+
+    result, saved = compare_and_report(
+        ctx, result_with({"benchmarks": 2}), bench_run(2.0), BenchOptions(), remeasure=calm_again
+    )
+    assert asked == [["benchmarks/test_x.py::test_a", "benchmarks/test_x.py::test_b"]]
+    assert result.metrics["verdict:test_a"] == "same"  # the second measurement was calm
+    assert result.metrics["verdict:test_b"] == "regressed"  # not re-measured: still regressed
+    assert result.metrics["remeasured"] == 2
+    assert saved.benchmarks[0].rounds == bench_run(1.0).benchmarks[0].rounds  # the better rounds
+    assert "1 regressed again, 1 did not" in (ctx.reports_dir / "bench.md").read_text()
+
+
+def test_a_regression_that_shows_twice_stands(tmp_path: Path) -> None:
+    ctx = context(tmp_path)
+    save_run(baseline_path(tmp_path, "main"), bench_run(1.0))
+    result, _ = compare_and_report(
+        ctx,
+        result_with({"benchmarks": 2}),
+        bench_run(2.0),
+        BenchOptions(),
+        remeasure=lambda names: bench_run(1.9),
+    )
+    assert result.metrics["verdict:test_a"] == "regressed"
+    assert result.metrics["ratio:test_a"] == pytest.approx(1.9, rel=0.01)  # the better of the two
+    assert [f.rule for f in result.findings] == ["performance-regression"] * 2
