@@ -215,6 +215,8 @@ class BenchCheck:
     #: a measurement is never replayed from the result cache: speed depends on more than files,
     #: and ``--save-baseline`` must really measure and save
     cacheable: ClassVar[bool] = False
+    #: measure with no other check running: concurrent checks compete for the CPUs and caches
+    exclusive: ClassVar[bool] = True
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         return {"bench": bench_env(ctx)}
