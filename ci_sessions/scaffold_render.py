@@ -91,7 +91,9 @@ def merge_pyproject(existing: str | None, snippet: str) -> tuple[str, list[str]]
             fix="correct the TOML syntax, then rerun init",
         ) from None
     tool: object = document.unwrap().get("tool", {})
-    present = {str(k) for k in cast("dict[str, Any]", tool)} if isinstance(tool, dict) else set[str]()
+    present = (
+        {str(k) for k in cast("dict[str, Any]", tool)} if isinstance(tool, dict) else set[str]()
+    )
     added: list[str] = []
     chunks: list[str] = []
     for key, block in snippet_blocks(snippet):
