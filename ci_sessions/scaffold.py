@@ -95,6 +95,11 @@ def answers_for(
         "coverage_threshold": 80,
         "test_paths": list(facts.test_dirs) or ["tests"],
         "source_packages": _import_names(facts),
+        # found only from requires-python + the interpreters on this machine: write the list down,
+        # or a CI runner with other interpreters would compute another matrix
+        "python_pin": []
+        if facts.python_origin in ("classifiers", "[tool.ci-sessions] python")
+        else list(facts.python_versions),
     }
     answers.update({k: v for k, v in previous.items() if k in answers})
     answers.update(overrides)

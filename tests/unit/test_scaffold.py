@@ -181,3 +181,16 @@ def test_update_needs_a_previous_init(tmp_path: Path) -> None:
     from ci_sessions import scaffold_update
 
     assert scaffold_update.main([str(tmp_path)]) == 2
+
+
+def test_pythons_from_requires_python_are_written_down(tmp_path: Path) -> None:
+    from ci_sessions.config import load_config
+    from ci_sessions.scaffold_detect import detect
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nrequires-python = ">=3.8"\n', encoding="utf-8"
+    )
+    found = list(detect(tmp_path).python_versions)
+    assert scaffold.main([str(tmp_path), "--no-baseline"]) == 0
+    # a CI runner with other interpreters must compute the same matrix: the list is explicit
+    assert load_config(tmp_path, environ={}).python == found
