@@ -158,16 +158,27 @@ def compare_and_report(
     new: list[str] = []
     missing: list[str] = []
     notes: list[str] = []
-    if ref_path is None:
+    baseline = benchdata.load_run(ref_path) if ref_path is not None else None
+    if (
+        baseline is not None
+        and baseline.timer
+        and current.timer
+        and baseline.timer != current.timer
+    ):
+        mismatch = (
+            f"baseline {ref!r} was timed with {baseline.timer}, this run with {current.timer}"
+        )
+        if options.save_baseline is None:
+            raise ValueError(
+                f"{mismatch}: the numbers do not compare; set bench.timer back or replace the "
+                "baseline with --save-baseline"
+            )
+        notes.append(f"{mismatch}: not compared; this run replaces it.")
+        baseline = None
+    if baseline is None:
         reference = f"No baseline for `{ref}` yet: save one with `nox -s bench -- --save-baseline` on {ref}."
         new = list(display_names(current).values())
     else:
-        baseline = benchdata.load_run(ref_path)
-        if baseline.timer and current.timer and baseline.timer != current.timer:
-            raise ValueError(
-                f"baseline {ref!r} was timed with {baseline.timer}, this run with {current.timer}: "
-                "the numbers do not compare; set bench.timer back or save a new baseline"
-            )
         comparisons, new, missing = compare_runs(ctx, baseline, current)
         if remeasure is not None and any(c.verdict == "regressed" for c in comparisons):
             first = sum(1 for c in comparisons if c.verdict == "regressed")

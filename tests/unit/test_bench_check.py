@@ -205,6 +205,12 @@ def test_a_baseline_timed_with_another_timer_is_refused(tmp_path: Path) -> None:
     save_run(baseline_path(tmp_path, "main"), bench_run(1.0, timer="perf_counter"))
     with pytest.raises(ValueError, match="timed with perf_counter"):
         compare_and_report(ctx, result_with({"benchmarks": 2}), bench_run(1.0), BenchOptions())
+    # --save-baseline replaces it instead of refusing (else a timer could never be changed)
+    result, _ = compare_and_report(
+        ctx, result_with({"benchmarks": 2}), bench_run(1.0), BenchOptions(save_baseline="")
+    )
+    assert "reference" not in result.metrics
+    assert "not compared; this run replaces it" in (ctx.reports_dir / "bench.md").read_text()
 
 
 def test_new_and_missing_benchmarks_are_listed_not_judged(tmp_path: Path) -> None:
