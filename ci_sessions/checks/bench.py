@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 #: pytest exit codes the check understands
 OK, TESTS_FAILED, NO_TESTS = 0, 1, 5
-INSTALL_INPUTS = ("pyproject.toml", "setup.py", "setup.cfg")
 #: bench.timer -> pytest-benchmark --benchmark-timer
 TIMERS = {"cpu": "time.process_time", "wall": "time.perf_counter"}
 
@@ -102,43 +101,16 @@ def _names(requirement: str, name: str) -> bool:
     return match is not None and re.sub(r"[-_.]+", "-", match.group(1)).lower() == name
 
 
-def _tool(ctx: CheckContext, tool: str) -> str:
-    """The project's own pin of a tool wins over the packaged one (unless configured)."""
-    configured = ctx.config.tools.get(tool)
-    if configured and not ctx.config.is_default(f"tools.{tool}"):
-        return configured
-    pinned = ctx.project.tool_pin(tool)
-    if pinned is not None:
-        return pinned[0]
-    return configured or tool
-
-
 def bench_env(ctx: CheckContext) -> EnvSpec:
-    """The project, its test dependencies and pytest-benchmark; never the linters."""
-    tests = ctx.settings("tests")
-    deps = ctx.project.test_deps(
-        tests.str_list("groups"),
-        tests.str_list("extras"),
-        tests.str_list("requirements"),
-        tests.str_list("deps"),
-    )
-    requirements: list[str] = []
-    if tests.bool("install-project") and ctx.project.installable:
-        requirements += ["-e", f".[{','.join(deps.extras)}]" if deps.extras else "."]
-    for path in deps.requirement_files:
-        requirements += ["-r", path]
-    requirements += [*deps.requirements, *ctx.settings("bench").str_list("deps")]
-    for tool in ("pytest", "pytest-benchmark"):
-        if not any(_names(r, tool) for r in requirements):
-            requirements.append(_tool(ctx, tool))
-    inputs = sorted({*INSTALL_INPUTS, *deps.requirement_files} & _existing(ctx.root))
-    return EnvSpec("bench", ctx.python, tuple(requirements), tuple(inputs))
+    """The project environment (project + test deps) plus pytest-benchmark; never the linters."""
+    from ci_sessions.checks.projectenv import project_env
+    from ci_sessions.checks.tooling import tool_requirement
 
-
-def _existing(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.glob("*") if p.is_file()} | {
-        p.relative_to(root).as_posix() for p in root.glob("requirements*/*.txt")
-    }
+    spec = project_env(ctx, extra_requirements=tuple(ctx.settings("bench").str_list("deps")))
+    requirements = list(spec.requirements)
+    if not any(_names(r, "pytest-benchmark") for r in requirements):
+        requirements.append(tool_requirement(ctx, "pytest-benchmark")[0])
+    return EnvSpec("bench", spec.python, tuple(requirements), spec.inputs)
 
 
 def bench_paths(ctx: CheckContext) -> list[str]:
