@@ -64,11 +64,24 @@ def build_matrix(pairs: list[tuple[str, str]], oses: list[str]) -> dict[str, lis
     }
 
 
-def list_sessions(root: Path, noxfile: str = "noxfile.py") -> str:
-    """Run ``nox -l --json`` in the project with the nox of this interpreter."""
+def list_sessions(root: Path, noxfile: str = "noxfile.py", tag: str | None = None) -> str:
+    """Run ``nox -l --json [-t TAG]`` in the project with the nox of this interpreter.
+
+    nox lists only the sessions it would select, so a noxfile whose default is one tier session
+    lists just that one: the tag selects the sessions the matrix is made of.
+    """
     if not (root / noxfile).is_file():
         raise MatrixError(f"{noxfile} not found in {root}: run `ci-sessions init` first")
-    argv = [sys.executable, "-m", "nox", "-l", "--json", "-f", noxfile]
+    argv = [
+        sys.executable,
+        "-m",
+        "nox",
+        "-l",
+        "--json",
+        "-f",
+        noxfile,
+        *(["-t", tag] if tag else []),
+    ]
     try:
         completed = subprocess.run(  # noqa: S603 - argv list
             argv, cwd=root, capture_output=True, text=True, timeout=300, check=False
@@ -98,7 +111,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     root = Path(args.dir).resolve()
     try:
-        pairs = parse_sessions(list_sessions(root, args.noxfile), args.tag or None)
+        pairs = parse_sessions(
+            list_sessions(root, args.noxfile, args.tag or None), args.tag or None
+        )
     except MatrixError as exc:
         print(f"ci-sessions matrix: {exc}", file=sys.stderr)
         return 2

@@ -104,7 +104,7 @@ def test_linters_do_catch_a_broken_workflow(tmp_path: Path) -> None:
 def test_rendered_noxfile_lists_the_sessions(tmp_path: Path) -> None:
     root = _rendered(tmp_path, {})
     listed = subprocess.run(
-        [sys.executable, "-m", "nox", "-l", "--json"],
+        [sys.executable, "-m", "nox", "-l", "--json", "-t", "essential"],
         cwd=root,
         env=nox_env(),
         capture_output=True,
@@ -114,7 +114,7 @@ def test_rendered_noxfile_lists_the_sessions(tmp_path: Path) -> None:
     )
     assert listed.returncode == 0, listed.stdout + listed.stderr
     names = {s["session"] for s in json.loads(listed.stdout)}
-    assert {"lint", "format", "typecheck", f"tests-{CURRENT}", "essential"} <= names
+    assert {"lint", "format", "typecheck", f"tests-{CURRENT}"} <= names
     # the matrix the workflow computes from this noxfile
     matrix = subprocess.run(
         [sys.executable, "-m", "ci_sessions.cli", "matrix", "--tag", "tests"],
