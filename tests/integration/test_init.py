@@ -94,8 +94,12 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 
 
 def _init(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return _cli(root, "init", str(root), *args)
+
+
+def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ci_sessions.cli", "init", str(root), *args],
+        [sys.executable, "-m", "ci_sessions.cli", *args],
         cwd=root,
         env=nox_env(),
         capture_output=True,
@@ -138,6 +142,22 @@ def test_src_layout_with_tox(tmp_path: Path) -> None:
     assert failing.returncode != 0
     assert failing.status("lint") == "FAIL"
     assert "F401" in [f["rule"] for f in failing.result("lint")["findings"]]
+    # the baseline only shrinks: accepting the new import needs --allow-growth
+    baseline_file = root / "ci-sessions-baseline.json"
+    accepted = baseline_file.read_text(encoding="utf-8")
+    refused = _cli(root, "baseline", "--update")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "refusing to grow the baseline" in refused.stderr
+    assert "+ lint F401 src/toxdemo/__init__.py" in refused.stderr
+    assert baseline_file.read_text(encoding="utf-8") == accepted
+    # fixing findings shrinks it without any flag
+    module.write_text(
+        module.read_text(encoding="utf-8").replace("import json\n", "").replace("import os\n", "")
+    )
+    shrunk = _cli(root, "baseline", "--update")
+    assert shrunk.returncode == 0, shrunk.stdout + shrunk.stderr
+    assert "(+0 / -1)" in shrunk.stdout
+    assert '"F401"' not in baseline_file.read_text(encoding="utf-8")
 
 
 def test_flat_layout_with_makefile(tmp_path: Path) -> None:
