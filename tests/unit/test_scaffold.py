@@ -194,3 +194,23 @@ def test_pythons_from_requires_python_are_written_down(tmp_path: Path) -> None:
     assert scaffold.main([str(tmp_path), "--no-baseline"]) == 0
     # a CI runner with other interpreters must compute the same matrix: the list is explicit
     assert load_config(tmp_path, environ={}).python == found
+
+
+def test_detect_reads_configs_from_every_place(tmp_path: Path) -> None:
+    from ci_sessions.scaffold_detect import detect
+
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup()\n", encoding="utf-8")
+    (tmp_path / "tox.ini").write_text("[pytest]\naddopts = -ra\n", encoding="utf-8")
+    (tmp_path / "setup.cfg").write_text("[coverage:run]\nbranch = true\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n", encoding="utf-8")
+    (tmp_path / "tool.py").write_text("", encoding="utf-8")
+    facts = detect(tmp_path)
+    assert (facts.has_pytest_config, facts.has_coverage_config, facts.docs_tool) == (
+        True,
+        True,
+        "mkdocs",
+    )
+    assert (facts.layout, facts.packages, facts.name) == ("flat", ("tool.py",), tmp_path.name)
+    # with existing pytest/coverage config, --tier extended adds neither table
+    answers = scaffold.answers_for(facts, {}, {"tier": "extended"})
+    assert (answers["add_pytest_config"], answers["add_coverage_config"]) == (False, False)
