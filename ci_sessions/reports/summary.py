@@ -85,7 +85,7 @@ def render(root: Path, run: RunRecord) -> str:
     lines += _errors(blocking)
     lines += top_findings(run.results)
     bench = reports_dir(root) / BENCH_REPORT
-    if bench.is_file():
+    if bench.is_file() and any(r.check == "bench" for r in run.results):  # never a stale one
         lines += ["", bench.read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -50,6 +50,8 @@ def test_bench_report_is_included(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     reports = tmp_path / ".ci-sessions" / "reports"
     reports.mkdir(parents=True)
     (reports / "bench.md").write_text("### Benchmarks\n\n| name | ratio |\n")
+    summary.write(tmp_path, run_of(CheckResult("lint", "lint", Status.PASS)))
+    assert "### Benchmarks" not in summary.path_for(tmp_path).read_text()  # not this run's
     summary.write(tmp_path, run_of(CheckResult("bench", "full", Status.PASS)))
     assert "### Benchmarks" in summary.path_for(tmp_path).read_text()
 
