@@ -198,7 +198,7 @@ def test_env(workdir: Path, packages: list[str]) -> Path:
 
 def run_pytest(python: Path, repo: Path, files: list[str] | None) -> tuple[set[str], int, float]:
     """(test files with a failure, tests run, seconds) of a real pytest run."""
-    env = {**os.environ, "PYTHONPATH": str(repo / "src")}
+    env = {**os.environ, "PYTHONPATH": str(repo / "src" if (repo / "src").is_dir() else repo)}
     argv = [
         str(python),
         "-m",
@@ -218,6 +218,12 @@ def run_pytest(python: Path, repo: Path, files: list[str] | None) -> tuple[set[s
     failing = set(re.findall(r"^(?:FAILED|ERROR) ([^\s:]+)", done.stdout, flags=re.MULTILINE))
     counts = re.findall(r"(\d+) (passed|failed|error|errors|skipped|xfailed|xpassed)", done.stdout)
     return failing, sum(int(n) for n, _ in counts), took
+
+
+def _package_dir(repo: Path, project: str) -> Path:
+    """The import package of ``project`` in src or flat layout."""
+    name = project.replace("-", "_")
+    return repo / "src" / name if (repo / "src" / name).is_dir() else repo / name
 
 
 def mutate(path: Path) -> bool:
@@ -298,7 +304,7 @@ def bench_affected(workdir: Path, project: str, versions: list[str], mutations: 
         if selection.run_all:
             ok &= _code_only(python, repo, all_failing, all_tests, all_time)
         modules = sorted(
-            p for p in (repo / "src" / project).rglob("*.py") if p.name != "__init__.py"
+            p for p in _package_dir(repo, project).rglob("*.py") if p.name != "__init__.py"
         )
         random.Random(7).shuffle(modules)  # noqa: S311 - reproducible choice
         planted = 0
