@@ -250,14 +250,14 @@ def _code_only(
     left_out = sorted({p for c in changes for p in c.paths} - {p for c in kept for p in c.paths})
     selection = select_for_changes(repo, kept)
     if selection.run_all:
-        print(f"  without {', '.join(left_out)}: still the whole suite ({selection.reason})")
+        print(f"  ignoring {', '.join(left_out)}: still the whole suite ({selection.reason})")
         return True
     _, tests, took = (
         run_pytest(python, repo, selection.test_files) if selection.test_files else (set(), 0, 0.0)
     )
     missed = all_failing - set(selection.test_files)
     print(
-        f"  without {', '.join(left_out)}: {len(selection.test_files)} test files, tests {tests}/{all_tests} "
+        f"  ignoring {', '.join(left_out)}: {len(selection.test_files)} test files, tests {tests}/{all_tests} "
         f"({took:.1f} s vs {all_time:.1f} s), missed {len(missed)}"
     )
     return not missed
@@ -323,7 +323,7 @@ def bench_affected(workdir: Path, project: str, versions: list[str], mutations: 
             what = (
                 "whole suite"
                 if selection.run_all
-                else f"{len(selection.test_files)} files selected"
+                else selection.reason.split(" reach")[0] + " selected"
             )
             print(
                 f"  mutation in {rel}: {len(failing)} failing test files, {what}, missed {len(missed)}"
