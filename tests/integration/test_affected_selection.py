@@ -248,4 +248,4 @@ def test_version_bump_and_linter_settings_in_pyproject_do_not_force_a_full_run(r
     commit(repo)
     selection = select_affected_tests(repo, "HEAD~1")
     assert (selection.run_all, selection.test_files) == (False, ["tests/test_other.py"])
-    assert "pyproject.toml (project.version, tool.ruff)" in selection.reason
+    assert "pyproject.toml (project.version, tool.ruff.line-length)" in selection.reason
