@@ -8,6 +8,7 @@ checkout (PYTHONPATH), so the numbers describe the code next to them.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -143,6 +144,23 @@ def make_project(root: Path, modules: int, *, work: int = 80_000, per_test_file:
     return root
 
 
+#: (wall seconds, CPU seconds of the process and all its children)
+Sample = tuple[float, float]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sample(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Sample:
+    """Wall and CPU seconds of one subprocess. CPU time hardly moves with the machine's load, so
+    it shows the framework's own cost even when other jobs share the cores."""
+    cpu = _children_cpu()
+    wall = timed(argv, cwd, env)
+    return wall, _children_cpu() - cpu
+
+
 def timed(
     argv: Sequence[str], cwd: Path, env: Mapping[str, str], *, expect: int | None = 0
 ) -> float:
@@ -215,21 +233,25 @@ class HandVenv:
             [str(self.bin / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         ]
 
-    def run(self, env: Mapping[str, str]) -> float:
-        """The four tools one after the other, as by hand; total wall seconds."""
+    def run(self, env: Mapping[str, str]) -> Sample:
+        """The four tools one after the other, as by hand; total wall and CPU seconds."""
         hand_env = dict(env)
         hand_env["PATH"] = os.pathsep.join([str(self.bin), env.get("PATH", "")])
         hand_env["VIRTUAL_ENV"] = str(self.location)
-        return sum(timed(argv, self.root, hand_env) for argv in self.commands())
+        runs = [sample(argv, self.root, hand_env) for argv in self.commands()]
+        return sum(r[0] for r in runs), sum(r[1] for r in runs)
 
 
-def median_of(repeats: int, *measures: Callable[[], float]) -> list[float]:
+def median_of(repeats: int, *measures: Callable[[], Sample]) -> list[Sample]:
     """Run the measures interleaved ``repeats`` times (so drift hits all alike); their medians."""
-    samples: list[list[float]] = [[] for _ in measures]
+    walls: list[list[float]] = [[] for _ in measures]
+    cpus: list[list[float]] = [[] for _ in measures]
     for _ in range(repeats):
         for index, measure in enumerate(measures):
-            samples[index].append(measure())
-    return [statistics.median(s) for s in samples]
+            wall, cpu = measure()
+            walls[index].append(wall)
+            cpus[index].append(cpu)
+    return [(statistics.median(w), statistics.median(c)) for w, c in zip(walls, cpus, strict=True)]
 
 
 def reset_state(root: Path) -> None:

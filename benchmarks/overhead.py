@@ -26,6 +26,7 @@ from harness import (
     median_of,
     nox_argv,
     reset_state,
+    sample,
     timed,
 )
 
@@ -33,27 +34,25 @@ WARM_TARGET = 1.3
 
 
 def warm_figures(root: Path, repeats: int) -> dict[str, float]:
-    """Seconds: by hand, warm sequential, warm concurrent, cached rerun (medians, interleaved)."""
+    """Wall and CPU seconds: by hand, warm sequential, warm concurrent, cached rerun (medians)."""
     env = bench_env()
     hand = HandVenv(root)
     hand.prepare(env)
     timed(nox_argv("-s", "essential"), root, env)  # builds environments and fills the cache
     hand.run(env)  # warms ruff's and pyright's own caches for the by-hand side too
-    by_hand, sequential, concurrent, cached = median_of(
+    samples = median_of(
         repeats,
         lambda: hand.run(env),
-        lambda: timed(
+        lambda: sample(
             nox_argv("-R", "-s", "essential", "--", "--no-cache", "--jobs", "1"), root, env
         ),
-        lambda: timed(nox_argv("-R", "-s", "essential", "--", "--no-cache"), root, env),
-        lambda: timed(nox_argv("-R", "-s", "essential"), root, env),
+        lambda: sample(nox_argv("-R", "-s", "essential", "--", "--no-cache"), root, env),
+        lambda: sample(nox_argv("-R", "-s", "essential"), root, env),
     )
-    return {
-        "by_hand": by_hand,
-        "sequential": sequential,
-        "concurrent": concurrent,
-        "cached": cached,
-    }
+    names = ("by_hand", "sequential", "concurrent", "cached")
+    figures = {name: wall for name, (wall, _cpu) in zip(names, samples, strict=True)}
+    figures.update({f"cpu_{name}": cpu for name, (_wall, cpu) in zip(names, samples, strict=True)})
+    return figures
 
 
 def cold_figure(root: Path, backend: str) -> float:
@@ -90,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         f"   ratio {figures['ratio_concurrent']:.2f}"
     )
     print(f"  nox -R -s essential (cached)   {figures['cached']:6.2f} s")
+    cpu_ratio = figures["cpu_sequential"] / figures["cpu_by_hand"]
+    print(
+        f"  CPU: by hand {figures['cpu_by_hand']:.2f} s, nox --jobs 1 {figures['cpu_sequential']:.2f} s"
+        f"   ratio {cpu_ratio:.2f} (the framework's own cost, whatever the load)"
+    )
     if "cold_uv" in figures:
         print(f"  cold, uv                       {figures['cold_uv']:6.2f} s")
         print(

@@ -43,6 +43,7 @@ from harness import (
     median_of,
     nox_argv,
     reset_state,
+    sample,
     timed,
 )
 
@@ -118,12 +119,12 @@ def warm_and_cached(root: Path, repeats: int) -> list[dict[str, Any]]:
     hand.prepare(env)
     timed(nox_argv("-s", "essential"), root, env)  # environments + cache entries
     hand.run(env)
-    by_hand, warm, warm_seq, cached = median_of(
+    (by_hand, hand_cpu), (warm, warm_cpu), (warm_seq, _), (cached, cached_cpu) = median_of(
         repeats,
         lambda: hand.run(env),
-        lambda: timed(nox_argv("-s", "essential", "--", "--no-cache"), root, env),
-        lambda: timed(nox_argv("-s", "essential", "--", "--no-cache", "--jobs", "1"), root, env),
-        lambda: timed(nox_argv("-s", "essential"), root, env),
+        lambda: sample(nox_argv("-s", "essential", "--", "--no-cache"), root, env),
+        lambda: sample(nox_argv("-s", "essential", "--", "--no-cache", "--jobs", "1"), root, env),
+        lambda: sample(nox_argv("-s", "essential"), root, env),
     )
     warm_ratio = warm / by_hand
     cached_ratio = cached / by_hand
@@ -136,6 +137,8 @@ def warm_and_cached(root: Path, repeats: int) -> list[dict[str, Any]]:
             essential=warm,
             essential_jobs_1=warm_seq,
             by_hand=by_hand,
+            cpu_essential=warm_cpu,
+            cpu_by_hand=hand_cpu,
         ),
         figure(
             "no-change rerun (cache) vs by hand",
@@ -144,6 +147,7 @@ def warm_and_cached(root: Path, repeats: int) -> list[dict[str, Any]]:
             cached_ratio <= 0.10 and cached < 1.0,
             essential_cached=cached,
             by_hand=by_hand,
+            cpu_cached=cached_cpu,
         ),
     ]
 
@@ -222,15 +226,15 @@ def listing(root: Path, repeats: int) -> dict[str, Any]:
     env = bench_env()
     (root / "plain_noxfile.py").write_text(PLAIN_NOXFILE)
     try:
-        ours, plain = median_of(
+        (ours, ours_cpu), (plain, plain_cpu) = median_of(
             repeats,
-            lambda: timed(nox_argv("-l"), root, env),
-            lambda: timed(nox_argv("-l", "-f", "plain_noxfile.py"), root, env),
+            lambda: sample(nox_argv("-l"), root, env),
+            lambda: sample(nox_argv("-l", "-f", "plain_noxfile.py"), root, env),
         )
-        bare_import, bare = median_of(
+        (bare_import, _), (bare, _) = median_of(
             repeats,
-            lambda: timed([sys.executable, "-c", "import ci_sessions"], root, env),
-            lambda: timed([sys.executable, "-c", "pass"], root, env),
+            lambda: sample([sys.executable, "-c", "import ci_sessions"], root, env),
+            lambda: sample([sys.executable, "-c", "pass"], root, env),
         )
     finally:
         (root / "plain_noxfile.py").unlink()
@@ -243,6 +247,7 @@ def listing(root: Path, repeats: int) -> dict[str, Any]:
         ci_sessions=ours,
         plain=plain,
         delta_ms=round(delta_ms, 1),
+        cpu_delta_ms=round((ours_cpu - plain_cpu) * 1000, 1),
         import_ci_sessions_ms=round((bare_import - bare) * 1000, 1),
     )
 

@@ -265,6 +265,8 @@ class ResultCache:
         self.directory = cache_dir(root)
         self._tree: str | None = None
         self._lock = threading.Lock()
+        #: False under --no-cache: every check runs, and its PASS replaces the stored one
+        self.read = True
 
     def tree_digest(self) -> str:
         """The project's content hash, computed once per run (before any check changes files)."""
@@ -278,6 +280,8 @@ class ResultCache:
 
     def lookup(self, check: str, python: str, key: str) -> CheckResult | None:
         """The stored PASS for ``key``, or None; a corrupt or mismatched entry is removed."""
+        if not self.read:
+            return None
         path = self.path(check, python, key)
         try:
             text = path.read_text(encoding="utf-8")

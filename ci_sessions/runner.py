@@ -97,7 +97,11 @@ def run_checks(
     print_lock = threading.Lock()
     stop = threading.Event()
     futures: dict[str, Future[CheckResult]] = {}
-    cache = _result_cache(root, invocations) if options.use_cache else None
+    # --no-cache runs everything but still refreshes the cache; `cache = false` leaves it alone
+    refresh_only = not options.use_cache and config.top.bool("cache")
+    cache = _result_cache(root, invocations) if options.use_cache or refresh_only else None
+    if cache is not None:
+        cache.read = options.use_cache
 
     def context(inv: Invocation) -> CheckContext:
         return CheckContext(

@@ -66,9 +66,10 @@ def test_cache_hits_and_invalidates_on_source_config_and_tool_version(
     assert tool.returncode == 0, tool.output
     assert _cached(tool) == {"lint": False, "format": False, "typecheck": True, "tests": True}
 
-    # --no-cache and CI_SESSIONS_CACHE=false force a run
+    # --no-cache and CI_SESSIONS_CACHE=false force a run; --no-cache refreshes the entries
     forced = nox_runner(root, "-s", "essential", "--", "--no-cache")
     assert set(_cached(forced).values()) == {False}, forced.output
+    assert set(_cached(nox_runner(root, "-s", "essential")).values()) == {True}
     env_forced = nox_runner(root, "-s", "essential", env={"CI_SESSIONS_CACHE": "false"})
     assert set(_cached(env_forced).values()) == {False}, env_forced.output
 
