@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import json
 import os
 import sys
@@ -138,7 +139,7 @@ def load_config(
     checks = set(known_checks) if known_checks is not None else set(CHECKS)
     environ = os.environ if environ is None else environ
     defaults_path = _defaults_path()
-    merged = _validate_table(_read_yaml(defaults_path), TOP_LEVEL, "", _display(defaults_path))
+    merged = copy.deepcopy(_packaged_defaults(defaults_path, defaults_path.stat().st_mtime_ns))
     sources: dict[str, str] = {}
 
     pyproject = root / "pyproject.toml"
@@ -167,11 +168,19 @@ def _display(path: Path) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
+@functools.lru_cache(maxsize=4)
+def _packaged_defaults(path: Path, mtime_ns: int) -> dict[str, Any]:
+    """The validated packaged defaults, parsed once per process (callers get a deep copy)."""
+    del mtime_ns  # part of the cache key only: an edited file is parsed again
+    return _validate_table(_read_yaml(path), TOP_LEVEL, "", _display(path))
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise ConfigError(_display(path), "", f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
