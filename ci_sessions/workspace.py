@@ -280,6 +280,26 @@ def select_packages(root: Path, names: list[str], *, changed_since: str | None) 
     return selected
 
 
+def packages_from_args(
+    root: Path, names: list[str], *, changed_only: bool, since: str | None
+) -> list[Package]:
+    """The packages a tier session's ``--package NAME`` / ``--changed-only --since REF`` select.
+
+    ``--changed-only`` needs ``--since`` (there is no safe default base); ``--since`` alone
+    implies it. Nothing selected is a valid answer: the session then has nothing to run.
+    """
+    if changed_only and since is None:
+        raise ConfigError(
+            "--changed-only",
+            "",
+            "needs --since REF",
+            fix="name the base: --changed-only --since origin/main",
+        )
+    if not names and since is None:
+        return discover_packages(root)
+    return select_packages(root, names, changed_since=since)
+
+
 def _counts_untracked(packages: list[Package], path: str) -> bool:
     """An untracked file counts inside a package, never as build metadata or a stray file."""
     parts = PurePosixPath(path).parts

@@ -16,6 +16,7 @@ from ci_sessions.workspace import (
     discover_packages,
     main,
     package_config_table,
+    packages_from_args,
     select_packages,
 )
 
@@ -190,3 +191,10 @@ def test_cli_lists_packages(mono: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["--root", str(mono), "--package", "core"]) == 0
     text = capsys.readouterr().out
     assert "core" in text and "used by: app" in text and "unrelated" not in text
+
+
+def test_session_arguments(mono: Path) -> None:
+    with pytest.raises(ConfigError, match="needs --since REF"):
+        packages_from_args(mono, [], changed_only=True, since=None)
+    assert len(packages_from_args(mono, [], changed_only=False, since=None)) == 4
+    assert names(packages_from_args(mono, ["cli"], changed_only=True, since="HEAD")) == ["cli"]
