@@ -95,6 +95,7 @@ def answers_for(
         "coverage_threshold": 80,
         "test_paths": list(facts.test_dirs) or ["tests"],
         "source_packages": _import_names(facts),
+        "package_dirs": [p for p in facts.packages if not p.endswith(".py")],
         # found only from requires-python + the interpreters on this machine: write the list down,
         # or a CI runner with other interpreters would compute another matrix
         "python_pin": []
@@ -110,6 +111,12 @@ def answers_for(
     )
     answers["add_coverage_config"] = bool(previous.get("add_coverage_config")) or (
         extended and not facts.has_coverage_config
+    )
+    answers["add_ruff_config"] = bool(previous.get("add_ruff_config")) or (
+        extended and not facts.has_ruff_config
+    )
+    answers["add_pyright_config"] = bool(previous.get("add_pyright_config")) or (
+        extended and not facts.has_pyright_config
     )
     return answers
 
@@ -184,6 +191,14 @@ def _baseline(root: Path, actions: list[Action]) -> tuple[int, str]:
     config = load_config(root)
     path = baseline.baseline_path(root, config)
     if path.is_file():
+        merged = next(
+            (a for a in actions if a.path == "pyproject.toml" and a.kind == "merge"), None
+        )
+        if merged is not None and ("ruff" in merged.note or "pyright" in merged.note):
+            return 0, (
+                f"baseline   {config.top.str('baseline')} exists, but {merged.note} is new: accept "
+                "what it finds with `ci-sessions baseline --update --allow-growth`"
+            )
         return (
             0,
             f"baseline   {config.top.str('baseline')} exists (refresh: ci-sessions baseline --update)",

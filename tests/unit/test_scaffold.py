@@ -214,3 +214,14 @@ def test_detect_reads_configs_from_every_place(tmp_path: Path) -> None:
     # with existing pytest/coverage config, --tier extended adds neither table
     answers = scaffold.answers_for(facts, {}, {"tier": "extended"})
     assert (answers["add_pytest_config"], answers["add_coverage_config"]) == (False, False)
+
+
+def test_extended_tier_adds_tool_tables_the_project_lacks(project: Path) -> None:
+    from ci_sessions.config import load_toml
+
+    assert scaffold.main([str(project), "--no-baseline", "--tier", "full"]) == 0
+    tool = load_toml(project / "pyproject.toml")["tool"]
+    assert tool["ruff"] == {"line-length": 99}  # the project's own ruff config is untouched
+    assert tool["pyright"] == {"include": ["src/demo"], "typeCheckingMode": "strict"}
+    assert tool["coverage"]["report"]["fail_under"] == 80
+    assert tool["pytest"]["ini_options"]["testpaths"] == ["tests"]
