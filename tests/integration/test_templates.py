@@ -129,3 +129,21 @@ def test_rendered_noxfile_lists_the_sessions(tmp_path: Path) -> None:
     assert {"session": f"tests-{CURRENT}", "python": CURRENT, "os": "ubuntu-latest"} in json.loads(
         matrix.stdout
     )["include"]
+
+
+def test_repo_review_runs_the_ci_sessions_family(tmp_path: Path) -> None:
+    """The validate rules are a repo-review plugin: `repo-review` shows them beside sp-repo-review's."""
+    root = _rendered(tmp_path, {"tier": "extended"})
+    reviewed = _run(
+        _tool("repo-review"), str(root), "--format", "json", "--select", "CIS", cwd=root
+    )
+    payload = json.loads(reviewed.stdout)
+    assert "ci-sessions" in payload["families"]
+    results = {k: v["result"] for k, v in payload["checks"].items()}
+    assert results["CIS101"] is True
+    assert results["CIS122"] is True
+    assert reviewed.returncode == 0, reviewed.stdout
+    (root / "noxfile.py").write_text("import nox\n", encoding="utf-8")
+    broken = _run(_tool("repo-review"), str(root), "--format", "json", "--select", "CIS", cwd=root)
+    assert json.loads(broken.stdout)["checks"]["CIS101"]["result"] is False
+    assert broken.returncode != 0
