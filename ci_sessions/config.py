@@ -132,8 +132,13 @@ def load_config(
     *,
     environ: Mapping[str, str] | None = None,
     known_checks: Iterable[str] | None = None,
+    table: Mapping[str, Any] | None = None,
 ) -> Config:
-    """Merge packaged defaults, the project's pyproject table and the environment, validated."""
+    """Merge packaged defaults, the project's pyproject table and the environment, validated.
+
+    ``table`` replaces the project's own ``[tool.ci-sessions]`` (a monorepo package's table
+    merged over the root's).
+    """
     from ci_sessions.checks import CHECKS
 
     checks = set(known_checks) if known_checks is not None else set(CHECKS)
@@ -143,7 +148,7 @@ def load_config(
     sources: dict[str, str] = {}
 
     pyproject = root / "pyproject.toml"
-    project_table = read_project_table(pyproject)
+    project_table = dict(table) if table is not None else read_project_table(pyproject)
     if project_table:
         source = "pyproject.toml"
         overrides = _validate_table(project_table, TOP_LEVEL, "", f"{source} {TOOL_TABLE}")

@@ -48,7 +48,11 @@ class Finding:
         if not self.path:
             return ""
         if self.line:
-            return f"{self.path}:{self.line}:{self.column}" if self.column else f"{self.path}:{self.line}"
+            return (
+                f"{self.path}:{self.line}:{self.column}"
+                if self.column
+                else f"{self.path}:{self.line}"
+            )
         return self.path
 
     def to_json(self) -> dict[str, Any]:
@@ -133,11 +137,15 @@ class CheckResult:
     output: str = ""
     command: list[str] = field(default_factory=list[str])
     cached: bool = False
+    package: str = ""  # the monorepo package the check ran in, "" for the root
 
     @property
     def label(self) -> str:
-        """The check name with its Python, as shown in tables (e.g. ``tests-3.12``)."""
-        return f"{self.check}-{self.python}" if self.python and self.check == "tests" else self.check
+        """The check name with its Python, as shown in tables (e.g. ``tests-3.12``, ``core/lint``)."""
+        base = (
+            f"{self.check}-{self.python}" if self.python and self.check == "tests" else self.check
+        )
+        return f"{self.package}/{base}" if self.package else base
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -149,6 +157,7 @@ class CheckResult:
             "python": self.python,
             "duration": round(self.duration, 3),
             "cached": self.cached,
+            "package": self.package,
             "gates": [g.to_json() for g in self.gates],
             "metrics": self.metrics,
             "findings": [f.to_json() for f in self.findings],
@@ -182,4 +191,5 @@ class CheckResult:
             artifacts=dict(data.get("artifacts", {})),
             command=list(data.get("command", [])),
             cached=bool(data.get("cached", False)),
+            package=str(data.get("package", "")),
         )

@@ -12,7 +12,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +231,10 @@ def _parser(session_name: str, *, for_tests: bool) -> argparse.ArgumentParser:
     parser.add_argument("--fail-fast", action="store_true", default=None)
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--reinstall", action="store_true")
+    if not for_tests:
+        parser.add_argument("--package", action="append", default=[])
+        parser.add_argument("--changed-only", action="store_true")
+        parser.add_argument("--since", default=None)
     if for_tests:
         parser.add_argument("--affected", action="store_true")
         parser.add_argument("--base", default=None)
@@ -247,36 +251,17 @@ def _run_session(
     *,
     tier: str | None,
 ) -> None:
-    from ci_sessions.envs import EnvError, EnvManager, choose_backend
+    from ci_sessions.envs import EnvError
     from ci_sessions.reports.table import render_table
-    from ci_sessions.runner import Invocation, run_checks
 
     config = registered.config
     root = registered.root
     try:
-        options = _options(session, config, tier=tier, checks=checks)
-        backend = choose_backend(config.top.str("venv-backend"))
-        manager = EnvManager(
-            root,
-            backend=backend,
-            download_python=config.top.bool("download-python"),
-            log=session.log,
-            force_reinstall=options.reinstall,
-        )
-        invocations: list[Invocation] = []
-        for name in checks:
-            check = load_check(name)
-            targets = versions if check.per_python else [registered.default_python]
-            invocations.extend(Invocation(check, v) for v in targets)
-        results = run_checks(
-            root=root,
-            config=config,
-            project=project,
-            session=session.name,
-            invocations=invocations,
-            options=options,
-            manager=manager,
-        )
+        options, packages = _options(session, config, tier=tier, checks=checks)
+        if packages is None:
+            results = _run_in(session, registered, root, config, project, checks, versions, options)
+        else:
+            results = _run_packages(session, registered, tier or "", packages, options)
     except (ConfigError, _Usage) as exc:
         text = exc.render() if isinstance(exc, ConfigError) else str(exc)
         print(text, file=sys.stderr)
@@ -284,6 +269,8 @@ def _run_session(
     except EnvError as exc:
         session.error(str(exc))
 
+    if not results:
+        session.skip("no package selected: nothing changed that a package depends on")
     _finish_run(root, project, session.name, results)
     print(render_table(results, f"ci-sessions · {session.name}"))
     blocking = [r.label for r in results if r.status.blocking]
@@ -293,7 +280,88 @@ def _run_session(
         session.skip("; ".join(r.summary for r in results))
 
 
-def _options(session: nox.Session, config: Config, *, tier: str | None, checks: list[str]) -> Any:
+def _run_in(
+    session: nox.Session,
+    registered: Registered,
+    root: Path,
+    config: Config,
+    project: Project,
+    checks: list[str],
+    versions: list[str],
+    options: Any,
+) -> list[Any]:
+    """Run ``checks`` with ``root`` as the project root."""
+    from ci_sessions.envs import EnvManager, choose_backend
+    from ci_sessions.runner import Invocation, run_checks
+
+    manager = EnvManager(
+        root,
+        backend=choose_backend(config.top.str("venv-backend")),
+        download_python=config.top.bool("download-python"),
+        log=session.log,
+        force_reinstall=options.reinstall,
+    )
+    invocations: list[Invocation] = []
+    for name in checks:
+        check = load_check(name)
+        targets = versions if check.per_python else [registered.default_python]
+        invocations.extend(Invocation(check, v) for v in targets)
+    return run_checks(
+        root=root,
+        config=config,
+        project=project,
+        session=session.name,
+        invocations=invocations,
+        options=options,
+        manager=manager,
+    )
+
+
+def _run_packages(
+    session: nox.Session, registered: Registered, tier: str, packages: list[Any], options: Any
+) -> list[Any]:
+    """Run the tier once per selected monorepo package, each with its own merged config.
+
+    Findings and artifacts are re-rooted at the repository so reports and annotations point at
+    the right files.
+    """
+    from ci_sessions.workspace import package_config_table
+
+    root = registered.root
+    results: list[Any] = []
+    for package in packages:
+        package_root = (root / package.path).resolve()
+        config = load_config(package_root, table=package_config_table(root, package))
+        project = load_project(package_root)
+        checks = expand_tier(config.tiers, tier) if tier in config.tiers else []
+        excluded = set(config.top.str_list("exclude"))
+        session.log(f"package {package.name} ({package.path}): {', '.join(checks)}")
+        package_results = _run_in(
+            session,
+            registered,
+            package_root,
+            config,
+            project,
+            [c for c in checks if c not in excluded],
+            [registered.default_python],
+            options,
+        )
+        for result in package_results:
+            result.package = package.name
+            if package.path != ".":
+                result.findings = [
+                    replace(f, path=f"{package.path}/{f.path}") if f.path else f
+                    for f in result.findings
+                ]
+                result.artifacts = {k: f"{package.path}/{v}" for k, v in result.artifacts.items()}
+        results.extend(package_results)
+    return results
+
+
+def _options(
+    session: nox.Session, config: Config, *, tier: str | None, checks: list[str]
+) -> tuple[Any, list[Any] | None]:
+    """Parse the session's posargs; the second value is the selected packages (None: the root)."""
     from ci_sessions.runner import RunOptions
 
     for_tests = checks == ["tests"]
@@ -306,7 +374,8 @@ def _options(session: nox.Session, config: Config, *, tier: str | None, checks: 
     if rest and not for_tests and tier is not None:
         raise _Usage(
             f"ci-sessions: nox -s {session.name}: unknown argument(s) {' '.join(rest)}; "
-            "tier sessions accept --jobs N, --fail-fast, --no-cache, --reinstall"
+            "tier sessions accept --jobs N, --fail-fast, --no-cache, --reinstall, "
+            "--package NAME, --changed-only --since REF"
         )
     in_ci = os.environ.get("CI", "").lower() in ("1", "true")
     options = RunOptions(
@@ -325,7 +394,17 @@ def _options(session: nox.Session, config: Config, *, tier: str | None, checks: 
         raise _Usage(f"ci-sessions: nox -s {session.name}: --base/--head need --affected")
     if options.jobs < 0:
         raise _Usage(f"ci-sessions: nox -s {session.name}: --jobs must be >= 0")
-    return options
+    packages: list[Any] | None = None
+    if tier is not None and (known.package or known.changed_only or known.since):
+        from ci_sessions.workspace import packages_from_args
+
+        packages = packages_from_args(
+            config.root,
+            list(known.package),
+            changed_only=bool(known.changed_only),
+            since=known.since,
+        )
+    return options, packages
 
 
 def _affected(
