@@ -21,6 +21,9 @@ from ci_sessions.scaffold_render import ANSWERS_FILE, PYPROJECT_SNIPPET, merge_p
 
 NEW_SUFFIX = ".ci-sessions-new"
 TIERS = ("essential", "extended", "full")
+_PINS = frozenset(
+    {"ci_sessions_requirement", "ci_sessions_install", "nox_requirement", "nox_install"}
+)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ def answers_for(
         if facts.python_origin in ("classifiers", "[tool.ci-sessions] python")
         else list(facts.python_versions),
     }
-    answers.update({k: v for k, v in previous.items() if k in answers})
+    # choices persist; the pins always come from the installed ci-sessions, so update bumps them
+    answers.update({k: v for k, v in previous.items() if k in answers and k not in _PINS})
     answers.update(overrides)
     extended = answers["tier"] != "essential"
     # a table an earlier init added is ours: keep saying so, though the project now "has" it

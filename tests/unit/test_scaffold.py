@@ -225,3 +225,18 @@ def test_extended_tier_adds_tool_tables_the_project_lacks(project: Path) -> None
     assert tool["pyright"] == {"include": ["src/demo"], "typeCheckingMode": "strict"}
     assert tool["coverage"]["report"]["fail_under"] == 80
     assert tool["pytest"]["ini_options"]["testpaths"] == ["tests"]
+
+
+def test_pins_come_from_the_installed_version_not_old_answers(project: Path) -> None:
+    assert scaffold.main([str(project), "--no-baseline"]) == 0
+    answers_file = project / ".copier-answers.ci-sessions.yml"
+    old = answers_file.read_text(encoding="utf-8")
+    answers_file.write_text(
+        old.replace("ci-sessions==0.1.0", "ci-sessions==0.0.1"), encoding="utf-8"
+    )
+    from ci_sessions.scaffold_detect import detect
+
+    answers = scaffold.answers_for(detect(project), scaffold.load_answers(project), {})
+    from ci_sessions import __version__
+
+    assert answers["ci_sessions_install"] == f"ci-sessions=={__version__}"
