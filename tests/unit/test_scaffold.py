@@ -234,6 +234,7 @@ def test_pins_come_from_the_installed_version_not_old_answers(project: Path) -> 
     answers_file.write_text(
         old.replace("ci-sessions==0.1.0", "ci-sessions==0.0.1"), encoding="utf-8"
     )
+    assert scaffold.load_answers(project)["ci_sessions_install"] == "ci-sessions==0.0.1"
     from ci_sessions.scaffold_detect import detect
 
     answers = scaffold.answers_for(detect(project), scaffold.load_answers(project), {})
