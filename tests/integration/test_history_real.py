@@ -83,6 +83,10 @@ def _fixture(root: Path) -> None:
             [tool.ci-sessions]
             python = ["{py}"]
             cache = false
+
+            # the statistics below are counted by hand over plain runs: no flaky reruns
+            [tool.ci-sessions.history]
+            rerun-flaky = false
             """
         ).replace("{py}", f"{sys.version_info.major}.{sys.version_info.minor}")
     )
