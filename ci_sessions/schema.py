@@ -179,6 +179,7 @@ CHECK_SETTINGS: dict[str, Field] = {
     "coverage": _table(
         "coverage.py over the test run(s) (docs/checks/coverage.md)",
         min=Field("float", "minimum total percent covered (default: [tool.coverage.report] fail_under, else 85)", minimum=0),
+        all_pythons=Field("bool", "alone (nox -s coverage): run the suite on every declared Python found here and combine"),
     ),
     "build": _table(
         "python -m build + twine check (docs/checks/build.md)",

@@ -77,6 +77,21 @@ def parse_totals(path: Path) -> dict[str, float | int]:
     return metrics
 
 
+def standalone_pythons(ctx: CheckContext) -> list[str]:
+    """The Pythons the suite runs on when coverage runs alone, the check's own Python first.
+
+    ``coverage.all-pythons``: every declared Python that is installed here, combined into one
+    number (code behind ``sys.version_info`` branches counts once any Python ran it).
+    """
+    if not ctx.settings("coverage").bool("all-pythons"):
+        return [ctx.python]
+    from ci_sessions import pythons
+
+    declared, _origin = pythons.declared_versions(ctx.config.python, ctx.project.pyproject)
+    others = [v for v in declared if v != ctx.python and pythons.find_interpreter(v) is not None]
+    return [ctx.python, *others]
+
+
 class CoverageCheck:
     """coverage.py over the test run(s): combined data, XML + JSON reports, a minimum percent."""
 
@@ -89,7 +104,13 @@ class CoverageCheck:
         # project configures are importable when reporting.
         from ci_sessions.checks.pytest import TestsCheck
 
-        return TestsCheck().environments(self._ctx(ctx))
+        ctx = self._ctx(ctx)
+        envs = TestsCheck().environments(ctx)
+        if "tests" not in ctx.run_checks:
+            for version in standalone_pythons(ctx)[1:]:
+                spec = TestsCheck().environments(replace(ctx, python=version))["project"]
+                envs[f"project-{version}"] = spec
+        return envs
 
     @staticmethod
     def _ctx(ctx: CheckContext) -> CheckContext:
@@ -174,24 +195,35 @@ class CoverageCheck:
     def _run_tests(
         self, ctx: CheckContext, envs: Mapping[str, Environment], data: Path
     ) -> tuple[Gate | None, str, CheckResult | None]:
-        """Standalone mode: the suite under coverage, on fresh data."""
+        """Standalone mode: the suite under coverage on each Python, on fresh data."""
         from ci_sessions.checks.pytest import TestsCheck
 
         reset_data(data)
         tests = TestsCheck()
-        outcome = tests.run(ctx, envs)
-        if outcome.status is Status.ERROR:
-            crashed = error_result(
-                ctx, self.name, f"tests could not run: {outcome.summary}", outcome.output
-            )
-            return None, outcome.output, crashed
-        if outcome.status is not Status.SKIP:
-            outcome = tests.evaluate(ctx, outcome)
-        failed = int(outcome.metrics.get("failed", 0)) + int(outcome.metrics.get("errors", 0))
-        gate = None
-        if outcome.status.blocking:
-            gate = Gate("failed tests", Status.FAIL, failed, 0, "<=", outcome.summary)
-        return gate, outcome.output, None
+        failed = 0
+        outputs: list[str] = []
+        summaries: list[str] = []
+        for version in standalone_pythons(ctx):
+            env = envs["project"] if version == ctx.python else envs[f"project-{version}"]
+            run_ctx = ctx if version == ctx.python else replace(ctx, python=version)
+            outcome = tests.run(run_ctx, {"project": env})
+            outputs.append(outcome.output)
+            if outcome.status is Status.ERROR:
+                summary = f"tests could not run on Python {version}: {outcome.summary}"
+                return None, outcome.output, error_result(ctx, self.name, summary, outcome.output)
+            if outcome.status is not Status.SKIP:
+                outcome = tests.evaluate(run_ctx, outcome)
+            if outcome.status.blocking:
+                failed += int(outcome.metrics.get("failed", 0)) + int(
+                    outcome.metrics.get("errors", 0)
+                )
+                summaries.append(f"Python {version}: {outcome.summary}")
+        gate = (
+            Gate("failed tests", Status.FAIL, failed, 0, "<=", "; ".join(summaries))
+            if summaries
+            else None
+        )
+        return gate, "\n".join(o for o in outputs if o), None
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         minimum, origin = threshold(ctx)

@@ -180,3 +180,32 @@ def test_low_coverage_broken_docs_and_a_crashing_tool_are_all_reported(
     assert "::error title=ci-sessions coverage::coverage 60.00 < 85.00" in run.stdout
     summary = (root / ".ci-sessions/reports/summary.md").read_text()
     assert "coverage 60.00 < 85.00" in summary and "💥 ERROR | `sbom`" in summary
+
+
+def test_coverage_alone_combines_every_python(make_project: Make, nox_runner: Run) -> None:
+    from ci_sessions.pythons import find_interpreter
+
+    versions = [v for v in ("3.11", "3.12") if find_interpreter(v) is not None]
+    if len(versions) < 2:
+        pytest.skip("needs Python 3.11 and 3.12")
+    root = make_project(
+        {
+            "pyproject.toml": pyproject("demo")
+            + '\n[tool.coverage.run]\nsource = ["demo"]\n\n[tool.ci-sessions]\npython = ["3.11", "3.12"]\n'
+            + "\n[tool.ci-sessions.coverage]\nall-pythons = true\n",
+            # each Python runs 4 of the 5 statements: 80% alone, 100% combined
+            "src/demo/__init__.py": (
+                "import sys\n\n\ndef flavour() -> str:\n    if sys.version_info >= (3, 12):\n"
+                "        return 'new'\n    return 'old'\n"
+            ),
+            "tests/test_add.py": "from demo import flavour\n\n\ndef test_f() -> None:\n    assert flavour()\n",
+        }
+    )
+    run = nox_runner(root, "-s", "coverage")
+    assert run.returncode == 0, run.output
+    assert "Combined 2 files" in run.stdout
+    assert run.result("coverage")["metrics"]["percent"] == 100.0
+    assert all((root / f".ci-sessions/reports/junit-tests-{v}.xml").is_file() for v in versions)
+    single = nox_runner(root, "-s", "coverage", env={"CI_SESSIONS_COVERAGE_ALL_PYTHONS": "false"})
+    assert single.returncode == 1, single.output
+    assert "coverage 80.00 < 85.00" in single.stdout
