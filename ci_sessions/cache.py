@@ -59,8 +59,7 @@ def list_files(root: Path) -> list[str]:
 
 
 def _git_files(root: Path) -> list[str] | None:
-    if not (root / ".git").exists():
-        return None
+    """Paths relative to ``root``, also when it is a package inside a larger repository."""
     argv = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
     argv += [f"--exclude={name}/" for name in sorted(SKIP_DIRS)]
     try:

@@ -284,3 +284,13 @@ def test_a_hit_needs_its_artifacts_unchanged(tmp_path: Path) -> None:
     assert cache.lookup("tests", "3.11", "k" * 64) is None
     report.unlink()
     assert cache.lookup("tests", "3.11", "k" * 64) is None
+
+
+def test_a_package_inside_a_repository_lists_its_own_files(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / ".gitignore").write_text("dist/\n")
+    package = _project(tmp_path / "packages" / "a")
+    (package / "dist").mkdir()
+    (package / "dist" / "a.whl").write_text("built")
+    (tmp_path / "other.py").write_text("X = 1\n")
+    assert list_files(package) == ["pyproject.toml", "src/demo/__init__.py"]
