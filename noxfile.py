@@ -1,15 +1,15 @@
-"""ci-sessions dogfoods itself: these sessions come from the working tree's ci_sessions."""
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-import nox
-
+# /// script
+# dependencies = ["nox>=2025.2", "ci-sessions>=0.1"]
+# ///
 import ci_sessions
 
 ci_sessions.register()
+
+# Everything above is what `ci-sessions init` renders; this repository adds one session of its own.
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import nox  # noqa: E402
 
 
 @nox.session(name="bench-framework", venv_backend="none", default=False)

@@ -37,3 +37,27 @@ def test_own_file_is_what_init_renders(rendered: dict[str, str], path: str) -> N
 def test_own_workflow_installs_ci_sessions_from_the_checkout(rendered: dict[str, str]) -> None:
     assert 'CI_SESSIONS_INSTALL: "."' in rendered[".github/workflows/ci.yml"]
     assert "language: system" in rendered[".pre-commit-config.yaml"]
+
+
+def test_own_noxfile_starts_with_what_init_renders(rendered: dict[str, str]) -> None:
+    # the repository adds one session of its own (bench-framework) after the rendered lines
+    own = (ROOT / "noxfile.py").read_text(encoding="utf-8")
+    assert own.startswith(rendered["noxfile.py"])
+
+
+def test_own_precommit_runs_the_essential_sessions_like_the_rendered_one(
+    rendered: dict[str, str],
+) -> None:
+    # same hook ids and nox sessions; the repository's tests hook runs the unit tests only
+    # (the integration suite takes minutes and runs in CI)
+    import yaml
+
+    def hooks(text: str) -> dict[str, str]:
+        data = yaml.safe_load(text)
+        return {h["id"]: h["entry"] for repo in data["repos"] for h in repo["hooks"]}
+
+    own = hooks((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    expected = hooks(rendered[".pre-commit-config.yaml"])
+    assert set(own) == set(expected)
+    for hook_id, entry in expected.items():
+        assert own[hook_id].startswith(entry), (hook_id, own[hook_id], entry)
