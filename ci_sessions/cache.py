@@ -11,6 +11,7 @@ match its key is ignored, removed and rebuilt, never trusted.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
 import json
@@ -192,6 +193,17 @@ def _read_text(path: Path) -> str:
         return ""
 
 
+@functools.cache
+def framework_digest() -> str:
+    """The ci_sessions code itself: a changed gate or parser (even unreleased) is a new input."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        with contextlib.suppress(OSError):
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _check_source(check: Check) -> str:
     try:
         source_file = inspect.getsourcefile(type(check))
@@ -222,6 +234,7 @@ def compute_key(
     facts = {
         "format": FORMAT_VERSION,
         "ci_sessions": __version__,
+        "framework": framework_digest(),
         "check": check.name,
         "check_source": _check_source(check),
         "python": ctx.python,
