@@ -97,7 +97,7 @@ def test_source(indices: Sequence[int], work: int) -> str:
     return f"{imports}\n\n\n{tests}\n"
 
 
-def make_project(root: Path, modules: int, *, work: int = 80_000, per_test_file: int = 10) -> Path:
+def make_project(root: Path, modules: int, *, work: int = 160_000, per_test_file: int = 10) -> Path:
     """A src-layout project with ``modules`` modules and tests that exercise each of them.
 
     ``work`` sizes the tests' CPU work; the default makes the suite take about as long as the type
