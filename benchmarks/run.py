@@ -119,13 +119,21 @@ def warm_and_cached(root: Path, repeats: int) -> list[dict[str, Any]]:
     hand.prepare(env)
     timed(nox_argv("-s", "essential"), root, env)  # environments + cache entries
     hand.run(env)
-    (by_hand, hand_cpu), (warm, warm_cpu), (warm_seq, _), (cached, cached_cpu) = median_of(
+    samples = median_of(
         repeats,
         lambda: hand.run(env),
+        lambda: hand.run_parallel(env),
         lambda: sample(nox_argv("-s", "essential", "--", "--no-cache"), root, env),
         lambda: sample(nox_argv("-s", "essential", "--", "--no-cache", "--jobs", "1"), root, env),
         lambda: sample(nox_argv("-s", "essential"), root, env),
     )
+    (
+        (by_hand, hand_cpu),
+        (hand_parallel, _),
+        (warm, warm_cpu),
+        (warm_seq, _),
+        (cached, cached_cpu),
+    ) = samples
     warm_ratio = warm / by_hand
     cached_ratio = cached / by_hand
     return [
@@ -137,6 +145,7 @@ def warm_and_cached(root: Path, repeats: int) -> list[dict[str, Any]]:
             essential=warm,
             essential_jobs_1=warm_seq,
             by_hand=by_hand,
+            by_hand_all_at_once=hand_parallel,
             cpu_essential=warm_cpu,
             cpu_by_hand=hand_cpu,
         ),
