@@ -214,7 +214,8 @@ class BenchCheck:
         if run.returncode not in (OK, TESTS_FAILED, NO_TESTS):
             return self._error(ctx, base, f"pytest exited with {run.returncode}:\n{run.tail()}")
         if run.returncode == NO_TESTS or not raw_path.is_file():
-            if run.returncode != NO_TESTS:
+            # --benchmark-only skips every plain test: exit 0 and no JSON means no benchmark ran
+            if run.returncode not in (NO_TESTS, OK):
                 return self._error(ctx, base, f"pytest wrote no {raw_path.name}:\n{run.tail()}")
             base.metrics = {"benchmarks": 0}
             base.summary = "no benchmarks collected in " + (

@@ -204,3 +204,17 @@ def test_compare_with_an_unknown_branch_is_an_error(project: Path, baseline: Nox
     result = run.result("bench")
     assert result["status"] == "ERROR"
     assert "no baseline 'no-such-branch'" in result["summary"]
+
+
+def test_project_with_tests_but_no_benchmarks_is_skip_not_error(tmp_path: Path) -> None:
+    from fixture_projects import clean_src_project
+
+    root = clean_src_project(tmp_path / "nobench")
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(
+        text + "\n[tool.ci-sessions.bench]\nallow-no-benchmarks = true\n"
+    )
+    run = run_nox(root, "-s", "bench")
+    assert run.returncode == 0, run.output
+    assert run.status("bench") == "SKIP"
+    assert run.result("bench")["summary"].startswith("no benchmarks")
