@@ -7,6 +7,7 @@ fail-fast); a check that could not run is ERROR, never PASS.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -141,11 +142,43 @@ def run_checks(
                 emit(_render_block(done))
                 printed += 1
 
+    builders: list[threading.Thread] = []
+    if jobs > 1:
+        builders = _prefetch_environments(pool, [(inv, context(inv)) for inv in invocations])
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ci-sessions") as executor:
         for index, inv in _dependency_order(invocations):
             futures[inv.label] = executor.submit(task, index, inv)
+    for builder in builders:  # never leave a half-built environment behind (fail-fast, skips)
+        builder.join()
     flush()
     return [r for r in results if r is not None]
+
+
+def _prefetch_environments(
+    pool: _EnvPool, planned: Sequence[tuple[Invocation, CheckContext]]
+) -> list[threading.Thread]:
+    """Start building every environment of the run at once, so a cold run does not build the
+    project environment only after lint and format are done. A check asking for an environment
+    waits for its build; a failed build is retried by the check, which reports the error."""
+    specs: dict[str, EnvSpec] = {}
+    for inv, ctx in planned:
+        try:
+            for spec in inv.check.environments(ctx).values():
+                specs.setdefault(f"{spec.key}:{hash(spec)}", spec)
+        except Exception:  # noqa: S112 - the check itself reports it when it runs
+            continue
+
+    def build(spec: EnvSpec) -> None:
+        with contextlib.suppress(Exception):  # the check retries and reports it
+            pool.get(spec)
+
+    threads = [
+        threading.Thread(target=build, args=(spec,), name=f"env-{spec.key}", daemon=True)
+        for spec in specs.values()
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 def _dependency_order(invocations: Sequence[Invocation]) -> list[tuple[int, Invocation]]:
