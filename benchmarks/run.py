@@ -26,6 +26,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from harness import (
     PYTEST,
     RUFF,
     HandVenv,
+    Sample,
     bench_env,
     make_project,
     median_of,
@@ -161,56 +163,47 @@ def warm_and_cached(root: Path, repeats: int) -> list[dict[str, Any]]:
     ]
 
 
-def cold(root: Path, with_tox: bool) -> list[dict[str, Any]]:
+def cold(root: Path, with_tox: bool, repeats: int) -> list[dict[str, Any]]:
+    """First runs with no environments (package caches warm), interleaved, medians."""
     env = bench_env()
+    essential = nox_argv("-s", "essential", "--", "--no-cache")
+    tox_argv = [sys.executable, "-m", "tox", "run", "-e", "lint,format,typecheck,tests"]
+    has_tox = with_tox and _has_tox()
+
+    def first_run(argv: list[str], extra: dict[str, str] | None = None) -> Sample:
+        reset_state(root)
+        return sample(argv, root, {**env, **(extra or {})})
+
+    measures = [
+        lambda: first_run(essential, {"CI_SESSIONS_VENV_BACKEND": "uv"}),
+        lambda: first_run(essential, {"CI_SESSIONS_VENV_BACKEND": "virtualenv"}),
+        lambda: first_run(
+            nox_argv("-f", "plain_noxfile.py", "-s", "lint", "format", "typecheck", "tests")
+        ),
+    ]
     (root / "plain_noxfile.py").write_text(PLAIN_NOXFILE)
     try:
-        reset_state(root)
-        uv = timed(
-            nox_argv("-s", "essential", "--", "--no-cache"),
-            root,
-            {**env, "CI_SESSIONS_VENV_BACKEND": "uv"},
-        )
-        reset_state(root)
-        ours_venv = timed(
-            nox_argv("-s", "essential", "--", "--no-cache"),
-            root,
-            {**env, "CI_SESSIONS_VENV_BACKEND": "virtualenv"},
-        )
-        reset_state(root)
-        plain = timed(
-            nox_argv("-f", "plain_noxfile.py", "-s", "lint", "format", "typecheck", "tests"),
-            root,
-            env,
-        )
-        tox: float | None = None
-        tox_note = ""
-        if with_tox and _has_tox():
-            (root / "tox.ini").write_text(TOX_INI)
-            try:
-                reset_state(root)
-                tox = timed(
-                    [sys.executable, "-m", "tox", "run", "-e", "lint,format,typecheck,tests"],
-                    root,
-                    env,
-                )
-            finally:
-                (root / "tox.ini").unlink()
-        else:
-            tox_note = "tox not installed (pip install tox, or the `bench` dependency group)"
+        if has_tox:
+            measures.append(lambda: _with_tox_ini(root, lambda: first_run(tox_argv)))
+        medians = median_of(repeats, *measures)
     finally:
         (root / "plain_noxfile.py").unlink()
         reset_state(root)
+    uv, ours_venv, plain = (m[0] for m in medians[:3])
     speedup = plain / uv
-    detail: dict[str, float | str] = {
-        "ci_sessions_uv": uv,
-        "ci_sessions_virtualenv_backend": ours_venv,
-        "plain_nox_virtualenv": plain,
-    }
     rows = [
-        figure("cold: uv vs nox virtualenv (x faster)", speedup, ">= 3.0", speedup >= 3.0, **detail)
+        figure(
+            "cold: uv vs nox virtualenv (x faster)",
+            speedup,
+            ">= 3.0",
+            speedup >= 3.0,
+            ci_sessions_uv=uv,
+            ci_sessions_virtualenv_backend=ours_venv,
+            plain_nox_virtualenv=plain,
+        )
     ]
-    if tox is not None:
+    if has_tox:
+        tox = medians[3][0]
         rows.append(
             figure(
                 "cold: uv vs tox (x faster)",
@@ -222,8 +215,18 @@ def cold(root: Path, with_tox: bool) -> list[dict[str, Any]]:
             )
         )
     else:
-        rows.append(figure("cold: uv vs tox (x faster)", None, ">= 3.0", None, note=tox_note))
+        note = "tox not installed (pip install tox, or the `bench` dependency group)"
+        rows.append(figure("cold: uv vs tox (x faster)", None, ">= 3.0", None, note=note))
     return rows
+
+
+def _with_tox_ini(root: Path, measure: Callable[[], Sample]) -> Sample:
+    """tox.ini exists only while tox runs: ci-sessions reads tox.ini for test dependencies."""
+    (root / "tox.ini").write_text(TOX_INI)
+    try:
+        return measure()
+    finally:
+        (root / "tox.ini").unlink()
 
 
 def _has_tox() -> bool:
@@ -331,11 +334,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="interleaved repeats per warm figure")
     parser.add_argument("--sizes", default="1,10,100,1000", help="scaling sizes, comma separated")
     parser.add_argument("--quick", action="store_true", help="3 repeats, sizes 1,10,100")
+    parser.add_argument("--cold-repeat", type=int, default=3, help="interleaved cold repeats")
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--no-tox", action="store_true")
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else args.repeat
+    cold_repeats = 1 if args.quick else args.cold_repeat
     sizes = [1, 10, 100] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
 
     facts = machine()
@@ -350,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         print("  warm and cached figures done")
         figures.append(listing(root, max(repeats, 7)))
         if not args.no_cold:
-            figures += cold(root, with_tox=not args.no_tox)
+            figures += cold(root, with_tox=not args.no_tox, repeats=cold_repeats)
             print("  cold figures done")
         scale = scaling(base, sizes)
     facts["load_average_end"] = list(os.getloadavg())
@@ -360,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     payload = {
         "machine": facts,
-        "fixture": {"modules": args.modules, "repeats": repeats},
+        "fixture": {"modules": args.modules, "repeats": repeats, "cold_repeats": cold_repeats},
         "figures": figures,
         "scaling": scale,
         "table": table,
