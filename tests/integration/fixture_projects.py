@@ -38,7 +38,9 @@ class NoxRun:
         for row in self.results["results"]:
             if row["label"] == label:
                 return row
-        raise AssertionError(f"no result {label!r} in {[r['label'] for r in self.results['results']]}")
+        raise AssertionError(
+            f"no result {label!r} in {[r['label'] for r in self.results['results']]}"
+        )
 
     def status(self, label: str) -> str:
         return str(self.result(label)["status"])
@@ -81,13 +83,13 @@ def clean_src_project(root: Path, name: str = "demo", *, extra_pyproject: str = 
                     """Add two numbers."""
                     return a + b
                 ''',
-            "tests/test_add.py": f'''
+            "tests/test_add.py": f"""
                 from {name} import add
 
 
                 def test_add() -> None:
                     assert add(2, 3) == 5
-                ''',
+                """,
         },
     )
     return root
@@ -95,7 +97,9 @@ def clean_src_project(root: Path, name: str = "demo", *, extra_pyproject: str = 
 
 @pytest.fixture
 def make_project(tmp_path: Path) -> Callable[..., Path]:
-    def factory(files: Mapping[str, str] | None = None, *, name: str = "demo", sub: str = "proj") -> Path:
+    def factory(
+        files: Mapping[str, str] | None = None, *, name: str = "demo", sub: str = "proj"
+    ) -> Path:
         root = tmp_path / sub
         root.mkdir(parents=True, exist_ok=True)
         clean_src_project(root, name)
@@ -116,7 +120,9 @@ def nox_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_nox(root: Path, *args: str, env: Mapping[str, str] | None = None, timeout: int = 600) -> NoxRun:
+def run_nox(
+    root: Path, *args: str, env: Mapping[str, str] | None = None, timeout: int = 600
+) -> NoxRun:
     """Run real nox (from this interpreter's environment) in ``root``."""
     results_path = root / ".ci-sessions" / "reports" / "results.json"
     if results_path.exists():
