@@ -41,7 +41,7 @@ SKIP_DIRS = frozenset(
 )  # fmt: skip
 SKIP_SUFFIXES = (".pyc", ".pyo")
 #: top-level keys that change what any check does (tool pins count through the environments)
-SHARED_KEYS = ("baseline", "use-baseline")
+SHARED_KEYS = ("baseline", "use-baseline", "security-level")
 #: a file whose mtime/ctime is this close to the moment it was hashed is hashed again next time
 RACY_NS = 2_000_000_000
 INDEX_NAME = "files-index.json"

@@ -90,6 +90,10 @@ def run_checks(
     coverage_data = (
         root / ".ci-sessions" / "coverage" / ".coverage" if "coverage" in names else None
     )
+    if coverage_data is not None:
+        from ci_sessions.checks.coverage import reset_data
+
+        reset_data(coverage_data)  # data left by an interrupted run must not count
     pool = _EnvPool(manager)
     stream_single = len(invocations) == 1
     jobs = 1 if stream_single else effective_jobs(options.jobs)
@@ -145,9 +149,15 @@ def run_checks(
     builders: list[threading.Thread] = []
     if jobs > 1:
         builders = _prefetch_environments(pool, [(inv, context(inv)) for inv in invocations])
+    ordered = _dependency_order(invocations)
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ci-sessions") as executor:
-        for index, inv in _dependency_order(invocations):
-            futures[inv.label] = executor.submit(task, index, inv)
+        for index, inv in ordered:
+            if not _exclusive(inv.check):
+                futures[inv.label] = executor.submit(task, index, inv)
+    # checks that measure time (bench) run alone, once everything else has finished
+    for index, inv in ordered:
+        if _exclusive(inv.check):
+            task(index, inv)
     for builder in builders:  # never leave a half-built environment behind (fail-fast, skips)
         builder.join()
     flush()
@@ -181,11 +191,32 @@ def _prefetch_environments(
     return threads
 
 
+def _exclusive(check: Check) -> bool:
+    return bool(getattr(check, "exclusive", False))
+
+
 def _dependency_order(invocations: Sequence[Invocation]) -> list[tuple[int, Invocation]]:
-    """Checks that others wait for are submitted first, so a FIFO pool never deadlocks."""
-    waited_for = {dep for inv in invocations for dep in inv.check.after}
+    """Submission order: by dependency depth, then tier order.
+
+    A check is submitted only after every check it waits for (``after``), however the tier lists
+    them, so a FIFO pool never deadlocks and a wait never silently finds nothing.
+    """
+    names = {inv.check.name for inv in invocations}
+    by_name = {inv.check.name: inv.check for inv in invocations}
+    depths: dict[str, int] = {}
+
+    def depth(name: str, seen: tuple[str, ...] = ()) -> int:
+        if name in depths:
+            return depths[name]
+        if name in seen:  # a cycle: break it rather than hang
+            return 0
+        deps = [d for d in by_name[name].after if d in names]
+        value = 1 + max((depth(d, (*seen, name)) for d in deps), default=-1)
+        depths[name] = value
+        return value
+
     indexed = list(enumerate(invocations))
-    return sorted(indexed, key=lambda item: (item[1].check.name not in waited_for, item[0]))
+    return sorted(indexed, key=lambda item: (depth(item[1].check.name), item[0]))
 
 
 def _result_cache(root: Path, invocations: Sequence[Invocation]) -> ResultCache | None:
@@ -238,7 +269,11 @@ def run_one(
         hit: CheckResult | None = None
         try:
             if cacheable(check, ctx.run_checks):
-                key = compute_key(check=check, ctx=ctx, envs=envs, tree_digest=cache.tree_digest())
+                salt = getattr(check, "cache_salt", None)
+                extra = [str(salt(ctx))] if callable(salt) else []
+                key = compute_key(
+                    check=check, ctx=ctx, envs=envs, tree_digest=cache.tree_digest(), extra=extra
+                )
                 hit = cache.lookup(check.name, inv.python, key)
         except (OSError, ValueError):  # a broken cache never stops a check from running
             key = None
