@@ -89,6 +89,7 @@ def answers_for(
         "default_python": facts.default_python,
         "os_list": ["ubuntu-latest"],
         "tier": "essential",
+        "monorepo": facts.monorepo,
         "ci_sessions_requirement": f"ci-sessions>={major_minor}",
         "ci_sessions_install": "." if facts.is_ci_sessions else f"ci-sessions=={__version__}",
         "nox_requirement": "nox>=2025.2",

@@ -38,6 +38,7 @@ class Facts:
     has_precommit: bool
     has_noxfile: bool
     is_ci_sessions: bool
+    monorepo: bool = False
 
     def describe(self) -> list[str]:
         """One line per fact, printed by ``init`` so a user can see what it assumed."""
@@ -170,4 +171,15 @@ def detect(root: Path) -> Facts:
         has_precommit=(root / ".pre-commit-config.yaml").is_file(),
         has_noxfile=(root / "noxfile.py").is_file(),
         is_ci_sessions=project.name == "ci-sessions",
+        monorepo=is_monorepo(root),
     )
+
+
+def is_monorepo(root: Path) -> bool:
+    """Several packages below the root (uv workspace, package globs, or pyproject files)."""
+    from ci_sessions.workspace import discover_packages
+
+    try:
+        return len(discover_packages(root)) > 1
+    except Exception:  # an undecidable layout is treated as a single project
+        return False

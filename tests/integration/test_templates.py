@@ -25,6 +25,7 @@ VARIANTS: list[dict[str, Any]] = [
     {},
     {"tier": "extended", "os_list": ["ubuntu-latest", "windows-latest", "macos-latest"]},
     {"tier": "full", "precommit_language": "system", "ci_sessions_install": "."},
+    {"monorepo": True},
 ]
 CURRENT = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -66,7 +67,9 @@ def _run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("overrides", VARIANTS, ids=["essential", "extended-3os", "full-system"])
+@pytest.mark.parametrize(
+    "overrides", VARIANTS, ids=["essential", "extended-3os", "full-system", "monorepo"]
+)
 def test_rendered_workflow_passes_linters(tmp_path: Path, overrides: dict[str, Any]) -> None:
     root = _rendered(tmp_path, overrides)
     workflow = ".github/workflows/ci.yml"
@@ -147,3 +150,15 @@ def test_repo_review_runs_the_ci_sessions_family(tmp_path: Path) -> None:
     broken = _run(_tool("repo-review"), str(root), "--format", "json", "--select", "CIS", cwd=root)
     assert json.loads(broken.stdout)["checks"]["CIS101"]["result"] is False
     assert broken.returncode != 0
+
+
+def test_monorepo_workflow_runs_one_cell_per_selected_package(tmp_path: Path) -> None:
+    root = _rendered(tmp_path, {"monorepo": True})
+    text = (root / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert "package: ${{ fromJSON(needs.changes.outputs.packages) }}" in text
+    assert 'nox -s essential -- --package "$PACKAGE"' in text
+    assert "ci-sessions packages --json" in text
+    plain = _rendered(tmp_path, {})
+    assert "--package" not in (plain / ".github" / "workflows" / "ci.yml").read_text(
+        encoding="utf-8"
+    )
