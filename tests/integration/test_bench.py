@@ -167,21 +167,22 @@ def test_planted_2x_slowdown_regresses_only_that_benchmark(
 
 
 def test_three_percent_slower_passes_a_ten_percent_threshold(
-    project: Path, repeats: list[NoxRun]
+    project: Path, baseline: NoxRun
 ) -> None:
-    """3% cannot be planted reliably on a noisy 2-core box, so real rounds are scaled instead."""
+    """3% cannot be planted reliably on a noisy 2-core box, so real rounds are scaled instead.
+
+    The baseline's own measured rounds are scaled, so the shift is exactly 3% and the machine's
+    noise between two runs (covered by the rerun test above, through the whole gate) does not
+    decide this one.
+    """
     base = benchdata.load_run(project / ".ci-sessions" / "benchmarks" / "main.json").by_name()
-    for index in range(1, REPEATS + 1):
-        current = benchdata.load_run(project / f"repeat-{index}.json").by_name()
-        for key, bench_run in current.items():
-            slower = [v * 1.03 for v in bench_run.rounds]
-            verdict = compare(key, base[key].rounds, slower, threshold=0.10).verdict
-            assert verdict != "regressed", (key, index)
-            # the same real data scaled far beyond the threshold does fail: the test can fail
-            assert (
-                compare(key, base[key].rounds, [v * 1.6 for v in bench_run.rounds]).verdict
-                == "regressed"
-            )
+    assert base
+    for key, bench_run in base.items():
+        slower = [v * 1.03 for v in bench_run.rounds]
+        assert compare(key, bench_run.rounds, slower, threshold=0.10).verdict != "regressed", key
+        # the same real data scaled far beyond the threshold does fail: the test can fail
+        far = [v * 1.6 for v in bench_run.rounds]
+        assert compare(key, bench_run.rounds, far, threshold=0.10).verdict == "regressed", key
 
 
 def test_compare_with_a_file_three_percent_faster_than_this_code(
