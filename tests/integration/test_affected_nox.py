@@ -12,19 +12,9 @@ from pathlib import Path
 
 import pytest
 from fixture_projects import NoxRun, write_files
+from gitrepo import git
 
 pytestmark = pytest.mark.integration
-
-
-def git(root: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-    }
-    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
 def commit(root: Path, message: str = "change") -> None:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from gitrepo import git
 
 from ci_sessions.affected import AffectedSelection, select_affected_tests
 
@@ -51,19 +52,6 @@ MUTATIONS = {
     "src/calc/sub/leaf.py": ("'leaf'", "'leaves'"),
     "tests/helpers.py": ("x + 1 ==", "x + 5 =="),
 }
-
-
-def git(root: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-    }
-    return subprocess.run(
-        ["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True
-    ).stdout
 
 
 def write(root: Path, files: dict[str, str]) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fixture_projects import NoxRun, pyproject, write_files
+from gitrepo import git
 
 pytestmark = pytest.mark.integration
 
@@ -95,10 +96,6 @@ def security_project(
     git(root, "add", "-A")
     git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "fixture")
     return root
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
 def test_clean_project_passes_the_extended_tier(make_project: Make, nox_runner: Run) -> None:

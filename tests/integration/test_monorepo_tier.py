@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fixture_projects import NOXFILE, NoxRun, pyproject, write_files
+from gitrepo import git
 
 pytestmark = pytest.mark.integration
 
@@ -20,12 +20,6 @@ def package(name: str, deps: str = "") -> dict[str, str]:
         ),
         f"packages/{name}/src/{name}/__init__.py": "VALUE = 1\n",
     }
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=root, check=True
-    )
 
 
 def test_changed_only_runs_the_changed_package_and_its_dependants(

@@ -4,11 +4,10 @@ session decisions, the CLI's text / JSON output and the GitHub outputs."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from gitrepo import git
 
 from ci_sessions import changes
 from ci_sessions.config import ConfigError
@@ -29,19 +28,6 @@ BASE_FILES = {
     "ruff.toml": "line-length = 100\n",
     "Makefile": "all:\n",
 }
-
-
-def git(root: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-    }
-    return subprocess.run(
-        ["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True
-    ).stdout
 
 
 def write(root: Path, files: dict[str, str]) -> None:

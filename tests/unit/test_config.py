@@ -41,11 +41,16 @@ def test_pyproject_overrides_defaults_and_env_overrides_both(tmp_path: Path) -> 
         ruff = "ruff==0.15.0"
         """,
     )
-    config = load_config(root, environ={"CI_SESSIONS_LINT_MAX_FINDINGS": "7", "CI_SESSIONS_PYTHON": "3.13"})
+    config = load_config(
+        root, environ={"CI_SESSIONS_LINT_MAX_FINDINGS": "7", "CI_SESSIONS_PYTHON": "3.13"}
+    )
     assert config.top.int("jobs") == 3
     assert config.python == ["3.13"]
     assert config.section("lint").int("max-findings") == 7
-    assert config.source_of("lint.max-findings") == "environment variable CI_SESSIONS_LINT_MAX_FINDINGS"
+    assert (
+        config.source_of("lint.max-findings")
+        == "environment variable CI_SESSIONS_LINT_MAX_FINDINGS"
+    )
     assert config.source_of("jobs") == "pyproject.toml"
     # sibling keys of an overridden table keep their defaults
     assert config.section("lint").str_list("zero-tolerance") == ["F", "E9"]
@@ -65,15 +70,35 @@ def test_config_is_frozen(tmp_path: Path) -> None:
     ("table", "key", "fragment", "suggestion"),
     [
         ("[tool.ci-sessions]\njobz = 2\n", "jobs", "unknown key", "jobs"),
-        ("[tool.ci-sessions.lint]\nmax-finding = 2\n", "lint.max-finding", "unknown key", "lint.max-findings"),
-        ("[tool.ci-sessions.lint]\nmax_findings = 2\n", "lint.max_findings", "unknown key", "lint.max-findings"),
-        ("[tool.ci-sessions]\njobs = \"two\"\n", "jobs", "wrong type", None),
-        ("[tool.ci-sessions]\nvenv-backend = \"uvv\"\n", "venv-backend", "invalid value", "uv"),
+        (
+            "[tool.ci-sessions.lint]\nmax-finding = 2\n",
+            "lint.max-finding",
+            "unknown key",
+            "lint.max-findings",
+        ),
+        (
+            "[tool.ci-sessions.lint]\nmax_findings = 2\n",
+            "lint.max_findings",
+            "unknown key",
+            "lint.max-findings",
+        ),
+        ('[tool.ci-sessions]\njobs = "two"\n', "jobs", "wrong type", None),
+        ('[tool.ci-sessions]\nvenv-backend = "uvv"\n', "venv-backend", "invalid value", "uv"),
         ("[tool.ci-sessions]\njobs = -1\n", "jobs", "too small", None),
-        ("[tool.ci-sessions]\npython = \"3.12\"\n", "python", "wrong type", None),
-        ("[tool.ci-sessions.tiers]\nextended = [\"essentail\"]\n", "tiers.extended", "unknown check or tier", "essential"),
-        ("[tool.ci-sessions]\nexclude = [\"lnt\"]\n", "exclude", "unknown session", "lint"),
-        ("[tool.ci-sessions.tiers]\nlint = [\"format\"]\n", "tiers.lint", "cannot be named like the check", None),
+        ('[tool.ci-sessions]\npython = "3.12"\n', "python", "wrong type", None),
+        (
+            '[tool.ci-sessions.tiers]\nextended = ["essentail"]\n',
+            "tiers.extended",
+            "unknown check or tier",
+            "essential",
+        ),
+        ('[tool.ci-sessions]\nexclude = ["lnt"]\n', "exclude", "unknown session", "lint"),
+        (
+            '[tool.ci-sessions.tiers]\nlint = ["format"]\n',
+            "tiers.lint",
+            "cannot be named like the check",
+            None,
+        ),
     ],
 )
 def test_bad_project_config_names_file_key_expectation_and_close_match(
