@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -182,6 +183,22 @@ def write(root: Path, actions: list[Action]) -> None:
             atomic_write_text(root / action.target, action.text)
 
 
+def show_or_write(
+    root: Path, actions: list[Action], *, dry_run: bool, describe: Callable[[Action], str]
+) -> bool:
+    """Print the diffs (dry run) or write the files and say what happened; True when written."""
+    if dry_run:
+        for action in actions:
+            if action.writes:
+                print(diff(action), end="")
+        print(f"(dry run: {sum(a.writes for a in actions)} file(s) would be written)")
+        return False
+    write(root, actions)
+    for action in actions:
+        print(describe(action))
+    return True
+
+
 def _baseline(root: Path, actions: list[Action]) -> tuple[int, str]:
     """Record the adoption-day baseline when our noxfile is in place and none exists yet."""
     from ci_sessions import baseline
@@ -248,15 +265,8 @@ def main(argv: list[str]) -> int:
     for line in facts.describe():
         print(line)
     print()
-    if args.dry_run:
-        for action in actions:
-            if action.writes:
-                print(diff(action), end="")
-        print(f"(dry run: {sum(a.writes for a in actions)} file(s) would be written)")
+    if not show_or_write(root, actions, dry_run=args.dry_run, describe=Action.describe):
         return 0
-    write(root, actions)
-    for action in actions:
-        print(action.describe())
     code = 0
     if not args.no_baseline:
         code, message = _baseline(root, actions)

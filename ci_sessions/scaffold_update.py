@@ -20,10 +20,9 @@ from ci_sessions.scaffold import (
     TIERS,
     Action,
     answers_for,
-    diff,
     load_answers,
     plan,
-    write,
+    show_or_write,
 )
 from ci_sessions.scaffold_detect import detect
 from ci_sessions.scaffold_render import ANSWERS_FILE, PYPROJECT_SNIPPET, render
@@ -149,13 +148,6 @@ def main(argv: list[str]) -> int:
     if args.oses:
         overrides["os_list"] = args.oses
     actions = plan_update(root, render(answers_for(detect(root), previous, overrides)))
-    if args.dry_run:
-        for action in actions:
-            if action.writes:
-                print(diff(action), end="")
-        print(f"(dry run: {sum(a.writes for a in actions)} file(s) would be written)")
+    if not show_or_write(root, actions, dry_run=args.dry_run, describe=describe):
         return 0
-    write(root, actions)
-    for action in actions:
-        print(describe(action))
     return 1 if any(a.note == "conflict" for a in actions) else 0
