@@ -20,7 +20,14 @@ from typing import Any, ClassVar, cast
 
 from ci_sessions import advisories
 from ci_sessions.checks import secgate
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, ToolRun, error_result
+from ci_sessions.checks.base import (
+    CheckContext,
+    Environment,
+    EnvSpec,
+    ToolRun,
+    error_result,
+    pending_result,
+)
 from ci_sessions.checks.projectenv import project_env
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.config import ConfigError
@@ -130,11 +137,9 @@ class AuditCheck:
                 f"local advisories: {len(loaded)} PyPI advisories read from {advisory_dir}"
             )
         safety_note = _safety(ctx, envs.get("safety"), requirements, policy, audit)
-        result = CheckResult(
-            check=self.name,
-            session=ctx.session,
-            status=Status.PASS,
-            python=ctx.python,
+        result = pending_result(
+            ctx,
+            self.name,
             findings=sorted(audit.findings, key=lambda f: (f.message, f.rule)),
             command=audit.commands[0] if audit.commands else listed.argv,
             metrics={

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from ci_sessions.checks import secgate
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, relative
+from ci_sessions.checks.base import (
+    CheckContext,
+    Environment,
+    EnvSpec,
+    error_result,
+    pending_result,
+    relative,
+)
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.fsutil import atomic_write_text
 from ci_sessions.results import CheckResult, Finding, Status
@@ -76,11 +83,9 @@ class SastCheck:
                 ctx, self.name, f"bandit could not scan {len(errors)} file(s)", "\n".join(lines)
             )
         findings = parse_results(ctx.root, report, policy)
-        result = CheckResult(
-            check=self.name,
-            session=ctx.session,
-            status=Status.PASS,
-            python=ctx.python,
+        result = pending_result(
+            ctx,
+            self.name,
             findings=findings,
             command=run.argv,
             artifacts={"bandit-json": json_path.relative_to(ctx.root).as_posix()},

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ci_sessions.results import CheckResult, Status
 
@@ -170,6 +170,13 @@ class Check(Protocol):
         never decides its verdict from findings that were accepted on adoption day.
         """
         ...
+
+
+def pending_result(ctx: CheckContext, check: str, **fields: Any) -> CheckResult:
+    """A result whose verdict is still to come: ``evaluate`` sets its gates and status."""
+    return CheckResult(
+        check=check, session=ctx.session, status=Status.PASS, python=ctx.python, **fields
+    )
 
 
 def error_result(ctx: CheckContext, check: str, summary: str, output: str = "") -> CheckResult:

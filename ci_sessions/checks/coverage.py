@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result
+from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, pending_result
 from ci_sessions.gates import apply_gates, at_least
 from ci_sessions.results import CheckResult, Gate, Status
 
@@ -175,11 +175,9 @@ class CoverageCheck:
             metrics = parse_totals(json_path)
         except (OSError, ValueError) as exc:
             return error_result(ctx, self.name, f"unreadable coverage JSON: {exc}")
-        result = CheckResult(
-            check=self.name,
-            session=ctx.session,
-            status=Status.PASS,
-            python=ctx.python,
+        result = pending_result(
+            ctx,
+            self.name,
             metrics=dict(metrics),
             command=commands[-1],
             output="\n".join(part for part in output if part),

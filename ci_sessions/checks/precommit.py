@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result
+from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, pending_result
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.fsutil import state_dir
 from ci_sessions.gates import apply_gates, at_most
@@ -111,11 +111,9 @@ class PrecommitCheck:
             output += "\nnot run (precommit.skip, or hooks calling nox): " + ", ".join(skipped)
         if restored:
             output += f"\nrestored {len(restored)} file(s) a hook modified: " + ", ".join(restored)
-        return CheckResult(
-            check=self.name,
-            session=ctx.session,
-            status=Status.PASS,
-            python=ctx.python,
+        return pending_result(
+            ctx,
+            self.name,
             findings=findings,
             command=argv,
             output=output,

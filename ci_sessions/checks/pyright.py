@@ -11,7 +11,14 @@ import shutil
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, relative
+from ci_sessions.checks.base import (
+    CheckContext,
+    Environment,
+    EnvSpec,
+    error_result,
+    pending_result,
+    relative,
+)
 from ci_sessions.checks.projectenv import project_env
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
@@ -85,11 +92,9 @@ class TypecheckCheck:
                 )
             )
         summary = cast("dict[str, Any]", report.get("summary", {}))
-        result = CheckResult(
-            check=self.name,
-            session=ctx.session,
-            status=Status.PASS,
-            python=ctx.python,
+        result = pending_result(
+            ctx,
+            self.name,
             findings=findings,
             command=argv,
             metrics={"files": int(summary.get("filesAnalyzed", 0) or 0)},

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result
+from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, pending_result
 from ci_sessions.checks.projectenv import project_env
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
@@ -117,11 +117,9 @@ class TestsCheck:
             *ctx.posargs,
         ]
         run = ctx.exec(argv, env, stream=ctx.stream)
-        result = CheckResult(
-            check=self.name,
-            session=ctx.session,
-            status=Status.PASS,
-            python=ctx.python,
+        result = pending_result(
+            ctx,
+            self.name,
             command=argv,
             output="" if ctx.stream else (run.stdout + run.stderr).rstrip(),
             metrics={"exit_code": run.returncode},

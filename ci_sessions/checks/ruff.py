@@ -20,11 +20,12 @@ from ci_sessions.checks.base import (
     EnvSpec,
     ToolRun,
     error_result,
+    pending_result,
     relative,
 )
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
-from ci_sessions.results import CheckResult, Finding, Status
+from ci_sessions.results import CheckResult, Finding
 
 SYNTAX_ERROR = "syntax-error"
 
@@ -92,11 +93,9 @@ class LintCheck:
             findings += [f for f in strict if (f.rule, f.path, f.line, f.column) not in seen]
 
         findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
-        result = CheckResult(
-            check=self.name,
-            session=ctx.session,
-            status=Status.PASS,
-            python=ctx.python,
+        result = pending_result(
+            ctx,
+            self.name,
             findings=findings,
             command=commands[0],
             metrics={"findings": len(findings)},
@@ -108,9 +107,7 @@ class LintCheck:
         settings = ctx.settings("lint")
         zero = tuple(settings.str_list("zero-tolerance"))
         strict = [
-            f
-            for f in result.findings
-            if f.rule == SYNTAX_ERROR or _in_rule_set(f.rule, zero)
+            f for f in result.findings if f.rule == SYNTAX_ERROR or _in_rule_set(f.rule, zero)
         ]
         gates = [at_most("findings", len(result.findings), settings.int("max-findings"))]
         if zero:
@@ -195,11 +192,9 @@ class FormatCheck:
         findings = _parse_format(ctx, run, settings.str_list("include"))
         if findings is None:
             return error_result(ctx, self.name, "ruff format crashed", run.tail())
-        result = CheckResult(
-            check=self.name,
-            session=ctx.session,
-            status=Status.PASS,
-            python=ctx.python,
+        result = pending_result(
+            ctx,
+            self.name,
             findings=findings,
             command=run.argv,
         )

@@ -14,9 +14,16 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from ci_sessions.checks import secgate
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, relative
+from ci_sessions.checks.base import (
+    CheckContext,
+    Environment,
+    EnvSpec,
+    error_result,
+    pending_result,
+    relative,
+)
 from ci_sessions.checks.tooling import tool_requirement
-from ci_sessions.results import CheckResult, Finding, Status
+from ci_sessions.results import CheckResult, Finding
 
 #: detect-secrets' secret types -> the plugin (rule) that finds them
 PLUGINS = {
@@ -110,11 +117,9 @@ class SecretsCheck:
         lines.append(
             f"detect-secrets: {len(findings)} new secret(s) in {scope}; {in_baseline} in the baseline"
         )
-        return CheckResult(
-            check=self.name,
-            session=ctx.session,
-            status=Status.PASS,
-            python=ctx.python,
+        return pending_result(
+            ctx,
+            self.name,
             findings=findings,
             command=argv,
             output="\n".join(lines),
