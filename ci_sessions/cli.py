@@ -12,18 +12,36 @@ from collections.abc import Sequence
 
 #: subcommand -> (module exposing main(argv), one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "config": ("ci_sessions.config_cli", "show the merged configuration and where each value came from"),
-    "init": ("ci_sessions.scaffold", "add ci-sessions to a project (never overwrites without --force)"),
-    "update": ("ci_sessions.scaffold_update", "bring template changes into a project (3-way merge)"),
+    "config": (
+        "ci_sessions.config_cli",
+        "show the merged configuration and where each value came from",
+    ),
+    "init": (
+        "ci_sessions.scaffold",
+        "add ci-sessions to a project (never overwrites without --force)",
+    ),
+    "update": (
+        "ci_sessions.scaffold_update",
+        "bring template changes into a project (3-way merge)",
+    ),
     "validate": ("ci_sessions.validate", "check a repository's CI set-up, rule by rule"),
     "migrate": ("ci_sessions.migrate", "map tox / Makefile / workflows to ci-sessions"),
     "matrix": ("ci_sessions.matrix", "print the GitHub Actions matrix derived from the noxfile"),
     "baseline": ("ci_sessions.baseline", "record or refresh the findings baseline"),
     "changes": ("ci_sessions.changes", "classify changed files and decide which sessions run"),
     "packages": ("ci_sessions.workspace", "list the packages of a monorepo and their dependencies"),
-    "history": ("ci_sessions.history_cli", "run history: import, stats, trends, slowest, failures, flaky"),
-    "ratchet": ("ci_sessions.ratchet", "raise thresholds the project already beats; never lower them"),
-    "report": ("ci_sessions.reports.cli", "write reports: summary, SARIF, HTML dashboard, evidence pack"),
+    "history": (
+        "ci_sessions.history_cli",
+        "run history: import, stats, trends, slowest, failures, flaky",
+    ),
+    "ratchet": (
+        "ci_sessions.ratchet",
+        "raise thresholds the project already beats; never lower them",
+    ),
+    "report": (
+        "ci_sessions.reports.cli",
+        "write reports: summary, SARIF, HTML dashboard, evidence pack",
+    ),
 }
 
 
@@ -58,7 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name == module_name:
-            print(f"ci-sessions: the {command!r} command is not available in this version", file=sys.stderr)
+            print(
+                f"ci-sessions: the {command!r} command is not available in this version",
+                file=sys.stderr,
+            )
             return 2
         raise
     from ci_sessions.config import ConfigError

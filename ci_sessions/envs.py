@@ -46,7 +46,9 @@ def choose_backend(configured: str) -> str:
     """``uv`` when available (or required), else ``virtualenv`` (python -m venv + pip)."""
     if configured == "uv":
         if find_uv() is None:
-            raise EnvError("venv-backend = 'uv' but uv is not installed: `pip install uv` or `pip install 'nox[uv]'`")
+            raise EnvError(
+                "venv-backend = 'uv' but uv is not installed: `pip install uv` or `pip install 'nox[uv]'`"
+            )
         return "uv"
     if configured == "virtualenv":
         return "virtualenv"
@@ -116,7 +118,9 @@ class EnvManager:
             self._create(location, interpreter)
             if spec.requirements:
                 self._install(location, python, spec.requirements)
-            atomic_write_text(marker, json.dumps({"fingerprint": fingerprint, "spec": spec.key}) + "\n")
+            atomic_write_text(
+                marker, json.dumps({"fingerprint": fingerprint, "spec": spec.key}) + "\n"
+            )
             self.log(f"environment {spec.key} ready in {time.perf_counter() - started:.1f} s")
         return Environment(spec=spec, location=location, python=python)
 
@@ -127,7 +131,13 @@ class EnvManager:
         env.pop("VIRTUAL_ENV", None)
         env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         completed = subprocess.run(  # noqa: S603 - argv list
-            argv, cwd=self.root, env=env, capture_output=True, text=True, errors="replace", check=False
+            argv,
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            check=False,
         )
         if completed.returncode != 0:
             output = (completed.stdout + completed.stderr).strip().splitlines()
@@ -139,7 +149,9 @@ class EnvManager:
         if self.backend == "uv":
             uv = find_uv()
             assert uv is not None  # noqa: S101 - choose_backend guarantees it
-            self._run([uv, "venv", "--quiet", "--python", str(interpreter), str(location)], "uv venv")
+            self._run(
+                [uv, "venv", "--quiet", "--python", str(interpreter), str(location)], "uv venv"
+            )
         else:
             self._run([str(interpreter), "-m", "venv", str(location)], "python -m venv")
 

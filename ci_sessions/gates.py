@@ -8,13 +8,17 @@ from ci_sessions.results import CheckResult, Gate, Status, worst
 def at_most(name: str, value: float, maximum: float, *, unit: str = "") -> Gate:
     """A gate that passes when ``value <= maximum`` (findings, errors, failures)."""
     status = Status.PASS if value <= maximum else Status.FAIL
-    return Gate(name=name, status=status, value=value, threshold=maximum, comparison="<=", message=unit)
+    return Gate(
+        name=name, status=status, value=value, threshold=maximum, comparison="<=", message=unit
+    )
 
 
 def at_least(name: str, value: float, minimum: float, *, unit: str = "") -> Gate:
     """A gate that passes when ``value >= minimum`` (coverage)."""
     status = Status.PASS if value >= minimum else Status.FAIL
-    return Gate(name=name, status=status, value=value, threshold=minimum, comparison=">=", message=unit)
+    return Gate(
+        name=name, status=status, value=value, threshold=minimum, comparison=">=", message=unit
+    )
 
 
 def apply_gates(result: CheckResult, gates: list[Gate]) -> CheckResult:

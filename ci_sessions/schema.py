@@ -68,11 +68,16 @@ CHECK_SETTINGS: dict[str, Field] = {
     "lint": _table(
         "ruff check",
         zero_tolerance=Field(
-            "str-list", "ruff rule prefixes that must have 0 findings whatever the project's ruff config"
+            "str-list",
+            "ruff rule prefixes that must have 0 findings whatever the project's ruff config",
         ),
         default_select=Field("str-list", "rules selected when the project has no ruff config"),
-        max_findings=Field("int", "findings allowed under the project's own ruff config", minimum=0),
-        paths=Field("str-list", "paths to check (default: the project root, ruff's own excludes apply)"),
+        max_findings=Field(
+            "int", "findings allowed under the project's own ruff config", minimum=0
+        ),
+        paths=Field(
+            "str-list", "paths to check (default: the project root, ruff's own excludes apply)"
+        ),
         args=Field("str-list", "extra arguments for ruff check"),
     ),
     "format": _table(
@@ -84,7 +89,9 @@ CHECK_SETTINGS: dict[str, Field] = {
     "typecheck": _table(
         "pyright",
         max_errors=Field("int", "pyright errors allowed", minimum=0),
-        max_warnings=Field("int", "pyright warnings allowed; -1 means warnings never fail", minimum=-1),
+        max_warnings=Field(
+            "int", "pyright warnings allowed; -1 means warnings never fail", minimum=-1
+        ),
         paths=Field("str-list", "paths to check when the project has no pyright config"),
         args=Field("str-list", "extra arguments for pyright"),
     ),
@@ -92,11 +99,17 @@ CHECK_SETTINGS: dict[str, Field] = {
         "pytest",
         args=Field("str-list", "extra arguments for pytest"),
         paths=Field("str-list", "test paths (default: pytest's own testpaths / discovery)"),
-        groups=Field("str-list", "dependency groups to install (default: discovered test/tests/dev)"),
+        groups=Field(
+            "str-list", "dependency groups to install (default: discovered test/tests/dev)"
+        ),
         extras=Field("str-list", "extras to install (default: discovered test/tests/testing)"),
-        requirements=Field("str-list", "requirements files to install (default: requirements*test*.txt)"),
+        requirements=Field(
+            "str-list", "requirements files to install (default: requirements*test*.txt)"
+        ),
         deps=Field("str-list", "extra requirement specifiers to install"),
-        install_project=Field("bool", "install the project itself (editable) into the test environment"),
+        install_project=Field(
+            "bool", "install the project itself (editable) into the test environment"
+        ),
         allow_no_tests=Field("bool", "treat 'no tests collected' as SKIP instead of FAIL"),
         max_failures=Field("int", "failed or erroring tests allowed", minimum=0),
     ),
@@ -161,55 +174,99 @@ CHECK_SETTINGS: dict[str, Field] = {
     ),
     "bench": _table(
         "pytest-benchmark performance gate (docs/performance-gate.md)",
-        paths=Field("str-list", "benchmark paths (default: benchmarks/ if present, else the test dirs)"),
+        paths=Field(
+            "str-list", "benchmark paths (default: benchmarks/ if present, else the test dirs)"
+        ),
         marker=Field("str", "only run tests with this pytest marker (empty: every benchmark test)"),
         args=Field("str-list", "extra arguments for pytest"),
         deps=Field("str-list", "extra requirement specifiers for the bench environment"),
         min_rounds=Field("int", "rounds measured at least per benchmark", minimum=5),
-        max_time=Field("float", "seconds spent measuring each benchmark (more rounds: tighter intervals)", minimum=0),
-        timer=Field("str", "cpu: process CPU time, immune to other processes; wall: elapsed time (I/O, sleeps)", choices=("cpu", "wall")),
-        alpha=Field("float", "false-alarm rate of each test; the interval has confidence 1 - alpha", minimum=0),
+        max_time=Field(
+            "float",
+            "seconds spent measuring each benchmark (more rounds: tighter intervals)",
+            minimum=0,
+        ),
+        timer=Field(
+            "str",
+            "cpu: process CPU time, immune to other processes; wall: elapsed time (I/O, sleeps)",
+            choices=("cpu", "wall"),
+        ),
+        alpha=Field(
+            "float",
+            "false-alarm rate of each test; the interval has confidence 1 - alpha",
+            minimum=0,
+        ),
         resamples=Field("int", "bootstrap resamples of the ratio of medians", minimum=100),
-        max_rounds=Field("int", "rounds kept per benchmark (seeded random subset) in baselines and tests", minimum=20),
+        max_rounds=Field(
+            "int",
+            "rounds kept per benchmark (seeded random subset) in baselines and tests",
+            minimum=20,
+        ),
         baseline_branch=Field("str", "branch whose saved baseline is compared against by default"),
-        thresholds=Field("str-map", 'allowed slowdown per benchmark name pattern ("test_parse*" = "25%"); "*" sets the default'),
-        allow_no_benchmarks=Field("bool", "SKIP instead of FAIL when the project has no benchmarks"),
-        confirm=Field("bool", "measure regressed benchmarks a second time; fail only when they regress twice"),
+        thresholds=Field(
+            "str-map",
+            'allowed slowdown per benchmark name pattern ("test_parse*" = "25%"); "*" sets the default',
+        ),
+        allow_no_benchmarks=Field(
+            "bool", "SKIP instead of FAIL when the project has no benchmarks"
+        ),
+        confirm=Field(
+            "bool", "measure regressed benchmarks a second time; fail only when they regress twice"
+        ),
     ),
     "coverage": _table(
         "coverage.py over the test run(s) (docs/checks/coverage.md)",
-        min=Field("float", "minimum total percent covered (default: [tool.coverage.report] fail_under, else 85)", minimum=0),
-        all_pythons=Field("bool", "alone (nox -s coverage): run the suite on every declared Python found here and combine"),
+        min=Field(
+            "float",
+            "minimum total percent covered (default: [tool.coverage.report] fail_under, else 85)",
+            minimum=0,
+        ),
+        all_pythons=Field(
+            "bool",
+            "alone (nox -s coverage): run the suite on every declared Python found here and combine",
+        ),
     ),
     "build": _table(
         "python -m build + twine check (docs/checks/build.md)",
         sdist=Field("bool", "build the sdist"),
         wheel=Field("bool", "build the wheel"),
-        strict=Field("bool", "twine check --strict: warnings (e.g. a missing long_description) fail"),
+        strict=Field(
+            "bool", "twine check --strict: warnings (e.g. a missing long_description) fail"
+        ),
         args=Field("str-list", "extra arguments for python -m build"),
     ),
     "sbom": _table(
         "CycloneDX SBOM of the runtime dependencies (docs/checks/sbom.md)",
         extras=Field("str-list", "extras whose dependencies count as runtime dependencies"),
-        spec_version=Field("str", "CycloneDX specification version", choices=("1.4", "1.5", "1.6", "1.7")),
+        spec_version=Field(
+            "str", "CycloneDX specification version", choices=("1.4", "1.5", "1.6", "1.7")
+        ),
         args=Field("str-list", "extra arguments for cyclonedx-py environment"),
     ),
     "docs": _table(
         "mkdocs build --strict or sphinx-build -W (docs/checks/docs.md)",
-        builder=Field("str", "which builder; auto: mkdocs.yml, else docs/conf.py", choices=("auto", "mkdocs", "sphinx")),
+        builder=Field(
+            "str",
+            "which builder; auto: mkdocs.yml, else docs/conf.py",
+            choices=("auto", "mkdocs", "sphinx"),
+        ),
         strict=Field("bool", "warnings fail the build (mkdocs --strict, sphinx -W)"),
         groups=Field("str-list", "dependency groups to install (default: a group named docs)"),
         extras=Field("str-list", "extras to install (default: an extra named docs)"),
         requirements=Field("str-list", "requirements files (default: docs/requirements.txt)"),
         deps=Field("str-list", "extra requirement specifiers for the docs environment"),
-        install_project=Field("bool", "install the project into the docs environment (autodoc, mkdocstrings)"),
+        install_project=Field(
+            "bool", "install the project into the docs environment (autodoc, mkdocstrings)"
+        ),
         args=Field("str-list", "extra arguments for the builder"),
     ),
 }
 
 TOP_LEVEL: dict[str, Field] = {
     "python": Field("str-list", "Python versions to test (default: classifiers / requires-python)"),
-    "default-python": Field("str", "Python the tier sessions run on (default: the one running nox)"),
+    "default-python": Field(
+        "str", "Python the tier sessions run on (default: the one running nox)"
+    ),
     "jobs": Field("int", "checks run at once in a tier; 0 means one per CPU", minimum=0),
     "download-python": Field("bool", "let uv download a missing interpreter"),
     "venv-backend": Field("str", "how environments are made", choices=("auto", "uv", "virtualenv")),
@@ -233,20 +290,32 @@ TOP_LEVEL: dict[str, Field] = {
         tests=Field("str-list", "patterns of test files"),
         config=Field("str-list", "patterns of config files (pyproject, lock files, tool configs)"),
         ci=Field("str-list", "patterns of CI files (workflows, noxfile)"),
-        source=Field("str-list", "patterns of source files (files in the project's packages count too)"),
-        run_all=Field("str-list", "patterns whose change runs every session and the whole test suite"),
-        ignore=Field("str-list", "patterns that never affect tests (affected-test selection skips them)"),
+        source=Field(
+            "str-list", "patterns of source files (files in the project's packages count too)"
+        ),
+        run_all=Field(
+            "str-list", "patterns whose change runs every session and the whole test suite"
+        ),
+        ignore=Field(
+            "str-list", "patterns that never affect tests (affected-test selection skips them)"
+        ),
         sessions=Field("list-map", "category -> sessions it needs; '*' means every session"),
     ),
     "history": _table(
         "run history in .ci-sessions/history.db (docs/history.md)",
         enabled=Field("bool", "record every run in the history"),
-        keep_days=Field("int", "forget runs older than this many days; 0 keeps everything", minimum=0),
-        rerun_flaky=Field("bool", "rerun failed tests the history knows as flaky once, and mark them"),
+        keep_days=Field(
+            "int", "forget runs older than this many days; 0 keeps everything", minimum=0
+        ),
+        rerun_flaky=Field(
+            "bool", "rerun failed tests the history knows as flaky once, and mark them"
+        ),
     ),
     "ratchet": _table(
         "ci-sessions ratchet: thresholds only rise (docs/ratchet.md)",
-        margin=Field("float", "raise a threshold only when the project beats it by at least this", minimum=0),
+        margin=Field(
+            "float", "raise a threshold only when the project beats it by at least this", minimum=0
+        ),
         runs=Field("int", "judge on the worst of this many latest recorded runs", minimum=1),
     ),
     **CHECK_SETTINGS,

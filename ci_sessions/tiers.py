@@ -7,11 +7,17 @@ from collections.abc import Mapping
 from ci_sessions.config import ConfigError
 
 
-def expand_tier(tiers: Mapping[str, list[str]], tier: str, _stack: tuple[str, ...] = ()) -> list[str]:
+def expand_tier(
+    tiers: Mapping[str, list[str]], tier: str, _stack: tuple[str, ...] = ()
+) -> list[str]:
     """The ordered checks of ``tier`` with nested tiers expanded (``extended`` = essential + ...)."""
     if tier in _stack:
         cycle = " -> ".join([*_stack, tier])
-        raise ConfigError("pyproject.toml [tool.ci-sessions]", f"tiers.{tier}", f"tiers include each other: {cycle}")
+        raise ConfigError(
+            "pyproject.toml [tool.ci-sessions]",
+            f"tiers.{tier}",
+            f"tiers include each other: {cycle}",
+        )
     checks: list[str] = []
     for member in tiers[tier]:
         expanded = expand_tier(tiers, member, (*_stack, tier)) if member in tiers else [member]

@@ -72,7 +72,11 @@ class RunRecord:
 def new_run(root: Path, project: str) -> RunRecord:
     commit, branch = git_facts(root)
     return RunRecord(
-        run_id=uuid.uuid4().hex[:12], project=project, started=time.time(), commit=commit, branch=branch
+        run_id=uuid.uuid4().hex[:12],
+        project=project,
+        started=time.time(),
+        commit=commit,
+        branch=branch,
     )
 
 
@@ -82,14 +86,21 @@ def git_facts(root: Path) -> tuple[str, str]:
     def git(*args: str) -> str:
         try:
             completed = subprocess.run(  # noqa: S603
-                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False  # noqa: S607
+                ["git", *args],  # noqa: S607 - git from PATH, fixed arguments
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired):
             return ""
         return completed.stdout.strip() if completed.returncode == 0 else ""
 
     commit = git("rev-parse", "HEAD")
-    branch = os.environ.get("GITHUB_HEAD_REF") or os.environ.get("GITHUB_REF_NAME") or git(
-        "rev-parse", "--abbrev-ref", "HEAD"
+    branch = (
+        os.environ.get("GITHUB_HEAD_REF")
+        or os.environ.get("GITHUB_REF_NAME")
+        or git("rev-parse", "--abbrev-ref", "HEAD")
     )
     return commit, branch
