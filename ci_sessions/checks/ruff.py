@@ -23,7 +23,7 @@ from ci_sessions.checks.base import (
     pending_result,
     relative,
 )
-from ci_sessions.checks.tooling import tool_requirement
+from ci_sessions.checks.tooling import tool_env
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.results import CheckResult, Finding
 
@@ -31,8 +31,7 @@ SYNTAX_ERROR = "syntax-error"
 
 
 def ruff_env(ctx: CheckContext) -> dict[str, EnvSpec]:
-    requirement, _origin = tool_requirement(ctx, "ruff")
-    return {"ruff": EnvSpec(name="ruff", python=ctx.python, requirements=(requirement,))}
+    return {"ruff": tool_env(ctx, "ruff")}
 
 
 def _ruff(envs: Mapping[str, Environment]) -> str:
@@ -166,8 +165,12 @@ def _render(findings: list[Finding], tool: str) -> str:
     return "\n".join(lines)
 
 
+# ruff < 0.9 style: one line per file
 _WOULD_REFORMAT = re.compile(r"^Would reformat: (.+)$")
 _PARSE_ERROR = re.compile(r"^error: Failed to (?:parse|format) (.+?):(\d+):(\d+): (.*)$")
+# ruff >= 0.9 style: a diagnostic header, then ``--> path:line:col``
+_DIAGNOSTIC = re.compile(r"^(unformatted|invalid-syntax|error)(?:\[[^\]]*\])?: (.*)$")
+_ARROW = re.compile(r"^-->\s*(.+?):(\d+):(\d+)$")
 
 
 class FormatCheck:
@@ -214,33 +217,52 @@ class FormatCheck:
 
 
 def _parse_format(ctx: CheckContext, run: ToolRun, include: list[str]) -> list[Finding] | None:
+    """Files ruff would reformat and files it could not parse, in old and new output styles.
+
+    None (an ERROR row) when ruff failed, or said something is wrong but named no file:
+    a format check that cannot read its tool never passes.
+    """
     findings: list[Finding] = []
+    reported = 0
     parse_errors = 0
-    for line in (run.stdout + "\n" + run.stderr).splitlines():
-        line = line.strip()
+    pending: tuple[str, str] | None = None  # (code, message) of a new-style header
+
+    def add(path: str, rule: str, message: str, line: int = 0, column: int = 0) -> None:
+        nonlocal reported, parse_errors
+        reported += 1
+        parse_errors += rule == SYNTAX_ERROR
+        path = relative(ctx.root, path)
+        if _included(path, include):
+            findings.append(Finding("ruff", rule, message, path, line, column))
+
+    for raw in (run.stdout + "\n" + run.stderr).splitlines():
+        line = raw.strip()
         if match := _WOULD_REFORMAT.match(line):
-            path = relative(ctx.root, match.group(1))
-            if _included(path, include):
-                findings.append(
-                    Finding(tool="ruff", rule="format", message="would reformat", path=path)
-                )
+            add(match.group(1), "format", "would reformat")
         elif match := _PARSE_ERROR.match(line):
-            parse_errors += 1
-            path = relative(ctx.root, match.group(1))
-            if _included(path, include):
-                findings.append(
-                    Finding(
-                        tool="ruff",
-                        rule=SYNTAX_ERROR,
-                        message=match.group(4),
-                        path=path,
-                        line=int(match.group(2)),
-                        column=int(match.group(3)),
-                    )
-                )
-    if run.returncode not in (0, 1) and not (run.returncode == 2 and parse_errors):
-        return None
-    return findings
+            add(
+                match.group(1),
+                SYNTAX_ERROR,
+                match.group(4),
+                int(match.group(2)),
+                int(match.group(3)),
+            )
+        elif match := _DIAGNOSTIC.match(line):
+            pending = (match.group(1), match.group(2))
+        elif pending is not None and (match := _ARROW.match(line)):
+            code, message = pending
+            pending = None
+            if code == "unformatted":
+                add(match.group(1), "format", "would reformat")
+            else:
+                add(match.group(1), SYNTAX_ERROR, message, int(match.group(2)), int(match.group(3)))
+    if run.returncode == 0:
+        return findings
+    if run.returncode == 1 and reported:
+        return findings
+    if run.returncode == 2 and parse_errors:
+        return findings
+    return None
 
 
 def _included(path: str, include: list[str]) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ci_sessions.checks.base import EnvSpec
+
 if TYPE_CHECKING:
     from ci_sessions.checks.base import CheckContext
 
@@ -23,3 +25,13 @@ def tool_requirement(ctx: CheckContext, tool: str) -> tuple[str, str]:
     if configured:
         return configured, "ci-sessions defaults"
     return tool, "latest"
+
+
+def tool_env(ctx: CheckContext, tool: str) -> EnvSpec:
+    """An environment holding just ``tool`` at its resolved version, named after it.
+
+    Every user of one tool (a check, ``nox -s fix``) gets the same spec, so they share one
+    environment instead of rebuilding it for each other's pin.
+    """
+    requirement, _origin = tool_requirement(ctx, tool)
+    return EnvSpec(name=tool, python=ctx.python, requirements=(requirement,))

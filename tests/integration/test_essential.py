@@ -296,3 +296,16 @@ def test_known_flaky_test_is_rerun_once_and_a_new_failure_still_fails(
     assert row["metrics"]["failed"] == 1  # the new failure is never hidden
     assert row["status"] == "FAIL"
     assert any(f["rule"] == "flaky-test" for f in row["findings"])
+
+
+def test_unformatted_file_fails_format_like_ruff_by_hand(
+    make_project: Make, nox_runner: Run
+) -> None:
+    root = make_project({"src/demo/ugly.py": "x=[1,2 ,3]\n"})
+    run = nox_runner(root, "-s", "format")
+    assert run.returncode == 1, run.output
+    row = run.result("format")
+    assert row["status"] == "FAIL"
+    assert [f["path"] for f in row["findings"]] == ["src/demo/ugly.py"]
+    assert "files to reformat 1 > 0" in run.stdout
+    assert (root / "src/demo/ugly.py").read_text() == "x=[1,2 ,3]\n"  # checked, never changed
