@@ -12,11 +12,10 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from ci_sessions.checks.base import CheckContext, EnvSpec
+from ci_sessions.checks.base import CheckContext
 from ci_sessions.checks.ruff import ruff_env
+from ci_sessions.checks.tooling import tool_env
 from ci_sessions.envs import EnvManager
-
-PRE_COMMIT = "pre-commit>=3"
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -47,7 +46,7 @@ def run_fix(ctx: CheckContext, manager: EnvManager, log: Callable[[str], None]) 
         log(" ".join(["ruff", *argv[1:]]))
         ctx.exec(argv, ruff, stream=True)
     if (ctx.root / ".pre-commit-config.yaml").is_file():
-        env = manager.ensure(EnvSpec("pre-commit", ctx.python, (PRE_COMMIT,)))
+        env = manager.ensure(tool_env(ctx, "pre-commit"))
         log("pre-commit run --all-files (autofix hooks)")
         ctx.exec([str(env.bin_dir / "pre-commit"), "run", "--all-files"], env, stream=True)
     after = _snapshot(ctx.root)

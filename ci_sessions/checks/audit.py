@@ -29,7 +29,7 @@ from ci_sessions.checks.base import (
     pending_result,
 )
 from ci_sessions.checks.projectenv import project_env
-from ci_sessions.checks.tooling import tool_requirement
+from ci_sessions.checks.tooling import tool_env
 from ci_sessions.config import ConfigError
 from ci_sessions.fsutil import atomic_write_text, state_dir
 from ci_sessions.results import CheckResult, Finding, Gate, Status
@@ -81,9 +81,9 @@ class AuditCheck:
         settings = ctx.settings("audit")
         envs = {"project": project_env(ctx)}
         if settings.str("service") != "none":
-            envs["pip-audit"] = _tool_env(ctx, "pip-audit")
+            envs["pip-audit"] = tool_env(ctx, "pip-audit")
         if os.environ.get(SAFETY_KEY):
-            envs["safety"] = _tool_env(ctx, "safety")
+            envs["safety"] = tool_env(ctx, "safety")
         return envs
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
@@ -199,11 +199,6 @@ def finding_ids(finding: Finding) -> list[str]:
     if match := _ALIASES.search(finding.message):
         ids += [a.strip() for a in match.group(1).split(",") if a.strip()]
     return ids
-
-
-def _tool_env(ctx: CheckContext, tool: str) -> EnvSpec:
-    requirement, _origin = tool_requirement(ctx, tool)
-    return EnvSpec(name=tool, python=ctx.python, requirements=(requirement,))
 
 
 def _source(ctx: CheckContext, key: str) -> str:

@@ -21,7 +21,7 @@ from ci_sessions.checks.base import (
     pending_result,
     relative,
 )
-from ci_sessions.checks.tooling import tool_requirement
+from ci_sessions.checks.tooling import tool_env
 from ci_sessions.fsutil import atomic_write_text
 from ci_sessions.results import CheckResult, Finding, Status
 from ci_sessions.seclevel import SastPolicy, level_for, rank
@@ -38,8 +38,7 @@ class SastCheck:
     after: ClassVar[tuple[str, ...]] = ()
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
-        requirement, _origin = tool_requirement(ctx, "bandit")
-        return {"bandit": EnvSpec(name="bandit", python=ctx.python, requirements=(requirement,))}
+        return {"bandit": tool_env(ctx, "bandit")}
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         settings = ctx.settings("sast")

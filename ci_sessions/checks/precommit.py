@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, pending_result
-from ci_sessions.checks.tooling import tool_requirement
+from ci_sessions.checks.tooling import tool_env
 from ci_sessions.fsutil import state_dir
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.results import CheckResult, Finding, Status
@@ -43,10 +43,7 @@ class PrecommitCheck:
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         if not (ctx.root / CONFIG).is_file():
             return {}
-        requirement, _origin = tool_requirement(ctx, "pre-commit")
-        return {
-            "pre-commit": EnvSpec(name="pre-commit", python=ctx.python, requirements=(requirement,))
-        }
+        return {"pre-commit": tool_env(ctx, "pre-commit")}
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         if "pre-commit" not in envs:

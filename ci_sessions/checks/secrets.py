@@ -22,7 +22,7 @@ from ci_sessions.checks.base import (
     pending_result,
     relative,
 )
-from ci_sessions.checks.tooling import tool_requirement
+from ci_sessions.checks.tooling import tool_env
 from ci_sessions.results import CheckResult, Finding
 
 #: detect-secrets' secret types -> the plugin (rule) that finds them
@@ -67,12 +67,7 @@ class SecretsCheck:
     after: ClassVar[tuple[str, ...]] = ()
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
-        requirement, _origin = tool_requirement(ctx, "detect-secrets")
-        return {
-            "detect-secrets": EnvSpec(
-                name="detect-secrets", python=ctx.python, requirements=(requirement,)
-            )
-        }
+        return {"detect-secrets": tool_env(ctx, "detect-secrets")}
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         settings = ctx.settings("secrets")
