@@ -240,9 +240,9 @@ def _code_only(
     python: Path, repo: Path, all_failing: set[str], all_tests: int, all_time: float
 ) -> bool:
     """The selection had the release's packaging files (version bump) not forced a full run."""
-    from ci_sessions.affected import select_for_changes
-    from ci_sessions.changes import Rules
-    from ci_sessions.gitdiff import changed_files
+    from ci_sessions.changes.affected import select_for_changes
+    from ci_sessions.changes.detect import Rules
+    from ci_sessions.changes.diff import changed_files
 
     rules = Rules.load(repo)
     changes = changed_files(repo, "HEAD~1")
@@ -265,7 +265,7 @@ def _code_only(
 
 def bench_affected(workdir: Path, project: str, versions: list[str], mutations: int) -> bool:
     sys.path.insert(0, str(REPO_ROOT))
-    from ci_sessions.affected import select_affected_tests
+    from ci_sessions.changes.affected import select_affected_tests
 
     cache = workdir / "sdists"
     cache.mkdir(parents=True, exist_ok=True)

@@ -195,7 +195,7 @@ class HandVenv:
         return self.location / "bin"
 
     def prepare(self, env: Mapping[str, str]) -> None:
-        from ci_sessions.envs import find_uv
+        from ci_sessions.engine.environments import find_uv
 
         uv = find_uv()
         if uv is None:

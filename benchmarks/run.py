@@ -287,7 +287,7 @@ def machine() -> dict[str, Any]:
             (done.stdout or done.stderr).strip().splitlines()[0] if done.returncode == 0 else "n/a"
         )
 
-    from ci_sessions.envs import find_uv
+    from ci_sessions.engine.environments import find_uv
 
     uv = find_uv()
     return {

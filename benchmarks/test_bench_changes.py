@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ci_sessions.changes import Rules, classify, decide
-from ci_sessions.gitdiff import ChangedFile
+from ci_sessions.changes.detect import Rules, classify, decide
+from ci_sessions.changes.diff import ChangedFile
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("ci_sessions/mod_{}.py", "tests/unit/test_{}.py", "docs/page_{}.md", "configs/c_{}.yaml")

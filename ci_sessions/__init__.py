@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from pathlib import Path
 
-    from ci_sessions.sessions import Registered
+    from ci_sessions.sessions.register import Registered
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "register"]
@@ -29,6 +29,6 @@ def register(
     Nothing is registered at import time, so a project can exclude or rename any session and
     define its own beside them. A configuration error is printed and exits with status 2.
     """
-    from ci_sessions.sessions import register_sessions
+    from ci_sessions.sessions.register import register_sessions
 
     return register_sessions(exclude=exclude, rename=rename, project_dir=project_dir)

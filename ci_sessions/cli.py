@@ -13,29 +13,38 @@ from collections.abc import Sequence
 #: subcommand -> (module exposing main(argv), one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": (
-        "ci_sessions.config_cli",
+        "ci_sessions.config.show",
         "show the merged configuration and where each value came from",
     ),
     "init": (
-        "ci_sessions.scaffold",
+        "ci_sessions.scaffold.init",
         "add ci-sessions to a project (never overwrites without --force)",
     ),
     "update": (
-        "ci_sessions.scaffold_update",
+        "ci_sessions.scaffold.update",
         "bring template changes into a project (3-way merge)",
     ),
-    "validate": ("ci_sessions.validate", "check a repository's CI set-up, rule by rule"),
-    "migrate": ("ci_sessions.migrate", "map tox / Makefile / workflows to ci-sessions"),
-    "matrix": ("ci_sessions.matrix", "print the GitHub Actions matrix derived from the noxfile"),
-    "baseline": ("ci_sessions.baseline", "record or refresh the findings baseline"),
-    "changes": ("ci_sessions.changes", "classify changed files and decide which sessions run"),
-    "packages": ("ci_sessions.workspace", "list the packages of a monorepo and their dependencies"),
+    "validate": ("ci_sessions.validate.cli", "check a repository's CI set-up, rule by rule"),
+    "migrate": ("ci_sessions.scaffold.migrate", "map tox / Makefile / workflows to ci-sessions"),
+    "matrix": (
+        "ci_sessions.sessions.matrix",
+        "print the GitHub Actions matrix derived from the noxfile",
+    ),
+    "baseline": ("ci_sessions.baseline.store", "record or refresh the findings baseline"),
+    "changes": (
+        "ci_sessions.changes.detect",
+        "classify changed files and decide which sessions run",
+    ),
+    "packages": (
+        "ci_sessions.changes.workspace",
+        "list the packages of a monorepo and their dependencies",
+    ),
     "history": (
-        "ci_sessions.history_cli",
+        "ci_sessions.history.cli",
         "run history: import, stats, trends, slowest, failures, flaky",
     ),
     "ratchet": (
-        "ci_sessions.ratchet",
+        "ci_sessions.history.ratchet",
         "raise thresholds the project already beats; never lower them",
     ),
     "report": (
@@ -65,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     command = args[0]
     if command not in COMMANDS:
-        from ci_sessions.config import close_match
+        from ci_sessions.config.loader import close_match
 
         suggestion = close_match(command, COMMANDS)
         hint = f" Did you mean `{suggestion}`?" if suggestion else ""
@@ -82,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 2
         raise
-    from ci_sessions.config import ConfigError
+    from ci_sessions.config.loader import ConfigError
 
     try:
         code: int = module.main(args[1:])

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from ci_sessions.results import CheckResult, Status
 
 if TYPE_CHECKING:
-    from ci_sessions.config import Config, Section
-    from ci_sessions.project import Project
+    from ci_sessions.config.loader import Config, Section
+    from ci_sessions.config.project import Project
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class CheckContext:
 
     @property
     def reports_dir(self) -> Path:
-        from ci_sessions.fsutil import reports_dir
+        from ci_sessions._fs import reports_dir
 
         return reports_dir(self.root)
 

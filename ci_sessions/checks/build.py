@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
+from ci_sessions._fs import state_dir
 from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, relative
 from ci_sessions.checks.tooling import tool_requirement
-from ci_sessions.fsutil import state_dir
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.results import CheckResult, Finding, Gate, Status
 

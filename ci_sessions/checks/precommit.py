@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
+from ci_sessions._fs import state_dir
 from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, pending_result
 from ci_sessions.checks.tooling import tool_env
-from ci_sessions.fsutil import state_dir
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.results import CheckResult, Finding, Status
 

@@ -186,7 +186,7 @@ class TestsCheck:
             return set()
         if not ctx.config.section("history").bool("rerun-flaky"):
             return set()
-        from ci_sessions.flaky import known_flaky
+        from ci_sessions.history.flaky import known_flaky
 
         failed_ids = [node_id(ctx.root, c, n) for c, n, _ in counts.failed_cases]
         flaky = known_flaky(ctx.root, failed_ids)

@@ -19,7 +19,7 @@ WRITERS: list[str] = [
     "ci_sessions.reports.sarif:write",
     "ci_sessions.reports.summary:write",
     "ci_sessions.reports.annotations:write",
-    "ci_sessions.history:record_run",
+    "ci_sessions.history.store:record_run",
 ]
 
 

@@ -41,12 +41,12 @@ def main(argv: list[str]) -> int:
             f"evidence pack: {_shown(out, root)} ({len(manifest['files'])} files, run {manifest['run_id'] or '-'}, commit {manifest['commit'][:12] or '-'})"
         )
         return 0
-    from ci_sessions.fsutil import reports_dir
-    from ci_sessions.history import HistoryError
+    from ci_sessions._fs import reports_dir
+    from ci_sessions.history.store import HistoryError
 
     try:
         if args.html:
-            from ci_sessions import history_stats as hs
+            from ci_sessions.history import stats as hs
             from ci_sessions.reports import dashboard
 
             out = dashboard.write(

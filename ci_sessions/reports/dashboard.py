@@ -11,8 +11,8 @@ import sqlite3
 from html import escape
 from pathlib import Path
 
-from ci_sessions import history_stats as hs
-from ci_sessions.flaky import flaky_tests
+from ci_sessions.history import stats as hs
+from ci_sessions.history.flaky import flaky_tests
 from ci_sessions.reports.svgplot import line_chart
 
 PASS_RATE_COLOR = "#2e7d32"  # noqa: S105 - a colour, not a secret
@@ -128,9 +128,9 @@ def render(
 
 def write(root: Path, out: Path, *, since: float = 0.0) -> Path:
     """Render the project's history into ``out`` atomically."""
-    from ci_sessions.fsutil import atomic_write_text
-    from ci_sessions.history import open_history
-    from ci_sessions.project import load_project
+    from ci_sessions._fs import atomic_write_text
+    from ci_sessions.config.project import load_project
+    from ci_sessions.history.store import open_history
 
     with open_history(root) as db:
         text = render(db, project=load_project(root).name, since=since)

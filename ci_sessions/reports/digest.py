@@ -7,8 +7,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from ci_sessions import history_stats as hs
-from ci_sessions.flaky import flaky_tests
+from ci_sessions.history import stats as hs
+from ci_sessions.history.flaky import flaky_tests
 
 WEEK = 7 * 86400
 
@@ -89,9 +89,9 @@ def _stats_between(db: sqlite3.Connection, start: float, end: float) -> hs.Stats
 
 
 def write(root: Path, out: Path, *, now: float | None = None) -> Path:
-    from ci_sessions.fsutil import atomic_write_text
-    from ci_sessions.history import open_history
-    from ci_sessions.project import load_project
+    from ci_sessions._fs import atomic_write_text
+    from ci_sessions.config.project import load_project
+    from ci_sessions.history.store import open_history
 
     with open_history(root) as db:
         text = render(db, project=load_project(root).name, now=now)

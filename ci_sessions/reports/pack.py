@@ -19,7 +19,7 @@ MANIFEST = "MANIFEST.json"
 
 def build(root: Path) -> tuple[bytes, dict[str, Any]]:
     """The zip bytes and the manifest of ``.ci-sessions/reports/`` (plus history.db if present)."""
-    from ci_sessions.fsutil import reports_dir, state_dir
+    from ci_sessions._fs import reports_dir, state_dir
     from ci_sessions.reports.run import git_facts
 
     reports = reports_dir(root)
@@ -76,7 +76,7 @@ def _snapshot(path: Path) -> bytes:
 
 def write(root: Path, out: Path | None = None) -> tuple[Path, dict[str, Any]]:
     """Write the pack (default ``.ci-sessions/evidence-<run id>.zip``) atomically."""
-    from ci_sessions.fsutil import atomic_write_bytes, state_dir
+    from ci_sessions._fs import atomic_write_bytes, state_dir
 
     data, manifest = build(root)
     target = out or state_dir(root) / f"evidence-{manifest['run_id'] or 'latest'}.zip"

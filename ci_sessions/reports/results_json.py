@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ci_sessions.fsutil import atomic_write_text, reports_dir
+from ci_sessions._fs import atomic_write_text, reports_dir
 from ci_sessions.reports.run import RunRecord
 
 

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, cast
 
-from ci_sessions.fsutil import atomic_write_text, reports_dir
+from ci_sessions._fs import atomic_write_text, reports_dir
 from ci_sessions.reports.run import RunRecord
 from ci_sessions.results import CheckResult, Finding, Status
 

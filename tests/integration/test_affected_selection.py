@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from gitrepo import git
 
-from ci_sessions.affected import AffectedSelection, select_affected_tests
+from ci_sessions.changes.affected import AffectedSelection, select_affected_tests
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from fixture_projects import NOXFILE, NoxRun, pyproject, run_nox, write_files
 
-from ci_sessions import benchdata
-from ci_sessions.benchstats import compare
+from ci_sessions.checks.bench import data as benchdata
+from ci_sessions.checks.bench.stats import compare
 
 pytestmark = pytest.mark.integration
 

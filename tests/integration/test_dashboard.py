@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions import history
+from ci_sessions.history import store as history
 from ci_sessions.reports.dashboard import COVERAGE_COLOR, PASS_RATE_COLOR
 from ci_sessions.reports.run import RunRecord
 from ci_sessions.reports.svgplot import PALETTE

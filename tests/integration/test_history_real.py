@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.flaky import known_flaky
+from ci_sessions.history.flaky import known_flaky
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
@@ -21,7 +21,7 @@ BIN = Path(sys.executable).parent
 WRITER = """
 import sys
 from pathlib import Path
-from ci_sessions.history import record_run
+from ci_sessions.history.store import record_run
 from ci_sessions.reports.run import RunRecord
 from ci_sessions.results import CheckResult, Status
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions import scaffold
-from ci_sessions.scaffold_detect import detect
-from ci_sessions.scaffold_render import render
+from ci_sessions.scaffold import init as scaffold
+from ci_sessions.scaffold.detect import detect
+from ci_sessions.scaffold.render import render
 
 ROOT = Path(__file__).resolve().parents[2]
 DOGFOODED = [

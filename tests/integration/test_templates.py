@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from fixture_projects import nox_env, write_files
 
-from ci_sessions import scaffold
-from ci_sessions.scaffold_detect import detect
-from ci_sessions.scaffold_render import render
+from ci_sessions.scaffold import init as scaffold
+from ci_sessions.scaffold.detect import detect
+from ci_sessions.scaffold.render import render
 
 pytestmark = pytest.mark.integration
 

@@ -6,9 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions import affected
-from ci_sessions.gitdiff import ChangedFile
-from ci_sessions.importgraph import GraphUnavailable, file_imports, prefixes, reverse_reachable
+from ci_sessions.changes import affected
+from ci_sessions.changes.diff import ChangedFile
+from ci_sessions.changes.import_graph import (
+    GraphUnavailable,
+    file_imports,
+    prefixes,
+    reverse_reachable,
+)
 
 
 def test_file_imports_covers_every_import_form(tmp_path: Path) -> None:
@@ -118,7 +123,7 @@ def test_safety_rules(tmp_path: Path, path: str, reason: str) -> None:
 
 
 def test_pyproject_diff_spares_the_suite_only_for_inert_keys() -> None:
-    from ci_sessions.pyprojectdiff import changed_keys, inert_change
+    from ci_sessions.changes.pyproject_diff import changed_keys, inert_change
 
     old = '[project]\nname = "x"\nversion = "1"\ndependencies = ["a"]\n[tool.ruff]\nline-length = 88\n'
     bumped = old.replace('version = "1"', 'version = "2"').replace("88", "100")

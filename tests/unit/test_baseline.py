@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions import baseline
-from ci_sessions.config import ConfigError, load_config
-from ci_sessions.fsutil import atomic_write_text
+from ci_sessions._fs import atomic_write_text
+from ci_sessions.baseline import store as baseline
+from ci_sessions.config.loader import ConfigError, load_config
 from ci_sessions.results import CheckResult, Finding, Status
 
 SOURCE = "import os\nimport sys\n\n\ndef f():\n    return 1\n"

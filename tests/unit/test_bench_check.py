@@ -8,14 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.benchdata import Benchmark, BenchRun, baseline_path, save_run
-from ci_sessions.benchreport import duration, markdown, svg
-from ci_sessions.benchstats import Comparison
 from ci_sessions.checks.base import CheckContext
-from ci_sessions.checks.bench import BenchCheck, BenchOptions, _failures, _line_of, parse_posargs
-from ci_sessions.checks.benchcompare import compare_and_report
-from ci_sessions.config import ConfigError, load_config
-from ci_sessions.project import load_project
+from ci_sessions.checks.bench.check import (
+    BenchCheck,
+    BenchOptions,
+    _failures,
+    _line_of,
+    parse_posargs,
+)
+from ci_sessions.checks.bench.compare import compare_and_report
+from ci_sessions.checks.bench.data import Benchmark, BenchRun, baseline_path, save_run
+from ci_sessions.checks.bench.report import duration, markdown, svg
+from ci_sessions.checks.bench.stats import Comparison
+from ci_sessions.config.loader import ConfigError, load_config
+from ci_sessions.config.project import load_project
 from ci_sessions.results import CheckResult, Status
 
 

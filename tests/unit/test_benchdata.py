@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from ci_sessions import benchdata
-from ci_sessions.config import ConfigError
-from ci_sessions.resources import config_file
+from ci_sessions._fs import config_file
+from ci_sessions.checks.bench import data as benchdata
+from ci_sessions.config.loader import ConfigError
 
 
 def pytest_benchmark_json(rounds: int = 50) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from ci_sessions.benchstats import (
+from ci_sessions.checks.bench.stats import (
     MannWhitney,
     bootstrap_ratio_ci,
     compare,

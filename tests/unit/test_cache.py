@@ -12,21 +12,21 @@ from typing import ClassVar
 
 import pytest
 
-from ci_sessions.cache import ResultCache, TreeHasher, cacheable, compute_key, list_files
 from ci_sessions.checks.base import CheckContext, Environment, EnvSpec
-from ci_sessions.config import Config, load_config
-from ci_sessions.envs import EnvManager
-from ci_sessions.project import load_project
+from ci_sessions.config.loader import Config, load_config
+from ci_sessions.config.project import load_project
+from ci_sessions.engine.cache import ResultCache, TreeHasher, cacheable, compute_key, list_files
+from ci_sessions.engine.environments import EnvManager
+from ci_sessions.engine.runner import Invocation, RunOptions, run_checks
 from ci_sessions.results import CheckResult, Status
-from ci_sessions.runner import Invocation, RunOptions, run_checks
 
 
 def _config(root: Path) -> Config:
     """The project's config; tier members other helpers have not registered yet are tolerated."""
     import yaml
 
-    from ci_sessions.checks import CHECKS
-    from ci_sessions.resources import config_file
+    from ci_sessions._fs import config_file
+    from ci_sessions.checks.registry import CHECKS
 
     tiers = yaml.safe_load(config_file("quality-tiers.yaml").read_text())["tiers"]
     members = {m for ms in tiers.values() for m in ms} - set(tiers)
@@ -205,7 +205,7 @@ class _Audit:
 def test_checks_with_side_effects_others_need_are_never_cached(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import ci_sessions.checks as checks
+    import ci_sessions.checks.registry as checks
 
     monkeypatch.setattr(
         checks, "load_check", lambda name: _Coverage() if name == "coverage" else _Tests()

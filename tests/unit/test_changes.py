@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from gitrepo import git
 
-from ci_sessions import changes
-from ci_sessions.config import ConfigError
-from ci_sessions.gitdiff import ChangedFile, changed_files, parse_name_status
-from ci_sessions.pathglob import PathMatcher
+from ci_sessions.changes import detect as changes
+from ci_sessions.changes.diff import ChangedFile, changed_files, parse_name_status
+from ci_sessions.changes.globbing import PathMatcher
+from ci_sessions.config.loader import ConfigError
 
 BASE_FILES = {
     "pyproject.toml": '[project]\nname = "demo"\nversion = "1"\n',

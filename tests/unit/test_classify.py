@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.classify import classify, load_rules, normalise, signature
-from ci_sessions.config import ConfigError
-from ci_sessions.history import TestOutcome
+from ci_sessions.config.loader import ConfigError
+from ci_sessions.history.classify import classify, load_rules, normalise, signature
+from ci_sessions.history.store import TestOutcome
 from ci_sessions.results import CheckResult, Finding, Status
 
 

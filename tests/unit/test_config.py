@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.config import ConfigError, env_name, load_config
+from ci_sessions.config.loader import ConfigError, env_name, load_config
 
 
 def project(tmp_path: Path, table: str) -> Path:
@@ -125,7 +125,7 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
 
 
 def test_tier_cycle_is_reported(tmp_path: Path) -> None:
-    from ci_sessions.tiers import expand_tier
+    from ci_sessions.config.tiers import expand_tier
 
     root = project(tmp_path, '[tool.ci-sessions.tiers]\na = ["b"]\nb = ["a", "lint"]\n')
     config = load_config(root, environ={})

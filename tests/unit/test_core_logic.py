@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.checks.pytest import node_id, parse_junit
+from ci_sessions.config.project import load_project
+from ci_sessions.config.pythons import declared_versions
+from ci_sessions.config.tiers import expand_tier, tiers_of
 from ci_sessions.gates import apply_gates, at_least, at_most
-from ci_sessions.project import load_project
-from ci_sessions.pythons import declared_versions
 from ci_sessions.results import CheckResult, Finding, Status, worst
-from ci_sessions.tiers import expand_tier, tiers_of
 
 
 def test_gates_compare_and_describe() -> None:
@@ -280,6 +280,6 @@ def test_format_failure_without_a_named_file_is_never_a_pass(
 
 def _ctx(root: Path):  # type: ignore[no-untyped-def]
     from ci_sessions.checks.base import CheckContext
-    from ci_sessions.config import load_config
+    from ci_sessions.config.loader import load_config
 
     return CheckContext(root, load_config(root, environ={}), load_project(root), "3.11", "format")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions import history
-from ci_sessions.flaky import canonical, flaky_tests, known_flaky
+from ci_sessions.history import store as history
+from ci_sessions.history.flaky import canonical, flaky_tests, known_flaky
 from ci_sessions.reports.run import RunRecord
 from ci_sessions.results import CheckResult, Status
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions import history
-from ci_sessions.history_import import ImportProblem, RunFacts, import_paths
+from ci_sessions.history import store as history
+from ci_sessions.history.importer import ImportProblem, RunFacts, import_paths
 from ci_sessions.reports.run import RunRecord
 from ci_sessions.results import CheckResult, Finding, Status
 
@@ -198,7 +198,7 @@ def test_rerun_junit_is_recorded_after_the_first_run(tmp_path: Path) -> None:
 def test_history_import_command_reports_bad_input_with_status_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ci_sessions import history_cli
+    from ci_sessions.history import cli as history_cli
 
     root = ["--root", str(tmp_path)]
     assert history_cli.main([*root, "import", str(tmp_path / "missing.xml"), "--commit", "c"]) == 2

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions import history, history_cli
-from ci_sessions import history_stats as hs
+from ci_sessions.history import cli as history_cli
+from ci_sessions.history import stats as hs
+from ci_sessions.history import store as history
 from ci_sessions.reports.run import RunRecord
 from ci_sessions.results import CheckResult, Finding, Status
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions import matrix
+from ci_sessions.sessions import matrix
 
 # Captured from nox 2026.10.20 `nox -l --json` on a noxfile shaped like ci_sessions.register()'s.
 REAL_LISTING = (

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions import history, ratchet
-from ci_sessions.config import load_config
+from ci_sessions.config.loader import load_config
+from ci_sessions.history import ratchet
+from ci_sessions.history import store as history
 from ci_sessions.reports.run import RunRecord
 from ci_sessions.results import CheckResult, Status
 

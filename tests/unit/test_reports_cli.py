@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions import history
+from ci_sessions.history import store as history
 from ci_sessions.reports import cli, digest, pack
 from ci_sessions.reports.run import RunRecord
 from ci_sessions.results import CheckResult, Status

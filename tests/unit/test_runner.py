@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from ci_sessions.checks.base import CheckContext, Environment, EnvSpec
-from ci_sessions.config import load_config
-from ci_sessions.envs import EnvManager
-from ci_sessions.project import load_project
+from ci_sessions.config.loader import load_config
+from ci_sessions.config.project import load_project
+from ci_sessions.engine.environments import EnvManager
+from ci_sessions.engine.runner import Invocation, RunOptions, _dependency_order, run_checks
 from ci_sessions.results import CheckResult, Status
-from ci_sessions.runner import Invocation, RunOptions, _dependency_order, run_checks
 
 LOG: list[tuple[str, str, float]] = []
 LOCK = threading.Lock()

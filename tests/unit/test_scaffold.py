@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions import scaffold
-from ci_sessions.scaffold_render import merge_pyproject, snippet_blocks
+from ci_sessions.scaffold import init as scaffold
+from ci_sessions.scaffold.render import merge_pyproject, snippet_blocks
 
 PYPROJECT = """[project]
 name = "demo"  # keep this comment
@@ -121,7 +121,7 @@ def test_merge_skips_tables_the_project_has() -> None:
 
 
 def test_invalid_pyproject_is_a_config_error(tmp_path: Path) -> None:
-    from ci_sessions.config import ConfigError
+    from ci_sessions.config.loader import ConfigError
 
     with pytest.raises(ConfigError, match="invalid TOML"):
         merge_pyproject("[project\n", "[tool.ci-sessions]\n")
@@ -142,9 +142,9 @@ def _git(root: Path, *args: str) -> None:
 
 
 def test_update_merges_template_changes_with_project_edits(project: Path) -> None:
-    from ci_sessions import scaffold_update
-    from ci_sessions.scaffold_detect import detect
-    from ci_sessions.scaffold_render import render
+    from ci_sessions.scaffold import update as scaffold_update
+    from ci_sessions.scaffold.detect import detect
+    from ci_sessions.scaffold.render import render
 
     assert scaffold.main([str(project), "--no-baseline"]) == 0
     _git(project, "init", "-q")
@@ -178,14 +178,14 @@ def test_update_merges_template_changes_with_project_edits(project: Path) -> Non
 
 
 def test_update_needs_a_previous_init(tmp_path: Path) -> None:
-    from ci_sessions import scaffold_update
+    from ci_sessions.scaffold import update as scaffold_update
 
     assert scaffold_update.main([str(tmp_path)]) == 2
 
 
 def test_pythons_from_requires_python_are_written_down(tmp_path: Path) -> None:
-    from ci_sessions.config import load_config
-    from ci_sessions.scaffold_detect import detect
+    from ci_sessions.config.loader import load_config
+    from ci_sessions.scaffold.detect import detect
 
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\nrequires-python = ">=3.8"\n', encoding="utf-8"
@@ -197,7 +197,7 @@ def test_pythons_from_requires_python_are_written_down(tmp_path: Path) -> None:
 
 
 def test_detect_reads_configs_from_every_place(tmp_path: Path) -> None:
-    from ci_sessions.scaffold_detect import detect
+    from ci_sessions.scaffold.detect import detect
 
     (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup()\n", encoding="utf-8")
     (tmp_path / "tox.ini").write_text("[pytest]\naddopts = -ra\n", encoding="utf-8")
@@ -217,7 +217,7 @@ def test_detect_reads_configs_from_every_place(tmp_path: Path) -> None:
 
 
 def test_extended_tier_adds_tool_tables_the_project_lacks(project: Path) -> None:
-    from ci_sessions.config import load_toml
+    from ci_sessions.config.loader import load_toml
 
     assert scaffold.main([str(project), "--no-baseline", "--tier", "full"]) == 0
     tool = load_toml(project / "pyproject.toml")["tool"]
@@ -235,7 +235,7 @@ def test_pins_come_from_the_installed_version_not_old_answers(project: Path) -> 
         old.replace("ci-sessions==0.1.0", "ci-sessions==0.0.1"), encoding="utf-8"
     )
     assert scaffold.load_answers(project)["ci_sessions_install"] == "ci-sessions==0.0.1"
-    from ci_sessions.scaffold_detect import detect
+    from ci_sessions.scaffold.detect import detect
 
     answers = scaffold.answers_for(detect(project), scaffold.load_answers(project), {})
     from ci_sessions import __version__

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.checks import audit, bandit, precommit, secrets
-from ci_sessions.seclevel import load_levels
+from ci_sessions.checks import precommit
+from ci_sessions.checks.security import audit, bandit, secrets
+from ci_sessions.checks.security.levels import load_levels
 
 
 def test_levels_get_stricter_from_low_to_critical() -> None:

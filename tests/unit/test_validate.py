@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions import scaffold, validate
-from ci_sessions.scaffold_detect import detect
-from ci_sessions.scaffold_render import render
-from ci_sessions.validate_rules import evaluate, nox_sessions, repo_review_checks
+from ci_sessions.scaffold import init as scaffold
+from ci_sessions.scaffold.detect import detect
+from ci_sessions.scaffold.render import render
+from ci_sessions.validate import cli as validate
+from ci_sessions.validate.rules import evaluate, nox_sessions, repo_review_checks
 
 PYPROJECT = """[project]
 name = "demo"

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from gitrepo import git
 
-from ci_sessions import changes
-from ci_sessions.config import ConfigError
-from ci_sessions.workspace import (
+from ci_sessions.changes import detect as changes
+from ci_sessions.changes.workspace import (
     Package,
     discover_packages,
     main,
@@ -18,6 +17,7 @@ from ci_sessions.workspace import (
     packages_from_args,
     select_packages,
 )
+from ci_sessions.config.loader import ConfigError
 
 
 def write(root: Path, files: dict[str, str]) -> None:

@@ -1,0 +1,126 @@
+"""Every git call of ci-sessions goes through here: one way to find git, run it, and fail.
+
+``git`` raises :class:`~ci_sessions.errors.GitError` with a fix; ``try_git`` answers None where a
+missing git or a non-repository is an ordinary answer (facts for a report, files for a cache key).
+Arguments are always an argv list, never a shell string.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from ci_sessions.errors import GitError, UsageError
+
+_NOT_INSTALLED = "git is not installed or not on PATH"
+_FETCH_FIX = (
+    "fetch the ref first (git fetch origin <branch>; with actions/checkout set fetch-depth: 0) "
+    "or correct its name"
+)
+
+
+def _executable() -> str:
+    found = shutil.which("git")
+    if found is None:
+        raise GitError(_NOT_INSTALLED, fix="install git")
+    return found
+
+
+def git(root: Path, *args: str, what: str = "", timeout: float | None = None) -> str:
+    """Run git in ``root`` and return stdout; a failure raises GitError naming the fix."""
+    executable = _executable()
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [executable, *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="surrogateescape",
+            check=False,
+            timeout=timeout,
+        )
+    except FileNotFoundError:
+        raise GitError(_NOT_INSTALLED, fix="install git") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {' '.join(args[:2])} did not finish in {timeout:g} s") from None
+    if done.returncode != 0:
+        stderr = done.stderr.strip()
+        if "not a git repository" in stderr:
+            raise GitError(f"{root} is not a git repository", fix="run inside a git checkout")
+        detail = stderr.splitlines()[-1] if stderr else f"exit {done.returncode}"
+        subject = f"{what}: " if what else f"git {' '.join(args[:2])}: "
+        raise GitError(subject + detail, fix=_FETCH_FIX if what else "")
+    return done.stdout
+
+
+def try_git(root: Path, *args: str, timeout: float = 60) -> str | None:
+    """Like :func:`git`, but None when git is missing, fails or times out."""
+    try:
+        return git(root, *args, timeout=timeout)
+    except GitError:
+        return None
+
+
+def git_bytes(root: Path, *args: str, timeout: float = 60) -> bytes | None:
+    """Raw stdout of a git command (``-z`` listings of file names in any encoding), or None."""
+    executable = shutil.which("git")
+    if executable is None:
+        return None
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [executable, *args], cwd=root, capture_output=True, check=False, timeout=timeout
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def resolve(root: Path, ref: str, option: str) -> str:
+    """The commit a ref names; an unknown ref is an error that names the option."""
+    if ref.startswith("-"):
+        raise UsageError(
+            f"{option} {ref}: a ref cannot start with '-'",
+            fix=f"pass a branch or commit: {option} origin/main",
+        )
+    return git(
+        root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", what=f"{option} {ref}"
+    ).strip()
+
+
+def merge_base(root: Path, base: str, head: str) -> str:
+    """Where ``head`` forked from ``base``: changes made on ``base`` since then are not ours."""
+    return git(root, "merge-base", base, head, what=f"merge-base of {base} and {head}").strip()
+
+
+def show(root: Path, commit: str, path: str) -> str | None:
+    """A file's text at a commit (path relative to ``root``), or None if it did not exist."""
+    try:
+        return git(root, "show", f"{commit}:./{path}")
+    except GitError:
+        return None
+
+
+def tracked_files(root: Path) -> list[str] | None:
+    """Files git tracks below ``root`` (relative posix paths), or None outside a git checkout."""
+    out = git_bytes(root, "ls-files", "-z")
+    if out is None:
+        return None
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def is_work_tree(root: Path) -> bool:
+    return (try_git(root, "rev-parse", "--is-inside-work-tree") or "").strip() == "true"
+
+
+def head_facts(root: Path) -> tuple[str, str]:
+    """The current commit and branch (the PR branch on GitHub), or empty strings outside git."""
+    commit = (try_git(root, "rev-parse", "HEAD", timeout=10) or "").strip()
+    branch = (
+        os.environ.get("GITHUB_HEAD_REF")
+        or os.environ.get("GITHUB_REF_NAME")
+        or (try_git(root, "rev-parse", "--abbrev-ref", "HEAD", timeout=10) or "").strip()
+    )
+    return commit, branch

@@ -1,0 +1,326 @@
+"""The performance gate: pytest-benchmark rounds compared with a saved baseline, statistically.
+
+``nox -s bench`` runs the project's benchmarks and compares them with the baseline of
+``bench.baseline-branch``; ``-- --save-baseline[=NAME]`` stores this run as the baseline of the
+current branch (or NAME); ``-- --compare REF|FILE`` compares with another branch's baseline or a
+saved JSON file. Other arguments go to pytest. The verdicts come from ci_sessions.checks.bench.stats.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result
+from ci_sessions.config.loader import ConfigError
+from ci_sessions.results import CheckResult, Finding, Gate, Status
+
+if TYPE_CHECKING:
+    from ci_sessions.checks.bench.data import BenchRun
+
+#: pytest exit codes the check understands
+OK, TESTS_FAILED, NO_TESTS = 0, 1, 5
+#: bench.timer -> pytest-benchmark --benchmark-timer
+TIMERS = {"cpu": "time.process_time", "wall": "time.perf_counter"}
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What the session's posargs ask for."""
+
+    save_baseline: str | None = None  # "" = the current branch
+    compare: str | None = None
+    pytest_args: tuple[str, ...] = ()
+
+
+def parse_posargs(posargs: list[str]) -> BenchOptions:
+    """``--save-baseline[=NAME]``, ``--compare REF|FILE``; the rest is for pytest."""
+    save: str | None = None
+    compare: str | None = None
+    rest: list[str] = []
+    args = iter(posargs)
+    for arg in args:
+        if arg == "--save-baseline":
+            save = ""
+        elif arg.startswith("--save-baseline="):
+            save = arg.partition("=")[2]
+        elif arg == "--compare":
+            compare = next(args, None)
+            if not compare or compare.startswith("-"):
+                raise _usage("--compare needs a branch name or a benchmark JSON file")
+        elif arg.startswith("--compare="):
+            compare = arg.partition("=")[2]
+            if not compare:
+                raise _usage("--compare needs a branch name or a benchmark JSON file")
+        else:
+            rest.append(arg)
+    return BenchOptions(save, compare, tuple(rest))
+
+
+def validate_settings(alpha: float, max_time: float) -> None:
+    """Ranges the schema's minimum cannot express."""
+    if not 0 < alpha < 0.5:
+        raise ConfigError(
+            "[tool.ci-sessions.bench]",
+            "bench.alpha",
+            f"{alpha} is out of range",
+            expected="0 < alpha < 0.5, e.g. 0.01",
+        )
+    if max_time <= 0:
+        raise ConfigError(
+            "[tool.ci-sessions.bench]",
+            "bench.max-time",
+            f"{max_time} is not positive",
+            expected="seconds > 0, e.g. 1.0",
+        )
+
+
+def missing_reference(ref: str) -> str:
+    return (
+        f"no baseline {ref!r}: neither a file nor a saved branch baseline in .ci-sessions/benchmarks/; "
+        f"save one with `nox -s bench -- --save-baseline={ref}` or pass a benchmark JSON file"
+    )
+
+
+def _usage(problem: str) -> ConfigError:
+    return ConfigError(
+        "nox -s bench",
+        "posargs",
+        problem,
+        fix="nox -s bench -- [--save-baseline[=NAME]] [--compare REF|FILE]",
+    )
+
+
+def _names(requirement: str, name: str) -> bool:
+    match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return match is not None and re.sub(r"[-_.]+", "-", match.group(1)).lower() == name
+
+
+def bench_env(ctx: CheckContext) -> EnvSpec:
+    """The project environment (project + test deps) plus pytest-benchmark; never the linters."""
+    from ci_sessions.checks.projectenv import project_env
+    from ci_sessions.checks.tooling import tool_requirement
+
+    spec = project_env(ctx, extra_requirements=tuple(ctx.settings("bench").str_list("deps")))
+    requirements = list(spec.requirements)
+    if not any(_names(r, "pytest-benchmark") for r in requirements):
+        requirements.append(tool_requirement(ctx, "pytest-benchmark")[0])
+    return EnvSpec("bench", spec.python, tuple(requirements), spec.inputs)
+
+
+def bench_paths(ctx: CheckContext) -> list[str]:
+    """Configured paths, else ``benchmarks/``, else the test directories."""
+    configured = ctx.settings("bench").str_list("paths")
+    if configured:
+        return configured
+    if (ctx.root / "benchmarks").is_dir():
+        return ["benchmarks"]
+    return ctx.project.test_dirs
+
+
+def pytest_argv(
+    ctx: CheckContext, env: Environment, targets: list[str], json_path: Path, extra: tuple[str, ...]
+) -> list[str]:
+    """pytest with pytest-benchmark measuring only benchmarks, raw rounds written to ``json_path``."""
+    settings = ctx.settings("bench")
+    json_path.unlink(missing_ok=True)
+    argv = [
+        str(env.python), "-m", "pytest", *targets,
+        "--benchmark-only", f"--benchmark-json={json_path}", "--benchmark-sort=name",
+        f"--benchmark-min-rounds={settings.int('min-rounds')}",
+        f"--benchmark-max-time={settings.float('max-time')}",
+        f"--benchmark-timer={TIMERS[settings.str('timer')]}", "--benchmark-warmup=on",
+        "-p", "no:cacheprovider",
+    ]  # fmt: skip
+    if settings.str("marker"):
+        argv += ["-m", settings.str("marker")]
+    return [*argv, *settings.str_list("args"), *extra]
+
+
+def read_run(path: Path, commit: str, branch: str, max_rounds: int) -> BenchRun:
+    from ci_sessions.checks.bench.data import from_pytest_benchmark
+
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return from_pytest_benchmark(raw, commit=commit, branch=branch, max_rounds=max_rounds)
+
+
+def load_per_cpu() -> float | None:
+    """The 1-minute load average per CPU (None where the OS has none): > 1 means a busy machine."""
+    try:
+        return os.getloadavg()[0] / (os.cpu_count() or 1)
+    except (AttributeError, OSError):
+        return None
+
+
+def _failures(output: str) -> int:
+    """Failed and erroring tests from pytest's last summary line."""
+    counts = re.findall(
+        r"(\d+) (?:failed|errors?)\b", output.strip().splitlines()[-1] if output.strip() else ""
+    )
+    return sum(int(c) for c in counts)
+
+
+def _line_of(root: Path, path: str, name: str) -> int:
+    """The line of ``def <test>`` so annotations point at the benchmark."""
+    function = name.split("[", 1)[0]
+    try:
+        lines = (root / path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return 0
+    for number, line in enumerate(lines, 1):
+        if re.match(rf"\s*(async\s+)?def {re.escape(function)}\b", line):
+            return number
+    return 0
+
+
+class BenchCheck:
+    """pytest-benchmark runs, compared with a baseline by ci_sessions.checks.bench.stats."""
+
+    name: ClassVar[str] = "bench"
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ("tests",)
+    #: a measurement is never replayed from the result cache: speed depends on more than files,
+    #: and ``--save-baseline`` must really measure and save
+    cacheable: ClassVar[bool] = False
+    #: measure with no other check running: concurrent checks compete for the CPUs and caches
+    exclusive: ClassVar[bool] = True
+
+    def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
+        return {"bench": bench_env(ctx)}
+
+    def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        from ci_sessions.checks.bench import data as benchdata
+        from ci_sessions.reports.run import git_facts
+
+        options = parse_posargs(ctx.posargs)
+        settings = ctx.settings("bench")
+        validate_settings(settings.float("alpha"), settings.float("max-time"))
+        if options.compare and benchdata.resolve_reference(ctx.root, options.compare) is None:
+            return error_result(ctx, self.name, missing_reference(options.compare))
+        raw_path = ctx.reports_dir / "bench-pytest.json"
+        argv = pytest_argv(ctx, envs["bench"], bench_paths(ctx), raw_path, options.pytest_args)
+        run = ctx.exec(argv, envs["bench"], stream=ctx.stream)
+        load = load_per_cpu()
+        output = (run.stdout + run.stderr).rstrip()
+        base = CheckResult(
+            check=self.name, session=ctx.session, status=Status.PASS, python=ctx.python,
+            output=output, command=argv,
+        )  # fmt: skip
+        if run.returncode not in (OK, TESTS_FAILED, NO_TESTS):
+            return self._error(ctx, base, f"pytest exited with {run.returncode}:\n{run.tail()}")
+        if run.returncode == NO_TESTS or not raw_path.is_file():
+            # --benchmark-only skips every plain test: exit 0 and no JSON means no benchmark ran
+            if run.returncode not in (NO_TESTS, OK):
+                return self._error(ctx, base, f"pytest wrote no {raw_path.name}:\n{run.tail()}")
+            base.metrics = {"benchmarks": 0}
+            base.summary = "no benchmarks collected in " + (
+                ", ".join(bench_paths(ctx)) or "the project"
+            )
+            return base
+        commit, branch = git_facts(ctx.root)
+        try:
+            current = read_run(raw_path, commit, branch, settings.int("max-rounds"))
+        except ValueError as exc:
+            return self._error(ctx, base, f"cannot read {raw_path.name}: {exc}")
+        failed = _failures(output) or (1 if run.returncode == TESTS_FAILED else 0)
+        base.metrics = {"benchmarks": len(current.benchmarks), "failed": failed}
+        if load is not None:
+            base.metrics["load-per-cpu"] = round(load, 2)
+        base.artifacts["bench-pytest"] = raw_path.relative_to(ctx.root).as_posix()
+        if not current.benchmarks:
+            base.summary = "no benchmarks ran (tests skipped or failed)"
+            return base
+        from ci_sessions.checks.bench.compare import compare_and_report
+
+        def remeasure(fullnames: list[str]) -> benchdata.BenchRun | None:
+            """Measure some benchmarks again (node ids): a regression must show twice."""
+            again_path = ctx.reports_dir / "bench-pytest-again.json"
+            again_argv = pytest_argv(ctx, envs["bench"], fullnames, again_path, options.pytest_args)
+            again = ctx.exec(again_argv, envs["bench"], stream=ctx.stream)
+            base.output += "\n\n" + (again.stdout + again.stderr).rstrip()
+            if again.returncode not in (OK, TESTS_FAILED) or not again_path.is_file():
+                return None
+            try:
+                return read_run(again_path, commit, branch, settings.int("max-rounds"))
+            except ValueError:
+                return None
+
+        confirm = remeasure if settings.bool("confirm") else None
+        try:
+            result, current = compare_and_report(ctx, base, current, options, remeasure=confirm)
+        except ValueError as exc:
+            return self._error(ctx, base, str(exc))
+        if options.save_baseline is not None:
+            label = options.save_baseline or branch
+            if not label or label == "HEAD":
+                label = settings.str("baseline-branch")
+            target = benchdata.baseline_path(ctx.root, label)
+            benchdata.save_run(target, current)
+            result.artifacts["baseline"] = target.relative_to(ctx.root).as_posix()
+            result.summary += f"; saved as baseline {label!r}"
+        return result
+
+    def _error(self, ctx: CheckContext, base: CheckResult, message: str) -> CheckResult:
+        result = error_result(ctx, self.name, message.splitlines()[0], base.output + "\n" + message)
+        result.command = base.command
+        return result
+
+    def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+        from ci_sessions.gates import apply_gates, at_least, at_most
+
+        metrics = result.metrics
+        gates: list[Gate] = []
+        if int(metrics.get("benchmarks", 0)) == 0:
+            if ctx.settings("bench").bool("allow-no-benchmarks"):
+                result.status = Status.SKIP
+                return result
+            return apply_gates(result, [at_least("benchmarks", 0, 1)])
+        failed = int(metrics.get("failed", 0))
+        if failed:
+            gates.append(at_most("failed benchmarks", failed, 0))
+        reference = str(metrics.get("reference", ""))
+        if not reference:
+            branch = ctx.settings("bench").str("baseline-branch")
+            gates.append(
+                Gate(
+                    "baseline",
+                    Status.WARN,
+                    message=f"none for {branch!r}: run `nox -s bench -- --save-baseline` on {branch}",
+                )
+            )
+        if metrics.get("machine-differs"):
+            gates.append(Gate("machine", Status.WARN, message=str(metrics["machine-differs"])))
+        for key in sorted(k for k in metrics if k.startswith("verdict:")):
+            name = key.partition(":")[2]
+            verdict = str(metrics[key])
+            evidence = float(metrics[f"evidence:{name}"])
+            limit = 1 + float(metrics[f"threshold:{name}"])
+            gates.append(
+                Gate(
+                    name,
+                    Status.FAIL if verdict == "regressed" else Status.PASS,
+                    value=round(evidence, 3),
+                    threshold=round(limit, 3),
+                    comparison="<=",
+                    message=f"{verdict}: median ratio {float(metrics[f'ratio:{name}']):.3f}x "
+                    f"({float(metrics[f'ci_low:{name}']):.3f}-{float(metrics[f'ci_high:{name}']):.3f})",
+                )
+            )
+        return apply_gates(result, gates)
+
+
+def regression_finding(root: Path, name: str, path: str, message: str) -> Finding:
+    """A finding at the benchmark's ``def`` line, for annotations and SARIF."""
+    return Finding(
+        tool="pytest-benchmark",
+        rule="performance-regression",
+        message=message,
+        path=path,
+        line=_line_of(root, path, name) if path else 0,
+        fingerprint=f"bench:{name}",
+    )

@@ -1,0 +1,212 @@
+"""A local advisory directory in the OSV format, matched against resolved versions with PEP 440.
+
+For air-gapped machines and tests: the PyPA advisory database (``vulns/<pkg>/PYSEC-*.yaml``) or
+any tree of OSV ``.json`` / ``.yaml`` files. Only ``PyPI`` packages are considered; ``ECOSYSTEM``
+ranges (introduced / fixed / last_affected / limit events) and explicit ``versions`` lists match.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from ci_sessions.config.loader import ConfigError
+
+SUFFIXES = (".json", ".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """One OSV advisory narrowed to one affected PyPI package."""
+
+    id: str
+    aliases: tuple[str, ...]
+    package: str  # normalized name
+    summary: str
+    severity: str  # LOW / MODERATE / HIGH / CRITICAL, or "" when the advisory states none
+    ranges: tuple[tuple[tuple[str, str], ...], ...]  # per ECOSYSTEM range: (event, version) pairs
+    versions: tuple[str, ...]
+    source: str  # file, relative to the advisory directory
+
+    def fixed_versions(self) -> list[str]:
+        return sorted(
+            {v for events in self.ranges for kind, v in events if kind == "fixed"}, key=_sort_key
+        )
+
+    def affects(self, version: str) -> bool:
+        """Whether ``version`` of the package is affected (PEP 440 comparison)."""
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            return version in self.versions
+        for listed in self.versions:
+            try:
+                if Version(listed) == wanted:
+                    return True
+            except InvalidVersion:
+                continue
+        return any(_in_range(wanted, events) for events in self.ranges)
+
+
+@dataclass(frozen=True)
+class Match:
+    advisory: Advisory
+    package: str
+    version: str
+
+
+def normalize(name: str) -> str:
+    """PEP 503 name normalization."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def load_directory(
+    directory: Path, *, source: str = "pyproject.toml", key: str = "audit.advisories"
+) -> list[Advisory]:
+    """Every PyPI advisory under ``directory``; a missing directory or bad file is a ConfigError."""
+    if not directory.is_dir():
+        raise ConfigError(
+            source,
+            key,
+            f"advisory directory {directory} does not exist",
+            fix="create it or correct the path",
+        )
+    advisories: list[Advisory] = []
+    for path in sorted(p for p in directory.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
+        document = _read(path, directory, source, key)
+        if document is None:
+            continue
+        advisories.extend(parse(document, path.relative_to(directory).as_posix()))
+    return advisories
+
+
+def parse(document: Mapping[str, Any], source: str = "") -> list[Advisory]:
+    """The PyPI entries of one OSV document (one per affected package)."""
+    ident = str(document.get("id", "")).strip()
+    if not ident:
+        return []
+    aliases = tuple(str(a) for a in cast("list[Any]", document.get("aliases") or []))
+    summary = str(document.get("summary") or document.get("details") or "").strip().splitlines()
+    severity = _severity(document)
+    found: list[Advisory] = []
+    for raw in cast("list[Any]", document.get("affected") or []):
+        if not isinstance(raw, dict):
+            continue
+        affected = cast("dict[str, Any]", raw)
+        package = cast("dict[str, Any]", affected.get("package") or {})
+        if str(package.get("ecosystem", "")).split(":")[0] != "PyPI" or not package.get("name"):
+            continue
+        ranges: list[tuple[tuple[str, str], ...]] = []
+        for raw_range in cast("list[Any]", affected.get("ranges") or []):
+            item = cast("dict[str, Any]", raw_range) if isinstance(raw_range, dict) else {}
+            if item.get("type") != "ECOSYSTEM":
+                continue
+            events: list[tuple[str, str]] = []
+            for raw_event in cast("list[Any]", item.get("events") or []):
+                event = cast("dict[str, Any]", raw_event) if isinstance(raw_event, dict) else {}
+                for kind in ("introduced", "fixed", "last_affected", "limit"):
+                    if kind in event:
+                        events.append((kind, str(event[kind])))
+            ranges.append(tuple(events))
+        found.append(
+            Advisory(
+                id=ident,
+                aliases=aliases,
+                package=normalize(str(package["name"])),
+                summary=summary[0] if summary else "",
+                severity=severity,
+                ranges=tuple(ranges),
+                versions=tuple(str(v) for v in cast("list[Any]", affected.get("versions") or [])),
+                source=source,
+            )
+        )
+    return found
+
+
+def match(advisories: Iterable[Advisory], installed: Mapping[str, str]) -> list[Match]:
+    """Advisories that affect the installed versions (``installed``: name -> version)."""
+    by_name = {normalize(name): (name, version) for name, version in installed.items()}
+    matches: list[Match] = []
+    for advisory in advisories:
+        hit = by_name.get(advisory.package)
+        if hit is not None and advisory.affects(hit[1]):
+            matches.append(Match(advisory, hit[0], hit[1]))
+    return sorted(matches, key=lambda m: (normalize(m.package), m.advisory.id))
+
+
+def _in_range(version: Any, events: tuple[tuple[str, str], ...]) -> bool:
+    """OSV range evaluation: affected from an ``introduced`` up to ``fixed``/``limit`` (exclusive)
+    or ``last_affected`` (inclusive); events are applied in version order."""
+    from packaging.version import InvalidVersion, Version
+
+    parsed: list[tuple[Any, int, str]] = []
+    for kind, raw in events:
+        if raw == "0":
+            point: Any = None  # before every version
+        else:
+            try:
+                point = Version(raw)
+            except InvalidVersion:
+                continue
+        parsed.append(
+            (point, {"introduced": 0, "fixed": 1, "last_affected": 1, "limit": 1}[kind], kind)
+        )
+    parsed.sort(key=lambda item: (item[0] is not None, item[0] or Version("0"), item[1]))
+    affected = False
+    for point, _order, kind in parsed:
+        if kind == "introduced":
+            if point is None or version >= point:
+                affected = True
+        elif kind in ("fixed", "limit"):
+            if point is not None and version >= point:
+                affected = False
+        elif kind == "last_affected" and point is not None and version > point:
+            affected = False
+    return affected
+
+
+def _severity(document: Mapping[str, Any]) -> str:
+    specific = document.get("database_specific")
+    if isinstance(specific, dict):
+        word = str(cast("dict[str, Any]", specific).get("severity", "")).upper()
+        if word in ("LOW", "MODERATE", "MEDIUM", "HIGH", "CRITICAL"):
+            return word
+    return ""
+
+
+def _sort_key(version: str) -> tuple[int, Any]:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (0, Version(version))
+    except InvalidVersion:
+        return (1, version)
+
+
+def _read(path: Path, directory: Path, source: str, key: str) -> dict[str, Any] | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            source,
+            key,
+            f"cannot read advisory {path.relative_to(directory).as_posix()}: {exc}",
+            fix="fix or remove the file (OSV JSON or YAML expected)",
+        ) from None
+    except Exception as exc:  # yaml.YAMLError without importing yaml at module level
+        raise ConfigError(
+            source, key, f"cannot read advisory {path.relative_to(directory).as_posix()}: {exc}"
+        ) from None
+    return cast("dict[str, Any]", data) if isinstance(data, dict) else None

@@ -1,0 +1,394 @@
+"""``audit``: known vulnerabilities in the project's resolved dependencies.
+
+The versions audited are the ones installed in the project environment (what the tests ran
+against), pinned into a requirements file for pip-audit. pip-audit says "No known vulnerabilities
+found" and exits 0 even when it skipped every package because its service was unreachable, so
+every skipped package is counted and the check is ERROR (or a visible WARN with
+``unreachable = "warn"``), never PASS. A local OSV advisory directory works with no network at all.
+safety runs only when ``SAFETY_API_KEY`` is set and its service answers; otherwise it is a note.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, cast
+
+from ci_sessions._fs import atomic_write_text, state_dir
+from ci_sessions.checks.base import (
+    CheckContext,
+    Environment,
+    EnvSpec,
+    ToolRun,
+    error_result,
+    pending_result,
+)
+from ci_sessions.checks.projectenv import project_env
+from ci_sessions.checks.security import advisories
+from ci_sessions.checks.security import gate as secgate
+from ci_sessions.checks.security.levels import AuditPolicy, level_for
+from ci_sessions.checks.tooling import tool_env
+from ci_sessions.config.loader import ConfigError
+from ci_sessions.results import CheckResult, Finding, Gate, Status
+
+SAFETY_KEY = "SAFETY_API_KEY"
+_LIST_DISTRIBUTIONS = (
+    "import json, importlib.metadata as m\n"
+    "rows = []\n"
+    "for d in m.distributions():\n"
+    "    rows.append([d.metadata['Name'], d.version, d.read_text('direct_url.json') or ''])\n"
+    "print(json.dumps(rows))\n"
+)
+_NETWORK_ERRORS = (
+    "ConnectionError",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "NameResolutionError",
+    "Max retries exceeded",
+    "Failed to establish a new connection",
+    "Name or service not known",
+    "Temporary failure in name resolution",
+    "SSLError",
+    "ServiceError",
+)
+_ALIASES = re.compile(r"\[aliases: ([^\]]*)\]")
+
+
+@dataclass
+class Audit:
+    """What the sources said: findings, packages they could not audit, notes for the output."""
+
+    findings: list[Finding] = field(default_factory=list[Finding])
+    unreachable: dict[str, str] = field(default_factory=dict[str, str])  # package -> reason
+    notes: list[str] = field(default_factory=list[str])
+    commands: list[list[str]] = field(default_factory=list[list[str]])
+
+
+class AuditCheck:
+    """pip-audit (and local advisories, and safety with a key) over the resolved dependencies."""
+
+    name: ClassVar[str] = "audit"
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ()
+    #: advisories appear without any project file changing: a PASS is never reused
+    cacheable: ClassVar[bool] = False
+
+    def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
+        settings = ctx.settings("audit")
+        envs = {"project": project_env(ctx)}
+        if settings.str("service") != "none":
+            envs["pip-audit"] = tool_env(ctx, "pip-audit")
+        if os.environ.get(SAFETY_KEY):
+            envs["safety"] = tool_env(ctx, "safety")
+        return envs
+
+    def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        settings = ctx.settings("audit")
+        service = settings.str("service")
+        advisory_dir = settings.str("advisories")
+        if service == "none" and not advisory_dir:
+            raise ConfigError(
+                _source(ctx, "audit.service"),
+                "audit.service",
+                "service = 'none' and no advisories directory: nothing to audit against",
+                fix='set audit.advisories = "path/to/osv-advisories" or service = "pypi"',
+            )
+        listed = ctx.exec([str(envs["project"].python), "-c", _LIST_DISTRIBUTIONS], envs["project"])
+        installed = _parse_installed(listed.stdout) if listed.returncode == 0 else None
+        if installed is None:
+            return error_result(
+                ctx, self.name, "could not list the project environment", listed.tail()
+            )
+        skip = {
+            advisories.normalize(n) for n in [ctx.project.name, *settings.str_list("skip-packages")]
+        }
+        local = sorted(
+            n
+            for n, (_v, url) in installed.items()
+            if url.startswith("file:") and advisories.normalize(n) not in skip
+        )
+        audited = {
+            n: v
+            for n, (v, _url) in installed.items()
+            if advisories.normalize(n) not in skip and n not in local
+        }
+        policy = level_for(ctx.config, "audit").audit
+        audit = Audit()
+        if local:
+            audit.notes.append("not audited (installed from a local path): " + ", ".join(local))
+        requirements = state_dir(ctx.root) / "cache" / "audit" / "requirements.txt"
+        atomic_write_text(requirements, "".join(f"{n}=={v}\n" for n, v in sorted(audited.items())))
+        if service != "none":
+            crashed = _pip_audit(ctx, envs["pip-audit"], requirements, audited, policy, audit)
+            if crashed is not None:
+                return crashed
+        if advisory_dir:
+            directory = (ctx.root / advisory_dir).resolve()
+            loaded = advisories.load_directory(directory, source=_source(ctx, "audit.advisories"))
+            for hit in advisories.match(loaded, audited):
+                _add(audit, ctx.root, policy, "osv-advisories", hit.advisory.id, hit.package, hit.version,
+                     hit.advisory.fixed_versions(), hit.advisory.aliases, hit.advisory.severity,
+                     hit.advisory.summary)  # fmt: skip
+            audit.notes.append(
+                f"local advisories: {len(loaded)} PyPI advisories read from {advisory_dir}"
+            )
+        safety_note = _safety(ctx, envs.get("safety"), requirements, policy, audit)
+        result = pending_result(
+            ctx,
+            self.name,
+            findings=sorted(audit.findings, key=lambda f: (f.message, f.rule)),
+            command=audit.commands[0] if audit.commands else listed.argv,
+            metrics={
+                "packages": len(audited),
+                "vulnerabilities": len(audit.findings),
+                "unreachable": len(audit.unreachable),
+                "safety": safety_note,
+            },
+        )
+        lines = [f"{f.location()}: {f.rule} {f.message}" for f in result.findings]
+        lines += [
+            f"not audited: {name}: {reason}" for name, reason in sorted(audit.unreachable.items())
+        ]
+        lines += [*audit.notes, f"safety: {safety_note}"]
+        lines.append(
+            f"audit: {len(audited)} package(s), {len(result.findings)} known vulnerabilit(y/ies)"
+        )
+        result.output = "\n".join(lines)
+        if safety_note.startswith("skipped"):
+            result.summary = f"safety {safety_note}"
+        if audit.unreachable and settings.str("unreachable") == "error":
+            result.status = Status.ERROR
+            result.summary = unreachable_summary(len(audit.unreachable))
+        return result
+
+    def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+        extra: list[Gate] = []
+        missing = int(result.metrics.get("unreachable", 0))
+        if missing:
+            extra.append(
+                Gate(
+                    "packages not audited",
+                    Status.WARN,
+                    missing,
+                    None,
+                    "<=",
+                    unreachable_summary(missing),
+                )
+            )
+        return secgate.evaluate(
+            ctx,
+            result,
+            check="audit",
+            noun="vulnerabilities",
+            extra_gates=extra,
+            ids_of=finding_ids,
+        )
+
+
+def unreachable_summary(count: int) -> str:
+    return f"vulnerability data unreachable for {count} package{'s' if count != 1 else ''}"
+
+
+def finding_ids(finding: Finding) -> list[str]:
+    """The advisory id and its aliases, so an allow-list entry may name either."""
+    ids = [finding.rule]
+    if match := _ALIASES.search(finding.message):
+        ids += [a.strip() for a in match.group(1).split(",") if a.strip()]
+    return ids
+
+
+def _source(ctx: CheckContext, key: str) -> str:
+    source = ctx.config.source_of(key)
+    return "pyproject.toml [tool.ci-sessions]" if source == "pyproject.toml" else source
+
+
+def _parse_installed(stdout: str) -> dict[str, tuple[str, str]] | None:
+    """name -> (version, direct_url.json url) from the listing script."""
+    try:
+        rows = json.loads(stdout)
+    except ValueError:
+        return None
+    installed: dict[str, tuple[str, str]] = {}
+    for row in cast("list[Any]", rows if isinstance(rows, list) else []):
+        name, version, direct = cast("list[Any]", row)
+        url = ""
+        if direct:
+            try:
+                url = str(cast("dict[str, Any]", json.loads(str(direct))).get("url", ""))
+            except ValueError:
+                url = ""
+        if name:
+            installed[str(name)] = (str(version), url)
+    return installed
+
+
+def _pip_audit(
+    ctx: CheckContext,
+    env: Environment,
+    requirements: Path,
+    audited: Mapping[str, str],
+    policy: AuditPolicy,
+    audit: Audit,
+) -> CheckResult | None:
+    """Run pip-audit; returns an ERROR result only when it crashed for a reason other than the network."""
+    settings = ctx.settings("audit")
+    if not audited:
+        audit.notes.append("pip-audit: no third-party packages to audit")
+        return None
+    argv = [
+        str(env.bin_dir / "pip-audit"),
+        "-r", str(requirements),
+        "--no-deps", "--disable-pip",
+        "-f", "json",
+        "--progress-spinner", "off",
+        "--desc", "off",
+        "--aliases", "on",
+        "--timeout", str(settings.int("timeout")),
+        "--cache-dir", str(state_dir(ctx.root) / "cache" / "pip-audit"),
+        "-s", settings.str("service"),
+    ]  # fmt: skip
+    if settings.str("service") == "osv" and settings.str("osv-url"):
+        argv += ["--osv-url", settings.str("osv-url")]
+    run = ctx.exec(argv, env)
+    audit.commands.append(argv)
+    report = _json_object(run.stdout)
+    if report is None or run.returncode not in (0, 1):
+        if _network_failure(run):
+            for name in audited:
+                audit.unreachable[name] = "the vulnerability service did not answer"
+            audit.notes.append("pip-audit: " + (run.tail(1) or "network error"))
+            return None
+        return error_result(ctx, "audit", f"pip-audit failed (exit {run.returncode})", run.tail())
+    for raw in cast("list[Any]", report.get("dependencies") or []):
+        dep = cast("dict[str, Any]", raw)
+        name = str(dep.get("name", ""))
+        if dep.get("skip_reason"):
+            audit.unreachable[name] = str(dep["skip_reason"])
+            continue
+        version = str(dep.get("version", audited.get(name, "")))
+        for raw_vuln in cast("list[Any]", dep.get("vulns") or []):
+            vuln = cast("dict[str, Any]", raw_vuln)
+            fixes = [str(v) for v in cast("list[Any]", vuln.get("fix_versions") or [])]
+            aliases = [str(a) for a in cast("list[Any]", vuln.get("aliases") or [])]
+            _add(
+                audit,
+                ctx.root,
+                policy,
+                "pip-audit",
+                str(vuln.get("id", "")),
+                name,
+                version,
+                fixes,
+                aliases,
+                "",
+                "",
+            )
+    return None
+
+
+def _safety(
+    ctx: CheckContext,
+    env: Environment | None,
+    requirements: Path,
+    policy: AuditPolicy,
+    audit: Audit,
+) -> str:
+    """Run safety when a key is configured; the returned note says what happened."""
+    if env is None:
+        return f"skipped: {SAFETY_KEY} is not set"
+    argv = [str(env.bin_dir / "safety"), "check", "-r", str(requirements), "--output", "json"]
+    run = ctx.exec(argv, env)  # the key travels in the environment, never on the command line
+    report = _json_object(run.stdout[run.stdout.find("{") :] if "{" in run.stdout else "")
+    if report is None or run.returncode not in (0, 64):
+        return f"skipped: the safety service did not answer (exit {run.returncode})"
+    vulns = cast("list[Any]", report.get("vulnerabilities") or [])
+    for raw in vulns:
+        vuln = cast("dict[str, Any]", raw)
+        fixes = [str(v) for v in cast("list[Any]", vuln.get("fixed_versions") or [])]
+        cve = vuln.get("CVE")
+        _add(audit, ctx.root, policy, "safety", str(vuln.get("vulnerability_id", "")),
+             str(vuln.get("package_name", "")), str(vuln.get("analyzed_version", "")), fixes,
+             [str(cve)] if cve else [], str(vuln.get("severity") or ""), "")  # fmt: skip
+    return f"{len(vulns)} vulnerabilit(y/ies)"
+
+
+def _add(
+    audit: Audit,
+    root: Path,
+    policy: AuditPolicy,
+    tool: str,
+    ident: str,
+    package: str,
+    version: str,
+    fixes: list[str],
+    aliases: Iterable[str],
+    severity: str,
+    summary: str,
+) -> None:
+    """Add one vulnerability unless another source already reported it (by id or alias)."""
+    ids = {ident, *aliases}
+    for existing in audit.findings:
+        same_package = existing.message.split(" ", 1)[0] == package
+        if same_package and ids & set(finding_ids(existing)):
+            return
+    path, line = locate(root, package)
+    fix = f"fixed in {', '.join(fixes)}" if fixes else "no fixed version"
+    alias_text = (
+        f" [aliases: {', '.join(sorted(set(aliases) - {ident}))}]" if set(aliases) - {ident} else ""
+    )
+    shown_severity = f" severity {severity}" if severity else ""
+    blocking = policy.blocks(severity, bool(fixes))
+    audit.findings.append(
+        Finding(
+            tool=tool,
+            rule=ident,
+            message=f"{package} {version}: {ident}{alias_text} {fix}{shown_severity}"
+            + (f": {summary}" if summary else "")
+            + ("" if line else " (transitive dependency)"),
+            path=path,
+            line=line,
+            severity="error" if blocking else "warning",
+        )
+    )
+
+
+def locate(root: Path, package: str) -> tuple[str, int]:
+    """Where the project declares ``package``: pyproject.toml or a requirements file, with the line."""
+    pattern = re.compile(
+        r"""(^|["'\s])"""
+        + re.sub(r"[-_.]+", "[-_.]+", re.escape(advisories.normalize(package)).replace(r"\-", "-"))
+        + r"""\s*(\[[^\]]*\])?\s*([<>=!~;"',@]|$)""",
+        re.IGNORECASE,
+    )
+    candidates = [
+        "pyproject.toml",
+        "setup.cfg",
+        *sorted(p.name for p in root.glob("requirements*.txt")),
+    ]
+    for name in candidates:
+        path = root / name
+        if not path.is_file():
+            continue
+        for number, text in enumerate(
+            path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1
+        ):
+            if pattern.search(text) and not text.lstrip().startswith("#"):
+                return name, number
+    return ("pyproject.toml", 0) if (root / "pyproject.toml").is_file() else ("", 0)
+
+
+def _network_failure(run: ToolRun) -> bool:
+    text = run.stdout + run.stderr
+    return any(marker in text for marker in _NETWORK_ERRORS)
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return cast("dict[str, Any]", data) if isinstance(data, dict) else None

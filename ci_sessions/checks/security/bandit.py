@@ -1,0 +1,194 @@
+"""``sast``: bandit over the project's packages (tests excluded), JSON parsed, SARIF kept.
+
+bandit reports every severity; the security level decides which findings block (``error``) and
+which are only reported. The SARIF file has its source snippets removed, so a report never carries
+a line of code that might hold a credential.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, cast
+
+from ci_sessions._fs import atomic_write_text
+from ci_sessions.checks.base import (
+    CheckContext,
+    Environment,
+    EnvSpec,
+    error_result,
+    pending_result,
+    relative,
+)
+from ci_sessions.checks.security import gate as secgate
+from ci_sessions.checks.security.levels import SastPolicy, level_for, rank
+from ci_sessions.checks.tooling import tool_env
+from ci_sessions.results import CheckResult, Finding, Status
+
+#: bandit tests whose message quotes the suspected password itself
+QUOTES_VALUE = ("B105", "B106", "B107")
+
+
+class SastCheck:
+    """bandit: findings at or above the security level fail the gate."""
+
+    name: ClassVar[str] = "sast"
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ()
+
+    def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
+        return {"bandit": tool_env(ctx, "bandit")}
+
+    def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        settings = ctx.settings("sast")
+        paths = settings.str_list("paths") or ctx.project.packages
+        if not paths:
+            return CheckResult(
+                check=self.name,
+                session=ctx.session,
+                status=Status.SKIP,
+                python=ctx.python,
+                summary="no packages found: nothing to scan (set sast.paths)",
+            )
+        policy = level_for(ctx.config, "sast").sast
+        bandit = str(envs["bandit"].bin_dir / "bandit")
+        base = [bandit, "-r", *paths, "-q", *exclude_args(settings.str_list("exclude"))]
+        if "bandit" in ctx.project.tool:
+            base += ["-c", "pyproject.toml"]
+        base += settings.str_list("args")
+        json_path = ctx.reports_dir / "bandit.json"
+        sarif_path = ctx.reports_dir / "bandit.sarif"
+        for stale in (json_path, sarif_path):
+            stale.unlink(missing_ok=True)
+        run = ctx.exec([*base, "-f", "json", "-o", str(json_path)], envs["bandit"])
+        report = _read_json(json_path) if run.returncode in (0, 1) else None
+        if report is None:
+            return error_result(
+                ctx, self.name, f"bandit failed (exit {run.returncode})", run.tail()
+            )
+        _drop_key(report, "code")  # source lines stay out of reports
+        for raw in cast("list[Any]", report.get("results") or []):
+            item = cast("dict[str, Any]", raw)
+            item["issue_text"] = redact(
+                str(item.get("test_id", "")), str(item.get("issue_text", ""))
+            )
+        atomic_write_text(json_path, json.dumps(report, indent=2) + "\n")
+        errors = cast("list[Any]", report.get("errors") or [])
+        if errors:
+            lines = [f"{relative(ctx.root, str(cast('dict[str, Any]', e).get('filename', '')))}: "
+                     f"{cast('dict[str, Any]', e).get('reason', '')}" for e in errors]  # fmt: skip
+            return error_result(
+                ctx, self.name, f"bandit could not scan {len(errors)} file(s)", "\n".join(lines)
+            )
+        findings = parse_results(ctx.root, report, policy)
+        result = pending_result(
+            ctx,
+            self.name,
+            findings=findings,
+            command=run.argv,
+            artifacts={"bandit-json": json_path.relative_to(ctx.root).as_posix()},
+            metrics={"level": f"{policy.severity}/{policy.confidence}"},
+        )
+        sarif_run = ctx.exec([*base, "-f", "sarif", "-o", str(sarif_path)], envs["bandit"])
+        if sarif_run.returncode in (0, 1) and strip_snippets(sarif_path):
+            result.artifacts["sarif"] = sarif_path.relative_to(ctx.root).as_posix()
+        lines = [f"{f.location()}: {f.rule} {f.message}" for f in findings]
+        lines.append(
+            f"bandit: {len(findings)} finding(s); blocking at this level: severity >= {policy.severity} "
+            f"and confidence >= {policy.confidence}"
+        )
+        result.output = "\n".join(lines)
+        return result
+
+    def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+        return secgate.evaluate(ctx, result, check="sast", noun="blocking findings")
+
+    def cache_salt(self, ctx: CheckContext) -> str:
+        """What else a cached PASS depends on (see secgate.cache_salt)."""
+        return secgate.cache_salt(ctx, "sast")
+
+
+def exclude_args(excludes: list[str]) -> list[str]:
+    """bandit ``-x`` globs: a bare directory name excludes it at any depth."""
+    patterns: list[str] = []
+    for item in excludes:
+        if any(ch in item for ch in "*?["):
+            patterns.append(item)
+        else:
+            name = item.strip("/")
+            patterns += [f"*/{name}/*", f"{name}/*"]
+    return ["-x", ",".join(patterns)] if patterns else []
+
+
+def parse_results(root: Path, report: Mapping[str, Any], policy: SastPolicy) -> list[Finding]:
+    """Findings from bandit's JSON; ``error`` when the level blocks them."""
+    findings: list[Finding] = []
+    for raw in cast("list[Any]", report.get("results") or []):
+        item = cast("dict[str, Any]", raw)
+        severity = str(item.get("issue_severity", "UNDEFINED")).upper()
+        confidence = str(item.get("issue_confidence", "UNDEFINED")).upper()
+        if policy.blocks(severity, confidence):
+            level = "error"
+        else:
+            level = "warning" if rank(severity) >= rank("MEDIUM") else "note"
+        rule = str(item.get("test_id", "bandit"))
+        findings.append(
+            Finding(
+                tool="bandit",
+                rule=rule,
+                message=f"{redact(rule, str(item.get('issue_text', '')))} "
+                f"[severity {severity}, confidence {confidence}]",
+                path=relative(root, str(item.get("filename", ""))),
+                line=int(item.get("line_number", 0) or 0),
+                column=int(item.get("col_offset", 0) or 0) + 1,
+                severity=level,
+            )
+        )
+    findings.sort(key=lambda f: (f.path, f.line, f.rule))
+    return findings
+
+
+def redact(test_id: str, text: str) -> str:
+    """bandit's message without a quoted password (B105-B107 print the value they suspect)."""
+    if test_id in QUOTES_VALUE and ":" in text:
+        return text.split(":", 1)[0] + " (value not shown)"
+    return text
+
+
+def strip_snippets(path: Path) -> bool:
+    """Remove source snippets and quoted passwords from a SARIF file in place.
+
+    False when the file is not valid JSON.
+    """
+    data = _read_json(path)
+    if data is None:
+        return False
+    _drop_key(data, "snippet")
+    for run in cast("list[Any]", data.get("runs") or []):
+        for raw in cast("list[Any]", cast("dict[str, Any]", run).get("results") or []):
+            result = cast("dict[str, Any]", raw)
+            message = cast("dict[str, Any]", result.get("message") or {})
+            if "text" in message:
+                message["text"] = redact(str(result.get("ruleId", "")), str(message["text"]))
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+    return True
+
+
+def _drop_key(node: Any, key: str) -> None:
+    if isinstance(node, dict):
+        mapping = cast("dict[str, Any]", node)
+        mapping.pop(key, None)
+        for value in mapping.values():
+            _drop_key(value, key)
+    elif isinstance(node, list):
+        for value in cast("list[Any]", node):
+            _drop_key(value, key)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return cast("dict[str, Any]", data) if isinstance(data, dict) else None

@@ -1,0 +1,188 @@
+"""``secrets``: detect-secrets over the git-tracked files; secrets in the baseline are accepted.
+
+A secret is reported by file, line and detector, never by value: detect-secrets' own output
+carries only a hash, and nothing here copies a line of the scanned files anywhere. The baseline is
+read, never rewritten (``detect-secrets scan --baseline`` would update it in place).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, cast
+
+from ci_sessions.checks.base import (
+    CheckContext,
+    Environment,
+    EnvSpec,
+    error_result,
+    pending_result,
+    relative,
+)
+from ci_sessions.checks.security import gate as secgate
+from ci_sessions.checks.tooling import tool_env
+from ci_sessions.results import CheckResult, Finding
+
+#: detect-secrets' secret types -> the plugin (rule) that finds them
+PLUGINS = {
+    "AWS Access Key": "AWSKeyDetector",
+    "Artifactory Credentials": "ArtifactoryDetector",
+    "Azure Storage Account access key": "AzureStorageKeyDetector",
+    "Base64 High Entropy String": "Base64HighEntropyString",
+    "Basic Auth Credentials": "BasicAuthDetector",
+    "Cloudant Credentials": "CloudantDetector",
+    "Discord Bot Token": "DiscordBotTokenDetector",
+    "GitHub Token": "GitHubTokenDetector",
+    "GitLab Token": "GitLabTokenDetector",
+    "Hex High Entropy String": "HexHighEntropyString",
+    "IBM COS HMAC Credentials": "IbmCosHmacDetector",
+    "IBM Cloud IAM Key": "IbmCloudIamDetector",
+    "JSON Web Token": "JwtTokenDetector",
+    "Mailchimp Access Key": "MailchimpDetector",
+    "NPM tokens": "NpmDetector",
+    "OpenAI Token": "OpenAIDetector",
+    "Private Key": "PrivateKeyDetector",
+    "Public IP (ipv4)": "IPPublicDetector",
+    "PyPI Token": "PypiTokenDetector",
+    "Secret Keyword": "KeywordDetector",
+    "SendGrid API Key": "SendGridDetector",
+    "Slack Token": "SlackDetector",
+    "SoftLayer Credentials": "SoftlayerDetector",
+    "Square OAuth Secret": "SquareOAuthDetector",  # pragma: allowlist secret
+    "Stripe Access Key": "StripeDetector",
+    "Telegram Bot Token": "TelegramBotTokenDetector",
+    "Twilio API Key": "TwilioKeyDetector",
+}
+#: never scanned: machine output and environments (they hold other people's test keys)
+ALWAYS_EXCLUDED = (r"^\.ci-sessions/", r"^\.nox/", r"^\.venv/", r"^\.tox/", r"(^|/)node_modules/")
+
+
+class SecretsCheck:
+    """detect-secrets: any secret not in the baseline or the allow-list fails the gate."""
+
+    name: ClassVar[str] = "secrets"
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ()
+
+    def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
+        return {"detect-secrets": tool_env(ctx, "detect-secrets")}
+
+    def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        settings = ctx.settings("secrets")
+        baseline_name = settings.str("baseline")
+        excludes = [*ALWAYS_EXCLUDED, *settings.str_list("exclude")]
+        if baseline_name:
+            excludes.append("^" + _regex_escape(baseline_name) + "$")
+        argv = [str(envs["detect-secrets"].bin_dir / "detect-secrets"), "scan"]
+        tracked = _in_git(ctx)
+        if not tracked:
+            argv.append("--all-files")  # without git, detect-secrets would scan nothing at all
+        for pattern in excludes:
+            argv += ["--exclude-files", pattern]
+        argv += settings.str_list("args")
+        run = ctx.exec(argv, envs["detect-secrets"])
+        report = _json(run.stdout) if run.returncode == 0 else None
+        if report is None:
+            return error_result(
+                ctx, self.name, f"detect-secrets failed (exit {run.returncode})", run.tail()
+            )
+        accepted: set[tuple[str, str, str]] = set()
+        baseline_path = ctx.root / baseline_name if baseline_name else None
+        if baseline_path is not None and baseline_path.is_file():
+            baseline = _json(baseline_path.read_text(encoding="utf-8", errors="replace"))
+            if baseline is None:
+                return error_result(
+                    ctx,
+                    self.name,
+                    f"{baseline_name} is not a detect-secrets baseline (invalid JSON)",
+                )
+            accepted = {_key(s) for s in _secrets(baseline)}
+        findings: list[Finding] = []
+        in_baseline = 0
+        for secret in _secrets(report):
+            if _key(secret) in accepted:
+                in_baseline += 1
+                continue
+            findings.append(to_finding(ctx.root, secret))
+        findings.sort(key=lambda f: (f.path, f.line, f.rule))
+        scope = "git-tracked files" if tracked else "all files (not a git repository)"
+        lines = [f"{f.location()}: {f.rule}: {f.message}" for f in findings]
+        lines.append(
+            f"detect-secrets: {len(findings)} new secret(s) in {scope}; {in_baseline} in the baseline"
+        )
+        return pending_result(
+            ctx,
+            self.name,
+            findings=findings,
+            command=argv,
+            output="\n".join(lines),
+            metrics={"in_baseline": in_baseline},
+        )
+
+    def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+        return secgate.evaluate(ctx, result, check="secrets", noun="secrets")
+
+    def cache_salt(self, ctx: CheckContext) -> str:
+        """What else a cached PASS depends on (see secgate.cache_salt)."""
+        return secgate.cache_salt(ctx, "secrets")
+
+
+def to_finding(root: Path, secret: Mapping[str, Any]) -> Finding:
+    """A finding that says where and what kind, never the value (or its hash)."""
+    kind = str(secret.get("type", "secret"))
+    path = relative(root, str(secret.get("filename", "")))
+    line = int(secret.get("line_number", 0) or 0)
+    digest = hashlib.sha256(
+        f"{path}\0{kind}\0{secret.get('hashed_secret', '')}".encode()
+    ).hexdigest()
+    return Finding(
+        tool="detect-secrets",
+        rule=PLUGINS.get(kind, kind.replace(" ", "")),
+        message=f"{kind} found (value not shown)",
+        path=path,
+        line=line,
+        severity="error",
+        fingerprint=digest[:16],
+    )
+
+
+def _key(secret: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (
+        str(secret.get("filename", "")),
+        str(secret.get("type", "")),
+        str(secret.get("hashed_secret", "")),
+    )
+
+
+def _secrets(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    results: Any = report.get("results") or {}
+    found: list[dict[str, Any]] = []
+    if isinstance(results, dict):
+        for filename, items in cast("dict[str, Any]", results).items():
+            for item in cast("list[Any]", items if isinstance(items, list) else []):
+                if isinstance(item, dict):
+                    entry = dict(cast("dict[str, Any]", item))
+                    entry.setdefault("filename", filename)
+                    found.append(entry)
+    return found
+
+
+def _in_git(ctx: CheckContext) -> bool:
+    probe = ctx.exec(["git", "rev-parse", "--is-inside-work-tree"])
+    return probe.returncode == 0 and probe.stdout.strip() == "true"
+
+
+def _json(text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return cast("dict[str, Any]", data) if isinstance(data, dict) else None
+
+
+def _regex_escape(text: str) -> str:
+    import re
+
+    return re.escape(text)

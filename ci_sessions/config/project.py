@@ -1,0 +1,326 @@
+"""Facts about the project being checked: layout, packages, tool configs, test deps, tool pins.
+
+Everything here is read from files, never guessed from the environment, so the same project gives
+the same answers on a laptop and in every CI cell.
+"""
+
+from __future__ import annotations
+
+import configparser
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from ci_sessions.config.loader import load_toml
+
+_SKIP_DIRS = {
+    "tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks", "scripts",
+    "build", "dist", "site", "venv", "env", "node_modules", "templates", "configs",
+}  # fmt: skip
+TEST_GROUP_NAMES = ("test", "tests", "testing", "dev")
+TEST_EXTRA_NAMES = ("test", "tests", "testing")
+
+
+@dataclass(frozen=True)
+class TestDeps:
+    """How to install what the project's tests need."""
+
+    requirements: tuple[str, ...] = ()  # specifiers from groups, tox deps, config
+    requirement_files: tuple[str, ...] = ()  # relative paths
+    extras: tuple[str, ...] = ()
+    origin: tuple[str, ...] = ()  # human-readable: where each part came from
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project root and what its files say."""
+
+    root: Path
+    pyproject: dict[str, Any] = field(default_factory=dict[str, Any])
+
+    @property
+    def name(self) -> str:
+        project = self.pyproject.get("project")
+        if isinstance(project, dict) and isinstance(project.get("name"), str):  # pyright: ignore[reportUnknownMemberType]
+            return str(project["name"])  # pyright: ignore[reportUnknownArgumentType]
+        return self.root.name
+
+    @property
+    def tool(self) -> dict[str, Any]:
+        tool = self.pyproject.get("tool", {})
+        return cast("dict[str, Any]", tool) if isinstance(tool, dict) else {}
+
+    @property
+    def installable(self) -> bool:
+        """Whether ``pip install .`` can work at all."""
+        return (
+            (self.root / "setup.py").is_file()
+            or (self.root / "setup.cfg").is_file()
+            or "build-system" in self.pyproject
+            or "project" in self.pyproject
+        )
+
+    @property
+    def is_src_layout(self) -> bool:
+        return (self.root / "src").is_dir() and bool(self._packages_in(self.root / "src"))
+
+    @functools.cached_property
+    def packages(self) -> list[str]:
+        """Top-level import packages (as relative paths), src layout first."""
+        if self.is_src_layout:
+            return [f"src/{name}" for name in self._packages_in(self.root / "src")]
+        return self._packages_in(self.root)
+
+    def _packages_in(self, base: Path) -> list[str]:
+        found: list[str] = []
+        for child in sorted(base.iterdir()):
+            if child.name.startswith((".", "_")) or child.name in _SKIP_DIRS:
+                continue
+            if (child.is_dir() and (child / "__init__.py").is_file()) or (
+                child.is_file()
+                and child.suffix == ".py"
+                and base != self.root
+                and not child.name.startswith("test")
+            ):
+                found.append(child.name)
+        if not found and base == self.root:
+            found = [
+                c.name
+                for c in sorted(base.glob("*.py"))
+                if c.name not in ("setup.py", "noxfile.py", "conftest.py")
+                and not c.name.startswith("test")
+            ]
+        return found
+
+    @property
+    def test_dirs(self) -> list[str]:
+        return [name for name in ("tests", "test", "testing") if (self.root / name).is_dir()]
+
+    @property
+    def has_ruff_config(self) -> bool:
+        return (
+            (self.root / "ruff.toml").is_file()
+            or (self.root / ".ruff.toml").is_file()
+            or "ruff" in self.tool
+        )
+
+    @property
+    def has_pyright_config(self) -> bool:
+        return (self.root / "pyrightconfig.json").is_file() or "pyright" in self.tool
+
+    # -- dependencies ---------------------------------------------------------------------------
+
+    def dependency_group(self, name: str) -> list[str] | None:
+        """A PEP 735 dependency group with ``include-group`` resolved, or None if undefined."""
+        groups = self.pyproject.get("dependency-groups")
+        if not isinstance(groups, dict):
+            return None
+        return _resolve_group(cast("dict[str, Any]", groups), name, ())
+
+    def extras(self) -> list[str]:
+        project = self.pyproject.get("project")
+        if isinstance(project, dict):
+            optional = cast("dict[str, Any]", project).get("optional-dependencies")
+            if isinstance(optional, dict):
+                return list(cast("dict[str, Any]", optional))
+        extras: list[str] = []
+        setup_cfg = self.root / "setup.cfg"
+        if setup_cfg.is_file():
+            parser = configparser.ConfigParser()
+            try:
+                parser.read(setup_cfg, encoding="utf-8")
+            except configparser.Error:
+                return []
+            if parser.has_section("options.extras_require"):
+                extras = list(parser["options.extras_require"])
+        return extras
+
+    def test_deps(
+        self, groups: list[str], extras: list[str], requirement_files: list[str], deps: list[str]
+    ) -> TestDeps:
+        """What the tests need: configured names win; else discovered by convention."""
+        requirements: list[str] = list(deps)
+        origin: list[str] = [f"config deps: {', '.join(deps)}"] if deps else []
+        chosen_groups = groups or [
+            g for g in TEST_GROUP_NAMES if self.dependency_group(g) is not None
+        ]
+        if not groups and any(g != "dev" for g in chosen_groups):
+            # dev usually includes test; prefer the narrow group when both exist
+            chosen_groups = [g for g in chosen_groups if g != "dev"]
+        for group in chosen_groups:
+            members = self.dependency_group(group)
+            if members is None:
+                from ci_sessions.config.loader import ConfigError
+
+                raise ConfigError(
+                    "pyproject.toml [tool.ci-sessions]",
+                    "tests.groups",
+                    f"dependency group {group!r} is not defined in [dependency-groups]",
+                )
+            requirements.extend(members)
+            origin.append(f"dependency group {group!r}")
+        available_extras = self.extras()
+        chosen_extras = extras or [e for e in TEST_EXTRA_NAMES if e in available_extras]
+        if chosen_extras:
+            origin.append("extras " + ", ".join(repr(e) for e in chosen_extras))
+        files = requirement_files or self._test_requirement_files()
+        if files:
+            origin.append("requirements " + ", ".join(files))
+        if not (groups or extras or requirement_files or chosen_groups or chosen_extras or files):
+            tox_deps = self._tox_deps()
+            if tox_deps:
+                requirements.extend(tox_deps)
+                origin.append("tox.ini [testenv] deps")
+        return TestDeps(tuple(requirements), tuple(files), tuple(chosen_extras), tuple(origin))
+
+    def _test_requirement_files(self) -> list[str]:
+        patterns = (
+            "requirements*test*.txt",
+            "requirements/*test*.txt",
+            "test-requirements*.txt",
+            "tests/requirements*.txt",
+            "test/requirements*.txt",
+            "testing/requirements*.txt",
+        )
+        found: list[str] = []
+        for pattern in patterns:
+            found.extend(
+                p.relative_to(self.root).as_posix() for p in sorted(self.root.glob(pattern))
+            )
+        return sorted(set(found))
+
+    def _tox_deps(self) -> list[str]:
+        tox_ini = self.root / "tox.ini"
+        if not tox_ini.is_file():
+            return []
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(tox_ini, encoding="utf-8")
+        except configparser.Error:
+            return []
+        if not parser.has_option("testenv", "deps"):
+            return []
+        deps: list[str] = []
+        for raw in parser.get("testenv", "deps").splitlines():
+            line = raw.split("#", 1)[0].strip()
+            if not line or (
+                ":" in line.split("==")[0].split(">")[0].split("<")[0] and not line.startswith("-")
+            ):
+                continue  # factor-conditional lines apply to some envs only
+            line = line.replace("{toxinidir}", ".")
+            if "{" in line or line in (".", "-e .", "-e."):
+                continue
+            if line.startswith("-r"):
+                deps.extend(["-r", line[2:].strip()])
+            elif line.startswith("-c"):
+                deps.extend(["-c", line[2:].strip()])
+            else:
+                deps.append(line)
+        return deps
+
+    # -- tool pins ------------------------------------------------------------------------------
+
+    def tool_pin(self, tool: str) -> tuple[str, str] | None:
+        """The project's own version spec of ``tool`` and where it was found, if any."""
+        return _find_pin(self, tool)
+
+
+def load_project(root: Path) -> Project:
+    pyproject_path = root / "pyproject.toml"
+    data = load_toml(pyproject_path) if pyproject_path.is_file() else {}
+    return Project(root=root, pyproject=data)
+
+
+def _resolve_group(groups: dict[str, Any], name: str, seen: tuple[str, ...]) -> list[str] | None:
+    normalized = {re.sub(r"[-_.]+", "-", k).lower(): k for k in groups}
+    key = normalized.get(re.sub(r"[-_.]+", "-", name).lower())
+    if key is None or key in seen:
+        return None
+    result: list[str] = []
+    for item in cast("list[Any]", groups[key] or []):
+        if isinstance(item, str):
+            result.append(item)
+        elif isinstance(item, dict) and "include-group" in item:
+            included = _resolve_group(
+                groups, str(cast("dict[str, Any]", item)["include-group"]), (*seen, key)
+            )
+            result.extend(included or [])
+    return result
+
+
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
+
+
+def _spec_for(requirement: str, tool: str) -> str | None:
+    match = _REQ_NAME.match(requirement.split(";", 1)[0])
+    if not match or re.sub(r"[-_.]+", "-", match.group(1)).lower() != tool:
+        return None
+    rest = match.group(3).strip()
+    return f"{tool}{rest}" if rest and rest[0] in "=<>!~" else None
+
+
+def _find_pin(project: Project, tool: str) -> tuple[str, str] | None:
+    root = project.root
+    precommit = root / ".pre-commit-config.yaml"
+    if precommit.is_file():
+        pin = _precommit_pin(precommit, tool)
+        if pin:
+            return pin, ".pre-commit-config.yaml"
+    groups = project.pyproject.get("dependency-groups")
+    if isinstance(groups, dict):
+        for name in cast("dict[str, Any]", groups):
+            for requirement in _resolve_group(cast("dict[str, Any]", groups), name, ()) or []:
+                spec = _spec_for(requirement, tool)
+                if spec:
+                    return spec, f"pyproject.toml [dependency-groups] {name}"
+    projects = project.pyproject.get("project")
+    if isinstance(projects, dict):
+        optional = cast("dict[str, Any]", projects).get("optional-dependencies")
+        if isinstance(optional, dict):
+            for extra, requirements in cast("dict[str, Any]", optional).items():
+                for requirement in cast("list[Any]", requirements or []):
+                    spec = _spec_for(str(requirement), tool)
+                    if spec:
+                        return spec, f"pyproject.toml optional-dependencies {extra}"
+    for path in sorted([*root.glob("requirements*.txt"), *root.glob("requirements/*.txt")]):
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            spec = _spec_for(line.split("#", 1)[0], tool)
+            if spec:
+                return spec, path.relative_to(root).as_posix()
+    return None
+
+
+def _precommit_pin(path: Path, tool: str) -> str | None:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, OSError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    for repo in cast("list[Any]", cast("dict[str, Any]", data).get("repos", []) or []):
+        if not isinstance(repo, dict):
+            continue
+        repo_map = cast("dict[str, Any]", repo)
+        url = str(repo_map.get("repo", ""))
+        raw_hooks = cast("list[Any]", repo_map.get("hooks", []) or [])
+        hooks = [cast("dict[str, Any]", h) for h in raw_hooks if isinstance(h, dict)]
+        for hook in hooks:
+            for dep in cast("list[Any]", hook.get("additional_dependencies", []) or []):
+                spec = _spec_for(str(dep), tool)
+                if spec:
+                    return spec
+        rev = str(repo_map.get("rev", ""))
+        mirror = url.rstrip("/").rsplit("/", 1)[-1].lower()
+        if rev and mirror in (f"{tool}-pre-commit", f"{tool}-python", f"mirrors-{tool}"):
+            version = rev.lstrip("v")
+            if re.fullmatch(r"\d+(\.\d+)*([a-z0-9.]*)", version):
+                return f"{tool}=={version}"
+    return None

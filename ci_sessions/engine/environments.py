@@ -1,0 +1,201 @@
+"""Virtual environments for checks: made with uv (or venv + pip), reused while their inputs hold.
+
+An environment's identity is a hash of what went into it: requirements, interpreter, backend and
+the content of the project files that decide what gets installed (pyproject.toml, requirements,
+lock files). A warm run reuses it; a changed input rebuilds it, with no ``-r`` by hand.
+Environments live in ``.nox/ci-sessions/<name>-<python>`` so ``rm -rf .nox`` resets everything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import cast
+
+from ci_sessions._fs import atomic_write_text
+from ci_sessions.checks.base import Environment, EnvSpec
+from ci_sessions.config.pythons import find_interpreter, missing_hint
+
+MARKER = ".ci-sessions-env.json"
+FORMAT_VERSION = 1
+
+
+class EnvError(Exception):
+    """An environment could not be made; the message says why and how to fix it."""
+
+
+def find_uv() -> str | None:
+    """The uv binary: the one installed beside nox (``uv`` package) or on PATH."""
+    try:
+        from uv import find_uv_bin  # pyright: ignore[reportMissingImports, reportUnknownVariableType]
+
+        return str(find_uv_bin())  # pyright: ignore[reportUnknownArgumentType]
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+def choose_backend(configured: str) -> str:
+    """``uv`` when available (or required), else ``virtualenv`` (python -m venv + pip)."""
+    if configured == "uv":
+        if find_uv() is None:
+            raise EnvError(
+                "venv-backend = 'uv' but uv is not installed: `pip install uv` or `pip install 'nox[uv]'`"
+            )
+        return "uv"
+    if configured == "virtualenv":
+        return "virtualenv"
+    return "uv" if find_uv() is not None else "virtualenv"
+
+
+class EnvManager:
+    """Creates and reuses the environments of one project."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        backend: str,
+        download_python: bool = False,
+        log: Callable[[str], None] = print,
+        force_reinstall: bool = False,
+    ) -> None:
+        self.root = root
+        self.backend = backend
+        self.download_python = download_python
+        self.log = log
+        self.force_reinstall = force_reinstall
+        self.base = root / ".nox" / "ci-sessions"
+
+    def location(self, spec: EnvSpec) -> Path:
+        return self.base / spec.key
+
+    def interpreter(self, version: str) -> Path:
+        found = find_interpreter(version)
+        if found is None:
+            raise EnvError(missing_hint(version))
+        return found
+
+    def fingerprint(self, spec: EnvSpec, interpreter: Path) -> str:
+        digest = hashlib.sha256()
+        facts = {
+            "format": FORMAT_VERSION,
+            "backend": self.backend,
+            "interpreter": str(interpreter),
+            "interpreter_build": _interpreter_build(interpreter),
+            "requirements": list(spec.requirements),
+        }
+        digest.update(json.dumps(facts, sort_keys=True).encode())
+        for relative in sorted(spec.inputs):
+            path = self.root / relative
+            digest.update(relative.encode())
+            if path.is_file():
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+        return digest.hexdigest()
+
+    def ensure(self, spec: EnvSpec) -> Environment:
+        """Return a ready environment for ``spec``, building it only when its inputs changed."""
+        interpreter = self.interpreter(spec.python)
+        location = self.location(spec)
+        python = location / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        fingerprint = self.fingerprint(spec, interpreter)
+        with _locked(location.with_name(location.name + ".lock")):
+            marker = location / MARKER
+            if not self.force_reinstall and python.exists() and _read_marker(marker) == fingerprint:
+                return Environment(spec=spec, location=location, python=python)
+            started = time.perf_counter()
+            reason = "rebuilding (inputs changed)" if location.exists() else "creating"
+            self.log(f"{reason} environment {spec.key} with {self.backend}")
+            if location.exists():
+                shutil.rmtree(location)
+            self._create(location, interpreter)
+            if spec.requirements:
+                self._install(location, python, spec.requirements)
+            atomic_write_text(
+                marker, json.dumps({"fingerprint": fingerprint, "spec": spec.key}) + "\n"
+            )
+            self.log(f"environment {spec.key} ready in {time.perf_counter() - started:.1f} s")
+        return Environment(spec=spec, location=location, python=python)
+
+    def _run(self, argv: list[str], what: str) -> None:
+        env = dict(os.environ)
+        if not self.download_python:
+            env["UV_PYTHON_DOWNLOADS"] = "never"
+        env.pop("VIRTUAL_ENV", None)
+        env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        completed = subprocess.run(  # noqa: S603 - argv list
+            argv,
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            check=False,
+        )
+        if completed.returncode != 0:
+            output = (completed.stdout + completed.stderr).strip().splitlines()
+            tail = "\n".join(output[-25:])
+            raise EnvError(f"{what} failed (exit {completed.returncode}): {' '.join(argv)}\n{tail}")
+
+    def _create(self, location: Path, interpreter: Path) -> None:
+        location.parent.mkdir(parents=True, exist_ok=True)
+        if self.backend == "uv":
+            uv = find_uv()
+            assert uv is not None  # noqa: S101 - choose_backend guarantees it
+            self._run(
+                [uv, "venv", "--quiet", "--python", str(interpreter), str(location)], "uv venv"
+            )
+        else:
+            self._run([str(interpreter), "-m", "venv", str(location)], "python -m venv")
+
+    def _install(self, location: Path, python: Path, requirements: tuple[str, ...]) -> None:
+        if self.backend == "uv":
+            uv = find_uv()
+            assert uv is not None  # noqa: S101
+            argv = [uv, "pip", "install", "--quiet", "--python", str(python), *requirements]
+        else:
+            argv = [str(python), "-m", "pip", "install", "--quiet", *requirements]
+        self._run(argv, f"installing into {location.name}")
+
+
+def _interpreter_build(interpreter: Path) -> list[object]:
+    """The real interpreter binary's identity: an in-place patch upgrade changes it."""
+    try:
+        real = interpreter.resolve()
+        stat = real.stat()
+    except OSError:
+        return [str(interpreter)]
+    return [str(real), stat.st_size, stat.st_mtime_ns]
+
+
+def _read_marker(marker: Path) -> str | None:
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = cast("dict[str, object]", data).get("fingerprint") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Generator[None, None, None]:
+    """An exclusive lock so two nox runs never build the same environment at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":  # pragma: no cover
+        yield
+        return
+    import fcntl
+
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,344 @@
+"""Run a set of checks: environments first, then the checks, concurrently where independent.
+
+Each check's output is buffered and printed whole, in the tier's order, as soon as it and every
+check before it have finished. A check that fails or crashes never stops the others (unless
+fail-fast); a check that could not run is ERROR, never PASS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ci_sessions.checks.base import Check, CheckContext, Environment, EnvSpec
+from ci_sessions.config.loader import Config, ConfigError
+from ci_sessions.config.project import Project
+from ci_sessions.engine.environments import EnvError, EnvManager
+from ci_sessions.results import CheckResult, Status
+
+if TYPE_CHECKING:
+    from ci_sessions.engine.cache import ResultCache
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One check on one Python."""
+
+    check: Check
+    python: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.check.name}-{self.python}" if self.check.per_python else self.check.name
+
+
+@dataclass
+class RunOptions:
+    jobs: int = 0
+    fail_fast: bool = False
+    use_cache: bool = True
+    reinstall: bool = False
+    posargs: list[str] = field(default_factory=list[str])
+    selected_tests: list[str] | None = None
+    in_ci: bool = False
+
+
+class _EnvPool:
+    """Builds each environment once even when several checks ask for it at the same time."""
+
+    def __init__(self, manager: EnvManager) -> None:
+        self.manager = manager
+        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._ready: dict[str, Environment] = {}
+
+    def get(self, spec: EnvSpec) -> Environment:
+        ident = f"{spec.key}:{hash(spec)}"
+        with self._lock:
+            lock = self._locks.setdefault(ident, threading.Lock())
+        with lock:
+            if ident not in self._ready:
+                self._ready[ident] = self.manager.ensure(spec)
+            return self._ready[ident]
+
+
+def effective_jobs(requested: int) -> int:
+    """0 means one check per CPU."""
+    return requested if requested > 0 else max(1, os.cpu_count() or 1)
+
+
+def run_checks(
+    *,
+    root: Path,
+    config: Config,
+    project: Project,
+    session: str,
+    invocations: Sequence[Invocation],
+    options: RunOptions,
+    manager: EnvManager,
+    emit: Callable[[str], None] = print,
+) -> list[CheckResult]:
+    """Run ``invocations`` and return their results in the given order."""
+    names = tuple(inv.check.name for inv in invocations)
+    coverage_data = (
+        root / ".ci-sessions" / "coverage" / ".coverage" if "coverage" in names else None
+    )
+    if coverage_data is not None:
+        from ci_sessions.checks.coverage import reset_data
+
+        reset_data(coverage_data)  # data left by an interrupted run must not count
+    pool = _EnvPool(manager)
+    stream_single = len(invocations) == 1
+    jobs = 1 if stream_single else effective_jobs(options.jobs)
+    results: list[CheckResult | None] = [None] * len(invocations)
+    printed = 0
+    print_lock = threading.Lock()
+    stop = threading.Event()
+    futures: dict[str, Future[CheckResult]] = {}
+    # --no-cache runs everything but still refreshes the cache; `cache = false` leaves it alone
+    refresh_only = not options.use_cache and config.top.bool("cache")
+    cache = _result_cache(root, invocations) if options.use_cache or refresh_only else None
+    if cache is not None:
+        cache.read = options.use_cache
+
+    def context(inv: Invocation) -> CheckContext:
+        return CheckContext(
+            root=root,
+            config=config,
+            project=project,
+            python=inv.python,
+            session=session,
+            posargs=list(options.posargs),
+            stream=stream_single,
+            run_checks=names,
+            coverage_data=coverage_data,
+            selected_tests=options.selected_tests,
+        )
+
+    def task(index: int, inv: Invocation) -> CheckResult:
+        for dependency in inv.check.after:
+            for label, future in list(futures.items()):
+                if label.split("-")[0] == dependency and label != inv.label:
+                    future.exception()  # wait; its own errors are reported on its own row
+        if stop.is_set():
+            result = _skipped(inv, session, "not run: an earlier check failed and fail-fast is on")
+        else:
+            result = run_one(inv, context(inv), pool, options, cache)
+        results[index] = result
+        if result.status.blocking and options.fail_fast:
+            stop.set()
+        flush()
+        return result
+
+    def flush() -> None:
+        nonlocal printed
+        with print_lock:
+            while printed < len(results) and results[printed] is not None:
+                done = results[printed]
+                assert done is not None  # noqa: S101 - loop condition
+                emit(_render_block(done))
+                printed += 1
+
+    builders: list[threading.Thread] = []
+    if jobs > 1:
+        builders = _prefetch_environments(pool, [(inv, context(inv)) for inv in invocations])
+    ordered = _dependency_order(invocations)
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ci-sessions") as executor:
+        for index, inv in ordered:
+            if not _exclusive(inv.check):
+                futures[inv.label] = executor.submit(task, index, inv)
+    # checks that measure time (bench) run alone, once everything else has finished
+    for index, inv in ordered:
+        if _exclusive(inv.check):
+            task(index, inv)
+    for builder in builders:  # never leave a half-built environment behind (fail-fast, skips)
+        builder.join()
+    flush()
+    return [r for r in results if r is not None]
+
+
+def _prefetch_environments(
+    pool: _EnvPool, planned: Sequence[tuple[Invocation, CheckContext]]
+) -> list[threading.Thread]:
+    """Start building every environment of the run at once, so a cold run does not build the
+    project environment only after lint and format are done. A check asking for an environment
+    waits for its build; a failed build is retried by the check, which reports the error."""
+    specs: dict[str, EnvSpec] = {}
+    for inv, ctx in planned:
+        try:
+            for spec in inv.check.environments(ctx).values():
+                specs.setdefault(f"{spec.key}:{hash(spec)}", spec)
+        except Exception:  # noqa: S112 - the check itself reports it when it runs
+            continue
+
+    def build(spec: EnvSpec) -> None:
+        with contextlib.suppress(Exception):  # the check retries and reports it
+            pool.get(spec)
+
+    threads = [
+        threading.Thread(target=build, args=(spec,), name=f"env-{spec.key}", daemon=True)
+        for spec in specs.values()
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _exclusive(check: Check) -> bool:
+    return bool(getattr(check, "exclusive", False))
+
+
+def _dependency_order(invocations: Sequence[Invocation]) -> list[tuple[int, Invocation]]:
+    """Submission order: by dependency depth, then tier order.
+
+    A check is submitted only after every check it waits for (``after``), however the tier lists
+    them, so a FIFO pool never deadlocks and a wait never silently finds nothing.
+    """
+    names = {inv.check.name for inv in invocations}
+    by_name = {inv.check.name: inv.check for inv in invocations}
+    depths: dict[str, int] = {}
+
+    def depth(name: str, seen: tuple[str, ...] = ()) -> int:
+        if name in depths:
+            return depths[name]
+        if name in seen:  # a cycle: break it rather than hang
+            return 0
+        deps = [d for d in by_name[name].after if d in names]
+        value = 1 + max((depth(d, (*seen, name)) for d in deps), default=-1)
+        depths[name] = value
+        return value
+
+    indexed = list(enumerate(invocations))
+    return sorted(indexed, key=lambda item: (depth(item[1].check.name), item[0]))
+
+
+def _result_cache(root: Path, invocations: Sequence[Invocation]) -> ResultCache | None:
+    """The run's result cache, with the project's files hashed before any check can touch them."""
+    from ci_sessions.engine.cache import ResultCache, cacheable
+
+    names = [inv.check.name for inv in invocations]
+    if not any(cacheable(inv.check, names) for inv in invocations):
+        return None
+    cache = ResultCache(root)
+    cache.tree_digest()
+    return cache
+
+
+def run_one(
+    inv: Invocation,
+    ctx: CheckContext,
+    pool: _EnvPool,
+    options: RunOptions,
+    cache: ResultCache | None = None,
+) -> CheckResult:
+    """Prepare the check's environments, run it (or reuse its cached PASS), evaluate its gates."""
+    started = time.perf_counter()
+    check = inv.check
+    try:
+        specs = check.environments(ctx)
+        envs = {role: pool.get(spec) for role, spec in specs.items()}
+    except EnvError as exc:
+        message = str(exc)
+        missing = "was not found" in message
+        if missing and not options.in_ci:
+            result = _skipped(inv, ctx.session, message)
+        else:
+            result = CheckResult(
+                check=check.name,
+                session=ctx.session,
+                status=Status.ERROR,
+                python=ctx.python,
+                summary=message.splitlines()[0],
+                output=message,
+            )
+        result.duration = time.perf_counter() - started
+        return result
+    except ConfigError:
+        raise
+    key: str | None = None
+    if cache is not None:
+        from ci_sessions.engine.cache import cacheable, compute_key
+
+        hit: CheckResult | None = None
+        try:
+            if cacheable(check, ctx.run_checks):
+                salt = getattr(check, "cache_salt", None)
+                extra = [str(salt(ctx))] if callable(salt) else []
+                key = compute_key(
+                    check=check, ctx=ctx, envs=envs, tree_digest=cache.tree_digest(), extra=extra
+                )
+                hit = cache.lookup(check.name, inv.python, key)
+        except (OSError, ValueError):  # a broken cache never stops a check from running
+            key = None
+        if hit is not None:
+            hit.session = ctx.session
+            hit.duration = time.perf_counter() - started
+            return hit
+    try:
+        result = check.run(ctx, envs)
+        if result.status not in (Status.ERROR, Status.SKIP):
+            if check.name != "tests":
+                result = _apply_baseline(ctx, result)
+            result = check.evaluate(ctx, result)
+    except ConfigError:
+        raise
+    except Exception as exc:  # a crashing check is an ERROR row, the others still run
+        result = CheckResult(
+            check=check.name,
+            session=ctx.session,
+            status=Status.ERROR,
+            python=ctx.python,
+            summary=f"internal error: {type(exc).__name__}: {exc}",
+            output=_traceback_text(),
+        )
+    result.duration = time.perf_counter() - started
+    if cache is not None and key is not None:
+        cache.store(check.name, inv.python, key, result)
+    return result
+
+
+def _apply_baseline(ctx: CheckContext, result: CheckResult) -> CheckResult:
+    if not ctx.config.top.bool("use-baseline"):
+        return result
+    try:
+        from ci_sessions.baseline import store as baseline
+    except ImportError:
+        return result
+    apply = getattr(baseline, "apply", None)
+    if apply is None:
+        return result
+    filtered: CheckResult = apply(ctx.root, ctx.config, result)
+    return filtered
+
+
+def _skipped(inv: Invocation, session: str, reason: str) -> CheckResult:
+    return CheckResult(
+        check=inv.check.name,
+        session=session,
+        status=Status.SKIP,
+        python=inv.python,
+        summary=reason.splitlines()[0],
+    )
+
+
+def _traceback_text() -> str:
+    import traceback
+
+    return traceback.format_exc()
+
+
+def _render_block(result: CheckResult) -> str:
+    title = f"── {result.label} "
+    lines = [title + "─" * max(4, 72 - len(title))]
+    if result.output:
+        lines.append(result.output.rstrip())
+    verdict = f"{result.status.value}: {result.summary}" if result.summary else result.status.value
+    lines.append(f"{result.label}: {verdict} ({result.duration:.1f} s)")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,122 @@
+"""Every error ci-sessions raises on purpose, one hierarchy caught once by the CLI and the sessions.
+
+Each class carries the exit code its command ends with and renders a message that names what went
+wrong and how to fix it; nothing here prints a traceback. Modelled on pip-audit's per-family error
+bases: code raises the most specific class, the CLI and the sessions catch :class:`CiSessionsError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+#: exit codes shared by every command and session
+EXIT_OK = 0
+EXIT_GATE_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def close_match(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to a misspelt name, if any is close enough (for "did you mean")."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+class CiSessionsError(Exception):
+    """Base of every expected failure: a message for a person, and the exit code to end with."""
+
+    exit_code: int = EXIT_USAGE
+    #: what the first line calls the problem ("configuration error", "git error", ...)
+    kind: str = "error"
+
+    def __init__(self, message: str, *, fix: str = "") -> None:
+        self.message = message
+        self.fix = fix
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        lines = [f"ci-sessions: {self.kind}: {self.message}"]
+        if self.fix:
+            lines.append(f"  fix: {self.fix}")
+        return "\n".join(lines)
+
+
+class ConfigError(CiSessionsError):
+    """A configuration problem: names the file (or variable), the key, what was expected."""
+
+    kind = "configuration error"
+
+    def __init__(
+        self,
+        source: str,
+        key: str,
+        problem: str,
+        *,
+        expected: str = "",
+        suggestion: str | None = None,
+        fix: str = "",
+    ) -> None:
+        self.source = source
+        self.key = key
+        self.problem = problem
+        self.expected = expected
+        self.suggestion = suggestion
+        super().__init__(problem, fix=fix)
+
+    def render(self) -> str:
+        where = f"{self.source}: {self.key}" if self.key else self.source
+        lines = [f"ci-sessions: {self.kind} in {where}: {self.problem}"]
+        if self.expected:
+            lines.append(f"  expected: {self.expected}")
+        if self.suggestion:
+            lines.append(f"  did you mean `{self.suggestion}`?")
+        if self.fix:
+            lines.append(f"  fix: {self.fix}")
+        return "\n".join(lines)
+
+
+class UsageError(CiSessionsError):
+    """A bad command line or session argument."""
+
+    kind = "usage error"
+
+
+class GitError(CiSessionsError):
+    """git is missing, the directory is not a repository, or a ref cannot be resolved."""
+
+    kind = "git error"
+
+
+class InstallError(CiSessionsError):
+    """A tool or optional dependency ci-sessions needs is not installed; says how to install it."""
+
+    kind = "install error"
+
+
+class EnvError(CiSessionsError):
+    """An environment could not be made (interpreter missing, an install failed)."""
+
+    kind = "environment error"
+
+    def __init__(self, message: str, *, fix: str = "", missing_interpreter: bool = False) -> None:
+        #: True when the only problem is that the interpreter is not installed here (a laptop may
+        #: SKIP such a cell; CI may not); every other environment failure is an ERROR row.
+        self.missing_interpreter = missing_interpreter
+        super().__init__(message, fix=fix)
+
+    def render(self) -> str:
+        return self.message + (f"\n  fix: {self.fix}" if self.fix else "")
+
+
+class HistoryError(CiSessionsError):
+    """The run history cannot be read or written."""
+
+    kind = "history error"
+
+
+class BaselineError(CiSessionsError):
+    """The findings baseline cannot be recorded or read."""
+
+    kind = "baseline error"
+    exit_code = EXIT_GATE_FAILED

@@ -1,0 +1,121 @@
+"""Flaky tests: a test that both passed and failed on the same commit, Python and OS.
+
+Only the history decides what is flaky, so a test that fails for the first time is never
+excused: ``known_flaky`` returns only tests seen flipping before, and the pytest check reruns
+just those once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+_FAILED = ("failed", "error")
+_CHUNK = 500  # test ids per query, well under SQLite's bound-parameter limit
+
+
+def canonical(test_id: str) -> str:
+    """One spelling for a pytest node id and a JUnit ``classname::name`` id.
+
+    ``tests/unit/test_a.py::TestX::test_y[1]`` and ``tests.unit.test_a.TestX::test_y[1]`` both
+    become the latter.
+    """
+    bracket = test_id.find("[")
+    head, tail = (test_id, "") if bracket < 0 else (test_id[:bracket], test_id[bracket:])
+    parts = head.split("::")
+    if len(parts) < 2:
+        return test_id
+    module = parts[0]
+    if module.endswith(".py") or "/" in module:
+        module = module.removesuffix(".py").replace("/", ".").replace("\\", ".")
+    return ".".join([module, *parts[1:-1]]) + "::" + parts[-1] + tail
+
+
+@dataclass(frozen=True)
+class FlakyTest:
+    """A test seen both passing and failing on identical inputs."""
+
+    test_id: str
+    runs: int  # outcomes recorded (skips excluded)
+    failures: int
+    flips: int  # pass<->fail changes between consecutive outcomes
+    flip_rate: float  # flips / (runs - 1)
+    flaky_commits: int  # commits on which it both passed and failed
+    first_seen: float  # first failure on a commit where it also passed
+    last_seen: float  # last such failure
+
+
+def flaky_tests(
+    db: sqlite3.Connection, since: float | None = None, only: set[str] | None = None
+) -> list[FlakyTest]:
+    """Every flaky test in the window, most flips first."""
+    window = since or 0.0
+    if only is None:  # only a test that failed at least once can be flaky: look at those alone
+        only = {
+            str(row[0])
+            for row in db.execute(
+                "SELECT DISTINCT t.test_id FROM tests t JOIN checks c ON t.check_id = c.id"
+                " JOIN runs r ON c.run = r.id WHERE t.outcome IN ('failed', 'error') AND r.started >= ?",
+                (window,),
+            )
+        }
+    by_test: dict[str, list[tuple[str, float, tuple[str, str, str]]]] = {}
+    wanted = sorted(only)
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        query = (
+            "SELECT t.test_id, t.outcome, r.started, r.commit_sha, c.python, r.os"  # noqa: S608 - placeholders only
+            " FROM tests t JOIN checks c ON t.check_id = c.id JOIN runs r ON c.run = r.id"
+            f" WHERE t.test_id IN ({','.join('?' * len(chunk))})"
+            " AND t.outcome != 'skipped' AND r.started >= ? ORDER BY t.test_id, r.started, t.id"
+        )
+        for row in db.execute(query, (*chunk, window)):
+            inputs = (str(row[3]), str(row[4]), str(row[5]))
+            by_test.setdefault(str(row[0]), []).append((str(row[1]), float(row[2]), inputs))
+    found = [t for t in (_assess(test_id, rows) for test_id, rows in by_test.items()) if t]
+    return sorted(found, key=lambda t: (-t.flips, -t.last_seen, t.test_id))
+
+
+def _assess(test_id: str, rows: list[tuple[str, float, tuple[str, str, str]]]) -> FlakyTest | None:
+    outcomes: dict[tuple[str, str, str], set[bool]] = {}
+    for outcome, _, inputs in rows:
+        if inputs[0]:  # without a commit, "the same inputs" cannot be shown
+            outcomes.setdefault(inputs, set()).add(outcome in _FAILED)
+    flaky_inputs = {inputs for inputs, seen in outcomes.items() if len(seen) == 2}
+    if not flaky_inputs:
+        return None
+    failed = [outcome in _FAILED for outcome, _, _ in rows]
+    flips = sum(a != b for a, b in itertools.pairwise(failed))
+    flaky_failures = [
+        when for outcome, when, inputs in rows if outcome in _FAILED and inputs in flaky_inputs
+    ]
+    return FlakyTest(
+        test_id=test_id,
+        runs=len(rows),
+        failures=sum(failed),
+        flips=flips,
+        flip_rate=flips / (len(rows) - 1) if len(rows) > 1 else 0.0,
+        flaky_commits=len({inputs[0] for inputs in flaky_inputs}),
+        first_seen=min(flaky_failures),
+        last_seen=max(flaky_failures),
+    )
+
+
+def known_flaky(root: Path, test_ids: list[str]) -> list[str]:
+    """Which of these failed tests (node ids or JUnit ids) the history knows to be flaky."""
+    from ci_sessions.history.store import HistoryError, db_path, open_history
+
+    if not test_ids or not (root / ".ci-sessions" / "history.db").is_file():
+        return []
+    wanted = {canonical(t): t for t in test_ids}
+    try:
+        with open_history(root) as db:
+            flaky = {t.test_id for t in flaky_tests(db, only=set(wanted))}
+    except (HistoryError, sqlite3.Error) as exc:
+        import sys
+
+        print(f"ci-sessions: cannot read {db_path(root)}: {exc}", file=sys.stderr)
+        return []
+    return [t for t in test_ids if canonical(t) in flaky]

@@ -1,0 +1,178 @@
+"""Merge CI artifacts into the history: results.json files, JUnit XML files, or folders of both.
+
+Each cell of a CI matrix keeps its own ``.ci-sessions/``; downloading their artifacts and importing
+them gives one history for the whole matrix. Importing the same file twice changes nothing: runs
+are keyed by their run id (JUnit files by the hash of their content).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from ci_sessions.history.store import (
+    JUNIT_ARTIFACTS,
+    find_file,
+    junit_status,
+    read_junit,
+    store_run,
+)
+from ci_sessions.reports.run import RunRecord
+from ci_sessions.results import CheckResult
+
+
+class ImportProblem(Exception):
+    """A file given by name that is neither a ci-sessions run nor a JUnit report."""
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What a bare JUnit file cannot say about itself: supplied on the command line."""
+
+    commit: str = ""
+    branch: str = ""
+    python: str = ""
+    os: str = ""
+
+
+@dataclass
+class ImportReport:
+    runs: int = 0
+    tests: int = 0
+    files: list[str] = field(default_factory=list[str])
+    ignored: list[str] = field(default_factory=list[str])
+
+
+def import_paths(
+    db: sqlite3.Connection, root: Path, paths: list[Path], facts: RunFacts
+) -> ImportReport:
+    """Import every run file and JUnit report found in ``paths`` (files or folders)."""
+    report = ImportReport()
+    for path in paths:
+        if path.is_dir():
+            _import_dir(db, root, path, facts, report)
+        elif path.is_file():
+            if not _import_file(db, root, path, facts, report, set()):
+                raise ImportProblem(
+                    f"{path}: not a ci-sessions results.json nor a JUnit XML report"
+                )
+        else:
+            raise ImportProblem(f"{path}: no such file or folder")
+    return report
+
+
+def _import_dir(
+    db: sqlite3.Connection, root: Path, folder: Path, facts: RunFacts, report: ImportReport
+) -> None:
+    consumed: set[Path] = set()
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    # run files first: the JUnit files they reference belong to them, not to a run of their own
+    for path in [p for p in files if p.suffix == ".json"]:
+        _import_file(db, root, path, facts, report, consumed)
+    for path in [p for p in files if p.suffix == ".xml"]:
+        if path.resolve() not in consumed and not _import_file(
+            db, root, path, facts, report, consumed
+        ):
+            report.ignored.append(str(path))
+
+
+def _import_file(
+    db: sqlite3.Connection,
+    root: Path,
+    path: Path,
+    facts: RunFacts,
+    report: ImportReport,
+    consumed: set[Path],
+) -> bool:
+    if path.suffix == ".json":
+        run = _read_run(path)
+        if run is None:
+            return False
+        search = tuple(path.parents)[:4]
+        for result in run.results:
+            for key in JUNIT_ARTIFACTS:
+                junit = result.artifacts.get(key, "")
+                found = find_file(junit, root, search) if junit else None
+                if found is not None:
+                    consumed.add(found.resolve())
+                    result.artifacts[key] = str(found.resolve())
+                    report.tests += len(read_junit(found))
+        store_run(db, run, root=root, source="import")
+    elif path.suffix == ".xml":
+        tests = read_junit(path)
+        if not tests:
+            return False
+        store_run(db, junit_run(root, path, facts), root=root, source="import")
+        report.tests += len(tests)
+    else:
+        return False
+    report.runs += 1
+    report.files.append(str(path))
+    return True
+
+
+def _read_run(path: Path) -> RunRecord | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or "run_id" not in data or "results" not in data:
+        return None
+    try:
+        return RunRecord.from_json(cast("dict[str, Any]", data))
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def junit_run(root: Path, path: Path, facts: RunFacts) -> RunRecord:
+    """A one-check run made from a bare JUnit report."""
+    tests = read_junit(path)
+    content = path.read_bytes()
+    started = _junit_timestamp(path) or path.stat().st_mtime
+    python = facts.python or None
+    result = CheckResult(
+        check="tests",
+        session=f"tests-{python}" if python else "tests",
+        status=junit_status(tests),
+        python=python,
+        duration=sum(t.duration for t in tests),
+        summary=f"{len(tests)} tests from {path.name}",
+        artifacts={"junit": str(path.resolve())},
+    )
+    run = RunRecord(
+        run_id="junit-" + hashlib.sha256(content).hexdigest()[:12],
+        project=root.name,
+        started=started,
+        results=[result],
+        commit=facts.commit,
+        branch=facts.branch,
+    )
+    if facts.os:
+        run.os = facts.os
+    run.finished = started + result.duration
+    return run
+
+
+def _junit_timestamp(path: Path) -> float | None:
+    import xml.etree.ElementTree as ElementTree
+
+    try:
+        root = ElementTree.parse(path).getroot()  # noqa: S314 - a test report, not untrusted input
+    except (ElementTree.ParseError, OSError):
+        return None
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    stamp = suite.get("timestamp") if suite is not None else None
+    if not stamp:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.timestamp()

@@ -1,0 +1,385 @@
+"""The run history: every check of every run in ``.ci-sessions/history.db`` (SQLite, WAL).
+
+A CI that remembers its runs can tell a new failure from an old flaky one. Writers take SQLite's
+write lock for the whole run (``BEGIN IMMEDIATE``) and wait for each other (``busy_timeout``), so
+concurrent sessions and CI imports never corrupt or lose a run. The schema is versioned with
+``PRAGMA user_version`` and upgraded by the ordered ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import sqlite3
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from ci_sessions._fs import state_dir
+from ci_sessions.history.classify import Classification, classify, load_rules
+from ci_sessions.reports.run import RunRecord
+from ci_sessions.results import CheckResult, Status
+
+BUSY_TIMEOUT_MS = 60_000
+MAX_OUTPUT_CHARS = 20_000  # output kept for failed checks only, to re-read a failure later
+#: artifacts holding JUnit reports: the test run, then the rerun of known-flaky failures
+JUNIT_ARTIFACTS = ("junit", "junit-rerun")
+
+#: Each migration is a list of statements; migration N brings the schema to version N.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL UNIQUE,
+            project TEXT NOT NULL DEFAULT '',
+            started REAL NOT NULL,
+            finished REAL NOT NULL DEFAULT 0,
+            commit_sha TEXT NOT NULL DEFAULT '',
+            branch TEXT NOT NULL DEFAULT '',
+            os TEXT NOT NULL DEFAULT '',
+            ci INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL,
+            sessions TEXT NOT NULL DEFAULT '[]',
+            source TEXT NOT NULL DEFAULT 'local'
+        )""",
+        """CREATE TABLE checks (
+            id INTEGER PRIMARY KEY,
+            run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            check_name TEXT NOT NULL,
+            label TEXT NOT NULL,
+            session TEXT NOT NULL,
+            python TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            duration REAL NOT NULL DEFAULT 0,
+            cached INTEGER NOT NULL DEFAULT 0,
+            summary TEXT NOT NULL DEFAULT '',
+            findings INTEGER NOT NULL DEFAULT 0,
+            category TEXT NOT NULL DEFAULT '',
+            signature TEXT NOT NULL DEFAULT '',
+            message TEXT NOT NULL DEFAULT '',
+            output TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE metrics (
+            check_id INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            value REAL,
+            text TEXT,
+            PRIMARY KEY (check_id, name)
+        )""",
+        """CREATE TABLE tests (
+            id INTEGER PRIMARY KEY,
+            check_id INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+            test_id TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            duration REAL NOT NULL DEFAULT 0,
+            message TEXT NOT NULL DEFAULT ''
+        )""",
+    ],
+    [
+        "CREATE INDEX runs_started ON runs(started)",
+        "CREATE INDEX checks_run ON checks(run)",
+        "CREATE INDEX checks_signature ON checks(signature)",
+        "CREATE INDEX tests_check ON tests(check_id)",
+        "CREATE INDEX tests_test_id ON tests(test_id)",
+    ],
+    [  # flaky detection starts from the tests that ever failed: a small partial index
+        "CREATE INDEX tests_failed ON tests(test_id) WHERE outcome IN ('failed', 'error')",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class HistoryError(Exception):
+    """The history database cannot be used (e.g. written by a newer ci-sessions)."""
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """One test case of a JUnit report."""
+
+    __test__: ClassVar[bool] = False  # not a pytest test class
+
+    test_id: str
+    outcome: str  # passed | failed | error | skipped
+    duration: float = 0.0
+    message: str = ""
+
+
+def db_path(root: Path) -> Path:
+    return state_dir(root) / "history.db"
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating and migrating) a history database in autocommit mode with WAL."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    db.row_factory = sqlite3.Row
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    _switch_to_wal(db)
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    migrate(db, path)
+    return db
+
+
+def _switch_to_wal(db: sqlite3.Connection) -> None:
+    """Turn WAL on; SQLite's busy handler does not cover this switch, so retry it ourselves."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the schema to ``SCHEMA_VERSION``; concurrent openers migrate exactly once."""
+    if _version(db) == SCHEMA_VERSION:
+        return
+    with transaction(db):
+        version = _version(db)
+        if version > SCHEMA_VERSION:
+            raise HistoryError(
+                f"{path.name} has schema version {version}, newer than this ci-sessions knows "
+                f"({SCHEMA_VERSION}); upgrade ci-sessions or move {path} away"
+            )
+        for statements in MIGRATIONS[version:]:
+            for statement in statements:
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _version(db: sqlite3.Connection) -> int:
+    row = db.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection) -> Generator[sqlite3.Connection, None, None]:
+    """A write transaction holding the write lock from its start, so writers queue, never clash."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def open_history(root: Path) -> Generator[sqlite3.Connection, None, None]:
+    db = connect(db_path(root))
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def record_run(root: Path, run: RunRecord) -> None:
+    """Report writer (``reports.WRITERS``): add or refresh this run in the project's history.
+
+    Sessions of one nox invocation share a run id; each call replaces that run's earlier record,
+    so the history ends with the whole invocation once.
+    """
+    settings = _settings(root)
+    if not settings.enabled:
+        return
+    with open_history(root) as db:
+        store_run(db, run, root=root)
+        if settings.keep_days > 0:
+            prune(db, time.time() - settings.keep_days * 86400)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    enabled: bool = True
+    keep_days: int = 0
+
+
+def _settings(root: Path) -> _Settings:
+    """History settings; the merged config is parsed once per pyproject state and environment."""
+    import os
+
+    pyproject = root / "pyproject.toml"
+    stamp = pyproject.stat().st_mtime_ns if pyproject.is_file() else 0
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("CI_SESSIONS_")))
+    return _cached_settings(root.resolve(), stamp, env)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_settings(root: Path, stamp: int, env: tuple[tuple[str, str], ...]) -> _Settings:
+    from ci_sessions.config.loader import load_config
+
+    del stamp  # part of the cache key only
+    config = load_config(root, environ=dict(env))
+    if "history" not in config.values:
+        return _Settings()
+    section = config.section("history")
+    return _Settings(section.bool("enabled"), section.int("keep-days"))
+
+
+def store_run(
+    db: sqlite3.Connection,
+    run: RunRecord,
+    *,
+    root: Path,
+    source: str = "local",
+    junit_search: tuple[Path, ...] = (),
+) -> int:
+    """Write one run with its checks, metrics and JUnit test outcomes; returns its row id."""
+    rules = load_rules()
+    prepared: list[tuple[CheckResult, list[TestOutcome]]] = []
+    for result in run.results:
+        tests: list[TestOutcome] = []
+        for key in JUNIT_ARTIFACTS:
+            junit = result.artifacts.get(key, "")
+            tests += read_junit(find_file(junit, root, junit_search)) if junit else []
+        prepared.append((result, tests))
+    started = run.started or time.time()
+    with transaction(db):
+        db.execute("DELETE FROM runs WHERE run_id = ?", (run.run_id,))
+        cursor = db.execute(
+            "INSERT INTO runs (run_id, project, started, finished, commit_sha, branch, os, ci, status,"
+            " sessions, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run.run_id,
+                run.project,
+                started,
+                run.finished or started,
+                run.commit,
+                run.branch,
+                run.os,
+                int(run.ci),
+                run.status.value,
+                json.dumps(run.sessions),
+                source,
+            ),
+        )
+        run_row = int(cursor.lastrowid or 0)
+        for result, tests in prepared:
+            _store_check(db, run_row, result, tests, classify(result, rules, tests))
+    return run_row
+
+
+def _store_check(
+    db: sqlite3.Connection,
+    run_row: int,
+    result: CheckResult,
+    tests: list[TestOutcome],
+    classification: Classification | None,
+) -> None:
+    category = signature = message = output = ""
+    if classification is not None:
+        category, signature, message = (
+            classification.category,
+            classification.signature,
+            classification.message,
+        )
+    if result.status.blocking:
+        output = result.output[-MAX_OUTPUT_CHARS:]
+    cursor = db.execute(
+        "INSERT INTO checks (run, check_name, label, session, python, status, duration, cached,"
+        " summary, findings, category, signature, message, output)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run_row,
+            result.check,
+            result.label,
+            result.session,
+            result.python or "",
+            result.status.value,
+            float(result.duration),
+            int(result.cached),
+            result.summary,
+            len(result.findings),
+            category,
+            signature,
+            message,
+            output,
+        ),
+    )
+    check_row = int(cursor.lastrowid or 0)
+    metrics = dict(result.metrics)
+    if tests and "tests" not in metrics:
+        metrics["tests"] = len(tests)
+        metrics["tests_failed"] = sum(t.outcome in ("failed", "error") for t in tests)
+    for name, value in metrics.items():
+        number = (
+            float(value)
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else None
+        )
+        text = None if number is not None else str(value)
+        db.execute(
+            "INSERT OR REPLACE INTO metrics (check_id, name, value, text) VALUES (?, ?, ?, ?)",
+            (check_row, name, number, text),
+        )
+    db.executemany(
+        "INSERT INTO tests (check_id, test_id, outcome, duration, message) VALUES (?, ?, ?, ?, ?)",
+        [(check_row, t.test_id, t.outcome, t.duration, t.message) for t in tests],
+    )
+
+
+def prune(db: sqlite3.Connection, before: float) -> int:
+    """Forget runs started before ``before`` (epoch seconds); returns how many went."""
+    with transaction(db):
+        cursor = db.execute("DELETE FROM runs WHERE started < ?", (before,))
+    return cursor.rowcount
+
+
+def find_file(relative: str, root: Path, search: tuple[Path, ...] = ()) -> Path | None:
+    """Locate an artifact recorded relative to the run's root: in ``root`` or beside an import."""
+    candidate = Path(relative)
+    if candidate.is_absolute():
+        return candidate if candidate.is_file() else None
+    for base in (root, *search):
+        if (base / candidate).is_file():
+            return base / candidate
+        if (base / candidate.name).is_file():
+            return base / candidate.name
+    return None
+
+
+def read_junit(path: Path | None) -> list[TestOutcome]:
+    """Per-test outcomes of a JUnit XML file (pytest's format); [] when missing or unreadable."""
+    if path is None:
+        return []
+    import xml.etree.ElementTree as ElementTree
+
+    try:
+        tree = ElementTree.parse(path)  # noqa: S314
+    except (ElementTree.ParseError, OSError):
+        return []
+    outcomes: list[TestOutcome] = []
+    for case in tree.getroot().iter("testcase"):
+        name = case.get("name", "")
+        classname = case.get("classname", "")
+        test_id = f"{classname}::{name}" if classname else name
+        outcome, message = "passed", ""
+        for tag in ("error", "failure", "skipped"):
+            element = case.find(tag)
+            if element is not None:
+                outcome = {"error": "error", "failure": "failed", "skipped": "skipped"}[tag]
+                message = element.get("message", "") or (element.text or "").strip()
+                break
+        try:
+            duration = float(case.get("time", "0") or 0)
+        except ValueError:
+            duration = 0.0
+        outcomes.append(TestOutcome(test_id, outcome, duration, message.strip()[:2000]))
+    return outcomes
+
+
+def junit_status(tests: list[TestOutcome]) -> Status:
+    if any(t.outcome in ("failed", "error") for t in tests):
+        return Status.FAIL
+    return Status.PASS if tests else Status.SKIP

@@ -1,0 +1,494 @@
+"""``ci-sessions migrate``: map tox, Makefile, pixi, setup.cfg and workflow commands to ci-sessions.
+
+Every command found is reported with its file and line: which session now runs it, or that it
+could not be mapped (and stays where it is). What can be expressed as configuration (test deps,
+pytest arguments, Python versions) is proposed as a ``[tool.ci-sessions]`` table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import json
+import re
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+#: (pattern on a command line, ci-sessions check that does the same job); first match wins.
+COMMAND_MAP: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), check)
+    for pattern, check in (
+        (r"--benchmark|pytest-benchmark", "bench"),
+        (r"\bcoverage\s+(report|xml|html|combine)|--cov-fail-under", "coverage"),
+        (r"\bpytest\b|\bpy\.test\b|-m\s+unittest\b", "tests"),
+        (r"\bruff\s+format\b|\bblack\b", "format"),
+        (r"\bruff\b|\bflake8\b|\bpylint\b|\bisort\b|\bpyflakes\b|\bpycodestyle\b", "lint"),
+        (r"\bmypy\b|\bpyright\b|\bbasedpyright\b|\bpytype\b|\bty\s+check\b", "typecheck"),
+        (r"\bbandit\b", "sast"),
+        (r"\bpip-audit\b|\bsafety\b", "audit"),
+        (r"\bdetect-secrets\b", "secrets"),
+        (r"\bpre-commit\s+run\b", "precommit"),
+        (r"\bcyclonedx", "sbom"),
+        (r"-m\s+build\b|\buv\s+build\b|\btwine\b", "build"),
+        (r"\bmkdocs\b|\bsphinx-build\b", "docs"),
+    )
+)
+_TOX_PY = re.compile(r"^py(\d)(\d+)$")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One command found in a file, and what it became."""
+
+    source: str  # file
+    line: int
+    where: str  # e.g. "[testenv:lint]" or "target test"
+    command: str
+    check: str | None  # the ci-sessions check it maps to, None when it cannot be mapped
+    note: str = ""
+
+    @property
+    def mapped(self) -> bool:
+        return self.check is not None and not self.note.startswith("no ci-sessions check")
+
+    def render(self) -> str:
+        loc = f"{self.source}:{self.line}"
+        if self.mapped:
+            return f"{loc}: {self.where}: `{self.command}` -> nox -s {self.check}" + (
+                f" ({self.note})" if self.note else ""
+            )
+        reason = self.note or "no ci-sessions equivalent; keep it where it is"
+        return f"{loc}: {self.where}: `{self.command}` NOT MAPPED: {reason}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.source,
+            "line": self.line,
+            "where": self.where,
+            "command": self.command,
+            "check": self.check,
+            "mapped": self.mapped,
+            "note": self.note,
+        }
+
+
+@dataclass
+class Migration:
+    """Everything migrate found, and the configuration it proposes."""
+
+    items: list[Item] = field(default_factory=list[Item])
+    python: list[str] = field(default_factory=list[str])
+    tests: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
+    sources: list[str] = field(default_factory=list[str])
+
+    def add(self, source: str, line: int, where: str, command: str) -> None:
+        command = " ".join(command.split())
+        if not command:
+            return
+        check = classify(command)
+        note = ""
+        if check is not None:
+            from ci_sessions.checks.registry import CHECKS
+
+            if check not in CHECKS:
+                note = f"no ci-sessions check {check!r} in this version"
+        self.items.append(Item(source, line, where, command, check, note))
+
+    def config(self) -> dict[str, Any]:
+        table: dict[str, Any] = {}
+        if self.python:
+            table["python"] = sorted(set(self.python), key=_version_key)
+        tests = {k: _unique(v) for k, v in self.tests.items() if v}
+        if tests:
+            table["tests"] = tests
+        return table
+
+    def config_toml(self) -> str:
+        table = self.config()
+        lines = ["[tool.ci-sessions]"]
+        for key, value in table.items():
+            if not isinstance(value, dict):
+                lines.append(f"{key} = {json.dumps(value)}")
+        for key, value in table.items():
+            if isinstance(value, dict):
+                lines += ["", f"[tool.ci-sessions.{key}]"]
+                lines += [
+                    f"{k} = {json.dumps(v)}" for k, v in cast("dict[str, Any]", value).items()
+                ]
+        return "\n".join(lines) + "\n"
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split(".") if p.isdigit())
+
+
+def classify(command: str) -> str | None:
+    """The ci-sessions check a command line does the job of, if any."""
+    for pattern, check in COMMAND_MAP:
+        if pattern.search(command):
+            return check
+    return None
+
+
+def expand_braces(text: str) -> list[str]:
+    """tox's ``py{310,311}-django{4,5}`` expansion."""
+    match = re.search(r"\{([^{}]*)\}", text)
+    if not match:
+        return [text]
+    head, tail = text[: match.start()], text[match.end() :]
+    return [
+        e
+        for option in match.group(1).split(",")
+        for e in expand_braces(head + option.strip() + tail)
+    ]
+
+
+def tox_pythons(envlist: str) -> list[str]:
+    versions: list[str] = []
+    # split on commas and blanks outside braces: py{310,311}, lint
+    for raw in re.split(r"[,\s]+(?![^{]*\})", envlist):
+        for env in expand_braces(raw.strip()) if raw.strip() else []:
+            for factor in env.split("-"):
+                match = _TOX_PY.match(factor)
+                if match:
+                    versions.append(f"{match.group(1)}.{match.group(2)}")
+    return _unique(versions)
+
+
+# -- readers ------------------------------------------------------------------------------------
+
+
+def _line_of(lines: list[str], needle: str, start: int = 0) -> int:
+    for index in range(start, len(lines)):
+        if needle in lines[index]:
+            return index + 1
+    return 0
+
+
+def _pytest_settings(command: str, migration: Migration) -> None:
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return
+    if "pytest" not in " ".join(words):
+        return
+    start = next((i for i, w in enumerate(words) if w.endswith("pytest") or w == "py.test"), None)
+    if start is None:
+        return
+    for word in words[start + 1 :]:
+        if "{" in word or word.startswith("--cov"):
+            continue
+        if word.startswith("-"):
+            migration.tests.setdefault("args", []).append(word)
+        else:
+            migration.tests.setdefault("paths", []).append(word)
+
+
+def _tox_deps(raw: str, migration: Migration) -> None:
+    for line in raw.splitlines():
+        dep = line.split("#", 1)[0].strip()
+        if not dep or "{" in dep or dep in (".", "-e .", "-e.") or re.match(r"^[\w.-]+\s*:", dep):
+            continue
+        if dep.startswith("-r"):
+            migration.tests.setdefault("requirements", []).append(dep[2:].strip())
+        elif not dep.startswith("-"):
+            migration.tests.setdefault("deps", []).append(dep)
+
+
+def read_tox_ini(
+    root: Path, migration: Migration, path: Path | None = None, text: str | None = None
+) -> None:
+    source = "pyproject.toml [tool.tox] legacy_tox_ini" if text is not None else "tox.ini"
+    if text is None:
+        path = path or root / "tox.ini"
+        if not path.is_file():
+            return
+        text = path.read_text(encoding="utf-8", errors="replace")
+    migration.sources.append(source)
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        migration.items.append(Item(source, 0, "file", "", None, f"cannot parse: {exc}"))
+        return
+    lines = text.splitlines()
+    for section in parser.sections():
+        if section == "tox" or section.startswith("tox:"):
+            if parser.has_option(section, "envlist"):
+                migration.python += tox_pythons(parser.get(section, "envlist"))
+            continue
+        if not section.startswith("testenv"):
+            continue
+        header = _line_of(lines, f"[{section}]")
+        is_base = section == "testenv"
+        if parser.has_option(section, "deps") and is_base:
+            _tox_deps(parser.get(section, "deps"), migration)
+        if not parser.has_option(section, "commands"):
+            continue
+        for command in parser.get(section, "commands").splitlines():
+            command = command.strip()
+            if not command or command.startswith("#"):
+                continue
+            line = _line_of(lines, command, header) or header
+            migration.add(source, line, f"[{section}]", command)
+            if is_base:
+                _pytest_settings(command, migration)
+
+
+def read_tox_toml(root: Path, migration: Migration) -> None:
+    """``[tool.tox]`` in pyproject.toml: legacy_tox_ini text, or the native env tables."""
+    from ci_sessions.config.loader import load_toml
+
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return
+    tool = load_toml(pyproject).get("tool", {})
+    tox = cast("dict[str, Any]", tool).get("tox") if isinstance(tool, dict) else None
+    if not isinstance(tox, dict):
+        return
+    tox_table = cast("dict[str, Any]", tox)
+    legacy = tox_table.get("legacy_tox_ini")
+    if isinstance(legacy, str):
+        read_tox_ini(root, migration, text=legacy)
+        return
+    source = "pyproject.toml [tool.tox]"
+    migration.sources.append(source)
+    lines = pyproject.read_text(encoding="utf-8").splitlines()
+    env_list: Any = tox_table.get("env_list") or tox_table.get("envlist") or []
+    if isinstance(env_list, list):
+        migration.python += tox_pythons(" ".join(str(e) for e in cast("list[Any]", env_list)))
+    envs: dict[str, Any] = {"env_run_base": tox_table.get("env_run_base", {})}
+    envs.update(cast("dict[str, Any]", tox_table.get("env", {}) or {}))
+    for name, env in envs.items():
+        if not isinstance(env, dict):
+            continue
+        for command in cast("list[Any]", cast("dict[str, Any]", env).get("commands", []) or []):
+            words = (
+                [str(w) for w in cast("list[Any]", command)]
+                if isinstance(command, list)
+                else [str(command)]
+            )
+            text = " ".join(w for w in words if not w.startswith("{"))
+            line = _line_of(lines, words[0]) if words else 0
+            migration.add(source, line, f"env {name}", text)
+            if name == "env_run_base":
+                _pytest_settings(text, migration)
+
+
+def read_makefile(root: Path, migration: Migration) -> None:
+    for name in ("Makefile", "makefile", "GNUmakefile"):
+        path = root / name
+        if path.is_file():
+            break
+    else:
+        return
+    migration.sources.append(name)
+    target = ""
+    for number, raw in enumerate(
+        path.read_text(encoding="utf-8", errors="replace").splitlines(), 1
+    ):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        match = re.match(r"^([A-Za-z0-9_.-]+)\s*:(?!=)", raw)
+        if match and not raw.startswith("\t"):
+            target = match.group(1)
+            continue
+        if raw.startswith("\t") and target and not target.startswith("."):
+            command = raw.strip().lstrip("@-").strip()
+            if command.startswith(("$(MAKE)", "make ")):
+                continue  # calls another target, which is reported itself
+            migration.add(name, number, f"target {target}", command)
+
+
+def read_pixi(root: Path, migration: Migration) -> None:
+    from ci_sessions.config.loader import load_toml
+
+    path = root / "pixi.toml"
+    if not path.is_file():
+        return
+    migration.sources.append("pixi.toml")
+    data = load_toml(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    tables: list[tuple[str, Any]] = [("tasks", data.get("tasks", {}))]
+    features = data.get("feature", {})
+    if isinstance(features, dict):
+        for feature, table in cast("dict[str, Any]", features).items():
+            if isinstance(table, dict):
+                tables.append(
+                    (f"feature.{feature}.tasks", cast("dict[str, Any]", table).get("tasks", {}))
+                )
+    for where, tasks in tables:
+        if not isinstance(tasks, dict):
+            continue
+        for task, spec in cast("dict[str, Any]", tasks).items():
+            command = (
+                spec
+                if isinstance(spec, str)
+                else cast("dict[str, Any]", spec).get("cmd", "")
+                if isinstance(spec, dict)
+                else ""
+            )
+            if isinstance(command, list):
+                command = " ".join(str(c) for c in cast("list[Any]", command))
+            line = _line_of(lines, f"{task} =") or _line_of(lines, task)
+            migration.add("pixi.toml", line, f"[{where}] {task}", str(command))
+
+
+#: setup.cfg sections -> (check, what happens to them)
+SETUP_CFG_SECTIONS = {
+    "flake8": ("lint", "ruff replaces flake8: port the select/ignore lists to [tool.ruff.lint]"),
+    "pycodestyle": ("lint", "ruff's E/W rules cover pycodestyle"),
+    "isort": ("lint", "ruff's I rules cover isort: port settings to [tool.ruff.lint.isort]"),
+    "mypy": ("typecheck", "pyright runs instead; the [mypy] section is not read"),
+    "tool:pytest": ("tests", "kept: pytest keeps reading it"),
+    "coverage:run": ("coverage", "kept: coverage keeps reading it"),
+    "coverage:report": ("coverage", "kept: coverage keeps reading it"),
+}
+
+
+def read_setup_cfg(root: Path, migration: Migration) -> None:
+    path = root / "setup.cfg"
+    if not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = text.splitlines()
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return
+    migration.sources.append("setup.cfg")
+    for section in parser.sections():
+        if section in SETUP_CFG_SECTIONS:
+            check, note = SETUP_CFG_SECTIONS[section]
+            item = Item(
+                "setup.cfg",
+                _line_of(lines, f"[{section}]"),
+                f"[{section}]",
+                f"[{section}]",
+                check,
+                note,
+            )
+            migration.items.append(item)
+        elif section.startswith("mypy-"):
+            continue
+        elif section == "options.extras_require":
+            for extra in ("test", "tests", "testing"):
+                if parser.has_option(section, extra):
+                    migration.tests.setdefault("extras", []).append(extra)
+
+
+def read_workflows(root: Path, migration: Migration) -> None:
+    import yaml
+
+    for path in sorted((root / ".github" / "workflows").glob("*.y*ml")):
+        rel = path.relative_to(root).as_posix()
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            migration.items.append(Item(rel, 0, "file", "", None, f"cannot parse: {exc}"))
+            continue
+        if not isinstance(data, dict):
+            continue
+        migration.sources.append(rel)
+        lines = text.splitlines()
+        jobs = cast("dict[str, Any]", data).get("jobs", {})
+        for job_id, job in cast("dict[str, Any]", jobs if isinstance(jobs, dict) else {}).items():
+            if not isinstance(job, dict):
+                continue
+            matrix = cast("dict[str, Any]", cast("dict[str, Any]", job).get("strategy") or {}).get(
+                "matrix"
+            )
+            if isinstance(matrix, dict):
+                for key in ("python-version", "python"):
+                    values = cast("dict[str, Any]", matrix).get(key)
+                    if isinstance(values, list):
+                        migration.python += [
+                            str(v)
+                            for v in cast("list[Any]", values)
+                            if re.fullmatch(r"3\.\d+", str(v))
+                        ]
+            for step in cast("list[Any]", cast("dict[str, Any]", job).get("steps") or []):
+                if not isinstance(step, dict):
+                    continue
+                run = str(cast("dict[str, Any]", step).get("run", "") or "")
+                for command in run.splitlines():
+                    command = command.strip()
+                    if not command or command.startswith("#") or classify(command) is None:
+                        continue  # setup lines (pip install, cd, echo) are not checks
+                    line = _line_of(lines, command)
+                    migration.add(rel, line, f"job {job_id}", command)
+
+
+def migrate(root: Path) -> Migration:
+    migration = Migration()
+    read_tox_ini(root, migration)
+    read_tox_toml(root, migration)
+    read_makefile(root, migration)
+    read_pixi(root, migration)
+    read_setup_cfg(root, migration)
+    read_workflows(root, migration)
+    migration.python = _unique(migration.python)
+    return migration
+
+
+def render_report(migration: Migration) -> str:
+    if not migration.sources:
+        return "nothing to migrate: no tox.ini, [tool.tox], Makefile, pixi.toml, setup.cfg or workflow found"
+    lines = [f"read: {', '.join(migration.sources)}", ""]
+    lines += [item.render() for item in migration.items]
+    mapped = sum(1 for i in migration.items if i.mapped)
+    lines += ["", f"{mapped} mapped, {len(migration.items) - mapped} not mapped", ""]
+    if migration.config():
+        lines += ["proposed configuration (pyproject.toml):", "", migration.config_toml()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ci-sessions migrate",
+        description="Map tox / Makefile / pixi / setup.cfg / workflow commands to ci-sessions sessions.",
+    )
+    parser.add_argument("dir", nargs="?", default=".", help="project root (default: .)")
+    parser.add_argument("--json", action="store_true", help="print the mapping as JSON")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="add the proposed [tool.ci-sessions] to pyproject.toml (if absent)",
+    )
+    args = parser.parse_args(argv)
+    root = Path(args.dir).resolve()
+    if not root.is_dir():
+        print(f"ci-sessions migrate: {root} is not a directory", file=sys.stderr)
+        return 2
+    migration = migrate(root)
+    if args.json:
+        payload = {
+            "sources": migration.sources,
+            "items": [i.to_json() for i in migration.items],
+            "config": migration.config(),
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        print(render_report(migration))
+    if args.write and migration.config():
+        from ci_sessions._fs import atomic_write_text
+        from ci_sessions.scaffold.render import merge_pyproject
+
+        path = root / "pyproject.toml"
+        old = path.read_text(encoding="utf-8") if path.is_file() else None
+        merged, added = merge_pyproject(old, migration.config_toml())
+        if added:
+            atomic_write_text(path, merged)
+            print("wrote [tool.ci-sessions] to pyproject.toml", file=sys.stderr)
+        else:
+            print("pyproject.toml already has [tool.ci-sessions]; left unchanged", file=sys.stderr)
+    return 0

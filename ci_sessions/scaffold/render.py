@@ -1,0 +1,111 @@
+"""Render the copier template with a project's answers, and merge tables into pyproject.toml.
+
+Rendering goes to a temporary directory; :mod:`ci_sessions.scaffold.init` decides what reaches the
+project. The pyproject merge appends only the tables the project lacks, as text, so every byte the
+project already had (comments, order, formatting) stays where it was.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, cast
+
+from ci_sessions._fs import data_dir
+from ci_sessions.config.loader import ConfigError
+
+#: The rendered file that is merged into pyproject.toml instead of being written.
+PYPROJECT_SNIPPET = ".ci-sessions-pyproject.toml"
+ANSWERS_FILE = ".copier-answers.ci-sessions.yml"
+_HEADER = re.compile(r"^\[\s*tool\s*\.\s*\"?([A-Za-z0-9_.-]+?)\"?\s*(?:\.[^\]]*)?\]\s*$")
+
+
+def template_dir() -> Path:
+    return data_dir("templates")
+
+
+def render(answers: dict[str, Any]) -> dict[str, str]:
+    """Every file of the template rendered with ``answers``: relative posix path -> text."""
+    try:
+        from copier import run_copy
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ConfigError(
+            "ci-sessions init",
+            "",
+            "copier is not installed",
+            fix="install the extra: pip install 'ci-sessions[init]'",
+        ) from None
+    with tempfile.TemporaryDirectory(prefix="ci-sessions-render-") as tmp:
+        run_copy(
+            str(template_dir()),
+            tmp,
+            data=answers,
+            defaults=True,
+            overwrite=True,
+            quiet=True,
+            unsafe=True,
+            vcs_ref=None,
+        )
+        base = Path(tmp)
+        return {
+            p.relative_to(base).as_posix(): p.read_text(encoding="utf-8")
+            for p in sorted(base.rglob("*"))
+            if p.is_file()
+        }
+
+
+def snippet_blocks(snippet: str) -> list[tuple[str, str]]:
+    """(tool key, text) per ``[tool.KEY...]`` block of the rendered snippet, in order.
+
+    Consecutive blocks of the same tool (``[tool.coverage.run]`` + ``[tool.coverage.report]``) are
+    one entry, since a project either has that tool's config or not.
+    """
+    blocks: list[tuple[str, list[str]]] = []
+    for line in snippet.splitlines():
+        match = _HEADER.match(line.strip())
+        if match:
+            key = match.group(1).split(".")[0]
+            if blocks and blocks[-1][0] == key:
+                blocks[-1][1].append(line)
+            else:
+                blocks.append((key, [line]))
+        elif blocks:
+            blocks[-1][1].append(line)
+    return [(key, "\n".join(lines).strip() + "\n") for key, lines in blocks]
+
+
+def merge_pyproject(existing: str | None, snippet: str) -> tuple[str, list[str]]:
+    """The new pyproject.toml text and the tool keys added (none: the text is unchanged)."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    text = existing or ""
+    try:
+        document = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise ConfigError(
+            "pyproject.toml",
+            "",
+            f"invalid TOML: {exc}",
+            fix="correct the TOML syntax, then rerun init",
+        ) from None
+    tool: object = document.unwrap().get("tool", {})
+    present = (
+        {str(k) for k in cast("dict[str, Any]", tool)} if isinstance(tool, dict) else set[str]()
+    )
+    added: list[str] = []
+    chunks: list[str] = []
+    for key, block in snippet_blocks(snippet):
+        if key in present or key in added:
+            continue
+        added.append(key)
+        chunks.append(block)
+    if not chunks:
+        return text, []
+    if text and not text.endswith("\n"):
+        text += "\n"
+    separator = "\n" if text else ""
+    merged = text + separator + "\n".join(chunks)
+    tomlkit.parse(merged)  # must still be valid TOML
+    return merged, added
