@@ -1,0 +1,335 @@
+"""``uses:`` steps that have a local meaning, one function each; any other action cannot run here.
+
+=================================  ==========================================================
+actions/checkout                   the job's copy of the working tree (``workspace.checkout``)
+actions/setup-python               a local CPython first on PATH; none matching: cell SKIP
+astral-sh/setup-uv                 the local uv first on PATH
+actions/upload-artifact            files copied to ``.ci-sessions/ci/<job>/artifacts/<name>/``
+github/codeql-action/upload-sarif  the file validated against the SARIF 2.1.0 schema
+actions/cache (+ /restore, /save)  nothing (noted): no cache is restored or saved
+=================================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ci_sessions.ci import interpreters, sarif
+from ci_sessions.ci.expressions import glob_regex
+from ci_sessions.ci.workspace import CheckoutRefs, Source, checkout
+
+
+@dataclass(frozen=True)
+class ActionCall:
+    """One ``uses:`` step: its evaluated inputs and where it runs."""
+
+    uses: str
+    inputs: dict[str, str]
+    workspace: Path
+    temp: Path
+    path: str  # PATH as the step sees it
+    source: Source
+    refs: CheckoutRefs
+    artifacts: Path  # .ci-sessions/ci/<job>/artifacts of the real project
+    repository: str
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.inputs.get(name, "")
+        return default if value == "" else value.strip().lower() == "true"
+
+
+@dataclass
+class ActionResult:
+    ok: bool = True
+    message: str = ""
+    outputs: dict[str, str] = field(default_factory=dict[str, str])
+    path: list[str] = field(default_factory=list[str])  # folders to put first on PATH
+    env: dict[str, str] = field(default_factory=dict[str, str])
+    cannot_run: str | None = None  # the job cannot run locally, with this reason
+    skip: str | None = None  # the cell is skipped locally, with this reason
+
+
+Handler = Callable[[ActionCall], ActionResult]
+
+
+def action_name(uses: str) -> str:
+    """``actions/checkout@v5`` -> ``actions/checkout`` (lower case, ref dropped)."""
+    return uses.split("@", 1)[0].strip().lower().rstrip("/")
+
+
+def handler(uses: str) -> Handler | None:
+    return HANDLERS.get(action_name(uses))
+
+
+def _unsupported(call: ActionCall, names: tuple[str, ...]) -> ActionResult | None:
+    for name in names:
+        value = call.inputs.get(name, "").strip()
+        if value and value.lower() not in ("false", "0"):
+            return ActionResult(
+                ok=False, cannot_run=f"{action_name(call.uses)} with `{name}: {value}`"
+            )
+    return None
+
+
+# ---------------------------------------------------------------- checkout
+
+
+def run_checkout(call: ActionCall) -> ActionResult:
+    refused = _unsupported(call, ("ref", "sparse-checkout", "filter", "submodules", "lfs"))
+    if refused:
+        return refused
+    repository = call.inputs.get("repository", "").strip()
+    if repository and repository.lower() != call.repository.lower():
+        return ActionResult(ok=False, cannot_run=f"actions/checkout of {repository}")
+    depth_text = call.inputs.get("fetch-depth", "").strip() or "1"
+    if not depth_text.isdigit():
+        return ActionResult(ok=False, message=f"fetch-depth {depth_text!r} is not a number")
+    depth = int(depth_text)
+    target = (call.workspace / call.inputs.get("path", "").strip()).resolve()
+    if not target.is_relative_to(call.workspace.resolve()):
+        return ActionResult(ok=False, message="actions/checkout path is outside the workspace")
+    checkout(call.source, target, call.refs, depth)
+    history = "full history" if depth == 0 else f"depth {depth}"
+    return ActionResult(
+        message=f"copied the working tree ({len(call.source.files)} files, {history})",
+        outputs={"ref": call.refs.branch or "", "commit": call.source.head},
+    )
+
+
+# ---------------------------------------------------------------- setup-python
+
+
+def run_setup_python(call: ActionCall) -> ActionResult:
+    request = call.inputs.get("python-version", "").strip()
+    if not request and call.inputs.get("python-version-file", "").strip():
+        name = call.inputs["python-version-file"].strip()
+        try:
+            request = interpreters.version_from_file(call.workspace, name)
+        except FileNotFoundError:
+            return ActionResult(ok=False, message=f"python-version-file {name} does not exist")
+    if not request and (call.workspace / ".python-version").is_file():
+        request = interpreters.version_from_file(call.workspace, ".python-version")
+    if not request:
+        return ActionResult(message="no python-version given: the Python on PATH is used")
+    wanted = interpreters.requested_versions(request)
+    shim = call.temp / "_setup-python" / "bin"
+    shim.mkdir(parents=True, exist_ok=True)
+    found: list[interpreters.Interpreter] = []
+    for version in wanted:
+        try:
+            interpreter = interpreters.find(version, call.path)
+        except interpreters.UnsupportedRequest as error:
+            return ActionResult(ok=False, cannot_run=f"actions/setup-python: {error}")
+        if interpreter is None:
+            return ActionResult(
+                ok=False,
+                skip=f"Python {version} is not installed here "
+                "(looked in pyenv, PATH and uv python find)",
+            )
+        found.append(interpreter)
+    for interpreter in found:  # the last one listed is the default, as in setup-python
+        major_minor = ".".join(map(str, interpreter.version[:2]))
+        for name in (f"python{major_minor}", "python3", "python"):
+            _link(shim / name, interpreter.path)
+        for tool in (f"pip{major_minor}", "pip3", "pip"):
+            beside = interpreter.path.parent / tool
+            if beside.exists():
+                _link(shim / tool, beside)
+    default = found[-1]
+    prefix = str(default.path.parent.parent)
+    return ActionResult(
+        message=f"Python {default.text} from {default.path}",
+        outputs={"python-version": default.text, "python-path": str(default.path)},
+        path=[str(shim)],
+        env={
+            "pythonLocation": prefix,
+            "Python_ROOT_DIR": prefix,
+            "Python3_ROOT_DIR": prefix,
+            "PKG_CONFIG_PATH": f"{prefix}/lib/pkgconfig",
+        },
+    )
+
+
+def _link(link: Path, target: Path) -> None:
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(target)
+
+
+# ---------------------------------------------------------------- setup-uv
+
+
+def run_setup_uv(call: ActionCall) -> ActionResult:
+    refused = _unsupported(call, ("activate-environment",))
+    if refused:
+        return refused
+    uv = shutil.which("uv", path=call.path)
+    if uv is None:
+        beside = Path(sys.executable).parent / "uv"
+        uv = str(beside) if beside.exists() else None
+    if uv is None:
+        return ActionResult(ok=False, cannot_run="astral-sh/setup-uv: uv is not installed here")
+    shim = call.temp / "_setup-uv" / "bin"
+    shim.mkdir(parents=True, exist_ok=True)
+    _link(shim / "uv", Path(uv))
+    uvx = Path(uv).parent / "uvx"
+    if uvx.exists():
+        _link(shim / "uvx", uvx)
+    else:
+        script = shim / "uvx"
+        script.write_text(f'#!/bin/sh\nexec "{uv}" tool run "$@"\n', encoding="utf-8")
+        script.chmod(0o755)
+    try:
+        version = subprocess.run(  # noqa: S603 - the uv found above
+            [uv, "--version"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        version = []
+    local = version[1] if len(version) > 1 else "unknown"
+    note = f"uv {local} from {uv}"
+    asked = call.inputs.get("version", "").strip()
+    if asked and asked not in ("latest", local):
+        note += f" (the workflow asks for {asked})"
+    env: dict[str, str] = {}
+    python = call.inputs.get("python-version", "").strip()
+    if python:
+        env["UV_PYTHON"] = python
+    return ActionResult(
+        message=note,
+        outputs={
+            "uv-version": local,
+            "uv-path": uv,
+            "uvx-path": str(shim / "uvx"),
+            "cache-hit": "false",
+        },
+        path=[str(shim)],
+        env=env,
+    )
+
+
+# ---------------------------------------------------------------- upload-artifact
+
+
+def run_upload_artifact(call: ActionCall) -> ActionResult:
+    name = call.inputs.get("name", "").strip() or "artifact"
+    patterns = [p.strip() for p in call.inputs.get("path", "").splitlines() if p.strip()]
+    if not patterns:
+        return ActionResult(ok=False, message="upload-artifact: input `path` is required")
+    hidden = call.flag("include-hidden-files", False)
+    files, base = artifact_files(call.workspace, patterns, include_hidden=hidden)
+    if not files:
+        mode = call.inputs.get("if-no-files-found", "").strip().lower() or "warn"
+        text = f"no files were found with the provided path: {', '.join(patterns)}"
+        if mode == "error":
+            return ActionResult(ok=False, message=text)
+        return ActionResult(message=text + ("" if mode == "ignore" else " (warning)"))
+    dest = call.artifacts / name
+    if dest.exists():
+        if not call.flag("overwrite", False):
+            return ActionResult(
+                ok=False, message=f"an artifact named {name!r} already exists in this run"
+            )
+        shutil.rmtree(dest)
+    for file in files:
+        target = dest / file.relative_to(base)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(file, target)
+    return ActionResult(
+        message=f"{len(files)} file(s) kept in {dest}",
+        outputs={"artifact-id": name, "artifact-url": dest.as_uri(), "artifact-digest": ""},
+    )
+
+
+def artifact_files(
+    workspace: Path, patterns: list[str], *, include_hidden: bool
+) -> tuple[list[Path], Path]:
+    """The files of an upload and the folder their artifact paths are relative to.
+
+    As @actions/artifact does: each pattern searches from its literal prefix; ``!`` patterns
+    exclude; hidden files and folders below a search root (and a hidden root itself) are left
+    out unless asked for; the paths are kept relative to the roots' common ancestor.
+    """
+    includes = [p for p in patterns if not p.startswith("!")]
+    excludes = [glob_regex(p[1:]) for p in patterns if p.startswith("!")]
+    roots: list[Path] = []
+    found: dict[Path, None] = {}
+    for pattern in includes:
+        full = Path(pattern).expanduser()
+        full = full if full.is_absolute() else workspace / full
+        parts = full.parts
+        literal = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[")), None)
+        root = Path(*parts[:literal]) if literal is not None else full
+        if literal is None and root.is_file():
+            roots.append(root.parent)
+            candidates = [root]
+            hidden_base = root.parent
+        else:
+            roots.append(root)
+            hidden_base = root.parent
+            candidates = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+            if literal is not None:
+                regex = glob_regex(Path(*parts[literal:]).as_posix())
+                candidates = [p for p in candidates if regex.match(p.relative_to(root).as_posix())]
+        for file in candidates:
+            relative = file.relative_to(hidden_base).parts
+            if not include_hidden and any(part.startswith(".") for part in relative):
+                continue
+            try:
+                from_workspace = file.relative_to(workspace).as_posix()
+            except ValueError:
+                from_workspace = file.as_posix()
+            if any(regex.match(from_workspace) for regex in excludes):
+                continue
+            found[file] = None
+    if not found:
+        return [], workspace
+    base = Path(os.path.commonpath([str(r) for r in roots]))
+    return list(found), base
+
+
+# ---------------------------------------------------------------- upload-sarif
+
+
+def run_upload_sarif(call: ActionCall) -> ActionResult:
+    given = call.inputs.get("sarif_file", "").strip() or "../results"
+    path = (call.workspace / given).resolve()
+    try:
+        files = sarif.sarif_files(path)
+        if not files:
+            return ActionResult(ok=False, message=f"no .sarif file in {given}")
+        results = sum(sarif.validate(file) for file in files)
+    except (sarif.SarifError, sarif.MissingValidator) as error:
+        return ActionResult(ok=False, message=f"upload-sarif: {error}")
+    return ActionResult(
+        message=f"{len(files)} SARIF file(s) valid against SARIF 2.1.0 ({results} results); "
+        "not uploaded",
+        outputs={"sarif-id": "local"},
+    )
+
+
+# ---------------------------------------------------------------- cache
+
+
+def run_cache(call: ActionCall) -> ActionResult:
+    return ActionResult(
+        message=f"{action_name(call.uses)}: no-op locally (nothing restored or saved)",
+        outputs={"cache-hit": "false", "cache-primary-key": call.inputs.get("key", "")},
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    "actions/checkout": run_checkout,
+    "actions/setup-python": run_setup_python,
+    "astral-sh/setup-uv": run_setup_uv,
+    "actions/upload-artifact": run_upload_artifact,
+    "github/codeql-action/upload-sarif": run_upload_sarif,
+    "actions/cache": run_cache,
+    "actions/cache/restore": run_cache,
+    "actions/cache/save": run_cache,
+}

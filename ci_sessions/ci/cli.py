@@ -1,0 +1,241 @@
+"""``ci-sessions ci``: run a GitHub Actions workflow on this machine, the way the runner would.
+
+Exit codes: 0 the workflow would have succeeded, 1 it would have failed (or a job cannot run
+here), 2 a usage or configuration error (bad workflow YAML, a bad expression), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from ci_sessions import _git
+from ci_sessions._fs import state_dir
+from ci_sessions.ci import event, install, report, static
+from ci_sessions.ci.evaluate import EvaluationError, resolve
+from ci_sessions.ci.expressions import Scope, Value, to_string
+from ci_sessions.ci.job import Printer, RunSetup, inherited_environment
+from ci_sessions.ci.scheduler import Scheduler
+from ci_sessions.ci.workflow import Workflow, YamlMap, load
+from ci_sessions.ci.workspace import project_root, remove_tree, take_snapshot
+from ci_sessions.errors import (
+    EXIT_GATE_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CiSessionsError,
+    ConfigError,
+    UsageError,
+    close_match,
+)
+
+DEFAULT_WORKFLOW = Path(".github") / "workflows" / "ci.yml"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ci-sessions ci",
+        description="Run a GitHub Actions workflow locally: jobs in needs order, each in a fresh "
+        "copy of the working tree (your tree is never touched).",
+    )
+    parser.add_argument(
+        "--workflow", metavar="FILE", help=f"the workflow to run (default: {DEFAULT_WORKFLOW})"
+    )
+    parser.add_argument(
+        "--event",
+        choices=event.EVENTS,
+        help="the event that triggers the run (default: push, or pull_request with --base)",
+    )
+    parser.add_argument(
+        "--base", metavar="REF", help="the pull request's base (github.base_ref), e.g. origin/main"
+    )
+    parser.add_argument(
+        "--job", metavar="NAME", help="run this job and the jobs it needs, nothing else"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        default=os.cpu_count() or 2,
+        help="cells to run at the same time (default: the number of CPUs)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep each job's copy under .ci-sessions/ci/<job>/"
+    )
+    parser.add_argument("--json", action="store_true", help="print the result table as JSON")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        return int(stop.code or 0) if not isinstance(stop.code, str) else 2
+    try:
+        return _run(args)
+    except CiSessionsError as error:
+        print(error.render(), file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("ci-sessions ci: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: must be at least 1")
+    root = project_root(Path.cwd())
+    path = Path(args.workflow) if args.workflow else root / DEFAULT_WORKFLOW
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    if not path.is_file():
+        raise UsageError(
+            f"no workflow at {path}", fix="pass --workflow FILE, or run `ci-sessions init`"
+        )
+    workflow = load(path, root)
+    static.check_workflow(workflow)
+    chosen = args.event or ("pull_request" if args.base else "push")
+    triggers = workflow.triggers()
+    if chosen not in triggers:
+        raise UsageError(
+            f"{workflow.file} is not triggered by {chosen} (on: {', '.join(triggers) or 'nothing'})",
+            fix=f"pass --event {next(iter(triggers), 'push')}" if triggers else "",
+        )
+    selected = _selected(workflow, args.job)
+    base_name, base_sha = _base(root, args.base, chosen)
+    out_dir = state_dir(root) / "ci"
+    remove_tree(out_dir)
+    out_dir.mkdir(parents=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    printer = Printer(lambda text: err.out(text, end=""))
+    source = take_snapshot(root, out_dir / "_snapshot")
+    facts = event.RunFacts(
+        event=chosen,
+        head=source.head,
+        branch=source.branch,
+        base_ref=base_name,
+        base_sha=base_sha,
+        repository=event.repository_name(root),
+        workflow=workflow.name,
+        actor=event.actor(root),
+        inputs=event.dispatch_inputs(triggers) if chosen == "workflow_dispatch" else {},
+    )
+    github = event.github_context(facts)
+    substitute = _substitute(workflow, printer)
+    scope = Scope({"github": github, "secrets": {}, "vars": {}, "inputs": facts.inputs})
+    try:
+        env_value = resolve(workflow.raw.get("env"), workflow.where("env"), scope)
+    except EvaluationError as error:
+        raise ConfigError(workflow.file, "env", str(error)) from None
+    env_map: dict[str, Value] = env_value if isinstance(env_value, dict) else {}
+    workflow_env = {k: to_string(v) for k, v in env_map.items()}
+    setup = RunSetup(
+        workflow=workflow,
+        source=source,
+        facts=facts,
+        github=github,
+        inputs=facts.inputs,
+        workflow_env={},
+        substitute=substitute,
+        out_dir=out_dir,
+        keep=args.keep,
+        environ=inherited_environment(dict(os.environ)),
+        printer=printer,
+    )
+    setup.workflow_env = setup.install_env(workflow_env)
+    base_note = f", base {args.base or base_name} ({(base_sha or '')[:9]})" if base_sha else ""
+    printer.line(
+        f"ci-sessions ci: {workflow.file}, event {chosen}{base_note}, jobs: {', '.join(selected)}"
+    )
+    try:
+        rows = Scheduler(setup, selected, args.jobs).run()
+    finally:
+        if not args.keep:
+            remove_tree(out_dir / "_snapshot")
+    rows = report.sort_rows(rows, workflow.order())
+    ok = report.succeeded(rows)
+    out = Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
+    if args.json:
+        print(report.as_json(rows, workflow=workflow.file, event=chosen, ok=ok))
+    else:
+        report.failure_tails(rows, lambda text: err.out(text, end="", highlight=False))
+        out.print()
+        report.print_table(out, rows, f"{workflow.name} · {chosen} (run locally)")
+    report.write_summary(out_dir / "summary.md", rows, workflow=workflow.file, event=chosen, ok=ok)
+    verdict = "would succeed" if ok else "would fail"
+    printer.line(f"ci-sessions ci: the workflow {verdict}; summary: {out_dir / 'summary.md'}")
+    return EXIT_OK if ok else EXIT_GATE_FAILED
+
+
+def _selected(workflow: Workflow, job: str | None) -> list[str]:
+    if job is None:
+        return workflow.order()
+    if job not in workflow.jobs:
+        hint = close_match(job, workflow.jobs)
+        raise UsageError(
+            f"--job {job}: no such job in {workflow.file}"
+            + (f" (did you mean {hint!r}?)" if hint else ""),
+            fix=f"pick one of: {', '.join(workflow.jobs)}",
+        )
+    return workflow.closure(job)
+
+
+def _base(root: Path, base: str | None, chosen: str) -> tuple[str, str | None]:
+    """github.base_ref (a branch name) and the commit it names, for the checkout's origin/<base>."""
+    if base is None:
+        if chosen not in ("pull_request", "merge_group"):
+            return "", None
+        for guess in ("origin/HEAD", "origin/main", "main", "origin/master", "master"):
+            sha = (
+                _git.try_git(root, "rev-parse", "--verify", "--quiet", f"{guess}^{{commit}}") or ""
+            ).strip()
+            if sha:
+                name = guess
+                if guess == "origin/HEAD":
+                    target = (
+                        _git.try_git(root, "symbolic-ref", "--short", "refs/remotes/origin/HEAD")
+                        or ""
+                    ).strip()
+                    name = target or "origin/main"
+                return event.base_branch(name), sha
+        raise UsageError(
+            f"a {chosen} run needs the base branch", fix="pass --base REF, e.g. --base origin/main"
+        )
+    sha = _git.resolve(root, base, "--base")
+    return event.base_branch(base), sha
+
+
+def _substitute(workflow: Workflow, printer: Printer) -> str | None:
+    """Build (or find) the running ci-sessions when the workflow installs it from the index."""
+    specs = sorted({spec for spec in _install_specs(workflow) if not install.is_local(spec)})
+    if not specs:
+        return None
+    substitute = install.running_ci_sessions()
+    for spec in specs:
+        printer.line(
+            f"ci-sessions installed from {substitute.spec} instead of {spec} ({substitute.origin})"
+        )
+    return substitute.spec
+
+
+def _install_specs(workflow: Workflow) -> list[str]:
+    """The values the workflow gives the install variables, at any level."""
+    maps: list[Value] = [workflow.raw.get("env")]
+    for job in workflow.jobs.values():
+        maps.append(job.get("env"))
+        maps.extend(step.raw.get("env") for step in job.steps)
+    return [
+        to_string(env[name])
+        for env in maps
+        if isinstance(env, YamlMap)
+        for name in install.INSTALL_VARIABLES
+        if name in env
+    ]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,71 @@
+"""Expressions inside workflow values, evaluated while the run is under way.
+
+A failure here is what GitHub reports as "Error when evaluating ...": the job fails, and the
+message names the file, the line and the expression (:class:`EvaluationError`).
+"""
+
+from __future__ import annotations
+
+from ci_sessions.ci import expressions
+from ci_sessions.ci.expressions import Scope, Value
+from ci_sessions.ci.workflow import Where, YamlList, YamlMap
+
+
+class EvaluationError(Exception):
+    """An expression failed at run time (bad JSON from an output, a format() without argument)."""
+
+    def __init__(self, where: Where, text: str, problem: str) -> None:
+        self.where = where
+        super().__init__(
+            f"{where.file}:{where.line} ({where.key}): cannot evaluate `${{{{ {text} }}}}`: "
+            f"{problem}"
+        )
+
+
+def resolve(value: Value, where: Where, scope: Scope) -> Value:
+    """The value with every ``${{ }}`` in it evaluated; maps and lists keep their shape."""
+    if isinstance(value, str):
+        if not expressions.has_expression(value):
+            return value
+        try:
+            return expressions.interpolate(value, scope)
+        except expressions.ExpressionError as error:
+            raise EvaluationError(where, _first_expression(value), str(error)) from None
+    if isinstance(value, YamlMap):
+        return {
+            key: resolve(item, Where(where.file, value.line_of(key), f"{where.key}.{key}"), scope)
+            for key, item in value.items()
+        }
+    if isinstance(value, YamlList):
+        return [
+            resolve(item, Where(where.file, value.line_of(i), f"{where.key}[{i}]"), scope)
+            for i, item in enumerate(value)
+        ]
+    if isinstance(value, dict):
+        return {k: resolve(v, where, scope) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, where, scope) for v in value]
+    return value
+
+
+def resolve_text(value: Value, where: Where, scope: Scope) -> str:
+    return expressions.to_string(resolve(value, where, scope))
+
+
+def condition(value: Value, where: Where, scope: Scope) -> bool:
+    """An ``if:`` (None means the default ``success()``)."""
+    try:
+        return expressions.test_condition(value, scope)
+    except expressions.ExpressionError as error:
+        shown = value if isinstance(value, str) else expressions.to_string(value)
+        raise EvaluationError(
+            where, shown.strip().removeprefix("${{").removesuffix("}}").strip(), str(error)
+        ) from None
+
+
+def _first_expression(text: str) -> str:
+    try:
+        parts = [p.text for p in expressions.split_template(text) if p.expression]
+    except expressions.ExpressionError:
+        return text
+    return " }} ... ${{ ".join(parts) if parts else text

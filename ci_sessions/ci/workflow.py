@@ -1,0 +1,303 @@
+"""Load a workflow file into a small model that remembers the line of every value.
+
+PyYAML's node marks give the lines; a mapping loads as :class:`YamlMap` (a dict that also knows
+where each value starts) so an error anywhere, even one found while the run is under way, names
+the file, the line and the key. Scalars follow GitHub's YAML: ``on``/``yes``/``no`` are strings,
+only ``true``/``false`` are booleans.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import yaml
+
+from ci_sessions.ci.expressions import Value
+from ci_sessions.errors import ConfigError, close_match
+
+
+class YamlMap(dict[str, Value]):
+    """A mapping from the file, with the line where each value starts (1-based)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.lines: dict[str, int] = {}
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
+
+
+class YamlList(list[Value]):
+    """A sequence from the file, with the line of each item."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.lines: list[int] = []
+
+    def line_of(self, index: int) -> int:
+        return self.lines[index] if 0 <= index < len(self.lines) else self.line
+
+
+def _value_line(node: yaml.Node) -> int:
+    """The line where a value's text starts: a ``|`` or ``>`` block starts below its indicator."""
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        line += 1
+    return line
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans and line-aware containers."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(  # pyright: ignore[reportUnknownMemberType]
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _construct(loader: _Loader, node: yaml.Node) -> Value:
+    return cast("Value", loader.construct_object(node, deep=True))  # pyright: ignore[reportUnknownMemberType]
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YamlMap:
+    loader.flatten_mapping(node)
+    result = YamlMap(node.start_mark.line + 1)
+    for key_node, value_node in node.value:
+        key = _construct(loader, key_node)
+        name = ("true" if key else "false") if isinstance(key, bool) else str(key)
+        if name in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {name!r}", key_node.start_mark
+            )
+        value = _construct(loader, value_node)
+        result[name] = value
+        result.lines[name] = _value_line(value_node)
+    return result
+
+
+def _construct_list(loader: _Loader, node: yaml.SequenceNode) -> YamlList:
+    result = YamlList(node.start_mark.line + 1)
+    for item in node.value:
+        value = _construct(loader, item)
+        result.append(value)
+        result.lines.append(_value_line(item))
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)  # pyright: ignore[reportUnknownMemberType]
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)  # pyright: ignore[reportUnknownMemberType]
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in the workflow file: for messages and for expression errors."""
+
+    file: str
+    line: int
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line} ({self.key})"
+
+    def error(self, problem: str, *, fix: str = "") -> ConfigError:
+        return ConfigError(self.file, f"line {self.line}: {self.key}", problem, fix=fix)
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int
+    raw: YamlMap
+    job_id: str
+    file: str
+
+    def where(self, key: str = "") -> Where:
+        label = f"jobs.{self.job_id}.steps[{self.index}]" + (f".{key}" if key else "")
+        line = self.raw.line_of(key) if key else self.raw.line
+        return Where(self.file, line, label)
+
+    @property
+    def id(self) -> str | None:
+        value = self.raw.get("id")
+        return str(value) if value is not None else None
+
+    @property
+    def uses(self) -> str | None:
+        value = self.raw.get("uses")
+        return str(value) if value is not None else None
+
+    @property
+    def run(self) -> str | None:
+        value = self.raw.get("run")
+        return None if value is None else str(value)
+
+    def label(self) -> str:
+        """The step's name as written (before expressions), or what GitHub would show."""
+        name = self.raw.get("name")
+        if isinstance(name, str) and name:
+            return name
+        if self.uses:
+            return f"Run {self.uses}"
+        first = (self.run or "").strip().splitlines()
+        return f"Run {first[0]}" if first else f"step {self.index + 1}"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    raw: YamlMap
+    file: str
+    steps: tuple[Step, ...]
+    needs: tuple[str, ...]
+
+    def where(self, key: str = "") -> Where:
+        label = f"jobs.{self.id}" + (f".{key}" if key else "")
+        return Where(self.file, self.raw.line_of(key) if key else self.raw.line, label)
+
+    def get(self, key: str) -> Value:
+        return self.raw.get(key)
+
+    def section(self, key: str) -> YamlMap:
+        value = self.raw.get(key)
+        return value if isinstance(value, YamlMap) else YamlMap(self.raw.line_of(key))
+
+
+@dataclass(frozen=True)
+class Workflow:
+    path: Path
+    file: str  # as shown in messages (relative to the project root)
+    raw: YamlMap
+    jobs: dict[str, Job]
+
+    def where(self, key: str) -> Where:
+        return Where(self.file, self.raw.line_of(key), key)
+
+    def section(self, key: str) -> YamlMap:
+        value = self.raw.get(key)
+        return value if isinstance(value, YamlMap) else YamlMap(self.raw.line_of(key))
+
+    @property
+    def name(self) -> str:
+        value = self.raw.get("name")
+        return str(value) if value else self.file
+
+    def triggers(self) -> dict[str, Value]:
+        """The ``on:`` events: a string, a list or a mapping in the file, a mapping here."""
+        value = self.raw.get("on")
+        if isinstance(value, str):
+            return {value: None}
+        if isinstance(value, list):
+            return {str(v): None for v in value}
+        if isinstance(value, dict):
+            return dict(value)
+        return {}
+
+    def order(self) -> list[str]:
+        """Job ids in an order where every job comes after the jobs it needs."""
+        sorter = graphlib.TopologicalSorter({j.id: set(j.needs) for j in self.jobs.values()})
+        return list(sorter.static_order())
+
+    def closure(self, job_id: str) -> list[str]:
+        """A job and everything it needs, transitively, in needs order."""
+        wanted: set[str] = set()
+        todo = [job_id]
+        while todo:
+            current = todo.pop()
+            if current not in wanted:
+                wanted.add(current)
+                todo.extend(self.jobs[current].needs)
+        return [j for j in self.order() if j in wanted]
+
+    def ancestors(self, job_id: str) -> set[str]:
+        return set(self.closure(job_id)) - {job_id}
+
+
+def load(path: Path, root: Path) -> Workflow:
+    """Read and check the structure of a workflow file; errors name the file, line and key."""
+    try:
+        shown = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(shown, "", f"cannot read the workflow: {error.strerror}") from None
+    try:
+        data: object = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f"line {mark.line + 1}" if mark is not None else ""
+        problem = str(getattr(error, "problem", "") or error).strip()
+        raise ConfigError(shown, line, f"not valid YAML: {problem}") from None
+    if not isinstance(data, YamlMap):
+        raise ConfigError(shown, "", "a workflow must be a mapping with `on:` and `jobs:`")
+    return _model(path, shown, data)
+
+
+def _model(path: Path, shown: str, data: YamlMap) -> Workflow:
+    if "on" not in data:
+        raise ConfigError(shown, "on", "the workflow has no `on:` trigger")
+    jobs_raw = data.get("jobs")
+    if not isinstance(jobs_raw, YamlMap) or not jobs_raw:
+        raise ConfigError(shown, f"line {data.line_of('jobs')}: jobs", "no jobs to run")
+    jobs: dict[str, Job] = {}
+    for job_id, raw in jobs_raw.items():
+        where = Where(shown, jobs_raw.line_of(job_id), f"jobs.{job_id}")
+        if not isinstance(raw, YamlMap):
+            raise where.error("a job must be a mapping")
+        if "uses" in raw:
+            jobs[job_id] = Job(job_id, raw, shown, (), _needs(raw, job_id, shown))
+            continue
+        steps_raw = raw.get("steps")
+        if not isinstance(steps_raw, YamlList) or not steps_raw:
+            raise Where(shown, raw.line_of("steps"), f"jobs.{job_id}.steps").error(
+                "a job needs a list of steps"
+            )
+        steps: list[Step] = []
+        for index, step_raw in enumerate(steps_raw):
+            step_where = Where(shown, steps_raw.line_of(index), f"jobs.{job_id}.steps[{index}]")
+            if not isinstance(step_raw, YamlMap):
+                raise step_where.error("a step must be a mapping")
+            if ("run" in step_raw) == ("uses" in step_raw):
+                raise step_where.error("a step has exactly one of `run:` and `uses:`")
+            steps.append(Step(index, step_raw, job_id, shown))
+        jobs[job_id] = Job(job_id, raw, shown, tuple(steps), _needs(raw, job_id, shown))
+    for job in jobs.values():
+        for need in job.needs:
+            if need not in jobs:
+                hint = close_match(need, jobs)
+                raise job.where("needs").error(
+                    f"needs unknown job {need!r}" + (f" (did you mean {hint!r}?)" if hint else ""),
+                    fix=f"name one of: {', '.join(jobs)}",
+                )
+    workflow = Workflow(path, shown, data, jobs)
+    try:
+        workflow.order()
+    except graphlib.CycleError as error:
+        cycle: list[str] = list(error.args[1])
+        raise ConfigError(
+            shown, "jobs", f"the needs of {' -> '.join(cycle)} form a cycle"
+        ) from None
+    return workflow
+
+
+def _needs(raw: YamlMap, job_id: str, shown: str) -> tuple[str, ...]:
+    value = raw.get("needs")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(str(v) for v in value)
+    raise Where(shown, raw.line_of("needs"), f"jobs.{job_id}.needs").error(
+        "needs is a job id or a list of job ids"
+    )

@@ -1,0 +1,196 @@
+"""The copies jobs run in: the user's tree is read once and never written.
+
+At the start of a run the working tree (tracked files plus untracked, unignored ones, as
+``git ls-files --cached --others --exclude-standard`` lists them) is copied once into a snapshot,
+so edits made while the run goes on do not leak into later jobs. ``actions/checkout`` then copies
+the snapshot into the job's workspace and makes a ``.git`` there that borrows the project's
+objects (git alternates: nothing is copied) and has the refs actions/checkout would fetch:
+with ``fetch-depth: 0`` every branch as ``origin/<name>``, the tags, and ``origin/<base>`` for a
+pull request; with a positive depth a shallow history and no other branch, as on GitHub.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ci_sessions import _git
+from ci_sessions.errors import GitError, UsageError
+
+
+@dataclass(frozen=True)
+class Source:
+    """The project as it was when the run started."""
+
+    root: Path  # the git top level: GitHub's workspace is the repository root
+    snapshot: Path
+    files: tuple[str, ...]
+    head: str
+    branch: str | None  # None when HEAD is detached
+    git_common_dir: Path
+
+
+def project_root(start: Path) -> Path:
+    if not _git.is_work_tree(start):
+        raise UsageError(
+            f"{start} is not inside a git repository",
+            fix="ci-sessions ci runs a checkout of a repository: run it in one",
+        )
+    return Path(_git.git(start, "rev-parse", "--show-toplevel").strip())
+
+
+def listed_files(root: Path) -> list[str]:
+    """Tracked files plus untracked, unignored ones (what a commit of everything would hold)."""
+    out = _git.git_bytes(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if out is None:
+        raise GitError(f"git ls-files failed in {root}")
+    names = out.decode("utf-8", "surrogateescape").split("\0")
+    return sorted({name for name in names if name})
+
+
+def take_snapshot(root: Path, snapshot: Path) -> Source:
+    head = (_git.try_git(root, "rev-parse", "--verify", "--quiet", "HEAD") or "").strip()
+    if not head:
+        raise UsageError(
+            "the repository has no commit yet", fix="commit once: a workflow checks out a commit"
+        )
+    branch = (_git.try_git(root, "symbolic-ref", "--quiet", "--short", "HEAD") or "").strip()
+    common = Path(_git.git(root, "rev-parse", "--git-common-dir").strip())
+    if not common.is_absolute():
+        common = (root / common).resolve()
+    remove_tree(snapshot)
+    snapshot.mkdir(parents=True)
+    copied = copy_files(root, snapshot, listed_files(root))
+    return Source(root, snapshot, tuple(copied), head, branch or None, common)
+
+
+def copy_files(source: Path, dest: Path, names: list[str] | tuple[str, ...]) -> list[str]:
+    """Copy the named files (symlinks as links); names that are gone or folders are left out."""
+    copied: list[str] = []
+    made: set[Path] = set()
+    for name in names:
+        src = source / name
+        try:
+            info = src.lstat()
+        except OSError:
+            continue  # deleted in the working tree
+        if stat.S_ISDIR(info.st_mode):
+            continue  # a submodule: actions/checkout leaves it empty without `submodules:`
+        target = dest / name
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        if stat.S_ISLNK(info.st_mode):
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            os.symlink(os.readlink(src), target)
+        else:
+            shutil.copy2(src, target)
+        copied.append(name)
+    return copied
+
+
+@dataclass(frozen=True)
+class CheckoutRefs:
+    """What the event says the checkout holds: the branch (push) or a detached HEAD (PR)."""
+
+    branch: str | None
+    base_ref: str | None
+    base_sha: str | None
+
+
+def checkout(source: Source, dest: Path, refs: CheckoutRefs, depth: int) -> None:
+    """Populate ``dest`` like actions/checkout: files of the snapshot and a matching ``.git``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    _git.git(dest, "init", "--quiet")
+    alternates = dest / ".git" / "objects" / "info" / "alternates"
+    alternates.parent.mkdir(parents=True, exist_ok=True)
+    alternates.write_text(str(source.git_common_dir / "objects") + "\n", encoding="utf-8")
+    updates: list[str] = []
+    if depth == 0:
+        listed = _git.git(
+            source.root,
+            "for-each-ref",
+            "--format=%(objectname) %(refname)",
+            "refs/heads",
+            "refs/remotes/origin",
+            "refs/tags",
+        )
+        for line in listed.splitlines():
+            sha, _, ref = line.partition(" ")
+            if ref.startswith("refs/heads/"):
+                updates.append(f"update refs/remotes/origin/{ref[len('refs/heads/') :]} {sha}")
+            elif ref != "refs/remotes/origin/HEAD":
+                updates.append(f"update {ref} {sha}")
+        if refs.base_ref and refs.base_sha:
+            updates.append(f"update refs/remotes/origin/{refs.base_ref} {refs.base_sha}")
+        shallow = source.git_common_dir / "shallow"
+        if shallow.is_file():
+            shutil.copyfile(shallow, dest / ".git" / "shallow")
+    else:
+        (dest / ".git" / "shallow").write_text(
+            "\n".join(_boundary(source, depth)) + "\n", encoding="utf-8"
+        )
+    if refs.branch:
+        updates.append(f"update refs/heads/{refs.branch} {source.head}")
+        updates.append(f"update refs/remotes/origin/{refs.branch} {source.head}")
+    _update_refs(dest, updates)
+    if refs.branch:
+        _git.git(dest, "symbolic-ref", "HEAD", f"refs/heads/{refs.branch}")
+    else:
+        _git.git(dest, "update-ref", "--no-deref", "HEAD", source.head)
+    _git.git(dest, "remote", "add", "origin", str(source.root))
+    copy_files(source.snapshot, dest, source.files)
+    _git.git(dest, "read-tree", "HEAD")
+    _git.try_git(dest, "update-index", "-q", "--refresh")
+
+
+def _boundary(source: Source, depth: int) -> list[str]:
+    """The commits a ``--depth N`` fetch of HEAD would mark shallow."""
+    listed = _git.git(
+        source.root, "rev-list", "--first-parent", f"--max-count={depth}", source.head
+    ).split()
+    return [listed[-1]] if listed else [source.head]
+
+
+def _update_refs(dest: Path, updates: list[str]) -> None:
+    if not updates:
+        return
+    git = shutil.which("git") or "git"
+    done = subprocess.run(  # noqa: S603 - fixed argv, refs from git itself
+        [git, "update-ref", "--stdin"],
+        cwd=dest,
+        input="\n".join(updates) + "\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise GitError(f"could not create the refs of the checkout: {done.stderr.strip()}")
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a copy, read-only files included (tools make some)."""
+    if not path.exists() and not path.is_symlink():
+        return
+
+    def _retry(_function: object, target: str, _error: object) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(target, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
+            parent = os.path.dirname(target)
+            os.chmod(parent, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
+            if os.path.isdir(target) and not os.path.islink(target):
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                os.unlink(target)
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=_retry)
+    else:
+        shutil.rmtree(path, onerror=_retry)
