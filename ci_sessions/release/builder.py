@@ -1,0 +1,151 @@
+"""One build of a project: sdist, then the wheel from that sdist, in an isolated environment.
+
+``uv build`` when uv is available (or ``builder = "uv"``), else ``python -m build`` (pinned,
+run through uv, or from this environment). ``SOURCE_DATE_EPOCH`` is the commit time. A project
+whose version comes from git gets it through ``SETUPTOOLS_SCM_PRETEND_VERSION`` (and pdm's
+equivalent), computed the way setuptools-scm would, since a copy of the tree has no ``.git``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ci_sessions._git import git, tracked_files, try_git
+from ci_sessions.errors import CiSessionsError, InstallError
+from ci_sessions.release.tags import reachable_tags
+from ci_sessions.release.tools import BUILD, Ran, find_uv, run
+
+_GENERATOR = re.compile(r"^Generator:\s*(.+?)\s*$", re.MULTILINE)
+
+
+class BuildError(CiSessionsError):
+    """The project did not build; the message holds the end of the build log."""
+
+    kind = "build error"
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Built:
+    """The distributions of one build and what made them."""
+
+    files: tuple[Path, ...]
+    tools: dict[str, str] = field(default_factory=lambda: {})
+
+
+def commit_epoch(root: Path) -> int:
+    """The HEAD commit's time, the SOURCE_DATE_EPOCH of a reproducible build."""
+    return int(git(root, "log", "-1", "--format=%ct", "HEAD", what="the commit time").strip())
+
+
+def scm_version(root: Path, prefix: str) -> str:
+    """The version setuptools-scm's default scheme gives HEAD (``1.2.4.dev3+gabc1234``)."""
+    head = git(root, "rev-parse", "HEAD").strip()
+    tags = reachable_tags(root, prefix)
+    if not tags:
+        count = git(root, "rev-list", "--count", "HEAD").strip()
+        return f"0.1.dev{count}+g{head[:7]}"
+    latest = tags[0]
+    at = try_git(root, "rev-list", "-n", "1", latest.name) or ""
+    if at.strip() == head:
+        return str(latest.version)
+    distance = git(root, "rev-list", "--count", f"{latest.name}..HEAD").strip()
+    release = [*latest.version.release, 0, 0]
+    if latest.version.pre is None:
+        release[2] += 1
+    return f"{release[0]}.{release[1]}.{release[2]}.dev{distance}+g{head[:7]}"
+
+
+def copy_tracked(root: Path, destination: Path, *, mtime: float, reverse: bool = False) -> int:
+    """Copy the tracked files (working-tree content) to ``destination``, all with ``mtime``.
+
+    ``reverse`` creates them in the opposite order: two copies then differ in file times and
+    directory order the way two checkouts can, and a build that leaks either shows it.
+    """
+    files = tracked_files(root)
+    if files is None:
+        raise CiSessionsError(f"{root} is not a git checkout", fix="run inside a git repository")
+    count = 0
+    for name in sorted(files, reverse=reverse):
+        source = root / name
+        target = destination / name
+        if not source.exists() and not source.is_symlink():
+            continue  # deleted in the working tree
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            os.symlink(os.readlink(source), target)
+            continue
+        shutil.copyfile(source, target)
+        shutil.copymode(source, target)
+        os.utime(target, (mtime, mtime))
+        count += 1
+    return count
+
+
+def _backend(files: tuple[Path, ...]) -> str:
+    """The backend that made the wheel, from its WHEEL file (``hatchling 1.27.0``)."""
+    for path in files:
+        if path.suffix != ".whl":
+            continue
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.endswith(".dist-info/WHEEL"):
+                    text = archive.read(name).decode("utf-8", "replace")
+                    match = _GENERATOR.search(text)
+                    if match:
+                        return match.group(1)
+    return ""
+
+
+def _version_of(argv: list[str], cwd: Path) -> str:
+    ran = run([*argv, "--version"], cwd=cwd, timeout=60)
+    return ran.output.strip().splitlines()[0] if ran.ok and ran.output.strip() else "unknown"
+
+
+def build_command(builder: str, source: Path, outdir: Path) -> tuple[list[str], dict[str, str]]:
+    """The argv that builds ``source`` into ``outdir``, and the tool versions to report."""
+    uv = find_uv()
+    if builder in ("auto", "uv") and uv is not None:
+        argv = [uv, "build", "--python", sys.executable, "--out-dir", str(outdir), str(source)]
+        return argv, {"uv": _version_of([uv], source).removeprefix("uv ").split(" ")[0]}
+    if builder == "uv":
+        raise InstallError("builder = uv, but uv is not installed", fix="pip install uv")
+    if uv is not None:
+        front = [uv, "tool", "run", "--python", sys.executable, "--from", f"build[uv]=={BUILD.split('==')[1]}", "pyproject-build", "--installer", "uv"]  # fmt: skip
+    elif importlib.util.find_spec("build") is not None:
+        front = [sys.executable, "-m", "build"]
+    else:
+        raise InstallError("neither uv nor build is installed", fix="pip install uv")
+    version = _version_of(front, source).split(" ")
+    return [*front, "--outdir", str(outdir), str(source)], {"build": version[1] if len(version) > 1 else version[0]}  # fmt: skip
+
+
+def build(source: Path, outdir: Path, *, epoch: int, builder: str = "auto", scm: str = "") -> Built:
+    """Build ``source`` (a copy of the tree) into ``outdir``; a failure raises BuildError."""
+    source, outdir = source.resolve(), outdir.resolve()
+    argv, tools = build_command(builder, source, outdir)
+    env = dict(os.environ)
+    env["SOURCE_DATE_EPOCH"] = str(epoch)
+    env.pop("PYTHONHASHSEED", None)
+    if scm:
+        env["SETUPTOOLS_SCM_PRETEND_VERSION"] = scm
+        env["PDM_BUILD_SCM_VERSION"] = scm
+    outdir.mkdir(parents=True, exist_ok=True)
+    ran: Ran = run(argv, cwd=source, env=env)
+    if not ran.ok:
+        raise BuildError(f"the build failed (exit {ran.returncode}):\n{ran.tail()}")
+    files = tuple(sorted(p for p in outdir.iterdir() if p.name.endswith((".whl", ".tar.gz"))))
+    if not files:
+        raise BuildError(f"the build wrote no distribution:\n{ran.tail()}")
+    backend = _backend(files)
+    if backend:
+        tools["backend"] = backend
+    tools["python"] = ".".join(map(str, sys.version_info[:3]))
+    return Built(files, tools)

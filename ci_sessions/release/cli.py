@@ -1,0 +1,121 @@
+"""``ci-sessions release``: the command line of the release package.
+
+    ci-sessions release [--dry-run] [--bump major|minor|patch] [--pre rc]
+    ci-sessions release publish --to staging|production|all [--dist DIR]
+    ci-sessions release check-reproducible [--json]
+    ci-sessions release log [--json]
+
+Exit codes: 0 done (or nothing to do), 1 a build, upload, health check or double build failed,
+2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ci_sessions.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CiSessionsError
+from ci_sessions.release.config import (
+    ReleaseSettings,
+    load_pyproject,
+    publish_settings,
+    release_settings,
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ci-sessions release",
+        description="Version from the commits, changelog, commit and tag (never pushed); "
+        "publish in stages with health checks; check that the build is reproducible.",
+    )
+    parser.add_argument("--root", default=".", help="the project root (default: .)")
+    parser.add_argument("--dry-run", action="store_true", help="print the version, changelog section and diff; change nothing")  # fmt: skip
+    parser.add_argument("--bump", choices=("major", "minor", "patch"), help="release this level whatever the commits say")  # fmt: skip
+    parser.add_argument("--pre", metavar="LABEL", help="a pre-release: a, b or rc (1.3.0rc1, then rc2)")  # fmt: skip
+    actions = parser.add_subparsers(dest="action", metavar="{publish,check-reproducible,log}")
+    publish = actions.add_parser("publish", help="upload, health-check, promote; roll back on failure")  # fmt: skip
+    publish.add_argument("--to", required=True, choices=("staging", "production", "all"))
+    publish.add_argument("--dist", default="", help="publish these files instead of building")
+    repro = actions.add_parser("check-reproducible", help="build twice, compare the hashes")
+    repro.add_argument("--json", action="store_true", help="print the result as JSON")
+    log = actions.add_parser("log", help="the recorded releases, publishes, health checks, rollbacks")  # fmt: skip
+    log.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        return _dispatch(args)
+    except CiSessionsError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ci-sessions release: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    root = Path(str(args.root)).resolve()
+    pyproject = load_pyproject(root)
+    settings = release_settings(pyproject)
+    action = str(args.action or "")
+    if action == "publish":
+        from ci_sessions.release.pipeline import Request, publish
+
+        request = Request(to=str(args.to), dist=str(args.dist))
+        return publish(root, pyproject, settings, publish_settings(pyproject), request, sys.stdout)
+    if action == "check-reproducible":
+        return _reproducible(root, pyproject, settings, as_json=bool(args.json))
+    if action == "log":
+        return _log(root, as_json=bool(args.json))
+    from ci_sessions.release.flow import Options, release
+
+    options = Options(dry_run=bool(args.dry_run), bump=args.bump, pre=args.pre)
+    return release(root, pyproject, settings, options, sys.stdout)
+
+
+def _reproducible(
+    root: Path, pyproject: dict[str, object], settings: ReleaseSettings, *, as_json: bool
+) -> int:
+    from ci_sessions.release import records
+    from ci_sessions.release.reproducible import ERROR, REPRODUCIBLE, check
+
+    result = check(root, settings, pyproject)
+    print(json.dumps(result.to_json(), indent=2) if as_json else result.render())
+    hashes = {a.name: a.first for a in result.artifacts}
+    detail = "; ".join(d.render() for d in result.differences[:10]) or result.error[:500]
+    records.append(
+        root,
+        records.ReleaseRecord(
+            "reproducible", "", "ok" if result.reproducible else "failed", hashes=hashes,
+            detail=f"{result.verdict}: {detail}" if detail else result.verdict,
+        ),
+    )  # fmt: skip
+    if result.verdict == ERROR:
+        return EXIT_USAGE if "configuration error" in result.error else EXIT_GATE_FAILED
+    return EXIT_OK if result.verdict == REPRODUCIBLE else EXIT_GATE_FAILED
+
+
+def _log(root: Path, *, as_json: bool) -> int:
+    from ci_sessions.release.records import read
+
+    entries = read(root)
+    if as_json:
+        print(json.dumps([entry.to_json() for entry in entries], indent=2))
+        return EXIT_OK
+    if not entries:
+        print("no release has been recorded here yet")
+    for entry in entries:
+        where = f" {entry.index}" if entry.index else ""
+        first = entry.detail.splitlines()[0] if entry.detail else ""
+        print(f"{entry.time}  {entry.kind:<12} {entry.version or '-':<10}{where:<11} {entry.outcome:<7} {first}")  # fmt: skip
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
