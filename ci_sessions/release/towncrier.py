@@ -42,9 +42,15 @@ def _checked(ran: Ran, what: str) -> str:
     return ran.output
 
 
+#: towncrier's last progress line before a draft (its progress goes to stderr, merged here)
+_DRAFT_START = "What is seen below is what would be written."
+
+
 def draft(root: Path, name: str, version: Version, date: dt.date) -> str:
     """The section towncrier would write, changing nothing."""
-    return _checked(run(_argv(root, name, version, date, "--draft"), cwd=root), "build --draft")
+    output = _checked(run(_argv(root, name, version, date, "--draft"), cwd=root), "build --draft")
+    _, marker, section = output.partition(_DRAFT_START)
+    return section.strip("\n") + "\n" if marker else output
 
 
 def build(root: Path, name: str, version: Version, date: dt.date) -> str:

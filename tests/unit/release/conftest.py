@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gitrepo import git
+from gitrepo import IDENTITY, git
 from release_repo import PYPROJECT, Repo
 
 
@@ -29,3 +29,10 @@ def make_repo(tmp_path: Path) -> Callable[..., Repo]:
         return repo
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The release commits and tags ci-sessions makes need an identity on any machine."""
+    for name, value in IDENTITY.items():
+        monkeypatch.setenv(name, value)

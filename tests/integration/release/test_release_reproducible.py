@@ -1,0 +1,118 @@
+"""The double build on real projects: hatchling is reproducible; a build that embeds the time
+is not, and the differing member is named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from gitrepo import git
+from release_projects import write_project
+
+from ci_sessions.release import records
+from ci_sessions.release.cli import main
+from ci_sessions.release.config import ReleaseSettings, load_pyproject
+from ci_sessions.release.reproducible import NOT_REPRODUCIBLE, REPRODUCIBLE, check
+
+pytestmark = pytest.mark.integration
+
+
+def committed(root: Path, files: dict[str, str]) -> Path:
+    write_project(root, files)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "feat: init")
+    return root
+
+
+def test_hatchling_project_builds_byte_for_byte_twice(tmp_path: Path) -> None:
+    root = committed(
+        tmp_path / "hb",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["hatchling"]
+                build-backend = "hatchling.build"
+                [project]
+                name = "hbdemo"
+                dynamic = ["version"]
+                [tool.hatch.version]
+                path = "hbdemo/__init__.py"
+            """,
+            "hbdemo/__init__.py": '__version__ = "1.0.0"\n',
+            "hbdemo/data/table.csv": "a,b\n1,2\n",
+        },
+    )
+    result = check(root, ReleaseSettings(), load_pyproject(root))
+    assert result.verdict == REPRODUCIBLE, result.render()
+    assert sorted(a.name for a in result.artifacts) == ["hbdemo-1.0.0-py2.py3-none-any.whl", "hbdemo-1.0.0.tar.gz"]  # fmt: skip
+    assert all(a.identical and len(a.first) == 64 for a in result.artifacts)
+    assert result.tools["backend"].startswith("hatchling ")
+    assert result.epoch == int(git(root, "log", "-1", "--format=%ct").strip())
+    assert (root / result.kept / "first" / "hbdemo-1.0.0.tar.gz").is_file()
+
+
+def test_a_build_that_embeds_the_time_is_not_reproducible_and_names_the_member(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = committed(
+        tmp_path / "st",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["setuptools>=70"]
+                build-backend = "setuptools.build_meta"
+                [project]
+                name = "stdemo"
+                version = "1.0.0"
+                [tool.setuptools]
+                packages = ["stdemo"]
+            """,
+            "setup.py": """
+                import datetime
+                from pathlib import Path
+
+                from setuptools import setup
+
+                Path("stdemo", "_built.py").write_text(f"BUILT = {datetime.datetime.now().isoformat()!r}\\n")
+                setup()
+            """,
+            "stdemo/__init__.py": "",
+        },
+    )
+    assert main(["--root", str(root), "check-reproducible", "--json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["verdict"] == NOT_REPRODUCIBLE
+    content = {(d["archive"], d["member"]) for d in result["differences"] if d["how"] == "content"}
+    assert ("stdemo-1.0.0-py3-none-any.whl", "stdemo/_built.py") in content
+    assert ("stdemo-1.0.0.tar.gz", "stdemo-1.0.0/stdemo/_built.py") in content
+    built = next(d for d in result["differences"] if d["member"] == "stdemo/_built.py")
+    assert built["detail"].startswith("line 1: \"BUILT = '")
+    assert not any(a["identical"] for a in result["artifacts"])
+    record = records.read(root)[-1]
+    assert (record.kind, record.outcome) == ("reproducible", "failed")
+    assert "stdemo/_built.py: content" in record.detail
+
+
+def test_vcs_versioned_project_gets_its_version_from_the_tag(tmp_path: Path) -> None:
+    root = committed(
+        tmp_path / "vcs",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["hatchling", "hatch-vcs"]
+                build-backend = "hatchling.build"
+                [project]
+                name = "vcsdemo"
+                dynamic = ["version"]
+                [tool.hatch.version]
+                source = "vcs"
+            """,
+            "vcsdemo/__init__.py": "",
+        },
+    )
+    git(root, "tag", "-a", "v2.1.0", "-m", "v2.1.0")
+    result = check(root, ReleaseSettings(), load_pyproject(root))
+    assert result.verdict == REPRODUCIBLE, result.render()
+    assert "vcsdemo-2.1.0.tar.gz" in [a.name for a in result.artifacts]
