@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -14,8 +16,9 @@ from release_index import IndexServer
 
 from ci_sessions.release import records
 from ci_sessions.release.cli import main
-from ci_sessions.release.config import IndexSettings
+from ci_sessions.release.config import IndexSettings, PublishSettings
 from ci_sessions.release.dists import gather, sha256
+from ci_sessions.release.health import health_check
 from ci_sessions.release.publish import PublishError, upload
 
 pytestmark = pytest.mark.integration
@@ -147,3 +150,40 @@ def test_publishing_the_same_version_twice_is_a_clear_error(
         upload(root, blind, gather(root / ".ci-sessions" / "release-dist"), "")
     assert caught.value.message.startswith("relfix 0.1.1 is already on the staging index")
     assert "(HTTP 400)" in caught.value.message
+
+
+def test_health_check_retries_until_the_index_shows_the_release(
+    index_server: Callable[..., IndexServer],
+    released_project: Callable[[str], Path],
+) -> None:
+    server = index_server("staging")
+    root = released_project(config(server, server, SMOKE_OK))
+    assert main(["--root", str(root), "publish", "--to", "staging"]) == 0
+    dists = gather(root / ".ci-sessions" / "release-dist")
+    kept = root / "kept"
+    kept.mkdir()
+    for path in server.packages.iterdir():  # take the release off the index again
+        path.rename(kept / path.name)
+    settings = PublishSettings(
+        smoke=("{python}", "-c", "import relfix"), retries=30, retry_delay=0.3
+    )
+    index = IndexSettings("staging", server.url, server.simple, "")
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the index shows the files after the second try
+        waits.append(seconds)
+        if len(waits) == 2:
+            for path in kept.iterdir():
+                shutil.copy(path, server.packages / path.name)
+        time.sleep(seconds)
+
+    result = health_check(index, dists.name, dists.version, dists.top_level, settings, sleep=sleep)
+    assert result.ok, result.output
+    assert result.attempts == 3
+    assert "No matching distribution found" in result.output
+    # a release that never shows up fails the install step once the tries are used up
+    broken = IndexSettings("staging", server.url, server.url + "missing/", "")
+    failed = health_check(
+        broken, dists.name, dists.version, (), PublishSettings(retries=2, retry_delay=0)
+    )
+    assert (failed.ok, failed.failed_step, failed.attempts) == (False, "install", 2)

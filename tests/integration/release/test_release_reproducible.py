@@ -4,6 +4,7 @@ is not, and the differing member is named."""
 from __future__ import annotations
 
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,9 @@ def test_hatchling_project_builds_byte_for_byte_twice(tmp_path: Path) -> None:
     assert all(a.identical and len(a.first) == 64 for a in result.artifacts)
     assert result.tools["backend"].startswith("hatchling ")
     assert result.epoch == int(git(root, "log", "-1", "--format=%ct").strip())
-    assert (root / result.kept / "first" / "hbdemo-1.0.0.tar.gz").is_file()
+    sdist = root / result.kept / "first" / "hbdemo-1.0.0.tar.gz"
+    with tarfile.open(sdist) as archive:  # SOURCE_DATE_EPOCH reached the backend
+        assert {member.mtime for member in archive.getmembers()} == {result.epoch}
 
 
 def test_a_build_that_embeds_the_time_is_not_reproducible_and_names_the_member(

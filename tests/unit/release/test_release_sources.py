@@ -38,7 +38,7 @@ def test_static_project_version_keeps_comments_and_layout(tmp_path: Path) -> Non
         name = "demo"   # the name
         version = "1.2.0"   # bumped by ci-sessions
         dependencies = [
-          "rich",  # terminal
+          "rich>=1.2.0",  # terminal; the same digits must stay
         ]
     """
     root = project(tmp_path, text)
@@ -46,7 +46,7 @@ def test_static_project_version_keeps_comments_and_layout(tmp_path: Path) -> Non
     assert (source.kind, source.current) == ("pyproject", Version("1.2.0"))
     path, new = write(root)
     assert path == "pyproject.toml"
-    assert new == textwrap.dedent(text).lstrip().replace('"1.2.0"', '"2.0.0"')
+    assert new == textwrap.dedent(text).lstrip().replace('version = "1.2.0"', 'version = "2.0.0"')
 
 
 def test_hatch_version_path(tmp_path: Path) -> None:
