@@ -159,10 +159,10 @@ def _run(args: argparse.Namespace) -> int:
     rows = report.sort_rows(rows, workflow.order())
     ok = report.succeeded(rows)
     out = Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
+    report.failure_tails(rows, lambda text: err.out(text, end="", highlight=False))
     if args.json:
         print(report.as_json(rows, workflow=workflow.file, event=chosen, ok=ok))
     else:
-        report.failure_tails(rows, lambda text: err.out(text, end="", highlight=False))
         out.print()
         report.print_table(out, rows, f"{workflow.name} · {chosen} (run locally)")
     report.write_summary(out_dir / "summary.md", rows, workflow=workflow.file, event=chosen, ok=ok)

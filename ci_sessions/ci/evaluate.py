@@ -55,7 +55,7 @@ def resolve_text(value: Value, where: Where, scope: Scope) -> str:
 def condition(value: Value, where: Where, scope: Scope) -> bool:
     """An ``if:`` (None means the default ``success()``)."""
     try:
-        return expressions.test_condition(value, scope)
+        return expressions.condition_holds(value, scope)
     except expressions.ExpressionError as error:
         shown = value if isinstance(value, str) else expressions.to_string(value)
         raise EvaluationError(

@@ -560,7 +560,7 @@ def interpolate(text: str, scope: Scope) -> Value:
     )
 
 
-def test_condition(raw: Value, scope: Scope) -> bool:
+def condition_holds(raw: Value, scope: Scope) -> bool:
     """Whether an ``if:`` value is true, with the implicit ``success() &&``."""
     text, template = condition(raw)
     if template:

@@ -112,7 +112,7 @@ def checkout(source: Source, dest: Path, refs: CheckoutRefs, depth: int) -> None
     alternates = dest / ".git" / "objects" / "info" / "alternates"
     alternates.parent.mkdir(parents=True, exist_ok=True)
     alternates.write_text(str(source.git_common_dir / "objects") + "\n", encoding="utf-8")
-    updates: list[str] = []
+    updates: dict[str, str] = {}  # ref -> commit; a later line overrides an earlier one
     if depth == 0:
         listed = _git.git(
             source.root,
@@ -122,14 +122,16 @@ def checkout(source: Source, dest: Path, refs: CheckoutRefs, depth: int) -> None
             "refs/remotes/origin",
             "refs/tags",
         )
-        for line in listed.splitlines():
+        for line in sorted(
+            listed.splitlines(), key=lambda x: not x.split(" ")[1].startswith("refs/heads/")
+        ):
             sha, _, ref = line.partition(" ")
             if ref.startswith("refs/heads/"):
-                updates.append(f"update refs/remotes/origin/{ref[len('refs/heads/') :]} {sha}")
+                updates[f"refs/remotes/origin/{ref[len('refs/heads/') :]}"] = sha
             elif ref != "refs/remotes/origin/HEAD":
-                updates.append(f"update {ref} {sha}")
+                updates[ref] = sha
         if refs.base_ref and refs.base_sha:
-            updates.append(f"update refs/remotes/origin/{refs.base_ref} {refs.base_sha}")
+            updates[f"refs/remotes/origin/{refs.base_ref}"] = refs.base_sha
         shallow = source.git_common_dir / "shallow"
         if shallow.is_file():
             shutil.copyfile(shallow, dest / ".git" / "shallow")
@@ -138,9 +140,9 @@ def checkout(source: Source, dest: Path, refs: CheckoutRefs, depth: int) -> None
             "\n".join(_boundary(source, depth)) + "\n", encoding="utf-8"
         )
     if refs.branch:
-        updates.append(f"update refs/heads/{refs.branch} {source.head}")
-        updates.append(f"update refs/remotes/origin/{refs.branch} {source.head}")
-    _update_refs(dest, updates)
+        updates[f"refs/heads/{refs.branch}"] = source.head
+        updates[f"refs/remotes/origin/{refs.branch}"] = source.head
+    _update_refs(dest, [f"update {ref} {sha}" for ref, sha in updates.items()])
     if refs.branch:
         _git.git(dest, "symbolic-ref", "HEAD", f"refs/heads/{refs.branch}")
     else:
