@@ -477,3 +477,49 @@ def test_job_level_success_reads_every_ancestor(
         "skipped",
         "success",
     ]
+
+
+def test_an_interrupt_stops_the_steps_and_exits_130(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the process group) ends the running step's process tree; exit 130."""
+    import os
+    import signal
+    import subprocess
+
+    pid_file = tmp_path / "step.pid"
+    workflow = f"""
+    on: push
+    jobs:
+      long:
+        runs-on: ubuntu-latest
+        steps:
+          - run: |
+              echo $$ > {pid_file}
+              sleep 300
+    """
+    root = repo(tmp_path / "p", workflow)
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from ci_sessions.ci.cli import main; sys.exit(main([]))",
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    step_pid = int(pid_file.read_text())
+    os.killpg(process.pid, signal.SIGINT)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "interrupted" in err
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.kill(step_pid, 0)
+    assert not (root / ".ci-sessions" / "ci" / "long" / "long").exists()  # the copy is gone
