@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.config.loader import load_config
+from ci_sessions.config import load_config
 
 PYPROJECT = """
 [project]

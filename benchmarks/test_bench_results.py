@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult, Finding, Gate, Status
+from ci_sessions.results import CheckResult, Finding, Gate, RunRecord, Status
 
 
 def _record() -> RunRecord:

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
     from ci_sessions.sessions.register import Registered
 
-__version__ = "0.1.0"
+from ci_sessions._version import __version__
+
 __all__ = ["__version__", "register"]
 
 

@@ -30,13 +30,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ci_sessions.sessions.matrix",
         "print the GitHub Actions matrix derived from the noxfile",
     ),
-    "baseline": ("ci_sessions.baseline.store", "record or refresh the findings baseline"),
+    "baseline": ("ci_sessions.baseline.record", "record or refresh the findings baseline"),
     "changes": (
         "ci_sessions.changes.detect",
         "classify changed files and decide which sessions run",
     ),
     "packages": (
-        "ci_sessions.changes.workspace",
+        "ci_sessions.changes.selection",
         "list the packages of a monorepo and their dependencies",
     ),
     "history": (
@@ -68,13 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_usage())
         return 0 if args else 2
     if args[0] in ("-V", "--version"):
-        from ci_sessions import __version__
+        from ci_sessions._version import __version__
 
         print(f"ci-sessions {__version__}")
         return 0
     command = args[0]
     if command not in COMMANDS:
-        from ci_sessions.config.loader import close_match
+        from ci_sessions.errors import close_match
 
         suggestion = close_match(command, COMMANDS)
         hint = f" Did you mean `{suggestion}`?" if suggestion else ""
@@ -91,13 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 2
         raise
-    from ci_sessions.config.loader import ConfigError
+    from ci_sessions.errors import EXIT_INTERRUPTED, CiSessionsError
 
     try:
         code: int = module.main(args[1:])
-    except ConfigError as exc:
+    except CiSessionsError as exc:
         print(exc.render(), file=sys.stderr)
-        return 2
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ci-sessions: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return code
 
 

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import enum
+import os
+import platform
+import sys
+import time
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from ci_sessions._git import head_facts
 
 
 class Status(str, enum.Enum):
@@ -114,6 +122,12 @@ class Gate:
         }
 
 
+def _named_per_python(data: dict[str, Any]) -> bool:
+    """Records written before ``per_python`` was stored: the label names a Python."""
+    label = str(data.get("label", "")).rpartition("/")[2]
+    return bool(data.get("python")) and label == f"{data.get('check')}-{data.get('python')}"
+
+
 def _fmt(value: float | int | str) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
@@ -138,13 +152,13 @@ class CheckResult:
     command: list[str] = field(default_factory=list[str])
     cached: bool = False
     package: str = ""  # the monorepo package the check ran in, "" for the root
+    #: the check runs once per Python, so its label names the Python (``tests-3.12``)
+    per_python: bool = False
 
     @property
     def label(self) -> str:
         """The check name with its Python, as shown in tables (e.g. ``tests-3.12``, ``core/lint``)."""
-        base = (
-            f"{self.check}-{self.python}" if self.python and self.check == "tests" else self.check
-        )
+        base = f"{self.check}-{self.python}" if self.python and self.per_python else self.check
         return f"{self.package}/{base}" if self.package else base
 
     def to_json(self) -> dict[str, Any]:
@@ -158,6 +172,7 @@ class CheckResult:
             "duration": round(self.duration, 3),
             "cached": self.cached,
             "package": self.package,
+            "per_python": self.per_python,
             "gates": [g.to_json() for g in self.gates],
             "metrics": self.metrics,
             "findings": [f.to_json() for f in self.findings],
@@ -192,4 +207,72 @@ class CheckResult:
             command=list(data.get("command", [])),
             cached=bool(data.get("cached", False)),
             package=str(data.get("package", "")),
+            per_python=bool(data.get("per_python", _named_per_python(data))),
         )
+
+
+#: version of the run record's JSON form (results.json, history imports)
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class RunRecord:
+    """The checks of one nox invocation (several sessions of it merge into one record)."""
+
+    run_id: str
+    project: str
+    started: float
+    sessions: list[str] = field(default_factory=list[str])
+    results: list[CheckResult] = field(default_factory=list[CheckResult])
+    commit: str = ""
+    branch: str = ""
+    os: str = field(default_factory=lambda: platform.system().lower())
+    ci: bool = field(default_factory=lambda: os.environ.get("CI", "").lower() in ("1", "true"))
+    finished: float = 0.0
+
+    @property
+    def status(self) -> Status:
+        return worst([r.status for r in self.results]) if self.results else Status.SKIP
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "project": self.project,
+            "status": self.status.value,
+            "started": self.started,
+            "finished": self.finished,
+            "sessions": self.sessions,
+            "commit": self.commit,
+            "branch": self.branch,
+            "os": self.os,
+            "ci": self.ci,
+            "python_running_nox": f"{sys.version_info.major}.{sys.version_info.minor}",
+            "results": [r.to_json() for r in self.results],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunRecord:
+        return cls(
+            run_id=str(data["run_id"]),
+            project=str(data.get("project", "")),
+            started=float(data.get("started", 0.0)),
+            sessions=list(data.get("sessions", [])),
+            results=[CheckResult.from_json(r) for r in data.get("results", [])],
+            commit=str(data.get("commit", "")),
+            branch=str(data.get("branch", "")),
+            os=str(data.get("os", "")),
+            ci=bool(data.get("ci", False)),
+            finished=float(data.get("finished", 0.0)),
+        )
+
+
+def new_run(root: Path, project: str) -> RunRecord:
+    commit, branch = head_facts(root)
+    return RunRecord(
+        run_id=uuid.uuid4().hex[:12],
+        project=project,
+        started=time.time(),
+        commit=commit,
+        branch=branch,
+    )

@@ -9,36 +9,25 @@ invalidate it. Test failures are never baselined.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
-from ci_sessions.config.loader import Config, ConfigError
+from ci_sessions.config import Config
+from ci_sessions.errors import ConfigError
 from ci_sessions.results import CheckResult, Finding, Status
 
 FORMAT_VERSION = 1
-#: Checks whose findings may be baselined, and the sessions that produce them.
-BASELINED_CHECKS = ("lint", "format", "typecheck")
-NEVER_BASELINED = frozenset({"tests"})
 
 Key = tuple[str, str, str, str]  # check, rule, path, fingerprint
 
 _NUMBER = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
-
-
-class BaselineError(Exception):
-    """The baseline could not be recorded (a check could not check, nox failed to run)."""
 
 
 # -- fingerprints -------------------------------------------------------------------------------
@@ -97,7 +86,7 @@ class Baseline:
         return sum(self.counts.values())
 
     def to_json(self) -> dict[str, Any]:
-        from ci_sessions import __version__
+        from ci_sessions._version import __version__
 
         entries = [
             {
@@ -122,12 +111,10 @@ class Baseline:
 
 
 def from_results(root: Path, results: Iterable[CheckResult]) -> Baseline:
-    """The baseline that accepts every finding of these results (tests excluded)."""
+    """The baseline that accepts every finding of these results."""
     sources = SourceLines(root)
     baseline = Baseline()
     for result in results:
-        if result.check in NEVER_BASELINED:
-            continue
         for finding in result.findings:
             key = key_of(result.check, finding, sources)
             baseline.counts[key] += 1
@@ -188,10 +175,11 @@ def baseline_path(root: Path, config: Config) -> Path:
 def apply(root: Path, config: Config, result: CheckResult) -> CheckResult:
     """Remove the findings the baseline accepts; ``metrics["baselined"]`` says how many.
 
-    Called by the runner for every result that is not ERROR/SKIP and not ``tests``, before the
-    check's ``evaluate()`` sets the gates. Without a baseline file the result is returned as is.
+    The sessions hand this to the runner, which calls it for the results of checks declared
+    ``baselined`` before their ``evaluate()`` sets the gates. Without a baseline file the result is
+    returned as is.
     """
-    if result.check in NEVER_BASELINED or result.status in (Status.ERROR, Status.SKIP):
+    if result.status in (Status.ERROR, Status.SKIP):
         return result
     if not config.top.bool("use-baseline"):
         return result
@@ -231,117 +219,3 @@ class Change:
 
 def compare(old: Baseline, new: Baseline) -> Change:
     return Change(added=new.counts - old.counts, removed=old.counts - new.counts)
-
-
-def session_names(config: Config) -> list[str]:
-    """The nox sessions that produce baselined findings, honouring exclude and renames."""
-    excluded = set(config.top.str_list("exclude"))
-    renames = config.top.str_map("session-names")
-    return [renames.get(c, c) for c in BASELINED_CHECKS if c not in excluded]
-
-
-def run_checks(root: Path, sessions: list[str], *, stream: bool = False) -> list[CheckResult]:
-    """Run the sessions with the baseline switched off and return their results."""
-    from ci_sessions._fs import reports_dir
-    from ci_sessions.reports.run import RunRecord
-
-    results_file = reports_dir(root) / "results.json"
-    started = time.time()
-    env = dict(os.environ)
-    env["CI_SESSIONS_USE_BASELINE"] = "false"
-    env["CI_SESSIONS_CACHE"] = "false"
-    argv = [sys.executable, "-m", "nox", "-s", *sessions]
-    try:
-        completed = subprocess.run(  # noqa: S603 - argv list
-            argv,
-            cwd=root,
-            env=env,
-            capture_output=not stream,
-            text=True,
-            timeout=3600,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise BaselineError(f"could not run nox: {exc}") from None
-    if not results_file.is_file() or results_file.stat().st_mtime < started - 1:
-        tail = "\n".join(
-            ((completed.stdout or "") + (completed.stderr or "")).strip().splitlines()[-20:]
-        )
-        raise BaselineError(
-            f"`nox -s {' '.join(sessions)}` (exit {completed.returncode}) wrote no results.json:\n{tail}"
-        )
-    record = RunRecord.from_json(json.loads(results_file.read_text(encoding="utf-8")))
-    results = [r for r in record.results if r.check not in NEVER_BASELINED]
-    broken = [r for r in results if r.status is Status.ERROR]
-    if broken:
-        names = ", ".join(f"{r.label} ({r.summary})" for r in broken)
-        raise BaselineError(f"a check could not check, so nothing was recorded: {names}")
-    return results
-
-
-def record(
-    root: Path, config: Config, *, allow_growth: bool, dry_run: bool = False
-) -> tuple[int, str]:
-    """Run the checks, write the baseline; (exit code, what happened)."""
-    from ci_sessions._fs import atomic_write_text
-
-    path = baseline_path(root, config)
-    results = run_checks(root, session_names(config))
-    new = from_results(root, results)
-    old = load(path) if path.is_file() else Baseline()
-    change = compare(old, new)
-    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    if path.is_file() and change.grows and not allow_growth:
-        lines = [
-            f"{shown}: refusing to grow the baseline by {sum(change.added.values())} finding(s) "
-            "(fix them, or pass --allow-growth):"
-        ]
-        lines += [f"  + {k[0]} {k[1]} {k[2]}" for k in sorted(change.added)][:50]
-        return 1, "\n".join(lines)
-    summary = (
-        f"{shown}: {new.total} finding(s) accepted "
-        f"(+{sum(change.added.values())} / -{sum(change.removed.values())})"
-    )
-    if dry_run:
-        return 0, "would write " + summary
-    if not path.is_file() or path.read_text(encoding="utf-8") != new.render():
-        atomic_write_text(path, new.render())
-    return 0, summary
-
-
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="ci-sessions baseline",
-        description="Record the current lint/format/typecheck findings as accepted (only new ones fail).",
-    )
-    parser.add_argument("dir", nargs="?", default=".", help="project root (default: .)")
-    parser.add_argument(
-        "--update", action="store_true", help="run the checks and rewrite the baseline"
-    )
-    parser.add_argument(
-        "--allow-growth", action="store_true", help="let --update accept findings that are new"
-    )
-    parser.add_argument("--dry-run", action="store_true", help="show what --update would write")
-    args = parser.parse_args(argv)
-    root = Path(args.dir).resolve()
-    from ci_sessions.config.loader import load_config
-
-    config = load_config(root)
-    path = baseline_path(root, config)
-    if not args.update:
-        if not path.is_file():
-            print(f"no baseline at {config.top.str('baseline')}; record one with --update")
-            return 0
-        counts = Counter[str]()
-        for key, n in load(path).counts.items():
-            counts[key[0]] += n
-        for check, n in sorted(counts.items()):
-            print(f"{check}: {n} accepted finding(s)")
-        return 0
-    try:
-        code, message = record(root, config, allow_growth=args.allow_growth, dry_run=args.dry_run)
-    except BaselineError as exc:
-        print(f"ci-sessions baseline: {exc}", file=sys.stderr)
-        return 2
-    print(message, file=sys.stderr if code else sys.stdout)
-    return code

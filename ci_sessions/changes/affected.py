@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
+from ci_sessions._git import show
 from ci_sessions.changes.detect import Rules
-from ci_sessions.changes.diff import ChangedFile, changed_files, fork_point, show
+from ci_sessions.changes.diff import ChangedFile, changed_files, fork_point
 from ci_sessions.changes.import_graph import (
     GraphUnavailable,
     file_imports,

@@ -38,7 +38,7 @@ class Rules:
     @classmethod
     def load(cls, root: Path) -> Rules:
         """Rules from the project's merged configuration (packaged defaults -> pyproject -> env)."""
-        from ci_sessions.config.loader import load_config
+        from ci_sessions.config import load_config
         from ci_sessions.config.project import load_project
 
         section = load_config(root).section("changes")

@@ -7,12 +7,11 @@ fix it (usually: fetch the base ref; CI checkouts are shallow by default).
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ci_sessions.config.loader import ConfigError
+from ci_sessions._git import git, merge_base, resolve
+from ci_sessions.errors import UsageError
 
 _STATUS = {
     "A": "added",
@@ -38,74 +37,9 @@ class ChangedFile:
         return (self.path,) if self.old_path is None else (self.old_path, self.path)
 
 
-def git(root: Path, *args: str, what: str = "") -> str:
-    """Run git in ``root`` and return stdout; a failure raises ConfigError naming the fix."""
-    executable = shutil.which("git")
-    if executable is None:
-        raise ConfigError("git", "", "git is not installed or not on PATH", fix="install git")
-    try:
-        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            [executable, *args],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            check=False,
-        )
-    except FileNotFoundError:
-        raise ConfigError(
-            "git", "", "git is not installed or not on PATH", fix="install git"
-        ) from None
-    if done.returncode != 0:
-        detail = (
-            done.stderr.strip().splitlines()[-1]
-            if done.stderr.strip()
-            else f"exit {done.returncode}"
-        )
-        if "not a git repository" in done.stderr:
-            raise ConfigError(
-                str(root), "", "not a git repository", fix="run inside a git checkout (git init)"
-            )
-        raise ConfigError(
-            f"git {' '.join(args[:2])}",
-            what,
-            detail,
-            fix="fetch the ref first (git fetch origin <branch>; with actions/checkout set "
-            "fetch-depth: 0) or correct its name",
-        )
-    return done.stdout
-
-
-def resolve(root: Path, ref: str, option: str) -> str:
-    """The commit a ref names; an unknown ref is a usage error that names the option."""
-    if ref.startswith("-"):
-        raise ConfigError(
-            option,
-            ref,
-            "a ref cannot start with '-'",
-            fix=f"pass a branch or commit: {option} origin/main",
-        )
-    return git(
-        root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", what=f"{option} {ref}"
-    ).strip()
-
-
-def merge_base(root: Path, base: str, head: str) -> str:
-    """Where ``head`` forked from ``base``: changes made on ``base`` since then are not ours."""
-    return git(root, "merge-base", base, head, what=f"merge-base of {base} and {head}").strip()
-
-
 def fork_point(root: Path, base: str, head: str | None = None) -> str:
     """The merge base of ``base`` and ``head`` (default HEAD): where the change starts."""
     return merge_base(root, resolve(root, base, "--base"), resolve(root, head or "HEAD", "--head"))
-
-
-def show(root: Path, commit: str, path: str) -> str | None:
-    """A file's text at a commit (path relative to ``root``), or None if it did not exist."""
-    try:
-        return git(root, "show", f"{commit}:./{path}")
-    except ConfigError:
-        return None
 
 
 def changed_files(
@@ -117,12 +51,7 @@ def changed_files(
     ignored) files count as added.
     """
     if working_tree and head is not None:
-        raise ConfigError(
-            "--working-tree",
-            "--head",
-            "cannot combine --working-tree with --head",
-            fix="drop one of them",
-        )
+        raise UsageError("cannot combine --working-tree with --head", fix="drop one of them")
     base_sha = resolve(root, base, "--base")
     head_sha = resolve(root, head or "HEAD", "--head")
     fork = merge_base(root, base_sha, head_sha)
@@ -156,24 +85,3 @@ def parse_name_status(output: str) -> list[ChangedFile]:
             changes.append(ChangedFile(fields[index + 1], _STATUS.get(code, "modified")))
             index += 2
     return changes
-
-
-def tracked_files(root: Path) -> list[str] | None:
-    """Files git tracks below ``root`` (relative posix paths), or None outside a git checkout."""
-    executable = shutil.which("git")
-    if executable is None:
-        return None
-    try:
-        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            [executable, "ls-files", "-z"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            check=False,
-        )
-    except FileNotFoundError:
-        return None
-    if done.returncode != 0:
-        return None
-    return [path for path in done.stdout.split("\0") if path]

@@ -9,17 +9,17 @@ present, say exactly which directories are packages.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
-from ci_sessions.config.loader import ConfigError, close_match, load_toml, read_project_table
+from packaging.utils import canonicalize_name
+
+from ci_sessions.config import load_toml, read_project_table
+from ci_sessions.errors import ConfigError, close_match
 
 #: a pyproject.toml below a folder with one of these names is a fixture or an example, not a package
 FIXTURE_DIRS = frozenset(
@@ -41,11 +41,6 @@ class Package:
     dependencies: tuple[str, ...] = ()
 
 
-def normalize(name: str) -> str:
-    """PEP 503 normalized distribution name: ``My_Pkg`` and ``my-pkg`` are the same package."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 # -- discovery ----------------------------------------------------------------------------------
 
 
@@ -64,7 +59,7 @@ def discover_packages(root: Path) -> list[Package]:
         name = _package_name(data)
         if name is None:
             continue
-        key = normalize(name)
+        key = canonicalize_name(name)
         if key in paths:
             raise ConfigError(
                 f"{directory}/pyproject.toml",
@@ -77,7 +72,11 @@ def discover_packages(root: Path) -> list[Package]:
     packages: list[Package] = []
     for key, (name, requirements) in found.items():
         deps = sorted(
-            {found[req][0] for req in map(normalize, requirements) if req in found and req != key}
+            {
+                found[req][0]
+                for req in map(canonicalize_name, requirements)
+                if req in found and req != key
+            }
         )
         packages.append(Package(name=name, path=paths[key], dependencies=tuple(deps)))
     return sorted(packages, key=lambda package: (package.path != ".", package.path))
@@ -127,7 +126,7 @@ def _glob_dirs(root: Path, pattern: str) -> list[str]:
 
 def _auto_dirs(root: Path) -> list[str]:
     """Folders holding a tracked pyproject.toml, fixtures and build metadata left out."""
-    from ci_sessions.changes.diff import tracked_files
+    from ci_sessions._git import tracked_files
 
     files = tracked_files(root)
     if files is None:
@@ -244,8 +243,8 @@ def packages_for_paths(packages: list[Package], paths: Iterable[str]) -> list[Pa
 
 def find_package(packages: list[Package], name: str) -> Package:
     """The package called ``name`` (normalized); unknown names raise ConfigError with a close match."""
-    by_name = {normalize(p.name): p for p in packages}
-    package = by_name.get(normalize(name))
+    by_name = {canonicalize_name(p.name): p for p in packages}
+    package = by_name.get(canonicalize_name(name))
     if package is None:
         known = [p.name for p in packages]
         raise ConfigError(
@@ -257,56 +256,6 @@ def find_package(packages: list[Package], name: str) -> Package:
             fix="run `ci-sessions packages` to list the packages",
         )
     return package
-
-
-def select_packages(root: Path, names: list[str], *, changed_since: str | None) -> list[Package]:
-    """Explicit ``names`` plus, with ``changed_since``, every package changed since that ref
-    (committed or not) and all packages that depend on those, transitively."""
-    packages = discover_packages(root)
-    chosen = [find_package(packages, name).name for name in names]
-    selected = with_dependants(packages, chosen) if chosen else []
-    if changed_since is not None:
-        from ci_sessions.changes.detect import relevant_paths
-        from ci_sessions.changes.diff import changed_files
-
-        changes = [
-            change
-            for change in changed_files(root, changed_since, working_tree=True)
-            if change.status != "untracked" or _counts_untracked(packages, change.path)
-        ]
-        reached = packages_for_paths(packages, relevant_paths(root, changes))
-        names_selected = {p.name for p in selected} | {p.name for p in reached}
-        selected = [p for p in packages if p.name in names_selected]
-    return selected
-
-
-def packages_from_args(
-    root: Path, names: list[str], *, changed_only: bool, since: str | None
-) -> list[Package]:
-    """The packages a tier session's ``--package NAME`` / ``--changed-only --since REF`` select.
-
-    ``--changed-only`` needs ``--since`` (there is no safe default base); ``--since`` alone
-    implies it. Nothing selected is a valid answer: the session then has nothing to run.
-    """
-    if changed_only and since is None:
-        raise ConfigError(
-            "--changed-only",
-            "",
-            "needs --since REF",
-            fix="name the base: --changed-only --since origin/main",
-        )
-    if not names and since is None:
-        return discover_packages(root)
-    return select_packages(root, names, changed_since=since)
-
-
-def _counts_untracked(packages: list[Package], path: str) -> bool:
-    """An untracked file counts inside a package, never as build metadata or a stray file."""
-    parts = PurePosixPath(path).parts
-    return owner(packages, path) is not None and not any(
-        part in ("build", "dist") or part.endswith(".egg-info") or part == "__pycache__"
-        for part in parts
-    )
 
 
 def package_config_table(root: Path, package: Package) -> dict[str, Any]:
@@ -328,68 +277,3 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
         else:
             result[key] = value
     return result
-
-
-# -- command line -------------------------------------------------------------------------------
-
-
-def main(argv: list[str]) -> int:
-    """``ci-sessions packages [--json] [--package NAME] [--changed-since REF] [--root DIR]``."""
-    parser = argparse.ArgumentParser(
-        prog="ci-sessions packages",
-        description="List the packages of a monorepo and their dependencies.",
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    parser.add_argument(
-        "--package",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="select a package (and its dependants)",
-    )
-    parser.add_argument(
-        "--changed-since",
-        metavar="REF",
-        help="select packages changed since REF, with their dependants",
-    )
-    parser.add_argument(
-        "--root", default=".", help="repository root (default: the current directory)"
-    )
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return 0 if exc.code == 0 else 2
-    root = Path(args.root).resolve()
-    packages = discover_packages(root)
-    if args.package or args.changed_since:
-        packages = select_packages(root, list(args.package), changed_since=args.changed_since)
-    reverse = dependants(discover_packages(root)) if packages else {}
-    if args.json:
-        payload = [
-            {
-                "name": p.name,
-                "path": p.path,
-                "dependencies": list(p.dependencies),
-                "dependants": sorted(reverse.get(p.name, ())),
-            }
-            for p in packages
-        ]
-        print(json.dumps(payload, indent=2))
-        return 0
-    if not packages:
-        print(
-            "no packages found"
-            if not (args.package or args.changed_since)
-            else "no packages selected"
-        )
-        return 0
-    width = max(len(p.name) for p in packages)
-    path_width = max(len(p.path) for p in packages)
-    for package in packages:
-        deps = ", ".join(package.dependencies) or "-"
-        users = ", ".join(sorted(reverse.get(package.name, ()))) or "-"
-        print(
-            f"{package.name.ljust(width)}  {package.path.ljust(path_width)}  needs: {deps}  used by: {users}"
-        )
-    sys.stdout.flush()
-    return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from ci_sessions.results import CheckResult, Status
 
 if TYPE_CHECKING:
-    from ci_sessions.config.loader import Config, Section
+    from ci_sessions.config import Config, Section
     from ci_sessions.config.project import Project
 
 
@@ -79,6 +79,22 @@ class ToolRun:
 
 
 @dataclass
+class RunPlan:
+    """What the checks of one run agree on before any of them starts (see ``Check.plan``)."""
+
+    root: Path
+    checks: tuple[str, ...]
+    #: when set, the test runs collect coverage data beside this file
+    coverage_data: Path | None = None
+
+
+def no_known_flaky(test_ids: Sequence[str]) -> list[str]:
+    """The default flaky lookup: no test is known to be flaky, so none is ever rerun."""
+    del test_ids
+    return []
+
+
+@dataclass
 class CheckContext:
     """Everything a check may read: project facts, its settings, the Python it runs for."""
 
@@ -96,6 +112,9 @@ class CheckContext:
     coverage_data: Path | None = None
     #: test files to run instead of the whole suite (affected-test selection), None for all
     selected_tests: list[str] | None = None
+    #: which of these failed tests the run history knows to be flaky (given by the caller, so a
+    #: check never opens the history itself)
+    known_flaky: Callable[[Sequence[str]], list[str]] = no_known_flaky
 
     def settings(self, check: str) -> Section:
         return self.config.section(check)
@@ -146,17 +165,39 @@ class CheckContext:
 
 
 class Check(Protocol):
-    """A quality check. ``per_python`` checks run once for each Python version.
+    """A quality check: everything the engine, the cache, the sessions and the reports need to
+    know about it is declared here, never probed or inferred from its name.
 
-    ``after`` names checks that must finish first when both are in one run (coverage after tests).
+    Implementations inherit :class:`CheckBase` for the defaults and override what differs.
     """
 
+    #: the session and table name (``lint``, ``tests``)
     name: ClassVar[str]
+    #: runs once for each Python version (``tests-3.12``)
     per_python: ClassVar[bool]
+    #: checks that must finish first when both are in one run (coverage after tests)
     after: ClassVar[tuple[str, ...]]
+    #: measures time, so it runs alone after every other check has finished (benchmarks)
+    exclusive: ClassVar[bool]
+    #: a PASS may be served from the result cache while its inputs are unchanged (False when
+    #: the verdict depends on more than files, like a vulnerability database)
+    cacheable: ClassVar[bool]
+    #: its findings may be accepted by the adoption-day findings baseline
+    baselined: ClassVar[bool]
+    #: runs the project's test suite: unknown session arguments go to the test runner, and it
+    #: honours affected-test selection and known-flaky reruns
+    runs_tests: ClassVar[bool]
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         """The environments to prepare, by the role the check gives them."""
+        ...
+
+    def plan(self, plan: RunPlan) -> None:
+        """Called once per run, before any check starts, with every check of the run.
+
+        A check that reads what another leaves behind asks for it here (coverage makes the
+        tests collect data into its file and clears data an interrupted run left).
+        """
         ...
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
@@ -170,6 +211,29 @@ class Check(Protocol):
         never decides its verdict from findings that were accepted on adoption day.
         """
         ...
+
+    def cache_salt(self, ctx: CheckContext) -> str:
+        """Inputs of the verdict that are not files or settings (a date an allow-list expires)."""
+        ...
+
+
+class CheckBase:
+    """Defaults for the :class:`Check` protocol: a once-per-run, cacheable, independent check."""
+
+    name: ClassVar[str]
+    per_python: ClassVar[bool] = False
+    after: ClassVar[tuple[str, ...]] = ()
+    exclusive: ClassVar[bool] = False
+    cacheable: ClassVar[bool] = True
+    baselined: ClassVar[bool] = False
+    runs_tests: ClassVar[bool] = False
+
+    def plan(self, plan: RunPlan) -> None:
+        del plan
+
+    def cache_salt(self, ctx: CheckContext) -> str:
+        del ctx
+        return ""
 
 
 def pending_result(ctx: CheckContext, check: str, **fields: Any) -> CheckResult:

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from ci_sessions._fs import state_dir
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, relative
+from ci_sessions.checks.base import (
+    CheckBase,
+    CheckContext,
+    Environment,
+    EnvSpec,
+    error_result,
+    relative,
+)
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.results import CheckResult, Finding, Gate, Status
@@ -102,11 +109,10 @@ def parse_twine(ctx: CheckContext, output: str) -> list[Finding]:
     return findings
 
 
-class BuildCheck:
+class BuildCheck(CheckBase):
     """``python -m build`` (sdist + wheel) and ``twine check --strict``; the wheel's files listed."""
 
     name: ClassVar[str] = "build"
-    per_python: ClassVar[bool] = False
     #: the backend walks the tree for the sdist: building while other checks write into it
     #: (.ci-sessions/, coverage data, the docs site) makes the walk fail at random
     after: ClassVar[tuple[str, ...]] = WRITES_TO_TREE

@@ -15,7 +15,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, pending_result
+from ci_sessions.checks.base import (
+    CheckBase,
+    CheckContext,
+    Environment,
+    EnvSpec,
+    RunPlan,
+    error_result,
+    pending_result,
+)
 from ci_sessions.gates import apply_gates, at_least
 from ci_sessions.results import CheckResult, Gate, Status
 
@@ -92,12 +100,17 @@ def standalone_pythons(ctx: CheckContext) -> list[str]:
     return [ctx.python, *others]
 
 
-class CoverageCheck:
+class CoverageCheck(CheckBase):
     """coverage.py over the test run(s): combined data, XML + JSON reports, a minimum percent."""
 
     name: ClassVar[str] = "coverage"
-    per_python: ClassVar[bool] = False
     after: ClassVar[tuple[str, ...]] = ("tests",)
+
+    def plan(self, plan: RunPlan) -> None:
+        """The run's test runs collect data for this check; data an interrupted run left goes."""
+        if "tests" in plan.checks:
+            plan.coverage_data = plan.root / ".ci-sessions" / "coverage" / ".coverage"
+            reset_data(plan.coverage_data)
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         # The project env with coverage: the one the tests ran in, so coverage plugins the

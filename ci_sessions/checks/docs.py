@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from ci_sessions._fs import state_dir
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, relative
+from ci_sessions.checks.base import (
+    CheckBase,
+    CheckContext,
+    Environment,
+    EnvSpec,
+    error_result,
+    relative,
+)
 from ci_sessions.checks.projectenv import INSTALL_INPUTS
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
@@ -116,12 +123,10 @@ def parse_sphinx(ctx: CheckContext, output: str) -> list[Finding]:
     return findings
 
 
-class DocsCheck:
+class DocsCheck(CheckBase):
     """``mkdocs build --strict`` when mkdocs.yml exists, ``sphinx-build -W`` when docs/conf.py does."""
 
     name: ClassVar[str] = "docs"
-    per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         found = detect_builder(ctx)

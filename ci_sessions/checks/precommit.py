@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from ci_sessions._fs import state_dir
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, pending_result
+from ci_sessions.checks.base import (
+    CheckBase,
+    CheckContext,
+    Environment,
+    EnvSpec,
+    error_result,
+    pending_result,
+)
 from ci_sessions.checks.tooling import tool_env
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.results import CheckResult, Finding, Status
@@ -33,12 +40,10 @@ class HookOutcome:
     status: str
 
 
-class PrecommitCheck:
+class PrecommitCheck(CheckBase):
     """pre-commit: a failed hook or a file a hook modified fails the gate."""
 
     name: ClassVar[str] = "precommit"
-    per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         if not (ctx.root / CONFIG).is_file():

@@ -7,10 +7,8 @@ when pyright or bandit's dependencies are importable.
 
 from __future__ import annotations
 
-import re
-
 from ci_sessions.checks.base import CheckContext, EnvSpec
-from ci_sessions.checks.tooling import tool_requirement
+from ci_sessions.checks.tooling import requires, tool_requirement
 
 #: Files whose content decides what the project environment holds.
 INSTALL_INPUTS = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini")
@@ -34,7 +32,7 @@ def project_env(ctx: CheckContext, *, extra_requirements: tuple[str, ...] = ()) 
     for path in deps.requirement_files:
         requirements += ["-r", path]
     requirements += list(deps.requirements)
-    if not any(_names(r, "pytest") for r in requirements):
+    if not any(requires(r, "pytest") for r in requirements):
         requirements.append(tool_requirement(ctx, "pytest")[0])
     requirements += list(extra_requirements)
     inputs = tuple(
@@ -43,11 +41,6 @@ def project_env(ctx: CheckContext, *, extra_requirements: tuple[str, ...] = ()) 
     return EnvSpec(
         name="project", python=ctx.python, requirements=tuple(requirements), inputs=inputs
     )
-
-
-def _names(requirement: str, name: str) -> bool:
-    match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-    return bool(match) and re.sub(r"[-_.]+", "-", match.group(1)).lower() == name  # type: ignore[union-attr]
 
 
 def _referenced_files(requirements: tuple[str, ...]) -> list[str]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
 from ci_sessions.checks.base import (
+    CheckBase,
     CheckContext,
     Environment,
     EnvSpec,
@@ -25,12 +26,11 @@ from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.results import CheckResult, Finding, Gate, Status
 
 
-class TypecheckCheck:
+class TypecheckCheck(CheckBase):
     """``pyright`` type check: errors fail the gate, warnings only when configured to."""
 
     name: ClassVar[str] = "typecheck"
-    per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
+    baselined: ClassVar[bool] = True
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         requirement, _origin = tool_requirement(ctx, "pyright")

@@ -3,78 +3,39 @@
 from __future__ import annotations
 
 import contextlib
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import ClassVar
+from xml.etree.ElementTree import ParseError as ET_ParseError
 
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result, pending_result
+from ci_sessions.checks.base import (
+    CheckBase,
+    CheckContext,
+    Environment,
+    EnvSpec,
+    error_result,
+    pending_result,
+)
 from ci_sessions.checks.projectenv import project_env
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
+from ci_sessions.junit import JUnitReport, parse_junit, read_junit
 from ci_sessions.results import CheckResult, Finding, Gate, Status
 
 #: pytest exit codes
 OK, TESTS_FAILED, INTERRUPTED, INTERNAL_ERROR, USAGE_ERROR, NO_TESTS = 0, 1, 2, 3, 4, 5
 
 
-@dataclass
-class JUnitCounts:
-    tests: int = 0
-    failures: int = 0
-    errors: int = 0
-    skipped: int = 0
-    failed_cases: list[tuple[str, str, str]] = field(default_factory=list[tuple[str, str, str]])
-
-    @property
-    def passed(self) -> int:
-        return self.tests - self.failures - self.errors - self.skipped
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
 
 
-def parse_junit(path: Path) -> JUnitCounts:
-    """Counts and failed cases (classname, name, message) from a JUnit XML file."""
-    root = ET.parse(path).getroot()  # noqa: S314 - our own file
-    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
-    counts = JUnitCounts()
-    for suite in suites:
-        for case in suite.iter("testcase"):
-            counts.tests += 1
-            for tag, attr in (("failure", "failures"), ("error", "errors")):
-                element = case.find(tag)
-                if element is not None:
-                    setattr(counts, attr, getattr(counts, attr) + 1)
-                    message = (element.get("message") or element.text or "").strip().splitlines()
-                    counts.failed_cases.append(
-                        (
-                            case.get("classname", ""),
-                            case.get("name", ""),
-                            message[0] if message else tag,
-                        )
-                    )
-                    break
-            else:
-                if case.find("skipped") is not None:
-                    counts.skipped += 1
-    return counts
-
-
-def node_id(root: Path, classname: str, name: str) -> str:
-    """Rebuild a pytest node id (``tests/test_x.py::TestA::test_b``) from JUnit names."""
-    parts = classname.split(".") if classname else []
-    for cut in range(len(parts), 0, -1):
-        candidate = Path(*parts[:cut]).with_suffix(".py")
-        if (root / candidate).is_file():
-            return "::".join([candidate.as_posix(), *parts[cut:], name])
-    return "::".join([*parts, name]) if parts else name
-
-
-class TestsCheck:
+class TestsCheck(CheckBase):
     """``pytest`` in the project environment, JUnit XML written, failures fail the gate."""
 
     name: ClassVar[str] = "tests"
+    runs_tests: ClassVar[bool] = True
     per_python: ClassVar[bool] = True
-    after: ClassVar[tuple[str, ...]] = ()
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         if ctx.coverage_data is None:
@@ -142,7 +103,10 @@ class TestsCheck:
                 )
                 return result
             return error_result(ctx, self.name, "pytest wrote no JUnit report", run.tail())
-        counts = parse_junit(junit)
+        try:
+            counts = parse_junit(junit, ctx.root)
+        except (OSError, ET_ParseError) as exc:
+            return error_result(ctx, self.name, f"pytest wrote an unreadable JUnit report: {exc}")
         result.artifacts["junit"] = junit.relative_to(ctx.root).as_posix()
         result.metrics.update(
             {
@@ -154,8 +118,8 @@ class TestsCheck:
             }
         )
         passed_on_rerun = self._rerun_known_flaky(ctx, env, counts, result)
-        for classname, name, message in counts.failed_cases:
-            identifier = node_id(ctx.root, classname, name)
+        for test in counts.failed:
+            identifier, message = test.test_id, _first_line(test.message) or test.outcome
             if identifier in passed_on_rerun:
                 result.findings.append(
                     Finding(
@@ -176,20 +140,18 @@ class TestsCheck:
         return result
 
     def _rerun_known_flaky(
-        self, ctx: CheckContext, env: Environment, counts: JUnitCounts, result: CheckResult
+        self, ctx: CheckContext, env: Environment, counts: JUnitReport, result: CheckResult
     ) -> set[str]:
         """Rerun failed tests the history knows as flaky, once; return those that then passed.
 
         A test never seen flaking is never rerun: a new failure always fails the gate.
         """
-        if not counts.failed_cases or "history" not in ctx.config.values:
+        if not counts.failed or "history" not in ctx.config.values:
             return set()
         if not ctx.config.section("history").bool("rerun-flaky"):
             return set()
-        from ci_sessions.history.flaky import known_flaky
-
-        failed_ids = [node_id(ctx.root, c, n) for c, n, _ in counts.failed_cases]
-        flaky = known_flaky(ctx.root, failed_ids)
+        failed_ids = [test.test_id for test in counts.failed]
+        flaky = ctx.known_flaky(failed_ids)
         if not flaky:
             return set()
         rerun_junit = ctx.reports_dir / f"junit-rerun-tests-{ctx.python}.xml"
@@ -211,9 +173,7 @@ class TestsCheck:
         if not rerun_junit.is_file():
             return set()
         result.artifacts["junit-rerun"] = rerun_junit.relative_to(ctx.root).as_posix()
-        still_failing = {
-            node_id(ctx.root, c, n) for c, n, _ in parse_junit(rerun_junit).failed_cases
-        }
+        still_failing = {test.test_id for test in read_junit(rerun_junit, ctx.root).failed}
         passed = {test for test in flaky if test not in still_failing}
         result.metrics["flaky_reruns"] = len(flaky)
         result.metrics["flaky_passed"] = len(passed)

@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from typing import Any, ClassVar, cast
 
 from ci_sessions.checks.base import (
+    CheckBase,
     CheckContext,
     Environment,
     EnvSpec,
@@ -42,12 +43,11 @@ def _toml_list(values: list[str]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
-class LintCheck:
+class LintCheck(CheckBase):
     """``ruff check`` under the project's config, plus the zero-tolerance rule set."""
 
     name: ClassVar[str] = "lint"
-    per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
+    baselined: ClassVar[bool] = True
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         return ruff_env(ctx)
@@ -173,7 +173,7 @@ _DIAGNOSTIC = re.compile(r"^(unformatted|invalid-syntax|error)(?:\[[^\]]*\])?: (
 _ARROW = re.compile(r"^-->\s*(.+?):(\d+):(\d+)$")
 
 
-class FormatCheck:
+class FormatCheck(CheckBase):
     """``ruff format --check``: files that would be reformatted fail the gate.
 
     Only Python files count unless ``format.include`` widens it (ruff also formats Markdown code
@@ -181,8 +181,7 @@ class FormatCheck:
     """
 
     name: ClassVar[str] = "format"
-    per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
+    baselined: ClassVar[bool] = True
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         return ruff_env(ctx)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result
+from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec, error_result
 from ci_sessions.checks.projectenv import INSTALL_INPUTS
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates
@@ -38,12 +38,10 @@ def read_components(path: Path) -> list[dict[str, Any]]:
     return [c for c in cast("list[Any]", data.get("components", [])) if isinstance(c, dict)]
 
 
-class SbomCheck:
+class SbomCheck(CheckBase):
     """CycloneDX JSON SBOM of the runtime dependencies (cyclonedx-py environment)."""
 
     name: ClassVar[str] = "sbom"
-    per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         tool = EnvSpec("cyclonedx", ctx.python, (tool_requirement(ctx, "cyclonedx-bom")[0],))

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
 
 from ci_sessions.checks.base import EnvSpec
 
 if TYPE_CHECKING:
     from ci_sessions.checks.base import CheckContext
+
+
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def tool_requirement(ctx: CheckContext, tool: str) -> tuple[str, str]:
@@ -35,3 +41,9 @@ def tool_env(ctx: CheckContext, tool: str) -> EnvSpec:
     """
     requirement, _origin = tool_requirement(ctx, tool)
     return EnvSpec(name=tool, python=ctx.python, requirements=(requirement,))
+
+
+def requires(requirement: str, name: str) -> bool:
+    """Whether a requirement line (``Pytest-Benchmark[x]>=5 ; python_version>'3'``) names ``name``."""
+    match = _REQUIREMENT_NAME.match(requirement)
+    return match is not None and canonicalize_name(match.group(1)) == canonicalize_name(name)

@@ -8,60 +8,20 @@ one is close, the name the user probably meant.
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import json
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
 
-from ci_sessions.config.schema import TOP_LEVEL, Field
+from ci_sessions.config.schema import CHECK_SETTINGS, TOP_LEVEL, Field
+from ci_sessions.config.toml import TOOL_TABLE, read_project_table
+from ci_sessions.errors import ConfigError, close_match
 
 ENV_PREFIX = "CI_SESSIONS_"
-TOOL_TABLE = "[tool.ci-sessions]"
-
-
-class ConfigError(Exception):
-    """A configuration problem, printed without a traceback; the command exits with status 2."""
-
-    def __init__(
-        self,
-        source: str,
-        key: str,
-        problem: str,
-        *,
-        expected: str = "",
-        suggestion: str | None = None,
-        fix: str = "",
-    ) -> None:
-        self.source = source
-        self.key = key
-        self.problem = problem
-        self.expected = expected
-        self.suggestion = suggestion
-        self.fix = fix
-        super().__init__(self.render())
-
-    def render(self) -> str:
-        where = f"{self.source}: {self.key}" if self.key else self.source
-        lines = [f"ci-sessions: configuration error in {where}: {self.problem}"]
-        if self.expected:
-            lines.append(f"  expected: {self.expected}")
-        if self.suggestion:
-            lines.append(f"  did you mean `{self.suggestion}`?")
-        if self.fix:
-            lines.append(f"  fix: {self.fix}")
-        return "\n".join(lines)
-
-
-def close_match(name: str, candidates: Iterable[str]) -> str | None:
-    """The candidate closest to a misspelt name, if any is close enough."""
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
 
 @dataclass(frozen=True)
@@ -139,9 +99,7 @@ def load_config(
     ``table`` replaces the project's own ``[tool.ci-sessions]`` (a monorepo package's table
     merged over the root's).
     """
-    from ci_sessions.checks.registry import CHECKS
-
-    checks = set(known_checks) if known_checks is not None else set(CHECKS)
+    checks = set(known_checks) if known_checks is not None else set(CHECK_SETTINGS)
     environ = os.environ if environ is None else environ
     defaults_path = _defaults_path()
     merged = copy.deepcopy(_packaged_defaults(defaults_path, defaults_path.stat().st_mtime_ns))
@@ -191,37 +149,6 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(_display(path), "", "must be a mapping at the top level")
     return cast("dict[str, Any]", data)
-
-
-def load_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, turning a syntax error into a ConfigError that names the file."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            path.name, "", f"invalid TOML: {exc}", fix="correct the TOML syntax"
-        ) from None
-
-
-def read_project_table(pyproject: Path) -> dict[str, Any]:
-    """The ``[tool.ci-sessions]`` table of a pyproject.toml, or an empty dict."""
-    if not pyproject.is_file():
-        return {}
-    data = load_toml(pyproject)
-    tool = data.get("tool", {})
-    if not isinstance(tool, dict):
-        return {}
-    table = cast("dict[str, Any]", tool).get("ci-sessions", {})
-    if not isinstance(table, dict):
-        raise ConfigError(
-            pyproject.name, TOOL_TABLE, "must be a table", expected="[tool.ci-sessions] with keys"
-        )
-    return cast("dict[str, Any]", table)
 
 
 def _validate_table(

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from ci_sessions.config.loader import load_toml
+from packaging.utils import canonicalize_name
+
+from ci_sessions.config.toml import load_toml
 
 _SKIP_DIRS = {
     "tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks", "scripts",
@@ -152,7 +154,7 @@ class Project:
         for group in chosen_groups:
             members = self.dependency_group(group)
             if members is None:
-                from ci_sessions.config.loader import ConfigError
+                from ci_sessions.errors import ConfigError
 
                 raise ConfigError(
                     "pyproject.toml [tool.ci-sessions]",
@@ -234,8 +236,8 @@ def load_project(root: Path) -> Project:
 
 
 def _resolve_group(groups: dict[str, Any], name: str, seen: tuple[str, ...]) -> list[str] | None:
-    normalized = {re.sub(r"[-_.]+", "-", k).lower(): k for k in groups}
-    key = normalized.get(re.sub(r"[-_.]+", "-", name).lower())
+    normalized = {canonicalize_name(k): k for k in groups}
+    key = normalized.get(canonicalize_name(name))
     if key is None or key in seen:
         return None
     result: list[str] = []
@@ -255,7 +257,7 @@ _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)
 
 def _spec_for(requirement: str, tool: str) -> str | None:
     match = _REQ_NAME.match(requirement.split(";", 1)[0])
-    if not match or re.sub(r"[-_.]+", "-", match.group(1)).lower() != tool:
+    if not match or canonicalize_name(match.group(1)) != tool:
         return None
     rest = match.group(3).strip()
     return f"{tool}{rest}" if rest and rest[0] in "=<>!~" else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ci_sessions.config.loader import ConfigError
+from ci_sessions.errors import ConfigError
 
 
 def expand_tier(

@@ -226,7 +226,7 @@ def compute_key(
     extra: Sequence[str] = (),
 ) -> str:
     """The cache key of one check run: equal keys mean equal inputs."""
-    from ci_sessions import __version__
+    from ci_sessions._version import __version__
 
     config = ctx.config
     section: Any = config.values.get(check.name, {})
@@ -365,7 +365,7 @@ class ResultCache:
                 path.unlink()
 
 
-def cacheable(check: Check, run_checks: Iterable[str]) -> bool:
+def cacheable(check: Check, run_checks: Iterable[Check]) -> bool:
     """Whether a check may be served from the cache in this run.
 
     A check can opt out (``cacheable = False``: results depend on more than files, like a
@@ -373,17 +373,10 @@ def cacheable(check: Check, run_checks: Iterable[str]) -> bool:
     because the waiting check reads what it leaves behind (coverage reads the tests' data), and so
     is a check that waits for another.
     """
-    if not bool(getattr(check, "cacheable", True)):
+    if not check.cacheable:
         return False
-    names = set(run_checks)
+    others = [other for other in run_checks if other.name != check.name]
+    names = {other.name for other in others}
     if any(dep in names for dep in check.after):
         return False
-    from ci_sessions.checks.registry import load_check
-
-    for other in names - {check.name}:
-        try:
-            if check.name in load_check(other).after:
-                return False
-        except (KeyError, ImportError, AttributeError):
-            continue
-    return True
+    return not any(check.name in other.after for other in others)

@@ -23,13 +23,10 @@ from typing import cast
 from ci_sessions._fs import atomic_write_text
 from ci_sessions.checks.base import Environment, EnvSpec
 from ci_sessions.config.pythons import find_interpreter, missing_hint
+from ci_sessions.errors import EnvError
 
 MARKER = ".ci-sessions-env.json"
 FORMAT_VERSION = 1
-
-
-class EnvError(Exception):
-    """An environment could not be made; the message says why and how to fix it."""
 
 
 def find_uv() -> str | None:
@@ -80,7 +77,7 @@ class EnvManager:
     def interpreter(self, version: str) -> Path:
         found = find_interpreter(version)
         if found is None:
-            raise EnvError(missing_hint(version))
+            raise EnvError(missing_hint(version), missing_interpreter=True)
         return found
 
     def fingerprint(self, spec: EnvSpec, interpreter: Path) -> str:

@@ -17,10 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ci_sessions.checks.base import Check, CheckContext, Environment, EnvSpec
-from ci_sessions.config.loader import Config, ConfigError
+from ci_sessions.checks.base import (
+    Check,
+    CheckContext,
+    Environment,
+    EnvSpec,
+    RunPlan,
+    no_known_flaky,
+)
+from ci_sessions.config import Config
 from ci_sessions.config.project import Project
-from ci_sessions.engine.environments import EnvError, EnvManager
+from ci_sessions.engine.environments import EnvManager
+from ci_sessions.errors import ConfigError, EnvError
 from ci_sessions.results import CheckResult, Status
 
 if TYPE_CHECKING:
@@ -48,6 +56,11 @@ class RunOptions:
     posargs: list[str] = field(default_factory=list[str])
     selected_tests: list[str] | None = None
     in_ci: bool = False
+    #: removes findings accepted by the adoption-day baseline from a baselined check's result,
+    #: before the check judges it (the sessions pass the findings baseline in)
+    accept_findings: Callable[[CheckResult], CheckResult] | None = None
+    #: which failed tests the run history knows to be flaky
+    known_flaky: Callable[[Sequence[str]], list[str]] = no_known_flaky
 
 
 class _EnvPool:
@@ -87,13 +100,9 @@ def run_checks(
 ) -> list[CheckResult]:
     """Run ``invocations`` and return their results in the given order."""
     names = tuple(inv.check.name for inv in invocations)
-    coverage_data = (
-        root / ".ci-sessions" / "coverage" / ".coverage" if "coverage" in names else None
-    )
-    if coverage_data is not None:
-        from ci_sessions.checks.coverage import reset_data
-
-        reset_data(coverage_data)  # data left by an interrupted run must not count
+    plan = RunPlan(root=root, checks=names)
+    for check in {inv.check.name: inv.check for inv in invocations}.values():
+        check.plan(plan)
     pool = _EnvPool(manager)
     stream_single = len(invocations) == 1
     jobs = 1 if stream_single else effective_jobs(options.jobs)
@@ -105,6 +114,7 @@ def run_checks(
     # --no-cache runs everything but still refreshes the cache; `cache = false` leaves it alone
     refresh_only = not options.use_cache and config.top.bool("cache")
     cache = _result_cache(root, invocations) if options.use_cache or refresh_only else None
+    checks = [inv.check for inv in invocations]
     if cache is not None:
         cache.read = options.use_cache
 
@@ -118,8 +128,9 @@ def run_checks(
             posargs=list(options.posargs),
             stream=stream_single,
             run_checks=names,
-            coverage_data=coverage_data,
-            selected_tests=options.selected_tests,
+            coverage_data=plan.coverage_data,
+            selected_tests=options.selected_tests if inv.check.runs_tests else None,
+            known_flaky=options.known_flaky,
         )
 
     def task(index: int, inv: Invocation) -> CheckResult:
@@ -130,7 +141,7 @@ def run_checks(
         if stop.is_set():
             result = _skipped(inv, session, "not run: an earlier check failed and fail-fast is on")
         else:
-            result = run_one(inv, context(inv), pool, options, cache)
+            result = run_one(inv, context(inv), pool, options, cache, checks)
         results[index] = result
         if result.status.blocking and options.fail_fast:
             stop.set()
@@ -152,11 +163,11 @@ def run_checks(
     ordered = _dependency_order(invocations)
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ci-sessions") as executor:
         for index, inv in ordered:
-            if not _exclusive(inv.check):
+            if not inv.check.exclusive:
                 futures[inv.label] = executor.submit(task, index, inv)
     # checks that measure time (bench) run alone, once everything else has finished
     for index, inv in ordered:
-        if _exclusive(inv.check):
+        if inv.check.exclusive:
             task(index, inv)
     for builder in builders:  # never leave a half-built environment behind (fail-fast, skips)
         builder.join()
@@ -191,10 +202,6 @@ def _prefetch_environments(
     return threads
 
 
-def _exclusive(check: Check) -> bool:
-    return bool(getattr(check, "exclusive", False))
-
-
 def _dependency_order(invocations: Sequence[Invocation]) -> list[tuple[int, Invocation]]:
     """Submission order: by dependency depth, then tier order.
 
@@ -223,8 +230,8 @@ def _result_cache(root: Path, invocations: Sequence[Invocation]) -> ResultCache 
     """The run's result cache, with the project's files hashed before any check can touch them."""
     from ci_sessions.engine.cache import ResultCache, cacheable
 
-    names = [inv.check.name for inv in invocations]
-    if not any(cacheable(inv.check, names) for inv in invocations):
+    checks = [inv.check for inv in invocations]
+    if not any(cacheable(inv.check, checks) for inv in invocations):
         return None
     cache = ResultCache(root)
     cache.tree_digest()
@@ -237,17 +244,30 @@ def run_one(
     pool: _EnvPool,
     options: RunOptions,
     cache: ResultCache | None = None,
+    run_checks: Sequence[Check] = (),
 ) -> CheckResult:
     """Prepare the check's environments, run it (or reuse its cached PASS), evaluate its gates."""
+    result = _run_one(inv, ctx, pool, options, cache, run_checks)
+    result.per_python = inv.check.per_python
+    return result
+
+
+def _run_one(
+    inv: Invocation,
+    ctx: CheckContext,
+    pool: _EnvPool,
+    options: RunOptions,
+    cache: ResultCache | None,
+    run_checks: Sequence[Check],
+) -> CheckResult:
     started = time.perf_counter()
     check = inv.check
     try:
         specs = check.environments(ctx)
         envs = {role: pool.get(spec) for role, spec in specs.items()}
     except EnvError as exc:
-        message = str(exc)
-        missing = "was not found" in message
-        if missing and not options.in_ci:
+        message = exc.render()
+        if exc.missing_interpreter and not options.in_ci:
             result = _skipped(inv, ctx.session, message)
         else:
             result = CheckResult(
@@ -268,11 +288,13 @@ def run_one(
 
         hit: CheckResult | None = None
         try:
-            if cacheable(check, ctx.run_checks):
-                salt = getattr(check, "cache_salt", None)
-                extra = [str(salt(ctx))] if callable(salt) else []
+            if cacheable(check, run_checks):
                 key = compute_key(
-                    check=check, ctx=ctx, envs=envs, tree_digest=cache.tree_digest(), extra=extra
+                    check=check,
+                    ctx=ctx,
+                    envs=envs,
+                    tree_digest=cache.tree_digest(),
+                    extra=[check.cache_salt(ctx)],
                 )
                 hit = cache.lookup(check.name, inv.python, key)
         except (OSError, ValueError):  # a broken cache never stops a check from running
@@ -284,8 +306,8 @@ def run_one(
     try:
         result = check.run(ctx, envs)
         if result.status not in (Status.ERROR, Status.SKIP):
-            if check.name != "tests":
-                result = _apply_baseline(ctx, result)
+            if check.baselined and options.accept_findings is not None:
+                result = options.accept_findings(result)
             result = check.evaluate(ctx, result)
     except ConfigError:
         raise
@@ -302,20 +324,6 @@ def run_one(
     if cache is not None and key is not None:
         cache.store(check.name, inv.python, key, result)
     return result
-
-
-def _apply_baseline(ctx: CheckContext, result: CheckResult) -> CheckResult:
-    if not ctx.config.top.bool("use-baseline"):
-        return result
-    try:
-        from ci_sessions.baseline import store as baseline
-    except ImportError:
-        return result
-    apply = getattr(baseline, "apply", None)
-    if apply is None:
-        return result
-    filtered: CheckResult = apply(ctx.root, ctx.config, result)
-    return filtered
 
 
 def _skipped(inv: Invocation, session: str, reason: str) -> CheckResult:

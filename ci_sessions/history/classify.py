@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ci_sessions.results import CheckResult, Status
 
 if TYPE_CHECKING:
-    from ci_sessions.history.store import TestOutcome
+    from ci_sessions.junit import TestOutcome
 
 RULES_FILE = "failure-rules.yaml"
 _RULE_KEYS = {"category", "pattern", "checks", "status", "findings", "finding-rule", "why"}
@@ -47,7 +47,7 @@ class Classification:
 def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
     """The rules of ``path`` (default: the packaged file), validated; ConfigError names the key."""
     from ci_sessions._fs import config_file
-    from ci_sessions.config.loader import ConfigError
+    from ci_sessions.errors import ConfigError
 
     path = path or config_file(RULES_FILE)
     try:
@@ -61,7 +61,7 @@ def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
 def _parse_rules(text: str, source: str) -> tuple[Rule, ...]:
     import yaml
 
-    from ci_sessions.config.loader import ConfigError
+    from ci_sessions.errors import ConfigError
 
     try:
         data = yaml.safe_load(text)
@@ -100,7 +100,7 @@ def _parse_rules(text: str, source: str) -> tuple[Rule, ...]:
 
 
 def _regex(value: object, source: str, key: str) -> re.Pattern[str] | None:
-    from ci_sessions.config.loader import ConfigError
+    from ci_sessions.errors import ConfigError
 
     if value is None:
         return None
@@ -119,7 +119,7 @@ def _regex(value: object, source: str, key: str) -> re.Pattern[str] | None:
 
 
 def _names(value: object, source: str, key: str) -> tuple[str, ...]:
-    from ci_sessions.config.loader import ConfigError
+    from ci_sessions.errors import ConfigError
 
     if value is None:
         return ()
@@ -129,7 +129,7 @@ def _names(value: object, source: str, key: str) -> tuple[str, ...]:
 
 
 def _bool(value: object, source: str, key: str) -> bool | None:
-    from ci_sessions.config.loader import ConfigError
+    from ci_sessions.errors import ConfigError
 
     if value is None or isinstance(value, bool):
         return value

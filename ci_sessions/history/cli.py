@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ci_sessions.errors import HistoryError
 from ci_sessions.history import flaky as flaky_mod
 from ci_sessions.history import stats as hs
-from ci_sessions.history.store import HistoryError, open_history
+from ci_sessions.history.store import open_history
 
 QUESTIONS = ("stats", "trends", "slowest", "failures", "flaky")
 
@@ -48,8 +49,8 @@ def main(argv: list[str]) -> int:
 
 
 def _import(root: Path, args: argparse.Namespace) -> int:
+    from ci_sessions._git import head_facts as git_facts
     from ci_sessions.history.importer import ImportProblem, RunFacts, import_paths
-    from ci_sessions.reports.run import git_facts
 
     commit, branch = args.commit, args.branch
     if commit is None or branch is None:

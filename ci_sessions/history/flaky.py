@@ -9,28 +9,12 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 _FAILED = ("failed", "error")
 _CHUNK = 500  # test ids per query, well under SQLite's bound-parameter limit
-
-
-def canonical(test_id: str) -> str:
-    """One spelling for a pytest node id and a JUnit ``classname::name`` id.
-
-    ``tests/unit/test_a.py::TestX::test_y[1]`` and ``tests.unit.test_a.TestX::test_y[1]`` both
-    become the latter.
-    """
-    bracket = test_id.find("[")
-    head, tail = (test_id, "") if bracket < 0 else (test_id[:bracket], test_id[bracket:])
-    parts = head.split("::")
-    if len(parts) < 2:
-        return test_id
-    module = parts[0]
-    if module.endswith(".py") or "/" in module:
-        module = module.removesuffix(".py").replace("/", ".").replace("\\", ".")
-    return ".".join([module, *parts[1:-1]]) + "::" + parts[-1] + tail
 
 
 @dataclass(frozen=True)
@@ -103,19 +87,19 @@ def _assess(test_id: str, rows: list[tuple[str, float, tuple[str, str, str]]]) -
     )
 
 
-def known_flaky(root: Path, test_ids: list[str]) -> list[str]:
-    """Which of these failed tests (node ids or JUnit ids) the history knows to be flaky."""
-    from ci_sessions.history.store import HistoryError, db_path, open_history
+def known_flaky(root: Path, test_ids: Sequence[str]) -> list[str]:
+    """Which of these failed tests (pytest node ids) the history knows to be flaky."""
+    from ci_sessions.errors import HistoryError
+    from ci_sessions.history.store import db_path, open_history
 
     if not test_ids or not (root / ".ci-sessions" / "history.db").is_file():
         return []
-    wanted = {canonical(t): t for t in test_ids}
     try:
         with open_history(root) as db:
-            flaky = {t.test_id for t in flaky_tests(db, only=set(wanted))}
+            flaky = {t.test_id for t in flaky_tests(db, only=set(test_ids))}
     except (HistoryError, sqlite3.Error) as exc:
         import sys
 
         print(f"ci-sessions: cannot read {db_path(root)}: {exc}", file=sys.stderr)
         return []
-    return [t for t in test_ids if canonical(t) in flaky]
+    return [t for t in test_ids if t in flaky]

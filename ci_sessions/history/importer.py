@@ -18,12 +18,10 @@ from typing import Any, cast
 from ci_sessions.history.store import (
     JUNIT_ARTIFACTS,
     find_file,
-    junit_status,
-    read_junit,
     store_run,
 )
-from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult
+from ci_sessions.junit import read_junit
+from ci_sessions.results import CheckResult, RunRecord
 
 
 class ImportProblem(Exception):
@@ -101,14 +99,14 @@ def _import_file(
                 if found is not None:
                     consumed.add(found.resolve())
                     result.artifacts[key] = str(found.resolve())
-                    report.tests += len(read_junit(found))
+                    report.tests += read_junit(found, root).tests
         store_run(db, run, root=root, source="import")
     elif path.suffix == ".xml":
-        tests = read_junit(path)
-        if not tests:
+        tests = read_junit(path, root)
+        if not tests.outcomes:
             return False
         store_run(db, junit_run(root, path, facts), root=root, source="import")
-        report.tests += len(tests)
+        report.tests += tests.tests
     else:
         return False
     report.runs += 1
@@ -131,17 +129,18 @@ def _read_run(path: Path) -> RunRecord | None:
 
 def junit_run(root: Path, path: Path, facts: RunFacts) -> RunRecord:
     """A one-check run made from a bare JUnit report."""
-    tests = read_junit(path)
+    tests = read_junit(path, root)
     content = path.read_bytes()
     started = _junit_timestamp(path) or path.stat().st_mtime
     python = facts.python or None
     result = CheckResult(
         check="tests",
         session=f"tests-{python}" if python else "tests",
-        status=junit_status(tests),
+        status=tests.status,
         python=python,
-        duration=sum(t.duration for t in tests),
-        summary=f"{len(tests)} tests from {path.name}",
+        per_python=True,
+        duration=sum(t.duration for t in tests.outcomes),
+        summary=f"{tests.tests} tests from {path.name}",
         artifacts={"junit": str(path.resolve())},
     )
     run = RunRecord(

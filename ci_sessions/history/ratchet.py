@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from ci_sessions.config.loader import ConfigError, load_config, load_toml
+from ci_sessions.config import load_config, load_toml
+from ci_sessions.errors import ConfigError
 from ci_sessions.history.stats import COVERAGE_METRICS
 
 
@@ -188,7 +189,7 @@ def lowered(root: Path, base: str) -> list[str] | None:
     old_table = _table_at(root, base)
     if old_table is None:
         return None
-    from ci_sessions.config.loader import read_project_table
+    from ci_sessions.config import read_project_table
 
     new_table = read_project_table(root / "pyproject.toml")
     defaults = load_config(root, environ={}).values

@@ -13,23 +13,36 @@ import functools
 import json
 import sqlite3
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 from ci_sessions._fs import state_dir
+from ci_sessions.errors import HistoryError
 from ci_sessions.history.classify import Classification, classify, load_rules
-from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult, Status
+from ci_sessions.junit import TestOutcome, node_id, read_junit
+from ci_sessions.results import CheckResult, RunRecord
 
 BUSY_TIMEOUT_MS = 60_000
 MAX_OUTPUT_CHARS = 20_000  # output kept for failed checks only, to re-read a failure later
 #: artifacts holding JUnit reports: the test run, then the rerun of known-flaky failures
 JUNIT_ARTIFACTS = ("junit", "junit-rerun")
 
-#: Each migration is a list of statements; migration N brings the schema to version N.
-MIGRATIONS: list[list[str]] = [
+
+def _respell_test_ids(db: sqlite3.Connection, root: Path) -> None:
+    """Test ids recorded as JUnit's ``pkg.module::test`` become pytest node ids where the file
+    exists, the one spelling every command prints and pytest accepts."""
+    rows = db.execute("SELECT DISTINCT test_id FROM tests WHERE test_id NOT LIKE '%.py::%'")
+    for (old,) in rows.fetchall():
+        classname, separator, name = str(old).rpartition("::")
+        new = node_id(root, classname, name) if separator else str(old)
+        if new != old:
+            db.execute("UPDATE tests SET test_id = ? WHERE test_id = ?", (new, old))
+
+
+#: Migration N brings the schema to version N: SQL statements, or a function of the database and
+#: the project root for what SQL alone cannot do.
+MIGRATIONS: list[list[str | Callable[[sqlite3.Connection, Path], None]]] = [
     [
         """CREATE TABLE runs (
             id INTEGER PRIMARY KEY,
@@ -88,24 +101,9 @@ MIGRATIONS: list[list[str]] = [
     [  # flaky detection starts from the tests that ever failed: a small partial index
         "CREATE INDEX tests_failed ON tests(test_id) WHERE outcome IN ('failed', 'error')",
     ],
+    [_respell_test_ids],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class HistoryError(Exception):
-    """The history database cannot be used (e.g. written by a newer ci-sessions)."""
-
-
-@dataclass(frozen=True)
-class TestOutcome:
-    """One test case of a JUnit report."""
-
-    __test__: ClassVar[bool] = False  # not a pytest test class
-
-    test_id: str
-    outcome: str  # passed | failed | error | skipped
-    duration: float = 0.0
-    message: str = ""
 
 
 def db_path(root: Path) -> Path:
@@ -121,7 +119,7 @@ def connect(path: Path) -> sqlite3.Connection:
     _switch_to_wal(db)
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
-    migrate(db, path)
+    upgrade_schema(db, path)
     return db
 
 
@@ -141,7 +139,7 @@ def _switch_to_wal(db: sqlite3.Connection) -> None:
             delay = min(delay * 2, 0.2)
 
 
-def migrate(db: sqlite3.Connection, path: Path) -> None:
+def upgrade_schema(db: sqlite3.Connection, path: Path) -> None:
     """Bring the schema to ``SCHEMA_VERSION``; concurrent openers migrate exactly once."""
     if _version(db) == SCHEMA_VERSION:
         return
@@ -154,7 +152,10 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
             )
         for statements in MIGRATIONS[version:]:
             for statement in statements:
-                db.execute(statement)
+                if isinstance(statement, str):
+                    db.execute(statement)
+                else:
+                    statement(db, path.parent.parent)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -217,7 +218,7 @@ def _settings(root: Path) -> _Settings:
 
 @functools.lru_cache(maxsize=16)
 def _cached_settings(root: Path, stamp: int, env: tuple[tuple[str, str], ...]) -> _Settings:
-    from ci_sessions.config.loader import load_config
+    from ci_sessions.config import load_config
 
     del stamp  # part of the cache key only
     config = load_config(root, environ=dict(env))
@@ -242,7 +243,8 @@ def store_run(
         tests: list[TestOutcome] = []
         for key in JUNIT_ARTIFACTS:
             junit = result.artifacts.get(key, "")
-            tests += read_junit(find_file(junit, root, junit_search)) if junit else []
+            found = find_file(junit, root, junit_search) if junit else None
+            tests += read_junit(found, root).outcomes
         prepared.append((result, tests))
     started = run.started or time.time()
     with transaction(db):
@@ -347,39 +349,3 @@ def find_file(relative: str, root: Path, search: tuple[Path, ...] = ()) -> Path 
         if (base / candidate.name).is_file():
             return base / candidate.name
     return None
-
-
-def read_junit(path: Path | None) -> list[TestOutcome]:
-    """Per-test outcomes of a JUnit XML file (pytest's format); [] when missing or unreadable."""
-    if path is None:
-        return []
-    import xml.etree.ElementTree as ElementTree
-
-    try:
-        tree = ElementTree.parse(path)  # noqa: S314
-    except (ElementTree.ParseError, OSError):
-        return []
-    outcomes: list[TestOutcome] = []
-    for case in tree.getroot().iter("testcase"):
-        name = case.get("name", "")
-        classname = case.get("classname", "")
-        test_id = f"{classname}::{name}" if classname else name
-        outcome, message = "passed", ""
-        for tag in ("error", "failure", "skipped"):
-            element = case.find(tag)
-            if element is not None:
-                outcome = {"error": "error", "failure": "failed", "skipped": "skipped"}[tag]
-                message = element.get("message", "") or (element.text or "").strip()
-                break
-        try:
-            duration = float(case.get("time", "0") or 0)
-        except ValueError:
-            duration = 0.0
-        outcomes.append(TestOutcome(test_id, outcome, duration, message.strip()[:2000]))
-    return outcomes
-
-
-def junit_status(tests: list[TestOutcome]) -> Status:
-    if any(t.outcome in ("failed", "error") for t in tests):
-        return Status.FAIL
-    return Status.PASS if tests else Status.SKIP

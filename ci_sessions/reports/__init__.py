@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ci_sessions.reports.run import RunRecord
+    from ci_sessions.results import RunRecord
 
 WRITERS: list[str] = [
     "ci_sessions.reports.results_json:write",

@@ -11,9 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from ci_sessions.reports.run import RunRecord
 from ci_sessions.reports.table import gate_detail
-from ci_sessions.results import CheckResult, Finding, Status
+from ci_sessions.results import CheckResult, Finding, RunRecord, Status
 
 CAP = 50
 _COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}

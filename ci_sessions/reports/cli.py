@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
         )
         return 0
     from ci_sessions._fs import reports_dir
-    from ci_sessions.history.store import HistoryError
+    from ci_sessions.errors import HistoryError
 
     try:
         if args.html:

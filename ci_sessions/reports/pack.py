@@ -20,7 +20,7 @@ MANIFEST = "MANIFEST.json"
 def build(root: Path) -> tuple[bytes, dict[str, Any]]:
     """The zip bytes and the manifest of ``.ci-sessions/reports/`` (plus history.db if present)."""
     from ci_sessions._fs import reports_dir, state_dir
-    from ci_sessions.reports.run import git_facts
+    from ci_sessions._git import head_facts as git_facts
 
     reports = reports_dir(root)
     files = sorted(p for p in reports.rglob("*") if p.is_file() and not p.name.startswith("."))

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ci_sessions._fs import atomic_write_text, reports_dir
-from ci_sessions.reports.run import RunRecord
+from ci_sessions.results import RunRecord
 
 
 def path_for(root: Path) -> Path:

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ci_sessions._fs import atomic_write_text, reports_dir
-from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult, Finding, Status
+from ci_sessions.results import CheckResult, Finding, RunRecord, Status
 
 FILENAME = "ci-sessions.sarif"
 SCHEMA_URI = (

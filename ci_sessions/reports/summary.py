@@ -12,9 +12,8 @@ import re
 from pathlib import Path
 
 from ci_sessions._fs import atomic_write_text, reports_dir
-from ci_sessions.reports.run import RunRecord
 from ci_sessions.reports.table import gate_detail
-from ci_sessions.results import CheckResult, Finding, Status
+from ci_sessions.results import CheckResult, Finding, RunRecord, Status
 
 FILENAME = "summary.md"
 BENCH_REPORT = "bench.md"

@@ -139,8 +139,7 @@ def requires_python(project: Project) -> str:
 
 def detect(root: Path) -> Facts:
     """Read the project's facts (a ConfigError if its pyproject.toml is not valid TOML)."""
-    from ci_sessions.config import pythons
-    from ci_sessions.config.loader import load_config
+    from ci_sessions.config import load_config, pythons
 
     project = load_project(root)
     config = load_config(root)

@@ -81,7 +81,7 @@ def answers_for(
     facts: Facts, previous: dict[str, Any], overrides: dict[str, Any]
 ) -> dict[str, Any]:
     """Template answers: detected facts, then a previous init's answers, then command-line flags."""
-    from ci_sessions import __version__
+    from ci_sessions._version import __version__
 
     major_minor = ".".join(__version__.split(".")[:2])
     answers: dict[str, Any] = {
@@ -201,8 +201,10 @@ def show_or_write(
 
 def _baseline(root: Path, actions: list[Action]) -> tuple[int, str]:
     """Record the adoption-day baseline when our noxfile is in place and none exists yet."""
-    from ci_sessions.baseline import store as baseline
-    from ci_sessions.config.loader import load_config
+    from ci_sessions.baseline import baseline_path
+    from ci_sessions.baseline.record import record
+    from ci_sessions.config import load_config
+    from ci_sessions.errors import BaselineError
 
     noxfile = next((a for a in actions if a.path == "noxfile.py"), None)
     if noxfile is None or noxfile.kind not in ("create", "unchanged", "overwrite"):
@@ -211,7 +213,7 @@ def _baseline(root: Path, actions: list[Action]) -> tuple[int, str]:
             "baseline   skipped: noxfile.py is the project's own (add ci_sessions.register() to it)",
         )
     config = load_config(root)
-    path = baseline.baseline_path(root, config)
+    path = baseline_path(root, config)
     if path.is_file():
         merged = next(
             (a for a in actions if a.path == "pyproject.toml" and a.kind == "merge"), None
@@ -226,8 +228,8 @@ def _baseline(root: Path, actions: list[Action]) -> tuple[int, str]:
             f"baseline   {config.top.str('baseline')} exists (refresh: ci-sessions baseline --update)",
         )
     try:
-        code, message = baseline.record(root, config, allow_growth=True)
-    except baseline.BaselineError as exc:
+        code, message = record(root, config, allow_growth=True)
+    except BaselineError as exc:
         return 1, f"baseline   NOT recorded: {exc}"
     return code, f"baseline   {message}"
 

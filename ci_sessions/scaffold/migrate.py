@@ -244,7 +244,7 @@ def read_tox_ini(
 
 def read_tox_toml(root: Path, migration: Migration) -> None:
     """``[tool.tox]`` in pyproject.toml: legacy_tox_ini text, or the native env tables."""
-    from ci_sessions.config.loader import load_toml
+    from ci_sessions.config import load_toml
 
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
@@ -308,7 +308,7 @@ def read_makefile(root: Path, migration: Migration) -> None:
 
 
 def read_pixi(root: Path, migration: Migration) -> None:
-    from ci_sessions.config.loader import load_toml
+    from ci_sessions.config import load_toml
 
     path = root / "pixi.toml"
     if not path.is_file():

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ci_sessions._fs import data_dir
-from ci_sessions.config.loader import ConfigError
+from ci_sessions.errors import ConfigError
 
 #: The rendered file that is merged into pyproject.toml instead of being written.
 PYPROJECT_SNIPPET = ".ci-sessions-pyproject.toml"

@@ -8,6 +8,7 @@ after a failure (a nox ``requires=`` aggregator is aborted when a dependency fai
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import os
 import sys
@@ -19,10 +20,10 @@ from typing import Any
 import nox
 
 from ci_sessions.checks.registry import CHECKS, load_check
-from ci_sessions.config import pythons
-from ci_sessions.config.loader import Config, ConfigError, load_config
+from ci_sessions.config import Config, load_config, pythons
 from ci_sessions.config.project import Project, load_project
 from ci_sessions.config.tiers import expand_tier, tiers_of
+from ci_sessions.errors import CiSessionsError, EnvError, UsageError
 
 TIER_TAG = "tier"
 #: frames from here are ci-sessions itself, not the noxfile that called register()
@@ -38,10 +39,6 @@ class Registered:
     pythons: list[str]
     default_python: str
     sessions: list[str] = field(default_factory=list[str])
-
-
-class _Usage(Exception):
-    """A bad session argument: printed, exit status 2."""
 
 
 def _caller_dir() -> Path | None:
@@ -65,9 +62,9 @@ def register_sessions(
     try:
         config = load_config(root)
         project = load_project(root)
-    except ConfigError as exc:
+    except CiSessionsError as exc:
         print(exc.render(), file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(exc.exit_code) from None
     declared, _origin = pythons.declared_versions(config.python, project.pyproject)
     default = pythons.default_version(declared, config.top.str("default-python"))
     registered = Registered(root, config, declared, default)
@@ -142,7 +139,7 @@ def _first_line(text: str) -> str:
 
 
 def _is_per_python(check_name: str) -> bool:
-    return bool(getattr(load_check(check_name), "per_python", False))
+    return load_check(check_name).per_python
 
 
 def _define(
@@ -253,7 +250,6 @@ def _run_session(
     *,
     tier: str | None,
 ) -> None:
-    from ci_sessions.engine.environments import EnvError
     from ci_sessions.reports.table import render_table
 
     config = registered.config
@@ -264,12 +260,11 @@ def _run_session(
             results = _run_in(session, registered, root, config, project, checks, versions, options)
         else:
             results = _run_packages(session, registered, tier or "", packages, options)
-    except (ConfigError, _Usage) as exc:
-        text = exc.render() if isinstance(exc, ConfigError) else str(exc)
-        print(text, file=sys.stderr)
-        raise SystemExit(2) from None
     except EnvError as exc:
-        session.error(str(exc))
+        session.error(exc.render())
+    except CiSessionsError as exc:
+        print(exc.render(), file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None
 
     if not results:
         session.skip("no package selected: nothing changed that a package depends on")
@@ -302,6 +297,14 @@ def _run_in(
         download_python=config.top.bool("download-python"),
         log=session.log,
         force_reinstall=options.reinstall,
+    )
+    from ci_sessions.baseline import apply as apply_baseline
+    from ci_sessions.history.flaky import known_flaky
+
+    options = replace(
+        options,
+        accept_findings=functools.partial(apply_baseline, root, config),
+        known_flaky=functools.partial(known_flaky, root),
     )
     invocations: list[Invocation] = []
     for name in checks:
@@ -372,10 +375,10 @@ def _options(
     try:
         known, rest = parser.parse_known_args(posargs)
     except argparse.ArgumentError as exc:
-        raise _Usage(f"ci-sessions: nox -s {session.name}: {exc}") from None
+        raise UsageError(f"nox -s {session.name}: {exc}") from None
     if rest and not for_tests and tier is not None:
-        raise _Usage(
-            f"ci-sessions: nox -s {session.name}: unknown argument(s) {' '.join(rest)}; "
+        raise UsageError(
+            f"nox -s {session.name}: unknown argument(s) {' '.join(rest)}; "
             "tier sessions accept --jobs N, --fail-fast, --no-cache, --reinstall, "
             "--package NAME, --changed-only --since REF"
         )
@@ -393,12 +396,12 @@ def _options(
     if for_tests and known.affected:
         options.selected_tests = _affected(session, config.root, known.base, known.head)
     elif for_tests and (known.base or known.head):
-        raise _Usage(f"ci-sessions: nox -s {session.name}: --base/--head need --affected")
+        raise UsageError(f"nox -s {session.name}: --base/--head need --affected")
     if options.jobs < 0:
-        raise _Usage(f"ci-sessions: nox -s {session.name}: --jobs must be >= 0")
+        raise UsageError(f"nox -s {session.name}: --jobs must be >= 0")
     packages: list[Any] | None = None
     if tier is not None and (known.package or known.changed_only or known.since):
-        from ci_sessions.changes.workspace import packages_from_args
+        from ci_sessions.changes.selection import packages_from_args
 
         packages = packages_from_args(
             config.root,
@@ -413,7 +416,7 @@ def _affected(
     session: nox.Session, root: Path, base: str | None, head: str | None
 ) -> list[str] | None:
     if not base:
-        raise _Usage(f"ci-sessions: nox -s {session.name}: --affected needs --base REF")
+        raise UsageError(f"nox -s {session.name}: --affected needs --base REF")
     import importlib
 
     try:
@@ -435,7 +438,7 @@ def _finish_run(root: Path, project: Project, session_name: str, results: list[A
     import time
 
     from ci_sessions.reports import finalize
-    from ci_sessions.reports.run import RunRecord, new_run
+    from ci_sessions.results import RunRecord, new_run
 
     run: RunRecord | None = _RUN_STATE.get(str(root))
     if run is None:

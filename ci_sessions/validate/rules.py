@@ -37,7 +37,8 @@ class Repo:
     def load(cls, root: Path) -> Repo:
         import yaml
 
-        from ci_sessions.config.loader import ConfigError, load_toml
+        from ci_sessions.config import load_toml
+        from ci_sessions.errors import ConfigError
 
         repo = cls(root=root)
         pyproject = root / "pyproject.toml"
@@ -142,7 +143,8 @@ def _noxfile_pins(repo: Repo) -> str | None:
 
 
 def _config_loads(repo: Repo) -> str | None:
-    from ci_sessions.config.loader import ConfigError, load_config
+    from ci_sessions.config import load_config
+    from ci_sessions.errors import ConfigError
 
     if repo.pyproject_error:
         return f"pyproject.toml: {repo.pyproject_error}"
@@ -154,8 +156,9 @@ def _config_loads(repo: Repo) -> str | None:
 
 
 def _essential_sessions(repo: Repo) -> list[str]:
-    from ci_sessions.config.loader import ConfigError, load_config
+    from ci_sessions.config import load_config
     from ci_sessions.config.tiers import expand_tier
+    from ci_sessions.errors import ConfigError
 
     try:
         config = load_config(repo.root, environ={})
@@ -302,8 +305,8 @@ def _checkout_no_credentials(repo: Repo) -> str | None:
 def _requires_python_agrees(repo: Repo) -> str | None:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    from ci_sessions.config import pythons
-    from ci_sessions.config.loader import ConfigError, load_config
+    from ci_sessions.config import load_config, pythons
+    from ci_sessions.errors import ConfigError
 
     requires = repo.project_table().get("requires-python")
     if not isinstance(requires, str):
@@ -360,8 +363,9 @@ def _coverage_threshold(repo: Repo) -> str | None:
 
 
 def _baseline_valid(repo: Repo) -> str | None:
-    from ci_sessions.baseline import store as baseline
-    from ci_sessions.config.loader import ConfigError, load_config
+    from ci_sessions import baseline
+    from ci_sessions.config import load_config
+    from ci_sessions.errors import ConfigError
 
     try:
         config = load_config(repo.root, environ={})

@@ -13,9 +13,8 @@ import pytest
 
 from ci_sessions.history import store as history
 from ci_sessions.reports.dashboard import COVERAGE_COLOR, PASS_RATE_COLOR
-from ci_sessions.reports.run import RunRecord
 from ci_sessions.reports.svgplot import PALETTE
-from ci_sessions.results import CheckResult, Finding, Status
+from ci_sessions.results import CheckResult, Finding, RunRecord, Status
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -49,7 +48,7 @@ def build_history(root: Path) -> None:
                 CheckResult("lint", "essential", Status.FAIL if lint_fails else Status.PASS, duration=0.2 + n % 3 * 0.05),
                 CheckResult("typecheck", "essential", Status.PASS, duration=3.0 - n * 0.04),
                 CheckResult(
-                    "tests", "essential", Status.FAIL if flaky_fails else Status.PASS, python="3.12",
+                    "tests", "essential", Status.FAIL if flaky_fails else Status.PASS, python="3.12", per_python=True,
                     duration=1.5, metrics={"coverage": 70 + n * 0.5}, artifacts={"junit": str(junit)},
                 ),
             ]  # fmt: skip

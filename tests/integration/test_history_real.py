@@ -22,14 +22,14 @@ WRITER = """
 import sys
 from pathlib import Path
 from ci_sessions.history.store import record_run
-from ci_sessions.reports.run import RunRecord
+from ci_sessions.results import RunRecord
 from ci_sessions.results import CheckResult, Status
 
 root, tag, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 for i in range(count):
     results = [
         CheckResult("lint", "essential", Status.PASS, duration=0.1),
-        CheckResult("tests", "essential", Status.FAIL if i % 3 == 0 else Status.PASS, python="3.12"),
+        CheckResult("tests", "essential", Status.FAIL if i % 3 == 0 else Status.PASS, python="3.12", per_python=True),
     ]
     record_run(root, RunRecord(run_id=f"{tag}-{i}", project="p", started=1000.0 + i, results=results))
 """
@@ -157,7 +157,7 @@ def test_real_nox_runs_build_a_history_with_flaky_tests_and_failure_groups(tmp_p
     assert (checks["lint"]["runs"], checks["lint"]["failed"]) == (1, 1)
 
     flaky = json.loads(_cli(root, "flaky", "--json"))
-    assert [f["test_id"] for f in flaky] == ["tests.test_a::test_flaky"]
+    assert [f["test_id"] for f in flaky] == ["tests/test_a.py::test_flaky"]
     assert (flaky[0]["runs"], flaky[0]["failures"], flaky[0]["flips"], flaky[0]["flip_rate"]) == (
         5,
         2,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.checks.security import advisories
-from ci_sessions.config.loader import ConfigError
+from ci_sessions.errors import ConfigError
 
 
 def osv(ident: str, name: str, events: list[dict[str, str]], **extra: object) -> dict[str, object]:

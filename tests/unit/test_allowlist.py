@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.checks.security import allowlist
-from ci_sessions.config.loader import ConfigError, load_config
+from ci_sessions.config import load_config
+from ci_sessions.errors import ConfigError
 from ci_sessions.results import Finding, Status
 
 TODAY = dt.date(2026, 6, 1)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult, Finding, Gate, Status
+from ci_sessions.results import CheckResult, Finding, Gate, RunRecord, Status
 
 # `from ci_sessions.reports import annotations` would find the package's `__future__` feature
 # named annotations; the writer itself is loaded with import_module like every report writer.

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from ci_sessions import baseline
 from ci_sessions._fs import atomic_write_text
-from ci_sessions.baseline import store as baseline
-from ci_sessions.config.loader import ConfigError, load_config
+from ci_sessions.baseline import store
+from ci_sessions.config import load_config
+from ci_sessions.errors import ConfigError
 from ci_sessions.results import CheckResult, Finding, Status
 
 SOURCE = "import os\nimport sys\n\n\ndef f():\n    return 1\n"
@@ -73,15 +74,19 @@ def test_changed_source_line_is_a_new_finding(project: Path) -> None:
     assert len(out.findings) == 1
 
 
-def test_tests_errors_and_disabled_baseline_are_untouched(project: Path) -> None:
-    _write_baseline(project, _result(_finding(1)), _result(_finding(1), check="tests"))
-    data = json.loads((project / "ci-sessions-baseline.json").read_text(encoding="utf-8"))
-    assert {e["check"] for e in data["findings"]} == {"lint"}  # tests never baselined
+def test_only_checks_declared_baselined_are_ever_baselined() -> None:
+    from ci_sessions.baseline.record import baselined_checks
+    from ci_sessions.checks.registry import load_check
+
+    assert baselined_checks() == ["lint", "format", "typecheck"]
+    assert not load_check("tests").baselined  # a test failure is never accepted
+
+
+def test_errors_and_disabled_baseline_are_untouched(project: Path) -> None:
+    _write_baseline(project, _result(_finding(1)))
     config = load_config(project, environ={})
     errored = _result(_finding(1), status=Status.ERROR)
     assert baseline.apply(project, config, errored) is errored
-    tests = _result(_finding(1), check="tests")
-    assert baseline.apply(project, config, tests) is tests
     off = load_config(project, environ={"CI_SESSIONS_USE_BASELINE": "false"})
     assert len(baseline.apply(project, off, _result(_finding(1))).findings) == 1
 
@@ -110,6 +115,6 @@ def test_malformed_file_names_the_fix(project: Path) -> None:
 
 
 def test_message_numbers_do_not_pin_lines() -> None:
-    assert baseline.normalise_message(
-        "redefinition of `x` from line 3"
-    ) == baseline.normalise_message("redefinition of `x` from line 12")
+    assert store.normalise_message("redefinition of `x` from line 3") == store.normalise_message(
+        "redefinition of `x` from line 12"
+    )

@@ -9,19 +9,16 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.checks.base import CheckContext
-from ci_sessions.checks.bench.check import (
-    BenchCheck,
-    BenchOptions,
-    _failures,
-    _line_of,
-    parse_posargs,
-)
+from ci_sessions.checks.bench.check import BenchCheck, _failures
 from ci_sessions.checks.bench.compare import compare_and_report
 from ci_sessions.checks.bench.data import Benchmark, BenchRun, baseline_path, save_run
+from ci_sessions.checks.bench.findings import line_of
+from ci_sessions.checks.bench.options import BenchOptions, parse_posargs
 from ci_sessions.checks.bench.report import duration, markdown, svg
 from ci_sessions.checks.bench.stats import Comparison
-from ci_sessions.config.loader import ConfigError, load_config
+from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
+from ci_sessions.errors import ConfigError
 from ci_sessions.results import CheckResult, Status
 
 
@@ -150,8 +147,8 @@ def test_failures_and_line_lookup(tmp_path: Path) -> None:
     assert _failures("...\n==== 1 failed, 3 passed, 2 errors in 1.2s ====") == 3
     assert _failures("==== 4 passed in 1.0s ====") == 0
     (tmp_path / "test_x.py").write_text("import x\n\n\ndef test_sort(benchmark):\n    pass\n")
-    assert _line_of(tmp_path, "test_x.py", "test_sort[100]") == 4
-    assert _line_of(tmp_path, "missing.py", "test_sort") == 0
+    assert line_of(tmp_path, "test_x.py", "test_sort[100]") == 4
+    assert line_of(tmp_path, "missing.py", "test_sort") == 0
 
 
 def test_markdown_and_svg() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from ci_sessions._fs import config_file
 from ci_sessions.checks.bench import data as benchdata
-from ci_sessions.config.loader import ConfigError
+from ci_sessions.errors import ConfigError
 
 
 def pytest_benchmark_json(rounds: int = 50) -> dict[str, Any]:

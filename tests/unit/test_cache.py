@@ -12,8 +12,8 @@ from typing import ClassVar
 
 import pytest
 
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec
-from ci_sessions.config.loader import Config, load_config
+from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec
+from ci_sessions.config import Config, load_config
 from ci_sessions.config.project import load_project
 from ci_sessions.engine.cache import ResultCache, TreeHasher, cacheable, compute_key, list_files
 from ci_sessions.engine.environments import EnvManager
@@ -49,12 +49,6 @@ def _env(root: Path, requirement: str) -> Environment:
     (location / "pyvenv.cfg").write_text("version_info = 3.11.7\n")
     spec = EnvSpec("ruff", "3.11", (requirement,))
     return Environment(spec, location, location / "bin" / "python")
-
-
-class _Lint:
-    name: ClassVar[str] = "lint"
-    per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
 
 
 def _key(root: Path, *, requirement: str = "ruff==0.17.6", python: str = "3.11") -> str:
@@ -183,44 +177,34 @@ def test_concurrent_stores_never_leave_a_torn_entry(tmp_path: Path) -> None:
     assert not list(cache.directory.glob("*.tmp"))
 
 
-class _Tests:
+class _Tests(CheckBase):
     name: ClassVar[str] = "tests"
     per_python: ClassVar[bool] = True
-    after: ClassVar[tuple[str, ...]] = ()
 
 
-class _Coverage:
+class _Lint(CheckBase):
+    name: ClassVar[str] = "lint"
+
+
+class _Coverage(CheckBase):
     name: ClassVar[str] = "coverage"
-    per_python: ClassVar[bool] = False
     after: ClassVar[tuple[str, ...]] = ("tests",)
 
 
-class _Audit:
+class _Audit(CheckBase):
     name: ClassVar[str] = "audit"
-    per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
     cacheable: ClassVar[bool] = False
 
 
-def test_checks_with_side_effects_others_need_are_never_cached(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import ci_sessions.checks.registry as checks
-
-    monkeypatch.setattr(
-        checks, "load_check", lambda name: _Coverage() if name == "coverage" else _Tests()
-    )
-    assert cacheable(_Tests(), ["tests", "lint"])
-    assert not cacheable(_Tests(), ["tests", "coverage"])  # coverage reads the tests' data
-    assert not cacheable(_Coverage(), ["tests", "coverage"])
-    assert not cacheable(_Audit(), ["audit"])
+def test_checks_with_side_effects_others_need_are_never_cached() -> None:
+    assert cacheable(_Tests(), [_Tests(), _Lint()])
+    assert not cacheable(_Tests(), [_Tests(), _Coverage()])  # coverage reads the tests' data
+    assert not cacheable(_Coverage(), [_Tests(), _Coverage()])
+    assert not cacheable(_Audit(), [_Audit()])
 
 
-class _Sleepy:
+class _Sleepy(CheckBase):
     """A check that meets the others at a barrier: it only passes when they run at the same time."""
-
-    per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, name: str, barrier: threading.Barrier, status: Status) -> None:
         self.name = name  # type: ignore[misc]

@@ -12,7 +12,7 @@ from gitrepo import git
 from ci_sessions.changes import detect as changes
 from ci_sessions.changes.diff import ChangedFile, changed_files, parse_name_status
 from ci_sessions.changes.globbing import PathMatcher
-from ci_sessions.config.loader import ConfigError
+from ci_sessions.errors import GitError, UsageError
 
 BASE_FILES = {
     "pyproject.toml": '[project]\nname = "demo"\nversion = "1"\n',
@@ -160,7 +160,7 @@ def test_configured_patterns_override_the_defaults(repo: Path) -> None:
 
 
 def test_bad_ref_is_a_clear_usage_error(repo: Path) -> None:
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(GitError) as info:
         changes.detect(repo, "origin/nope")
     assert "--base origin/nope" in str(info.value)
     assert "fetch-depth: 0" in str(info.value)
@@ -201,7 +201,7 @@ def test_cli_text_and_usage_errors(
     assert "config  M uv.lock" in text
     assert "runs everything: uv.lock changed (run-all pattern '*.lock')" in text
     assert changes.main([]) == 2  # --base is required
-    with pytest.raises(ConfigError, match="cannot combine --working-tree with --head"):
+    with pytest.raises(UsageError, match="cannot combine --working-tree with --head"):
         changes.main(["--base", "HEAD", "--head", "HEAD", "--working-tree", "--root", str(repo)])
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.config.loader import ConfigError
+from ci_sessions.errors import ConfigError
 from ci_sessions.history.classify import classify, load_rules, normalise, signature
 from ci_sessions.history.store import TestOutcome
 from ci_sessions.results import CheckResult, Finding, Status

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.config.loader import ConfigError, env_name, load_config
+from ci_sessions.config import env_name, load_config
+from ci_sessions.errors import ConfigError
 
 
 def project(tmp_path: Path, table: str) -> Path:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.checks.pytest import node_id, parse_junit
 from ci_sessions.config.project import load_project
 from ci_sessions.config.pythons import declared_versions
 from ci_sessions.config.tiers import expand_tier, tiers_of
@@ -39,7 +38,7 @@ def test_status_is_the_worst_gate_and_error_stays_error() -> None:
 
 def test_result_round_trips_through_json() -> None:
     result = CheckResult(
-        check="tests", session="essential", status=Status.FAIL, python="3.12",
+        check="tests", session="essential", status=Status.FAIL, python="3.12", per_python=True,
         findings=[Finding("pytest", "test-failure", "boom", "tests/test_a.py", 3, 1)],
         gates=[at_most("failed tests", 1, 0)], metrics={"tests": 4},
     )  # fmt: skip
@@ -184,32 +183,6 @@ def test_declared_python_versions() -> None:
     assert declared_versions(["3.13", "3.11"], classifiers)[0] == ["3.11", "3.13"]
 
 
-def test_junit_parsing_and_node_ids(tmp_path: Path) -> None:
-    junit = tmp_path / "junit.xml"
-    junit.write_text(
-        """<?xml version="1.0"?><testsuites><testsuite name="t" tests="4">
-        <testcase classname="tests.test_a" name="test_ok"/>
-        <testcase classname="tests.test_a.TestB" name="test_bad[1]"><failure message="assert 1 == 2">x</failure></testcase>
-        <testcase classname="tests.test_a" name="test_err"><error message="fixture broke"/></testcase>
-        <testcase classname="tests.test_a" name="test_skip"><skipped message="later"/></testcase>
-        </testsuite></testsuites>"""
-    )
-    counts = parse_junit(junit)
-    assert (counts.tests, counts.failures, counts.errors, counts.skipped, counts.passed) == (
-        4,
-        1,
-        1,
-        1,
-        1,
-    )
-    write(tmp_path, {"tests/test_a.py": ""})
-    assert (
-        node_id(tmp_path, "tests.test_a.TestB", "test_bad[1]")
-        == "tests/test_a.py::TestB::test_bad[1]"
-    )
-    assert node_id(tmp_path, "tests.test_a", "test_err") == "tests/test_a.py::test_err"
-
-
 @pytest.mark.parametrize(
     ("rule", "selected"),
     [
@@ -280,6 +253,6 @@ def test_format_failure_without_a_named_file_is_never_a_pass(
 
 def _ctx(root: Path):  # type: ignore[no-untyped-def]
     from ci_sessions.checks.base import CheckContext
-    from ci_sessions.config.loader import load_config
+    from ci_sessions.config import load_config
 
     return CheckContext(root, load_config(root, environ={}), load_project(root), "3.11", "format")

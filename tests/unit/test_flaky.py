@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from ci_sessions.history import store as history
-from ci_sessions.history.flaky import canonical, flaky_tests, known_flaky
-from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult, Status
+from ci_sessions.history.flaky import flaky_tests, known_flaky
+from ci_sessions.results import CheckResult, RunRecord, Status
 
 
 def _junit(path: Path, outcomes: dict[str, str]) -> None:
@@ -37,19 +34,6 @@ def _record(
         run_id=f"run{n}", project="p", started=1000.0 + n, results=[result], commit=commit
     )
     history.record_run(root, run)
-
-
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("tests/unit/test_a.py::TestX::test_y[1-a/b]", "tests.unit.test_a.TestX::test_y[1-a/b]"),
-        ("tests.unit.test_a.TestX::test_y[1-a/b]", "tests.unit.test_a.TestX::test_y[1-a/b]"),
-        ("test_a.py::test_z", "test_a::test_z"),
-        ("lonely", "lonely"),
-    ],
-)
-def test_canonical_ids(given: str, expected: str) -> None:
-    assert canonical(given) == expected
 
 
 def test_flaky_needs_both_outcomes_on_the_same_commit_and_inputs(tmp_path: Path) -> None:
@@ -88,13 +72,14 @@ def flaky_tests_sorted(root: Path) -> list[object]:
 
 
 def test_known_flaky_takes_node_ids_and_never_excuses_new_failures(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "m.py").write_text("")  # JUnit's tests.m becomes tests/m.py
     assert known_flaky(tmp_path, ["tests/m.py::test_a"]) == []  # no history yet
     for n, outcome in enumerate(["passed", "failed", "passed"]):
         _record(tmp_path, n, "c1", {"tests.m::test_a": outcome, "tests.m::test_new": "passed"})
     _record(tmp_path, 9, "c1", {"tests.m::test_new": "failed"}, python="3.13")
     asked = ["tests/m.py::test_a", "tests/m.py::test_new", "tests/m.py::test_unknown"]
     assert known_flaky(tmp_path, asked) == ["tests/m.py::test_a"]
-    assert known_flaky(tmp_path, ["tests.m::test_a"]) == ["tests.m::test_a"]
     assert known_flaky(tmp_path, []) == []
 
 
@@ -102,3 +87,31 @@ def test_runs_without_commit_never_make_a_test_flaky(tmp_path: Path) -> None:
     for n, outcome in enumerate(["passed", "failed"]):
         _record(tmp_path, n, "", {"t.m::test_a": outcome})
     assert known_flaky(tmp_path, ["t.m::test_a"]) == []
+
+
+def test_ids_recorded_in_junit_spelling_are_respelled_as_node_ids(tmp_path: Path) -> None:
+    """A history written before node ids (schema 3) reads back in the one pytest spelling."""
+    import sqlite3
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "m.py").write_text("")
+    path = tmp_path / ".ci-sessions" / "history.db"
+    path.parent.mkdir()
+    old = sqlite3.connect(path, isolation_level=None)
+    for statements in history.MIGRATIONS[:3]:
+        for statement in statements:
+            assert isinstance(statement, str)
+            old.execute(statement)
+    old.execute("PRAGMA user_version = 3")
+    old.execute("INSERT INTO runs (run_id, started, status) VALUES ('r', 1, 'PASS')")
+    old.execute(
+        "INSERT INTO checks (run, check_name, label, session, status) VALUES (1, 'tests', 't', 't', 'PASS')"
+    )
+    for test_id in ("tests.m.TestK::test_x[1]", "gone.mod::test_y", "bare"):
+        old.execute(
+            "INSERT INTO tests (check_id, test_id, outcome) VALUES (1, ?, 'passed')", (test_id,)
+        )
+    old.close()
+    with history.open_history(tmp_path) as db:
+        ids = sorted(str(r[0]) for r in db.execute("SELECT test_id FROM tests"))
+    assert ids == ["bare", "gone.mod::test_y", "tests/m.py::TestK::test_x[1]"]

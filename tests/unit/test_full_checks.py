@@ -11,8 +11,9 @@ import pytest
 from ci_sessions.checks import build as build_check
 from ci_sessions.checks import coverage, docs, sbom
 from ci_sessions.checks.base import CheckContext
-from ci_sessions.config.loader import ConfigError, load_config
+from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
+from ci_sessions.errors import ConfigError
 from ci_sessions.results import CheckResult, Status
 
 

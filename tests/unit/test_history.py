@@ -10,8 +10,7 @@ import pytest
 
 from ci_sessions.history import store as history
 from ci_sessions.history.importer import ImportProblem, RunFacts, import_paths
-from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult, Finding, Status
+from ci_sessions.results import CheckResult, Finding, RunRecord, Status
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="tests-3.12" errors="1" failures="1" skipped="1" tests="4"
@@ -33,7 +32,7 @@ def _run(run_id: str, started: float, *results: CheckResult, commit: str = "c1")
 
 def test_fresh_database_is_at_the_latest_schema_in_wal_mode(tmp_path: Path) -> None:
     with history.open_history(tmp_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 4
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
@@ -53,7 +52,7 @@ def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None
     old.commit()
     old.close()
     with history.open_history(tmp_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
         assert db.execute("SELECT run_id FROM runs").fetchall()[0][0] == "old"
         assert (
             db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs_started'").fetchone()[
@@ -76,7 +75,9 @@ def test_newer_schema_is_refused_with_a_clear_error(tmp_path: Path) -> None:
 def test_record_run_replaces_the_same_run_id_and_classifies(tmp_path: Path) -> None:
     lint = CheckResult("lint", "lint", Status.FAIL, findings=[Finding("ruff", "F401", "unused")])
     history.record_run(tmp_path, _run("r1", 100.0, lint))
-    tests = CheckResult("tests", "tests-3.12", Status.PASS, python="3.12", metrics={"tests": 3})
+    tests = CheckResult(
+        "tests", "tests-3.12", Status.PASS, python="3.12", per_python=True, metrics={"tests": 3}
+    )
     history.record_run(tmp_path, _run("r1", 100.0, lint, tests))  # second session of the run
     with history.open_history(tmp_path) as db:
         assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
@@ -110,26 +111,12 @@ def test_keep_days_prunes_old_runs(tmp_path: Path) -> None:
         assert db.execute("SELECT COUNT(*) FROM checks").fetchone()[0] == 1  # cascade
 
 
-def test_read_junit_outcomes(tmp_path: Path) -> None:
-    path = tmp_path / "junit.xml"
-    path.write_text(JUNIT)
-    outcomes = history.read_junit(path)
-    assert [(t.test_id, t.outcome) for t in outcomes] == [
-        ("tests.test_a::test_ok", "passed"),
-        ("tests.test_a.TestX::test_bad[2]", "failed"),
-        ("tests.test_a::test_err", "error"),
-        ("tests.test_a::test_skip", "skipped"),
-    ]
-    assert outcomes[1].message == "AssertionError: assert 2 == 3"
-    assert history.read_junit(tmp_path / "missing.xml") == []
-
-
 def test_tests_result_stores_per_test_outcomes_from_its_junit_artifact(tmp_path: Path) -> None:
     reports = tmp_path / ".ci-sessions" / "reports"
     reports.mkdir(parents=True)
     (reports / "junit-tests-3.12.xml").write_text(JUNIT)
     result = CheckResult(
-        "tests", "tests-3.12", Status.FAIL, python="3.12",
+        "tests", "tests-3.12", Status.FAIL, python="3.12", per_python=True,
         artifacts={"junit": ".ci-sessions/reports/junit-tests-3.12.xml"},
     )  # fmt: skip
     history.record_run(tmp_path, _run("r1", 5.0, result))
@@ -149,7 +136,7 @@ def test_import_results_json_with_its_junit_and_a_bare_junit(tmp_path: Path) -> 
     run = _run(
         "cellrun",
         50.0,
-        CheckResult("tests", "tests-3.12", Status.FAIL, python="3.12",
+        CheckResult("tests", "tests-3.12", Status.FAIL, python="3.12", per_python=True,
                     artifacts={"junit": ".ci-sessions/reports/junit-tests-3.12.xml"}),
     )  # fmt: skip
     (cell / "results.json").write_text(json.dumps(run.to_json()))
@@ -186,7 +173,7 @@ def test_rerun_junit_is_recorded_after_the_first_run(tmp_path: Path) -> None:
         '<testsuite><testcase classname="t.m" name="test_x"/></testsuite>'
     )
     result = CheckResult(
-        "tests", "tests-3.12", Status.PASS, python="3.12",
+        "tests", "tests-3.12", Status.PASS, python="3.12", per_python=True,
         artifacts={"junit": "first.xml", "junit-rerun": "rerun.xml"},
     )  # fmt: skip
     history.record_run(tmp_path, _run("r1", 1.0, result))

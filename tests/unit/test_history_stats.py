@@ -11,8 +11,7 @@ import pytest
 from ci_sessions.history import cli as history_cli
 from ci_sessions.history import stats as hs
 from ci_sessions.history import store as history
-from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult, Finding, Status
+from ci_sessions.results import CheckResult, Finding, RunRecord, Status
 
 BASE = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc).timestamp()
 N = 60  # 10 runs a day over 6 days
@@ -51,7 +50,7 @@ def _build(root: Path) -> None:
                     output="ConnectionError: Name or service not known (pypi)" if type_status is Status.ERROR else "",
                 ),
                 CheckResult(
-                    "tests", "essential", test_status, python="3.12", duration=test_time,
+                    "tests", "essential", test_status, python="3.12", per_python=True, duration=test_time,
                     output=f"E       assert {n} == {n + 1}" if test_status is Status.FAIL else "",
                     metrics={"coverage": _coverage(n), "tests": 40},
                 ),

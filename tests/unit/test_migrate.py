@@ -83,7 +83,7 @@ def test_proposed_configuration(project: Path) -> None:
 def test_write_adds_the_table_once_and_it_loads(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ci_sessions.config.loader import load_config
+    from ci_sessions.config import load_config
 
     (project / "pyproject.toml").write_text('[project]\nname = "x"  # keep\n', encoding="utf-8")
     assert migrate.main([str(project), "--write", "--json"]) == 0

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.config.loader import load_config
+from ci_sessions.config import load_config
 from ci_sessions.history import ratchet
 from ci_sessions.history import store as history
-from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult, Status
+from ci_sessions.results import CheckResult, RunRecord, Status
 
 PYPROJECT = """\
 [project]

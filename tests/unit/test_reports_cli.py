@@ -12,8 +12,7 @@ import pytest
 
 from ci_sessions.history import store as history
 from ci_sessions.reports import cli, digest, pack
-from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult, Status
+from ci_sessions.results import CheckResult, RunRecord, Status
 
 NOW = 1_800_000_000.0
 DAY = 86400.0

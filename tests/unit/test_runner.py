@@ -6,10 +6,9 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
 
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec
-from ci_sessions.config.loader import load_config
+from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec
+from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
 from ci_sessions.engine.environments import EnvManager
 from ci_sessions.engine.runner import Invocation, RunOptions, _dependency_order, run_checks
@@ -19,10 +18,8 @@ LOG: list[tuple[str, str, float]] = []
 LOCK = threading.Lock()
 
 
-class _Timed:
+class _Timed(CheckBase):
     """Records when it started and finished; optionally crashes or waits for others."""
-
-    per_python: ClassVar[bool] = False
 
     def __init__(self, name: str, *, after: tuple[str, ...] = (), exclusive: bool = False,
                  crash: bool = False, seconds: float = 0.2) -> None:  # fmt: skip

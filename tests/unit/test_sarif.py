@@ -9,8 +9,7 @@ import jsonschema
 import pytest
 
 from ci_sessions.reports import sarif
-from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult, Finding, Status
+from ci_sessions.results import CheckResult, Finding, RunRecord, Status
 
 SCHEMA = Path(__file__).parent.parent / "data" / "sarif-schema-2.1.0.json"
 

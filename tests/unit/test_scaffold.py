@@ -121,7 +121,7 @@ def test_merge_skips_tables_the_project_has() -> None:
 
 
 def test_invalid_pyproject_is_a_config_error(tmp_path: Path) -> None:
-    from ci_sessions.config.loader import ConfigError
+    from ci_sessions.errors import ConfigError
 
     with pytest.raises(ConfigError, match="invalid TOML"):
         merge_pyproject("[project\n", "[tool.ci-sessions]\n")
@@ -184,7 +184,7 @@ def test_update_needs_a_previous_init(tmp_path: Path) -> None:
 
 
 def test_pythons_from_requires_python_are_written_down(tmp_path: Path) -> None:
-    from ci_sessions.config.loader import load_config
+    from ci_sessions.config import load_config
     from ci_sessions.scaffold.detect import detect
 
     (tmp_path / "pyproject.toml").write_text(
@@ -217,7 +217,7 @@ def test_detect_reads_configs_from_every_place(tmp_path: Path) -> None:
 
 
 def test_extended_tier_adds_tool_tables_the_project_lacks(project: Path) -> None:
-    from ci_sessions.config.loader import load_toml
+    from ci_sessions.config import load_toml
 
     assert scaffold.main([str(project), "--no-baseline", "--tier", "full"]) == 0
     tool = load_toml(project / "pyproject.toml")["tool"]
@@ -238,6 +238,6 @@ def test_pins_come_from_the_installed_version_not_old_answers(project: Path) -> 
     from ci_sessions.scaffold.detect import detect
 
     answers = scaffold.answers_for(detect(project), scaffold.load_answers(project), {})
-    from ci_sessions import __version__
+    from ci_sessions._version import __version__
 
     assert answers["ci_sessions_install"] == f"ci-sessions=={__version__}"

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.reports import summary
-from ci_sessions.reports.run import RunRecord
-from ci_sessions.results import CheckResult, Finding, Gate, Status
+from ci_sessions.results import CheckResult, Finding, Gate, RunRecord, Status
 
 
 def run_of(*results: CheckResult, run_id: str = "r1") -> RunRecord:

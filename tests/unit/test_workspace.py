@@ -9,15 +9,9 @@ import pytest
 from gitrepo import git
 
 from ci_sessions.changes import detect as changes
-from ci_sessions.changes.workspace import (
-    Package,
-    discover_packages,
-    main,
-    package_config_table,
-    packages_from_args,
-    select_packages,
-)
-from ci_sessions.config.loader import ConfigError
+from ci_sessions.changes.selection import main, packages_from_args, select_packages
+from ci_sessions.changes.workspace import Package, discover_packages, package_config_table
+from ci_sessions.errors import ConfigError, UsageError
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -180,7 +174,7 @@ def test_cli_lists_packages(mono: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_session_arguments(mono: Path) -> None:
-    with pytest.raises(ConfigError, match="needs --since REF"):
+    with pytest.raises(UsageError, match="needs --since REF"):
         packages_from_args(mono, [], changed_only=True, since=None)
     assert len(packages_from_args(mono, [], changed_only=False, since=None)) == 4
     assert names(packages_from_args(mono, ["cli"], changed_only=True, since="HEAD")) == ["cli"]

@@ -12,13 +12,12 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from ci_sessions.checks.base import CheckContext, Environment, EnvSpec, error_result
-from ci_sessions.config.loader import ConfigError
-from ci_sessions.results import CheckResult, Finding, Gate, Status
+from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec, error_result
+from ci_sessions.checks.bench.options import missing_reference, parse_posargs, validate_settings
+from ci_sessions.results import CheckResult, Gate, Status
 
 if TYPE_CHECKING:
     from ci_sessions.checks.bench.data import BenchRun
@@ -29,86 +28,14 @@ OK, TESTS_FAILED, NO_TESTS = 0, 1, 5
 TIMERS = {"cpu": "time.process_time", "wall": "time.perf_counter"}
 
 
-@dataclass(frozen=True)
-class BenchOptions:
-    """What the session's posargs ask for."""
-
-    save_baseline: str | None = None  # "" = the current branch
-    compare: str | None = None
-    pytest_args: tuple[str, ...] = ()
-
-
-def parse_posargs(posargs: list[str]) -> BenchOptions:
-    """``--save-baseline[=NAME]``, ``--compare REF|FILE``; the rest is for pytest."""
-    save: str | None = None
-    compare: str | None = None
-    rest: list[str] = []
-    args = iter(posargs)
-    for arg in args:
-        if arg == "--save-baseline":
-            save = ""
-        elif arg.startswith("--save-baseline="):
-            save = arg.partition("=")[2]
-        elif arg == "--compare":
-            compare = next(args, None)
-            if not compare or compare.startswith("-"):
-                raise _usage("--compare needs a branch name or a benchmark JSON file")
-        elif arg.startswith("--compare="):
-            compare = arg.partition("=")[2]
-            if not compare:
-                raise _usage("--compare needs a branch name or a benchmark JSON file")
-        else:
-            rest.append(arg)
-    return BenchOptions(save, compare, tuple(rest))
-
-
-def validate_settings(alpha: float, max_time: float) -> None:
-    """Ranges the schema's minimum cannot express."""
-    if not 0 < alpha < 0.5:
-        raise ConfigError(
-            "[tool.ci-sessions.bench]",
-            "bench.alpha",
-            f"{alpha} is out of range",
-            expected="0 < alpha < 0.5, e.g. 0.01",
-        )
-    if max_time <= 0:
-        raise ConfigError(
-            "[tool.ci-sessions.bench]",
-            "bench.max-time",
-            f"{max_time} is not positive",
-            expected="seconds > 0, e.g. 1.0",
-        )
-
-
-def missing_reference(ref: str) -> str:
-    return (
-        f"no baseline {ref!r}: neither a file nor a saved branch baseline in .ci-sessions/benchmarks/; "
-        f"save one with `nox -s bench -- --save-baseline={ref}` or pass a benchmark JSON file"
-    )
-
-
-def _usage(problem: str) -> ConfigError:
-    return ConfigError(
-        "nox -s bench",
-        "posargs",
-        problem,
-        fix="nox -s bench -- [--save-baseline[=NAME]] [--compare REF|FILE]",
-    )
-
-
-def _names(requirement: str, name: str) -> bool:
-    match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-    return match is not None and re.sub(r"[-_.]+", "-", match.group(1)).lower() == name
-
-
 def bench_env(ctx: CheckContext) -> EnvSpec:
     """The project environment (project + test deps) plus pytest-benchmark; never the linters."""
     from ci_sessions.checks.projectenv import project_env
-    from ci_sessions.checks.tooling import tool_requirement
+    from ci_sessions.checks.tooling import requires, tool_requirement
 
     spec = project_env(ctx, extra_requirements=tuple(ctx.settings("bench").str_list("deps")))
     requirements = list(spec.requirements)
-    if not any(_names(r, "pytest-benchmark") for r in requirements):
+    if not any(requires(r, "pytest-benchmark") for r in requirements):
         requirements.append(tool_requirement(ctx, "pytest-benchmark")[0])
     return EnvSpec("bench", spec.python, tuple(requirements), spec.inputs)
 
@@ -165,24 +92,10 @@ def _failures(output: str) -> int:
     return sum(int(c) for c in counts)
 
 
-def _line_of(root: Path, path: str, name: str) -> int:
-    """The line of ``def <test>`` so annotations point at the benchmark."""
-    function = name.split("[", 1)[0]
-    try:
-        lines = (root / path).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return 0
-    for number, line in enumerate(lines, 1):
-        if re.match(rf"\s*(async\s+)?def {re.escape(function)}\b", line):
-            return number
-    return 0
-
-
-class BenchCheck:
+class BenchCheck(CheckBase):
     """pytest-benchmark runs, compared with a baseline by ci_sessions.checks.bench.stats."""
 
     name: ClassVar[str] = "bench"
-    per_python: ClassVar[bool] = False
     after: ClassVar[tuple[str, ...]] = ("tests",)
     #: a measurement is never replayed from the result cache: speed depends on more than files,
     #: and ``--save-baseline`` must really measure and save
@@ -194,8 +107,8 @@ class BenchCheck:
         return {"bench": bench_env(ctx)}
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        from ci_sessions._git import head_facts as git_facts
         from ci_sessions.checks.bench import data as benchdata
-        from ci_sessions.reports.run import git_facts
 
         options = parse_posargs(ctx.posargs)
         settings = ctx.settings("bench")
@@ -312,15 +225,3 @@ class BenchCheck:
                 )
             )
         return apply_gates(result, gates)
-
-
-def regression_finding(root: Path, name: str, path: str, message: str) -> Finding:
-    """A finding at the benchmark's ``def`` line, for annotations and SARIF."""
-    return Finding(
-        tool="pytest-benchmark",
-        rule="performance-regression",
-        message=message,
-        path=path,
-        line=_line_of(root, path, name) if path else 0,
-        fingerprint=f"bench:{name}",
-    )

@@ -17,7 +17,7 @@ from ci_sessions.checks.bench.stats import Comparison, compare
 
 if TYPE_CHECKING:
     from ci_sessions.checks.base import CheckContext
-    from ci_sessions.checks.bench.check import BenchOptions
+    from ci_sessions.checks.bench.options import BenchOptions
     from ci_sessions.results import CheckResult
 
 _MACHINE_FACTS = (
@@ -148,7 +148,8 @@ def compare_and_report(
 
     Returns the filled result and this run as it should be saved as a baseline.
     """
-    from ci_sessions.checks.bench.check import missing_reference, regression_finding
+    from ci_sessions.checks.bench.findings import regression_finding
+    from ci_sessions.checks.bench.options import missing_reference
 
     ref = options.compare or ctx.settings("bench").str("baseline-branch")
     ref_path = benchdata.resolve_reference(ctx.root, ref)

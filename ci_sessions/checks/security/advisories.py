@@ -8,13 +8,14 @@ ranges (introduced / fixed / last_affected / limit events) and explicit ``versio
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from ci_sessions.config.loader import ConfigError
+from packaging.utils import canonicalize_name
+
+from ci_sessions.errors import ConfigError
 
 SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -59,11 +60,6 @@ class Match:
     advisory: Advisory
     package: str
     version: str
-
-
-def normalize(name: str) -> str:
-    """PEP 503 name normalization."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def load_directory(
@@ -118,7 +114,7 @@ def parse(document: Mapping[str, Any], source: str = "") -> list[Advisory]:
             Advisory(
                 id=ident,
                 aliases=aliases,
-                package=normalize(str(package["name"])),
+                package=canonicalize_name(str(package["name"])),
                 summary=summary[0] if summary else "",
                 severity=severity,
                 ranges=tuple(ranges),
@@ -131,13 +127,15 @@ def parse(document: Mapping[str, Any], source: str = "") -> list[Advisory]:
 
 def match(advisories: Iterable[Advisory], installed: Mapping[str, str]) -> list[Match]:
     """Advisories that affect the installed versions (``installed``: name -> version)."""
-    by_name = {normalize(name): (name, version) for name, version in installed.items()}
+    by_name: dict[str, tuple[str, str]] = {
+        canonicalize_name(name): (name, version) for name, version in installed.items()
+    }
     matches: list[Match] = []
     for advisory in advisories:
         hit = by_name.get(advisory.package)
         if hit is not None and advisory.affects(hit[1]):
             matches.append(Match(advisory, hit[0], hit[1]))
-    return sorted(matches, key=lambda m: (normalize(m.package), m.advisory.id))
+    return sorted(matches, key=lambda m: (canonicalize_name(m.package), m.advisory.id))
 
 
 def _in_range(version: Any, events: tuple[tuple[str, str], ...]) -> bool:

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from ci_sessions.config.loader import ConfigError
+from ci_sessions.errors import ConfigError
 from ci_sessions.results import Finding, Gate, Status
 
 if TYPE_CHECKING:
-    from ci_sessions.config.loader import Config
+    from ci_sessions.config import Config
 
 
 @dataclass(frozen=True)

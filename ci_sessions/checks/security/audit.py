@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
+from packaging.utils import canonicalize_name
+
 from ci_sessions._fs import atomic_write_text, state_dir
 from ci_sessions.checks.base import (
+    CheckBase,
     CheckContext,
     Environment,
     EnvSpec,
@@ -32,7 +35,7 @@ from ci_sessions.checks.security import advisories
 from ci_sessions.checks.security import gate as secgate
 from ci_sessions.checks.security.levels import AuditPolicy, level_for
 from ci_sessions.checks.tooling import tool_env
-from ci_sessions.config.loader import ConfigError
+from ci_sessions.errors import ConfigError
 from ci_sessions.results import CheckResult, Finding, Gate, Status
 
 SAFETY_KEY = "SAFETY_API_KEY"
@@ -68,12 +71,10 @@ class Audit:
     commands: list[list[str]] = field(default_factory=list[list[str]])
 
 
-class AuditCheck:
+class AuditCheck(CheckBase):
     """pip-audit (and local advisories, and safety with a key) over the resolved dependencies."""
 
     name: ClassVar[str] = "audit"
-    per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
     #: advisories appear without any project file changing: a PASS is never reused
     cacheable: ClassVar[bool] = False
 
@@ -104,17 +105,17 @@ class AuditCheck:
                 ctx, self.name, "could not list the project environment", listed.tail()
             )
         skip = {
-            advisories.normalize(n) for n in [ctx.project.name, *settings.str_list("skip-packages")]
+            canonicalize_name(n) for n in [ctx.project.name, *settings.str_list("skip-packages")]
         }
         local = sorted(
             n
             for n, (_v, url) in installed.items()
-            if url.startswith("file:") and advisories.normalize(n) not in skip
+            if url.startswith("file:") and canonicalize_name(n) not in skip
         )
         audited = {
             n: v
             for n, (v, _url) in installed.items()
-            if advisories.normalize(n) not in skip and n not in local
+            if canonicalize_name(n) not in skip and n not in local
         }
         policy = level_for(ctx.config, "audit").audit
         audit = Audit()
@@ -360,7 +361,7 @@ def locate(root: Path, package: str) -> tuple[str, int]:
     """Where the project declares ``package``: pyproject.toml or a requirements file, with the line."""
     pattern = re.compile(
         r"""(^|["'\s])"""
-        + re.sub(r"[-_.]+", "[-_.]+", re.escape(advisories.normalize(package)).replace(r"\-", "-"))
+        + re.sub(r"[-_.]+", "[-_.]+", re.escape(canonicalize_name(package)).replace(r"\-", "-"))
         + r"""\s*(\[[^\]]*\])?\s*([<>=!~;"',@]|$)""",
         re.IGNORECASE,
     )

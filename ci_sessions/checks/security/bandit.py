@@ -14,6 +14,7 @@ from typing import Any, ClassVar, cast
 
 from ci_sessions._fs import atomic_write_text
 from ci_sessions.checks.base import (
+    CheckBase,
     CheckContext,
     Environment,
     EnvSpec,
@@ -30,12 +31,10 @@ from ci_sessions.results import CheckResult, Finding, Status
 QUOTES_VALUE = ("B105", "B106", "B107")
 
 
-class SastCheck:
+class SastCheck(CheckBase):
     """bandit: findings at or above the security level fail the gate."""
 
     name: ClassVar[str] = "sast"
-    per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         return {"bandit": tool_env(ctx, "bandit")}

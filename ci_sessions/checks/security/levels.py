@@ -10,10 +10,10 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from ci_sessions.config.loader import ConfigError
+from ci_sessions.errors import ConfigError
 
 if TYPE_CHECKING:
-    from ci_sessions.config.loader import Config
+    from ci_sessions.config import Config
 
 PROFILES = "configs/security-profiles.yaml"
 #: bandit's scale and the advisory scale (GHSA says MODERATE, CVSS says MEDIUM)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from ci_sessions.checks.base import (
+    CheckBase,
     CheckContext,
     Environment,
     EnvSpec,
@@ -59,12 +60,10 @@ PLUGINS = {
 ALWAYS_EXCLUDED = (r"^\.ci-sessions/", r"^\.nox/", r"^\.venv/", r"^\.tox/", r"(^|/)node_modules/")
 
 
-class SecretsCheck:
+class SecretsCheck(CheckBase):
     """detect-secrets: any secret not in the baseline or the allow-list fails the gate."""
 
     name: ClassVar[str] = "secrets"
-    per_python: ClassVar[bool] = False
-    after: ClassVar[tuple[str, ...]] = ()
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         return {"detect-secrets": tool_env(ctx, "detect-secrets")}
