@@ -125,6 +125,10 @@ def _run(args: argparse.Namespace) -> int:
         inputs=event.dispatch_inputs(triggers) if chosen == "workflow_dispatch" else {},
     )
     github = event.github_context(facts)
+    base_note = f", base {args.base or base_name} ({(base_sha or '')[:9]})" if base_sha else ""
+    printer.line(
+        f"ci-sessions ci: {workflow.file}, event {chosen}{base_note}, jobs: {', '.join(selected)}"
+    )
     substitute = _substitute(workflow, printer)
     scope = Scope({"github": github, "secrets": {}, "vars": {}, "inputs": facts.inputs})
     try:
@@ -147,10 +151,6 @@ def _run(args: argparse.Namespace) -> int:
         printer=printer,
     )
     setup.workflow_env = setup.install_env(workflow_env)
-    base_note = f", base {args.base or base_name} ({(base_sha or '')[:9]})" if base_sha else ""
-    printer.line(
-        f"ci-sessions ci: {workflow.file}, event {chosen}{base_note}, jobs: {', '.join(selected)}"
-    )
     try:
         rows = Scheduler(setup, selected, args.jobs).run()
     finally:
