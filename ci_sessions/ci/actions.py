@@ -106,6 +106,9 @@ def run_checkout(call: ActionCall) -> ActionResult:
 
 
 def run_setup_python(call: ActionCall) -> ActionResult:
+    refused = _unsupported(call, ("freethreaded",))
+    if refused:
+        return refused
     request = call.inputs.get("python-version", "").strip()
     if not request and call.inputs.get("python-version-file", "").strip():
         name = call.inputs["python-version-file"].strip()
@@ -143,6 +146,11 @@ def run_setup_python(call: ActionCall) -> ActionResult:
                 _link(shim / tool, beside)
     default = found[-1]
     prefix = str(default.path.parent.parent)
+    if not call.flag("update-environment", True):  # the workflow uses python-path itself
+        return ActionResult(
+            message=f"Python {default.text} from {default.path} (PATH left as it was)",
+            outputs={"python-version": default.text, "python-path": str(shim / "python")},
+        )
     return ActionResult(
         message=f"Python {default.text} from {default.path}",
         outputs={"python-version": default.text, "python-path": str(default.path)},

@@ -170,6 +170,15 @@ def test_setup_python_without_the_interpreter_skips_the_cell(project: Path, tmp_
         call(source, ws, "actions/setup-python@v6", **{"python-version": "pypy3.10"})
     )
     assert pypy.cannot_run is not None and "pypy3.10" in pypy.cannot_run
+    threaded = actions.run_setup_python(
+        call(
+            source,
+            ws,
+            "actions/setup-python@v6",
+            **{"python-version": CURRENT, "freethreaded": "true"},
+        )
+    )
+    assert threaded.cannot_run == "actions/setup-python with `freethreaded: true`"
 
 
 def test_unknown_actions_have_no_handler() -> None:
