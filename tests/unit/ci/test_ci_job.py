@@ -1,0 +1,59 @@
+"""Job-level rules: which caller variables a local run drops, foreign runners, cell aggregation."""
+
+from __future__ import annotations
+
+from ci_sessions.ci.job import (
+    CANCELLED,
+    CANNOT_RUN,
+    FAILURE,
+    SKIPPED,
+    SUCCESS,
+    CellResult,
+    _foreign_runner,  # pyright: ignore[reportPrivateUsage]
+    inherited_environment,
+)
+from ci_sessions.ci.report import succeeded
+from ci_sessions.ci.scheduler import aggregate
+
+
+def test_the_callers_ci_variables_and_virtualenv_do_not_leak_in() -> None:
+    environ = {
+        "PATH": "/proj/.venv/bin:/usr/bin",
+        "VIRTUAL_ENV": "/proj/.venv",
+        "GITHUB_TOKEN": "x",
+        "RUNNER_TEMP": "/t",
+        "CI_SESSIONS_TESTS_AFFECTED": "true",
+        "HOME": "/root",
+        "UV_PYTHON_DOWNLOADS": "never",
+    }
+    kept = inherited_environment(environ)
+    assert kept == {"PATH": "/usr/bin", "HOME": "/root", "UV_PYTHON_DOWNLOADS": "never"}
+
+
+def test_runs_on_labels() -> None:
+    assert _foreign_runner("ubuntu-latest") == ""
+    assert _foreign_runner(["self-hosted", "linux"]) == ""
+    assert "macos-14: cannot run here" in _foreign_runner("macos-14")
+    assert "windows-latest" in _foreign_runner(["windows-latest"])
+    assert "runner group" in _foreign_runner({"group": "big"})
+
+
+def cell(result: str, *, coe: bool = False) -> CellResult:
+    return CellResult("job", "job", "", result, continue_on_error=coe)
+
+
+def test_a_jobs_result_from_its_cells() -> None:
+    assert aggregate([cell(SUCCESS), cell(SUCCESS)]) == SUCCESS
+    assert aggregate([cell(SUCCESS), cell(SKIPPED)]) == SUCCESS  # a local skip is not a failure
+    assert aggregate([cell(SKIPPED), cell(SKIPPED)]) == SKIPPED
+    assert aggregate([cell(SUCCESS), cell(FAILURE)]) == FAILURE
+    assert aggregate([cell(SUCCESS), cell(FAILURE, coe=True)]) == SUCCESS
+    assert aggregate([cell(CANCELLED), cell(SUCCESS)]) == CANCELLED
+    assert aggregate([cell(FAILURE), cell(CANNOT_RUN)]) == CANNOT_RUN
+
+
+def test_the_run_succeeds_only_without_failures_or_cells_that_cannot_run() -> None:
+    assert succeeded([cell(SUCCESS), cell(SKIPPED), cell(FAILURE, coe=True)])
+    assert not succeeded([cell(SUCCESS), cell(CANCELLED)])
+    assert not succeeded([cell(CANNOT_RUN)])
+    assert not succeeded([cell(FAILURE)])
