@@ -1,7 +1,7 @@
 """``ci-sessions release``: the command line of the release package.
 
     ci-sessions release [--dry-run] [--bump major|minor|patch] [--pre rc]
-    ci-sessions release publish --to staging|production|all [--dist DIR]
+    ci-sessions release publish --to staging|production|all [--dist DIR] [--skip-upload]
     ci-sessions release check-reproducible [--json]
     ci-sessions release log [--json]
 
@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     publish = actions.add_parser("publish", help="upload, health-check, promote; roll back on failure")  # fmt: skip
     publish.add_argument("--to", required=True, choices=("staging", "production", "all"))
     publish.add_argument("--dist", default="", help="publish these files instead of building")
+    publish.add_argument(
+        "--skip-upload",
+        action="store_true",
+        help="the files are on the index already (trusted publishing): health-check them only",
+    )
     repro = actions.add_parser("check-reproducible", help="build twice, compare the hashes")
     repro.add_argument("--json", action="store_true", help="print the result as JSON")
     log = actions.add_parser("log", help="the recorded releases, publishes, health checks, rollbacks")  # fmt: skip
@@ -67,7 +72,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if action == "publish":
         from ci_sessions.release.pipeline import Request, publish
 
-        request = Request(to=str(args.to), dist=str(args.dist))
+        request = Request(to=str(args.to), dist=str(args.dist), skip_upload=bool(args.skip_upload))
         return publish(root, pyproject, settings, publish_settings(pyproject), request, sys.stdout)
     if action == "check-reproducible":
         return _reproducible(root, pyproject, settings, as_json=bool(args.json))

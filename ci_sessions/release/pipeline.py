@@ -7,6 +7,7 @@ run and rolls back that stage's release (and the repository); every step is reco
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from ci_sessions._fs import state_dir
 from ci_sessions.errors import UsageError
 from ci_sessions.release import records
 from ci_sessions.release.builder import build, commit_epoch, copy_tracked, scm_version
-from ci_sessions.release.config import PublishSettings, ReleaseSettings
+from ci_sessions.release.config import IndexSettings, PublishSettings, ReleaseSettings
 from ci_sessions.release.dists import Distributions, gather
 from ci_sessions.release.health import health_check
 from ci_sessions.release.masking import mask
@@ -34,6 +35,8 @@ class Request:
     to: str
     #: distributions to publish; empty: build them once from the tracked files
     dist: str = ""
+    #: the files are on the index already (trusted publishing uploaded them): health-check only
+    skip_upload: bool = False
 
 
 def stages_for(to: str, strategy: str) -> list[str]:
@@ -59,6 +62,29 @@ def build_once(root: Path, release: ReleaseSettings, pyproject: Mapping[str, obj
     return outdir
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every stage of one publish run shares."""
+
+    root: Path
+    dists: Distributions
+    imports: tuple[str, ...]
+    release: ReleaseSettings
+    settings: PublishSettings
+    request: Request
+    out: TextIO
+
+    def record(self, kind: str, stage: str, url: str, outcome: str, detail: str) -> None:
+        entry = records.ReleaseRecord(
+            kind, self.dists.version, outcome, index=stage, url=url, hashes=self.dists.hashes,
+            detail=detail,
+        )  # fmt: skip
+        records.append(self.root, entry)
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out)
+
+
 def publish(
     root: Path,
     pyproject: Mapping[str, object],
@@ -68,7 +94,9 @@ def publish(
     out: TextIO,
 ) -> int:
     stages = stages_for(request.to, settings.strategy)
-    tokens = {stage: token_for(settings.indexes[stage]) for stage in stages}
+    tokens = {
+        stage: _token(settings.indexes[stage], required=not request.skip_upload) for stage in stages
+    }
     directory = Path(request.dist) if request.dist else None
     if directory is None and settings.dist_dir:
         directory = root / settings.dist_dir
@@ -77,64 +105,58 @@ def publish(
         directory = build_once(root, release, pyproject)
     dists = gather(directory)
     imports = settings.import_names or dists.top_level
-    print(f"publishing {dists.name} {dists.version}: {', '.join(dists.hashes)}", file=out)
+    run = _Run(root, dists, imports, release, settings, request, out)
+    run.say(f"publishing {dists.name} {dists.version}: {', '.join(dists.hashes)}")
     for stage in stages:
-        index = settings.indexes[stage]
-        token = tokens[stage]
-        if not _stage(root, index.stage, dists, imports, release, settings, token, out):
+        if not _stage(run, stage, tokens[stage]):
             return 1
-    print(f"published {dists.name} {dists.version} to {' -> '.join(stages)}", file=out)
+    run.say(f"published {dists.name} {dists.version} to {' -> '.join(stages)}")
     return 0
 
 
-def _record(root: Path, kind: str, dists: Distributions, stage: str, url: str, outcome: str, detail: str) -> None:  # fmt: skip
-    records.append(
-        root,
-        records.ReleaseRecord(
-            kind, dists.version, outcome, index=stage, url=url, hashes=dists.hashes, detail=detail
-        ),
-    )
+def _token(index: IndexSettings, *, required: bool) -> str:
+    """The stage's token; without an upload (trusted publishing) a missing one is no error."""
+    if required:
+        return token_for(index)
+    return os.environ.get(index.token_env, "") if index.token_env else ""
 
 
-def _stage(
-    root: Path,
-    stage: str,
-    dists: Distributions,
-    imports: tuple[str, ...],
-    release: ReleaseSettings,
-    settings: PublishSettings,
-    token: str,
-    out: TextIO,
-) -> bool:
-    index = settings.indexes[stage]
-    print(f"[{stage}] uploading to {index.upload_url} ...", file=out)
+def _upload(run: _Run, index: IndexSettings, token: str) -> None:
+    stage = index.stage
+    if run.request.skip_upload:
+        run.say(f"[{stage}] already on the index (--skip-upload): health check only")
+        run.record("publish", stage, index.upload_url, "skipped", "uploaded by another step")
+        return
+    run.say(f"[{stage}] uploading to {index.upload_url} ...")
     try:
-        upload(root, index, dists, token)
+        upload(run.root, index, run.dists, token)
     except PublishError as exc:
-        _record(
-            root, "publish", dists, stage, index.upload_url, "failed", mask(exc.message, [token])
-        )
+        run.record("publish", stage, index.upload_url, "failed", mask(exc.message, [token]))
         raise
-    _record(root, "publish", dists, stage, index.upload_url, "ok", f"{len(dists.files)} file(s)")
-    print(f"[{stage}] uploaded; health check from {index.simple_url} ...", file=out)
-    health = health_check(index, dists.name, dists.version, imports, settings, secrets=[token])
-    _record(
-        root, "health", dists, stage, index.simple_url, "ok" if health.ok else "failed",
-        health.summary() if health.ok else f"{health.summary()}\n{health.output}",
-    )  # fmt: skip
-    print(f"[{stage}] {health.summary()}", file=out)
+    run.record("publish", stage, index.upload_url, "ok", f"{len(run.dists.files)} file(s)")
+
+
+def _stage(run: _Run, stage: str, token: str) -> bool:
+    """Upload, health-check; on a failed check roll back. True when the stage is healthy."""
+    index = run.settings.indexes[stage]
+    dists = run.dists
+    _upload(run, index, token)
+    run.say(f"[{stage}] health check from {index.simple_url} ...")
+    health = health_check(
+        index, dists.name, dists.version, run.imports, run.settings, secrets=[token]
+    )
+    detail = health.summary() if health.ok else f"{health.summary()}\n{health.output}"
+    run.record("health", stage, index.simple_url, "ok" if health.ok else "failed", detail)
+    run.say(f"[{stage}] {health.summary()}")
     if health.ok:
         return True
-    print(health.output, file=out)
-    tag = f"{release.tag_prefix}{dists.version}"
-    subject = release.commit_message.replace("{version}", dists.version)
+    run.say(health.output)
     undone = roll_back(
-        root, index, dists.name, dists.version, token=token, tag=tag, release_subject=subject
-    )
-    rendered = mask(undone.render(), [token])
-    _record(
-        root, "rollback", dists, stage, index.upload_url,
-        "ok" if undone.removal.removed else "failed", rendered,
+        run.root, index, dists.name, dists.version, token=token,
+        tag=f"{run.release.tag_prefix}{dists.version}",
+        release_subject=run.release.commit_message.replace("{version}", dists.version),
     )  # fmt: skip
-    print(rendered, file=out)
+    rendered = mask(undone.render(), [token])
+    run.record("rollback", stage, index.upload_url, "ok" if undone.removal.removed else "failed", rendered)  # fmt: skip
+    run.say(rendered)
     return False

@@ -151,6 +151,12 @@ def test_publishing_the_same_version_twice_is_a_clear_error(
     assert caught.value.message.startswith("relfix 0.1.1 is already on the staging index")
     assert "(HTTP 400)" in caught.value.message
 
+    # what trusted publishing uploaded is health-checked without an upload (and no token)
+    dist = str(root / ".ci-sessions" / "release-dist")
+    assert publish(root, "--to", "staging", "--dist", dist, "--skip-upload") == 0
+    assert "[staging] healthy" in capsys.readouterr().out
+    assert [(r.kind, r.outcome) for r in records.read(root)[-2:]] == [("publish", "skipped"), ("health", "ok")]  # fmt: skip
+
 
 def test_health_check_retries_until_the_index_shows_the_release(
     index_server: Callable[..., IndexServer],
