@@ -37,7 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--bump", choices=("major", "minor", "patch"), help="release this level whatever the commits say")  # fmt: skip
     parser.add_argument("--pre", metavar="LABEL", help="a pre-release: a, b or rc (1.3.0rc1, then rc2)")  # fmt: skip
     actions = parser.add_subparsers(dest="action", metavar="{publish,check-reproducible,log}")
-    publish = actions.add_parser("publish", help="upload, health-check, promote; roll back on failure")  # fmt: skip
+    # --root after the subcommand too; SUPPRESS keeps one given before it
+    rooted = argparse.ArgumentParser(add_help=False)
+    rooted.add_argument("--root", default=argparse.SUPPRESS, help="the project root (default: .)")
+    publish = actions.add_parser("publish", parents=[rooted], help="upload, health-check, promote; roll back on failure")  # fmt: skip
     publish.add_argument("--to", required=True, choices=("staging", "production", "all"))
     publish.add_argument("--dist", default="", help="publish these files instead of building")
     publish.add_argument(
@@ -45,9 +48,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the files are on the index already (trusted publishing): health-check them only",
     )
-    repro = actions.add_parser("check-reproducible", help="build twice, compare the hashes")
+    repro = actions.add_parser(
+        "check-reproducible", parents=[rooted], help="build twice, compare the hashes"
+    )
     repro.add_argument("--json", action="store_true", help="print the result as JSON")
-    log = actions.add_parser("log", help="the recorded releases, publishes, health checks, rollbacks")  # fmt: skip
+    log = actions.add_parser("log", parents=[rooted], help="the recorded releases, publishes, health checks, rollbacks")  # fmt: skip
     log.add_argument("--json", action="store_true")
     return parser
 

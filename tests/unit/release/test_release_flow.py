@@ -137,3 +137,13 @@ def test_cli_usage_errors_exit_2(repo: Repo, capsys: pytest.CaptureFixture[str])
     (repo.root / "pyproject.toml").write_text('[tool.ci-sessions.release]\ntag-prefx = "v"\n')
     assert main(["--root", str(repo.root), "--dry-run"]) == 2
     assert "did you mean `tag-prefix`" in capsys.readouterr().err
+
+
+def test_log_reads_the_records_and_root_may_follow_the_subcommand(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["log", "--root", str(repo.root)]) == 0
+    assert "no release has been recorded here yet" in capsys.readouterr().out
+    run_release(repo)
+    assert main(["log", "--root", str(repo.root)]) == 0
+    assert "release      1.3.0" in capsys.readouterr().out
