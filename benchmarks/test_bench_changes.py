@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ci_sessions.changes.detect import Rules, classify, decide
+from ci_sessions.changes.detect import Rules, classify_changes, decide
 from ci_sessions.changes.diff import ChangedFile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +16,7 @@ def test_classify_and_decide_2000_files(benchmark) -> None:  # type: ignore[no-u
     changes = [ChangedFile(KINDS[i % 4].format(i), "modified") for i in range(2000)]
 
     def run() -> tuple[bool, list[str], list[str]]:
-        return decide(rules, classify(rules, changes))
+        return decide(rules, classify_changes(rules, changes))
 
     run_all, sessions, _ = benchmark(run)
     assert sessions and isinstance(run_all, bool)

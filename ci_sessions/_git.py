@@ -124,3 +124,21 @@ def head_facts(root: Path) -> tuple[str, str]:
         or (try_git(root, "rev-parse", "--abbrev-ref", "HEAD", timeout=10) or "").strip()
     )
     return commit, branch
+
+
+def git_visible(root: Path, *args: str) -> int:
+    """Run git with its output going to the terminal (``git diff`` shown to the user)."""
+    executable = shutil.which("git")
+    if executable is None:
+        return 127
+    return subprocess.run([executable, *args], cwd=root, check=False).returncode  # noqa: S603
+
+
+def git_status(root: Path, *args: str, timeout: float = 30) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of a git command whose exit code is an answer, not a failure
+    (``git merge-file`` returns the number of conflicts)."""
+    executable = _executable()
+    done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [executable, *args], cwd=root, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return done.returncode, done.stdout, done.stderr

@@ -8,11 +8,14 @@ import platform
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ci_sessions._git import head_facts
+
+#: the artifact a check names to add a Markdown section of its own to the run summary
+SUMMARY_SECTION = "summary-section"
 
 
 class Status(str, enum.Enum):
@@ -154,12 +157,26 @@ class CheckResult:
     package: str = ""  # the monorepo package the check ran in, "" for the root
     #: the check runs once per Python, so its label names the Python (``tests-3.12``)
     per_python: bool = False
+    #: the tools the check ran (reports name them even when they found nothing)
+    tools: list[str] = field(default_factory=list[str])
 
     @property
     def label(self) -> str:
         """The check name with its Python, as shown in tables (e.g. ``tests-3.12``, ``core/lint``)."""
         base = f"{self.check}-{self.python}" if self.python and self.per_python else self.check
         return f"{self.package}/{base}" if self.package else base
+
+    def rerooted(self, package: str, path: str) -> CheckResult:
+        """This result of a monorepo package, its paths made relative to the repository root."""
+        if not package:
+            return self
+        self.package = package
+        if path not in ("", "."):
+            self.findings = [
+                replace(f, path=f"{path}/{f.path}") if f.path else f for f in self.findings
+            ]
+            self.artifacts = {k: f"{path}/{v}" for k, v in self.artifacts.items()}
+        return self
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -173,6 +190,7 @@ class CheckResult:
             "cached": self.cached,
             "package": self.package,
             "per_python": self.per_python,
+            "tools": self.tools,
             "gates": [g.to_json() for g in self.gates],
             "metrics": self.metrics,
             "findings": [f.to_json() for f in self.findings],
@@ -208,6 +226,7 @@ class CheckResult:
             cached=bool(data.get("cached", False)),
             package=str(data.get("package", "")),
             per_python=bool(data.get("per_python", _named_per_python(data))),
+            tools=[str(t) for t in data.get("tools", [])],
         )
 
 

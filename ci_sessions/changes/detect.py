@@ -139,7 +139,7 @@ class ChangeReport:
         }
 
 
-def classify(rules: Rules, changes: Iterable[ChangedFile]) -> tuple[ClassifiedFile, ...]:
+def classify_changes(rules: Rules, changes: Iterable[ChangedFile]) -> tuple[ClassifiedFile, ...]:
     """Each change with its category; a rename takes the stricter category of its two names."""
     result: list[ClassifiedFile] = []
     for change in changes:
@@ -182,20 +182,20 @@ def relevant_paths(
     """Changed paths that can affect a package's checks: docs and ignored files left out."""
     rules = rules or Rules.load(root)
     paths: list[str] = []
-    for item in classify(rules, changes):
+    for item in classify_changes(rules, changes):
         if item.category == "docs":
             continue
         paths += [p for p in item.change.paths if not rules.ignore.match(p)]
     return paths
 
 
-def detect(
+def detect_changes(
     root: Path, base: str, head: str | None = None, *, working_tree: bool = False
 ) -> ChangeReport:
     """The change report of ``root`` between the merge base of ``base`` and ``head``."""
     rules = Rules.load(root)
     changes = changed_files(root, base, head, working_tree=working_tree)
-    files = classify(rules, changes)
+    files = classify_changes(rules, changes)
     run_all, reasons, sessions = decide(rules, files)
     packages = _affected_packages(root, rules, changes)
     return ChangeReport(
@@ -293,7 +293,7 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
-    report = detect(Path(args.root).resolve(), args.base, args.head, working_tree=args.working_tree)
+    report = detect_changes(Path(args.root).resolve(), args.base, args.head, working_tree=args.working_tree)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:

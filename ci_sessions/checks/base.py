@@ -187,6 +187,9 @@ class Check(Protocol):
     #: runs the project's test suite: unknown session arguments go to the test runner, and it
     #: honours affected-test selection and known-flaky reruns
     runs_tests: ClassVar[bool]
+    #: the tools it runs, named in reports (a SARIF run per tool); a check whose tool depends
+    #: on the project (mkdocs or Sphinx) sets ``CheckResult.tools`` itself
+    tools: ClassVar[tuple[str, ...]]
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         """The environments to prepare, by the role the check gives them."""
@@ -227,6 +230,7 @@ class CheckBase:
     cacheable: ClassVar[bool] = True
     baselined: ClassVar[bool] = False
     runs_tests: ClassVar[bool] = False
+    tools: ClassVar[tuple[str, ...]] = ()
 
     def plan(self, plan: RunPlan) -> None:
         del plan

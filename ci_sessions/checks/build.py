@@ -113,6 +113,7 @@ class BuildCheck(CheckBase):
     """``python -m build`` (sdist + wheel) and ``twine check --strict``; the wheel's files listed."""
 
     name: ClassVar[str] = "build"
+    tools: ClassVar[tuple[str, ...]] = ("build", "twine")
     #: the backend walks the tree for the sdist: building while other checks write into it
     #: (.ci-sessions/, coverage data, the docs site) makes the walk fail at random
     after: ClassVar[tuple[str, ...]] = WRITES_TO_TREE

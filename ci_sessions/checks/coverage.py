@@ -104,6 +104,7 @@ class CoverageCheck(CheckBase):
     """coverage.py over the test run(s): combined data, XML + JSON reports, a minimum percent."""
 
     name: ClassVar[str] = "coverage"
+    tools: ClassVar[tuple[str, ...]] = ("coverage",)
     after: ClassVar[tuple[str, ...]] = ("tests",)
 
     def plan(self, plan: RunPlan) -> None:

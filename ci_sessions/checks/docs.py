@@ -192,6 +192,7 @@ class DocsCheck(CheckBase):
             check=self.name, session=ctx.session, status=Status.PASS, python=ctx.python,
             command=argv, findings=findings, output=text,
             metrics={"exit_code": run.returncode, "builder": builder},
+            tools=[builder],
         )  # fmt: skip
         if run.returncode != 0 and not findings:
             message = run.tail(3).splitlines()[-1] if run.tail(3) else f"{builder} build failed"

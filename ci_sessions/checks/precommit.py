@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from ci_sessions._fs import state_dir
+from ci_sessions._git import try_git
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -44,6 +45,7 @@ class PrecommitCheck(CheckBase):
     """pre-commit: a failed hook or a file a hook modified fails the gate."""
 
     name: ClassVar[str] = "precommit"
+    tools: ClassVar[tuple[str, ...]] = ("pre-commit",)
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         if not (ctx.root / CONFIG).is_file():
@@ -192,13 +194,13 @@ def _hook_finding(root: Path, hook: HookOutcome) -> Finding:
 
 def _dirty(ctx: CheckContext) -> set[str] | None:
     """Paths git sees as changed or untracked (``git status --porcelain``), None outside git."""
-    run = ctx.exec(["git", "status", "--porcelain", "-z", "--untracked-files=all", "--", "."])
-    prefix = ctx.exec(["git", "rev-parse", "--show-prefix"])
-    if run.returncode != 0 or prefix.returncode != 0:
+    status = try_git(ctx.root, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".")
+    prefix = try_git(ctx.root, "rev-parse", "--show-prefix")
+    if status is None or prefix is None:
         return None
-    base = prefix.stdout.strip()
+    base = prefix.strip()
     paths: set[str] = set()
-    entries = run.stdout.split("\0")
+    entries = status.split("\0")
     index = 0
     while index < len(entries):
         entry = entries[index]
@@ -224,7 +226,7 @@ def _restore(
                 continue
             target.write_bytes(content)
             restored.append(path)
-        elif ctx.exec(["git", "checkout", "--", path]).returncode == 0:
+        elif try_git(ctx.root, "checkout", "--", path) is not None:
             restored.append(path)
     return restored
 

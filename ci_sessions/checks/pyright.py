@@ -30,6 +30,7 @@ class TypecheckCheck(CheckBase):
     """``pyright`` type check: errors fail the gate, warnings only when configured to."""
 
     name: ClassVar[str] = "typecheck"
+    tools: ClassVar[tuple[str, ...]] = ("pyright",)
     baselined: ClassVar[bool] = True
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:

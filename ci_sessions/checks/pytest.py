@@ -34,6 +34,7 @@ class TestsCheck(CheckBase):
     """``pytest`` in the project environment, JUnit XML written, failures fail the gate."""
 
     name: ClassVar[str] = "tests"
+    tools: ClassVar[tuple[str, ...]] = ("pytest",)
     runs_tests: ClassVar[bool] = True
     per_python: ClassVar[bool] = True
 

@@ -47,6 +47,7 @@ class LintCheck(CheckBase):
     """``ruff check`` under the project's config, plus the zero-tolerance rule set."""
 
     name: ClassVar[str] = "lint"
+    tools: ClassVar[tuple[str, ...]] = ("ruff",)
     baselined: ClassVar[bool] = True
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
@@ -181,6 +182,7 @@ class FormatCheck(CheckBase):
     """
 
     name: ClassVar[str] = "format"
+    tools: ClassVar[tuple[str, ...]] = ("ruff",)
     baselined: ClassVar[bool] = True
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:

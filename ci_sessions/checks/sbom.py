@@ -42,6 +42,7 @@ class SbomCheck(CheckBase):
     """CycloneDX JSON SBOM of the runtime dependencies (cyclonedx-py environment)."""
 
     name: ClassVar[str] = "sbom"
+    tools: ClassVar[tuple[str, ...]] = ("cyclonedx",)
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         tool = EnvSpec("cyclonedx", ctx.python, (tool_requirement(ctx, "cyclonedx-bom")[0],))

@@ -16,7 +16,6 @@ import hashlib
 import inspect
 import json
 import os
-import subprocess
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ci_sessions._fs import atomic_write_text, state_dir
+from ci_sessions._git import git_bytes
 from ci_sessions.results import CheckResult, Status
 
 if TYPE_CHECKING:
@@ -61,17 +61,11 @@ def list_files(root: Path) -> list[str]:
 
 def _git_files(root: Path) -> list[str] | None:
     """Paths relative to ``root``, also when it is a package inside a larger repository."""
-    argv = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-    argv += [f"--exclude={name}/" for name in sorted(SKIP_DIRS)]
-    try:
-        completed = subprocess.run(  # noqa: S603 - argv list
-            argv, cwd=root, capture_output=True, check=False, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired):
+    excludes = [f"--exclude={name}/" for name in sorted(SKIP_DIRS)]
+    out = git_bytes(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", *excludes)
+    if out is None:
         return None
-    if completed.returncode != 0:
-        return None
-    return [n for n in completed.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+    return [n for n in out.decode("utf-8", "surrogateescape").split("\0") if n]
 
 
 def _walk_files(root: Path) -> list[str]:

@@ -8,6 +8,7 @@ fail-fast); a check that could not run is ERROR, never PASS.
 from __future__ import annotations
 
 import contextlib
+import graphlib
 import os
 import threading
 import time
@@ -110,7 +111,7 @@ def run_checks(
     printed = 0
     print_lock = threading.Lock()
     stop = threading.Event()
-    futures: dict[str, Future[CheckResult]] = {}
+    futures: dict[str, list[Future[CheckResult]]] = {}  # by check name
     # --no-cache runs everything but still refreshes the cache; `cache = false` leaves it alone
     refresh_only = not options.use_cache and config.top.bool("cache")
     cache = _result_cache(root, invocations) if options.use_cache or refresh_only else None
@@ -135,9 +136,8 @@ def run_checks(
 
     def task(index: int, inv: Invocation) -> CheckResult:
         for dependency in inv.check.after:
-            for label, future in list(futures.items()):
-                if label.split("-")[0] == dependency and label != inv.label:
-                    future.exception()  # wait; its own errors are reported on its own row
+            for future in list(futures.get(dependency, ())):
+                future.exception()  # wait; its own errors are reported on its own row
         if stop.is_set():
             result = _skipped(inv, session, "not run: an earlier check failed and fail-fast is on")
         else:
@@ -164,7 +164,7 @@ def run_checks(
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ci-sessions") as executor:
         for index, inv in ordered:
             if not inv.check.exclusive:
-                futures[inv.label] = executor.submit(task, index, inv)
+                futures.setdefault(inv.check.name, []).append(executor.submit(task, index, inv))
     # checks that measure time (bench) run alone, once everything else has finished
     for index, inv in ordered:
         if inv.check.exclusive:
@@ -209,21 +209,15 @@ def _dependency_order(invocations: Sequence[Invocation]) -> list[tuple[int, Invo
     them, so a FIFO pool never deadlocks and a wait never silently finds nothing.
     """
     names = {inv.check.name for inv in invocations}
-    by_name = {inv.check.name: inv.check for inv in invocations}
+    graph = {
+        inv.check.name: [d for d in inv.check.after if d in names and d != inv.check.name]
+        for inv in invocations
+    }
     depths: dict[str, int] = {}
-
-    def depth(name: str, seen: tuple[str, ...] = ()) -> int:
-        if name in depths:
-            return depths[name]
-        if name in seen:  # a cycle: break it rather than hang
-            return 0
-        deps = [d for d in by_name[name].after if d in names]
-        value = 1 + max((depth(d, (*seen, name)) for d in deps), default=-1)
-        depths[name] = value
-        return value
-
+    for name in graphlib.TopologicalSorter(graph).static_order():
+        depths[name] = 1 + max((depths[d] for d in graph.get(name, ())), default=-1)
     indexed = list(enumerate(invocations))
-    return sorted(indexed, key=lambda item: (depth(item[1].check.name), item[0]))
+    return sorted(indexed, key=lambda item: (depths[item[1].check.name], item[0]))
 
 
 def _result_cache(root: Path, invocations: Sequence[Invocation]) -> ResultCache | None:
@@ -249,6 +243,7 @@ def run_one(
     """Prepare the check's environments, run it (or reuse its cached PASS), evaluate its gates."""
     result = _run_one(inv, ctx, pool, options, cache, run_checks)
     result.per_python = inv.check.per_python
+    result.tools = result.tools or list(inv.check.tools)
     return result
 
 

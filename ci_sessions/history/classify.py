@@ -136,7 +136,7 @@ def _bool(value: object, source: str, key: str) -> bool | None:
     raise ConfigError(source, key, "wrong type", expected="true or false")
 
 
-def classify(
+def classify_failure(
     result: CheckResult,
     rules: Sequence[Rule] | None = None,
     tests: Sequence[TestOutcome] = (),

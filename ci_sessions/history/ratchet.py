@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from ci_sessions._git import try_git
 from ci_sessions.config import load_config, load_toml
 from ci_sessions.errors import ConfigError
 from ci_sessions.history.stats import COVERAGE_METRICS
@@ -217,18 +217,15 @@ def _value(table: Mapping[str, Any], threshold: Threshold) -> float | None:
 
 
 def _table_at(root: Path, ref: str) -> dict[str, Any] | None:
-    completed = subprocess.run(  # noqa: S603
-        ["git", "show", f"{ref}:pyproject.toml"],  # noqa: S607
-        cwd=root, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if completed.returncode != 0:
+    text = try_git(root, "show", f"{ref}:pyproject.toml")
+    if text is None:
         return None
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        data = tomllib.loads(completed.stdout)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return None
     table = data.get("tool", {}).get("ci-sessions", {})

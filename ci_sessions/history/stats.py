@@ -24,6 +24,10 @@ SPEEDUPS: dict[str, str] = {
     "docs": "build docs only when docs/ changed (ci-sessions changes)",
     "build": "use uv build (build[uv]) instead of pip",
 }
+#: check -> the idea once the result cache is already serving some of its runs
+WHEN_CACHED: dict[str, str] = {
+    "typecheck": "limit typecheck.paths to the package and exclude tests it need not check",
+}
 
 
 def since_days(days: float | None, now: float | None = None) -> float:
@@ -172,8 +176,8 @@ def slowest(db: sqlite3.Connection, since: float = 0.0, limit: int = 10) -> list
 def suggest(label: str, check: str, session: str, share: float, cached_rate: float) -> str:
     """One concrete idea to make a slow check cheaper."""
     idea = SPEEDUPS.get(check, "look at its output for the slow step")
-    if check == "typecheck" and cached_rate > 0:
-        idea = "limit typecheck.paths to the package and exclude tests it need not check"
+    if cached_rate > 0:  # the cache already helps: the advice is about what it cannot skip
+        idea = WHEN_CACHED.get(check, idea)
     if label != session and share >= 0.4:
         return f"{label} is {share:.0%} of {session}: {idea}"
     return idea

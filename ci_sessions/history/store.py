@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ci_sessions._fs import state_dir
 from ci_sessions.errors import HistoryError
-from ci_sessions.history.classify import Classification, classify, load_rules
+from ci_sessions.history.classify import Classification, classify_failure, load_rules
 from ci_sessions.junit import TestOutcome, node_id, read_junit
 from ci_sessions.results import CheckResult, RunRecord
 
@@ -186,7 +186,7 @@ def open_history(root: Path) -> Generator[sqlite3.Connection, None, None]:
 
 
 def record_run(root: Path, run: RunRecord) -> None:
-    """Report writer (``reports.WRITERS``): add or refresh this run in the project's history.
+    """Add or refresh this run in the project's history (the sessions call it after the reports).
 
     Sessions of one nox invocation share a run id; each call replaces that run's earlier record,
     so the history ends with the whole invocation once.
@@ -268,7 +268,7 @@ def store_run(
         )
         run_row = int(cursor.lastrowid or 0)
         for result, tests in prepared:
-            _store_check(db, run_row, result, tests, classify(result, rules, tests))
+            _store_check(db, run_row, result, tests, classify_failure(result, rules, tests))
     return run_row
 
 

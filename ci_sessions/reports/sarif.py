@@ -23,17 +23,6 @@ SCHEMA_URI = (
 #: checks whose findings are not code-scanning alerts (a failed test is not a code location)
 EXCLUDED_CHECKS = frozenset({"tests", "bench", "coverage"})
 #: the tools a check runs: each gets a run even when clean (an empty run closes old alerts)
-CHECK_TOOLS: dict[str, tuple[str, ...]] = {
-    "lint": ("ruff",),
-    "format": ("ruff",),
-    "typecheck": ("pyright",),
-    "sast": ("bandit",),
-    "audit": ("pip-audit",),
-    "secrets": ("detect-secrets",),
-    "build": ("build", "twine"),
-    "sbom": ("cyclonedx",),
-    "precommit": ("pre-commit",),
-}
 TOOL_URIS = {
     "ruff": "https://docs.astral.sh/ruff/",
     "pyright": "https://github.com/microsoft/pyright",
@@ -79,9 +68,7 @@ def build_log(root: Path, results: list[CheckResult]) -> dict[str, Any]:
 
 def default_tools(result: CheckResult) -> tuple[str, ...]:
     """The tools a check ran, whether or not they found something."""
-    if result.check == "docs":
-        return (str(result.metrics.get("builder", "mkdocs")),)
-    return CHECK_TOOLS.get(result.check, (result.check,))
+    return tuple(result.tools) or (result.check,)
 
 
 class _RunBuilder:

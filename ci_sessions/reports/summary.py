@@ -13,10 +13,9 @@ from pathlib import Path
 
 from ci_sessions._fs import atomic_write_text, reports_dir
 from ci_sessions.reports.table import gate_detail
-from ci_sessions.results import CheckResult, Finding, RunRecord, Status
+from ci_sessions.results import SUMMARY_SECTION, CheckResult, Finding, RunRecord, Status
 
 FILENAME = "summary.md"
-BENCH_REPORT = "bench.md"
 #: findings shown in the summary; the rest are counted
 TOP_FINDINGS = 20
 _ICONS = {
@@ -83,9 +82,10 @@ def render(root: Path, run: RunRecord) -> str:
         ]
     lines += _errors(blocking)
     lines += top_findings(run.results)
-    bench = reports_dir(root) / BENCH_REPORT
-    if bench.is_file() and any(r.check == "bench" for r in run.results):  # never a stale one
-        lines += ["", bench.read_text(encoding="utf-8").rstrip()]
+    for result in run.results:  # sections the checks of this run wrote: never a stale one
+        section = root / result.artifacts.get(SUMMARY_SECTION, "")
+        if SUMMARY_SECTION in result.artifacts and section.is_file():
+            lines += ["", section.read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines).rstrip() + "\n"
 
 

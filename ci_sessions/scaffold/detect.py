@@ -7,11 +7,11 @@ the same answers and a dry run shows exactly what a real run writes.
 from __future__ import annotations
 
 import configparser
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from ci_sessions._git import try_git
 from ci_sessions.config.project import Project, load_project
 
 
@@ -108,18 +108,7 @@ def default_branch(root: Path) -> str:
     """origin's HEAD branch, else the current branch, else ``main``."""
 
     def git(*args: str) -> str:
-        try:
-            done = subprocess.run(  # noqa: S603 - fixed argv
-                ["git", *args],  # noqa: S607 - git from PATH
-                cwd=root,
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return ""
-        return done.stdout.strip() if done.returncode == 0 else ""
+        return (try_git(root, *args, timeout=10) or "").strip()
 
     remote = git("symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
     if remote.startswith("origin/"):

@@ -88,7 +88,7 @@ class Migration:
         command = " ".join(command.split())
         if not command:
             return
-        check = classify(command)
+        check = classify_command(command)
         note = ""
         if check is not None:
             from ci_sessions.checks.registry import CHECKS
@@ -129,7 +129,7 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split(".") if p.isdigit())
 
 
-def classify(command: str) -> str | None:
+def classify_command(command: str) -> str | None:
     """The ci-sessions check a command line does the job of, if any."""
     for pattern, check in COMMAND_MAP:
         if pattern.search(command):
@@ -422,13 +422,13 @@ def read_workflows(root: Path, migration: Migration) -> None:
                 run = str(cast("dict[str, Any]", step).get("run", "") or "")
                 for command in run.splitlines():
                     command = command.strip()
-                    if not command or command.startswith("#") or classify(command) is None:
+                    if not command or command.startswith("#") or classify_command(command) is None:
                         continue  # setup lines (pip install, cd, echo) are not checks
                     line = _line_of(lines, command)
                     migration.add(rel, line, f"job {job_id}", command)
 
 
-def migrate(root: Path) -> Migration:
+def plan_migration(root: Path) -> Migration:
     migration = Migration()
     read_tox_ini(root, migration)
     read_tox_toml(root, migration)
@@ -469,7 +469,7 @@ def main(argv: list[str]) -> int:
     if not root.is_dir():
         print(f"ci-sessions migrate: {root} is not a directory", file=sys.stderr)
         return 2
-    migration = migrate(root)
+    migration = plan_migration(root)
     if args.json:
         payload = {
             "sources": migration.sources,

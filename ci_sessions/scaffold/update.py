@@ -9,12 +9,12 @@ both sides are merged with ``git merge-file``; a conflict is written beside the 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from ci_sessions._git import git_status, try_git
 from ci_sessions.scaffold.detect import detect
 from ci_sessions.scaffold.init import (
     NEW_SUFFIX,
@@ -28,29 +28,16 @@ from ci_sessions.scaffold.init import (
 from ci_sessions.scaffold.render import ANSWERS_FILE, PYPROJECT_SNIPPET, render
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - fixed argv
-        ["git", *args],  # noqa: S607 - git from PATH
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-
-
 def base_commit(root: Path) -> str | None:
     """The last commit that changed the answers file: its tree holds the previous render."""
-    done = _git(root, "log", "-n1", "--format=%H", "--", ANSWERS_FILE)
-    sha = done.stdout.strip()
-    return sha if done.returncode == 0 and sha else None
+    sha = (try_git(root, "log", "-n1", "--format=%H", "--", ANSWERS_FILE, timeout=30) or "").strip()
+    return sha or None
 
 
 def base_text(root: Path, commit: str | None, rel: str) -> str | None:
     if commit is None:
         return None
-    done = _git(root, "show", f"{commit}:{rel}")
-    return done.stdout if done.returncode == 0 else None
+    return try_git(root, "show", f"{commit}:{rel}", timeout=30)
 
 
 def merge3(root: Path, ours: str, base: str, theirs: str) -> tuple[str, bool]:
@@ -61,17 +48,12 @@ def merge3(root: Path, ours: str, base: str, theirs: str) -> tuple[str, bool]:
             path = Path(tmp) / name
             path.write_text(text, encoding="utf-8")
             paths.append(str(path))
-        done = subprocess.run(  # noqa: S603 - fixed argv
-            ["git", "merge-file", "-p", "-L", "project", "-L", "base", "-L", "template", *paths],  # noqa: S607
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
+        code, merged, stderr = git_status(
+            root, "merge-file", "-p", "-L", "project", "-L", "base", "-L", "template", *paths
         )
-    if done.returncode < 0 or done.returncode > 127:
-        raise RuntimeError(f"git merge-file failed: {done.stderr.strip()}")
-    return done.stdout, done.returncode == 0
+    if code < 0 or code > 127:
+        raise RuntimeError(f"git merge-file failed: {stderr.strip()}")
+    return merged, code == 0
 
 
 def plan_update(root: Path, rendered: dict[str, str]) -> list[Action]:

@@ -8,24 +8,25 @@ The checks themselves never modify the tree; this session is the one place that 
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import nox
+
+from ci_sessions._git import git_visible, try_git
 from ci_sessions.checks.base import CheckContext
 from ci_sessions.checks.ruff import ruff_env
 from ci_sessions.checks.tooling import tool_env
+from ci_sessions.config import Config
+from ci_sessions.config.project import Project
 from ci_sessions.engine.environments import EnvManager
 
 
 def _snapshot(root: Path) -> dict[str, str]:
     """Content hashes of the files git knows (or of every .py file outside a repository)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"],  # noqa: S607
-        cwd=root, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if listed.returncode == 0:
-        paths = [root / line for line in listed.stdout.splitlines() if line]
+    listed = try_git(root, "ls-files", "-co", "--exclude-standard")
+    if listed is not None:
+        paths = [root / line for line in listed.splitlines() if line]
     else:
         paths = [
             p for p in root.rglob("*.py") if ".nox" not in p.parts and ".ci-sessions" not in p.parts
@@ -52,5 +53,23 @@ def run_fix(ctx: CheckContext, manager: EnvManager, log: Callable[[str], None]) 
     after = _snapshot(ctx.root)
     changed = sorted(path for path, digest in after.items() if before.get(path) != digest)
     if changed and (ctx.root / ".git").exists():
-        subprocess.run(["git", "--no-pager", "diff", "--", *changed], cwd=ctx.root, check=False)  # noqa: S603, S607
+        git_visible(ctx.root, "--no-pager", "diff", "--", *changed)
     return changed
+
+
+def fix_session(
+    session: nox.Session, root: Path, config: Config, project: Project, python: str
+) -> None:
+    """The body of ``nox -s fix``: apply the fixes, list what changed, commit nothing."""
+    from ci_sessions.engine.environments import choose_backend
+
+    manager = EnvManager(
+        root,
+        backend=choose_backend(config.top.str("venv-backend")),
+        download_python=config.top.bool("download-python"),
+        log=session.log,
+    )
+    ctx = CheckContext(root, config, project, python, session.name)
+    changed = run_fix(ctx, manager, session.log)
+    session.log(f"{len(changed)} file(s) changed" + (": " + ", ".join(changed) if changed else ""))
+    session.log("nothing was committed: review the diff, then commit it yourself")

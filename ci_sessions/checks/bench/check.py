@@ -96,6 +96,7 @@ class BenchCheck(CheckBase):
     """pytest-benchmark runs, compared with a baseline by ci_sessions.checks.bench.stats."""
 
     name: ClassVar[str] = "bench"
+    tools: ClassVar[tuple[str, ...]] = ("pytest-benchmark",)
     after: ClassVar[tuple[str, ...]] = ("tests",)
     #: a measurement is never replayed from the result cache: speed depends on more than files,
     #: and ``--save-baseline`` must really measure and save

@@ -14,6 +14,7 @@ from ci_sessions._fs import atomic_write_text
 from ci_sessions.checks.bench import data as benchdata
 from ci_sessions.checks.bench import report as benchreport
 from ci_sessions.checks.bench.stats import Comparison, compare
+from ci_sessions.results import SUMMARY_SECTION
 
 if TYPE_CHECKING:
     from ci_sessions.checks.base import CheckContext
@@ -252,6 +253,7 @@ def compare_and_report(
     )
     for name in ("bench.md", "bench.svg", "bench.json"):
         result.artifacts[name.replace(".", "-")] = (reports / name).relative_to(ctx.root).as_posix()
+    result.artifacts[SUMMARY_SECTION] = result.artifacts["bench-md"]
     if comparisons:
         tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
         result.summary = f"{len(comparisons)} benchmark(s) vs {ref}: {tally}"

@@ -75,6 +75,7 @@ class AuditCheck(CheckBase):
     """pip-audit (and local advisories, and safety with a key) over the resolved dependencies."""
 
     name: ClassVar[str] = "audit"
+    tools: ClassVar[tuple[str, ...]] = ("pip-audit",)
     #: advisories appear without any project file changing: a PASS is never reused
     cacheable: ClassVar[bool] = False
 

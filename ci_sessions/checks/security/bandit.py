@@ -35,6 +35,7 @@ class SastCheck(CheckBase):
     """bandit: findings at or above the security level fail the gate."""
 
     name: ClassVar[str] = "sast"
+    tools: ClassVar[tuple[str, ...]] = ("bandit",)
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         return {"bandit": tool_env(ctx, "bandit")}

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
+from ci_sessions._git import is_work_tree
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -64,6 +65,7 @@ class SecretsCheck(CheckBase):
     """detect-secrets: any secret not in the baseline or the allow-list fails the gate."""
 
     name: ClassVar[str] = "secrets"
+    tools: ClassVar[tuple[str, ...]] = ("detect-secrets",)
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         return {"detect-secrets": tool_env(ctx, "detect-secrets")}
@@ -169,8 +171,7 @@ def _secrets(report: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _in_git(ctx: CheckContext) -> bool:
-    probe = ctx.exec(["git", "rev-parse", "--is-inside-work-tree"])
-    return probe.returncode == 0 and probe.stdout.strip() == "true"
+    return is_work_tree(ctx.root)
 
 
 def _json(text: str) -> dict[str, Any] | None:

@@ -56,7 +56,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_every_command_is_reported_with_its_line(project: Path) -> None:
-    found = {(i.source, i.line): i for i in migrate.migrate(project).items}
+    found = {(i.source, i.line): i for i in migrate.plan_migration(project).items}
     assert found[("tox.ini", 9)].check == "tests"
     assert found[("tox.ini", 14)].check == "lint"
     assert not found[("tox.ini", 15)].mapped  # python scripts/custom.py
@@ -70,7 +70,7 @@ def test_every_command_is_reported_with_its_line(project: Path) -> None:
 
 
 def test_proposed_configuration(project: Path) -> None:
-    config = migrate.migrate(project).config()
+    config = migrate.plan_migration(project).config()
     assert config["python"] == ["3.10", "3.11", "3.13"]
     assert config["tests"] == {
         "deps": ["pytest>=7"],
@@ -104,7 +104,7 @@ def test_native_tool_tox(tmp_path: Path) -> None:
         'commands = [["pytest", "{posargs}"]]\n\n[tool.tox.env.type]\ncommands = [["pyright"]]\n',
         encoding="utf-8",
     )
-    result = migrate.migrate(tmp_path)
+    result = migrate.plan_migration(tmp_path)
     assert [(i.where, i.check) for i in result.items] == [
         ("env env_run_base", "tests"),
         ("env type", "typecheck"),

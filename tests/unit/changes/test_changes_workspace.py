@@ -85,7 +85,7 @@ def test_changing_core_selects_core_and_its_dependants_only(mono: Path) -> None:
     write(mono, {"packages/core/src/core/__init__.py": "VALUE = 1\n"})
     commit(mono)
     assert names(select_packages(mono, [], changed_since="HEAD~1")) == ["app", "cli", "core"]
-    report = changes.detect(mono, "HEAD~1")
+    report = changes.detect_changes(mono, "HEAD~1")
     assert report.packages == ("app", "cli", "core")
 
 

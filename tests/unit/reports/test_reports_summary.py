@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.reports import summary
-from ci_sessions.results import CheckResult, Finding, Gate, RunRecord, Status
+from ci_sessions.results import SUMMARY_SECTION, CheckResult, Finding, Gate, RunRecord, Status
 
 
 def run_of(*results: CheckResult, run_id: str = "r1") -> RunRecord:
@@ -44,14 +44,19 @@ def test_summary_has_gate_table_and_top_findings(
     assert "commit `0123456789ab`" in text
 
 
-def test_bench_report_is_included(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_section_a_check_of_this_run_wrote_is_included(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     reports = tmp_path / ".ci-sessions" / "reports"
     reports.mkdir(parents=True)
     (reports / "bench.md").write_text("### Benchmarks\n\n| name | ratio |\n")
     summary.write(tmp_path, run_of(CheckResult("lint", "lint", Status.PASS)))
     assert "### Benchmarks" not in summary.path_for(tmp_path).read_text()  # not this run's
-    summary.write(tmp_path, run_of(CheckResult("bench", "full", Status.PASS)))
+    bench = CheckResult(
+        "bench", "full", Status.PASS, artifacts={SUMMARY_SECTION: ".ci-sessions/reports/bench.md"}
+    )
+    summary.write(tmp_path, run_of(bench))
     assert "### Benchmarks" in summary.path_for(tmp_path).read_text()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.errors import ConfigError
-from ci_sessions.history.classify import classify, load_rules, normalise, signature
+from ci_sessions.history.classify import classify_failure, load_rules, normalise, signature
 from ci_sessions.history.store import TestOutcome
 from ci_sessions.results import CheckResult, Finding, Status
 
@@ -66,7 +66,7 @@ def _result(check: str, status: Status, output: str = "", **kw: object) -> Check
     ],
 )
 def test_categories(check: str, status: Status, output: str, category: str) -> None:
-    found = classify(_result(check, status, output))
+    found = classify_failure(_result(check, status, output))
     assert found is not None
     assert found.category == category
 
@@ -78,15 +78,15 @@ def test_structured_findings_name_lint_and_type_errors() -> None:
     typed = _result(
         "typecheck", Status.FAIL, findings=[Finding("pyright", "reportArgumentType", "z")]
     )
-    lint_class, typed_class = classify(lint), classify(typed)
+    lint_class, typed_class = classify_failure(lint), classify_failure(typed)
     assert lint_class is not None and typed_class is not None
     assert (lint_class.category, lint_class.message) == ("lint", "E711, F401")
     assert (typed_class.category, typed_class.message) == ("type error", "reportArgumentType")
 
 
 def test_passing_results_are_not_classified() -> None:
-    assert classify(_result("lint", Status.PASS)) is None
-    assert classify(_result("lint", Status.WARN)) is None
+    assert classify_failure(_result("lint", Status.PASS)) is None
+    assert classify_failure(_result("lint", Status.WARN)) is None
 
 
 def test_test_failures_use_the_failed_test_message() -> None:
@@ -94,7 +94,7 @@ def test_test_failures_use_the_failed_test_message() -> None:
         TestOutcome("t::ok", "passed"),
         TestOutcome("tests.t::test_x", "failed", 0, "assert 3 == 4\nmore"),
     ]
-    found = classify(_result("tests", Status.FAIL, "lots of output"), tests=tests)
+    found = classify_failure(_result("tests", Status.FAIL, "lots of output"), tests=tests)
     assert found is not None
     assert found.category == "test assertion"
     assert found.message == "tests.t::test_x: assert 3 == 4"
@@ -115,12 +115,12 @@ def test_signature_ignores_paths_numbers_and_hashes_but_not_names() -> None:
 
 
 def test_recurring_failure_groups_across_runs() -> None:
-    first = classify(
+    first = classify_failure(
         _result(
             "tests", Status.FAIL, "E  ModuleNotFoundError: No module named 'yaml' (/tmp/a1/x.py:3)"
         )
     )
-    second = classify(
+    second = classify_failure(
         _result(
             "tests", Status.FAIL, "E  ModuleNotFoundError: No module named 'yaml' (/tmp/b9/x.py:7)"
         )
@@ -134,7 +134,9 @@ def test_custom_rules_file_and_its_errors(tmp_path: Path) -> None:
     rules.write_text(
         "rules:\n  - category: flaky infra\n    pattern: ['runner lost', 'disk full']\n"
     )
-    found = classify(_result("tests", Status.ERROR, "the runner lost contact"), load_rules(rules))
+    found = classify_failure(
+        _result("tests", Status.ERROR, "the runner lost contact"), load_rules(rules)
+    )
     assert found is not None and found.category == "flaky infra"
     rules.write_text("rules:\n  - category: x\n    patern: a\n")
     with pytest.raises(ConfigError, match=r"rules\[0\]\.patern"):

@@ -56,7 +56,7 @@ def categories(report: changes.ChangeReport) -> dict[str, str]:
 def test_each_category(repo: Path) -> None:
     write(repo, {path: text + "\n" for path, text in BASE_FILES.items()})
     commit(repo)
-    report = changes.detect(repo, "HEAD~1")
+    report = changes.detect_changes(repo, "HEAD~1")
     assert categories(report) == {
         "pyproject.toml": "config",
         "src/demo/__init__.py": "source",
@@ -77,7 +77,7 @@ def test_each_category(repo: Path) -> None:
 def test_docs_only_change_runs_only_docs(repo: Path) -> None:
     write(repo, {"docs/index.md": "# demo\nmore\n", "docs/guide.md": "new\n"})
     commit(repo)
-    report = changes.detect(repo, "HEAD~1")
+    report = changes.detect_changes(repo, "HEAD~1")
     assert report.docs_only
     assert not report.source_changed
     assert not report.run_all
@@ -88,7 +88,7 @@ def test_docs_only_change_runs_only_docs(repo: Path) -> None:
 def test_source_change_runs_checks_not_everything(repo: Path) -> None:
     write(repo, {"src/demo/core.py": "X = 2\n"})
     commit(repo)
-    report = changes.detect(repo, "HEAD~1")
+    report = changes.detect_changes(repo, "HEAD~1")
     assert not report.run_all
     assert report.sessions == ("lint", "format", "typecheck", "tests", "docs")
     assert report.packages == ("demo",)
@@ -98,7 +98,7 @@ def test_source_change_runs_checks_not_everything(repo: Path) -> None:
 def test_lock_file_or_noxfile_runs_everything(repo: Path, path: str) -> None:
     write(repo, {path: BASE_FILES[path] + "# more\n"})
     commit(repo)
-    report = changes.detect(repo, "HEAD~1")
+    report = changes.detect_changes(repo, "HEAD~1")
     assert report.run_all
     assert any(path in reason for reason in report.reasons)
     assert set(report.sessions) >= {"lint", "format", "typecheck", "tests", "docs"}
@@ -116,11 +116,11 @@ def test_renames_and_deletions(repo: Path) -> None:
 def test_rename_out_of_docs_takes_the_stricter_category(repo: Path) -> None:
     git(repo, "mv", "docs/index.md", "src/demo/index.md")
     commit(repo)
-    report = changes.detect(repo, "HEAD~1")
+    report = changes.detect_changes(repo, "HEAD~1")
     assert categories(report) == {"src/demo/index.md": "docs"}  # *.md is docs wherever it lives
     git(repo, "mv", "README.md", "Makefile.in")
     commit(repo)
-    assert categories(changes.detect(repo, "HEAD~1")) == {"Makefile.in": "other"}
+    assert categories(changes.detect_changes(repo, "HEAD~1")) == {"Makefile.in": "other"}
 
 
 def test_merge_base_excludes_changes_made_on_the_base_branch(repo: Path) -> None:
@@ -130,19 +130,19 @@ def test_merge_base_excludes_changes_made_on_the_base_branch(repo: Path) -> None
     git(repo, "checkout", "-q", "main")
     write(repo, {"src/demo/core.py": "X = 3\n"})
     commit(repo, "main moves on")
-    report = changes.detect(repo, "main", "feature")
+    report = changes.detect_changes(repo, "main", "feature")
     assert categories(report) == {"docs/index.md": "docs"}
     assert report.docs_only
 
 
 def test_working_tree_includes_uncommitted_and_untracked(repo: Path) -> None:
     write(repo, {"src/demo/core.py": "X = 4\n", "tests/test_new.py": "def test_n():\n    pass\n"})
-    report = changes.detect(repo, "HEAD", working_tree=True)
+    report = changes.detect_changes(repo, "HEAD", working_tree=True)
     assert {item.change.path: item.change.status for item in report.files} == {
         "src/demo/core.py": "modified",
         "tests/test_new.py": "untracked",
     }
-    assert changes.detect(repo, "HEAD").files == ()
+    assert changes.detect_changes(repo, "HEAD").files == ()
 
 
 def test_configured_patterns_override_the_defaults(repo: Path) -> None:
@@ -154,14 +154,14 @@ def test_configured_patterns_override_the_defaults(repo: Path) -> None:
     commit(repo, "configure")
     write(repo, {"Makefile": "all: docs\n"})
     commit(repo)
-    report = changes.detect(repo, "HEAD~1")
+    report = changes.detect_changes(repo, "HEAD~1")
     assert report.docs_only
     assert report.sessions == ("docs", "spelling")
 
 
 def test_bad_ref_is_a_clear_usage_error(repo: Path) -> None:
     with pytest.raises(GitError) as info:
-        changes.detect(repo, "origin/nope")
+        changes.detect_changes(repo, "origin/nope")
     assert "--base origin/nope" in str(info.value)
     assert "fetch-depth: 0" in str(info.value)
 

@@ -199,7 +199,7 @@ def test_compare_and_report_writes_every_file(tmp_path: Path) -> None:
     reports = tmp_path / ".ci-sessions" / "reports"
     text = (reports / "bench.md").read_text()
     assert "| `test_a` |" in text and "load 2.5 per CPU" in text
-    assert set(result.artifacts) == {"bench-md", "bench-svg", "bench-json"}
+    assert set(result.artifacts) == {"bench-md", "bench-svg", "bench-json", "summary-section"}
     assert json.loads((reports / "bench.json").read_text())["reference"] == "main"
 
 

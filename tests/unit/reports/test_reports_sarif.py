@@ -11,7 +11,7 @@ import pytest
 from ci_sessions.reports import sarif
 from ci_sessions.results import CheckResult, Finding, RunRecord, Status
 
-SCHEMA = Path(__file__).parent.parent / "data" / "sarif-schema-2.1.0.json"
+SCHEMA = Path(__file__).parents[2] / "data" / "sarif-schema-2.1.0.json"
 
 
 def validate(log: object) -> None:
@@ -22,21 +22,21 @@ def validate(log: object) -> None:
 def results() -> list[CheckResult]:
     return [
         CheckResult(
-            "lint", "lint", Status.FAIL,
+            "lint", "lint", Status.FAIL, tools=["ruff"],
             findings=[Finding("ruff", "F401", "`os` imported but unused", "pkg/a.py", 1, 8)],
         ),
-        CheckResult("typecheck", "typecheck", Status.PASS),
+        CheckResult("typecheck", "typecheck", Status.PASS, tools=["pyright"]),
         CheckResult(
-            "sast", "sast", Status.FAIL,
+            "sast", "sast", Status.FAIL, tools=["bandit"],
             findings=[Finding("bandit", "B602", "shell=True", "pkg/run dir/b.py", 3, severity="error",
                               fingerprint="abc123")],
             artifacts={"sarif": ".ci-sessions/reports/bandit.sarif"},
         ),
         CheckResult(
-            "audit", "audit", Status.FAIL,
+            "audit", "audit", Status.FAIL, tools=["pip-audit"],
             findings=[Finding("pip-audit", "PYSEC-2099-1", "demo 1.0 is vulnerable; fixed in 1.1")],
         ),
-        CheckResult("secrets", "secrets", Status.ERROR, summary="detect-secrets crashed"),
+        CheckResult("secrets", "secrets", Status.ERROR, summary="detect-secrets crashed", tools=["detect-secrets"]),
         CheckResult("tests", "tests", Status.FAIL, findings=[Finding("pytest", "test-failure", "x", "t.py")]),
         CheckResult("docs", "docs", Status.SKIP, summary="no mkdocs.yml"),
     ]  # fmt: skip
@@ -97,13 +97,13 @@ def test_schema_rejects_a_broken_log(tmp_path: Path) -> None:
 
 def test_clean_checks_keep_their_runs_so_alerts_close(tmp_path: Path) -> None:
     clean = [
-        CheckResult("build", "full", Status.PASS),
-        CheckResult("docs", "full", Status.PASS, metrics={"builder": "sphinx"}),
+        CheckResult("build", "full", Status.PASS, tools=["build", "twine"]),
+        CheckResult("docs", "full", Status.PASS, metrics={"builder": "sphinx"}, tools=["sphinx"]),
     ]
     failing = [
-        CheckResult("build", "full", Status.FAIL,
+        CheckResult("build", "full", Status.FAIL, tools=["build", "twine"],
                     findings=[Finding("build", "sdist-stray-files", "x", ".ci-sessions/dist/d.tar.gz")]),
-        CheckResult("docs", "full", Status.FAIL, metrics={"builder": "sphinx"},
+        CheckResult("docs", "full", Status.FAIL, metrics={"builder": "sphinx"}, tools=["sphinx"],
                     findings=[Finding("sphinx", "sphinx-warning", "undefined label", "docs/index.rst", 4)]),
     ]  # fmt: skip
     names = [

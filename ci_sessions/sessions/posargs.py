@@ -1,0 +1,97 @@
+"""What a session's arguments (``nox -s essential -- --jobs 2``) ask for, parsed and checked.
+
+Tier and check sessions share the run options; a session of a check that runs the tests also
+takes ``--affected --base REF`` and passes any argument it does not know to the test runner;
+tier sessions take the monorepo selection (``--package NAME``, ``--changed-only --since REF``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+
+from ci_sessions.config import Config
+from ci_sessions.engine.runner import RunOptions
+from ci_sessions.errors import UsageError
+
+TIER_ARGUMENTS = (
+    "--jobs N, --fail-fast, --no-cache, --reinstall, --package NAME, --changed-only --since REF"
+)
+
+
+@dataclass
+class SessionArgs:
+    """The parsed arguments: how to run, and what to run it on."""
+
+    options: RunOptions
+    #: monorepo selection: names, and the base ref of --changed-only (None: the root project)
+    packages: list[str] = field(default_factory=list[str])
+    changed_only: bool = False
+    since: str | None = None
+    #: affected-test selection of a tests session: the base and head refs
+    affected_base: str | None = None
+    affected_head: str | None = None
+
+    @property
+    def selects_packages(self) -> bool:
+        return bool(self.packages or self.changed_only or self.since)
+
+
+def parser(session_name: str, *, runs_tests: bool) -> argparse.ArgumentParser:
+    built = argparse.ArgumentParser(
+        prog=f"nox -s {session_name} --", add_help=False, exit_on_error=False
+    )
+    built.add_argument("--jobs", type=int, default=None)
+    built.add_argument("--fail-fast", action="store_true", default=None)
+    built.add_argument("--no-cache", action="store_true")
+    built.add_argument("--reinstall", action="store_true")
+    if runs_tests:
+        built.add_argument("--affected", action="store_true")
+        built.add_argument("--base", default=None)
+        built.add_argument("--head", default=None)
+    else:
+        built.add_argument("--package", action="append", default=[])
+        built.add_argument("--changed-only", action="store_true")
+        built.add_argument("--since", default=None)
+    return built
+
+
+def parse(
+    session_name: str, posargs: list[str], config: Config, *, tier: bool, runs_tests: bool
+) -> SessionArgs:
+    """Parse ``posargs``; a bad argument is a UsageError naming the session."""
+    try:
+        known, rest = parser(session_name, runs_tests=runs_tests).parse_known_args(posargs)
+    except argparse.ArgumentError as exc:
+        raise UsageError(f"nox -s {session_name}: {exc}") from None
+    if rest and not runs_tests and tier:
+        raise UsageError(
+            f"nox -s {session_name}: unknown argument(s) {' '.join(rest)}; "
+            f"tier sessions accept {TIER_ARGUMENTS}"
+        )
+    options = RunOptions(
+        jobs=known.jobs if known.jobs is not None else config.top.int("jobs"),
+        fail_fast=bool(known.fail_fast)
+        if known.fail_fast is not None
+        else config.top.bool("fail-fast"),
+        use_cache=config.top.bool("cache") and not known.no_cache,
+        reinstall=bool(known.reinstall),
+        posargs=rest,
+        in_ci=os.environ.get("CI", "").lower() in ("1", "true"),
+    )
+    if options.jobs < 0:
+        raise UsageError(f"nox -s {session_name}: --jobs must be >= 0")
+    args = SessionArgs(options)
+    if runs_tests:
+        if known.affected and not known.base:
+            raise UsageError(f"nox -s {session_name}: --affected needs --base REF")
+        if not known.affected and (known.base or known.head):
+            raise UsageError(f"nox -s {session_name}: --base/--head need --affected")
+        if known.affected:
+            args.affected_base, args.affected_head = known.base, known.head
+    elif tier:
+        args.packages = list(known.package)
+        args.changed_only = bool(known.changed_only)
+        args.since = known.since
+    return args

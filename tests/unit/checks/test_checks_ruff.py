@@ -1,0 +1,84 @@
+"""The ruff checks: zero-tolerance selectors and the format output of old and new ruff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ci_sessions.config.project import load_project
+
+NEW_STYLE = """invalid-syntax: Expected a parameter or the end of the parameter list
+ --> src/bad.py:1:7
+  |
+1 | def f(:
+  |
+
+unformatted: File would be reformatted
+ --> src/ugly.py:1:2
+  |
+  - x=1
+1 + x = 1
+  |
+
+unformatted: File would be reformatted
+ --> README.md:3:1
+
+1 file would be reformatted, 1 file already formatted
+"""
+
+OLD_STYLE = "Would reformat: src/ugly.py\nWould reformat: README.md\n2 files would be reformatted\n"
+
+
+def _ctx(root: Path):  # type: ignore[no-untyped-def]
+    from ci_sessions.checks.base import CheckContext
+    from ci_sessions.config import load_config
+
+    return CheckContext(root, load_config(root, environ={}), load_project(root), "3.11", "format")
+
+
+@pytest.mark.parametrize(
+    ("rule", "selected"),
+    [
+        ("F401", True),
+        ("FLY002", False),
+        ("E902", True),
+        ("E501", False),
+        ("F", True),
+        ("FA100", False),
+    ],
+)
+def test_zero_tolerance_uses_ruff_selector_semantics(rule: str, selected: bool) -> None:
+    from ci_sessions.checks.ruff import _in_rule_set  # pyright: ignore[reportPrivateUsage]
+
+    assert _in_rule_set(rule, ("F", "E9")) is selected
+
+
+@pytest.mark.parametrize(
+    ("stdout", "code", "expected"),
+    [
+        (NEW_STYLE, 2, [("syntax-error", "src/bad.py", 1), ("format", "src/ugly.py", 0)]),
+        (OLD_STYLE, 1, [("format", "src/ugly.py", 0)]),
+        ("", 0, []),
+    ],
+)
+def test_format_output_of_old_and_new_ruff_is_read(
+    tmp_path: Path, stdout: str, code: int, expected: list[tuple[str, str, int]]
+) -> None:
+    from ci_sessions.checks.base import ToolRun
+    from ci_sessions.checks.ruff import _parse_format  # pyright: ignore[reportPrivateUsage]
+
+    ctx = _ctx(tmp_path)
+    findings = _parse_format(ctx, ToolRun(["ruff"], code, stdout, "", 0.1), ["*.py", "*.pyi"])
+    assert findings is not None
+    assert [(f.rule, f.path, f.line) for f in findings] == expected
+
+
+@pytest.mark.parametrize(("stdout", "code"), [("1 file would be reformatted\n", 1), ("", 2)])
+def test_format_failure_without_a_named_file_is_never_a_pass(
+    tmp_path: Path, stdout: str, code: int
+) -> None:
+    from ci_sessions.checks.base import ToolRun
+    from ci_sessions.checks.ruff import _parse_format  # pyright: ignore[reportPrivateUsage]
+
+    assert _parse_format(_ctx(tmp_path), ToolRun(["ruff"], code, stdout, "", 0.1), ["*.py"]) is None
