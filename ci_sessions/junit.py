@@ -1,8 +1,9 @@
-"""The one JUnit XML reader: per-test outcomes and counts, with test ids you can paste into pytest.
+"""The one reader of test outcomes: per-test outcomes and counts, with ids you can paste into pytest.
 
-The tests check reads its own report with it, the history records and imports with it, and the
-failure classifier reads the failed tests from it, so a test has one id and one outcome
-everywhere. A test case carrying both a ``<failure>`` and an ``<error>`` counts as failed: the
+Two sources: JUnit XML (what CI systems read) and the compact outcomes file of the ci-sessions
+pytest plugin (cheaper on big suites). The tests check reads its own run with it, the history
+records and imports with it, and the failure classifier reads the failed tests from it, so a test
+has one id and one outcome everywhere. A test case carrying both a ``<failure>`` and an ``<error>`` counts as failed: the
 test's own verdict comes before what went wrong around it.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
 from ci_sessions.results import Status
 
@@ -123,4 +124,44 @@ def read_junit(path: Path | None, root: Path | None = None) -> JUnitReport:
     try:
         return parse_junit(path, root)
     except (ElementTree.ParseError, OSError):
+        return JUnitReport()
+
+
+def parse_outcomes(path: Path, root: Path | None = None) -> JUnitReport:
+    """Read the outcomes file of the ci-sessions pytest plugin (``checks/pytest_plugin``).
+
+    Its ids are pytest node ids relative to pytest's rootdir; they are made relative to ``root``
+    when the rootdir is a folder inside it. Raises ``OSError`` or ``ValueError`` for a file that is
+    not such a document.
+    """
+    import json
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} is not a ci-sessions outcomes file")
+    document = cast("dict[str, Any]", data)
+    if document.get("format") != 1:
+        raise ValueError(f"{path.name} is not a ci-sessions outcomes file")
+    prefix = ""
+    if root is not None:
+        try:
+            inner = Path(str(document.get("rootdir", ""))).resolve().relative_to(root.resolve())
+        except ValueError:
+            inner = Path()
+        prefix = "" if inner == Path() else inner.as_posix() + "/"
+    report = JUnitReport()
+    append = report.outcomes.append
+    for row in cast("list[list[Any]]", document.get("tests", [])):
+        node, outcome, seconds, message = row
+        append(TestOutcome(prefix + str(node), str(outcome), float(seconds), str(message)))
+    return report
+
+
+def read_outcomes(path: Path | None, root: Path | None = None) -> JUnitReport:
+    """Like :func:`parse_outcomes`, but an empty report when the file is missing or unreadable."""
+    if path is None:
+        return JUnitReport()
+    try:
+        return parse_outcomes(path, root)
+    except (OSError, ValueError, TypeError):
         return JUnitReport()

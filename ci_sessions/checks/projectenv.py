@@ -14,8 +14,18 @@ from ci_sessions.checks.tooling import requires, tool_requirement
 INSTALL_INPUTS = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini")
 
 
+def workers(ctx: CheckContext) -> str:
+    """The pytest-xdist ``-n`` value ``tests.workers`` asks for ("" when it does not)."""
+    value = ctx.settings("tests").values["workers"]
+    return "" if value in (0, "0") else str(value)
+
+
 def project_env(ctx: CheckContext, *, extra_requirements: tuple[str, ...] = ()) -> EnvSpec:
-    """The EnvSpec of the project environment for ``ctx.python``."""
+    """The EnvSpec of the project environment for ``ctx.python``.
+
+    With ``tests.workers`` set it also holds pytest-xdist: the project's own pin when it has one,
+    else the packaged one (never installed when not asked for).
+    """
     settings = ctx.settings("tests")
     deps = ctx.project.test_deps(
         settings.str_list("groups"),
@@ -34,6 +44,8 @@ def project_env(ctx: CheckContext, *, extra_requirements: tuple[str, ...] = ()) 
     requirements += list(deps.requirements)
     if not any(requires(r, "pytest") for r in requirements):
         requirements.append(tool_requirement(ctx, "pytest")[0])
+    if workers(ctx) and not any(requires(r, "pytest-xdist") for r in requirements):
+        requirements.append(tool_requirement(ctx, "pytest-xdist")[0])
     requirements += list(extra_requirements)
     inputs = tuple(
         sorted({*INSTALL_INPUTS, *deps.requirement_files, *_referenced_files(deps.requirements)})

@@ -1,10 +1,20 @@
-"""pytest, once per Python, in the project environment; verdict from the exit code and JUnit XML."""
+"""pytest, once per Python, in the project environment; verdict from the exit code and outcomes.
+
+Outcomes come from the ci-sessions pytest plugin (``checks/pytest_plugin``), loaded from a folder
+put on ``PYTHONPATH``: one compact file per run, much cheaper than JUnit XML on a big suite.
+JUnit XML is still written where CI systems read it (``tests.junit``: on CI by default). The
+same plugin runs one shard of the suite (``--shard K/N``); pytest-xdist runs the tests on
+several cores when ``tests.workers`` asks for it.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
-from typing import ClassVar
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, cast
 from xml.etree.ElementTree import ParseError as ET_ParseError
 
 from ci_sessions.checks.base import (
@@ -12,17 +22,22 @@ from ci_sessions.checks.base import (
     CheckContext,
     Environment,
     EnvSpec,
+    ProjectFiles,
+    UnitPayload,
     error_result,
     pending_result,
 )
-from ci_sessions.checks.projectenv import project_env
+from ci_sessions.checks.projectenv import project_env, workers
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
-from ci_sessions.junit import JUnitReport, parse_junit, read_junit
+from ci_sessions.junit import JUnitReport, parse_junit, parse_outcomes, read_outcomes
 from ci_sessions.results import CheckResult, Finding, Gate, Status
 
 #: pytest exit codes
 OK, TESTS_FAILED, INTERRUPTED, INTERNAL_ERROR, USAGE_ERROR, NO_TESTS = 0, 1, 2, 3, 4, 5
+#: the folder holding the plugin module ``ci_sessions_pytest``
+PLUGIN_DIR = Path(__file__).resolve().parent / "pytest_plugin"
+PLUGIN = "ci_sessions_pytest"
 
 
 def _first_line(text: str) -> str:
@@ -30,55 +45,111 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else ""
 
 
+def _in_paths(path: str, paths: Sequence[str]) -> bool:
+    for raw in paths:
+        folder = raw.strip().removeprefix("./").rstrip("/")
+        if folder in ("", ".") or path == folder or path.startswith(folder + "/"):
+            return True
+    return False
+
+
 class TestsCheck(CheckBase):
-    """``pytest`` in the project environment, JUnit XML written, failures fail the gate."""
+    """``pytest`` in the project environment, outcomes recorded, failures fail the gate.
+
+    Incremental: a test file's outcome depends on its text and on what it imports, so after an
+    edit only the test files whose import closure changed run; files that passed last time and
+    whose closure is unchanged keep their outcomes.
+    """
 
     name: ClassVar[str] = "tests"
     tools: ClassVar[tuple[str, ...]] = ("pytest",)
     runs_tests: ClassVar[bool] = True
     per_python: ClassVar[bool] = True
+    incremental: ClassVar[bool] = True
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         if ctx.coverage_data is None:
             return {"project": project_env(ctx)}
-        spec = project_env(ctx, extra_requirements=(tool_requirement(ctx, "coverage")[0],))
+        extra = [tool_requirement(ctx, "coverage")[0]]
+        if workers(ctx):
+            extra.append(tool_requirement(ctx, "pytest-cov")[0])  # coverage of xdist workers
+        spec = project_env(ctx, extra_requirements=tuple(extra))
         return {"project": EnvSpec("project-cov", spec.python, spec.requirements, spec.inputs)}
+
+    def _report_paths(self, ctx: CheckContext) -> tuple[Path, Path]:
+        suffix = f"tests-{ctx.python}"
+        if ctx.shard is not None:
+            suffix += f"-shard{ctx.shard.index}of{ctx.shard.total}"
+        return ctx.reports_dir / f"outcomes-{suffix}.json", ctx.reports_dir / f"junit-{suffix}.xml"
+
+    def _wants_junit(self, ctx: CheckContext) -> bool:
+        mode = ctx.settings("tests").str("junit")
+        return mode == "always" or (mode == "ci" and ctx.ci)
+
+    def _runner(self, ctx: CheckContext, env: Environment) -> tuple[list[str], list[str]]:
+        """(the command up to ``pytest``'s arguments, arguments that collect coverage)."""
+        runner = [str(env.python), "-m"]
+        if ctx.coverage_data is None:
+            return [*runner, "pytest"], []
+        ctx.coverage_data.parent.mkdir(parents=True, exist_ok=True)
+        if workers(ctx):
+            # coverage.py alone sees nothing of xdist's workers: pytest-cov collects them
+            return [*runner, "pytest"], ["--cov", "--cov-report="]
+        data = f"--data-file={ctx.coverage_data}"
+        return [*runner, "coverage", "run", "--parallel-mode", data, "-m", "pytest"], []
+
+    def _plugin_env(self, ctx: CheckContext, env: Environment) -> dict[str, str]:
+        extra = {"PYTHONPATH": str(PLUGIN_DIR)}
+        existing = ctx.tool_env(env).get("PYTHONPATH", "")
+        if existing:
+            extra["PYTHONPATH"] += os.pathsep + existing
+        if ctx.coverage_data is not None and workers(ctx):
+            extra["COVERAGE_FILE"] = f"{ctx.coverage_data}.xdist-{ctx.python}"
+        return extra
+
+    def _shard_args(self, ctx: CheckContext) -> list[str]:
+        if ctx.shard is None:
+            return []
+        durations = ctx.reports_dir / f"test-durations-{ctx.python}.json"
+        document = {"root": str(ctx.root), "durations": dict(ctx.shard.durations)}
+        durations.write_text(json.dumps(document), encoding="utf-8")
+        return [f"--ci-sessions-shard={ctx.shard.label}", f"--ci-sessions-durations={durations}"]
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         settings = ctx.settings("tests")
         env = envs["project"]
-        junit = ctx.reports_dir / f"junit-tests-{ctx.python}.xml"
-        with contextlib.suppress(FileNotFoundError):
-            junit.unlink()
+        outcomes, junit = self._report_paths(ctx)
+        for stale in (outcomes, junit):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
         if ctx.selected_tests is not None and not ctx.selected_tests:
             return CheckResult(
                 check=self.name, session=ctx.session, status=Status.SKIP, python=ctx.python,
                 summary="no affected tests",
             )  # fmt: skip
-        runner = [str(env.python), "-m"]
-        if ctx.coverage_data is not None:
-            ctx.coverage_data.parent.mkdir(parents=True, exist_ok=True)
-            runner += [
-                "coverage",
-                "run",
-                "--parallel-mode",
-                f"--data-file={ctx.coverage_data}",
-                "-m",
-            ]
-        targets = (
-            ctx.selected_tests if ctx.selected_tests is not None else settings.str_list("paths")
-        )
+        runner, coverage_args = self._runner(ctx, env)
+        if ctx.only_files is not None:
+            targets = list(ctx.only_files)
+        elif ctx.selected_tests is not None:
+            targets = list(ctx.selected_tests)
+        else:
+            targets = settings.str_list("paths")
+        reports = [f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{ctx.python}"]
+        parallel = ["-n", workers(ctx)] if workers(ctx) else []
         argv = [
             *runner,
-            "pytest",
-            f"--junitxml={junit}",
-            "-o",
-            f"junit_suite_name=tests-{ctx.python}",
+            "-p",
+            PLUGIN,
+            f"--ci-sessions-outcomes={outcomes}",
+            *(reports if self._wants_junit(ctx) else []),
+            *parallel,
+            *coverage_args,
+            *self._shard_args(ctx),
             *settings.str_list("args"),
             *targets,
             *ctx.posargs,
         ]
-        run = ctx.exec(argv, env, stream=ctx.stream)
+        run = ctx.exec(argv, env, stream=ctx.stream, extra_env=self._plugin_env(ctx, env))
         result = pending_result(
             ctx,
             self.name,
@@ -86,6 +157,10 @@ class TestsCheck(CheckBase):
             output="" if ctx.stream else (run.stdout + run.stderr).rstrip(),
             metrics={"exit_code": run.returncode},
         )
+        if parallel:
+            result.metrics["workers"] = workers(ctx)
+        if ctx.shard is not None:
+            result.metrics["shard"] = ctx.shard.label
         if (
             run.returncode in (INTERNAL_ERROR, USAGE_ERROR)
             or run.returncode > NO_TESTS
@@ -97,18 +172,21 @@ class TestsCheck(CheckBase):
             failed.output = result.output or failed.output
             failed.command = argv
             return failed
-        if not junit.is_file():
+        try:
+            counts = self._read(ctx, outcomes, junit)
+        except (OSError, ValueError, ET_ParseError) as exc:
+            return error_result(ctx, self.name, f"pytest wrote unreadable outcomes: {exc}")
+        if counts is None:
             if run.returncode == NO_TESTS:
                 result.metrics.update(
                     {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0}
                 )
                 return result
-            return error_result(ctx, self.name, "pytest wrote no JUnit report", run.tail())
-        try:
-            counts = parse_junit(junit, ctx.root)
-        except (OSError, ET_ParseError) as exc:
-            return error_result(ctx, self.name, f"pytest wrote an unreadable JUnit report: {exc}")
-        result.artifacts["junit"] = junit.relative_to(ctx.root).as_posix()
+            return error_result(ctx, self.name, "pytest wrote no outcomes", run.tail())
+        if outcomes.is_file():
+            result.artifacts["outcomes"] = outcomes.relative_to(ctx.root).as_posix()
+        if junit.is_file():
+            result.artifacts["junit"] = junit.relative_to(ctx.root).as_posix()
         result.metrics.update(
             {
                 "tests": counts.tests,
@@ -140,6 +218,15 @@ class TestsCheck(CheckBase):
             )
         return result
 
+    @staticmethod
+    def _read(ctx: CheckContext, outcomes: Path, junit: Path) -> JUnitReport | None:
+        """The run's outcomes: the plugin's file, else the JUnit report, else None."""
+        if outcomes.is_file():
+            return parse_outcomes(outcomes, ctx.root)
+        if junit.is_file():
+            return parse_junit(junit, ctx.root)
+        return None
+
     def _rerun_known_flaky(
         self, ctx: CheckContext, env: Environment, counts: JUnitReport, result: CheckResult
     ) -> set[str]:
@@ -155,26 +242,31 @@ class TestsCheck(CheckBase):
         flaky = ctx.known_flaky(failed_ids)
         if not flaky:
             return set()
-        rerun_junit = ctx.reports_dir / f"junit-rerun-tests-{ctx.python}.xml"
+        rerun_outcomes = ctx.reports_dir / f"outcomes-rerun-tests-{ctx.python}.json"
+        with contextlib.suppress(FileNotFoundError):
+            rerun_outcomes.unlink()
         rerun = ctx.exec(
             [
                 str(env.python),
                 "-m",
                 "pytest",
-                f"--junitxml={rerun_junit}",
+                "-p",
+                PLUGIN,
+                f"--ci-sessions-outcomes={rerun_outcomes}",
                 "-p",
                 "no:cacheprovider",
                 *flaky,
             ],
             env,
+            extra_env={"PYTHONPATH": self._plugin_env(ctx, env)["PYTHONPATH"]},
         )
         result.output += (
             f"\n\nrerun of known-flaky tests (exit {rerun.returncode}):\n{rerun.tail(5)}"
         )
-        if not rerun_junit.is_file():
+        if not rerun_outcomes.is_file():
             return set()
-        result.artifacts["junit-rerun"] = rerun_junit.relative_to(ctx.root).as_posix()
-        still_failing = {test.test_id for test in read_junit(rerun_junit, ctx.root).failed}
+        result.artifacts["outcomes-rerun"] = rerun_outcomes.relative_to(ctx.root).as_posix()
+        still_failing = {test.test_id for test in read_outcomes(rerun_outcomes, ctx.root).failed}
         passed = {test for test in flaky if test not in still_failing}
         result.metrics["flaky_reruns"] = len(flaky)
         result.metrics["flaky_passed"] = len(passed)
@@ -185,6 +277,71 @@ class TestsCheck(CheckBase):
             remaining -= taken
         result.metrics["passed"] = int(result.metrics.get("passed", 0)) + len(passed)
         return passed
+
+    # -- incremental runs ---------------------------------------------------------------------
+
+    def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
+        """The test files of the suite, as pytest's patterns find them in the test folders."""
+        if ctx.coverage_data is not None:
+            return "coverage is measured in this run: it needs every test"
+        if ctx.selected_tests is not None:
+            return "the affected-test selection chose the test files"
+        if ctx.shard is not None:
+            return "a shard of the suite runs"
+        if ctx.posargs:
+            return f"the session arguments ({' '.join(ctx.posargs)}) choose what pytest runs"
+        args = ctx.settings("tests").str_list("args")
+        if files.doctests or any(a.startswith("--doctest") for a in args):
+            return "pytest collects doctests: every module is a test"
+        paths = ctx.settings("tests").str_list("paths")
+        return [t for t in files.tests if not paths or _in_paths(t, paths)]
+
+    def unit_results(
+        self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
+    ) -> dict[str, UnitPayload] | str:
+        """Each test file's outcomes; a file with a failing test keeps nothing (it runs again)."""
+        path = result.artifacts.get("outcomes")
+        if path is None:
+            if int(result.metrics.get("tests", 0)):
+                return "pytest wrote no per-test outcomes"
+            return {unit: [] for unit in units}
+        report = read_outcomes(ctx.root / path, ctx.root)
+        kept: dict[str, list[Any]] = {unit: [] for unit in units}
+        failing: set[str] = set()
+        for test in report.outcomes:
+            file = test.test_id.split("::", 1)[0]
+            rows = kept.get(file)
+            if rows is None:
+                return (
+                    f"pytest ran {file}, which ci-sessions does not count as a test file "
+                    "(its python_files patterns and test folders)"
+                )
+            if test.failed:
+                failing.add(file)
+            rows.append([test.test_id, test.outcome, round(test.duration, 4)])
+        return {unit: None if unit in failing else rows for unit, rows in kept.items()}
+
+    def merge(
+        self, ctx: CheckContext, result: CheckResult, reused: Mapping[str, UnitPayload]
+    ) -> CheckResult:
+        """This run's counts plus the reused files' outcomes (they all passed or skipped)."""
+        metrics = result.metrics
+        ran = int(metrics.get("tests", 0))
+        metrics["tests_rerun"] = ran
+        if not reused:
+            return result
+        rows = [row for payload in reused.values() for row in cast("list[list[Any]]", payload)]
+        skipped = sum(1 for row in rows if row[1] == "skipped")
+        metrics["tests"] = ran + len(rows)
+        metrics["passed"] = int(metrics.get("passed", 0)) + len(rows) - skipped
+        metrics["skipped"] = int(metrics.get("skipped", 0)) + skipped
+        metrics.setdefault("failed", 0)
+        metrics.setdefault("errors", 0)
+        if int(metrics.get("exit_code", NO_TESTS)) == NO_TESTS and rows:
+            metrics["exit_code"] = OK  # nothing to rerun is not "no tests"
+        note = f"{len(rows)} test(s) in {len(reused)} unchanged file(s) kept from the last run"
+        result.output = f"{result.output}\n{note}" if result.output else note
+        return result
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         settings = ctx.settings("tests")
@@ -204,4 +361,7 @@ class TestsCheck(CheckBase):
             f"{result.metrics.get('passed', 0)} passed, {failed} failed, "
             f"{result.metrics.get('skipped', 0)} skipped"
         )
+        rerun = result.metrics.get("tests_rerun")
+        if rerun is not None and int(rerun) != tests:
+            result.summary += f" ({rerun} run now, the rest kept)"
         return apply_gates(result, gates)

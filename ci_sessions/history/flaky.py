@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ci_sessions.history.testdata import SetReader
+
 _FAILED = ("failed", "error")
 _CHUNK = 500  # test ids per query, well under SQLite's bound-parameter limit
 
@@ -34,32 +36,78 @@ class FlakyTest:
 def flaky_tests(
     db: sqlite3.Connection, since: float | None = None, only: set[str] | None = None
 ) -> list[FlakyTest]:
-    """Every flaky test in the window, most flips first."""
+    """Every flaky test in the window, most flips first.
+
+    Only a test that failed at least once can be flaky, so the query starts from the recorded
+    failures (a small indexed table) and reads each run's set of tests only to see where those
+    few tests passed.
+    """
     window = since or 0.0
-    if only is None:  # only a test that failed at least once can be flaky: look at those alone
-        only = {
-            str(row[0])
+    candidates: dict[int, str]
+    if only is None:
+        candidates = {
+            int(row[0]): str(row[1])
             for row in db.execute(
-                "SELECT DISTINCT t.test_id FROM tests t JOIN checks c ON t.check_id = c.id"
-                " JOIN runs r ON c.run = r.id WHERE t.outcome IN ('failed', 'error') AND r.started >= ?",
+                "SELECT DISTINCT t.test, i.test_id FROM test_results t"
+                " JOIN test_ids i ON t.test = i.id JOIN checks c ON t.check_id = c.id"
+                " JOIN runs r ON c.run = r.id"
+                " WHERE t.outcome IN ('failed', 'error') AND r.started >= ?",
                 (window,),
             )
         }
-    by_test: dict[str, list[tuple[str, float, tuple[str, str, str]]]] = {}
-    wanted = sorted(only)
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        query = (
-            "SELECT t.test_id, t.outcome, r.started, r.commit_sha, c.python, r.os"  # noqa: S608 - placeholders only
-            " FROM tests t JOIN checks c ON t.check_id = c.id JOIN runs r ON c.run = r.id"
-            f" WHERE t.test_id IN ({','.join('?' * len(chunk))})"
-            " AND t.outcome != 'skipped' AND r.started >= ? ORDER BY t.test_id, r.started, t.id"
-        )
-        for row in db.execute(query, (*chunk, window)):
-            inputs = (str(row[3]), str(row[4]), str(row[5]))
-            by_test.setdefault(str(row[0]), []).append((str(row[1]), float(row[2]), inputs))
-    found = [t for t in (_assess(test_id, rows) for test_id, rows in by_test.items()) if t]
+    else:
+        wanted = sorted(only)
+        candidates = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            query = (
+                f"SELECT id, test_id FROM test_ids WHERE test_id IN ({','.join('?' * len(chunk))})"  # noqa: S608 - placeholders only
+            )
+            candidates.update((int(r[0]), str(r[1])) for r in db.execute(query, chunk))
+    if not candidates:
+        return []
+    recorded = _non_passing(db, sorted(candidates))
+    sets = SetReader(db)
+    by_test: dict[int, list[tuple[str, float, tuple[str, str, str]]]] = {}
+    for check_id, set_id, started, commit, python, os_name in db.execute(
+        "SELECT c.id, tr.test_set, r.started, r.commit_sha, c.python, r.os FROM test_runs tr"
+        " JOIN checks c ON tr.check_id = c.id JOIN runs r ON c.run = r.id"
+        " WHERE r.started >= ? ORDER BY r.started, c.id",
+        (window,),
+    ):
+        inputs = (str(commit), str(python), str(os_name))
+        special = recorded.get(int(check_id), {})
+        for test in candidates:
+            if sets.position(int(set_id), test) < 0:
+                continue
+            outcomes = special.get(test, [])
+            first = next((o for o, attempt in outcomes if not attempt), "passed")
+            seen = [first, *(o for o, attempt in outcomes if attempt)]
+            rows = by_test.setdefault(test, [])
+            rows.extend((o, float(started), inputs) for o in seen if o != "skipped")
+    found = [
+        t
+        for t in (_assess(candidates[test], rows) for test, rows in by_test.items())
+        if t is not None and t.test_id
+    ]
     return sorted(found, key=lambda t: (-t.flips, -t.last_seen, t.test_id))
+
+
+def _non_passing(
+    db: sqlite3.Connection, tests: list[int]
+) -> dict[int, dict[int, list[tuple[str, int]]]]:
+    """check id -> test -> [(outcome, attempt)] of the outcomes other than a first-time pass."""
+    found: dict[int, dict[int, list[tuple[str, int]]]] = {}
+    for start in range(0, len(tests), _CHUNK):
+        chunk = tests[start : start + _CHUNK]
+        query = (
+            "SELECT check_id, test, outcome, attempt FROM test_results"  # noqa: S608 - placeholders only
+            f" WHERE test IN ({','.join('?' * len(chunk))}) ORDER BY rowid"
+        )
+        for check_id, test, outcome, attempt in db.execute(query, chunk):
+            per_check = found.setdefault(int(check_id), {})
+            per_check.setdefault(int(test), []).append((str(outcome), int(attempt)))
+    return found
 
 
 def _assess(test_id: str, rows: list[tuple[str, float, tuple[str, str, str]]]) -> FlakyTest | None:

@@ -19,6 +19,7 @@ from ci_sessions.history.store import (
     JUNIT_ARTIFACTS,
     find_file,
     store_run,
+    test_outcomes,
 )
 from ci_sessions.junit import read_junit
 from ci_sessions.results import CheckResult, RunRecord
@@ -93,13 +94,13 @@ def _import_file(
             return False
         search = tuple(path.parents)[:4]
         for result in run.results:
-            for key in JUNIT_ARTIFACTS:
-                junit = result.artifacts.get(key, "")
-                found = find_file(junit, root, search) if junit else None
+            report.tests += len(test_outcomes(result, root, search)[0])
+            for key in JUNIT_ARTIFACTS:  # both spellings of a run's outcomes belong to it
+                relative = result.artifacts.get(key, "")
+                found = find_file(relative, root, search) if relative else None
                 if found is not None:
                     consumed.add(found.resolve())
                     result.artifacts[key] = str(found.resolve())
-                    report.tests += read_junit(found, root).tests
         store_run(db, run, root=root, source="import")
     elif path.suffix == ".xml":
         tests = read_junit(path, root)

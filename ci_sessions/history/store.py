@@ -20,13 +20,34 @@ from pathlib import Path
 from ci_sessions._fs import state_dir
 from ci_sessions.errors import HistoryError
 from ci_sessions.history.classify import Classification, classify_failure, load_rules
-from ci_sessions.junit import TestOutcome, node_id, read_junit
+from ci_sessions.history.testdata import compact_old_tests, forget_unused_sets, store_tests
+from ci_sessions.junit import TestOutcome, node_id, read_junit, read_outcomes
 from ci_sessions.results import CheckResult, RunRecord
 
 BUSY_TIMEOUT_MS = 60_000
 MAX_OUTPUT_CHARS = 20_000  # output kept for failed checks only, to re-read a failure later
-#: artifacts holding JUnit reports: the test run, then the rerun of known-flaky failures
-JUNIT_ARTIFACTS = ("junit", "junit-rerun")
+#: artifacts holding a test run's outcomes: the run, then the rerun of known-flaky failures;
+#: each the plugin's outcomes file first, else the JUnit report of the same run
+TEST_ARTIFACTS = (("outcomes", "junit"), ("outcomes-rerun", "junit-rerun"))
+JUNIT_ARTIFACTS = tuple(key for pair in TEST_ARTIFACTS for key in pair)
+
+
+def test_outcomes(
+    result: CheckResult, root: Path, search: tuple[Path, ...] = ()
+) -> tuple[list[TestOutcome], list[Path]]:
+    """The test outcomes a result's artifacts hold, and the files they were read from."""
+    outcomes: list[TestOutcome] = []
+    used: list[Path] = []
+    for compact, junit in TEST_ARTIFACTS:
+        for key, reader in ((compact, read_outcomes), (junit, read_junit)):
+            relative = result.artifacts.get(key, "")
+            found = find_file(relative, root, search) if relative else None
+            if found is None:
+                continue
+            used.append(found)
+            outcomes += reader(found, root).outcomes
+            break
+    return outcomes, used
 
 
 def _respell_test_ids(db: sqlite3.Connection, root: Path) -> None:
@@ -38,6 +59,14 @@ def _respell_test_ids(db: sqlite3.Connection, root: Path) -> None:
         new = node_id(root, classname, name) if separator else str(old)
         if new != old:
             db.execute("UPDATE tests SET test_id = ? WHERE test_id = ?", (new, old))
+
+
+def _compact_tests(db: sqlite3.Connection, root: Path) -> None:
+    """Test ids stored once, a run's tests as a shared set plus packed durations, and only the
+    outcomes other than a pass as rows (``history/testdata.py``): ~15 MB a run of 60,000 tests
+    becomes a few hundred kilobytes."""
+    del root
+    compact_old_tests(db)
 
 
 #: Migration N brings the schema to version N: SQL statements, or a function of the database and
@@ -102,6 +131,7 @@ MIGRATIONS: list[list[str | Callable[[sqlite3.Connection, Path], None]]] = [
         "CREATE INDEX tests_failed ON tests(test_id) WHERE outcome IN ('failed', 'error')",
     ],
     [_respell_test_ids],
+    [_compact_tests],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -198,12 +228,15 @@ def record_run(root: Path, run: RunRecord) -> None:
         store_run(db, run, root=root)
         if settings.keep_days > 0:
             prune(db, time.time() - settings.keep_days * 86400)
+        if settings.keep_runs > 0:
+            keep_latest(db, settings.keep_runs)
 
 
 @dataclass(frozen=True)
 class _Settings:
     enabled: bool = True
     keep_days: int = 0
+    keep_runs: int = 0
 
 
 def _settings(root: Path) -> _Settings:
@@ -225,7 +258,7 @@ def _cached_settings(root: Path, stamp: int, env: tuple[tuple[str, str], ...]) -
     if "history" not in config.values:
         return _Settings()
     section = config.section("history")
-    return _Settings(section.bool("enabled"), section.int("keep-days"))
+    return _Settings(section.bool("enabled"), section.int("keep-days"), section.int("keep-runs"))
 
 
 def store_run(
@@ -240,12 +273,7 @@ def store_run(
     rules = load_rules()
     prepared: list[tuple[CheckResult, list[TestOutcome]]] = []
     for result in run.results:
-        tests: list[TestOutcome] = []
-        for key in JUNIT_ARTIFACTS:
-            junit = result.artifacts.get(key, "")
-            found = find_file(junit, root, junit_search) if junit else None
-            tests += read_junit(found, root).outcomes
-        prepared.append((result, tests))
+        prepared.append((result, test_outcomes(result, root, junit_search)[0]))
     started = run.started or time.time()
     with transaction(db):
         db.execute("DELETE FROM runs WHERE run_id = ?", (run.run_id,))
@@ -325,16 +353,28 @@ def _store_check(
             "INSERT OR REPLACE INTO metrics (check_id, name, value, text) VALUES (?, ?, ?, ?)",
             (check_row, name, number, text),
         )
-    db.executemany(
-        "INSERT INTO tests (check_id, test_id, outcome, duration, message) VALUES (?, ?, ?, ?, ?)",
-        [(check_row, t.test_id, t.outcome, t.duration, t.message) for t in tests],
-    )
+    store_tests(db, check_row, tests)
 
 
 def prune(db: sqlite3.Connection, before: float) -> int:
     """Forget runs started before ``before`` (epoch seconds); returns how many went."""
     with transaction(db):
         cursor = db.execute("DELETE FROM runs WHERE started < ?", (before,))
+        if cursor.rowcount:
+            forget_unused_sets(db)
+    return cursor.rowcount
+
+
+def keep_latest(db: sqlite3.Connection, runs: int) -> int:
+    """Forget every run but the latest ``runs`` (``history.keep-runs``); returns how many went."""
+    with transaction(db):
+        cursor = db.execute(
+            "DELETE FROM runs WHERE id NOT IN (SELECT id FROM runs ORDER BY started DESC, id DESC"
+            " LIMIT ?)",
+            (runs,),
+        )
+        if cursor.rowcount:
+            forget_unused_sets(db)
     return cursor.rowcount
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ci_sessions.history import store as history
 from ci_sessions.history.flaky import flaky_tests, known_flaky
+from ci_sessions.history.testdata import read_tests
 from ci_sessions.results import CheckResult, RunRecord, Status
 
 
@@ -113,5 +114,5 @@ def test_ids_recorded_in_junit_spelling_are_respelled_as_node_ids(tmp_path: Path
         )
     old.close()
     with history.open_history(tmp_path) as db:
-        ids = sorted(str(r[0]) for r in db.execute("SELECT test_id FROM tests"))
+        ids = sorted(t.test_id for t in read_tests(db, 1))
     assert ids == ["bare", "gone.mod::test_y", "tests/m.py::TestK::test_x[1]"]

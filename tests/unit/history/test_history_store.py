@@ -10,6 +10,7 @@ import pytest
 
 from ci_sessions.history import store as history
 from ci_sessions.history.importer import ImportProblem, RunFacts, import_paths
+from ci_sessions.history.testdata import read_tests
 from ci_sessions.results import CheckResult, Finding, RunRecord, Status
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
@@ -32,12 +33,13 @@ def _run(run_id: str, started: float, *results: CheckResult, commit: str = "c1")
 
 def test_fresh_database_is_at_the_latest_schema_in_wal_mode(tmp_path: Path) -> None:
     with history.open_history(tmp_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 5
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"runs", "checks", "metrics", "tests"} <= tables
-    assert {"tests_test_id", "tests_failed"} <= indexes
+    assert {"runs", "checks", "metrics", "test_ids", "test_sets", "test_runs"} <= tables
+    assert "tests" not in tables  # migration 5: one row per test became compact tables
+    assert {"test_results_failed", "test_runs_set"} <= indexes
     assert (tmp_path / ".ci-sessions" / ".gitignore").is_file()
 
 
@@ -52,7 +54,7 @@ def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None
     old.commit()
     old.close()
     with history.open_history(tmp_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
         assert db.execute("SELECT run_id FROM runs").fetchall()[0][0] == "old"
         assert (
             db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs_started'").fetchone()[
@@ -121,7 +123,7 @@ def test_tests_result_stores_per_test_outcomes_from_its_junit_artifact(tmp_path:
     )  # fmt: skip
     history.record_run(tmp_path, _run("r1", 5.0, result))
     with history.open_history(tmp_path) as db:
-        outcomes = dict(db.execute("SELECT test_id, outcome FROM tests").fetchall())
+        outcomes = {t.test_id: t.outcome for t in read_tests(db, 1)}
         category, message = db.execute("SELECT category, message FROM checks").fetchone()
     assert outcomes["tests.test_a.TestX::test_bad[2]"] == "failed"
     assert len(outcomes) == 4
@@ -151,7 +153,7 @@ def test_import_results_json_with_its_junit_and_a_bare_junit(tmp_path: Path) -> 
         report = import_paths(db, root, [tmp_path / "artifacts"], facts)
         again = import_paths(db, root, [tmp_path / "artifacts"], facts)  # idempotent
         runs = db.execute("SELECT run_id, commit_sha, source FROM runs ORDER BY run_id").fetchall()
-        tests = db.execute("SELECT COUNT(*) FROM tests").fetchone()[0]
+        tests = sum(len(read_tests(db, int(r[0]))) for r in db.execute("SELECT id FROM checks"))
         python = db.execute("SELECT python FROM checks c JOIN runs r ON c.run = r.id "
                             "WHERE r.run_id LIKE 'junit-%'").fetchone()[0]  # fmt: skip
     assert report.runs == again.runs == 2
@@ -178,8 +180,8 @@ def test_rerun_junit_is_recorded_after_the_first_run(tmp_path: Path) -> None:
     )  # fmt: skip
     history.record_run(tmp_path, _run("r1", 1.0, result))
     with history.open_history(tmp_path) as db:
-        rows = db.execute("SELECT test_id, outcome FROM tests ORDER BY id").fetchall()
-    assert [tuple(r) for r in rows] == [("t.m::test_x", "failed"), ("t.m::test_x", "passed")]
+        rows = [(t.test_id, t.outcome) for t in read_tests(db, 1)]
+    assert rows == [("t.m::test_x", "failed"), ("t.m::test_x", "passed")]
 
 
 def test_history_import_command_reports_bad_input_with_status_2(
