@@ -82,7 +82,7 @@ class _Versions:
 
 
 @dataclass
-class _Layout:
+class Layout:
     """Where a project's code and tests live, and how pytest finds test files."""
 
     root: Path
@@ -94,7 +94,7 @@ class _Layout:
     doctests: bool
 
     @classmethod
-    def load(cls, root: Path) -> _Layout:
+    def load(cls, root: Path) -> Layout:
         from ci_sessions.config.project import load_project
 
         project = load_project(root)
@@ -147,7 +147,7 @@ def select_for_changes(
     With ``versions``, a pyproject.toml whose change is confined to inert keys (version, linter
     settings) does not force the whole suite.
     """
-    layout = _Layout.load(root)
+    layout = Layout.load(root)
     changed_modules: set[str] = set()
     deleted_modules: set[str] = set()
     test_side: set[str] = set()
@@ -155,7 +155,7 @@ def select_for_changes(
     for change in changes:
         for path in change.paths:
             exists = (root / path).is_file()
-            why = _must_run_all(layout, path)
+            why = must_run_all(layout, path)
             if why and versions is not None and PurePosixPath(path).name == "pyproject.toml":
                 inert = inert_change(*versions.texts(path))
                 if inert is not None:
@@ -185,7 +185,7 @@ def select_for_changes(
         )
 
 
-def _must_run_all(layout: _Layout, path: str) -> str | None:
+def must_run_all(layout: Layout, path: str) -> str | None:
     """Why a changed path forces the whole suite, or None if the graph can place it."""
     name = PurePosixPath(path).name
     if name == "conftest.py":
@@ -211,7 +211,7 @@ def _must_run_all(layout: _Layout, path: str) -> str | None:
 
 
 def _select(
-    layout: _Layout,
+    layout: Layout,
     changed_modules: set[str],
     deleted_modules: set[str],
     test_side: set[str],
@@ -235,7 +235,7 @@ def _select(
     by_name = _names_index(test_files)
     changed_names = set(changed_modules) | set(deleted_modules)
     for path in test_side:
-        changed_names.update(_candidate_names(path))
+        changed_names.update(candidate_names(path))
     seeds: set[str] = {m for m in changed_modules if m in graph}
     seeds.update(p for m in deleted_modules if (p := parent(m)) is not None and p in graph)
     seeds.update(f"file:{path}" for path in test_side if (root / path).is_file())
@@ -244,7 +244,7 @@ def _select(
         raw = {
             p
             for name in file_imports(
-                root / path, _dotted(root, path)[0], is_package=path.endswith("__init__.py")
+                root / path, dotted_name(root, path)[0], is_package=path.endswith("__init__.py")
             )
             for p in prefixes(name)
         }
@@ -278,7 +278,7 @@ def _select(
     return AffectedSelection(False, summary, selected, sorted(changed_modules | deleted_modules))
 
 
-def _module_test_files(layout: _Layout, reached: set[str]) -> list[str]:
+def _module_test_files(layout: Layout, reached: set[str]) -> list[str]:
     """Test modules that live inside a package (``pkg/tests/test_x.py``) and were reached."""
     found: list[str] = []
     for module in reached:
@@ -295,7 +295,7 @@ def _module_test_files(layout: _Layout, reached: set[str]) -> list[str]:
     return found
 
 
-def _test_side_files(layout: _Layout) -> list[str]:
+def _test_side_files(layout: Layout) -> list[str]:
     """Every Python file in the test folders, plus test files at the root."""
     root = layout.root
     found: list[str] = []
@@ -310,7 +310,7 @@ def _test_side_files(layout: _Layout) -> list[str]:
     return sorted(set(found))
 
 
-def _dotted(root: Path, path: str) -> tuple[str, list[str]]:
+def dotted_name(root: Path, path: str) -> tuple[str, list[str]]:
     """(module name as pytest's rootdir-based import would give it, the file's name parts)."""
     parts = list(PurePosixPath(path).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -324,7 +324,7 @@ def _dotted(root: Path, path: str) -> tuple[str, list[str]]:
     return ".".join(parts[-keep:]) if keep else ".".join(parts), parts
 
 
-def _candidate_names(path: str) -> list[str]:
+def candidate_names(path: str) -> list[str]:
     """Every name a test-side file may be imported under: each suffix of its dotted path."""
     parts = list(PurePosixPath(path).with_suffix("").parts)
     if parts and parts[-1] == "__init__":
@@ -335,7 +335,7 @@ def _candidate_names(path: str) -> list[str]:
 def _names_index(paths: list[str]) -> dict[str, list[str]]:
     index: dict[str, list[str]] = {}
     for path in paths:
-        for name in _candidate_names(path):
+        for name in candidate_names(path):
             index.setdefault(name, []).append(path)
     return index
 

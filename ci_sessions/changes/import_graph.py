@@ -73,12 +73,30 @@ def file_imports(path: Path, module: str | None = None, *, is_package: bool = Fa
     ``importlib.import_module("...")`` names count as imports too. A file that does not parse
     raises GraphUnavailable: its imports are unknown.
     """
+    return file_facts(path, module, is_package=is_package)[0]
+
+
+#: calls that import a module named by their first argument (or load a file by path)
+_IMPORT_CALLS = frozenset({"import_module", "__import__"})
+_LOAD_CALLS = frozenset({"spec_from_file_location", "run_path", "run_module", "load_source"})
+
+
+def file_facts(
+    path: Path, module: str | None = None, *, is_package: bool = False
+) -> tuple[set[str], str]:
+    """:func:`file_imports`, plus where the file imports something by a computed name.
+
+    The second item is empty, or ``line N`` of the first import whose target the text does not
+    say (``importlib.import_module(name)``, ``runpy.run_path(p)``, ``pytest_plugins = LIST``):
+    what such a file reaches cannot be read from it.
+    """
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
     except (SyntaxError, ValueError, OSError) as exc:
         raise GraphUnavailable(f"cannot parse {path.name}: {exc}") from None
     package = (module if is_package else module.rpartition(".")[0]) if module else ""
     names: set[str] = set()
+    dynamic = ""
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
@@ -94,10 +112,20 @@ def file_imports(path: Path, module: str | None = None, *, is_package: bool = Fa
         elif isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets
         ):
-            names.update(_literal_strings(node.value))
-        elif isinstance(node, ast.Call) and _is_import_call(node.func) and node.args:
-            names.update(_literal_strings(node.args[0]))
-    return names
+            found = _literal_strings(node.value)
+            names.update(found)
+            if not found and not dynamic:
+                dynamic = f"line {node.lineno}: pytest_plugins from a computed value"
+        elif isinstance(node, ast.Call):
+            called = _called_name(node.func)
+            if called in _IMPORT_CALLS and node.args:
+                found = _literal_strings(node.args[0])
+                names.update(found)
+                if not found and not dynamic:
+                    dynamic = f"line {node.lineno}: {called}() of a computed name"
+            elif called in _LOAD_CALLS and not dynamic:
+                dynamic = f"line {node.lineno}: {called}() loads code by path"
+    return names, dynamic
 
 
 def _resolve_from(node: ast.ImportFrom, package: str) -> str | None:
@@ -120,10 +148,10 @@ def _literal_strings(node: ast.expr) -> list[str]:
     return []
 
 
-def _is_import_call(func: ast.expr) -> bool:
+def _called_name(func: ast.expr) -> str:
     if isinstance(func, ast.Attribute):
-        return func.attr == "import_module"
-    return isinstance(func, ast.Name) and func.id in ("import_module", "__import__")
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 def prefixes(name: str) -> list[str]:

@@ -88,6 +88,36 @@ class RunPlan:
     coverage_data: Path | None = None
 
 
+@dataclass(frozen=True)
+class ProjectFiles:
+    """The project's files an incremental check picks its units from (see ``Check.units``)."""
+
+    #: every ``.py`` and ``.pyi`` file of the project (relative POSIX paths)
+    python: tuple[str, ...] = ()
+    #: the files pytest's ``python_files`` patterns match in the test folders and packages
+    tests: tuple[str, ...] = ()
+    #: pytest collects doctests from the project's modules (every module is a test)
+    doctests: bool = False
+
+
+#: what an incremental check keeps of one file's results: plain JSON data
+UnitPayload = Any
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Run the ``index``-th of ``total`` parts of the test suite (``--shard 2/4``), balanced by
+    the recorded test durations (node id -> seconds; empty: by count)."""
+
+    index: int
+    total: int
+    durations: Mapping[str, float] = field(default_factory=dict[str, float])
+
+    @property
+    def label(self) -> str:
+        return f"{self.index}/{self.total}"
+
+
 def no_known_flaky(test_ids: Sequence[str]) -> list[str]:
     """The default flaky lookup: no test is known to be flaky, so none is ever rerun."""
     del test_ids
@@ -115,6 +145,12 @@ class CheckContext:
     #: which of these failed tests the run history knows to be flaky (given by the caller, so a
     #: check never opens the history itself)
     known_flaky: Callable[[Sequence[str]], list[str]] = no_known_flaky
+    #: an incremental check runs on these files only (its other files' results are reused)
+    only_files: list[str] | None = None
+    #: the run is on a CI system (``CI=true``): reports meant for CI are written
+    ci: bool = False
+    #: the part of the test suite a check that runs tests runs (None: all of it)
+    shard: Shard | None = None
 
     def settings(self, check: str) -> Section:
         return self.config.section(check)
@@ -137,10 +173,12 @@ class CheckContext:
         *,
         stream: bool = False,
         cwd: Path | None = None,
+        extra_env: Mapping[str, str] | None = None,
     ) -> ToolRun:
         """Run a tool without a shell; capture its output unless ``stream`` is set."""
         started = time.perf_counter()
         env = self.tool_env(environment)
+        env.update(extra_env or {})
         try:
             completed = subprocess.run(  # noqa: S603 - argv list, never a shell
                 list(argv),
@@ -190,6 +228,9 @@ class Check(Protocol):
     #: the tools it runs, named in reports (a SARIF run per tool); a check whose tool depends
     #: on the project (mkdocs or Sphinx) sets ``CheckResult.tools`` itself
     tools: ClassVar[tuple[str, ...]]
+    #: can run on some of its files and reuse the stored results of the others, file by file
+    #: (``units``, ``unit_results``, ``merge``; the engine keys each file by its import closure)
+    incremental: ClassVar[bool]
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         """The environments to prepare, by the role the check gives them."""
@@ -219,6 +260,23 @@ class Check(Protocol):
         """Inputs of the verdict that are not files or settings (a date an allow-list expires)."""
         ...
 
+    def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
+        """The files a whole run covers (an incremental check's units), or why it cannot tell."""
+        ...
+
+    def unit_results(
+        self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
+    ) -> dict[str, UnitPayload] | str:
+        """What to keep of each file of a run over ``units`` (None: nothing, run it next time),
+        or why the run shows that the units were not what the tool checked."""
+        ...
+
+    def merge(
+        self, ctx: CheckContext, result: CheckResult, reused: Mapping[str, UnitPayload]
+    ) -> CheckResult:
+        """The whole project's result: this run's plus the files' results kept from earlier runs."""
+        ...
+
 
 class CheckBase:
     """Defaults for the :class:`Check` protocol: a once-per-run, cacheable, independent check."""
@@ -231,6 +289,7 @@ class CheckBase:
     baselined: ClassVar[bool] = False
     runs_tests: ClassVar[bool] = False
     tools: ClassVar[tuple[str, ...]] = ()
+    incremental: ClassVar[bool] = False
 
     def plan(self, plan: RunPlan) -> None:
         del plan
@@ -238,6 +297,22 @@ class CheckBase:
     def cache_salt(self, ctx: CheckContext) -> str:
         del ctx
         return ""
+
+    def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
+        del ctx, files
+        return "not an incremental check"
+
+    def unit_results(
+        self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
+    ) -> dict[str, UnitPayload] | str:
+        del ctx, result, units
+        return "not an incremental check"
+
+    def merge(
+        self, ctx: CheckContext, result: CheckResult, reused: Mapping[str, UnitPayload]
+    ) -> CheckResult:
+        del ctx, reused
+        return result
 
 
 def pending_result(ctx: CheckContext, check: str, **fields: Any) -> CheckResult:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, cast
 
 from ci_sessions.checks.base import (
@@ -16,22 +16,31 @@ from ci_sessions.checks.base import (
     CheckContext,
     Environment,
     EnvSpec,
+    ProjectFiles,
+    UnitPayload,
     error_result,
     pending_result,
     relative,
 )
 from ci_sessions.checks.projectenv import project_env
+from ci_sessions.checks.pyright_scope import analysed_files, scope
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.results import CheckResult, Finding, Gate, Status
 
 
 class TypecheckCheck(CheckBase):
-    """``pyright`` type check: errors fail the gate, warnings only when configured to."""
+    """``pyright`` type check: errors fail the gate, warnings only when configured to.
+
+    Incremental: a file's diagnostics depend on its text and on what it imports, transitively,
+    so after an edit pyright checks only the files whose import closure changed and the other
+    files' diagnostics are reused.
+    """
 
     name: ClassVar[str] = "typecheck"
     tools: ClassVar[tuple[str, ...]] = ("pyright",)
     baselined: ClassVar[bool] = True
+    incremental: ClassVar[bool] = True
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         requirement, _origin = tool_requirement(ctx, "pyright")
@@ -46,7 +55,9 @@ class TypecheckCheck(CheckBase):
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         settings = ctx.settings("typecheck")
         paths: list[str] = []
-        if not ctx.project.has_pyright_config:
+        if ctx.only_files is not None:
+            paths = list(ctx.only_files)
+        elif not ctx.project.has_pyright_config:
             paths = settings.str_list("paths") or ctx.project.packages
             if not paths:
                 return CheckResult(
@@ -100,12 +111,51 @@ class TypecheckCheck(CheckBase):
             command=argv,
             metrics={"files": int(summary.get("filesAnalyzed", 0) or 0)},
         )
-        lines = [f"{f.location()} - {f.severity}: {f.message} ({f.rule})" for f in findings]
-        errors = sum(1 for f in findings if f.severity == "error")
-        lines.append(
-            f"{errors} error(s), {len(findings) - errors} warning(s), {result.metrics['files']} file(s) analyzed"
-        )
-        result.output = "\n".join(lines)
+        result.output = _render(findings, int(result.metrics["files"]))
+        return result
+
+    def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
+        """The files pyright analyses in a whole run (its include minus its exclude)."""
+        args = ctx.settings("typecheck").str_list("args")
+        if any(a in ("-p", "--project") or a.startswith("--project=") for a in args):
+            return "typecheck.args names another pyright project file"
+        paths = ctx.settings("typecheck").str_list("paths") or ctx.project.packages
+        found = scope(ctx.root, ctx.project.tool, paths, ctx.project.has_pyright_config)
+        if isinstance(found, str):
+            return found
+        include, exclude = found
+        return analysed_files(files.python, include, exclude)
+
+    def unit_results(
+        self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
+    ) -> dict[str, UnitPayload] | str:
+        """Each analysed file's findings; the count must be pyright's own."""
+        analysed = int(result.metrics.get("files", 0))
+        if analysed != len(units):
+            return (
+                f"pyright analysed {analysed} file(s) where ci-sessions counted {len(units)} "
+                "under its include and exclude settings"
+            )
+        kept: dict[str, UnitPayload] = {unit: [] for unit in units}
+        for finding in result.findings:
+            if finding.path not in kept:
+                return f"pyright reported on {finding.path or 'no file'}, outside the files it analysed"
+            cast("list[Any]", kept[finding.path]).append(finding.to_json())
+        return kept
+
+    def merge(
+        self, ctx: CheckContext, result: CheckResult, reused: Mapping[str, UnitPayload]
+    ) -> CheckResult:
+        """This run's diagnostics plus the reused files' ones, in file order."""
+        if not reused:
+            return result
+        findings = list(result.findings)
+        for payload in reused.values():
+            findings += [Finding.from_json(item) for item in cast("list[Any]", payload)]
+        findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule, f.message))
+        result.findings = findings
+        result.metrics["files"] = int(result.metrics.get("files", 0)) + len(reused)
+        result.output = _render(findings, int(result.metrics["files"]))
         return result
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
@@ -118,6 +168,15 @@ class TypecheckCheck(CheckBase):
             gates.append(at_most("warnings", warnings, settings.int("max-warnings")))
         result.summary = f"{errors} error(s), {warnings} warning(s)"
         return apply_gates(result, gates)
+
+
+def _render(findings: Sequence[Finding], files: int) -> str:
+    lines = [f"{f.location()} - {f.severity}: {f.message} ({f.rule})" for f in findings]
+    errors = sum(1 for f in findings if f.severity == "error")
+    lines.append(
+        f"{errors} error(s), {len(findings) - errors} warning(s), {files} file(s) analyzed"
+    )
+    return "\n".join(lines)
 
 
 def _json_document(stdout: str) -> dict[str, Any] | None:

@@ -213,6 +213,14 @@ def _validate_value(value: Any, field: Field, key: str, source: str) -> Any:
         return rows
     if kind == "any":
         return value
+    if kind == "count-or-auto":
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if value == "auto" or (
+            isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        ):
+            return value
+        raise bad()
     if kind == "bool":
         if not isinstance(value, bool):
             raise bad()

@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Kind = Literal[
-    "str", "int", "float", "bool", "str-list", "str-map", "list-map", "table", "table-list", "any"
+    "str",
+    "int",
+    "float",
+    "bool",
+    "str-list",
+    "str-map",
+    "list-map",
+    "table",
+    "table-list",
+    "count-or-auto",
+    "any",
 ]
 
 
@@ -41,6 +51,7 @@ class Field:
             "list-map": "a table of string lists",
             "table": "a table",
             "table-list": "a list of tables ([[...]] in TOML)",
+            "count-or-auto": 'a whole number >= 0 or "auto"',
             "any": "a value",
         }[self.kind]
 
@@ -112,6 +123,24 @@ CHECK_SETTINGS: dict[str, Field] = {
         ),
         allow_no_tests=Field("bool", "treat 'no tests collected' as SKIP instead of FAIL"),
         max_failures=Field("int", "failed or erroring tests allowed", minimum=0),
+        junit=Field(
+            "str",
+            "when to write JUnit XML beside the compact outcomes file (ci: when CI=true)",
+            choices=("ci", "always", "never"),
+        ),
+        workers=Field(
+            "count-or-auto",
+            "pytest-xdist processes per test run (0: none; auto: one per CPU); pytest-xdist is"
+            " installed into the project environment when set",
+        ),
+        shards=Field(
+            "count-or-auto",
+            "CI cells the suite is split into per Python and OS (1: none; auto: enough that"
+            " each takes at most shard-minutes by the recorded durations)",
+        ),
+        shard_minutes=Field(
+            "float", "shards = auto: the longest a shard should take, in minutes", minimum=0.1
+        ),
     ),
     "sast": _table(
         "bandit over the project's packages (docs/checks/sast.md)",
@@ -271,6 +300,11 @@ TOP_LEVEL: dict[str, Field] = {
     "download-python": Field("bool", "let uv download a missing interpreter"),
     "venv-backend": Field("str", "how environments are made", choices=("auto", "uv", "virtualenv")),
     "cache": Field("bool", "reuse a PASS result when a check's inputs did not change"),
+    "incremental": Field(
+        "str",
+        "typecheck and tests rerun only the files an edit reaches (local: not when CI=true)",
+        choices=("local", "always", "never"),
+    ),
     "fail-fast": Field("bool", "stop a tier at the first failed check"),
     "exclude": Field("str-list", "sessions not to register"),
     "session-names": Field("str-map", "rename sessions: check name -> session name"),
@@ -307,6 +341,7 @@ TOP_LEVEL: dict[str, Field] = {
         keep_days=Field(
             "int", "forget runs older than this many days; 0 keeps everything", minimum=0
         ),
+        keep_runs=Field("int", "keep only this many latest runs; 0 keeps every run", minimum=0),
         rerun_flaky=Field(
             "bool", "rerun failed tests the history knows as flaky once, and mark them"
         ),

@@ -40,6 +40,8 @@ SKIP_DIRS = frozenset(
     }
 )  # fmt: skip
 SKIP_SUFFIXES = (".pyc", ".pyo")
+#: folders written by installing the project (setuptools metadata), never inputs
+SKIP_DIR_SUFFIXES = (".egg-info",)
 #: top-level keys that change what any check does (tool pins count through the environments)
 SHARED_KEYS = ("baseline", "use-baseline", "security-level")
 #: a file whose mtime/ctime is this close to the moment it was hashed is hashed again next time
@@ -62,6 +64,7 @@ def list_files(root: Path) -> list[str]:
 def _git_files(root: Path) -> list[str] | None:
     """Paths relative to ``root``, also when it is a package inside a larger repository."""
     excludes = [f"--exclude={name}/" for name in sorted(SKIP_DIRS)]
+    excludes += [f"--exclude=*{suffix}/" for suffix in SKIP_DIR_SUFFIXES]
     out = git_bytes(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", *excludes)
     if out is None:
         return None
@@ -71,7 +74,7 @@ def _git_files(root: Path) -> list[str] | None:
 def _walk_files(root: Path) -> list[str]:
     found: list[str] = []
     for directory, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.endswith(SKIP_DIR_SUFFIXES)]
         base = Path(directory).relative_to(root)
         found.extend((base / f).as_posix() for f in files)
     return found
@@ -79,7 +82,9 @@ def _walk_files(root: Path) -> list[str]:
 
 def _skipped(name: str) -> bool:
     parts = name.split("/")
-    return name.endswith(SKIP_SUFFIXES) or any(p in SKIP_DIRS for p in parts[:-1])
+    return name.endswith(SKIP_SUFFIXES) or any(
+        p in SKIP_DIRS or p.endswith(SKIP_DIR_SUFFIXES) for p in parts[:-1]
+    )
 
 
 class TreeHasher:
@@ -93,13 +98,17 @@ class TreeHasher:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.index_path = cache_dir(root) / INDEX_NAME
+        #: every file's content digest from the last :meth:`digest` (relative POSIX path -> sha256)
+        self.files: dict[str, str] = {}
 
     def digest(self) -> str:
         index = self._load_index()
         fresh: dict[str, list[Any]] = {}
         total = hashlib.sha256()
+        self.files = {}
         for name in list_files(self.root):
             file_digest = self._file_digest(name, index, fresh)
+            self.files[name] = file_digest
             total.update(
                 name.encode("utf-8", "surrogateescape") + b"\0" + file_digest.encode() + b"\n"
             )
@@ -211,21 +220,22 @@ def _check_source(check: Check) -> str:
         return ""
 
 
-def compute_key(
+def key_facts(
     *,
     check: Check,
     ctx: CheckContext,
     envs: Mapping[str, Environment],
     tree_digest: str,
     extra: Sequence[str] = (),
-) -> str:
-    """The cache key of one check run: equal keys mean equal inputs."""
+) -> dict[str, Any]:
+    """Everything that can change a check's verdict, by name (the per-file state of incremental
+    checks compares them one by one, to say which one changed)."""
     from ci_sessions._version import __version__
 
     config = ctx.config
     section: Any = config.values.get(check.name, {})
     baseline_path = ctx.root / config.top.str("baseline") if "baseline" in config.values else None
-    facts = {
+    return {
         "format": FORMAT_VERSION,
         "ci_sessions": __version__,
         "framework": framework_digest(),
@@ -241,7 +251,24 @@ def compute_key(
         "baseline": _sha256_or_none(baseline_path),
         "extra": list(extra),
     }
-    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def compute_key(
+    *,
+    check: Check,
+    ctx: CheckContext,
+    envs: Mapping[str, Environment],
+    tree_digest: str,
+    extra: Sequence[str] = (),
+) -> str:
+    """The cache key of one check run: equal keys mean equal inputs."""
+    facts = key_facts(check=check, ctx=ctx, envs=envs, tree_digest=tree_digest, extra=extra)
+    return digest_of(facts)
+
+
+def digest_of(value: Any) -> str:
+    """sha256 of a JSON-able value (keys sorted)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _sha256_or_none(path: Path | None) -> str | None:
@@ -270,6 +297,7 @@ class ResultCache:
         self.root = root
         self.directory = cache_dir(root)
         self._tree: str | None = None
+        self._files: dict[str, str] = {}
         self._lock = threading.Lock()
         #: False under --no-cache: every check runs, and its PASS replaces the stored one
         self.read = True
@@ -278,8 +306,15 @@ class ResultCache:
         """The project's content hash, computed once per run (before any check changes files)."""
         with self._lock:
             if self._tree is None:
-                self._tree = TreeHasher(self.root).digest()
+                hasher = TreeHasher(self.root)
+                self._tree = hasher.digest()
+                self._files = hasher.files
             return self._tree
+
+    def file_digests(self) -> dict[str, str]:
+        """Each project file's content digest, hashed with :meth:`tree_digest` (once per run)."""
+        self.tree_digest()
+        return self._files
 
     def path(self, check: str, python: str, key: str) -> Path:
         return self.directory / f"{check}-{python}-{key}.json"

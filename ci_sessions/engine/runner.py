@@ -24,6 +24,7 @@ from ci_sessions.checks.base import (
     Environment,
     EnvSpec,
     RunPlan,
+    Shard,
     no_known_flaky,
 )
 from ci_sessions.config import Config
@@ -34,6 +35,7 @@ from ci_sessions.results import CheckResult, Status
 
 if TYPE_CHECKING:
     from ci_sessions.engine.cache import ResultCache
+    from ci_sessions.engine.incremental import IncrementalOptions, IncrementalRunner
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,10 @@ class RunOptions:
     accept_findings: Callable[[CheckResult], CheckResult] | None = None
     #: which failed tests the run history knows to be flaky
     known_flaky: Callable[[Sequence[str]], list[str]] = no_known_flaky
+    #: incremental checks run file by file, reusing stored results (None: always whole)
+    incremental: IncrementalOptions | None = None
+    #: the part of the test suite the checks that run tests run (``--shard K/N``)
+    shard: Shard | None = None
 
 
 class _EnvPool:
@@ -118,6 +124,7 @@ def run_checks(
     checks = [inv.check for inv in invocations]
     if cache is not None:
         cache.read = options.use_cache
+    incremental = _incremental_runner(root, options, cache)
 
     def context(inv: Invocation) -> CheckContext:
         return CheckContext(
@@ -132,6 +139,8 @@ def run_checks(
             coverage_data=plan.coverage_data,
             selected_tests=options.selected_tests if inv.check.runs_tests else None,
             known_flaky=options.known_flaky,
+            ci=options.in_ci,
+            shard=options.shard if inv.check.runs_tests else None,
         )
 
     def task(index: int, inv: Invocation) -> CheckResult:
@@ -141,7 +150,7 @@ def run_checks(
         if stop.is_set():
             result = _skipped(inv, session, "not run: an earlier check failed and fail-fast is on")
         else:
-            result = run_one(inv, context(inv), pool, options, cache, checks)
+            result = run_one(inv, context(inv), pool, options, cache, checks, incremental)
         results[index] = result
         if result.status.blocking and options.fail_fast:
             stop.set()
@@ -232,6 +241,16 @@ def _result_cache(root: Path, invocations: Sequence[Invocation]) -> ResultCache 
     return cache
 
 
+def _incremental_runner(
+    root: Path, options: RunOptions, cache: ResultCache | None
+) -> IncrementalRunner | None:
+    if options.incremental is None or cache is None:
+        return None
+    from ci_sessions.engine.incremental import IncrementalRunner
+
+    return IncrementalRunner(root, options.incremental, cache)
+
+
 def run_one(
     inv: Invocation,
     ctx: CheckContext,
@@ -239,9 +258,10 @@ def run_one(
     options: RunOptions,
     cache: ResultCache | None = None,
     run_checks: Sequence[Check] = (),
+    incremental: IncrementalRunner | None = None,
 ) -> CheckResult:
     """Prepare the check's environments, run it (or reuse its cached PASS), evaluate its gates."""
-    result = _run_one(inv, ctx, pool, options, cache, run_checks)
+    result = _run_one(inv, ctx, pool, options, cache, run_checks, incremental)
     result.per_python = inv.check.per_python
     result.tools = result.tools or list(inv.check.tools)
     return result
@@ -254,6 +274,7 @@ def _run_one(
     options: RunOptions,
     cache: ResultCache | None,
     run_checks: Sequence[Check],
+    incremental: IncrementalRunner | None,
 ) -> CheckResult:
     started = time.perf_counter()
     check = inv.check
@@ -299,7 +320,10 @@ def _run_one(
             hit.duration = time.perf_counter() - started
             return hit
     try:
-        result = check.run(ctx, envs)
+        if incremental is not None and check.incremental:
+            result = incremental.run(check, ctx, envs)
+        else:
+            result = check.run(ctx, envs)
         if result.status not in (Status.ERROR, Status.SKIP):
             if check.baselined and options.accept_findings is not None:
                 result = options.accept_findings(result)

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any, cast
 
+from ci_sessions.errors import CiSessionsError
+
 _VERSION_SUFFIX = re.compile(r"-(\d+\.\d+)$")
 
 
@@ -53,15 +55,44 @@ def parse_sessions(listing: str, tag: str | None = "tests") -> list[tuple[str, s
     return pairs
 
 
-def build_matrix(pairs: list[tuple[str, str]], oses: list[str]) -> dict[str, list[dict[str, str]]]:
-    """The ``{"include": [...]}`` object: every session on every runner."""
-    return {
-        "include": [
-            {"session": session, "python": python, "os": os_name}
-            for os_name in oses
-            for session, python in pairs
-        ]
-    }
+def build_matrix(
+    pairs: list[tuple[str, str]], oses: list[str], shards: int = 1
+) -> dict[str, list[dict[str, str]]]:
+    """The ``{"include": [...]}`` object: every session on every runner, and with ``shards`` > 1
+    every part of the suite (``"shard": "2/4"``, run as ``nox -s SESSION -- --shard 2/4``)."""
+    cells: list[dict[str, str]] = []
+    for os_name in oses:
+        for session, python in pairs:
+            cell = {"session": session, "python": python, "os": os_name}
+            if shards <= 1:
+                cells.append(cell)
+                continue
+            cells += [{**cell, "shard": f"{k}/{shards}"} for k in range(1, shards + 1)]
+    return {"include": cells}
+
+
+def shard_count(root: Path) -> tuple[int, str]:
+    """How many shards ``[tool.ci-sessions.tests] shards`` asks for, and why.
+
+    ``auto``: enough that each takes at most ``shard-minutes`` by the durations the history
+    recorded (one shard when there are none yet).
+    """
+    from ci_sessions.config import load_config
+    from ci_sessions.history.durations import shards_needed, test_durations
+
+    section = load_config(root).section("tests")
+    value = section.values["shards"]
+    if value != "auto":
+        return max(1, int(value)), "tests.shards"
+    minutes = section.float("shard-minutes")
+    durations = test_durations(root)
+    count = shards_needed(durations, minutes)
+    total = sum(durations.values())
+    return count, (
+        f"shards = auto: {total / 60:.1f} min of recorded tests, at most {minutes:g} min each"
+        if durations
+        else "shards = auto: no recorded durations yet, one shard"
+    )
 
 
 def list_sessions(root: Path, noxfile: str = "noxfile.py", tag: str | None = None) -> str:
@@ -107,6 +138,9 @@ def main(argv: list[str]) -> int:
         "--os", dest="oses", action="append", default=[], help="runner label; repeat for several"
     )
     parser.add_argument("--noxfile", default="noxfile.py")
+    parser.add_argument(
+        "--shards", type=int, default=None, help="override [tool.ci-sessions.tests] shards"
+    )
     parser.add_argument("--indent", type=int, default=None, help="pretty-print the JSON")
     args = parser.parse_args(argv)
     root = Path(args.dir).resolve()
@@ -125,5 +159,12 @@ def main(argv: list[str]) -> int:
         )
         return 1
     oses: list[str] = args.oses or ["ubuntu-latest"]
-    print(json.dumps(build_matrix(pairs, oses), indent=args.indent))
+    try:
+        shards, why = shard_count(root) if args.shards is None else (args.shards, "--shards")
+    except CiSessionsError as exc:
+        print(f"ci-sessions matrix: {exc.render()}", file=sys.stderr)
+        return exc.exit_code
+    if shards > 1:
+        print(f"ci-sessions matrix: {shards} shards per cell ({why})", file=sys.stderr)
+    print(json.dumps(build_matrix(pairs, oses, shards), indent=args.indent))
     return 0

@@ -1,7 +1,8 @@
 """What a session's arguments (``nox -s essential -- --jobs 2``) ask for, parsed and checked.
 
 Tier and check sessions share the run options; a session of a check that runs the tests also
-takes ``--affected --base REF`` and passes any argument it does not know to the test runner;
+takes ``--affected --base REF`` and ``--shard K/N`` and passes any argument it does not know to
+the test runner;
 tier sessions take the monorepo selection (``--package NAME``, ``--changed-only --since REF``).
 """
 
@@ -12,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 
 from ci_sessions.config import Config
+from ci_sessions.engine.incremental import IncrementalOptions
 from ci_sessions.engine.runner import RunOptions
 from ci_sessions.errors import UsageError
 
@@ -32,6 +34,8 @@ class SessionArgs:
     #: affected-test selection of a tests session: the base and head refs
     affected_base: str | None = None
     affected_head: str | None = None
+    #: ``--shard K/N`` of a tests session: (K, N)
+    shard: tuple[int, int] | None = None
 
     @property
     def selects_packages(self) -> bool:
@@ -50,6 +54,7 @@ def parser(session_name: str, *, runs_tests: bool) -> argparse.ArgumentParser:
         built.add_argument("--affected", action="store_true")
         built.add_argument("--base", default=None)
         built.add_argument("--head", default=None)
+        built.add_argument("--shard", default=None)
     else:
         built.add_argument("--package", action="append", default=[])
         built.add_argument("--changed-only", action="store_true")
@@ -70,6 +75,7 @@ def parse(
             f"nox -s {session_name}: unknown argument(s) {' '.join(rest)}; "
             f"tier sessions accept {TIER_ARGUMENTS}"
         )
+    in_ci = os.environ.get("CI", "").lower() in ("1", "true")
     options = RunOptions(
         jobs=known.jobs if known.jobs is not None else config.top.int("jobs"),
         fail_fast=bool(known.fail_fast)
@@ -78,7 +84,8 @@ def parse(
         use_cache=config.top.bool("cache") and not known.no_cache,
         reinstall=bool(known.reinstall),
         posargs=rest,
-        in_ci=os.environ.get("CI", "").lower() in ("1", "true"),
+        in_ci=in_ci,
+        incremental=incremental_options(config, in_ci=in_ci, no_cache=bool(known.no_cache)),
     )
     if options.jobs < 0:
         raise UsageError(f"nox -s {session_name}: --jobs must be >= 0")
@@ -90,8 +97,33 @@ def parse(
             raise UsageError(f"nox -s {session_name}: --base/--head need --affected")
         if known.affected:
             args.affected_base, args.affected_head = known.base, known.head
+        if known.shard is not None:
+            args.shard = parse_shard(session_name, known.shard)
     elif tier:
         args.packages = list(known.package)
         args.changed_only = bool(known.changed_only)
         args.since = known.since
     return args
+
+
+def parse_shard(session_name: str, text: str) -> tuple[int, int]:
+    """``--shard 2/4`` -> (2, 4): the second of four parts of the suite."""
+    index, _, total = text.partition("/")
+    if not (index.isdigit() and total.isdigit()) or not 1 <= int(index) <= int(total):
+        raise UsageError(
+            f"nox -s {session_name}: --shard {text!r}: expected K/N with 1 <= K <= N (e.g. 2/4)"
+        )
+    return int(index), int(total)
+
+
+def incremental_options(
+    config: Config, *, in_ci: bool, no_cache: bool
+) -> IncrementalOptions | None:
+    """Per-file incremental runs: on by default outside CI (``incremental = "local"``), always
+    or never when configured; ``--no-cache`` runs everything but refreshes the per-file state."""
+    from ci_sessions.changes.closure import project_graph
+
+    mode = config.top.str("incremental")
+    if not config.top.bool("cache") or mode == "never" or (mode == "local" and in_ci):
+        return None
+    return IncrementalOptions(graph=project_graph, use=not no_cache)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nox
 
+from ci_sessions.checks.base import Shard
 from ci_sessions.checks.registry import load_check
 from ci_sessions.config import Config, load_config
 from ci_sessions.config.project import Project, load_project
@@ -91,6 +92,9 @@ def select_targets(session: nox.Session, plan: SessionPlan, args: SessionArgs) -
         args.options.selected_tests = affected_tests(
             session, plan.root, args.affected_base, args.affected_head
         )
+    if args.shard is not None:
+        python = plan.versions[0] if len(plan.versions) == 1 else ""
+        args.options.shard = shard_of(session, plan.root, args.shard, python)
     if plan.tier is None or not args.selects_packages:
         return [Target(plan.root, plan.config, plan.project, plan.checks, plan.versions)]
     from ci_sessions.changes.selection import packages_from_args
@@ -123,6 +127,16 @@ def affected_tests(
     selection = select_affected_tests(root, base, head)
     session.log(str(selection.reason))
     return None if selection.run_all else [str(f) for f in selection.test_files]
+
+
+def shard_of(session: nox.Session, root: Path, shard: tuple[int, int], python: str) -> Shard:
+    """``--shard K/N`` with the test durations the history recorded (none: split by count)."""
+    from ci_sessions.history.durations import test_durations
+
+    durations = test_durations(root, python)
+    basis = f"{len(durations)} recorded test durations" if durations else "test count (no history)"
+    session.log(f"shard {shard[0]}/{shard[1]}, balanced by {basis}")
+    return Shard(shard[0], shard[1], durations)
 
 
 def run_targets(

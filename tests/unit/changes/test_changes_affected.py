@@ -56,21 +56,21 @@ def test_prefixes_and_reverse_reachability() -> None:
 
 
 def test_candidate_names_cover_rootdir_and_package_imports() -> None:
-    assert affected._candidate_names("tests/unit/helpers.py") == [
+    assert affected.candidate_names("tests/unit/helpers.py") == [
         "tests.unit.helpers",
         "unit.helpers",
         "helpers",
     ]
-    assert affected._candidate_names("tests/__init__.py") == ["tests"]
+    assert affected.candidate_names("tests/__init__.py") == ["tests"]
 
 
 def test_dotted_name_follows_init_files(tmp_path: Path) -> None:
     (tmp_path / "tests" / "unit").mkdir(parents=True)
     (tmp_path / "tests" / "__init__.py").write_text("")
     (tmp_path / "tests" / "unit" / "__init__.py").write_text("")
-    assert affected._dotted(tmp_path, "tests/unit/test_a.py")[0] == "tests.unit.test_a"
+    assert affected.dotted_name(tmp_path, "tests/unit/test_a.py")[0] == "tests.unit.test_a"
     (tmp_path / "tests" / "__init__.py").unlink()
-    assert affected._dotted(tmp_path, "tests/unit/test_a.py")[0] == "unit.test_a"
+    assert affected.dotted_name(tmp_path, "tests/unit/test_a.py")[0] == "unit.test_a"
 
 
 def make_project(root: Path, pytest_table: str = "") -> None:
@@ -88,7 +88,7 @@ def test_layout_reads_pytest_python_files_and_doctest_options(tmp_path: Path) ->
         tmp_path,
         '[tool.pytest.ini_options]\npython_files = ["check_*.py"]\naddopts = "--doctest-modules"\n',
     )
-    layout = affected._Layout.load(tmp_path)
+    layout = affected.Layout.load(tmp_path)
     assert layout.packages == {"pkg": "."}
     assert layout.test_dirs == ["tests"]
     assert layout.is_test_file("tests/check_b.py") and not layout.is_test_file("tests/test_a.py")

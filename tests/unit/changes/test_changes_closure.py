@@ -1,0 +1,162 @@
+"""Import-closure keys: a file's key changes exactly when it or something it imports changes."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ci_sessions.changes.closure import ProjectGraph
+from ci_sessions.changes.import_graph import file_facts
+
+FILES = {
+    "pyproject.toml": '[project]\nname = "calc"\nversion = "1"\n',
+    "src/calc/__init__.py": "",
+    "src/calc/core.py": "def base(x: int) -> int:\n    return x + 1\n",
+    "src/calc/mid.py": "from calc.core import base\n\n\ndef double(x: int) -> int:\n    return base(x) * 2\n",
+    "src/calc/api.py": "from calc import mid\n\n\ndef compute(x: int) -> int:\n    return mid.double(x)\n",
+    "src/calc/other.py": "def other() -> int:\n    return 42\n",
+    "src/calc/ring_a.py": "from calc import ring_b\n",
+    "src/calc/ring_b.py": "from calc import ring_a\n",
+    "tests/conftest.py": "import pytest\n",
+    "tests/helpers.py": "from calc.core import base\n",
+    "tests/test_api.py": "from calc.api import compute\n",
+    "tests/test_via_helper.py": "from helpers import base\n",
+    "tests/test_other.py": "from calc.other import other\n",
+    "tests/data/input.txt": "ok\n",
+    "README.md": "calc\n",
+}
+
+
+def write(root: Path, files: dict[str, str]) -> dict[str, str]:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return digests(root)
+
+
+def digests(root: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in root.rglob("*"):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and not rel.startswith(".ci-sessions"):
+            found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def keys_after(root: Path, changes: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    before = ProjectGraph(root, digests(root))
+    old = before.keys(before.python)
+    after = ProjectGraph(root, write(root, changes))
+    return old, after.keys(after.python)
+
+
+def changed(old: dict[str, str], new: dict[str, str]) -> set[str]:
+    return {p for p in set(old) | set(new) if old.get(p) != new.get(p)}
+
+
+def test_an_edit_changes_the_keys_of_the_file_and_its_transitive_importers(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    old, new = keys_after(
+        tmp_path, {"src/calc/core.py": "def base(x: int) -> int:\n    return 1 + x\n"}
+    )
+    assert changed(old, new) == {
+        "src/calc/core.py", "src/calc/mid.py", "src/calc/api.py",
+        "tests/helpers.py", "tests/test_api.py", "tests/test_via_helper.py",
+    }  # fmt: skip
+
+
+def test_an_edit_of_a_leaf_changes_only_its_own_importers(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    old, new = keys_after(tmp_path, {"src/calc/other.py": "def other() -> int:\n    return 43\n"})
+    assert changed(old, new) == {"src/calc/other.py", "tests/test_other.py"}
+
+
+def test_a_package_init_is_an_input_of_every_module_below_it(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    old, new = keys_after(tmp_path, {"src/calc/__init__.py": "VERSION = 2\n"})
+    assert {p for p in changed(old, new) if p.startswith("src/")} == {
+        p for p in FILES if p.startswith("src/calc/") and p.endswith(".py")
+    }
+    assert "tests/test_other.py" in changed(old, new)
+
+
+def test_import_cycles_share_their_inputs(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    old, new = keys_after(tmp_path, {"src/calc/ring_b.py": "from calc import ring_a\nX = 1\n"})
+    assert changed(old, new) == {"src/calc/ring_a.py", "src/calc/ring_b.py"}
+
+
+def test_a_new_file_that_an_import_now_resolves_to_changes_the_importer(tmp_path: Path) -> None:
+    write(tmp_path, {**FILES, "tests/test_new.py": "from calc.fresh import thing\n"})
+    old, new = keys_after(tmp_path, {"src/calc/fresh.py": "thing = 1\n"})
+    assert "tests/test_new.py" in changed(old, new)
+    assert "tests/test_api.py" not in changed(old, new)
+
+
+def test_a_computed_import_makes_its_importers_depend_on_every_python_file(tmp_path: Path) -> None:
+    plugin = "import importlib\n\n\ndef load(name: str) -> object:\n    return importlib.import_module(name)\n"
+    write(
+        tmp_path,
+        {
+            **FILES,
+            "src/calc/plugins.py": plugin,
+            "tests/test_plugins.py": "from calc.plugins import load\n",
+        },
+    )
+    graph = ProjectGraph(tmp_path, digests(tmp_path))
+    assert "src/calc/plugins.py line 5: import_module() of a computed name" in graph.dynamic(
+        "tests/test_plugins.py"
+    )
+    assert graph.dynamic("tests/test_api.py") == ""
+    old, new = keys_after(tmp_path, {"src/calc/other.py": "def other() -> int:\n    return 7\n"})
+    assert changed(old, new) == {
+        "src/calc/other.py", "tests/test_other.py", "src/calc/plugins.py", "tests/test_plugins.py"
+    }  # fmt: skip
+
+
+def test_context_holds_what_the_graph_cannot_place(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    graph = ProjectGraph(tmp_path, digests(tmp_path))
+    context = graph.context_files()
+    assert {"pyproject.toml", "tests/conftest.py", "tests/data/input.txt"} <= set(context)
+    assert "README.md" not in context and "src/calc/core.py" not in context
+    assert "conftest fixtures can reach any test" in graph.blind_reason("tests/conftest.py")
+    assert "fixture or data file" in graph.blind_reason("tests/data/input.txt")
+    assert "was removed" in graph.blind_reason("tests/gone.txt")
+
+
+def test_a_conftest_is_keyed_by_its_closure(tmp_path: Path) -> None:
+    write(tmp_path, {**FILES, "tests/conftest.py": "from calc.core import base\n"})
+    before = ProjectGraph(tmp_path, digests(tmp_path)).context_files()
+    write(tmp_path, {"src/calc/core.py": "def base(x: int) -> int:\n    return x + 2\n"})
+    after = ProjectGraph(tmp_path, digests(tmp_path)).context_files()
+    assert before["tests/conftest.py"] != after["tests/conftest.py"]
+    assert before["pyproject.toml"] == after["pyproject.toml"]
+
+
+def test_test_files_follow_pytest_patterns_in_test_folders(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    files = ProjectGraph(tmp_path, digests(tmp_path)).files
+    assert files.tests == ("tests/test_api.py", "tests/test_other.py", "tests/test_via_helper.py")
+    assert "src/calc/core.py" in files.python and not files.doctests
+
+
+def test_imports_are_read_once_per_content(tmp_path: Path) -> None:
+    known = write(tmp_path, FILES)
+    first = ProjectGraph(tmp_path, known).keys(["src/calc/mid.py"])
+    assert (tmp_path / ".ci-sessions" / "cache" / "imports.json").is_file()
+    (tmp_path / "src/calc/mid.py").write_text("X = 1\n")  # new text under the old digest
+    # the imports come from the cache, keyed by the digest: the file is not parsed again
+    assert ProjectGraph(tmp_path, known).keys(["src/calc/mid.py"]) == first
+    assert ProjectGraph(tmp_path, digests(tmp_path)).keys(["src/calc/mid.py"]) != first
+
+
+def test_dynamic_imports_are_found_by_form(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text("import runpy\nrunpy.run_path(path)\n")
+    assert file_facts(source)[1] == "line 2: run_path() loads code by path"
+    source.write_text("pytest_plugins = PLUGINS\n")
+    assert "pytest_plugins" in file_facts(source)[1]
+    source.write_text("__import__('fixed')\n")
+    assert file_facts(source) == ({"fixed"}, "")
