@@ -423,14 +423,14 @@ def test_the_running_ci_sessions_replaces_the_index_spec(
     workflow = """
     on: push
     env:
-      CI_SESSIONS_INSTALL: "ci-sessions>=0.1"
+      CIS_PACKAGE: "ci-sessions>=0.1"
     jobs:
       a:
         runs-on: ubuntu-latest
         steps:
           - run: |
-              echo "spec: $CI_SESSIONS_INSTALL"
-              case "$CI_SESSIONS_INSTALL" in *.whl) test -f "$CI_SESSIONS_INSTALL" ;; *) exit 1 ;; esac
+              echo "spec: $CIS_PACKAGE"
+              case "$CIS_PACKAGE" in *.whl) test -f "$CIS_PACKAGE" ;; *) exit 1 ;; esac
     """
     root = repo(tmp_path / "p", workflow)
     done = run_ci(root, monkeypatch=monkeypatch, capsys=capsys)
