@@ -75,11 +75,10 @@ class _Run:
     out: TextIO
 
     def record(self, kind: str, stage: str, url: str, outcome: str, detail: str) -> None:
-        entry = records.ReleaseRecord(
-            kind, self.dists.version, outcome, index=stage, url=url, hashes=self.dists.hashes,
-            detail=detail,
+        records.record(
+            self.root, kind, self.dists.version, outcome, stage=stage, url=url,
+            hashes=self.dists.hashes, detail=detail,
         )  # fmt: skip
-        records.append(self.root, entry)
 
     def say(self, text: str) -> None:
         print(text, file=self.out)
