@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import ClassVar, cast
 
 from ci_sessions._fs import atomic_write_text
+from ci_sessions._git import try_git
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -81,6 +82,13 @@ class ReproducibleCheck(CheckBase):
 
     name: ClassVar[str] = "reproducible"
     tools: ClassVar[tuple[str, ...]] = ("reproducible",)
+
+    def cache_salt(self, ctx: CheckContext) -> str:
+        """The commit time is the builds' SOURCE_DATE_EPOCH (so, the hashes), and the release
+        settings choose the builder and the tag a version comes from."""
+        epoch = (try_git(ctx.root, "log", "-1", "--format=%ct", "HEAD") or "").strip()
+        release = ctx.config.section("release")
+        return f"{epoch}|{release.str('builder')}|{release.str('tag-prefix')}|{release.str('version-source')}"
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         del ctx

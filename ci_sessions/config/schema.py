@@ -348,6 +348,7 @@ TOP_LEVEL: dict[str, Field] = {
         builder=Field(
             "str", "what builds the distributions (auto: uv when present)", choices=BUILDERS
         ),
+        gate=Field("str-list", "checks and tiers nox -s release runs first; a failure stops it"),
     ),
     "publish": _table(
         "ci-sessions release publish / nox -s publish: stages, health check (docs/releasing.md)",

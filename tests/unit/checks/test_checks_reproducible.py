@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from gitrepo import git
+
 from ci_sessions.checks.base import CheckContext, pending_result
 from ci_sessions.checks.reproducible import ReproducibleCheck, _output, _section
 from ci_sessions.config import load_config
@@ -106,3 +109,20 @@ def test_project_without_a_build_is_skipped(tmp_path: Path) -> None:
     ctx = CheckContext(tmp_path, load_config(tmp_path, environ={}), load_project(tmp_path), "3.11", "full")  # fmt: skip
     result = ReproducibleCheck().run(ctx, {})
     assert result.status is Status.SKIP
+
+
+def test_a_new_commit_or_another_builder_misses_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = context(tmp_path)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2020-01-01T00:00:00")
+    git(tmp_path, "commit", "-q", "-m", "one")
+    check = ReproducibleCheck()
+    first = check.cache_salt(ctx)
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2020-01-02T00:00:00")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "two")
+    assert check.cache_salt(ctx) != first
+    uv = context(tmp_path, '[tool.ci-sessions.release]\nbuilder = "build"\n')
+    assert check.cache_salt(uv) != check.cache_salt(ctx)
