@@ -154,6 +154,7 @@ def _stage(run: _Run, stage: str, token: str) -> bool:
         run.root, index, dists.name, dists.version, token=token,
         tag=f"{run.release.tag_prefix}{dists.version}",
         release_subject=run.release.commit_message.replace("{version}", dists.version),
+        pushed=run.request.skip_upload,
     )  # fmt: skip
     rendered = mask(undone.render(), [token])
     run.record("rollback", stage, index.upload_url, "ok" if undone.removal.removed else "failed", rendered)  # fmt: skip
