@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar, cast
 from xml.etree.ElementTree import ParseError as ET_ParseError
@@ -68,7 +69,7 @@ class TestsCheck(CheckBase):
     incremental: ClassVar[bool] = True
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
-        if ctx.coverage_data is None:
+        if ctx.coverage_data is None and ctx.shard is None:
             return {"project": project_env(ctx)}
         extra = [tool_requirement(ctx, "coverage")[0]]
         if workers(ctx):
@@ -76,11 +77,17 @@ class TestsCheck(CheckBase):
         spec = project_env(ctx, extra_requirements=tuple(extra))
         return {"project": EnvSpec("project-cov", spec.python, spec.requirements, spec.inputs)}
 
-    def _report_paths(self, ctx: CheckContext) -> tuple[Path, Path]:
+    def _report_paths(self, ctx: CheckContext) -> tuple[Path, Path, Path]:
+        """Where this run's outcomes, JUnit XML and (on a shard) coverage JSON go."""
         suffix = f"tests-{ctx.python}"
         if ctx.shard is not None:
             suffix += f"-shard{ctx.shard.index}of{ctx.shard.total}"
-        return ctx.reports_dir / f"outcomes-{suffix}.json", ctx.reports_dir / f"junit-{suffix}.xml"
+        reports = ctx.reports_dir
+        return (
+            reports / f"outcomes-{suffix}.json",
+            reports / f"junit-{suffix}.xml",
+            reports / f"coverage-{suffix}.json",
+        )
 
     def _wants_junit(self, ctx: CheckContext) -> bool:
         mode = ctx.settings("tests").str("junit")
@@ -115,13 +122,42 @@ class TestsCheck(CheckBase):
         durations.write_text(json.dumps(document), encoding="utf-8")
         return [f"--ci-sessions-shard={ctx.shard.label}", f"--ci-sessions-durations={durations}"]
 
+    def _shard_data(self, ctx: CheckContext) -> Path:
+        """Where a shard's coverage data goes (CI combines every shard's report into one)."""
+        data = ctx.root / ".ci-sessions" / "coverage" / f"shard-{ctx.python}" / ".coverage"
+        if data.parent.is_dir():
+            for stale in data.parent.glob(".coverage*"):
+                stale.unlink()
+        return data
+
+    def _shard_coverage(
+        self, ctx: CheckContext, env: Environment, data: Path, result: CheckResult
+    ) -> None:
+        """This shard's coverage as a JSON report (``ci-sessions report --combine`` merges them)."""
+        report = self._report_paths(ctx)[2]
+        python = str(env.python)
+        steps = [
+            [python, "-m", "coverage", "combine", f"--data-file={data}", str(data.parent)],
+            [python, "-m", "coverage", "json", f"--data-file={data}", "-o", str(report)],
+        ]
+        for argv in steps:
+            run = ctx.exec(argv, env)
+            if run.returncode != 0:
+                result.output += f"\nshard coverage not written: {run.tail(3)}"
+                return
+        result.artifacts["coverage-shard"] = report.relative_to(ctx.root).as_posix()
+
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         settings = ctx.settings("tests")
         env = envs["project"]
-        outcomes, junit = self._report_paths(ctx)
-        for stale in (outcomes, junit):
+        outcomes, junit, coverage = self._report_paths(ctx)
+        for stale in (outcomes, junit, coverage):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
+        shard_data: Path | None = None
+        if ctx.shard is not None and ctx.coverage_data is None:
+            shard_data = self._shard_data(ctx)
+            ctx = replace(ctx, coverage_data=shard_data)
         if ctx.selected_tests is not None and not ctx.selected_tests:
             return CheckResult(
                 check=self.name, session=ctx.session, status=Status.SKIP, python=ctx.python,
@@ -196,6 +232,8 @@ class TestsCheck(CheckBase):
                 "skipped": counts.skipped,
             }
         )
+        if shard_data is not None:
+            self._shard_coverage(ctx, env, shard_data, result)
         passed_on_rerun = self._rerun_known_flaky(ctx, env, counts, result)
         for test in counts.failed:
             identifier, message = test.test_id, _first_line(test.message) or test.outcome

@@ -1,4 +1,5 @@
-"""``ci-sessions report``: the HTML dashboard, the weekly digest, the evidence pack."""
+"""``ci-sessions report``: the HTML dashboard, the weekly digest, the evidence pack, and one test
+count and coverage figure combined over the cells of a CI run."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ def _parser() -> argparse.ArgumentParser:
     kind.add_argument(
         "--verify", type=Path, metavar="PACK", help="re-hash an evidence pack against its manifest"
     )
+    kind.add_argument(
+        "--combine",
+        type=Path,
+        nargs="+",
+        metavar="DIR",
+        help="one test count and coverage figure over the CI cells' reports in DIR (Markdown)",
+    )
+    parser.add_argument("--json", action="store_true", help="--combine: print JSON instead")
     parser.add_argument("--out", type=Path, default=None, help="output file")
     parser.add_argument(
         "--days", type=float, default=90.0, help="dashboard window in days (0: all)"
@@ -33,6 +42,8 @@ def main(argv: list[str]) -> int:
     root: Path = args.root.resolve()
     if args.verify is not None:
         return _verify(args.verify)
+    if args.combine is not None:
+        return _combine(args.combine, as_json=args.json)
     if args.pack:
         from ci_sessions.reports import pack
 
@@ -65,6 +76,25 @@ def main(argv: list[str]) -> int:
     except HistoryError as exc:
         print(f"ci-sessions report: {exc}", file=sys.stderr)
         return 2
+
+
+def _combine(folders: list[Path], *, as_json: bool) -> int:
+    import json
+
+    from ci_sessions.reports import combine
+
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        print(
+            f"ci-sessions report --combine: no such folder: {', '.join(missing)}", file=sys.stderr
+        )
+        return 2
+    combined = combine.combine(folders)
+    if as_json:
+        print(json.dumps(combine.tallies(combined), indent=2))
+    else:
+        print(combine.render(combined), end="")
+    return 0
 
 
 def _verify(path: Path) -> int:
