@@ -5,6 +5,7 @@ actions/checkout                   the job's copy of the working tree (``workspa
 actions/setup-python               a local CPython first on PATH; none matching: cell SKIP
 astral-sh/setup-uv                 the local uv first on PATH
 actions/upload-artifact            files copied to ``.ci-sessions/ci/<job>/artifacts/<name>/``
+actions/download-artifact          this run's uploads copied into the workspace
 github/codeql-action/upload-sarif  the file validated against the SARIF 2.1.0 schema
 actions/cache (+ /restore, /save)  nothing (noted): no cache is restored or saved
 =================================  ==========================================================
@@ -301,6 +302,37 @@ def artifact_files(
     return list(found), base
 
 
+# ---------------------------------------------------------------- download-artifact
+
+
+def run_download_artifact(call: ActionCall) -> ActionResult:
+    """This run's artifacts (any job's uploads) into the workspace, as GitHub lays them out: one
+    named artifact straight into ``path``; several each into ``path/<name>/`` unless
+    ``merge-multiple``."""
+    refused = _unsupported(call, ("run-id", "repository", "github-token", "artifact-ids"))
+    if refused is not None:
+        return refused
+    uploads = call.artifacts.parent.parent  # .ci-sessions/ci/<job>/artifacts -> all jobs
+    found: dict[str, Path] = {}
+    for folder in sorted(uploads.glob("*/artifacts/*")):
+        if folder.is_dir():
+            found.setdefault(folder.name, folder)
+    name = call.inputs.get("name", "").strip()
+    pattern = call.inputs.get("pattern", "").strip()
+    target = call.workspace / (call.inputs.get("path", "").strip() or ".")
+    if name:
+        if name not in found:
+            return ActionResult(ok=False, message=f"download-artifact: no artifact named {name!r}")
+        shutil.copytree(found[name], target, dirs_exist_ok=True)
+        return ActionResult(message=f"artifact {name!r} copied to {target}")
+    regex = glob_regex(pattern or "*")
+    chosen = [n for n in found if regex.match(n)]
+    merge = call.flag("merge-multiple", False)
+    for artifact in chosen:
+        shutil.copytree(found[artifact], target if merge else target / artifact, dirs_exist_ok=True)
+    return ActionResult(message=f"{len(chosen)} artifact(s) copied to {target}")
+
+
 # ---------------------------------------------------------------- upload-sarif
 
 
@@ -336,6 +368,7 @@ HANDLERS: dict[str, Handler] = {
     "actions/setup-python": run_setup_python,
     "astral-sh/setup-uv": run_setup_uv,
     "actions/upload-artifact": run_upload_artifact,
+    "actions/download-artifact": run_download_artifact,
     "github/codeql-action/upload-sarif": run_upload_sarif,
     "actions/cache": run_cache,
     "actions/cache/restore": run_cache,
