@@ -28,7 +28,7 @@ PINS: dict[str, dict[str, str]] = yaml.safe_load(
     (ROOT / "configs" / "action-pins.yaml").read_text(encoding="utf-8")
 )
 #: pins only the opt-in release workflow uses (tests/integration/release/test_release_template.py)
-RELEASE_ONLY = {"actions/download-artifact", "pypa/gh-action-pypi-publish"}
+RELEASE_ONLY = {"pypa/gh-action-pypi-publish"}
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)(?:\s+#\s*(\S+))?\s*$", re.MULTILINE)
 VARIANTS: list[dict[str, Any]] = [
     {},
