@@ -17,7 +17,8 @@ PASSING = ("PASS", "WARN")
 #: check -> what usually makes it faster
 SPEEDUPS: dict[str, str] = {
     "typecheck": "enable the result cache (cache = true) and limit typecheck.paths to the package",
-    "tests": "run tests in parallel (pytest-xdist -n auto) or run only affected tests (ci-sessions changes)",
+    "tests": "run only affected tests (ci-sessions changes), or split the suite across CI cells"
+    " ([tool.ci-sessions.tests] shards)",
     "lint": "exclude generated and vendored folders from ruff",
     "format": "exclude generated and vendored folders from ruff format",
     "coverage": "measure coverage in the tests run instead of a second run",
@@ -28,6 +29,10 @@ SPEEDUPS: dict[str, str] = {
 WHEN_CACHED: dict[str, str] = {
     "typecheck": "limit typecheck.paths to the package and exclude tests it need not check",
 }
+
+
+#: a whole test run this long (seconds) is worth spreading over cores: the history suggests workers
+LONG_SUITE = 60.0
 
 
 def since_days(days: float | None, now: float | None = None) -> float:
@@ -146,6 +151,7 @@ def slowest(db: sqlite3.Connection, since: float = 0.0, limit: int = 10) -> list
             (since,),
         )
     }
+    gains = workers_gain(db, since)
     rows = db.execute(
         "SELECT c.label, c.session, c.check_name, COUNT(*), AVG(c.duration), MAX(c.duration),"
         " SUM(c.duration), AVG(c.cached) FROM checks c JOIN runs r ON c.run = r.id"
@@ -167,17 +173,90 @@ def slowest(db: sqlite3.Connection, since: float = 0.0, limit: int = 10) -> list
                 float(row[5]),
                 share,
                 cached_rate,
-                suggest(label, check, session, share, cached_rate),
+                suggest(label, check, session, share, cached_rate, gains.get(label)),
             )
         )
     return result
 
 
-def suggest(label: str, check: str, session: str, share: float, cached_rate: float) -> str:
+@dataclass(frozen=True)
+class WorkersGain:
+    """Whole test runs of one label with pytest-xdist workers and without, as recorded."""
+
+    workers: str  # the -n value of the runs with workers ("" when none was tried)
+    runs_with: int
+    mean_with: float
+    runs_without: int
+    mean_without: float
+
+    def describe(self) -> str:
+        if not self.runs_with:
+            return (
+                f"a whole test run takes {self.mean_without:.0f} s: run it on every core with"
+                ' [tool.ci-sessions.tests] workers = "auto" (pytest-xdist)'
+            )
+        if not self.runs_without:
+            return f"runs with workers = {self.workers}: {self.mean_with:.1f} s on average"
+        return (
+            f"workers = {self.workers}: {self.mean_with:.1f} s against {self.mean_without:.1f} s"
+            f" without ({self.mean_without / self.mean_with:.1f}x, {self.runs_with} and"
+            f" {self.runs_without} whole runs)"
+        )
+
+
+def workers_gain(db: sqlite3.Connection, since: float = 0.0) -> dict[str, WorkersGain]:
+    """Per tests label: mean time of whole, uncached runs with workers and without.
+
+    Runs that reused earlier results (incremental) or ran a shard are left out: they ran part
+    of the suite. A label appears when a run used workers, or when its whole runs are long.
+    """
+    rows = db.execute(
+        "SELECT c.label, w.text, w.value, COUNT(*), AVG(c.duration) FROM checks c"
+        " JOIN runs r ON c.run = r.id"
+        " LEFT JOIN metrics w ON w.check_id = c.id AND w.name = 'workers'"
+        " LEFT JOIN metrics f ON f.check_id = c.id AND f.name = 'files_reused'"
+        " LEFT JOIN metrics s ON s.check_id = c.id AND s.name = 'shard'"
+        " WHERE r.started >= ? AND c.check_name = 'tests' AND c.cached = 0"
+        " AND c.status IN ('PASS', 'FAIL', 'WARN') AND COALESCE(f.value, 0) = 0 AND s.check_id IS NULL"
+        " GROUP BY 1, 2, 3",
+        (since,),
+    ).fetchall()
+    found: dict[str, WorkersGain] = {}
+    for label, text, value, count, mean in rows:
+        known = found.get(str(label), WorkersGain("", 0, 0.0, 0, 0.0))
+        workers = text if text is not None else (f"{value:g}" if value is not None else "")
+        if workers:
+            total = known.mean_with * known.runs_with + float(mean) * int(count)
+            runs = known.runs_with + int(count)
+            known = WorkersGain(
+                str(workers), runs, total / runs, known.runs_without, known.mean_without
+            )
+        else:
+            known = WorkersGain(
+                known.workers, known.runs_with, known.mean_with, int(count), float(mean)
+            )
+        found[str(label)] = known
+    return {
+        label: gain
+        for label, gain in found.items()
+        if gain.runs_with or gain.mean_without >= LONG_SUITE
+    }
+
+
+def suggest(
+    label: str,
+    check: str,
+    session: str,
+    share: float,
+    cached_rate: float,
+    gain: WorkersGain | None = None,
+) -> str:
     """One concrete idea to make a slow check cheaper."""
     idea = SPEEDUPS.get(check, "look at its output for the slow step")
     if cached_rate > 0:  # the cache already helps: the advice is about what it cannot skip
         idea = WHEN_CACHED.get(check, idea)
+    if gain is not None:
+        idea = gain.describe()
     if label != session and share >= 0.4:
         return f"{label} is {share:.0%} of {session}: {idea}"
     return idea

@@ -162,3 +162,33 @@ def test_cli_json_and_text(root: Path, capsys: pytest.CaptureFixture[str]) -> No
     # the default window (30 days back from now) excludes these November 2026 runs only if old
     assert history_cli.main(["--root", str(root), "stats", "--days", "0.0001", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["runs"] == 0
+
+
+def _tests_run(n: int, duration: float, metrics: dict[str, object]) -> RunRecord:
+    result = CheckResult(
+        "tests", "tests-3.12", Status.PASS, python="3.12", per_python=True, duration=duration,
+        metrics=metrics,
+    )  # fmt: skip
+    return RunRecord(run_id=f"w{n}", project="p", started=BASE + n, results=[result], commit="c")
+
+
+def test_a_long_suite_suggests_workers_then_shows_the_measured_gain(tmp_path: Path) -> None:
+    with history.open_history(tmp_path) as db:
+        for n in range(4):
+            history.store_run(db, _tests_run(n, 80.0 + n, {"tests": 900}), root=tmp_path)
+        for n in range(4, 6):  # incremental runs reran a part of the suite: not a whole run
+            history.store_run(db, _tests_run(n, 5.0, {"files_reused": 40}), root=tmp_path)
+        before = hs.slowest(db)[0].suggestion
+        for n in range(6, 9):
+            history.store_run(db, _tests_run(n, 45.0, {"workers": "2"}), root=tmp_path)
+        after = hs.slowest(db)[0].suggestion
+    assert before == (
+        'a whole test run takes 82 s: run it on every core with [tool.ci-sessions.tests] workers = "auto" (pytest-xdist)'
+    )
+    assert after == "workers = 2: 45.0 s against 81.5 s without (1.8x, 3 and 4 whole runs)"
+
+
+def test_a_short_suite_gets_no_workers_advice(tmp_path: Path) -> None:
+    with history.open_history(tmp_path) as db:
+        history.store_run(db, _tests_run(1, 3.0, {"tests": 9}), root=tmp_path)
+        assert "workers" not in hs.slowest(db)[0].suggestion
