@@ -73,7 +73,7 @@ def test_existing_files_are_never_overwritten(
     assert scaffold.main([str(project), "--no-baseline"]) == 0
     assert (project / ".pre-commit-config.yaml").read_text(encoding="utf-8") == own
     beside = project / ".pre-commit-config.yaml.ci-sessions-new"
-    assert "nox -s lint" in beside.read_text(encoding="utf-8")
+    assert "nox -s essential" in beside.read_text(encoding="utf-8")
     assert "wrote .pre-commit-config.yaml.ci-sessions-new beside it" in capsys.readouterr().out
     before = _snapshot(project)
     assert scaffold.main([str(project), "--no-baseline"]) == 0
