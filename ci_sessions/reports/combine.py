@@ -101,7 +101,7 @@ def _add_run(path: Path, groups: dict[tuple[str, str], CellGroup]) -> None:
             (result.python or "", run.os), CellGroup(result.python or "", run.os)
         )
         group.cells += 1
-        first = {}
+        first: dict[str, str] = {}
         for test in outcomes:
             first.setdefault(test.test_id, test.outcome)  # a flaky rerun comes second
         for test_id, outcome in first.items():

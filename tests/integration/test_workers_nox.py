@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fixture_projects import NoxRun, write_files
+from fixture_projects import NoxRun
 
 pytestmark = pytest.mark.integration
 

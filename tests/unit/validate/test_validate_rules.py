@@ -57,7 +57,9 @@ def test_drift_is_caught_rule_by_rule(project: Path) -> None:
     _edit(workflow, pinned.group(), "actions/checkout@v5")
     _edit(workflow, "\npermissions: {}\n", "\n")  # every job still declares its own
     _edit(workflow, 'nox -s "$SESSION"', "pytest")
-    _edit(project / ".pre-commit-config.yaml", "entry: nox -s essential", "entry: nox -s lint format")
+    _edit(
+        project / ".pre-commit-config.yaml", "entry: nox -s essential", "entry: nox -s lint format"
+    )
     _edit(project / "noxfile.py", '"ci-sessions>=0.1"', '"ci-sessions"')
     _edit(project / "pyproject.toml", 'requires-python = ">=3.11"', 'requires-python = ">=3.10"')
     results = _results(project)
