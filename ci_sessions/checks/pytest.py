@@ -39,6 +39,8 @@ OK, TESTS_FAILED, INTERRUPTED, INTERNAL_ERROR, USAGE_ERROR, NO_TESTS = 0, 1, 2, 
 #: the folder holding the plugin module ``ci_sessions_pytest``
 PLUGIN_DIR = Path(__file__).resolve().parent / "pytest_plugin"
 PLUGIN = "ci_sessions_pytest"
+#: an incremental rerun of fewer test files than this runs in one process, whatever workers says
+FEW_FILES = 8
 
 
 def _first_line(text: str) -> str:
@@ -171,7 +173,9 @@ class TestsCheck(CheckBase):
         else:
             targets = settings.str_list("paths")
         reports = [f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{ctx.python}"]
-        parallel = ["-n", workers(ctx)] if workers(ctx) else []
+        # an incremental rerun of a few test files does not pay pytest-xdist's start-up
+        few = ctx.only_files is not None and len(ctx.only_files) < FEW_FILES
+        parallel = ["-n", workers(ctx)] if workers(ctx) and not few else []
         argv = [
             *runner,
             "-p",

@@ -1,0 +1,165 @@
+"""The incremental runner's decisions, with a check that counts lines of files (no tool): which
+files run again, what is reused, what runs everything and why, and a unit list a run disowns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ci_sessions.changes.closure import project_graph
+from ci_sessions.checks.base import (
+    CheckBase,
+    CheckContext,
+    Environment,
+    EnvSpec,
+    ProjectFiles,
+    pending_result,
+)
+from ci_sessions.config import load_config
+from ci_sessions.config.project import load_project
+from ci_sessions.engine.environments import EnvManager
+from ci_sessions.engine.filestate import FileStateStore
+from ci_sessions.engine.incremental import IncrementalOptions
+from ci_sessions.engine.runner import Invocation, RunOptions, run_checks
+from ci_sessions.results import CheckResult, Status
+
+
+class LineCount(CheckBase):
+    """Counts the lines of every Python file of the package (its units), file by file."""
+
+    name: ClassVar[str] = "linecount"
+    incremental: ClassVar[bool] = True
+    disown: ClassVar[bool] = False
+
+    def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
+        return {}
+
+    def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
+        return [f for f in files.python if f.startswith("src/")]
+
+    def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        files = ctx.only_files if ctx.only_files is not None else self.units(ctx, ProjectFiles(
+            python=tuple(sorted(p.relative_to(ctx.root).as_posix() for p in ctx.root.rglob("*.py")))
+        ))  # fmt: skip
+        assert isinstance(files, list)
+        counts = {f: len((ctx.root / f).read_text().splitlines()) for f in files}
+        return pending_result(ctx, self.name, metrics={"ran": sorted(counts), "lines": counts})
+
+    def unit_results(
+        self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
+    ) -> dict[str, Any] | str:
+        if self.disown:
+            return "the tool checked other files than counted"
+        lines: dict[str, int] = result.metrics["lines"]
+        return {u: lines[u] for u in units}
+
+    def merge(
+        self, ctx: CheckContext, result: CheckResult, reused: Mapping[str, Any]
+    ) -> CheckResult:
+        result.metrics["total"] = sum(result.metrics.get("lines", {}).values()) + sum(
+            reused.values()
+        )
+        return result
+
+    def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+        result.status = Status.PASS
+        return result
+
+
+FILES = {
+    "pyproject.toml": '[project]\nname = "calc"\nversion = "1"\n',
+    "src/calc/__init__.py": "",
+    "src/calc/core.py": "def base(x):\n    return x\n",
+    "src/calc/mid.py": "from calc.core import base\n",
+    "src/calc/other.py": "X = 1\n",
+    "README.md": "calc\n",
+}
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+def run(root: Path, check: LineCount, *, use: bool = True) -> CheckResult:
+    return run_checks(
+        root=root,
+        config=load_config(root, environ={}),
+        project=load_project(root),
+        session="linecount",
+        invocations=[Invocation(check, "3.11")],
+        options=RunOptions(
+            jobs=1, use_cache=use, incremental=IncrementalOptions(graph=project_graph, use=use)
+        ),
+        manager=EnvManager(root, backend="virtualenv"),
+        emit=lambda _text: None,
+    )[0]
+
+
+def first_line(result: CheckResult) -> str:
+    return result.output.splitlines()[0]
+
+
+def test_only_the_edited_file_and_its_importers_run_again(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    check = LineCount()
+    first = run(tmp_path, check)
+    assert first_line(first) == "incremental: full run: no earlier run to build on"
+    assert first.metrics["total"] == 4
+    write(tmp_path, {"src/calc/core.py": "def base(x):\n    y = x\n    return y\n"})
+    second = run(tmp_path, check)
+    assert second.metrics["ran"] == ["src/calc/core.py", "src/calc/mid.py"]
+    assert (second.metrics["files_rerun"], second.metrics["files_reused"]) == (2, 2)
+    assert second.metrics["total"] == 5  # the reused files' lines are merged in
+    assert first_line(second).startswith("incremental: 2 of 4 files run again")
+    write(tmp_path, {"README.md": "calc, documented\n"})
+    third = run(tmp_path, check)
+    assert third.metrics.get("ran") is None and third.metrics["total"] == 5
+    assert first_line(third).startswith("incremental: 0 of 4 files run again")
+
+
+def test_a_config_change_or_no_cache_runs_everything_with_the_reason(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    check = LineCount()
+    run(tmp_path, check)
+    write(tmp_path, {"pyproject.toml": FILES["pyproject.toml"] + "\n[tool.other]\nx = 1\n"})
+    assert first_line(run(tmp_path, check)).startswith(
+        "incremental: full run: pyproject.toml changed"
+    )
+    forced = run(tmp_path, check, use=False)
+    assert first_line(forced) == (
+        "incremental: full run: --no-cache (the per-file state is refreshed)"
+    )
+    assert len(forced.metrics["ran"]) == 4
+
+
+def test_a_run_that_disowns_its_units_turns_incremental_runs_off_until_it_agrees(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, FILES)
+    check = LineCount()
+    check.disown = True
+    first = run(tmp_path, check)
+    assert "next runs are whole too: the tool checked other files than counted" in first.output
+    write(tmp_path, {"src/calc/other.py": "X = 2\n"})
+    second = run(tmp_path, check)
+    assert first_line(second).startswith(
+        "incremental: full run: the tool checked other files than counted"
+    )
+    check.disown = False
+    write(tmp_path, {"src/calc/other.py": "X = 22\n"})
+    assert first_line(run(tmp_path, check)).startswith("incremental: full run")  # it agrees now
+    write(tmp_path, {"src/calc/other.py": "X = 3\n"})
+    assert first_line(run(tmp_path, check)).startswith("incremental: 1 of 4 files run again")
+
+
+def test_a_state_file_that_does_not_parse_is_ignored(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    store = FileStateStore(tmp_path)
+    store.path("linecount", "3.11").parent.mkdir(parents=True, exist_ok=True)
+    store.path("linecount", "3.11").write_text("{not json")
+    assert store.load("linecount", "3.11") is None
+    assert not store.path("linecount", "3.11").exists()
+    assert first_line(run(tmp_path, LineCount())).endswith("no earlier run to build on")
