@@ -184,12 +184,12 @@ def bench_shards(work: Path, _repeats: int) -> dict[str, Any]:
 
 
 def bench_xdist(work: Path, repeats: int) -> dict[str, Any]:
-    """2,000 tests that each do a few ms of CPU work: one process against two xdist workers.
+    """2,000 tests that each do about 10 ms of CPU work: one process against two xdist workers.
 
     Two copies of the project, one configured with ``workers = 2``: each keeps its own project
     environment (pytest-xdist is installed only where workers are asked for).
     """
-    work_line = "\n    sum(i * i for i in range(20_000))"
+    work_line = "\n    sum(i * i for i in range(100_000))"
     roots = []
     for name, extra in (("serial", ""), ("workers", "\n[tool.ci-sessions.tests]\nworkers = 2\n")):
         root = make_flat_suite(work / f"xdist-{name}", 2000, per_file=100, extra_pyproject=extra)
