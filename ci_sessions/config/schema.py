@@ -7,12 +7,28 @@ table to ``CHECK_SETTINGS``. Defaults live in ``configs/quality-tiers.yaml``, no
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Kind = Literal[
-    "str", "int", "float", "bool", "str-list", "str-map", "list-map", "table", "table-list", "any"
+    "str",
+    "int",
+    "float",
+    "bool",
+    "str-list",
+    "str-map",
+    "list-map",
+    "table",
+    "table-list",
+    "date",
+    "str-or-list",
+    "str-or-false",
 ]
+#: what a string (or each string of a list or map) must look like, beyond being a string
+Format = Literal["", "python-version", "requirement"]
+
+#: the oldest Python a project's tests may run on (pytest 8 and coverage 7 need 3.8)
+OLDEST_PYTHON = (3, 8)
 
 
 @dataclass(frozen=True)
@@ -24,13 +40,23 @@ class Field:
     choices: tuple[str, ...] = ()
     children: Mapping[str, Field] = field(default_factory=dict[str, "Field"])
     minimum: float | None = None
-    #: keys every row of a "table-list" must have (``[[tool.ci-sessions.audit.allow]]`` needs an id)
+    maximum: float | None = None
+    format: Format = ""
+    #: settable through ``CI_SESSIONS_*`` (not the release tables, which only pyproject.toml sets)
+    env: bool = True
+    #: keys a "table" or every row of a "table-list" must have (an allow entry needs an id)
     required: tuple[str, ...] = ()
 
     def expected(self) -> str:
         """Human description of what the key accepts, for error messages."""
         if self.choices:
             return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.format == "python-version":
+            shown = "a list of" if self.kind == "str-list" else "a"
+            oldest = ".".join(map(str, OLDEST_PYTHON))
+            return f'{shown} "3.X" Python version(s), {oldest} or newer (e.g. "3.12")'
+        if self.format == "requirement":
+            return 'a requirement specifier (e.g. "ruff==0.17.6")'
         return {
             "str": "a string",
             "int": "an integer",
@@ -41,8 +67,20 @@ class Field:
             "list-map": "a table of string lists",
             "table": "a table",
             "table-list": "a list of tables ([[...]] in TOML)",
-            "any": "a value",
+            "date": 'a date (2027-06-30 or "2027-06-30")',
+            "str-or-list": "a string or a list of strings",
+            "str-or-false": "a string or false",
         }[self.kind]
+
+    @property
+    def is_map(self) -> bool:
+        """A table whose member names are the user's (tiers, tools, ...), not the schema's."""
+        return self.kind in ("str-map", "list-map")
+
+    def member(self) -> Field:
+        """The field of one member of a map (``tiers.quick``, ``tools.ruff``)."""
+        kind: Kind = "str" if self.kind == "str-map" else "str-list"
+        return Field(kind, self.doc, choices=self.choices, format=self.format)
 
 
 def _table(doc: str, **children: Field) -> Field:
@@ -57,7 +95,7 @@ _ALLOW = Field(
     children={
         "id": Field("str", "rule or advisory id (B602, PYSEC-2024-1, GHSA-..., AWSKeyDetector)"),
         "reason": Field("str", "why the finding is accepted"),
-        "expires": Field("any", "date after which the entry fails the gate (YYYY-MM-DD)"),
+        "expires": Field("date", "date after which the entry fails the gate (YYYY-MM-DD)"),
         "path": Field("str", "glob of the file the entry applies to (default: every file)"),
     },
     required=("id", "reason", "expires"),
@@ -195,6 +233,7 @@ CHECK_SETTINGS: dict[str, Field] = {
             "float",
             "false-alarm rate of each test; the interval has confidence 1 - alpha",
             minimum=0,
+            maximum=1,
         ),
         resamples=Field("int", "bootstrap resamples of the ratio of medians", minimum=100),
         max_rounds=Field(
@@ -220,6 +259,7 @@ CHECK_SETTINGS: dict[str, Field] = {
             "float",
             "minimum total percent covered (default: [tool.coverage.report] fail_under, else 85)",
             minimum=0,
+            maximum=100,
         ),
         all_pythons=Field(
             "bool",
@@ -262,10 +302,85 @@ CHECK_SETTINGS: dict[str, Field] = {
     ),
 }
 
+
+def _pyproject_only(doc: str, **children: Field) -> Field:
+    return replace(_table(doc, **children), env=False)
+
+
+def _index(stage: str) -> Field:
+    return Field(
+        "table",
+        f"the {stage} index (default: {'TestPyPI' if stage == 'staging' else 'PyPI'})",
+        children={
+            "upload-url": Field("str", "where twine uploads"),
+            "simple-url": Field("str", "where pip installs from (the simple index)"),
+            "token-env": Field("str", "environment variable holding the token (empty: no login)"),
+            "username": Field("str", "user name for the upload (default: __token__)"),
+            "kind": Field(
+                "str",
+                "what the index can do on rollback (auto: asked from the URL)",
+                choices=("auto", "pypi", "pypiserver", "devpi", "other"),
+            ),
+            "extra-index-url": Field(
+                "str", "where pip finds the dependencies the index itself does not have"
+            ),
+        },
+        required=("upload-url", "simple-url"),
+    )
+
+
+#: ``ci-sessions release`` (docs/releasing.md); read from pyproject.toml by ci_sessions.release.config,
+#: so no ``CI_SESSIONS_*`` variable sets them
+RELEASE_SETTINGS: dict[str, Field] = {
+    "release": _pyproject_only(
+        "ci-sessions release: versions, changelog, commit and tag (docs/releasing.md)",
+        tag_prefix=Field("str", "prefix of release tags (v1.2.3)"),
+        changelog=Field("str-or-false", "the changelog file; false: no changelog"),
+        version_source=Field(
+            "str", "auto | pyproject | tag | the path of the file holding __version__"
+        ),
+        major_on_zero=Field("bool", "a breaking change bumps 0.x to 1.0 (default: 0.x+1)"),
+        commit_message=Field("str", "release commit message; must contain {version}"),
+        builder=Field(
+            "str",
+            "how distributions are built (auto: uv build, else python -m build)",
+            choices=("auto", "uv", "build"),
+        ),
+    ),
+    "publish": _pyproject_only(
+        "ci-sessions release publish: staged upload, health check, rollback (docs/releasing.md)",
+        strategy=Field(
+            "str",
+            "staged: staging -> health -> production -> health; direct: production only",
+            choices=("staged", "direct"),
+        ),
+        indexes=_table(
+            "the staging and production indexes",
+            staging=_index("staging"),
+            production=_index("production"),
+        ),
+        smoke=Field(
+            "str-or-list", "smoke command run in a fresh environment ({python} is its interpreter)"
+        ),
+        import_names=Field(
+            "str-or-list", "top-level packages imported by the health check (default: the wheel's)"
+        ),
+        retries=Field("int", "installs tried while the index makes the release visible", minimum=1),
+        retry_delay=Field("float", "seconds between those installs", minimum=0),
+        dist_dir=Field("str", "publish the files in this directory instead of building them"),
+    ),
+}
+
 TOP_LEVEL: dict[str, Field] = {
-    "python": Field("str-list", "Python versions to test (default: classifiers / requires-python)"),
+    "python": Field(
+        "str-list",
+        "Python versions to test (default: classifiers / requires-python)",
+        format="python-version",
+    ),
     "default-python": Field(
-        "str", "Python the tier sessions run on (default: the one running nox)"
+        "str",
+        "Python the tier sessions run on (default: the one running nox)",
+        format="python-version",
     ),
     "jobs": Field("int", "checks run at once in a tier; 0 means one per CPU", minimum=0),
     "download-python": Field("bool", "let uv download a missing interpreter"),
@@ -275,7 +390,9 @@ TOP_LEVEL: dict[str, Field] = {
     "exclude": Field("str-list", "sessions not to register"),
     "session-names": Field("str-map", "rename sessions: check name -> session name"),
     "tiers": Field("list-map", "tier name -> checks and tiers it runs"),
-    "tools": Field("str-map", "tool name -> requirement specifier installed for it"),
+    "tools": Field(
+        "str-map", "tool name -> requirement specifier installed for it", format="requirement"
+    ),
     "security-level": Field(
         "str",
         "which severities fail sast and audit (configs/security-profiles.yaml)",
@@ -319,4 +436,5 @@ TOP_LEVEL: dict[str, Field] = {
         runs=Field("int", "judge on the worst of this many latest recorded runs", minimum=1),
     ),
     **CHECK_SETTINGS,
+    **RELEASE_SETTINGS,
 }
