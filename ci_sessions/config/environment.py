@@ -11,8 +11,7 @@ of the schema has no variable of its own, only its keys. A map (``tiers``, ``too
   (``CI_SESSIONS_TOOLS_PIP_AUDIT`` sets ``tools.pip-audit``), else a new member named in lower
   case (``CI_SESSIONS_TIERS_QUICK`` adds the tier ``quick``).
 
-The release tables (``release``, ``publish``) are read from pyproject.toml only and have no
-variables. Any other ``CI_SESSIONS_*`` name is an error that names the closest variable, so a tool's own
+Any other ``CI_SESSIONS_*`` name is an error that names the closest variable, so a tool's own
 variable can never be taken for a setting by accident.
 """
 
@@ -75,8 +74,6 @@ def variables(schema: Mapping[str, Field] = TOP_LEVEL, prefix: str = "") -> list
     found: list[Variable] = []
     for key, field in schema.items():
         dotted = f"{prefix}{key}"
-        if not field.env:
-            continue
         if field.kind == "table":
             found += variables(field.children, f"{dotted}.")
             continue
@@ -100,8 +97,6 @@ def _walk(
 ) -> tuple[str, Field] | None:
     for key, field in schema.items():
         spelled = spell(key)
-        if not field.env:
-            continue
         if rest == spelled:
             return f"{prefix}{key}", field
         if not rest.startswith(spelled + "_"):

@@ -58,9 +58,9 @@ def _properties(
 def _field(field: Field, dotted: str | None, default: Any) -> dict[str, Any]:
     node: dict[str, Any] = {"description": field.doc}
     if field.kind == "table":
-        node.update(_object(field, dotted if field.env else None, default))
+        node.update(_object(field, dotted, default))
         return node
-    if dotted is not None and field.env:
+    if dotted is not None:
         node["title"] = env_name(dotted)
     node.update(_value(field))
     if field.kind == "table-list":

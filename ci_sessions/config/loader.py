@@ -199,11 +199,11 @@ def _validate_value(value: Any, field: Field, key: str, source: str) -> Any:
         if not isinstance(value, list) or not all(
             isinstance(item, str) for item in cast("list[Any]", value)
         ):
-            raise bad()
+            raise bad(f"must be a string or a list of strings, not {_shown(value)}")
         return list(cast("list[str]", value))
     if kind == "str-or-false":
         if value is not False and not isinstance(value, str):
-            raise bad()
+            raise bad(f"must be a string or false, not {_shown(value)}")
         return cast("str | bool", value)
     if kind == "table-list":
         if not isinstance(value, list):
@@ -279,7 +279,7 @@ def _validate_row(row: Any, field: Field, key: str, source: str) -> dict[str, An
     for name in field.required:
         if name not in checked:
             raise ConfigError(
-                source, key, f"missing key {name!r}", fix=f"add {name} = ... to the entry"
+                source, f"{key}.{name}", "is required", fix=f"add {name} = ... under {key}"
             )
     return checked
 

@@ -42,8 +42,6 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     format: Format = ""
-    #: settable through ``CI_SESSIONS_*`` (not the release tables, which only pyproject.toml sets)
-    env: bool = True
     #: keys a "table" or every row of a "table-list" must have (an allow entry needs an id)
     required: tuple[str, ...] = ()
 
@@ -88,6 +86,8 @@ def _table(doc: str, **children: Field) -> Field:
 
 
 SECURITY_LEVELS = ("low", "medium", "high", "critical")
+BUILDERS = ("auto", "uv", "build")
+INDEX_KINDS = ("auto", "pypi", "pypiserver", "devpi", "other")
 
 _ALLOW = Field(
     "table-list",
@@ -99,6 +99,19 @@ _ALLOW = Field(
         "path": Field("str", "glob of the file the entry applies to (default: every file)"),
     },
     required=("id", "reason", "expires"),
+)
+
+_INDEX = replace(
+    _table(
+        "one package index: where twine uploads, where pip installs from, whose token",
+        upload_url=Field("str", "the upload (legacy) URL twine uploads to"),
+        simple_url=Field("str", "the simple index URL pip installs from"),
+        token_env=Field("str", "the environment variable holding the token (empty: no login)"),
+        username=Field("str", "the user name for the token (default: __token__)"),
+        kind=Field("str", "what the index can do on rollback (auto: ask it)", choices=INDEX_KINDS),
+        extra_index_url=Field("str", "where the health check finds dependencies the index lacks"),
+    ),
+    required=("upload-url", "simple-url"),  # an index of your own needs both
 )
 
 
@@ -283,6 +296,12 @@ CHECK_SETTINGS: dict[str, Field] = {
         ),
         args=Field("str-list", "extra arguments for cyclonedx-py environment"),
     ),
+    "reproducible": _table(
+        "the double build: sdist + wheel built twice, sha256 compared (docs/releasing.md)",
+        max_differing=Field(
+            "int", "distribution files allowed to differ between the two builds", minimum=0
+        ),
+    ),
     "docs": _table(
         "mkdocs build --strict or sphinx-build -W (docs/checks/docs.md)",
         builder=Field(
@@ -302,74 +321,6 @@ CHECK_SETTINGS: dict[str, Field] = {
     ),
 }
 
-
-def _pyproject_only(doc: str, **children: Field) -> Field:
-    return replace(_table(doc, **children), env=False)
-
-
-def _index(stage: str) -> Field:
-    return Field(
-        "table",
-        f"the {stage} index (default: {'TestPyPI' if stage == 'staging' else 'PyPI'})",
-        children={
-            "upload-url": Field("str", "where twine uploads"),
-            "simple-url": Field("str", "where pip installs from (the simple index)"),
-            "token-env": Field("str", "environment variable holding the token (empty: no login)"),
-            "username": Field("str", "user name for the upload (default: __token__)"),
-            "kind": Field(
-                "str",
-                "what the index can do on rollback (auto: asked from the URL)",
-                choices=("auto", "pypi", "pypiserver", "devpi", "other"),
-            ),
-            "extra-index-url": Field(
-                "str", "where pip finds the dependencies the index itself does not have"
-            ),
-        },
-        required=("upload-url", "simple-url"),
-    )
-
-
-#: ``ci-sessions release`` (docs/releasing.md); read from pyproject.toml by ci_sessions.release.config,
-#: so no ``CI_SESSIONS_*`` variable sets them
-RELEASE_SETTINGS: dict[str, Field] = {
-    "release": _pyproject_only(
-        "ci-sessions release: versions, changelog, commit and tag (docs/releasing.md)",
-        tag_prefix=Field("str", "prefix of release tags (v1.2.3)"),
-        changelog=Field("str-or-false", "the changelog file; false: no changelog"),
-        version_source=Field(
-            "str", "auto | pyproject | tag | the path of the file holding __version__"
-        ),
-        major_on_zero=Field("bool", "a breaking change bumps 0.x to 1.0 (default: 0.x+1)"),
-        commit_message=Field("str", "release commit message; must contain {version}"),
-        builder=Field(
-            "str",
-            "how distributions are built (auto: uv build, else python -m build)",
-            choices=("auto", "uv", "build"),
-        ),
-    ),
-    "publish": _pyproject_only(
-        "ci-sessions release publish: staged upload, health check, rollback (docs/releasing.md)",
-        strategy=Field(
-            "str",
-            "staged: staging -> health -> production -> health; direct: production only",
-            choices=("staged", "direct"),
-        ),
-        indexes=_table(
-            "the staging and production indexes",
-            staging=_index("staging"),
-            production=_index("production"),
-        ),
-        smoke=Field(
-            "str-or-list", "smoke command run in a fresh environment ({python} is its interpreter)"
-        ),
-        import_names=Field(
-            "str-or-list", "top-level packages imported by the health check (default: the wheel's)"
-        ),
-        retries=Field("int", "installs tried while the index makes the release visible", minimum=1),
-        retry_delay=Field("float", "seconds between those installs", minimum=0),
-        dist_dir=Field("str", "publish the files in this directory instead of building them"),
-    ),
-}
 
 TOP_LEVEL: dict[str, Field] = {
     "python": Field(
@@ -435,6 +386,39 @@ TOP_LEVEL: dict[str, Field] = {
         ),
         runs=Field("int", "judge on the worst of this many latest recorded runs", minimum=1),
     ),
+    "release": _table(
+        "ci-sessions release / nox -s release: version, changelog, commit, tag (docs/releasing.md)",
+        tag_prefix=Field("str", "tags are <prefix><version>; with v or '' bare versions count too"),
+        changelog=Field("str-or-false", "the changelog file, or false for none"),
+        version_source=Field(
+            "str", "auto, pyproject, tag, or the path of the file holding __version__"
+        ),
+        major_on_zero=Field("bool", "a breaking change on 0.x releases 1.0.0 (default: minor)"),
+        commit_message=Field("str", "the release commit's message; must contain {version}"),
+        builder=Field(
+            "str", "what builds the distributions (auto: uv when present)", choices=BUILDERS
+        ),
+        gate=Field("str-list", "checks and tiers nox -s release runs first; a failure stops it"),
+    ),
+    "publish": _table(
+        "ci-sessions release publish / nox -s publish: stages, health check (docs/releasing.md)",
+        strategy=Field(
+            "str",
+            "staged: staging, health, production, health; direct: production only",
+            choices=("staged", "direct"),
+        ),
+        smoke=Field(
+            "str-or-list", "the smoke command: a string or a list; {python} is the fresh venv's"
+        ),
+        import_names=Field("str-list", "top-level packages imported (default: the wheel's)"),
+        retries=Field("int", "installs tried while the index makes the release visible", minimum=1),
+        retry_delay=Field("float", "seconds between those tries", minimum=0),
+        dist_dir=Field("str", "publish the files in this directory instead of building them"),
+        indexes=_table(
+            "the package index of each stage (default: TestPyPI and PyPI)",
+            staging=_INDEX,
+            production=_INDEX,
+        ),
+    ),
     **CHECK_SETTINGS,
-    **RELEASE_SETTINGS,
 }

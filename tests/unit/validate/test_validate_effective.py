@@ -103,7 +103,7 @@ def test_env_lists_the_closed_set_and_marks_what_is_set(
     assert "CI_SESSIONS_LINT_MAX_FINDINGS" in out
     assert "CI_SESSIONS_TIERS_<NAME>" in out
     assert "CI_SESSIONS_JOBS" in out and "(set: '3')" in out
-    assert "CI_SESSIONS_RELEASE" not in out  # read from pyproject.toml only
+    assert "CI_SESSIONS_PUBLISH_INDEXES_STAGING_UPLOAD_URL" in out  # every depth
 
 
 def test_the_configuration_page_lists_exactly_the_variables() -> None:
