@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ci_sessions.release.cli",
         "next version from the commits, changelog, tag; double build; staged publish",
     ),
+    "ci": ("ci_sessions.ci.cli", "run the GitHub workflow on this machine, as the runner would"),
 }
 
 
