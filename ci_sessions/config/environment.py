@@ -66,6 +66,7 @@ _VALUE_FORMS: dict[str, str] = {
     "date": "a date, YYYY-MM-DD",
     "str-or-list": 'text, or a JSON list (\'["a", "b"]\')',
     "str-or-false": "text, or false",
+    "count-or-auto": "a whole number, or auto",
 }
 
 

@@ -125,6 +125,8 @@ def _value(field: Field) -> dict[str, Any]:
         return {"oneOf": [{"type": "string"}, {"const": False}]}
     if kind == "table-list":
         return {"type": "array"}
+    if kind == "count-or-auto":
+        return {"oneOf": [{"type": "integer", "minimum": 0}, {"const": "auto"}]}
     raise AssertionError(f"unhandled schema kind {kind}")  # pragma: no cover
 
 
