@@ -167,6 +167,9 @@ class TypecheckCheck(CheckBase):
         if settings.int("max-warnings") >= 0:
             gates.append(at_most("warnings", warnings, settings.int("max-warnings")))
         result.summary = f"{errors} error(s), {warnings} warning(s)"
+        files, rerun = result.metrics.get("files"), result.metrics.get("files_rerun")
+        if rerun is not None and files is not None and int(rerun) != int(files):
+            result.summary += f" in {files} files ({rerun} checked now, the rest kept)"
         return apply_gates(result, gates)
 
 

@@ -70,3 +70,43 @@ def test_real_nox_listing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 def test_missing_noxfile_is_a_usage_error(tmp_path: Path) -> None:
     assert matrix.main([str(tmp_path)]) == 2
+
+
+def test_shards_multiply_every_cell() -> None:
+    built = matrix.build_matrix([("tests-3.12", "3.12")], ["ubuntu-latest", "windows-latest"], 3)
+    cells = [(c["os"], c["shard"]) for c in built["include"]]
+    assert cells == [
+        ("ubuntu-latest", "1/3"), ("ubuntu-latest", "2/3"), ("ubuntu-latest", "3/3"),
+        ("windows-latest", "1/3"), ("windows-latest", "2/3"), ("windows-latest", "3/3"),
+    ]  # fmt: skip
+    assert (
+        "shard"
+        not in matrix.build_matrix([("tests-3.12", "3.12")], ["ubuntu-latest"])["include"][0]
+    )
+
+
+def test_auto_shards_follow_the_recorded_durations(tmp_path: Path) -> None:
+    from ci_sessions.history import store
+    from ci_sessions.history.durations import shards_needed, test_durations
+    from ci_sessions.history.testdata import store_tests
+    from ci_sessions.junit import TestOutcome
+    from ci_sessions.results import CheckResult, RunRecord, Status
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\n\n[tool.ci-sessions.tests]\nshards = "auto"\n'
+        "shard-minutes = 1\n"
+    )
+    assert matrix.shard_count(tmp_path) == (
+        1,
+        "shards = auto: no recorded durations yet, one shard",
+    )
+    result = CheckResult("tests", "tests-3.12", Status.PASS, python="3.12", per_python=True)
+    run = RunRecord(run_id="r", project="p", started=1.0, results=[result])
+    with store.open_history(tmp_path) as db:
+        row = store.store_run(db, run, root=tmp_path)
+        check = int(db.execute("SELECT id FROM checks WHERE run = ?", (row,)).fetchone()[0])
+        with store.transaction(db):
+            store_tests(db, check, [TestOutcome(f"t.py::t{i}", "passed", 30.0) for i in range(9)])
+    assert test_durations(tmp_path, "3.12") == {f"t.py::t{i}": 30.0 for i in range(9)}
+    assert matrix.shard_count(tmp_path)[0] == 5  # 4.5 minutes of tests, at most 1 minute each
+    assert shards_needed({}, 10.0) == 1
