@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fixture_projects import NOXFILE, NoxRun, pyproject, write_files
+
+from ci_sessions.junit import parse_outcomes
 
 pytestmark = pytest.mark.integration
 
@@ -28,10 +29,10 @@ def test_clean_src_project_passes_every_gate(make_project: Make, nox_runner: Run
     # the gate table is printed, one row per check
     assert "ci-sessions · essential" in run.stdout
     assert "findings 0 <= 0" in run.stdout
-    junit = root / run.result(labels[3])["artifacts"]["junit"]
-    suite = ET.parse(junit).getroot()
-    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
-    assert suite is not None and suite.get("tests") == "1" and suite.get("failures") == "0"
+    artifacts = run.result(labels[3])["artifacts"]
+    outcomes = parse_outcomes(root / artifacts["outcomes"], root).outcomes
+    assert [(t.test_id, t.outcome) for t in outcomes] == [("tests/test_add.py::test_add", "passed")]
+    assert "junit" not in artifacts  # JUnit XML is written on CI (tests.junit = "ci")
     # tools live in their own environments, never beside the project's tests
     envs = root / ".nox" / "ci-sessions"
     project_env = next(envs.glob("project-3.*"))

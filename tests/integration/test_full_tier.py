@@ -137,7 +137,7 @@ def test_clean_project_passes_coverage_build_sbom_docs_and_writes_every_report(
     summary = (root / ".ci-sessions/reports/summary.md").read_text()
     assert "| ✅ PASS | `coverage` | coverage 100.00 >= 85.00 |" in summary
     assert step_summary.read_text() == summary
-    assert (root / f".ci-sessions/reports/junit-tests-{PYTHON}.xml").is_file()
+    assert (root / f".ci-sessions/reports/outcomes-tests-{PYTHON}.json").is_file()
 
 
 def test_low_coverage_broken_docs_and_a_crashing_tool_are_all_reported(
@@ -205,7 +205,8 @@ def test_coverage_alone_combines_every_python(make_project: Make, nox_runner: Ru
     assert run.returncode == 0, run.output
     assert "Combined 2 files" in run.stdout
     assert run.result("coverage")["metrics"]["percent"] == 100.0
-    assert all((root / f".ci-sessions/reports/junit-tests-{v}.xml").is_file() for v in versions)
+    reports = root / ".ci-sessions" / "reports"
+    assert all((reports / f"outcomes-tests-{v}.json").is_file() for v in versions)
     single = nox_runner(root, "-s", "coverage", env={"CI_SESSIONS_COVERAGE_ALL_PYTHONS": "false"})
     assert single.returncode == 1, single.output
     assert "coverage 80.00 < 85.00" in single.stdout
