@@ -50,6 +50,75 @@ def _pyproject(extra: str = "") -> str:
     )
 
 
+#: the rest of each module: the kind of code a library holds (the type checker's real work)
+LIBRARY_CODE = """
+
+class Kind{name}(enum.Enum):
+    SMALL = "small"
+    LARGE = "large"
+
+
+class Sink{name}(Protocol):
+    def put(self, key: str, value: float) -> None: ...
+
+
+@dataclass
+class Ledger{name}:
+    entries: dict[str, list[float]] = field(default_factory=dict[str, list[float]])
+
+    def add(self, key: str, value: float) -> None:
+        self.entries.setdefault(key, []).append(value)
+
+    def mean(self, key: str) -> float | None:
+        values = self.entries.get(key)
+        if not values:
+            return None
+        return sum(values) / len(values)
+
+    def kinds(self) -> dict[str, Kind{name}]:
+        return {
+            key: Kind{name}.LARGE if sum(values) > 10 else Kind{name}.SMALL
+            for key, values in self.entries.items()
+        }
+
+    def flush(self, sink: Sink{name}) -> int:
+        count = 0
+        for key, values in sorted(self.entries.items()):
+            for value in values:
+                sink.put(key, value)
+                count += 1
+        self.entries.clear()
+        return count
+
+
+T{name} = TypeVar("T{name}")
+
+
+def first_{name}(items: Sequence[T{name}], wanted: Callable[[T{name}], bool]) -> T{name} | None:
+    for item in items:
+        if wanted(item):
+            return item
+    return None
+
+
+def parse_{name}(text: str) -> dict[str, int]:
+    result: dict[str, int] = {}
+    for line in text.splitlines():
+        key, _, raw = line.partition("=")
+        if key.strip() and raw.strip().lstrip("-").isdigit():
+            result[key.strip()] = int(raw)
+    return result
+
+
+def window_{name}(values: Iterable[float], size: int) -> Iterator[tuple[float, ...]]:
+    buffer: deque[float] = deque(maxlen=size)
+    for value in values:
+        buffer.append(value)
+        if len(buffer) == size:
+            yield tuple(buffer)
+"""
+
+
 def graph_module(package: int, index: int) -> str:
     """Module ``pkg{package}.m{index}``: a dataclass and functions over the modules it imports."""
     imports = []
@@ -67,7 +136,11 @@ def graph_module(package: int, index: int) -> str:
     return (
         f'"""Module {name}: a little real work for the type checker and the tests."""\n\n'
         "from __future__ import annotations\n\n"
-        "from dataclasses import dataclass\n\n"
+        "import enum\n"
+        "from collections import deque\n"
+        "from collections.abc import Callable, Iterable, Iterator, Sequence\n"
+        "from dataclasses import dataclass, field\n"
+        "from typing import Protocol, TypeVar\n\n"
         f"{header}"
         "@dataclass(frozen=True)\n"
         f"class Item{name}:\n"
@@ -79,6 +152,7 @@ def graph_module(package: int, index: int) -> str:
         f"    return {body}\n\n\n"
         f"def total_{name}(items: list[Item{name}]) -> int:\n"
         f"    return sum(scale_{name}(item.weight) for item in items)\n"
+        + LIBRARY_CODE.replace("{name}", name)
     )
 
 
