@@ -111,7 +111,8 @@ class IncrementalRunner:
         reason = self._full_run_reason(stored, context, graph)
         if reason is None and stored is not None:
             rerun = sorted(u for u in units if _stored_key(stored, u) != keys[u])
-            reused = {u: stored.units[u].payload for u in units if u not in set(rerun)}
+            again = set(rerun)
+            reused = {u: stored.units[u].payload for u in units if u not in again}
             result = self._partial(check, ctx, envs, rerun, reused, keys, context, graph)
             if result is not None:
                 return result
