@@ -19,7 +19,7 @@ from ci_sessions.checks.projectenv import project_env
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.junit import JUnitReport, parse_junit, read_junit
-from ci_sessions.results import CheckResult, Finding, Gate, Status
+from ci_sessions.results import Checked, CheckResult, Finding, Gate, Status
 
 #: pytest exit codes
 OK, TESTS_FAILED, INTERRUPTED, INTERNAL_ERROR, USAGE_ERROR, NO_TESTS = 0, 1, 2, 3, 4, 5
@@ -102,6 +102,7 @@ class TestsCheck(CheckBase):
                 result.metrics.update(
                     {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0}
                 )
+                result.checked = Checked("tests", 0)
                 return result
             return error_result(ctx, self.name, "pytest wrote no JUnit report", run.tail())
         try:
@@ -109,6 +110,7 @@ class TestsCheck(CheckBase):
         except (OSError, ET_ParseError) as exc:
             return error_result(ctx, self.name, f"pytest wrote an unreadable JUnit report: {exc}")
         result.artifacts["junit"] = junit.relative_to(ctx.root).as_posix()
+        result.checked = Checked("tests", counts.tests - counts.skipped)  # tests that ran
         result.metrics.update(
             {
                 "tests": counts.tests,

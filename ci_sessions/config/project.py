@@ -326,3 +326,47 @@ def _precommit_pin(path: Path, tool: str) -> str | None:
             if re.fullmatch(r"\d+(\.\d+)*([a-z0-9.]*)", version):
                 return f"{tool}=={version}"
     return None
+
+
+#: pytest's default ``python_files``
+PYTEST_PYTHON_FILES = ("test_*.py", "*_test.py")
+
+
+def pytest_options(root: Path, pyproject: dict[str, Any]) -> dict[str, Any]:
+    """pytest's ini options from pyproject.toml, pytest.ini, tox.ini or setup.cfg (pytest's order)."""
+    for name, section in (("pytest.ini", "pytest"), (".pytest.ini", "pytest")):
+        options = _ini_section(root / name, section)
+        if options is not None:
+            return options
+    tool = pyproject.get("tool")
+    if isinstance(tool, dict):
+        pytest_table = cast("dict[str, Any]", tool).get("pytest")
+        if isinstance(pytest_table, dict):
+            table = cast("dict[str, Any]", pytest_table)
+            ini = table.get("ini_options")
+            return cast("dict[str, Any]", ini) if isinstance(ini, dict) else table
+    for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+        options = _ini_section(root / name, section)
+        if options is not None:
+            return options
+    return {}
+
+
+def _ini_section(path: Path, section: str) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error:
+        return None
+    return dict(parser[section]) if parser.has_section(section) else None
+
+
+def option_words(value: Any) -> list[str]:
+    """An ini option's words (``testpaths = a b``) or a TOML list, as strings."""
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list):
+        return [str(item) for item in cast("list[Any]", value)]
+    return []

@@ -259,6 +259,11 @@ CHECK_SETTINGS: dict[str, Field] = {
             "bool", "install the project into the docs environment (autodoc, mkdocstrings)"
         ),
         args=Field("str-list", "extra arguments for the builder"),
+        unreachable=Field(
+            "str",
+            "verdict when Sphinx cannot fetch intersphinx inventories (no network)",
+            choices=("error", "warn"),
+        ),
     ),
 }
 
@@ -271,6 +276,11 @@ TOP_LEVEL: dict[str, Field] = {
     "download-python": Field("bool", "let uv download a missing interpreter"),
     "venv-backend": Field("str", "how environments are made", choices=("auto", "uv", "virtualenv")),
     "cache": Field("bool", "reuse a PASS result when a check's inputs did not change"),
+    "cache-ignore-env": Field(
+        "str-list",
+        "environment variables (fnmatch patterns) that never change a verdict, beyond the "
+        "built-in volatile list: the result cache ignores them",
+    ),
     "fail-fast": Field("bool", "stop a tier at the first failed check"),
     "exclude": Field("str-list", "sessions not to register"),
     "session-names": Field("str-map", "rename sessions: check name -> session name"),

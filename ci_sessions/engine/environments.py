@@ -85,7 +85,9 @@ class EnvManager:
         facts = {
             "format": FORMAT_VERSION,
             "backend": self.backend,
-            "interpreter": str(interpreter),
+            # the interpreter itself, whichever PATH entry or venv found it (nox run by one
+            # virtualenv, the pre-commit hook by another): the same Python, the same environment
+            "interpreter": _resolved(interpreter),
             "interpreter_build": _interpreter_build(interpreter),
             "requirements": list(spec.requirements),
         }
@@ -160,6 +162,13 @@ class EnvManager:
         else:
             argv = [str(python), "-m", "pip", "install", "--quiet", *requirements]
         self._run(argv, f"installing into {location.name}")
+
+
+def _resolved(interpreter: Path) -> str:
+    try:
+        return str(interpreter.resolve())
+    except OSError:
+        return str(interpreter)
 
 
 def _interpreter_build(interpreter: Path) -> list[object]:

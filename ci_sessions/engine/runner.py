@@ -24,6 +24,7 @@ from ci_sessions.checks.base import (
     Environment,
     EnvSpec,
     RunPlan,
+    enforce_checked,
     no_known_flaky,
 )
 from ci_sessions.config import Config
@@ -165,6 +166,13 @@ def run_checks(
         for index, inv in ordered:
             if not inv.check.exclusive:
                 futures.setdefault(inv.check.name, []).append(executor.submit(task, index, inv))
+    # a configuration error ends the run (exit 2); its row never silently vanishes
+    errors = [f.exception() for submitted in futures.values() for f in submitted]
+    config_error = next((e for e in errors if isinstance(e, ConfigError)), None)
+    if config_error is not None:
+        for builder in builders:
+            builder.join()
+        raise config_error
     # checks that measure time (bench) run alone, once everything else has finished
     for index, inv in ordered:
         if inv.check.exclusive:
@@ -304,6 +312,7 @@ def _run_one(
             if check.baselined and options.accept_findings is not None:
                 result = options.accept_findings(result)
             result = check.evaluate(ctx, result)
+        result = enforce_checked(result)
     except ConfigError:
         raise
     except Exception as exc:  # a crashing check is an ERROR row, the others still run

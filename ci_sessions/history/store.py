@@ -241,7 +241,9 @@ def store_run(
     prepared: list[tuple[CheckResult, list[TestOutcome]]] = []
     for result in run.results:
         tests: list[TestOutcome] = []
-        for key in JUNIT_ARTIFACTS:
+        # a cached PASS replays an earlier run: its tests did not run again, so they are not
+        # new outcomes (they would inflate run counts and hide flips)
+        for key in JUNIT_ARTIFACTS if not result.cached else ():
             junit = result.artifacts.get(key, "")
             found = find_file(junit, root, junit_search) if junit else None
             tests += read_junit(found, root).outcomes

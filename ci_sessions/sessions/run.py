@@ -58,6 +58,7 @@ class SessionPlan:
 
 def run_session(session: nox.Session, plan: SessionPlan) -> None:
     """Run the session's checks, print the gate table, end the session with the verdict."""
+    started = time.time()
     try:
         args = parse_arguments(session, plan)
         targets = select_targets(session, plan, args)
@@ -69,7 +70,7 @@ def run_session(session: nox.Session, plan: SessionPlan) -> None:
         raise SystemExit(exc.exit_code) from None
     if not results:
         session.skip("no package selected: nothing changed that a package depends on")
-    run = report(plan, session.name, results)
+    run = report(plan, session.name, results, started=started)
     record(plan.root, run)
     verdict(session, results)
 
@@ -172,13 +173,19 @@ def run_target(
     )
 
 
-def report(plan: SessionPlan, session_name: str, results: list[CheckResult]) -> RunRecord:
-    """Merge the results into this nox invocation's run record; write the reports and the table."""
+def report(
+    plan: SessionPlan, session_name: str, results: list[CheckResult], *, started: float
+) -> RunRecord:
+    """Merge the results into this nox invocation's run record; write the reports and the table.
+
+    The record starts when the invocation's first session started and finishes now.
+    """
     from ci_sessions.reports import finalize
     from ci_sessions.reports.table import render_table
 
     if not plan.record:
         plan.record.append(new_run(plan.root, plan.project.name))
+        plan.record[0].started = started
     run = plan.record[0]
     run.sessions.append(session_name)
     labels = {r.label for r in results}

@@ -8,6 +8,7 @@ saved JSON file. Other arguments go to pytest. The verdicts come from ci_session
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec, error_result
 from ci_sessions.checks.bench.options import missing_reference, parse_posargs, validate_settings
-from ci_sessions.results import CheckResult, Gate, Status
+from ci_sessions.results import Checked, CheckResult, Gate, Status
 
 if TYPE_CHECKING:
     from ci_sessions.checks.bench.data import BenchRun
@@ -41,13 +42,30 @@ def bench_env(ctx: CheckContext) -> EnvSpec:
 
 
 def bench_paths(ctx: CheckContext) -> list[str]:
-    """Configured paths, else ``benchmarks/``, else the test directories."""
+    """Configured paths, else ``benchmarks/``, else the test directories (pytest's ``testpaths``
+    when the project sets them); in those, also the files named like benchmarks that pytest's
+    ``python_files`` would not collect (``testing/benchmark.py``)."""
+    from ci_sessions.config.project import PYTEST_PYTHON_FILES, option_words, pytest_options
+
     configured = ctx.settings("bench").str_list("paths")
     if configured:
         return configured
+    options = pytest_options(ctx.root, ctx.project.pyproject)
     if (ctx.root / "benchmarks").is_dir():
-        return ["benchmarks"]
-    return ctx.project.test_dirs
+        directories = ["benchmarks"]
+    else:
+        testpaths = [p for p in option_words(options.get("testpaths")) if (ctx.root / p).is_dir()]
+        directories = testpaths or ctx.project.test_dirs
+    patterns = tuple(option_words(options.get("python_files"))) or PYTEST_PYTHON_FILES
+    extra: list[str] = []
+    for directory in directories:
+        for path in sorted((ctx.root / directory).rglob("*.py")):
+            name = path.name
+            if "bench" not in name or any(fnmatch.fnmatch(name, p) for p in patterns):
+                continue
+            if not any(part.startswith(".") for part in path.relative_to(ctx.root).parts):
+                extra.append(path.relative_to(ctx.root).as_posix())
+    return [*directories, *extra]
 
 
 def pytest_argv(
@@ -63,6 +81,9 @@ def pytest_argv(
         f"--benchmark-max-time={settings.float('max-time')}",
         f"--benchmark-timer={TIMERS[settings.str('timer')]}", "--benchmark-warmup=on",
         "-p", "no:cacheprovider",
+        # pytest-benchmark warns when nothing was measured; a project's `filterwarnings = error`
+        # must not turn "no benchmarks" (SKIP) into a crash (ERROR)
+        "-W", "ignore::pytest_benchmark.logger.PytestBenchmarkWarning",
     ]  # fmt: skip
     if settings.str("marker"):
         argv += ["-m", settings.str("marker")]
@@ -132,6 +153,7 @@ class BenchCheck(CheckBase):
             if run.returncode not in (NO_TESTS, OK):
                 return self._error(ctx, base, f"pytest wrote no {raw_path.name}:\n{run.tail()}")
             base.metrics = {"benchmarks": 0}
+            base.checked = Checked("benchmarks", 0)
             base.summary = "no benchmarks collected in " + (
                 ", ".join(bench_paths(ctx)) or "the project"
             )
@@ -143,6 +165,7 @@ class BenchCheck(CheckBase):
             return self._error(ctx, base, f"cannot read {raw_path.name}: {exc}")
         failed = _failures(output) or (1 if run.returncode == TESTS_FAILED else 0)
         base.metrics = {"benchmarks": len(current.benchmarks), "failed": failed}
+        base.checked = Checked("benchmarks", len(current.benchmarks))
         if load is not None:
             base.metrics["load-per-cpu"] = round(load, 2)
         base.artifacts["bench-pytest"] = raw_path.relative_to(ctx.root).as_posix()
@@ -180,7 +203,11 @@ class BenchCheck(CheckBase):
         return result
 
     def _error(self, ctx: CheckContext, base: CheckResult, message: str) -> CheckResult:
-        result = error_result(ctx, self.name, message.splitlines()[0], base.output + "\n" + message)
+        lines = message.splitlines()
+        detail = "\n".join(lines[1:])
+        # the tool's tail is already in its output: print it once
+        output = base.output if detail and detail in base.output else f"{base.output}\n{detail}"
+        result = error_result(ctx, self.name, lines[0], output.strip())
         result.command = base.command
         return result
 

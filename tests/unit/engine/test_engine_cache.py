@@ -18,7 +18,7 @@ from ci_sessions.config.project import load_project
 from ci_sessions.engine.cache import ResultCache, TreeHasher, cacheable, compute_key, list_files
 from ci_sessions.engine.environments import EnvManager
 from ci_sessions.engine.runner import Invocation, RunOptions, run_checks
-from ci_sessions.results import CheckResult, Status
+from ci_sessions.results import Checked, CheckResult, Status
 
 
 def _config(root: Path) -> Config:
@@ -106,7 +106,10 @@ def test_tree_hash_ignores_environments_caches_and_gitignored_files(tmp_path: Pa
 
 
 def _pass(check: str = "lint") -> CheckResult:
-    return CheckResult(check=check, session="s", status=Status.PASS, summary="clean", python="3.11")
+    return CheckResult(
+        check=check, session="s", status=Status.PASS, summary="clean", python="3.11",
+        checked=Checked("files", 1),
+    )  # fmt: skip
 
 
 def test_only_pass_is_stored_and_a_hit_is_marked_cached(tmp_path: Path) -> None:
@@ -217,8 +220,9 @@ class _Sleepy(CheckBase):
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         self.barrier.wait(timeout=10)
         return CheckResult(
-            self.name, ctx.session, self.status, summary=self.status.value, output=self.name
-        )
+            self.name, ctx.session, self.status, summary=self.status.value, output=self.name,
+            checked=Checked("files", 1),
+        )  # fmt: skip
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         return result

@@ -12,7 +12,7 @@ from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
 from ci_sessions.engine.environments import EnvManager
 from ci_sessions.engine.runner import Invocation, RunOptions, _dependency_order, run_checks
-from ci_sessions.results import CheckResult, Status
+from ci_sessions.results import Checked, CheckResult, Status
 
 LOG: list[tuple[str, str, float]] = []
 LOCK = threading.Lock()
@@ -40,7 +40,7 @@ class _Timed(CheckBase):
             LOG.append((self.name, "end", time.perf_counter()))
         if self.crash:
             raise RuntimeError("tool exploded")
-        return CheckResult(self.name, ctx.session, Status.PASS)
+        return CheckResult(self.name, ctx.session, Status.PASS, checked=Checked("files", 1))
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         return result
