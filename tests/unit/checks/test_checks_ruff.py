@@ -82,3 +82,15 @@ def test_format_failure_without_a_named_file_is_never_a_pass(
     from ci_sessions.checks.ruff import _parse_format  # pyright: ignore[reportPrivateUsage]
 
     assert _parse_format(_ctx(tmp_path), ToolRun(["ruff"], code, stdout, "", 0.1), ["*.py"]) is None
+
+
+def test_the_files_ruff_checked_are_counted_from_its_own_listing_and_summary() -> None:
+    from ci_sessions.checks.ruff import count_formatted_files, count_listed_files
+
+    assert count_listed_files("/p/a.py\n/p/pyproject.toml\n\n") == 2
+    assert count_listed_files("") == 0
+    assert count_formatted_files(NEW_STYLE) == 2
+    assert count_formatted_files("3 files already formatted\n") == 3
+    assert count_formatted_files("1 file would be reformatted, 12 files already formatted") == 13
+    assert count_formatted_files("warning: No Python files found under the given path(s)\n") == 0
+    assert count_formatted_files("something else entirely") is None

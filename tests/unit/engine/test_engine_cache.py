@@ -282,3 +282,39 @@ def test_a_package_inside_a_repository_lists_its_own_files(tmp_path: Path) -> No
     (package / "dist" / "a.whl").write_text("built")
     (tmp_path / "other.py").write_text("X = 1\n")
     assert list_files(package) == ["pyproject.toml", "src/demo/__init__.py"]
+
+
+def test_the_environment_is_part_of_the_key_except_volatile_variables(tmp_path: Path) -> None:
+    from ci_sessions.engine.cache import environment_digest
+
+    base = {"HOME": "/home/u", "PATH": "/usr/bin:/bin", "FLIP": "0"}
+    digest = environment_digest(base, {})
+    assert environment_digest({**base, "FLIP": "1"}, {}) != digest  # a test may read it
+    assert environment_digest(base, {"FLIP": "1"}) != digest  # what the check sets counts too
+    volatile = {"PWD": "/x", "OLDPWD": "/y", "SHLVL": "3", "TERM": "xterm", "COLUMNS": "80",
+                "LINES": "40", "_": "/usr/bin/nox", "SSH_TTY": "/dev/pts/1", "TMUX": "t",
+                "PRE_COMMIT": "1", "VIRTUAL_ENV": "/v", "CI_SESSIONS_LINT_MAX_FINDINGS": "3"}  # fmt: skip
+    assert environment_digest({**base, **volatile}, {}) == digest
+    assert environment_digest({**base, "MY_NOISE": "1"}, {}, ["MY_*"]) == digest  # the setting
+    # the same tools, whichever virtual environment launched nox (a pre-commit hook, a venv)
+    venv = tmp_path / "hook-env"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    launched = {**base, "PATH": f"{venv / 'bin'}:/usr/bin:/bin:/usr/bin"}
+    assert environment_digest(launched, {}) == digest
+    assert environment_digest({**base, "PATH": "/opt/other/bin:/usr/bin:/bin"}, {}) != digest
+
+
+def test_a_cached_row_says_when_it_was_stored() -> None:
+    import time
+
+    from ci_sessions.reports.table import plain_rows, status_label
+
+    fresh = _pass()
+    assert status_label(fresh) == "PASS"
+    cached = _pass()
+    cached.cached, cached.cached_at = True, time.mktime((2026, 3, 1, 14, 2, 0, 0, 0, -1))
+    assert status_label(cached) == "PASS (cached 2026-03-01 14:02)"
+    cached.cached_at = time.time()
+    assert status_label(cached) == f"PASS (cached {time.strftime('%H:%M')})"
+    assert plain_rows([fresh])[0].startswith("PASS | lint | files 1 | ")
