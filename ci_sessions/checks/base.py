@@ -35,6 +35,9 @@ class EnvSpec:
     inputs: tuple[
         str, ...
     ] = ()  # project files (relative) whose content is part of the env's identity
+    #: a tool's own environment, which need not share the project's Python: when the pinned
+    #: tool does not install on ``python`` it is built on the newest Python it installs on
+    any_python: bool = False
 
     @property
     def key(self) -> str:

@@ -23,6 +23,7 @@ from ci_sessions.checks.base import (
     relative,
 )
 from ci_sessions.checks.tooling import tool_requirement
+from ci_sessions.checks.treeguard import untouched
 from ci_sessions.gates import apply_gates, at_least, at_most
 from ci_sessions.results import Checked, CheckResult, Finding, Gate, Status
 
@@ -145,7 +146,8 @@ class BuildCheck(CheckBase):
         if (env.bin_dir / "uv").exists():
             argv += ["--installer", "uv"]
         argv += [*settings.str_list("args"), str(ctx.root)]
-        build = ctx.exec(argv, env)
+        with untouched(ctx.root):  # the backend writes egg-info, build/ into the tree: not kept
+            build = ctx.exec(argv, env)
         output = [f"$ python -m build {' '.join(argv[3:])}"]
         result = CheckResult(
             check=self.name, session=ctx.session, status=Status.PASS, python=ctx.python,

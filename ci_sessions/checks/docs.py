@@ -22,7 +22,7 @@ from ci_sessions.checks.base import (
     error_result,
     relative,
 )
-from ci_sessions.checks.projectenv import INSTALL_INPUTS
+from ci_sessions.checks.projectenv import INSTALL_INPUTS, install_project
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.results import Checked, CheckResult, Finding, Gate, Status
@@ -77,7 +77,7 @@ def docs_requirements(ctx: CheckContext, builder: str) -> tuple[str, ...]:
         requirements += project.dependency_group(group) or []
     extras = settings.str_list("extras") or (["docs"] if "docs" in project.extras() else [])
     if settings.bool("install-project") and project.installable:
-        requirements += ["-e", f".[{','.join(extras)}]" if extras else "."]
+        requirements += install_project(ctx, extras)[0]
     files = settings.str_list("requirements")
     if not files:
         files = [
@@ -144,7 +144,10 @@ class DocsCheck(CheckBase):
             return {}
         builder, _config = found
         requirements = docs_requirements(ctx, builder)
-        inputs = tuple(sorted({*INSTALL_INPUTS, *(r for r in requirements if r.endswith(".txt"))}))
+        built = install_project(ctx)[1] if ctx.settings("docs").bool("install-project") else ()
+        inputs = tuple(
+            sorted({*INSTALL_INPUTS, *built, *(r for r in requirements if r.endswith(".txt"))})
+        )
         return {
             "docs": EnvSpec(
                 name=f"docs-{builder}", python=ctx.python, requirements=requirements, inputs=inputs

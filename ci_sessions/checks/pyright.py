@@ -42,7 +42,9 @@ class TypecheckCheck(CheckBase):
             # no Node on this machine: the nodejs extra ships one, so nothing is downloaded
             requirement = requirement.replace("pyright", "pyright[nodejs]", 1)
         return {
-            "pyright": EnvSpec(name="pyright", python=ctx.python, requirements=(requirement,)),
+            "pyright": EnvSpec(
+                name="pyright", python=ctx.python, requirements=(requirement,), any_python=True
+            ),
             "project": project_env(ctx),
         }
 

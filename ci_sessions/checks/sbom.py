@@ -45,7 +45,9 @@ class SbomCheck(CheckBase):
     tools: ClassVar[tuple[str, ...]] = ("cyclonedx",)
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
-        tool = EnvSpec("cyclonedx", ctx.python, (tool_requirement(ctx, "cyclonedx-bom")[0],))
+        tool = EnvSpec(
+            "cyclonedx", ctx.python, (tool_requirement(ctx, "cyclonedx-bom")[0],), any_python=True
+        )
         if not ctx.project.installable:
             return {"tool": tool}
         return {"tool": tool, "runtime": runtime_env(ctx)}

@@ -158,29 +158,32 @@ def run_checks(
                 emit(_render_block(done))
                 printed += 1
 
-    builders: list[threading.Thread] = []
-    if jobs > 1:
-        builders = _prefetch_environments(pool, [(inv, context(inv)) for inv in invocations])
-    ordered = _dependency_order(invocations)
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ci-sessions") as executor:
+    try:
+        builders: list[threading.Thread] = []
+        if jobs > 1:
+            builders = _prefetch_environments(pool, [(inv, context(inv)) for inv in invocations])
+        ordered = _dependency_order(invocations)
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ci-sessions") as executor:
+            for index, inv in ordered:
+                if not inv.check.exclusive:
+                    futures.setdefault(inv.check.name, []).append(executor.submit(task, index, inv))
+        # a configuration error ends the run (exit 2); its row never silently vanishes
+        errors = [f.exception() for submitted in futures.values() for f in submitted]
+        config_error = next((e for e in errors if isinstance(e, ConfigError)), None)
+        if config_error is not None:
+            for builder in builders:
+                builder.join()
+            raise config_error
+        # checks that measure time (bench) run alone, once everything else has finished
         for index, inv in ordered:
-            if not inv.check.exclusive:
-                futures.setdefault(inv.check.name, []).append(executor.submit(task, index, inv))
-    # a configuration error ends the run (exit 2); its row never silently vanishes
-    errors = [f.exception() for submitted in futures.values() for f in submitted]
-    config_error = next((e for e in errors if isinstance(e, ConfigError)), None)
-    if config_error is not None:
-        for builder in builders:
+            if inv.check.exclusive:
+                task(index, inv)
+        for builder in builders:  # never leave a half-built environment behind (fail-fast, skips)
             builder.join()
-        raise config_error
-    # checks that measure time (bench) run alone, once everything else has finished
-    for index, inv in ordered:
-        if inv.check.exclusive:
-            task(index, inv)
-    for builder in builders:  # never leave a half-built environment behind (fail-fast, skips)
-        builder.join()
-    flush()
-    return [r for r in results if r is not None]
+        flush()
+        return [r for r in results if r is not None]
+    finally:
+        manager.release()  # other runs may now delete the builds this one used
 
 
 def _prefetch_environments(

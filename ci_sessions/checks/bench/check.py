@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from ci_sessions._fs import state_dir
 from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec, error_result
 from ci_sessions.checks.bench.options import missing_reference, parse_posargs, validate_settings
 from ci_sessions.results import Checked, CheckResult, Gate, Status
@@ -77,6 +78,8 @@ def pytest_argv(
     argv = [
         str(env.python), "-m", "pytest", *targets,
         "--benchmark-only", f"--benchmark-json={json_path}", "--benchmark-sort=name",
+        # pytest-benchmark's own storage (.benchmarks/) stays out of the project's tree
+        f"--benchmark-storage=file://{state_dir(ctx.root) / 'cache' / 'benchmarks'}",
         f"--benchmark-min-rounds={settings.int('min-rounds')}",
         f"--benchmark-max-time={settings.float('max-time')}",
         f"--benchmark-timer={TIMERS[settings.str('timer')]}", "--benchmark-warmup=on",

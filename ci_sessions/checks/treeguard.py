@@ -1,0 +1,123 @@
+"""Building the project never leaves anything in its tree.
+
+Build backends write into the source tree while they build: setuptools its ``*.egg-info`` (even
+for an editable install) and ``build/``, pdm-backend ``.pdm-build/``, meson-python
+``.mesonpy-*/``, cargo ``target/``. Installing the project into an environment, or building it
+for the ``build`` check, runs inside :func:`untouched`: one build in the tree at a time, and
+afterwards every such product that was not there before is removed, and a ``*.egg-info`` that was
+(tracked, even) gets its files back as they were. ``git status --porcelain --ignored`` is the
+same before and after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import shutil
+import sys
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: what build backends write beside the sources (names of files or folders)
+BUILD_PRODUCTS = ("build", "*.egg-info", ".eggs", ".pdm-build", ".mesonpy-*", "_skbuild", "target")
+#: folders that hold top-level packages, where setuptools writes ``<name>.egg-info``
+PACKAGE_PARENTS = (".", "src", "lib", "python")
+#: an egg-info folder larger than this is not saved (it is never that big)
+_MAX_SAVED = 4 << 20
+
+
+@dataclass
+class _Snapshot:
+    existed: set[str] = field(default_factory=set[str])
+    saved: dict[str, dict[str, bytes]] = field(default_factory=dict[str, dict[str, bytes]])
+
+
+def lock_path(root: Path) -> Path:
+    return root / ".nox" / "ci-sessions" / ".tree-build.lock"
+
+
+def products(root: Path) -> list[str]:
+    """Build products present now (relative paths)."""
+    found: list[str] = []
+    for parent in PACKAGE_PARENTS:
+        base = root / parent
+        if not base.is_dir():
+            continue
+        with contextlib.suppress(OSError):
+            for child in base.iterdir():
+                patterns = BUILD_PRODUCTS if parent == "." else ("*.egg-info",)
+                if any(fnmatch.fnmatch(child.name, p) for p in patterns):
+                    found.append(child.relative_to(root).as_posix())
+    return sorted(set(found))
+
+
+def _snapshot(root: Path) -> _Snapshot:
+    snapshot = _Snapshot()
+    for name in products(root):
+        snapshot.existed.add(name)
+        path = root / name
+        if name.endswith(".egg-info") and path.is_dir():
+            files: dict[str, bytes] = {}
+            size = 0
+            for item in sorted(path.rglob("*")):
+                if item.is_file():
+                    data = item.read_bytes()
+                    size += len(data)
+                    files[item.relative_to(path).as_posix()] = data
+            if size <= _MAX_SAVED:
+                snapshot.saved[name] = files
+    return snapshot
+
+
+def _restore(root: Path, snapshot: _Snapshot) -> list[str]:
+    """Remove new products, put saved egg-info folders back; return what was removed."""
+    removed: list[str] = []
+    for name in products(root):
+        path = root / name
+        if name not in snapshot.existed:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(name)
+    for name, files in snapshot.saved.items():
+        path = root / name
+        for item in sorted(path.rglob("*"), reverse=True) if path.is_dir() else ():
+            relative = item.relative_to(path).as_posix()
+            if item.is_file() and relative not in files:
+                item.unlink()
+        for relative, data in files.items():
+            target = path / relative
+            with contextlib.suppress(OSError):
+                if not target.is_file() or target.read_bytes() != data:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(data)
+    return removed
+
+
+@contextlib.contextmanager
+def untouched(root: Path) -> Generator[None, None, None]:
+    """Build or install the project in ``root``: one at a time, and nothing left behind."""
+    with _exclusive(lock_path(root)):
+        snapshot = _snapshot(root)
+        try:
+            yield
+        finally:
+            _restore(root, snapshot)
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Generator[None, None, None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":  # pragma: no cover
+        yield
+        return
+    import fcntl
+
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
