@@ -69,6 +69,16 @@ def test_precommit_hooks_run_the_essential_sessions(tmp_path: Path) -> None:
     assert passing.returncode == 0, passing.stdout + passing.stderr
     for session in ("lint", "format", "typecheck", f"tests-{PY}"):
         assert f"(nox -s {session})" in passing.stdout
+    # issue 12 item 8: the hook and a manual run alternate without rebuilding or missing the
+    # cache, although each finds the interpreter through its own virtualenv and PATH
+    manual = run(sys.executable, "-m", "nox", "-s", "lint")
+    hook = run(precommit, "run", "ci-sessions-lint", "--all-files", "--verbose")
+    manual_again = run(sys.executable, "-m", "nox", "-s", "lint")
+    for done in (manual, hook, manual_again):
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output
+        assert "rebuilding" not in output and "creating environment" not in output, output
+        assert "PASS (cached" in output, output
     module = project / "src" / "pcdemo" / "__init__.py"
     module.write_text("import os\n\n\n" + module.read_text(encoding="utf-8"), encoding="utf-8")
     assert run("git", "add", "-A").returncode == 0
