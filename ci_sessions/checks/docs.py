@@ -150,7 +150,11 @@ class DocsCheck(CheckBase):
         )
         return {
             "docs": EnvSpec(
-                name=f"docs-{builder}", python=ctx.python, requirements=requirements, inputs=inputs
+                name=f"docs-{builder}",
+                python=ctx.python,
+                requirements=requirements,
+                inputs=inputs,
+                any_python=True,  # the builder's pin may need a newer Python
             )
         }
 

@@ -89,7 +89,9 @@ def test_tests_that_all_skip_or_none_collected_are_never_pass(project: Path) -> 
     with edited(project, {"tests/test_later.py": skipping}):
         run = run_nox(project, "-s", f"tests-{PY}",
                       env={"CI_SESSIONS_TESTS_PATHS": "tests/test_later.py"})  # fmt: skip
-        none = run_nox(project, "-s", f"tests-{PY}", env={"CI_SESSIONS_TESTS_ARGS": "-k,nothing_here"})
+        none = run_nox(
+            project, "-s", f"tests-{PY}", env={"CI_SESSIONS_TESTS_ARGS": "-k,nothing_here"}
+        )
     [row] = run.results["results"]  # type: ignore[index]
     assert row["status"] == "SKIP", run.output
     assert row["checked"] == {"what": "tests", "count": 0}

@@ -134,8 +134,14 @@ def test_overlapping_reinstalls_all_give_true_verdicts(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "nox", "-s", "quick", "--", "--reinstall", "--no-cache"]
     assert run_nox(root, "-s", "quick").returncode == 0  # environments exist, as in real life
     runs = [
-        subprocess.Popen(command, cwd=root, env=nox_env(), stdout=subprocess.PIPE,  # noqa: S603
-                         stderr=subprocess.STDOUT, text=True)  # fmt: skip
+        subprocess.Popen(
+            command,
+            cwd=root,
+            env=nox_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for _ in range(3)
     ]
     outputs = [run.communicate(timeout=600)[0] for run in runs]

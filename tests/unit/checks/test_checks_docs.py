@@ -67,9 +67,7 @@ intersphinx inventory 'https://docs.python.org/3/objects.inv' not fetchable due 
 def test_an_offline_sphinx_build_is_recognised_and_counted_as_sphinx_counts(
     tmp_path: Path,
 ) -> None:
-    assert docs.unreachable_inventories(OFFLINE_SPHINX) == [
-        "https://docs.python.org/3/objects.inv"
-    ]
+    assert docs.unreachable_inventories(OFFLINE_SPHINX) == ["https://docs.python.org/3/objects.inv"]
     assert docs.unreachable_inventories("build succeeded.") == []
     assert docs.sphinx_total(OFFLINE_SPHINX) == 2
     assert docs.sphinx_total("build succeeded, 3 warnings.") == 3
