@@ -131,9 +131,12 @@ class EnvManager:
         fingerprint = self.fingerprint(spec, interpreter)
         with _locked(link.with_name(link.name + ".lock")):
             current = self._current(link)
-            fresh = current is not None and _read_marker(current / MARKER) == fingerprint
-            if fresh and not self._must_rebuild(link) and _python(current).exists():
-                assert current is not None  # noqa: S101 - fresh implies it
+            if (
+                current is not None
+                and _read_marker(current / MARKER) == fingerprint
+                and not self._must_rebuild(link)
+                and _python(current).exists()
+            ):
                 build = current
             else:
                 try:
