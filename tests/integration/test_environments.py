@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from fixture_projects import NOXFILE, clean_src_project, nox_env, run_nox, write_files
 
+from ci_sessions.config import pythons
+
 pytestmark = pytest.mark.integration
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 #: what a tier may leave in a project: its own state, and caches the tools write when run by hand
@@ -152,3 +154,36 @@ def test_overlapping_reinstalls_all_give_true_verdicts(tmp_path: Path) -> None:
     assert sum("rebuilding (--reinstall) environment project" in o for o in outputs) == 3
     builds = list((root / ".nox" / "ci-sessions" / ".builds").glob("project-3.*[!k]"))
     assert len(builds) == 1, builds
+
+
+@pytest.mark.skipif(
+    not all(pythons.find_interpreter(v) for v in ("3.10", "3.11")),
+    reason="needs Python 3.10 and a newer Python",
+)
+def test_a_tool_pin_that_needs_a_newer_python_runs_on_one(tmp_path: Path) -> None:
+    # issue 12 item 20: pre-commit==4.7.0 needs Python >= 3.11; on 3.10 the row was ERROR
+    root = clean_src_project(tmp_path / "old-python")
+    write_files(root, {
+        ".pre-commit-config.yaml": """
+            repos:
+              - repo: local
+                hooks:
+                  - id: no-tabs
+                    name: no tabs
+                    entry: "\\t"
+                    language: pygrep
+                    types: [python]
+            """,
+        ".gitignore": ".nox/\n.ci-sessions/\n",
+    })  # fmt: skip
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "init")
+    env = {"CI_SESSIONS_DEFAULT_PYTHON": "3.10", "CI_SESSIONS_TOOLS_PRE_COMMIT": "pre-commit==4.7.0"}
+    run = run_nox(root, "-s", "precommit", env=env)
+    assert run.status("precommit") == "PASS", run.output
+    assert run.result("precommit")["checked"] == {"what": "hooks", "count": 1}
+    assert "does not install on Python 3.10; built on Python 3." in run.output  # says which
+    again = run_nox(root, "-s", "precommit", "--", "--no-cache", env=env)
+    assert again.status("precommit") == "PASS", again.output
+    assert "environment pre-commit" not in again.output  # the choice is remembered: no rebuild
