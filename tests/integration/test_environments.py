@@ -179,7 +179,10 @@ def test_a_tool_pin_that_needs_a_newer_python_runs_on_one(tmp_path: Path) -> Non
     _git(root, "init", "-q")
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "init")
-    env = {"CI_SESSIONS_DEFAULT_PYTHON": "3.10", "CI_SESSIONS_TOOLS_PRE_COMMIT": "pre-commit==4.7.0"}
+    env = {
+        "CI_SESSIONS_DEFAULT_PYTHON": "3.10",
+        "CI_SESSIONS_TOOLS_PRE_COMMIT": "pre-commit==4.7.0",
+    }
     run = run_nox(root, "-s", "precommit", env=env)
     assert run.status("precommit") == "PASS", run.output
     assert run.result("precommit")["checked"] == {"what": "hooks", "count": 1}
