@@ -2,7 +2,8 @@
 
 Build backends write into the source tree while they build: setuptools its ``*.egg-info`` (even
 for an editable install) and ``build/``, pdm-backend ``.pdm-build/``, meson-python
-``.mesonpy-*/``, cargo ``target/``. Installing the project into an environment, or building it
+``.mesonpy-*/``, cargo ``target/``, Cython a ``.c`` file beside each ``.pyx``, an in-place build
+its extension modules. Installing the project into an environment, or building it
 for the ``build`` check, runs inside :func:`untouched`: one build in the tree at a time, and
 afterwards every such product that was not there before is removed, and a ``*.egg-info`` that was
 (tracked, even) gets its files back as they were. ``git status --porcelain --ignored`` is the
@@ -29,17 +30,46 @@ _MAX_SAVED = 4 << 20
 
 @dataclass
 class _Snapshot:
+    folders: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
     existed: set[str] = field(default_factory=set[str])
     saved: dict[str, dict[str, bytes]] = field(default_factory=dict[str, dict[str, bytes]])
+    #: generated C files that were there before (some projects commit them): put back as they were
+    files: dict[str, bytes] = field(default_factory=dict[str, bytes])
 
 
 def lock_path(root: Path) -> Path:
     return root / ".nox" / "ci-sessions" / ".tree-build.lock"
 
 
-def products(root: Path) -> list[str]:
-    """Build products present now (relative paths)."""
+def _source_dirs(root: Path) -> dict[str, list[str]]:
+    """Folders holding the project's sources (Python, C, Cython): where extension modules and
+    Cython's C files appear during an in-place build, with the Cython modules in each."""
+    from ci_sessions.config.project import project_files
+
+    folders: dict[str, list[str]] = {}
+    for name in project_files(root):
+        if name.endswith((".py", ".pyx", ".c", ".cpp")):
+            parent, _, file = name.rpartition("/")
+            stems = folders.setdefault(parent or ".", [])
+            if file.endswith(".pyx"):
+                stems.append(file[: -len(".pyx")])
+    return folders
+
+
+def products(root: Path, folders: dict[str, list[str]] | None = None) -> list[str]:
+    """Build products present now (relative paths): backend folders beside the sources, and in
+    the source folders extension modules and the C files Cython generates from ``.pyx``."""
     found: list[str] = []
+    for folder, stems in (folders or {}).items():
+        base = root / folder
+        patterns = [
+            "*.so",
+            "*.pyd",
+            *(f"{stem}.c" for stem in stems),
+            *(f"{stem}.cpp" for stem in stems),
+        ]
+        for pattern in patterns:
+            found.extend(p.relative_to(root).as_posix() for p in base.glob(pattern) if p.is_file())
     for parent in PACKAGE_PARENTS:
         base = root / parent
         if not base.is_dir():
@@ -53,10 +83,12 @@ def products(root: Path) -> list[str]:
 
 
 def _snapshot(root: Path) -> _Snapshot:
-    snapshot = _Snapshot()
-    for name in products(root):
+    snapshot = _Snapshot(folders=_source_dirs(root))
+    for name in products(root, snapshot.folders):
         snapshot.existed.add(name)
         path = root / name
+        if name.endswith((".c", ".cpp")) and path.stat().st_size <= _MAX_SAVED * 4:
+            snapshot.files[name] = path.read_bytes()
         if name.endswith(".egg-info") and path.is_dir():
             files: dict[str, bytes] = {}
             size = 0
@@ -73,7 +105,7 @@ def _snapshot(root: Path) -> _Snapshot:
 def _restore(root: Path, snapshot: _Snapshot) -> list[str]:
     """Remove new products, put saved egg-info folders back; return what was removed."""
     removed: list[str] = []
-    for name in products(root):
+    for name in products(root, snapshot.folders):
         path = root / name
         if name not in snapshot.existed:
             if path.is_dir() and not path.is_symlink():
@@ -81,6 +113,11 @@ def _restore(root: Path, snapshot: _Snapshot) -> list[str]:
             else:
                 path.unlink(missing_ok=True)
             removed.append(name)
+    for name, data in snapshot.files.items():
+        target = root / name
+        with contextlib.suppress(OSError):
+            if not target.is_file() or target.read_bytes() != data:
+                target.write_bytes(data)
     for name, files in snapshot.saved.items():
         path = root / name
         for item in sorted(path.rglob("*"), reverse=True) if path.is_dir() else ():
