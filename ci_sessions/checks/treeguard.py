@@ -3,7 +3,7 @@
 Build backends write into the source tree while they build: setuptools its ``*.egg-info`` (even
 for an editable install) and ``build/``, pdm-backend ``.pdm-build/``, meson-python
 ``.mesonpy-*/``, cargo ``target/``, Cython a ``.c`` file beside each ``.pyx``, an in-place build
-its extension modules. Installing the project into an environment, or building it
+its extension modules, setuptools-scm or hatch-vcs their version file. Installing the project into an environment, or building it
 for the ``build`` check, runs inside :func:`untouched`: one build in the tree at a time, and
 afterwards every such product that was not there before is removed, and a ``*.egg-info`` that was
 (tracked, even) gets its files back as they were. ``git status --porcelain --ignored`` is the
@@ -19,6 +19,7 @@ import sys
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 #: what build backends write beside the sources (names of files or folders)
 BUILD_PRODUCTS = ("build", "*.egg-info", ".eggs", ".pdm-build", ".mesonpy-*", "_skbuild", "target")
@@ -82,8 +83,34 @@ def products(root: Path, folders: dict[str, list[str]] | None = None) -> list[st
     return sorted(set(found))
 
 
+def version_files(root: Path) -> list[str]:
+    """Files a VCS-versioning plugin writes at build time (setuptools-scm ``version_file`` /
+    ``write_to``, hatch-vcs ``version-file``), relative to the project root. One that exists is
+    put back as it was; a new one stays, because an editable install imports it."""
+    from ci_sessions.config.project import load_project
+
+    tool = load_project(root).tool
+    found: list[str] = []
+    scm = _table(tool, "setuptools_scm")
+    found += [str(scm[k]) for k in ("version_file", "write_to") if isinstance(scm.get(k), str)]
+    vcs = _table(_table(_table(_table(tool, "hatch"), "build"), "hooks"), "vcs")
+    if isinstance(vcs.get("version-file"), str):
+        found.append(str(vcs["version-file"]))
+    return found
+
+
+def _table(table: dict[str, Any], key: str) -> dict[str, Any]:
+    value = table.get(key)
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
+
+
 def _snapshot(root: Path) -> _Snapshot:
     snapshot = _Snapshot(folders=_source_dirs(root))
+    for name in version_files(root):
+        path = root / name
+        if path.is_file():
+            snapshot.existed.add(name)
+            snapshot.files[name] = path.read_bytes()
     for name in products(root, snapshot.folders):
         snapshot.existed.add(name)
         path = root / name

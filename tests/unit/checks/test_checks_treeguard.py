@@ -59,3 +59,21 @@ def test_a_failed_build_is_cleaned_up_too(tmp_path: Path) -> None:
     except RuntimeError:
         pass
     assert not (root / "build").exists()
+
+
+def test_a_version_file_is_put_back_and_a_new_one_kept_for_editable_imports(
+    tmp_path: Path,
+) -> None:
+    root = _project(tmp_path)
+    (root / "pyproject.toml").write_text(
+        "[project]\nname = 'p'\ndynamic = ['version']\n\n"
+        "[tool.setuptools_scm]\nversion_file = 'src/p/_version.py'\n"
+    )
+    (root / "src/p/_version.py").write_text("version = '1.0'\n")
+    with untouched(root):
+        (root / "src/p/_version.py").write_text("version = '0.1.dev1+g123'\n")
+    assert (root / "src/p/_version.py").read_text() == "version = '1.0'\n"
+    (root / "src/p/_version.py").unlink()
+    with untouched(root):
+        (root / "src/p/_version.py").write_text("version = '0.1.dev1+g123'\n")
+    assert (root / "src/p/_version.py").is_file()  # `import p` needs it in an editable install
