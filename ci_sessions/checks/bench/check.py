@@ -44,29 +44,36 @@ def bench_env(ctx: CheckContext) -> EnvSpec:
 
 def bench_paths(ctx: CheckContext) -> list[str]:
     """Configured paths, else ``benchmarks/``, else the test directories (pytest's ``testpaths``
-    when the project sets them); in those, also the files named like benchmarks that pytest's
-    ``python_files`` would not collect (``testing/benchmark.py``)."""
-    from ci_sessions.config.project import PYTEST_PYTHON_FILES, option_words, pytest_options
+    when the project sets them)."""
+    from ci_sessions.config.project import option_words, pytest_options
 
     configured = ctx.settings("bench").str_list("paths")
     if configured:
         return configured
-    options = pytest_options(ctx.root, ctx.project.pyproject)
     if (ctx.root / "benchmarks").is_dir():
-        directories = ["benchmarks"]
-    else:
-        testpaths = [p for p in option_words(options.get("testpaths")) if (ctx.root / p).is_dir()]
-        directories = testpaths or ctx.project.test_dirs
-    patterns = tuple(option_words(options.get("python_files"))) or PYTEST_PYTHON_FILES
-    extra: list[str] = []
-    for directory in directories:
-        for path in sorted((ctx.root / directory).rglob("*.py")):
-            name = path.name
-            if "bench" not in name or any(fnmatch.fnmatch(name, p) for p in patterns):
-                continue
-            if not any(part.startswith(".") for part in path.relative_to(ctx.root).parts):
-                extra.append(path.relative_to(ctx.root).as_posix())
-    return [*directories, *extra]
+        return ["benchmarks"]
+    options = pytest_options(ctx.root, ctx.project.pyproject)
+    testpaths = [p for p in option_words(options.get("testpaths")) if (ctx.root / p).is_dir()]
+    return testpaths or ctx.project.test_dirs
+
+
+def bench_file_patterns(ctx: CheckContext, paths: list[str]) -> list[str]:
+    """pytest's ``python_files`` widened by the names of files named like benchmarks that it
+    would not collect (``testing/benchmark.py``, ``benchmarks/bench_sort.py``); empty when there
+    are none. (Naming such a file beside its folder does not work: pytest drops the file.)"""
+    from ci_sessions.config.project import PYTEST_PYTHON_FILES, option_words, pytest_options
+
+    options = pytest_options(ctx.root, ctx.project.pyproject)
+    patterns = list(option_words(options.get("python_files"))) or list(PYTEST_PYTHON_FILES)
+    extra: set[str] = set()
+    for directory in paths:
+        folder = ctx.root / directory
+        for path in folder.rglob("*.py") if folder.is_dir() else ():
+            hidden = any(part.startswith(".") for part in path.relative_to(ctx.root).parts)
+            collected = any(fnmatch.fnmatch(path.name, p) for p in patterns)
+            if "bench" in path.name and not hidden and not collected:
+                extra.add(path.name)
+    return [*patterns, *sorted(extra)] if extra else []
 
 
 def pytest_argv(
@@ -90,6 +97,9 @@ def pytest_argv(
     ]  # fmt: skip
     if settings.str("marker"):
         argv += ["-m", settings.str("marker")]
+    patterns = bench_file_patterns(ctx, targets)
+    if patterns:
+        argv += ["-o", f"python_files={' '.join(patterns)}"]
     return [*argv, *settings.str_list("args"), *extra]
 
 
