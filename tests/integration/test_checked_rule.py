@@ -172,6 +172,20 @@ def test_coverage_docs_and_bench_that_check_nothing_are_never_pass(project: Path
     assert bench["checked"] == {"what": "benchmarks", "count": 0}
     assert alone.output.count("test session starts") == 1
     assert "Traceback" not in alone.output
+    # benchmarks in a file pytest's python_files does not match, in the project's testpaths
+    # (pluggy's testing/benchmark.py), are found, still under `filterwarnings = error`
+    files["pyproject.toml"] = files["pyproject.toml"].replace(
+        'filterwarnings = ["error"]', 'filterwarnings = ["error"]\ntestpaths = ["tests", "testing"]'
+    )
+    files["testing/benchmark.py"] = (
+        "def test_speed(benchmark) -> None:\n    benchmark(sum, range(9))\n"
+    )
+    with edited(project, files):
+        found = run_nox(project, "-s", "bench", env={"CI_SESSIONS_BENCH_MAX_TIME": "0.05"})
+    row = _row(found, "bench")
+    assert row["checked"] == {"what": "benchmarks", "count": 1}, found.output
+    assert row["status"] == "WARN"  # measured; no baseline yet
+    assert not (project / ".benchmarks").exists()
 
 
 def test_build_of_an_empty_wheel_fails_and_an_sbom_of_nothing_is_a_skip(tmp_path: Path) -> None:
