@@ -41,7 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "history": (
         "ci_sessions.history.cli",
-        "run history: import, stats, trends, slowest, failures, flaky",
+        "run history: import, stats, trends, slowest, failures, flaky, releases",
     ),
     "ratchet": (
         "ci_sessions.history.ratchet",
@@ -51,6 +51,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ci_sessions.reports.cli",
         "write reports: summary, SARIF, HTML dashboard, evidence pack",
     ),
+    "release": (
+        "ci_sessions.release.cli",
+        "next version from the commits, changelog, tag; double build; staged publish",
+    ),
+    "ci": ("ci_sessions.ci.cli", "run the GitHub workflow on this machine, as the runner would"),
 }
 
 

@@ -293,7 +293,9 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
-    report = detect_changes(Path(args.root).resolve(), args.base, args.head, working_tree=args.working_tree)
+    report = detect_changes(
+        Path(args.root).resolve(), args.base, args.head, working_tree=args.working_tree
+    )
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:

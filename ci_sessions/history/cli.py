@@ -12,10 +12,11 @@ from typing import Any
 
 from ci_sessions.errors import HistoryError
 from ci_sessions.history import flaky as flaky_mod
+from ci_sessions.history import releases as releases_mod
 from ci_sessions.history import stats as hs
 from ci_sessions.history.store import open_history
 
-QUESTIONS = ("stats", "trends", "slowest", "failures", "flaky")
+QUESTIONS = ("stats", "trends", "slowest", "failures", "flaky", "releases")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,6 +85,8 @@ def _question(root: Path, args: argparse.Namespace) -> int:
             data = hs.slowest(db, since, args.limit)
         elif args.command == "failures":
             data = hs.failures(db, since, args.limit)
+        elif args.command == "releases":
+            data = releases_mod.releases(db, since, args.limit)
         else:
             data = flaky_mod.flaky_tests(db, since)[: args.limit]
     if args.json:
@@ -102,6 +105,10 @@ def _plain(data: object) -> object:
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
         return dataclasses.asdict(data)
     return data
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def when(epoch: float) -> str:
@@ -181,6 +188,14 @@ def render(command: str, data: Any) -> str:
         ]
         return head + table(
             ["signature", "category", "check", "count", "last seen", "message"], rows
+        )
+    if command == "releases":
+        return table(
+            ["time", "step", "version", "stage", "outcome", "detail"],
+            [
+                [when(e.time), e.kind, e.version, e.stage, e.outcome, _first_line(e.detail)[:80]]
+                for e in data
+            ],
         )
     rows = [
         [

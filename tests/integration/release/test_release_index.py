@@ -14,11 +14,18 @@ import pytest
 from gitrepo import git
 from release_index import IndexServer
 
+from ci_sessions.history.cli import main as history_main
 from ci_sessions.release import records
 from ci_sessions.release.cli import main
-from ci_sessions.release.config import IndexSettings, PublishSettings
+from ci_sessions.release.config import (
+    IndexSettings,
+    PublishSettings,
+    ReleaseSettings,
+    load_pyproject,
+)
 from ci_sessions.release.dists import gather, sha256
 from ci_sessions.release.health import health_check
+from ci_sessions.release.pipeline import build_once
 from ci_sessions.release.publish import PublishError, upload
 
 pytestmark = pytest.mark.integration
@@ -76,7 +83,7 @@ def test_staged_publish_health_checks_both_stages_and_records_them(
     assert "relfix-0.1.1.tar.gz" in listed(production)
 
     log = records.read(root)
-    steps = [(r.kind, r.index, r.outcome) for r in log]
+    steps = [(r.kind, r.stage, r.outcome) for r in log]
     assert steps == [
         ("release", "", "ok"),
         ("publish", "staging", "ok"), ("health", "staging", "ok"),
@@ -87,9 +94,11 @@ def test_staged_publish_health_checks_both_stages_and_records_them(
     assert all(r.version == "0.1.1" for r in log)
     # the token is never printed nor recorded
     assert TOKEN not in out + err
-    assert TOKEN not in (root / ".ci-sessions" / records.LOG_NAME).read_text()
-    assert main(["--root", str(root), "log", "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 5
+    for stored in (root / ".ci-sessions").glob("history.db*"):
+        assert TOKEN.encode() not in stored.read_bytes()
+    assert history_main(["--root", str(root), "releases", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [(e["kind"], e["stage"]) for e in shown][:2] == [("health", "production"), ("publish", "production")]  # fmt: skip
 
 
 def test_broken_smoke_in_production_rolls_back_the_index_and_the_repository(
@@ -119,7 +128,7 @@ def test_broken_smoke_in_production_rolls_back_the_index_and_the_repository(
     )
     assert git(root, "status", "--porcelain", "--untracked-files=no") == ""
     rollback = records.read(root)[-1]
-    assert (rollback.kind, rollback.index, rollback.outcome) == ("rollback", "production", "ok")
+    assert (rollback.kind, rollback.stage, rollback.outcome) == ("rollback", "production", "ok")
     assert "removed relfix 0.1.1" in rollback.detail and "deleted the tag v0.1.1" in rollback.detail
     assert TOKEN not in out + err
     # after the rollback the same version can be released and published again
@@ -137,7 +146,8 @@ def test_publishing_the_same_version_twice_is_a_clear_error(
     assert publish(root, "--to", "staging") == 0
     capsys.readouterr()
 
-    assert publish(root, "--to", "staging") == 1
+    dist = str(root / ".ci-sessions" / "release-dist")
+    assert publish(root, "--to", "staging", "--dist", dist) == 1
     err = capsys.readouterr().err
     assert "publish error: relfix 0.1.1 is already on the staging index" in err
     assert "Traceback" not in err
@@ -152,7 +162,6 @@ def test_publishing_the_same_version_twice_is_a_clear_error(
     assert "(HTTP 400)" in caught.value.message
 
     # what trusted publishing uploaded is health-checked without an upload (and no token)
-    dist = str(root / ".ci-sessions" / "release-dist")
     assert publish(root, "--to", "staging", "--dist", dist, "--skip-upload") == 0
     assert "[staging] healthy" in capsys.readouterr().out
     assert [(r.kind, r.outcome) for r in records.read(root)[-2:]] == [("publish", "skipped"), ("health", "ok")]  # fmt: skip
@@ -164,12 +173,8 @@ def test_health_check_retries_until_the_index_shows_the_release(
 ) -> None:
     server = index_server("staging")
     root = released_project(config(server, server, SMOKE_OK))
-    assert main(["--root", str(root), "publish", "--to", "staging"]) == 0
-    dists = gather(root / ".ci-sessions" / "release-dist")
-    kept = root / "kept"
-    kept.mkdir()
-    for path in server.packages.iterdir():  # take the release off the index again
-        path.rename(kept / path.name)
+    kept = build_once(root, ReleaseSettings(), load_pyproject(root))  # not on the index yet
+    dists = gather(kept)
     settings = PublishSettings(
         smoke=("{python}", "-c", "import relfix"), retries=30, retry_delay=0.3
     )
