@@ -174,7 +174,11 @@ def run_target(
 
 
 def report(
-    plan: SessionPlan, session_name: str, results: list[CheckResult], *, started: float
+    plan: SessionPlan,
+    session_name: str,
+    results: list[CheckResult],
+    *,
+    started: float | None = None,
 ) -> RunRecord:
     """Merge the results into this nox invocation's run record; write the reports and the table.
 
@@ -185,7 +189,8 @@ def report(
 
     if not plan.record:
         plan.record.append(new_run(plan.root, plan.project.name))
-        plan.record[0].started = started
+        if started is not None:
+            plan.record[0].started = started
     run = plan.record[0]
     run.sessions.append(session_name)
     labels = {r.label for r in results}
