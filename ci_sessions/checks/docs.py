@@ -42,6 +42,10 @@ _COUNT = re.compile(r"(\d+) (warning|error)s?")
 _INVENTORY_UNREACHABLE = re.compile(
     r"intersphinx inventory '([^']+)' not fetchable|failed to reach any of the inventories"
 )
+#: Sphinx's warnings for a reference it could not resolve
+_UNRESOLVED = re.compile(
+    r"reference target not found|undefined label|unknown document|term not in glossary"
+)
 #: pages that are not documents of the project (mkdocs and Sphinx scaffolding)
 _NOT_PAGES = frozenset({"404.html", "genindex.html", "search.html", "py-modindex.html"})
 _NOT_PAGE_DIRS = frozenset({"assets", "search", "_static", "_sources", "_modules", "_images"})
@@ -283,10 +287,11 @@ def unreachable_inventories(text: str) -> list[str]:
 
 
 def _needs_inventory(finding: Finding) -> bool:
-    """A warning an unreachable inventory explains: a reference it would have resolved, or the
-    download failure itself."""
-    return "reference target not found" in finding.message or bool(
-        _INVENTORY_UNREACHABLE.search(finding.message)
+    """A warning an unreachable inventory explains: an unresolved reference (intersphinx also
+    resolves references without a prefix, so any of them could be one), or the download
+    failure itself."""
+    return bool(
+        _UNRESOLVED.search(finding.message) or _INVENTORY_UNREACHABLE.search(finding.message)
     )
 
 
