@@ -141,6 +141,23 @@ def test_a_dependency_the_index_does_not_have_is_an_error_not_a_skip(tmp_path: P
         assert row["status"] == "ERROR", run.output
         assert "installing into project" in row["summary"]
 
+    # the same for a monorepo package whose sibling the index does not have
+    mono = tmp_path / "mono"
+    write_files(mono, {
+        "pyproject.toml": '[tool.ci-sessions]\npackages = ["packages/*"]\n\n'
+        '[tool.ci-sessions.tiers]\nquick = ["typecheck"]\n',
+        "noxfile.py": NOXFILE,
+        "packages/corelib-ci-sessions-test/pyproject.toml": pyproject("corelib-ci-sessions-test"),
+        "packages/corelib-ci-sessions-test/src/corelib/__init__.py": "VALUE = 1\n",
+        "packages/app/pyproject.toml": pyproject(
+            "app", extra='dependencies = ["corelib-ci-sessions-test"]\n'
+        ),
+        "packages/app/src/app/__init__.py": "from corelib import VALUE\n",
+    })  # fmt: skip
+    sibling = run_nox(mono, "-s", "quick", "--", "--package", "app")
+    assert sibling.returncode == 1, sibling.output
+    assert sibling.status("app/typecheck") == "ERROR"
+
 
 def test_docs_strict_false_passes_with_warnings_and_offline_sphinx_is_an_error(
     tmp_path: Path,
