@@ -100,6 +100,9 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
     root = Path(args.root).resolve()
+    from ci_sessions.config import load_config
+
+    load_config(root)  # the whole configuration is valid, whatever this command reads of it
     packages = discover_packages(root)
     if args.package or args.changed_since:
         packages = select_packages(root, list(args.package), changed_since=args.changed_since)

@@ -33,7 +33,12 @@ from typing import IO, cast
 from ci_sessions._fs import atomic_write_text
 from ci_sessions.checks.base import Environment, EnvSpec
 from ci_sessions.checks.treeguard import untouched
-from ci_sessions.config.pythons import NEWEST_KNOWN, find_interpreter, missing_hint
+from ci_sessions.config.pythons import (
+    NEWEST_KNOWN,
+    discover_interpreter,
+    find_interpreter,
+    missing_hint,
+)
 from ci_sessions.errors import EnvError
 
 MARKER = ".ci-sessions-env.json"
@@ -96,10 +101,42 @@ class EnvManager:
         return self.base / spec.key
 
     def interpreter(self, version: str) -> Path:
-        found = find_interpreter(version)
-        if found is None:
+        """The interpreter of ``version``: found here, else (``download-python``) downloaded."""
+        found = discover_interpreter(version)
+        if found is not None:
+            return found
+        if not self.download_python:
             raise EnvError(missing_hint(version), missing_interpreter=True)
-        return found
+        return self._download(version)
+
+    def _download(self, version: str) -> Path:
+        """``uv python install VERSION`` (python-build-standalone, from GitHub), then its path."""
+        uv = find_uv()
+        if uv is None:
+            raise EnvError(
+                f"Python {version} was not found and download-python needs uv to download it",
+                fix=f"pip install uv (or install Python {version} yourself)",
+            )
+        started = time.perf_counter()
+        self.log(f"downloading Python {version} with `uv python install {version}`")
+        self._run(
+            [uv, "python", "install", version],
+            f"downloading Python {version} (needs github.com: python-build-standalone)",
+            log=f"python-install-{version}",
+            env={"UV_PYTHON_DOWNLOADS": "automatic"},  # asked for, whatever the shell says
+        )
+        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+        completed = subprocess.run(  # noqa: S603 - argv list
+            [uv, "python", "find", version], capture_output=True, text=True, env=env, check=False
+        )
+        path = Path(completed.stdout.strip()) if completed.returncode == 0 else None
+        if path is None or not path.exists():
+            raise EnvError(
+                f"`uv python install {version}` succeeded but `uv python find {version}` "
+                f"does not find it: {last_error_line(completed.stderr)}"
+            )
+        self.log(f"Python {version} ready in {time.perf_counter() - started:.1f} s: {path}")
+        return path
 
     def fingerprint(self, spec: EnvSpec, interpreter: Path) -> str:
         digest = hashlib.sha256()
@@ -141,8 +178,8 @@ class EnvManager:
             else:
                 try:
                     build = self._build(spec, link, interpreter, fingerprint)
-                except EnvError as error:
-                    if not spec.any_python or not _WRONG_PYTHON.search(error.message):
+                except WrongPython as error:
+                    if not spec.any_python:
                         raise
                     build = self._build_on_newer(spec, link, interpreter, error)
                 self._rebuilt.add(str(link))
@@ -214,10 +251,8 @@ class EnvManager:
                 continue
             try:
                 build = self._build(spec, link, interpreter, self.fingerprint(spec, interpreter))
-            except EnvError as again:
-                if _WRONG_PYTHON.search(again.message):
-                    continue
-                raise
+            except WrongPython:
+                continue
             _write_choice(link, spec, version)
             self.log(
                 f"environment {spec.key}: {' '.join(spec.requirements)} does not install on "
@@ -263,10 +298,14 @@ class EnvManager:
                 shutil.rmtree(build, ignore_errors=True)
             lock.unlink(missing_ok=True)
 
-    def _run(self, argv: list[str], what: str) -> None:
+    def _run(
+        self, argv: list[str], what: str, *, log: str = "", env: dict[str, str] | None = None
+    ) -> None:
+        extra = env or {}
         env = dict(os.environ)
         if not self.download_python:
             env["UV_PYTHON_DOWNLOADS"] = "never"
+        env.update(extra)
         env.pop("VIRTUAL_ENV", None)
         env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         # cargo (maturin, setuptools-rust) builds beside the environments, not in the tree
@@ -281,9 +320,26 @@ class EnvManager:
             check=False,
         )
         if completed.returncode != 0:
-            output = (completed.stdout + completed.stderr).strip().splitlines()
-            tail = "\n".join(output[-25:])
-            raise EnvError(f"{what} failed (exit {completed.returncode}): {' '.join(argv)}\n{tail}")
+            output = (completed.stdout + completed.stderr).strip()
+            kept = self._keep_log(log or what, argv, completed.returncode, output)
+            error = WrongPython if _WRONG_PYTHON.search(output) else EnvError
+            raise error(
+                f"{what} failed: {last_error_line(output)}"
+                + (f"\n  full log: {kept}" if kept else f"\n{output[-3000:]}"),
+            )
+
+    def _keep_log(self, log: str, argv: list[str], code: int, output: str) -> str:
+        """Write the whole output of a failed step to .ci-sessions/logs/; its relative path."""
+        from ci_sessions._fs import state_dir
+        from ci_sessions.errors import CiSessionsError
+
+        name = re.sub(r"[^A-Za-z0-9.-]+", "-", log).strip("-") + ".log"
+        try:
+            path = state_dir(self.root) / "logs" / name
+            atomic_write_text(path, f"$ {' '.join(argv)}\n(exit {code})\n\n{output}\n")
+        except (OSError, CiSessionsError):
+            return ""
+        return path.relative_to(self.root).as_posix()
 
     def _create(self, location: Path, interpreter: Path) -> None:
         location.parent.mkdir(parents=True, exist_ok=True)
@@ -303,12 +359,39 @@ class EnvManager:
             argv = [uv, "pip", "install", "--quiet", "--python", str(python), *requirements]
         else:
             argv = [str(python), "-m", "pip", "install", "--quiet", *requirements]
-        what = f"installing into {location.name.rsplit('-', 1)[0]}"
-        if any(_local(r) for r in requirements):  # builds the project: in its tree, leaving nothing
+        project = any(_local(r) for r in requirements)
+        what = "installing the project" if project else "installing " + ", ".join(requirements)
+        log = f"install-{location.name.rsplit('-', 1)[0]}"
+        if project:  # builds the project in its tree: one at a time, nothing left behind
             with untouched(self.root):
-                self._run(argv, what)
+                self._run(argv, what, log=log)
         else:
-            self._run(argv, what)
+            self._run(argv, what, log=log)
+
+
+class WrongPython(EnvError):
+    """A requirement does not install on this Python (its Requires-Python excludes it)."""
+
+
+_ERROR_LINE = re.compile(r"^\s*(?:[\w.]*(?:Error|Exception|Failure)|error|ERROR)\b:?\s")
+
+
+def last_error_line(output: str) -> str:
+    """The line that says what went wrong, out of a tool's (or a build backend's) output.
+
+    A backend's traceback ends with its exception (``ValueError: Unknown classifier ...``); pip
+    and uv print ``error: ...`` lines around it. The last exception line wins, then the last
+    ``error`` line, then the last line that is not a hint.
+    """
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    exceptions = [line for line in lines if re.match(r"^[\w.]*(Error|Exception)\b: ", line)]
+    if exceptions:
+        return exceptions[-1]
+    errors = [line for line in lines if _ERROR_LINE.match(line)]
+    if errors:
+        return errors[-1]
+    plain = [line for line in lines if not line.lower().startswith(("hint", "note"))]
+    return plain[-1] if plain else "no output"
 
 
 def _python(location: Path) -> Path:

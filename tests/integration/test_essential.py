@@ -309,3 +309,15 @@ def test_unformatted_file_fails_format_like_ruff_by_hand(
     assert [f["path"] for f in row["findings"]] == ["src/demo/ugly.py"]
     assert "files to reformat 1 > 0" in run.stdout
     assert (root / "src/demo/ugly.py").read_text() == "x=[1,2 ,3]\n"  # checked, never changed
+
+
+def test_a_workflow_forcing_colour_does_not_break_the_parsers(
+    make_project: Make, nox_runner: Run
+) -> None:
+    """The generated workflow sets FORCE_COLOR: "1"; ruff then colours its report, and the format
+    check read the escape codes as a crash (ERROR) instead of one file to reformat (FAIL)."""
+    root = make_project({"src/demo/ugly.py": "x=[1,2 ,3]\n"})
+    run = nox_runner(root, "-s", "lint", "format", env={"FORCE_COLOR": "1"})
+    assert run.result("format")["status"] == "FAIL", run.output
+    assert [f["path"] for f in run.result("format")["findings"]] == ["src/demo/ugly.py"]
+    assert run.result("lint")["status"] == "PASS", run.output
