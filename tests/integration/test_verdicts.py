@@ -139,7 +139,7 @@ def test_a_dependency_the_index_does_not_have_is_an_error_not_a_skip(tmp_path: P
     for label in ("typecheck", f"tests-{PY}"):
         row = run.result(label)
         assert row["status"] == "ERROR", run.output
-        assert "installing into project" in row["summary"]
+        assert "installing the project failed" in row["summary"]
 
     # the same for a monorepo package whose sibling the index does not have
     mono = tmp_path / "mono"
