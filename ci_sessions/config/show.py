@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, cast
 
+from ci_sessions._args import add_json, add_root, command_parser, root_of
 from ci_sessions.config.loader import load_config
 
 
@@ -27,12 +27,19 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "config", "Show the merged configuration and where each value came from."
+    )
+    add_root(parser, positional_alias=True)
+    add_json(parser, "print the values and their sources as JSON")
+    return parser
+
+
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="ci-sessions config", description=__doc__)
-    parser.add_argument("directory", nargs="?", default=".", help="project root (default: .)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser = build_parser()
     args = parser.parse_args(argv)
-    config = load_config(Path(args.directory).resolve())
+    config = load_config(root_of(args, parser))
     values = cast("dict[str, Any]", _plain(config.values))
     if args.json:
         print(json.dumps({"values": values, "sources": dict(config.sources)}, indent=2))

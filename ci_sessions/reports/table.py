@@ -29,8 +29,10 @@ def render_table(results: Sequence[CheckResult], title: str) -> str:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    # every cell is Text, never markup: project text like "[tool.ci-sessions]" or "[/]" shows as is
+    table = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("check")
     table.add_column("status")
     table.add_column("value vs threshold", overflow="fold")
@@ -38,10 +40,10 @@ def render_table(results: Sequence[CheckResult], title: str) -> str:
     for result in results:
         status = result.status.value + (" (cached)" if result.cached else "")
         table.add_row(
-            result.label,
-            f"[{_STYLE[result.status]}]{status}[/]",
-            gate_detail(result),
-            f"{result.duration:.1f} s",
+            Text(result.label),
+            Text(status, style=_STYLE[result.status]),
+            Text(gate_detail(result)),
+            Text(f"{result.duration:.1f} s"),
         )
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "120"))
     console = Console(width=width, highlight=False, soft_wrap=False, record=False)
