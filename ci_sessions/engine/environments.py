@@ -109,16 +109,23 @@ class EnvManager:
                 return Environment(spec=spec, location=location, python=python)
             started = time.perf_counter()
             reason = "rebuilding (inputs changed)" if location.exists() else "creating"
-            self.log(f"{reason} environment {spec.key} with {self.backend}")
+            self.log(f"environment {spec.key}: {reason} with {self.backend} ({interpreter})")
             if location.exists():
                 shutil.rmtree(location)
             self._create(location, interpreter)
+            created = time.perf_counter()
             if spec.requirements:
+                self.log(f"environment {spec.key}: installing {describe_requirements(spec.requirements)}")  # fmt: skip
                 self._install(location, python, spec.requirements)
             atomic_write_text(
                 marker, json.dumps({"fingerprint": fingerprint, "spec": spec.key}) + "\n"
             )
-            self.log(f"environment {spec.key} ready in {time.perf_counter() - started:.1f} s")
+            done = time.perf_counter()
+            installed = f", install {done - created:.1f} s" if spec.requirements else ""
+            self.log(
+                f"environment {spec.key}: ready in {done - started:.1f} s "
+                f"(venv {created - started:.1f} s{installed})"
+            )
         return Environment(spec=spec, location=location, python=python)
 
     def _run(self, argv: list[str], what: str) -> None:
@@ -160,6 +167,20 @@ class EnvManager:
         else:
             argv = [str(python), "-m", "pip", "install", "--quiet", *requirements]
         self._run(argv, f"installing into {location.name}")
+
+
+def describe_requirements(requirements: tuple[str, ...], shown: int = 6) -> str:
+    """``ruff==0.17.6`` or ``pytest, -e ., coverage==7.6 (+3 more)``: what an install brings."""
+    items: list[str] = []
+    pending = ""
+    for requirement in requirements:
+        if requirement in ("-e", "-r", "-c", "--editable", "--requirement", "--constraint"):
+            pending = requirement + " "
+            continue
+        items.append(pending + requirement)
+        pending = ""
+    more = f" (+{len(items) - shown} more)" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
 
 
 def _interpreter_build(interpreter: Path) -> list[object]:

@@ -129,6 +129,8 @@ def parse(
         reinstall=bool(known.reinstall),
         posargs=rest,
         in_ci=os.environ.get("CI", "").lower() in ("1", "true"),
+        progress=config.top.str("progress"),
+        progress_interval=config.top.float("progress-interval"),
     )
     if options.jobs < 0:
         raise UsageError(f"nox -s {session_name}: --jobs must be >= 0")
