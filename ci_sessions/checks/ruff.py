@@ -266,6 +266,28 @@ def _parse_format(ctx: CheckContext, run: ToolRun, include: list[str]) -> list[F
     return None
 
 
+def lint_fix_command(ctx: CheckContext, ruff: Environment) -> list[str]:
+    """``ruff check --fix`` over exactly what the lint gate checks: its paths, its arguments,
+    the default rule set when the project has no ruff config. Safe fixes only."""
+    settings = ctx.settings("lint")
+    argv = [str(ruff.bin_dir / "ruff"), "check", "--fix", "--exit-zero"]
+    if not ctx.project.has_ruff_config:
+        argv += ["--config", f"lint.select = {_toml_list(settings.str_list('default-select'))}"]
+    return [*argv, *settings.str_list("args"), *settings.str_list("paths")]
+
+
+def files_to_format(ctx: CheckContext, ruff: Environment) -> list[str] | None:
+    """The files the format gate counts as needing formatting (None: ruff failed)."""
+    settings = ctx.settings("format")
+    run = ctx.exec(
+        [str(ruff.bin_dir / "ruff"), "format", "--check", *settings.str_list("paths")], ruff
+    )
+    findings = _parse_format(ctx, run, settings.str_list("include"))
+    if findings is None:
+        return None
+    return sorted({f.path for f in findings if f.rule == "format"})
+
+
 def _included(path: str, include: list[str]) -> bool:
     name = PurePosixPath(path).name
     return any(
