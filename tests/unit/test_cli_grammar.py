@@ -42,7 +42,9 @@ PRINTS_DATA = {
 MARKUP = re.compile(r"``|`|:(?:class|func|mod|meth|attr|ref|data):|\*\*")
 
 
-def walk(parser: argparse.ArgumentParser, name: str) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+def walk(
+    parser: argparse.ArgumentParser, name: str
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
     yield name, parser
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):

@@ -33,7 +33,7 @@ def test_a_closed_pipe_ends_the_command_quietly(argv: list[str], tmp_path: Path)
 
 
 def test_head_minus_one_through_a_shell(tmp_path: Path) -> None:
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S602 - a fixed pipeline through a shell is the point here
         f"{sys.executable} -m ci_sessions.cli config --json | head -1",
         shell=True, cwd=tmp_path, capture_output=True, text=True, check=False,
     )  # fmt: skip

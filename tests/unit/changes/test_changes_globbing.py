@@ -54,9 +54,7 @@ def _git_says(tmp_path: Path, patterns: tuple[str, ...], path: str) -> bool:
     target = repo / path
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("x\n")
-    done = subprocess.run(
-        ["git", "check-ignore", "-q", "--no-index", path], cwd=repo, check=False
-    )
+    done = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=repo, check=False)
     assert done.returncode in (0, 1), done
     return done.returncode == 0
 

@@ -75,7 +75,9 @@ class _Waits(CheckBase):
         return result
 
 
-def _tier(tmp_path: Path, checks: list[_Waits], progress: str, emit: object, stream: object) -> None:
+def _tier(
+    tmp_path: Path, checks: list[_Waits], progress: str, emit: object, stream: object
+) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\n')
     results = run_checks(
         root=tmp_path,
@@ -150,7 +152,7 @@ def _replay(raw: str) -> str:
     for piece in pieces:
         erase = re.fullmatch(r"\x1b\[(\d+)F\x1b\[J", piece)
         if erase:
-            del screen[len(screen) - int(erase.group(1)):]
+            del screen[len(screen) - int(erase.group(1)) :]
             continue
         screen.extend(piece.splitlines(keepends=True))
     joined = "".join(screen)

@@ -88,7 +88,8 @@ def test_submission_follows_dependency_depth_not_tier_order() -> None:
         _Step("lint"),
     ]
     order = [
-        inv.check.name for _, inv in _dependency_order([Invocation(c, "3.11") for c in checks])  # type: ignore[arg-type]
+        inv.check.name
+        for _, inv in _dependency_order([Invocation(c, "3.11") for c in checks])  # type: ignore[arg-type]
     ]
     assert order == ["tests", "lint", "coverage", "report"]
 
@@ -115,7 +116,9 @@ def test_exclusive_checks_run_alone_after_every_other_check(tmp_path: Path) -> N
     # lint and typecheck met at the barrier: they really ran side by side; bench never ran
     # beside them, and started after both had finished
     assert [r.status for r in results] == [Status.PASS] * 3, [r.summary for r in results]
-    assert _position("bench", "start") > max(_position("lint", "end"), _position("typecheck", "end"))
+    assert _position("bench", "start") > max(
+        _position("lint", "end"), _position("typecheck", "end")
+    )
 
 
 def test_a_crashing_check_is_an_error_row_and_the_others_still_report(tmp_path: Path) -> None:
