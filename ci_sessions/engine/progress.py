@@ -21,7 +21,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,7 +200,7 @@ class Progress:
     # -- the live status ----------------------------------------------------------------------
 
     @contextmanager
-    def _paused(self) -> Iterator[None]:
+    def _paused(self) -> Generator[None, None, None]:
         if self.mode != "live":
             yield
             return
