@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -179,7 +180,7 @@ def test_fifteen_checks_have_a_legend_that_fits_distinct_styles_and_round_ticks(
 
     # y ticks are round numbers: one or two significant digits, evenly spaced
     ticks = [float(t) for t in re.findall(r'text-anchor="end">([-\d.]+)s</text>', durations)]
-    steps = {round(b - a, 9) for a, b in zip(ticks, ticks[1:], strict=False)}
+    steps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
     assert len(steps) == 1, ticks
     step = steps.pop()
     assert f"{step:g}".lstrip("0.").rstrip("0") in ("1", "2", "25", "5"), step
