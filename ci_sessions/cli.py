@@ -48,7 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "history": (
         "ci_sessions.history.cli",
-        "run history: import, stats, trends, slowest, failures, flaky",
+        "run history: import, stats, trends, slowest, failures, flaky, releases",
     ),
     "ratchet": (
         "ci_sessions.history.ratchet",
@@ -61,7 +61,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ci": ("ci_sessions.ci.cli", "run the GitHub Actions workflow on this machine"),
     "release": (
         "ci_sessions.release.cli",
-        "version from the commits, changelog, tag; staged publishing",
+        "next version from the commits, changelog, tag; double build; staged publish",
     ),
 }
 

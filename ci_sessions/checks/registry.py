@@ -19,6 +19,7 @@ CHECKS: dict[str, str] = {
     "precommit": "ci_sessions.checks.precommit:PrecommitCheck",
     "coverage": "ci_sessions.checks.coverage:CoverageCheck",
     "build": "ci_sessions.checks.build:BuildCheck",
+    "reproducible": "ci_sessions.checks.reproducible:ReproducibleCheck",
     "sbom": "ci_sessions.checks.sbom:SbomCheck",
     "docs": "ci_sessions.checks.docs:DocsCheck",
     "bench": "ci_sessions.checks.bench.check:BenchCheck",

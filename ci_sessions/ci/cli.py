@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from rich.console import Console
@@ -68,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="cells to run at the same time (default: the number of CPUs)",
     )
     parser.add_argument(
-        "--keep", action="store_true", help="keep each job's copy under .ci-sessions/ci/<job>/"
+        "--keep",
+        action="store_true",
+        help="keep each job's copy (linked from .ci-sessions/ci/<job>/<cell>)",
     )
     parser.add_argument("--json", action="store_true", help="print the result table as JSON")
     return parser
@@ -116,8 +119,32 @@ def _run(args: argparse.Namespace) -> int:
     remove_tree(out_dir)
     out_dir.mkdir(parents=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    work_dir = Path(tempfile.mkdtemp(prefix="ci-sessions-ci-"))
+    try:
+        return _run_in(
+            args, root, workflow, chosen, selected, (base_name, base_sha), out_dir, work_dir, err
+        )
+    finally:
+        if not args.keep:
+            remove_tree(work_dir)
+
+
+def _run_in(
+    args: argparse.Namespace,
+    root: Path,
+    workflow: Workflow,
+    chosen: str,
+    selected: list[str],
+    base: tuple[str, str | None],
+    out_dir: Path,
+    work_dir: Path,
+    err: Console,
+) -> int:
+    """The run itself, once the arguments are checked: snapshot, jobs, report."""
     printer = Printer(lambda text: err.out(text, end=""))
-    source = take_snapshot(root, out_dir / "_snapshot")
+    triggers = workflow.triggers()
+    base_name, base_sha = base
+    source = take_snapshot(root, work_dir / "_snapshot")
     facts = event.RunFacts(
         event=chosen,
         head=source.head,
@@ -151,16 +178,13 @@ def _run(args: argparse.Namespace) -> int:
         workflow_env={},
         substitute=substitute,
         out_dir=out_dir,
+        work_dir=work_dir,
         keep=args.keep,
         environ=inherited_environment(dict(os.environ)),
         printer=printer,
     )
     setup.workflow_env = setup.install_env(workflow_env)
-    try:
-        rows = Scheduler(setup, selected, args.jobs).run()
-    finally:
-        if not args.keep:
-            remove_tree(out_dir / "_snapshot")
+    rows = Scheduler(setup, selected, args.jobs).run()
     rows = report.sort_rows(rows, workflow.order())
     ok = report.succeeded(rows)
     out = Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
@@ -173,6 +197,8 @@ def _run(args: argparse.Namespace) -> int:
     report.write_summary(out_dir / "summary.md", rows, workflow=workflow.file, event=chosen, ok=ok)
     verdict = "would succeed" if ok else "would fail"
     printer.line(f"ci-sessions ci: the workflow {verdict}; summary: {out_dir / 'summary.md'}")
+    if args.keep:
+        printer.line(f"ci-sessions ci: the copies are kept in {work_dir}")
     return EXIT_OK if ok else EXIT_GATE_FAILED
 
 

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 from ci_sessions.errors import InstallError
 
 #: workflow variables that name how ci-sessions is installed; replaced in a local run
-INSTALL_VARIABLES: tuple[str, ...] = ("CI_SESSIONS_INSTALL",)
+INSTALL_VARIABLES: tuple[str, ...] = ("CIS_PACKAGE",)
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 _CHECKOUT = _PACKAGE.parent

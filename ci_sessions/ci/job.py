@@ -83,7 +83,8 @@ class RunSetup:
     inputs: dict[str, Value]
     workflow_env: dict[str, str]
     substitute: str | None  # what the install variables are set to, if anything
-    out_dir: Path  # <project>/.ci-sessions/ci
+    out_dir: Path  # <project>/.ci-sessions/ci: logs, artifacts, summary
+    work_dir: Path  # the copies, outside the project (see workspace.py)
     keep: bool
     environ: dict[str, str]
     printer: Printer
@@ -151,7 +152,7 @@ class CellRun:
         self.spec = spec
         self.job = spec.job
         self.cancel = cancel
-        self.cell_dir = setup.out_dir / spec.job.id / spec.slug
+        self.cell_dir = setup.work_dir / spec.job.id / spec.slug
         self.workspace = self.cell_dir / setup.source.root.name
         self.temp = self.cell_dir / "temp"
         self.log_path = setup.out_dir / spec.job.id / f"{spec.slug}.log"
@@ -226,7 +227,9 @@ class CellRun:
                 self.result.tail = message.splitlines()
             finally:
                 steps.end_leftovers(self.leftovers)
-                if not self.setup.keep:
+                if self.setup.keep:
+                    _link_kept(self.setup.out_dir / self.job.id / self.spec.slug, self.cell_dir)
+                else:
                     remove_tree(self.cell_dir)
         self.result.seconds = time.monotonic() - start
         if self.result.result == SUCCESS and self.status != SUCCESS:
@@ -587,6 +590,13 @@ class CellRun:
         self.path_prepend[:0] = done.path
         self.github_env.update(done.env)
         return (SUCCESS if done.ok else FAILURE), done.message, False, dict(done.outputs)
+
+
+def _link_kept(link: Path, target: Path) -> None:
+    """``.ci-sessions/ci/<job>/<cell>`` points at a kept copy (which lives outside the project)."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink() and not link.exists():
+        link.symlink_to(target, target_is_directory=True)
 
 
 def _mapping(value: Value) -> dict[str, Value]:

@@ -7,6 +7,10 @@ the snapshot into the job's workspace and makes a ``.git`` there that borrows th
 objects (git alternates: nothing is copied) and has the refs actions/checkout would fetch:
 with ``fetch-depth: 0`` every branch as ``origin/<name>``, the tags, and ``origin/<base>`` for a
 pull request; with a positive depth a shallow history and no other branch, as on GitHub.
+
+The copies live in a temporary folder outside the project: a build inside
+``<project>/.ci-sessions/`` is not the same build (hatchling, seeing the workspace below an
+ignored folder, then packs the workspace's own ``.ci-sessions/`` into the sdist).
 """
 
 from __future__ import annotations

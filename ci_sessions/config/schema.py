@@ -50,6 +50,8 @@ def _table(doc: str, **children: Field) -> Field:
 
 
 SECURITY_LEVELS = ("low", "medium", "high", "critical")
+BUILDERS = ("auto", "uv", "build")
+INDEX_KINDS = ("auto", "pypi", "pypiserver", "devpi", "other")
 
 _ALLOW = Field(
     "table-list",
@@ -61,6 +63,16 @@ _ALLOW = Field(
         "path": Field("str", "glob of the file the entry applies to (default: every file)"),
     },
     required=("id", "reason", "expires"),
+)
+
+_INDEX = _table(
+    "one package index: where twine uploads, where pip installs from, whose token",
+    upload_url=Field("str", "the upload (legacy) URL twine uploads to"),
+    simple_url=Field("str", "the simple index URL pip installs from"),
+    token_env=Field("str", "the environment variable holding the token (empty: no login)"),
+    username=Field("str", "the user name for the token (default: __token__)"),
+    kind=Field("str", "what the index can do on rollback (auto: ask it)", choices=INDEX_KINDS),
+    extra_index_url=Field("str", "where the health check finds dependencies the index lacks"),
 )
 
 
@@ -243,6 +255,12 @@ CHECK_SETTINGS: dict[str, Field] = {
         ),
         args=Field("str-list", "extra arguments for cyclonedx-py environment"),
     ),
+    "reproducible": _table(
+        "the double build: sdist + wheel built twice, sha256 compared (docs/releasing.md)",
+        max_differing=Field(
+            "int", "distribution files allowed to differ between the two builds", minimum=0
+        ),
+    ),
     "docs": _table(
         "mkdocs build --strict or sphinx-build -W (docs/checks/docs.md)",
         builder=Field(
@@ -325,6 +343,38 @@ TOP_LEVEL: dict[str, Field] = {
             "float", "raise a threshold only when the project beats it by at least this", minimum=0
         ),
         runs=Field("int", "judge on the worst of this many latest recorded runs", minimum=1),
+    ),
+    "release": _table(
+        "ci-sessions release / nox -s release: version, changelog, commit, tag (docs/releasing.md)",
+        tag_prefix=Field("str", "tags are <prefix><version>; with v or '' bare versions count too"),
+        changelog=Field("any", "the changelog file, or false for none"),
+        version_source=Field(
+            "str", "auto, pyproject, tag, or the path of the file holding __version__"
+        ),
+        major_on_zero=Field("bool", "a breaking change on 0.x releases 1.0.0 (default: minor)"),
+        commit_message=Field("str", "the release commit's message; must contain {version}"),
+        builder=Field(
+            "str", "what builds the distributions (auto: uv when present)", choices=BUILDERS
+        ),
+        gate=Field("str-list", "checks and tiers nox -s release runs first; a failure stops it"),
+    ),
+    "publish": _table(
+        "ci-sessions release publish / nox -s publish: stages, health check (docs/releasing.md)",
+        strategy=Field(
+            "str",
+            "staged: staging, health, production, health; direct: production only",
+            choices=("staged", "direct"),
+        ),
+        smoke=Field("any", "the smoke command: a string or a list; {python} is the fresh venv's"),
+        import_names=Field("str-list", "top-level packages imported (default: the wheel's)"),
+        retries=Field("int", "installs tried while the index makes the release visible", minimum=1),
+        retry_delay=Field("float", "seconds between those tries", minimum=0),
+        dist_dir=Field("str", "publish the files in this directory instead of building them"),
+        indexes=_table(
+            "the package index of each stage (default: TestPyPI and PyPI)",
+            staging=_INDEX,
+            production=_INDEX,
+        ),
     ),
     **CHECK_SETTINGS,
 }

@@ -13,6 +13,7 @@ from typing import Any
 from ci_sessions._args import add_json, add_root, command_parser, root_of
 from ci_sessions.errors import HistoryError
 from ci_sessions.history import flaky as flaky_mod
+from ci_sessions.history import releases as releases_mod
 from ci_sessions.history import stats as hs
 from ci_sessions.history.store import open_history
 
@@ -22,6 +23,7 @@ QUESTIONS = {
     "slowest": "the checks that take the most time, with what would make them faster",
     "failures": "failures grouped by cause (test, lint, environment, infrastructure)",
     "flaky": "tests that failed and passed on the same commit",
+    "releases": "the recorded releases, publishes, health checks and rollbacks",
 }
 #: what --limit counts for each question
 LIMITED = {
@@ -30,6 +32,7 @@ LIMITED = {
     "slowest": "checks",
     "failures": "failure groups",
     "flaky": "tests",
+    "releases": "events",
 }
 
 
@@ -123,6 +126,8 @@ def _question(root: Path, args: argparse.Namespace) -> int:
             data = hs.slowest(db, since, limit or -1)
         elif args.command == "failures":
             data = hs.failures(db, since, limit or -1)
+        elif args.command == "releases":
+            data = releases_mod.releases(db, since, limit or 0)
         else:
             data = flaky_mod.flaky_tests(db, since)[:limit]
     if args.json:
@@ -141,6 +146,10 @@ def _plain(data: object) -> object:
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
         return dataclasses.asdict(data)
     return data
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def when(epoch: float) -> str:
@@ -220,6 +229,14 @@ def render(command: str, data: Any) -> str:
         ]
         return head + table(
             ["signature", "category", "check", "count", "last seen", "message"], rows
+        )
+    if command == "releases":
+        return table(
+            ["time", "step", "version", "stage", "outcome", "detail"],
+            [
+                [when(e.time), e.kind, e.version, e.stage, e.outcome, _first_line(e.detail)[:80]]
+                for e in data
+            ],
         )
     rows = [
         [

@@ -102,6 +102,21 @@ MIGRATIONS: list[list[str | Callable[[sqlite3.Connection, Path], None]]] = [
         "CREATE INDEX tests_failed ON tests(test_id) WHERE outcome IN ('failed', 'error')",
     ],
     [_respell_test_ids],
+    [  # every release, publish, health check, rollback and double build (history/releases.py)
+        """CREATE TABLE releases (
+            id INTEGER PRIMARY KEY,
+            time REAL NOT NULL,
+            kind TEXT NOT NULL,
+            version TEXT NOT NULL DEFAULT '',
+            stage TEXT NOT NULL DEFAULT '',
+            url TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL,
+            hashes TEXT NOT NULL DEFAULT '{}',
+            detail TEXT NOT NULL DEFAULT '',
+            commit_sha TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX releases_time ON releases(time)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -2,8 +2,9 @@
 
     ci-sessions release [--dry-run] [--bump major|minor|patch] [--pre rc]
     ci-sessions release publish --to staging|production|all [--dist DIR] [--skip-upload]
-    ci-sessions release check-reproducible [--json]
-    ci-sessions release log [--json]
+    ci-sessions release check-reproducible [--json] [--no-record]
+
+Every step is recorded in the run history: ``ci-sessions history releases``.
 
 Exit codes: 0 done (or nothing to do), 1 a build, upload, health check or double build failed,
 2 bad usage or configuration.
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ci_sessions.config import load_config
 from ci_sessions.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CiSessionsError
 from ci_sessions.release.config import (
     ReleaseSettings,
@@ -36,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true", help="print the version, changelog section and diff; change nothing")  # fmt: skip
     parser.add_argument("--bump", choices=("major", "minor", "patch"), help="release this level whatever the commits say")  # fmt: skip
     parser.add_argument("--pre", metavar="LABEL", help="a pre-release: a, b or rc (1.3.0rc1, then rc2)")  # fmt: skip
-    actions = parser.add_subparsers(dest="action", metavar="{publish,check-reproducible,log}")
+    actions = parser.add_subparsers(dest="action", metavar="{publish,check-reproducible}")
     # --root after the subcommand too; SUPPRESS keeps one given before it
     rooted = argparse.ArgumentParser(add_help=False)
     rooted.add_argument("--root", metavar="DIR", default=argparse.SUPPRESS, help="project root (default: the current directory)")  # fmt: skip
@@ -53,8 +55,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Build twice and compare the hashes of the distributions.",
     )  # fmt: skip
     repro.add_argument("--json", action="store_true", help="print JSON instead of text")
-    log = actions.add_parser("log", parents=[rooted], help="the recorded releases, publishes, health checks, rollbacks", description="Show the recorded releases, publishes, health checks and rollbacks.")  # fmt: skip
-    log.add_argument("--json", action="store_true", help="print JSON instead of text")
+    repro.add_argument(
+        "--no-record", action="store_true", help="leave the history alone (a check records its run)"
+    )
     return parser
 
 
@@ -77,17 +80,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     root = Path(str(args.root)).resolve()
     pyproject = load_pyproject(root)
-    settings = release_settings(pyproject)
+    config = load_config(root)
+    settings = release_settings(config)
     action = str(args.action or "")
     if action == "publish":
         from ci_sessions.release.pipeline import Request, publish
 
         request = Request(to=str(args.to), dist=str(args.dist), skip_upload=bool(args.skip_upload))
-        return publish(root, pyproject, settings, publish_settings(pyproject), request, sys.stdout)
+        return publish(root, pyproject, settings, publish_settings(config), request, sys.stdout)
     if action == "check-reproducible":
-        return _reproducible(root, pyproject, settings, as_json=bool(args.json))
-    if action == "log":
-        return _log(root, as_json=bool(args.json))
+        return _reproducible(
+            root, pyproject, settings, as_json=bool(args.json), keep=not bool(args.no_record)
+        )
     from ci_sessions.release.flow import Options, release
 
     options = Options(dry_run=bool(args.dry_run), bump=args.bump, pre=args.pre)
@@ -95,41 +99,28 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _reproducible(
-    root: Path, pyproject: dict[str, object], settings: ReleaseSettings, *, as_json: bool
+    root: Path,
+    pyproject: dict[str, object],
+    settings: ReleaseSettings,
+    *,
+    as_json: bool,
+    keep: bool,
 ) -> int:
     from ci_sessions.release import records
     from ci_sessions.release.reproducible import ERROR, REPRODUCIBLE, check
 
     result = check(root, settings, pyproject)
     print(json.dumps(result.to_json(), indent=2) if as_json else result.render())
-    hashes = {a.name: a.first for a in result.artifacts}
-    detail = "; ".join(d.render() for d in result.differences[:10]) or result.error[:500]
-    records.append(
-        root,
-        records.ReleaseRecord(
-            "reproducible", "", "ok" if result.reproducible else "failed", hashes=hashes,
+    if keep:
+        detail = "; ".join(d.render() for d in result.differences[:10]) or result.error[:500]
+        records.record(
+            root, "reproducible", "", "ok" if result.reproducible else "failed",
+            hashes={a.name: a.first for a in result.artifacts},
             detail=f"{result.verdict}: {detail}" if detail else result.verdict,
-        ),
-    )  # fmt: skip
+        )  # fmt: skip
     if result.verdict == ERROR:
         return EXIT_USAGE if "configuration error" in result.error else EXIT_GATE_FAILED
     return EXIT_OK if result.verdict == REPRODUCIBLE else EXIT_GATE_FAILED
-
-
-def _log(root: Path, *, as_json: bool) -> int:
-    from ci_sessions.release.records import read
-
-    entries = read(root)
-    if as_json:
-        print(json.dumps([entry.to_json() for entry in entries], indent=2))
-        return EXIT_OK
-    if not entries:
-        print("no release has been recorded here yet")
-    for entry in entries:
-        where = f" {entry.index}" if entry.index else ""
-        first = entry.detail.splitlines()[0] if entry.detail else ""
-        print(f"{entry.time}  {entry.kind:<12} {entry.version or '-':<10}{where:<11} {entry.outcome:<7} {first}")  # fmt: skip
-    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -107,11 +107,8 @@ def release(
         git(root, "commit", "--quiet", "--no-verify", "-m", message, what="commit the release")
     git(root, "tag", "--annotate", plan.tag, "-m", f"Release {version}\n\n{section}".rstrip() + "\n", what=f"tag {plan.tag}")  # fmt: skip
     commit = git(root, "rev-parse", "--short", "HEAD").strip()
-    records.append(
-        root,
-        records.ReleaseRecord(
-            "release", str(version), "ok", detail=f"tag {plan.tag} on {commit}; {plan.reason}"
-        ),
+    records.record(
+        root, "release", str(version), "ok", detail=f"tag {plan.tag} on {commit}; {plan.reason}"
     )
     print(
         f"released {version}: commit {commit}, tag {plan.tag} (nothing pushed; to publish: "

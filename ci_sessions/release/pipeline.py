@@ -75,11 +75,10 @@ class _Run:
     out: TextIO
 
     def record(self, kind: str, stage: str, url: str, outcome: str, detail: str) -> None:
-        entry = records.ReleaseRecord(
-            kind, self.dists.version, outcome, index=stage, url=url, hashes=self.dists.hashes,
-            detail=detail,
+        records.record(
+            self.root, kind, self.dists.version, outcome, stage=stage, url=url,
+            hashes=self.dists.hashes, detail=detail,
         )  # fmt: skip
-        records.append(self.root, entry)
 
     def say(self, text: str) -> None:
         print(text, file=self.out)
@@ -155,6 +154,7 @@ def _stage(run: _Run, stage: str, token: str) -> bool:
         run.root, index, dists.name, dists.version, token=token,
         tag=f"{run.release.tag_prefix}{dists.version}",
         release_subject=run.release.commit_message.replace("{version}", dists.version),
+        pushed=run.request.skip_upload,
     )  # fmt: skip
     rendered = mask(undone.render(), [token])
     run.record("rollback", stage, index.upload_url, "ok" if undone.removal.removed else "failed", rendered)  # fmt: skip

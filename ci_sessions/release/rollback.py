@@ -76,7 +76,16 @@ def roll_back(
     token: str,
     tag: str,
     release_subject: str,
+    pushed: bool = False,
 ) -> Rollback:
+    """``pushed``: the tag is known to be on the remote (a workflow the tag started)."""
     removal = remove(index, name, version, token)
+    if pushed:
+        steps = [
+            f"the tag {tag} is on the remote already: undo the release with a new commit",
+            f"  git push --delete origin {tag} && git tag -d {tag}",
+            "  git revert <the release commit> && git push",
+        ]
+        return Rollback(removal, [], steps)
     done, steps = restore_repository(root, tag, release_subject)
     return Rollback(removal, done, steps)

@@ -12,7 +12,7 @@ import json
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 MANIFEST = "MANIFEST.json"
 
@@ -53,8 +53,35 @@ def build(root: Path) -> tuple[bytes, dict[str, Any]]:
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "files": digests,
         }
+        reproducible = _reproducible(reports / "reproducible.json")
+        if reproducible:
+            manifest["reproducible"] = reproducible
         archive.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return buffer.getvalue(), manifest
+
+
+def _reproducible(path: Path) -> dict[str, Any]:
+    """The double build's numbers (checks/reproducible.py): verdict, the commit built, each
+    file's sha256 from both builds, the build tools, SOURCE_DATE_EPOCH; empty without one."""
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    found = cast("dict[str, Any]", data)
+    artifacts = cast("list[dict[str, Any]]", found.get("artifacts", []))
+    return {
+        "verdict": found.get("verdict", ""),
+        "commit": found.get("commit", ""),
+        "source_date_epoch": found.get("source_date_epoch", 0),
+        "tools": found.get("tools", {}),
+        "artifacts": {
+            str(a.get("name")): {"sha256": a.get("sha256"), "second_sha256": a.get("second_sha256")}
+            for a in artifacts
+        },
+        "differences": len(cast("list[Any]", found.get("differences", []))),
+    }
 
 
 def _snapshot(path: Path) -> bytes:

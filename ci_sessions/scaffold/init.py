@@ -98,6 +98,7 @@ def answers_for(
         "nox_install": "nox[uv]==2026.10.20",
         "precommit_language": "system" if facts.is_ci_sessions else "python",
         "default_branch": facts.default_branch,
+        "release": False,
         "coverage_threshold": 80,
         "test_paths": list(facts.test_dirs) or ["tests"],
         "source_packages": _import_names(facts),
@@ -256,6 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-baseline", action="store_true", help="do not record the findings baseline"
     )
+    parser.add_argument(
+        "--release",
+        action="store_true",
+        help="also write .github/workflows/release.yml (trusted publishing, docs/releasing.md)",
+    )
     return parser
 
 
@@ -272,6 +278,8 @@ def main(argv: list[str]) -> int:
         overrides["tier"] = args.tier
     if args.oses:
         overrides["os_list"] = args.oses
+    if args.release:
+        overrides["release"] = True
     answers = answers_for(facts, load_answers(root), overrides)
     actions = plan(root, render(answers), force=args.force)
     for line in facts.describe():

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, cast
 
-from ci_sessions._fs import data_dir
+from ci_sessions._fs import config_file, data_dir
 from ci_sessions.errors import ConfigError
 
 #: The rendered file that is merged into pyproject.toml instead of being written.
@@ -23,6 +23,17 @@ _HEADER = re.compile(r"^\[\s*tool\s*\.\s*\"?([A-Za-z0-9_.-]+?)\"?\s*(?:\.[^\]]*)
 
 def template_dir() -> Path:
     return data_dir("templates")
+
+
+def action_pins() -> dict[str, str]:
+    """``owner/action@sha # version`` per action, from configs/action-pins.yaml (one place)."""
+    import yaml
+
+    data = cast(
+        "dict[str, dict[str, str]]",
+        yaml.safe_load(config_file("action-pins.yaml").read_text(encoding="utf-8")),
+    )
+    return {name: f"{name}@{pin['sha']} # {pin['version']}" for name, pin in data.items()}
 
 
 def render(answers: dict[str, Any]) -> dict[str, str]:
@@ -40,7 +51,7 @@ def render(answers: dict[str, Any]) -> dict[str, str]:
         run_copy(
             str(template_dir()),
             tmp,
-            data=answers,
+            data={**answers, "action_pins": action_pins()},  # not an answer: always current
             defaults=True,
             overwrite=True,
             quiet=True,

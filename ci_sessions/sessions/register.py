@@ -23,6 +23,7 @@ from ci_sessions.config.project import Project, load_project
 from ci_sessions.config.tiers import expand_tier, tiers_of
 from ci_sessions.errors import CiSessionsError
 from ci_sessions.results import RunRecord
+from ci_sessions.sessions.release import RELEASE_COMMANDS
 from ci_sessions.sessions.run import SessionPlan, run_session
 
 TIER_TAG = "tier"
@@ -108,6 +109,13 @@ def register_sessions(
         _define_fix(names.get("fix", "fix"), registered, project)
         registered.sessions.append(names.get("fix", "fix"))
 
+    # the release commands; a project tier of the same name keeps the name (rename ours with
+    # session-names = {release = "..."})
+    for command in RELEASE_COMMANDS:
+        if command not in excluded and command not in tier_map:
+            _define_release(names.get(command, command), command, plan(gate_checks_of(config), [default]))  # fmt: skip
+            registered.sessions.append(names.get(command, command))
+
     for tier, members in tier_map.items():
         if tier in excluded:
             continue
@@ -145,6 +153,24 @@ def _define_fix(name: str, registered: Registered, project: Project) -> None:
         fix_session(session, registered.root, registered.config, project, registered.default_python)
 
     _register(name, session_body, FIX_DOC, ["fix"])
+
+
+def gate_checks_of(config: Config) -> list[str]:
+    """The checks ``nox -s release`` runs before releasing (``[tool.ci-sessions.release] gate``)."""
+    checks: list[str] = []
+    for name in config.section("release").str_list("gate"):
+        members = expand_tier(config.tiers, name) if name in config.tiers else [name]
+        checks.extend(c for c in members if c not in checks)
+    return checks
+
+
+def _define_release(name: str, command: str, plan: SessionPlan) -> None:
+    body, doc = RELEASE_COMMANDS[command]
+
+    def session_body(session: nox.Session) -> None:
+        body(session, plan)
+
+    _register(name, session_body, doc, [command])
 
 
 def _register(

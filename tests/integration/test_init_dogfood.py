@@ -35,7 +35,7 @@ def test_own_file_is_what_init_renders(rendered: dict[str, str], path: str) -> N
 
 
 def test_own_workflow_installs_ci_sessions_from_the_checkout(rendered: dict[str, str]) -> None:
-    assert 'CI_SESSIONS_INSTALL: "."' in rendered[".github/workflows/ci.yml"]
+    assert 'CIS_PACKAGE: "."' in rendered[".github/workflows/ci.yml"]
     assert "language: system" in rendered[".pre-commit-config.yaml"]
 
 

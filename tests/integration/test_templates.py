@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fixture_projects import nox_env, write_files
 
 from ci_sessions.scaffold import init as scaffold
@@ -21,6 +23,13 @@ from ci_sessions.scaffold.render import render
 pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
+PINS: dict[str, dict[str, str]] = yaml.safe_load(
+    (ROOT / "configs" / "action-pins.yaml").read_text(encoding="utf-8")
+)
+#: pins only the opt-in release workflow uses (tests/integration/release/test_release_template.py)
+RELEASE_ONLY = {"actions/download-artifact", "pypa/gh-action-pypi-publish"}
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)(?:\s+#\s*(\S+))?\s*$", re.MULTILINE)
 VARIANTS: list[dict[str, Any]] = [
     {},
     {"tier": "extended", "os_list": ["ubuntu-latest", "windows-latest", "macos-latest"]},
@@ -92,9 +101,9 @@ def test_linters_do_catch_a_broken_workflow(tmp_path: Path) -> None:
     root = _rendered(tmp_path, {})
     workflow = root / ".github" / "workflows" / "ci.yml"
     text = workflow.read_text(encoding="utf-8")
-    text = text.replace(
-        "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0", "actions/checkout@v5"
-    )
+    checkout = PINS["actions/checkout"]
+    assert f"actions/checkout@{checkout['sha']} # {checkout['version']}" in text
+    text = text.replace(f"actions/checkout@{checkout['sha']}", "actions/checkout@v5")
     workflow.write_text(
         text.replace("needs.changes.outputs.code", "needs.change.outputs.code"), encoding="utf-8"
     )
@@ -102,6 +111,45 @@ def test_linters_do_catch_a_broken_workflow(tmp_path: Path) -> None:
         _run(_tool("zizmor"), "--offline", "--no-progress", str(workflow), cwd=root).returncode != 0
     )
     assert _run(_tool("actionlint"), "-no-color", str(workflow), cwd=root).returncode != 0
+
+
+def _pins_used(text: str) -> dict[str, set[tuple[str, str]]]:
+    used: dict[str, set[tuple[str, str]]] = {}
+    for name, ref, version in USES.findall(text):
+        used.setdefault(name, set()).add((ref, version))
+    return used
+
+
+@pytest.mark.parametrize(
+    "overrides", VARIANTS, ids=["essential", "extended-3os", "full-system", "monorepo"]
+)
+def test_rendered_workflow_uses_exactly_the_pinned_actions(
+    tmp_path: Path, overrides: dict[str, Any]
+) -> None:
+    """configs/action-pins.yaml is the one place: every `uses:` is one of its pins, verbatim."""
+    text = (_rendered(tmp_path, overrides) / ".github" / "workflows" / "ci.yml").read_text()
+    used = _pins_used(text)
+    assert used, text
+    for name, refs in used.items():
+        assert name in PINS, f"{name} is used but not pinned in configs/action-pins.yaml"
+        assert refs == {(PINS[name]["sha"], PINS[name]["version"])}, (name, refs)
+    assert set(used) == set(PINS) - RELEASE_ONLY  # and no pin is left unused
+
+
+def test_own_workflow_uses_exactly_the_pinned_actions() -> None:
+    text = (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    used = _pins_used(text)
+    assert {name: refs for name, refs in used.items()} == {
+        name: {(pin["sha"], pin["version"])}
+        for name, pin in PINS.items()
+        if name not in RELEASE_ONLY
+    }
+
+
+def test_pins_are_full_commit_shas_with_a_release_version() -> None:
+    for name, pin in PINS.items():
+        assert re.fullmatch(r"[0-9a-f]{40}", pin["sha"]), name
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", pin["version"]), name
 
 
 def test_rendered_noxfile_lists_the_sessions(tmp_path: Path) -> None:

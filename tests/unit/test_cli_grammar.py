@@ -36,7 +36,7 @@ OTHER_SPELLINGS = {
 PRINTS_DATA = {
     "config", "validate", "migrate", "matrix", "baseline", "changes", "packages", "ratchet",
     "report", "ci", "history import", "history stats", "history trends", "history slowest",
-    "history failures", "history flaky", "release log", "release check-reproducible",
+    "history failures", "history flaky", "history releases", "release check-reproducible",
 }  # fmt: skip
 #: commands with no project-root concept of their own (their parent takes --root)
 MARKUP = re.compile(r"``|`|:(?:class|func|mod|meth|attr|ref|data):|\*\*")

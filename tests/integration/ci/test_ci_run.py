@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 from ci_run import repo, run_ci
+
+from ci_sessions.ci.workspace import remove_tree
 
 pytestmark = pytest.mark.integration
 
@@ -76,6 +79,9 @@ def test_outputs_flow_between_jobs_and_drive_a_matrix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = repo(tmp_path / "p", OUTPUTS_AND_MATRIX, {"README.md": "hi\n"})
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the copies go
     done = run_ci(root, monkeypatch=monkeypatch, capsys=capsys)
     assert done.code == 0, done.err
     assert [(r["job"], r["cell"], r["result"]) for r in done.rows] == [
@@ -87,7 +93,7 @@ def test_outputs_flow_between_jobs_and_drive_a_matrix(
     assert "### plan done" in summary
     assert "## use (two, 2)" in summary and "cell two of push" in summary
     # the copies are gone, the logs stay, the user's tree is as it was
-    assert not (root / ".ci-sessions" / "ci" / "plan" / "plan").exists()
+    assert list(scratch.iterdir()) == []
     assert "first line" not in (root / ".ci-sessions" / "ci" / "plan" / "plan.log").read_text()
     assert (root / ".ci-sessions" / "ci" / "use" / "one-1.log").exists()
     assert sorted(p.name for p in root.iterdir()) == [
@@ -409,8 +415,11 @@ def test_job_selection_keep_timeouts_and_shells(
     assert done.result("slow") == "failure"
     assert "timed out" in done.row("slow")["note"]
     assert done.code == 1
-    kept = root / ".ci-sessions" / "ci" / "first" / "first" / "p"
-    assert (kept / "sub" / "marker.txt").exists() and (kept / ".git").is_dir()
+    kept = root / ".ci-sessions" / "ci" / "first" / "first"
+    assert kept.is_symlink() and not kept.resolve().is_relative_to(root)  # outside the project
+    assert (kept / "p" / "sub" / "marker.txt").exists() and (kept / "p" / ".git").is_dir()
+    assert f"the copies are kept in {kept.resolve().parents[1]}" in done.err
+    remove_tree(kept.resolve().parents[1])
     log = (root / ".ci-sessions" / "ci" / "first" / "first.log").read_text()
     assert "hash=" in log and "hash=\n" not in log
     unknown = run_ci(root, "--job", "frist", monkeypatch=monkeypatch, capsys=capsys)
@@ -423,14 +432,14 @@ def test_the_running_ci_sessions_replaces_the_index_spec(
     workflow = """
     on: push
     env:
-      CI_SESSIONS_INSTALL: "ci-sessions>=0.1"
+      CIS_PACKAGE: "ci-sessions>=0.1"
     jobs:
       a:
         runs-on: ubuntu-latest
         steps:
           - run: |
-              echo "spec: $CI_SESSIONS_INSTALL"
-              case "$CI_SESSIONS_INSTALL" in *.whl) test -f "$CI_SESSIONS_INSTALL" ;; *) exit 1 ;; esac
+              echo "spec: $CIS_PACKAGE"
+              case "$CIS_PACKAGE" in *.whl) test -f "$CIS_PACKAGE" ;; *) exit 1 ;; esac
     """
     root = repo(tmp_path / "p", workflow)
     done = run_ci(root, monkeypatch=monkeypatch, capsys=capsys)
@@ -497,7 +506,9 @@ def test_an_interrupt_stops_the_steps_and_exits_130(tmp_path: Path) -> None:
               sleep 300
     """
     root = repo(tmp_path / "p", workflow)
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "TMPDIR": str(scratch)}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -522,4 +533,4 @@ def test_an_interrupt_stops_the_steps_and_exits_130(tmp_path: Path) -> None:
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.kill(step_pid, 0)
-    assert not (root / ".ci-sessions" / "ci" / "long" / "long").exists()  # the copy is gone
+    assert list(scratch.iterdir()) == []  # the copies are gone

@@ -14,6 +14,7 @@ import pytest
 from gitrepo import git
 from release_index import IndexServer
 
+from ci_sessions.history.cli import main as history_main
 from ci_sessions.release import records
 from ci_sessions.release.cli import main
 from ci_sessions.release.config import IndexSettings, PublishSettings
@@ -76,7 +77,7 @@ def test_staged_publish_health_checks_both_stages_and_records_them(
     assert "relfix-0.1.1.tar.gz" in listed(production)
 
     log = records.read(root)
-    steps = [(r.kind, r.index, r.outcome) for r in log]
+    steps = [(r.kind, r.stage, r.outcome) for r in log]
     assert steps == [
         ("release", "", "ok"),
         ("publish", "staging", "ok"), ("health", "staging", "ok"),
@@ -87,9 +88,11 @@ def test_staged_publish_health_checks_both_stages_and_records_them(
     assert all(r.version == "0.1.1" for r in log)
     # the token is never printed nor recorded
     assert TOKEN not in out + err
-    assert TOKEN not in (root / ".ci-sessions" / records.LOG_NAME).read_text()
-    assert main(["--root", str(root), "log", "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 5
+    for stored in (root / ".ci-sessions").glob("history.db*"):
+        assert TOKEN.encode() not in stored.read_bytes()
+    assert history_main(["--root", str(root), "releases", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [(e["kind"], e["stage"]) for e in shown][:2] == [("health", "production"), ("publish", "production")]  # fmt: skip
 
 
 def test_broken_smoke_in_production_rolls_back_the_index_and_the_repository(
@@ -119,7 +122,7 @@ def test_broken_smoke_in_production_rolls_back_the_index_and_the_repository(
     )
     assert git(root, "status", "--porcelain", "--untracked-files=no") == ""
     rollback = records.read(root)[-1]
-    assert (rollback.kind, rollback.index, rollback.outcome) == ("rollback", "production", "ok")
+    assert (rollback.kind, rollback.stage, rollback.outcome) == ("rollback", "production", "ok")
     assert "removed relfix 0.1.1" in rollback.detail and "deleted the tag v0.1.1" in rollback.detail
     assert TOKEN not in out + err
     # after the rollback the same version can be released and published again

@@ -32,11 +32,11 @@ def _run(run_id: str, started: float, *results: CheckResult, commit: str = "c1")
 
 def test_fresh_database_is_at_the_latest_schema_in_wal_mode(tmp_path: Path) -> None:
     with history.open_history(tmp_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 5
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"runs", "checks", "metrics", "tests"} <= tables
+    assert {"runs", "checks", "metrics", "tests", "releases"} <= tables
     assert {"tests_test_id", "tests_failed"} <= indexes
     assert (tmp_path / ".ci-sessions" / ".gitignore").is_file()
 
@@ -52,7 +52,7 @@ def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None
     old.commit()
     old.close()
     with history.open_history(tmp_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
         assert db.execute("SELECT run_id FROM runs").fetchall()[0][0] == "old"
         assert (
             db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs_started'").fetchone()[

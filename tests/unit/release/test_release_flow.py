@@ -9,7 +9,9 @@ from collections.abc import Callable
 import pytest
 from release_repo import Repo
 
+from ci_sessions.config import load_config
 from ci_sessions.errors import UsageError
+from ci_sessions.history.cli import main as history_main
 from ci_sessions.release import records
 from ci_sessions.release.cli import main
 from ci_sessions.release.config import load_pyproject, release_settings
@@ -21,9 +23,8 @@ DAY = dt.date(2026, 12, 1)
 def run_release(repo: Repo, **options: object) -> tuple[int, str]:
     out = io.StringIO()
     pyproject = load_pyproject(repo.root)
-    code = release(
-        repo.root, pyproject, release_settings(pyproject), Options(date=DAY, **options), out
-    )  # type: ignore[arg-type]
+    settings = release_settings(load_config(repo.root))
+    code = release(repo.root, pyproject, settings, Options(date=DAY, **options), out)  # type: ignore[arg-type]
     return code, out.getvalue()
 
 
@@ -136,14 +137,19 @@ def test_cli_usage_errors_exit_2(repo: Repo, capsys: pytest.CaptureFixture[str])
     assert "--pre dev: not a pre-release label" in capsys.readouterr().err
     (repo.root / "pyproject.toml").write_text('[tool.ci-sessions.release]\ntag-prefx = "v"\n')
     assert main(["--root", str(repo.root), "--dry-run"]) == 2
-    assert "did you mean `tag-prefix`" in capsys.readouterr().err
+    assert "did you mean `release.tag-prefix`" in capsys.readouterr().err
 
 
-def test_log_reads_the_records_and_root_may_follow_the_subcommand(
-    repo: Repo, capsys: pytest.CaptureFixture[str]
+def test_history_releases_lists_the_release_and_root_may_follow_the_subcommand(
+    repo: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert main(["log", "--root", str(repo.root)]) == 0
-    assert "no release has been recorded here yet" in capsys.readouterr().out
+    monkeypatch.delenv("TEST_PYPI_TOKEN", raising=False)
+    assert main(["publish", "--to", "staging", "--root", str(repo.root)]) == 2
+    assert "needs a token in $TEST_PYPI_TOKEN" in capsys.readouterr().err
     run_release(repo)
-    assert main(["log", "--root", str(repo.root)]) == 0
-    assert "release      1.3.0" in capsys.readouterr().out
+    capsys.readouterr()
+    assert history_main(["--root", str(repo.root), "releases"]) == 0
+    out = capsys.readouterr().out
+    assert "release  1.3.0" in out and "tag v1.3.0 on" in out
+    event = records.read(repo.root)[-1]
+    assert event.commit == repo.git("rev-parse", "HEAD").strip()

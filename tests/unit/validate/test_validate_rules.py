@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,9 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 def test_drift_is_caught_rule_by_rule(project: Path) -> None:
     workflow = project / ".github" / "workflows" / "ci.yml"
-    _edit(
-        workflow, "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8", "actions/checkout@v5"
-    )
+    pinned = re.search(r"actions/checkout@[0-9a-f]{40}", workflow.read_text(encoding="utf-8"))
+    assert pinned is not None  # the pin comes from configs/action-pins.yaml
+    _edit(workflow, pinned.group(), "actions/checkout@v5")
     _edit(workflow, "\npermissions: {}\n", "\n")  # every job still declares its own
     _edit(workflow, 'nox -s "$SESSION"', "pytest")
     _edit(project / ".pre-commit-config.yaml", "entry: nox -s typecheck", "entry: mypy .")
