@@ -367,3 +367,19 @@ def test_unformatted_file_fails_format_like_ruff_by_hand(
     assert [f["path"] for f in row["findings"]] == ["src/demo/ugly.py"]
     assert "files to reformat 1 > 0" in run.stdout
     assert (root / "src/demo/ugly.py").read_text() == "x=[1,2 ,3]\n"  # checked, never changed
+
+
+def test_session_help_lists_the_arguments_and_runs_nothing(
+    make_project: Make, nox_runner: Run
+) -> None:
+    root = make_project()
+    run = nox_runner(root, "-s", "essential", "--", "--help")
+    assert run.returncode == 0, run.output
+    assert "usage: nox -s essential -- [-h] [--jobs N]" in run.stdout
+    for option in ("--fail-fast", "--no-cache", "--reinstall", "--package NAME", "--base REF"):
+        assert option in run.stdout
+    assert run.results is None  # nothing ran, nothing was reported
+    assert not (root / ".nox" / "ci-sessions").exists()
+    tests = nox_runner(root, "-s", f"tests-{sys.version_info.major}.{sys.version_info.minor}", "--", "-h")  # fmt: skip
+    assert tests.returncode == 0, tests.output
+    assert "--affected" in tests.stdout and "Any other argument goes to pytest" in tests.stdout
