@@ -89,6 +89,7 @@ def as_json(rows: list[CellResult], *, workflow: str, event: str, ok: bool) -> s
                     "seconds": round(r.seconds, 2),
                     "note": _note(r),
                     "failed_step": r.failed_step,
+                    "outputs": dict(sorted(r.outputs.items())),
                     "log": str(r.log) if r.log else "",
                 }
                 for r in rows

@@ -17,9 +17,15 @@ from release_index import IndexServer
 from ci_sessions.history.cli import main as history_main
 from ci_sessions.release import records
 from ci_sessions.release.cli import main
-from ci_sessions.release.config import IndexSettings, PublishSettings
+from ci_sessions.release.config import (
+    IndexSettings,
+    PublishSettings,
+    ReleaseSettings,
+    load_pyproject,
+)
 from ci_sessions.release.dists import gather, sha256
 from ci_sessions.release.health import health_check
+from ci_sessions.release.pipeline import build_once
 from ci_sessions.release.publish import PublishError, upload
 
 pytestmark = pytest.mark.integration
@@ -140,7 +146,8 @@ def test_publishing_the_same_version_twice_is_a_clear_error(
     assert publish(root, "--to", "staging") == 0
     capsys.readouterr()
 
-    assert publish(root, "--to", "staging") == 1
+    dist = str(root / ".ci-sessions" / "release-dist")
+    assert publish(root, "--to", "staging", "--dist", dist) == 1
     err = capsys.readouterr().err
     assert "publish error: relfix 0.1.1 is already on the staging index" in err
     assert "Traceback" not in err
@@ -155,7 +162,6 @@ def test_publishing_the_same_version_twice_is_a_clear_error(
     assert "(HTTP 400)" in caught.value.message
 
     # what trusted publishing uploaded is health-checked without an upload (and no token)
-    dist = str(root / ".ci-sessions" / "release-dist")
     assert publish(root, "--to", "staging", "--dist", dist, "--skip-upload") == 0
     assert "[staging] healthy" in capsys.readouterr().out
     assert [(r.kind, r.outcome) for r in records.read(root)[-2:]] == [("publish", "skipped"), ("health", "ok")]  # fmt: skip
@@ -167,12 +173,8 @@ def test_health_check_retries_until_the_index_shows_the_release(
 ) -> None:
     server = index_server("staging")
     root = released_project(config(server, server, SMOKE_OK))
-    assert main(["--root", str(root), "publish", "--to", "staging"]) == 0
-    dists = gather(root / ".ci-sessions" / "release-dist")
-    kept = root / "kept"
-    kept.mkdir()
-    for path in server.packages.iterdir():  # take the release off the index again
-        path.rename(kept / path.name)
+    kept = build_once(root, ReleaseSettings(), load_pyproject(root))  # not on the index yet
+    dists = gather(kept)
     settings = PublishSettings(
         smoke=("{python}", "-c", "import relfix"), retries=30, retry_delay=0.3
     )

@@ -62,6 +62,28 @@ def test_pack_manifest_has_sha256_of_every_file_the_commit_and_run_id(tmp_path: 
     assert pack.verify(tampered) == ["reports/sub/summary.md: sha256 differs from the manifest"]
     assert cli.main(["--verify", str(tampered)]) == 1
     assert cli.main(["--verify", str(tmp_path / "README.md")]) == 2
+    assert "reproducible" not in manifest  # no double build in this run
+
+
+def test_pack_manifest_repeats_the_double_build_numbers(tmp_path: Path) -> None:
+    _git_repo(tmp_path)
+    reports = tmp_path / ".ci-sessions" / "reports"
+    reports.mkdir(parents=True)
+    double_build = {
+        "verdict": "reproducible", "commit": "c" * 40, "source_date_epoch": 1_700_000_000,
+        "tools": {"uv": "0.13.9", "backend": "hatchling 1.33.0"},
+        "artifacts": [{"name": "demo-1.0.tar.gz", "sha256": "a" * 64, "second_sha256": "a" * 64, "identical": True}],
+        "differences": [],
+    }  # fmt: skip
+    (reports / "reproducible.json").write_text(json.dumps(double_build))
+    _, manifest = pack.build(tmp_path)
+    assert manifest["reproducible"] == {
+        "verdict": "reproducible", "commit": "c" * 40, "source_date_epoch": 1_700_000_000,
+        "tools": {"uv": "0.13.9", "backend": "hatchling 1.33.0"},
+        "artifacts": {"demo-1.0.tar.gz": {"sha256": "a" * 64, "second_sha256": "a" * 64}},
+        "differences": 0,
+    }  # fmt: skip
+    assert "reports/reproducible.json" in manifest["files"]
 
 
 def _record(root: Path, n: int, started: float, status: Status, coverage: float) -> None:
