@@ -58,11 +58,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ci_sessions.reports.cli",
         "write reports: summary, SARIF, HTML dashboard, evidence pack",
     ),
-    "ci": ("ci_sessions.ci.cli", "run the GitHub Actions workflow on this machine"),
     "release": (
         "ci_sessions.release.cli",
         "next version from the commits, changelog, tag; double build; staged publish",
     ),
+    "ci": ("ci_sessions.ci.cli", "run the GitHub workflow on this machine, as the runner would"),
 }
 
 
