@@ -136,6 +136,30 @@ def test_rendered_workflow_uses_exactly_the_pinned_actions(
     assert set(used) == set(PINS) - RELEASE_ONLY  # and no pin is left unused
 
 
+@pytest.mark.parametrize(
+    "overrides", VARIANTS, ids=["essential", "extended-3os", "full-system", "monorepo"]
+)
+def test_rendered_workflow_follows_the_conventions(
+    tmp_path: Path, overrides: dict[str, Any]
+) -> None:
+    """merge_group trigger, a timeout on every job, a SARIF upload that cannot turn a run red."""
+    text = (_rendered(tmp_path, overrides) / ".github" / "workflows" / "ci.yml").read_text()
+    # BaseLoader makes only strings (no objects): `on` stays a string key
+    workflow = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506
+    assert {"push", "pull_request", "merge_group", "workflow_dispatch"} <= set(workflow["on"])
+    for name, job in workflow["jobs"].items():
+        assert int(job.get("timeout-minutes", "0")) > 0, f"job {name} has no timeout-minutes"
+    uploads = [
+        step
+        for job in workflow["jobs"].values()
+        for step in job.get("steps", [])
+        if step.get("uses", "").startswith("github/codeql-action/upload-sarif@")
+    ]
+    assert uploads
+    assert all(step.get("continue-on-error") == "true" for step in uploads)
+    assert not [k for k in workflow["env"] if k.startswith("CI_SESSIONS_")]  # not settings
+
+
 def test_own_workflow_uses_exactly_the_pinned_actions() -> None:
     text = (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
     used = _pins_used(text)
