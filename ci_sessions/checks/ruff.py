@@ -172,6 +172,7 @@ _PARSE_ERROR = re.compile(r"^error: Failed to (?:parse|format) (.+?):(\d+):(\d+)
 # ruff >= 0.9 style: a diagnostic header, then ``--> path:line:col``
 _DIAGNOSTIC = re.compile(r"^(unformatted|invalid-syntax|error)(?:\[[^\]]*\])?: (.*)$")
 _ARROW = re.compile(r"^-->\s*(.+?):(\d+):(\d+)$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 class FormatCheck(CheckBase):
@@ -237,7 +238,7 @@ def _parse_format(ctx: CheckContext, run: ToolRun, include: list[str]) -> list[F
             findings.append(Finding("ruff", rule, message, path, line, column))
 
     for raw in (run.stdout + "\n" + run.stderr).splitlines():
-        line = raw.strip()
+        line = _ANSI.sub("", raw).strip()  # FORCE_COLOR=1 (set by CI workflows) colours ruff
         if match := _WOULD_REFORMAT.match(line):
             add(match.group(1), "format", "would reformat")
         elif match := _PARSE_ERROR.match(line):
