@@ -1,20 +1,31 @@
+#!/usr/bin/env -S uv run --script
 # /// script
 # dependencies = ["nox>=2025.2", "ci-sessions>=0.1"]
 # ///
+"""The project's nox sessions: the ci-sessions tiers and checks (`nox -l` lists them)."""
+
+import nox
+
 import ci_sessions
+
+nox.needs_version = ">=2025.2"
+nox.options.default_venv_backend = "uv|virtualenv"
 
 ci_sessions.register()
 
-# Everything above is what `ci-sessions init` renders; this repository adds one session of its own.
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-import nox  # noqa: E402
-
-
+# What `ci-sessions init` renders, plus one session of this repository's own (kept so by
+# tests/integration/test_init_dogfood.py).
 @nox.session(name="bench-framework", venv_backend="none", default=False)
 def bench_framework(session: nox.Session) -> None:
     """Framework speed as ratios: warm, cached, cold (uv, virtualenv, tox), nox -l, scaling."""
+    import sys
+    from pathlib import Path
+
     session.run(
         sys.executable, str(Path(__file__).parent / "benchmarks" / "run.py"), *session.posargs
     )
+
+
+if __name__ == "__main__":
+    nox.main()

@@ -142,3 +142,9 @@ def git_status(root: Path, *args: str, timeout: float = 30) -> tuple[int, str, s
         [executable, *args], cwd=root, capture_output=True, text=True, timeout=timeout, check=False
     )
     return done.returncode, done.stdout, done.stderr
+
+
+def printable(path: str) -> str:
+    """A path git listed, printable anywhere: bytes that are not UTF-8 (kept by surrogateescape)
+    are shown as ``\\xe9`` instead of failing the write of a strict UTF-8 stream."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

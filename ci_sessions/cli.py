@@ -20,8 +20,8 @@ from types import ModuleType
 #: subcommand -> (module exposing build_parser() and main(argv), one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": (
-        "ci_sessions.config.show",
-        "show the merged configuration and where each value came from",
+        "ci_sessions.validate.effective",
+        "show the configuration in force and where each value came from",
     ),
     "init": (
         "ci_sessions.scaffold.init",

@@ -164,7 +164,7 @@ def _kind(field: Field) -> str:
         "str": "string", "int": "integer", "float": "number", "bool": "boolean",
         "str-list": "list of strings", "str-map": "table of strings", "list-map": "table of lists",
         "table": "table", "table-list": "array of tables", "any": "any",
-    }[field.kind]  # fmt: skip
+    }.get(field.kind) or field.expected()  # fmt: skip
     if field.minimum is not None:
         text += f" >= {field.minimum:g}"
     return text

@@ -8,6 +8,7 @@ recording: a baseline is never written from a crashed tool.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -78,13 +79,35 @@ def run_checks(root: Path, sessions: list[str], *, stream: bool = False) -> list
 
 
 def record(
-    root: Path, config: Config, *, allow_growth: bool, dry_run: bool = False
+    root: Path,
+    config: Config,
+    *,
+    allow_growth: bool,
+    dry_run: bool = False,
+    never_accept: frozenset[str] = frozenset(),
 ) -> tuple[int, str]:
-    """Run the checks, write the baseline; (exit code, what happened)."""
+    """Run the checks, write the baseline; (exit code, what happened).
+
+    Findings in ``never_accept`` (the files ``init`` itself wrote) are left out of the baseline
+    and listed, so a file ci-sessions wrote can never have its findings accepted silently.
+    """
     from ci_sessions._fs import atomic_write_text
 
     path = baseline_path(root, config)
     results = run_checks(root, session_names(config))
+    refused = [
+        f"{result.check} {finding.rule} {finding.location()}"
+        for result in results
+        for finding in result.findings
+        if finding.path in never_accept
+    ]
+    if refused:
+        results = [
+            dataclasses.replace(
+                result, findings=[f for f in result.findings if f.path not in never_accept]
+            )
+            for result in results
+        ]
     new = from_results(root, results)
     old = load(path) if path.is_file() else Baseline()
     change = compare(old, new)
@@ -100,6 +123,11 @@ def record(
         f"{shown}: {new.total} finding(s) accepted "
         f"(+{sum(change.added.values())} / -{sum(change.removed.values())})"
     )
+    if refused:
+        summary += (
+            f"; {len(refused)} finding(s) in files ci-sessions wrote are NOT accepted (fix them, "
+            "or configure your tools for them): " + ", ".join(refused[:10])
+        )
     if dry_run:
         return 0, "would write " + summary
     if not path.is_file() or path.read_text(encoding="utf-8") != new.render():

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_sessions._args import add_base, add_head, add_json, add_root, command_parser, root_of
+from ci_sessions._git import printable
 from ci_sessions.changes.diff import ChangedFile, changed_files
 from ci_sessions.changes.globbing import PathMatcher
 
@@ -113,9 +114,9 @@ class ChangeReport:
             "working_tree": self.working_tree,
             "files": [
                 {
-                    "path": item.change.path,
+                    "path": printable(item.change.path),
                     "status": item.change.status,
-                    "old_path": item.change.old_path,
+                    "old_path": printable(item.change.old_path) if item.change.old_path else None,
                     "category": item.category,
                 }
                 for item in self.files
@@ -159,12 +160,13 @@ def decide(rules: Rules, files: Iterable[ClassifiedFile]) -> tuple[bool, list[st
         for path in item.change.paths:
             pattern = rules.run_all.first(path)
             if pattern is not None:
-                reasons.append(f"{path} changed (run-all pattern {pattern!r})")
+                reasons.append(f"{printable(path)} changed (run-all pattern {pattern!r})")
         sessions = rules.sessions.get(item.category, (ALL,))
         if ALL in sessions:
             if item.category != "docs":
                 reasons.append(
-                    f"{item.change.path} is in category {item.category!r}, which runs every session"
+                    f"{printable(item.change.path)} is in category {item.category!r}, "
+                    "which runs every session"
                 )
             wanted.update(everything)
         else:
@@ -238,9 +240,9 @@ def render_text(report: ChangeReport) -> str:
     """What a person reads: the files by category, why everything runs (if it does), the sessions."""
     lines = [f"changes: {len(report.files)} file(s), merge base of {report.base} .. {report.head}"]
     for item in report.files[:MAX_LISTED]:
-        shown = item.change.path
+        shown = printable(item.change.path)
         if item.change.old_path:
-            shown = f"{item.change.old_path} -> {item.change.path}"
+            shown = f"{printable(item.change.old_path)} -> {shown}"
         lines.append(f"  {item.category:<7} {_MARK.get(item.change.status, '?')} {shown}")
     if len(report.files) > MAX_LISTED:
         lines.append(f"  ... and {len(report.files) - MAX_LISTED} more (use --json for all)")

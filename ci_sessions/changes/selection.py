@@ -97,6 +97,9 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
     root = root_of(args, parser)
+    from ci_sessions.config import load_config
+
+    load_config(root)  # the whole configuration is valid, whatever this command reads of it
     packages = discover_packages(root)
     if args.package or args.base:
         packages = select_packages(root, list(args.package), changed_since=args.base)

@@ -78,6 +78,18 @@ class ToolRun:
         return "\n".join(text.splitlines()[-lines:])
 
 
+#: variables that force colour on whatever the output is (a workflow's FORCE_COLOR: "1")
+FORCED_COLOUR = ("FORCE_COLOR", "CLICOLOR_FORCE", "PY_COLORS", "TTY_COMPATIBLE")
+
+
+def plain_output(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment for a tool whose output is read: no forced colour, so escape codes never
+    reach a parser (ruff, pyright and pytest all honour NO_COLOR)."""
+    plain = {k: v for k, v in env.items() if k not in FORCED_COLOUR}
+    plain["NO_COLOR"] = "1"
+    return plain
+
+
 @dataclass
 class RunPlan:
     """What the checks of one run agree on before any of them starts (see ``Check.plan``)."""
@@ -141,6 +153,8 @@ class CheckContext:
         """Run a tool without a shell; capture its output unless ``stream`` is set."""
         started = time.perf_counter()
         env = self.tool_env(environment)
+        if not stream:
+            env = plain_output(env)
         try:
             completed = subprocess.run(  # noqa: S603 - argv list, never a shell
                 list(argv),

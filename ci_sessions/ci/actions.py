@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ci_sessions.ci import interpreters, sarif
-from ci_sessions.ci.expressions import glob_regex
+from ci_sessions.ci.globs import glob_regex
 from ci_sessions.ci.workspace import CheckoutRefs, Source, checkout
 
 

@@ -19,7 +19,7 @@ from ci_sessions._fs import state_dir
 from ci_sessions.ci import event, install, report, static
 from ci_sessions.ci.evaluate import EvaluationError, resolve
 from ci_sessions.ci.expressions import Scope, Value, to_string
-from ci_sessions.ci.job import Printer, RunSetup, inherited_environment
+from ci_sessions.ci.model import Printer, RunSetup, inherited_environment
 from ci_sessions.ci.scheduler import Scheduler
 from ci_sessions.ci.workflow import Workflow, YamlMap, load
 from ci_sessions.ci.workspace import project_root, remove_tree, take_snapshot

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ci_sessions import _git
-from ci_sessions.ci.expressions import Value, to_string
+from ci_sessions.ci.values import Value, to_string
 
 EVENTS = ("push", "pull_request", "merge_group", "workflow_dispatch")
 

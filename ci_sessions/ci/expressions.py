@@ -11,17 +11,46 @@ listed in :data:`FUNCTIONS`. Semantics follow GitHub's documentation of expressi
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import math
-import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
 
-Value: TypeAlias = "bool | int | float | str | list[Value] | dict[str, Value] | None"
+from ci_sessions.ci.globs import hash_files
+from ci_sessions.ci.values import (
+    Filtered,
+    Value,
+    compare,
+    equals,
+    format_number,
+    lookup,
+    to_number,
+    to_string,
+    truthy,
+)
+
+__all__ = [
+    "FUNCTIONS",
+    "ExpressionError",
+    "Scope",
+    "Status",
+    "Value",
+    "condition",
+    "condition_holds",
+    "evaluate",
+    "evaluate_text",
+    "format_number",
+    "interpolate",
+    "parse",
+    "split_template",
+    "to_number",
+    "to_string",
+    "truthy",
+]
+
 
 #: functions that ask about the job's (or its ancestors') status; ``if:`` only
 STATUS_FUNCTIONS = frozenset({"always", "success", "failure", "cancelled"})
@@ -365,124 +394,6 @@ def condition(raw: Value) -> tuple[str, bool]:
     return text, True
 
 
-# ---------------------------------------------------------------- values
-
-
-class _Filtered(list[Value]):
-    """The result of ``.*``: further property access applies to every element."""
-
-
-def format_number(number: int | float) -> str:
-    if isinstance(number, bool):
-        return "true" if number else "false"
-    if isinstance(number, int):
-        return str(number)
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "Infinity" if number > 0 else "-Infinity"
-    if number.is_integer() and abs(number) < 1e15:
-        return str(int(number))
-    return format(number, ".15g")
-
-
-def to_string(value: Value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return format_number(value)
-    if isinstance(value, str):
-        return value
-    return "Array" if isinstance(value, list) else "Object"
-
-
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def to_number(value: Value) -> float:
-    if value is None:
-        return 0.0
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return 0.0
-        if re.fullmatch(r"0x[0-9a-fA-F]+", text):
-            return float(int(text, 16))
-        return float(text) if _NUMBER.fullmatch(text) else math.nan
-    return math.nan
-
-
-def truthy(value: Value) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0 and not math.isnan(value)
-    if isinstance(value, str):
-        return value != ""
-    return True
-
-
-def _kind(value: Value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def equals(left: Value, right: Value) -> bool:
-    """GitHub's ``==``: mismatched types compare as numbers, strings ignore case."""
-    kinds = (_kind(left), _kind(right))
-    if kinds[0] != kinds[1]:
-        return to_number(left) == to_number(right)
-    if isinstance(left, str) and isinstance(right, str):
-        return left.casefold() == right.casefold()
-    if kinds[0] in ("array", "object"):
-        return left is right
-    return left == right
-
-
-def _compare(op: str, left: Value, right: Value) -> bool:
-    if isinstance(left, str) and isinstance(right, str):
-        a, b = left.casefold(), right.casefold()
-        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
-    if _kind(left) in ("array", "object") or _kind(right) in ("array", "object"):
-        return False
-    x, y = to_number(left), to_number(right)
-    return {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[op]
-
-
-def lookup(value: Value, key: str) -> Value:
-    """``value.key``: object keys are case-insensitive, a missing one is null."""
-    if isinstance(value, _Filtered):
-        found = _Filtered()
-        for item in value:
-            got = lookup(item, key)
-            if got is not None:
-                found.append(got)
-        return found
-    if isinstance(value, dict):
-        if key in value:
-            return value[key]
-        folded = key.casefold()
-        for name, item in value.items():
-            if name.casefold() == folded:
-                return item
-    return None
-
-
 # ---------------------------------------------------------------- evaluation
 
 
@@ -513,8 +424,8 @@ def evaluate(node: Node, scope: Scope) -> Value:
         target = evaluate(node.target, scope)
         if node.name == "*":
             if isinstance(target, dict):
-                return _Filtered(target.values())
-            return _Filtered(target) if isinstance(target, list) else _Filtered()
+                return Filtered(target.values())
+            return Filtered(target) if isinstance(target, list) else Filtered()
         return lookup(target, node.name)
     if isinstance(node, Index):
         target = evaluate(node.target, scope)
@@ -538,7 +449,7 @@ def evaluate(node: Node, scope: Scope) -> Value:
             return equals(left, right)
         if node.op == "!=":
             return not equals(left, right)
-        return _compare(node.op, left, right)
+        return compare(node.op, left, right)
     spec = FUNCTIONS.get(node.name.lower())
     if spec is None:
         raise ExpressionError(f"unrecognized function {node.name!r}")
@@ -572,7 +483,7 @@ def condition_holds(raw: Value, scope: Scope) -> bool:
 
 
 def _plain(value: Value) -> Value:
-    return list(value) if isinstance(value, _Filtered) else value
+    return list(value) if isinstance(value, Filtered) else value
 
 
 # ---------------------------------------------------------------- functions
@@ -693,83 +604,3 @@ FUNCTIONS: dict[str, _Function] = {
     "failure": _Function((0, 0), _failure),
     "cancelled": _Function((0, 0), _cancelled),
 }
-
-
-# ---------------------------------------------------------------- hashFiles
-
-
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A regex for one @actions/glob pattern relative to the workspace (``**`` spans folders)."""
-    pattern = pattern.strip().removeprefix("./").rstrip("/")
-    pieces: list[str] = []
-    segments = pattern.split("/")
-    for number, segment in enumerate(segments):
-        last = number == len(segments) - 1
-        if segment == "**":
-            pieces.append(".*" if last else "(?:[^/]*/)*")
-        else:
-            pieces.append(_segment_regex(segment) + ("" if last else "/"))
-    return re.compile("".join(pieces) + r"(?:/.*)?\Z", re.DOTALL)
-
-
-def _segment_regex(segment: str) -> str:
-    out: list[str] = []
-    pos = 0
-    while pos < len(segment):
-        char = segment[pos]
-        close = segment.find("]", pos + 2) if char == "[" else -1
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif close > 0:
-            body = segment[pos + 1 : close]
-            negate = body.startswith("!")
-            body = re.escape(body[1:] if negate else body).replace("\\-", "-")
-            out.append(f"[{'^' if negate else ''}{body}]")
-            pos = close
-        else:
-            out.append(re.escape(char))
-        pos += 1
-    return "".join(out)
-
-
-def matching_files(root: Path, patterns: Sequence[str]) -> list[str]:
-    """Files under ``root`` (relative posix paths) matched by the patterns; ``!p`` excludes.
-
-    A pattern naming a folder matches the files below it; the last pattern that matches a file
-    decides (as @actions/glob does). Ordered like GitHub's walk: folders depth-first, names
-    sorted byte-wise.
-    """
-    compiled = [
-        (p.strip().startswith("!"), glob_regex(p.strip().lstrip("!")))
-        for p in patterns
-        if p.strip() and not p.strip().startswith("#")
-    ]
-    found: list[str] = []
-    for directory, subdirs, files in os.walk(root):
-        subdirs.sort()
-        for name in files:
-            full = Path(directory, name)
-            relative = full.relative_to(root).as_posix()
-            chosen = False
-            for negate, regex in compiled:
-                if regex.match(relative):
-                    chosen = not negate
-            if chosen and full.is_file():
-                found.append(relative)
-    return sorted(found, key=lambda p: [part.encode() for part in p.split("/")])
-
-
-def hash_files(root: Path, patterns: Sequence[str]) -> str:
-    """GitHub's hashFiles(): sha256 over the sha256 digest of each matching file, '' if none."""
-    total = hashlib.sha256()
-    matched = False
-    for relative in matching_files(root, patterns):
-        digest = hashlib.sha256()
-        with (root / relative).open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        total.update(digest.digest())
-        matched = True
-    return total.hexdigest() if matched else ""

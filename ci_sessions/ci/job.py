@@ -15,126 +15,28 @@ import os
 import platform
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from ci_sessions.ci import actions, commands, evaluate, steps
-from ci_sessions.ci.event import RunFacts
 from ci_sessions.ci.expressions import Scope, Status, Value, to_number, to_string, truthy
-from ci_sessions.ci.install import INSTALL_VARIABLES, is_local
-from ci_sessions.ci.workflow import Job, Step, Where, Workflow, YamlMap
-from ci_sessions.ci.workspace import CheckoutRefs, Source, remove_tree
+from ci_sessions.ci.model import (
+    CANCELLED,
+    CANNOT_RUN,
+    FAILURE,
+    SKIPPED,
+    SUCCESS,
+    CellResult,
+    CellSpec,
+    RunSetup,
+)
+from ci_sessions.ci.workflow import Step, Where, YamlMap
+from ci_sessions.ci.workspace import CheckoutRefs, remove_tree
 from ci_sessions.errors import CiSessionsError
-
-#: variables of the caller's environment a runner would not have (they would change the run)
-NOT_INHERITED_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "CI_SESSIONS_")
-NOT_INHERITED = frozenset({"VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONHOME", "PYTHONPATH"})
 
 #: GitHub's default ``timeout-minutes`` of a job
 DEFAULT_TIMEOUT_MINUTES = 360.0
-
-SUCCESS, FAILURE, CANCELLED, SKIPPED, CANNOT_RUN = (
-    "success",
-    "failure",
-    "cancelled",
-    "skipped",
-    "cannot-run",
-)
-
-
-def inherited_environment(environ: dict[str, str]) -> dict[str, str]:
-    """The caller's environment without what would make the local run differ from GitHub's."""
-    venv = environ.get("VIRTUAL_ENV")
-    result = {
-        k: v
-        for k, v in environ.items()
-        if k not in NOT_INHERITED and not k.startswith(NOT_INHERITED_PREFIXES)
-    }
-    if venv:
-        bin_dir = str(Path(venv) / "bin")
-        result["PATH"] = os.pathsep.join(
-            p for p in environ.get("PATH", "").split(os.pathsep) if p != bin_dir
-        )
-    return result
-
-
-class Printer:
-    """Progress lines from concurrent cells, one whole line at a time."""
-
-    def __init__(self, write: Callable[[str], object]) -> None:
-        self._write = write
-        self._lock = threading.Lock()
-
-    def line(self, text: str) -> None:
-        with self._lock:
-            self._write(text + "\n")
-
-
-@dataclass
-class RunSetup:
-    """Facts shared by every cell of one run."""
-
-    workflow: Workflow
-    source: Source
-    facts: RunFacts
-    github: dict[str, Value]
-    inputs: dict[str, Value]
-    workflow_env: dict[str, str]
-    substitute: str | None  # what the install variables are set to, if anything
-    out_dir: Path  # <project>/.ci-sessions/ci: logs, artifacts, summary
-    work_dir: Path  # the copies, outside the project (see workspace.py)
-    keep: bool
-    environ: dict[str, str]
-    printer: Printer
-    interrupted: threading.Event = field(default_factory=threading.Event)
-
-    def install_env(self, env: dict[str, str]) -> dict[str, str]:
-        """Swap an index spec of ci-sessions for the running one (INSTALL_VARIABLES)."""
-        if self.substitute is None:
-            return env
-        return {
-            k: (self.substitute if k in INSTALL_VARIABLES and not is_local(v) else v)
-            for k, v in env.items()
-        }
-
-
-@dataclass(frozen=True)
-class CellSpec:
-    """What the scheduler decided for one cell before it runs."""
-
-    job: Job
-    matrix: dict[str, Value] | None
-    label: str  # the matrix values, "" without a matrix
-    slug: str
-    index: int
-    needs: dict[str, Value]
-    strategy: dict[str, Value]
-
-
-@dataclass
-class CellResult:
-    job_id: str
-    name: str
-    cell: str
-    result: str
-    seconds: float = 0.0
-    note: str = ""
-    outputs: dict[str, str] = field(default_factory=dict[str, str])
-    log: Path | None = None
-    failed_step: str = ""
-    tail: list[str] = field(default_factory=list[str])
-    summaries: list[str] = field(default_factory=list[str])
-    continue_on_error: bool = False
-    index: int = 0
-
-    @property
-    def counts_as(self) -> str:
-        """The result as needs.<job>.result and the workflow see it."""
-        if self.result == FAILURE and self.continue_on_error:
-            return SUCCESS
-        return FAILURE if self.result == CANNOT_RUN else self.result
 
 
 @dataclass

@@ -12,7 +12,7 @@ import itertools
 import json
 import re
 
-from ci_sessions.ci.expressions import Value, to_string
+from ci_sessions.ci.values import Value, to_string
 
 Cell = dict[str, Value]
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ci_sessions._fs import atomic_write_text
-from ci_sessions.ci.job import CANCELLED, CANNOT_RUN, FAILURE, SKIPPED, SUCCESS, CellResult
+from ci_sessions.ci.model import CANCELLED, CANNOT_RUN, FAILURE, SKIPPED, SUCCESS, CellResult
 
 _STYLE = {
     SUCCESS: "green",

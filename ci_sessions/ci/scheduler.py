@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 
 from ci_sessions.ci import evaluate, matrix
 from ci_sessions.ci.expressions import Scope, Status, Value, to_number, truthy
-from ci_sessions.ci.job import (
+from ci_sessions.ci.job import CellRun
+from ci_sessions.ci.model import (
     CANCELLED,
     CANNOT_RUN,
     FAILURE,
     SKIPPED,
     SUCCESS,
     CellResult,
-    CellRun,
     CellSpec,
     RunSetup,
 )

@@ -16,7 +16,7 @@ from typing import cast
 
 import yaml
 
-from ci_sessions.ci.expressions import Value
+from ci_sessions.ci.values import Value
 from ci_sessions.errors import ConfigError, close_match
 
 

@@ -8,20 +8,24 @@ one is close, the name the user probably meant.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 import json
+import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
 
+from ci_sessions.config.environment import ENV_PREFIX, env_name, parse, resolve, variables
 from ci_sessions.config.schema import CHECK_SETTINGS, TOP_LEVEL, Field
+from ci_sessions.config.semantics import check_format, check_whole
 from ci_sessions.config.toml import TOOL_TABLE, read_project_table
 from ci_sessions.errors import ConfigError, close_match
 
-ENV_PREFIX = "CI_SESSIONS_"
+__all__ = ["ENV_PREFIX", "Config", "Section", "env_name", "load_config", "packaged_defaults"]
 
 
 @dataclass(frozen=True)
@@ -96,13 +100,13 @@ def load_config(
 ) -> Config:
     """Merge packaged defaults, the project's pyproject table and the environment, validated.
 
-    ``table`` replaces the project's own ``[tool.ci-sessions]`` (a monorepo package's table
-    merged over the root's).
+    The whole merged result is validated whatever the caller goes on to use, so a bad value is
+    an error on every command, not only on the one that reads it. ``table`` replaces the
+    project's own ``[tool.ci-sessions]`` (a monorepo package's table merged over the root's).
     """
     checks = set(known_checks) if known_checks is not None else set(CHECK_SETTINGS)
     environ = os.environ if environ is None else environ
-    defaults_path = _defaults_path()
-    merged = copy.deepcopy(_packaged_defaults(defaults_path, defaults_path.stat().st_mtime_ns))
+    merged = packaged_defaults()
     sources: dict[str, str] = {}
 
     pyproject = root / "pyproject.toml"
@@ -110,15 +114,17 @@ def load_config(
     if project_table:
         source = "pyproject.toml"
         overrides = _validate_table(project_table, TOP_LEVEL, "", f"{source} {TOOL_TABLE}")
-        _merge(merged, overrides, "", sources, source)
+        _merge(merged, overrides, TOP_LEVEL, "", sources, source)
 
-    env_overrides = _env_overrides(environ, merged)
-    for key, (name, value) in env_overrides.items():
-        _set_dotted(merged, key, value)
-        sources[key] = f"environment variable {name}"
-
-    _check_tiers(merged, checks, sources)
+    _apply_environment(merged, environ, sources)
+    check_whole(merged, checks, sources)
     return Config(root=root, values=_freeze(merged), sources=MappingProxyType(sources))
+
+
+def packaged_defaults() -> dict[str, Any]:
+    """The validated packaged defaults (a copy the caller may change)."""
+    path = _defaults_path()
+    return copy.deepcopy(_packaged_defaults(path, path.stat().st_mtime_ns))
 
 
 def _defaults_path() -> Path:
@@ -176,75 +182,71 @@ def _validate_table(
 
 def _validate_value(value: Any, field: Field, key: str, source: str) -> Any:
     def bad(problem: str = "") -> ConfigError:
-        shown = "a table" if isinstance(value, dict) else json.dumps(value, default=str)
         return ConfigError(
             source,
             key,
-            problem or f"wrong type: got {shown}",
+            problem or f"wrong type: got {_shown(value)}",
             expected=field.expected(),
             suggestion=close_match(f"{value}", field.choices) if field.choices else None,
         )
 
     kind = field.kind
     if kind == "table":
-        if not isinstance(value, dict):
-            raise bad()
-        return _validate_table(cast("dict[str, Any]", value), field.children, f"{key}.", source)
+        return _validate_row(value, field, key, source)
+    if kind == "str-or-list":
+        if isinstance(value, str):
+            return value
+        if not isinstance(value, list) or not all(
+            isinstance(item, str) for item in cast("list[Any]", value)
+        ):
+            raise bad(f"must be a string or a list of strings, not {_shown(value)}")
+        return list(cast("list[str]", value))
+    if kind == "str-or-false":
+        if value is not False and not isinstance(value, str):
+            raise bad(f"must be a string or false, not {_shown(value)}")
+        return cast("str | bool", value)
     if kind == "table-list":
         if not isinstance(value, list):
             raise bad()
-        rows: list[dict[str, Any]] = []
-        for index, row in enumerate(cast("list[Any]", value)):
-            row_key = f"{key}[{index}]"
-            if not isinstance(row, dict):
-                raise ConfigError(source, row_key, "wrong type", expected=field.expected())
-            checked = _validate_table(
-                cast("dict[str, Any]", row), field.children, f"{row_key}.", source
-            )
-            for name in field.required:
-                if name not in checked:
-                    raise ConfigError(
-                        source,
-                        row_key,
-                        f"missing key {name!r}",
-                        fix=f"add {name} = ... to the entry",
-                    )
-            rows.append(checked)
-        return rows
-    if kind == "any":
-        return value
+        return [
+            _validate_row(row, field, f"{key}[{index}]", source)
+            for index, row in enumerate(cast("list[Any]", value))
+        ]
+    if kind == "date":
+        return _validate_date(value, bad)
     if kind == "bool":
         if not isinstance(value, bool):
             raise bad()
         return value
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad()
-        _check_minimum(value, field, key, source)
-        return value
-    if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise bad()
-        _check_minimum(float(value), field, key, source)
-        return float(value)
+    if kind in ("int", "float"):
+        return _validate_number(value, field, key, source, bad)
     if kind == "str":
         if not isinstance(value, str):
             raise bad()
         if field.choices and value not in field.choices:
             raise bad(f"invalid value {value!r}")
+        _check_format(value, field, key, source)
         return value
     if kind == "str-list":
         if not isinstance(value, list) or not all(
             isinstance(item, str) for item in cast("list[Any]", value)
         ):
             raise bad()
+        for item in cast("list[str]", value):
+            _check_format(item, field, key, source)
         return list(cast("list[str]", value))
     if kind == "str-map":
-        if not isinstance(value, dict) or not all(
-            isinstance(item, str) for item in cast("dict[str, Any]", value).values()
-        ):
+        if not isinstance(value, dict):
             raise bad()
-        return dict(cast("dict[str, str]", value))
+        out_map: dict[str, str] = {}
+        for name, item in cast("dict[str, Any]", value).items():
+            if not isinstance(item, str):
+                raise ConfigError(
+                    source, f"{key}.{name}", f"wrong type: got {_shown(item)}", expected="a string"
+                )
+            _check_format(item, field, f"{key}.{name}", source)
+            out_map[name] = item
+        return out_map
     if kind == "list-map":
         if not isinstance(value, dict):
             raise bad()
@@ -261,124 +263,132 @@ def _validate_value(value: Any, field: Field, key: str, source: str) -> Any:
     raise AssertionError(f"unhandled schema kind {kind}")  # pragma: no cover
 
 
-def _check_minimum(value: float, field: Field, key: str, source: str) -> None:
-    if field.minimum is not None and value < field.minimum:
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    try:
+        return json.dumps(value, default=str)
+    except (ValueError, RecursionError):  # pragma: no cover - nested beyond reason
+        return type(value).__name__
+
+
+def _validate_row(row: Any, field: Field, key: str, source: str) -> dict[str, Any]:
+    if not isinstance(row, dict):
+        raise ConfigError(source, key, "wrong type", expected=field.expected())
+    checked = _validate_table(cast("dict[str, Any]", row), field.children, f"{key}.", source)
+    for name in field.required:
+        if name not in checked:
+            raise ConfigError(
+                source, f"{key}.{name}", "is required", fix=f"add {name} = ... under {key}"
+            )
+    return checked
+
+
+def _validate_date(value: Any, bad: Callable[[str], ConfigError]) -> dt.date | str:
+    """A TOML date (kept as it is) or a ``YYYY-MM-DD`` string."""
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise bad(f"not a date: {value!r}") from None
+        return value
+    raise bad("")
+
+
+def _validate_number(
+    value: Any, field: Field, key: str, source: str, bad: Callable[[str], ConfigError]
+) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise bad("")
+    if field.kind == "int" and not isinstance(value, int):
+        raise bad("")
+    number = float(value)
+    if not math.isfinite(number):
+        raise bad(f"{value} is not a finite number")
+    if field.minimum is not None and number < field.minimum:
         raise ConfigError(
             source, key, f"{value} is too small", expected=f"a number >= {field.minimum:g}"
         )
+    if field.maximum is not None and number > field.maximum:
+        raise ConfigError(
+            source, key, f"{value} is too large", expected=f"a number <= {field.maximum:g}"
+        )
+    return number if field.kind == "float" else cast("int", value)
+
+
+def _check_format(value: str, field: Field, key: str, source: str) -> None:
+    problem = check_format(value, field.format)
+    if problem:
+        raise ConfigError(source, key, problem, expected=field.expected())
 
 
 def _merge(
     base: dict[str, Any],
     override: Mapping[str, Any],
+    schema: Mapping[str, Field],
     prefix: str,
     sources: dict[str, str],
     source: str,
 ) -> None:
+    """Merge validated values: tables key by key, maps member by member, the rest replaced."""
     for key, value in override.items():
         dotted = f"{prefix}{key}"
-        field = TOP_LEVEL.get(key) if not prefix else None
-        current = base.get(key)
-        if (
-            isinstance(value, dict)
-            and isinstance(current, dict)
-            and (field is None or field.kind == "table")
-        ):
+        field = schema[key]
+        current = base.setdefault(key, {}) if field.kind == "table" or field.is_map else None
+        if field.kind == "table":
             _merge(
                 cast("dict[str, Any]", current),
                 cast("dict[str, Any]", value),
+                field.children,
                 f"{dotted}.",
                 sources,
                 source,
             )
-        elif isinstance(value, dict) and isinstance(current, dict):
-            # str-map / list-map: the project's entries replace or extend the defaults per key
-            for sub, sub_value in cast("dict[str, Any]", value).items():
-                cast("dict[str, Any]", current)[sub] = sub_value
-                sources[f"{dotted}.{sub}"] = source
+        elif field.is_map:
+            for member, member_value in cast("dict[str, Any]", value).items():
+                cast("dict[str, Any]", current)[member] = member_value
+                sources[f"{dotted}.{member}"] = source
         else:
             base[key] = value
-        sources[dotted] = source
+            sources[dotted] = source
 
 
-def env_name(dotted: str) -> str:
-    """``lint.max-findings`` -> ``CI_SESSIONS_LINT_MAX_FINDINGS``."""
-    return ENV_PREFIX + dotted.replace(".", "_").replace("-", "_").upper()
-
-
-def _env_keys(merged: Mapping[str, Any]) -> dict[str, tuple[str, Field]]:
-    """Every settable dotted key by its environment variable name."""
-    keys: dict[str, tuple[str, Field]] = {}
-    for key, field in TOP_LEVEL.items():
-        if field.kind == "table":
-            for child, child_field in field.children.items():
-                keys[env_name(f"{key}.{child}")] = (f"{key}.{child}", child_field)
-        elif field.kind in ("str-map", "list-map"):
-            keys[env_name(key)] = (key, field)
-            current = merged.get(key, {})
-            member_kind = "str" if field.kind == "str-map" else "str-list"
-            for member in cast("Mapping[str, Any]", current):
-                keys[env_name(f"{key}.{member}")] = (
-                    f"{key}.{member}",
-                    Field(member_kind, field.doc),
-                )
-        else:
-            keys[env_name(key)] = (key, field)
-    return keys
-
-
-def _env_overrides(
-    environ: Mapping[str, str], merged: Mapping[str, Any]
-) -> dict[str, tuple[str, Any]]:
-    known = _env_keys(merged)
-    result: dict[str, tuple[str, Any]] = {}
-    for name in sorted(environ):
-        if not name.startswith(ENV_PREFIX):
-            continue
-        if name not in known:
+def _apply_environment(
+    merged: dict[str, Any], environ: Mapping[str, str], sources: dict[str, str]
+) -> None:
+    """Apply every ``CI_SESSIONS_*`` variable (whole maps before their members)."""
+    for name in sorted(n for n in environ if n.startswith(ENV_PREFIX)):
+        source = f"environment variable {name}"
+        resolved = resolve(name, merged)
+        if resolved is None:
             raise ConfigError(
-                f"environment variable {name}",
+                source,
                 "",
                 "unknown setting",
-                expected="a CI_SESSIONS_<SECTION>_<KEY> name of a documented key",
-                suggestion=close_match(name, known),
+                expected="a CI_SESSIONS_<KEY> variable of a documented key "
+                "(`ci-sessions config --env` lists them)",
+                suggestion=close_match(name, [v.name for v in variables()]),
                 fix=f"unset {name} or correct its name",
             )
-        dotted, field = known[name]
-        raw = environ[name]
-        value = _parse_env_value(raw, field, name)
-        result[dotted] = (
-            name,
-            _validate_value(value, field, dotted, f"environment variable {name}"),
-        )
-    return result
+        dotted, field = resolved
+        value = _validate_value(parse(environ[name], field, name), field, dotted, source)
+        if field.is_map:
+            target = cast("dict[str, Any]", _get_dotted(merged, dotted))
+            for member, member_value in cast("dict[str, Any]", value).items():
+                target[member] = member_value
+                sources[f"{dotted}.{member}"] = source
+        else:
+            _set_dotted(merged, dotted, value)
+            sources[dotted] = source
 
 
-def _parse_env_value(raw: str, field: Field, name: str) -> Any:
-    text = raw.strip()
-    try:
-        if field.kind == "bool":
-            lowered = text.lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off", ""):
-                return False
-            return text
-        if field.kind == "int":
-            return int(text)
-        if field.kind == "float":
-            return float(text)
-        if field.kind in ("str-list",):
-            if text.startswith("["):
-                return json.loads(text)
-            return [item.strip() for item in text.split(",") if item.strip()]
-        if field.kind in ("str-map", "list-map", "table", "table-list"):
-            return json.loads(text)
-    except ValueError:
-        raise ConfigError(
-            f"environment variable {name}", "", f"cannot parse {raw!r}", expected=field.expected()
-        ) from None
-    return text
+def _get_dotted(data: dict[str, Any], dotted: str) -> Any:
+    target: Any = data
+    for part in dotted.split("."):
+        target = cast("dict[str, Any]", target).setdefault(part, {})
+    return target
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -387,56 +397,6 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     for part in parts[:-1]:
         target = cast("dict[str, Any]", target.setdefault(part, {}))
     target[parts[-1]] = value
-
-
-def _check_tiers(merged: Mapping[str, Any], checks: set[str], sources: Mapping[str, str]) -> None:
-    tiers = cast("Mapping[str, list[str]]", merged["tiers"])
-    names = set(tiers) | checks
-    for tier, members in tiers.items():
-        key = f"tiers.{tier}"
-        source = _source_label(sources.get(key, "defaults"))
-        if tier in checks:
-            raise ConfigError(source, key, f"a tier cannot be named like the check {tier!r}")
-        for member in members:
-            if member not in names:
-                raise ConfigError(
-                    source,
-                    key,
-                    f"unknown check or tier {member!r}",
-                    expected="one of " + ", ".join(sorted(names)),
-                    suggestion=close_match(member, names),
-                )
-    for key in ("exclude",):
-        for name in cast("list[str]", merged[key]):
-            if name not in names and name != "fix" and not _is_python_session(name, checks):
-                raise ConfigError(
-                    _source_label(sources.get(key, "defaults")),
-                    key,
-                    f"unknown session {name!r}",
-                    expected="one of " + ", ".join(sorted(names)),
-                    suggestion=close_match(name, names),
-                )
-    renames = cast("Mapping[str, str]", merged["session-names"])
-    for name in renames:
-        if name not in names:
-            raise ConfigError(
-                _source_label(sources.get(f"session-names.{name}", "defaults")),
-                f"session-names.{name}",
-                f"unknown check or tier {name!r}",
-                expected="one of " + ", ".join(sorted(names)),
-                suggestion=close_match(name, names),
-            )
-
-
-def _is_python_session(name: str, checks: set[str]) -> bool:
-    base, _, version = name.rpartition("-")
-    return base in checks and version.replace(".", "").isdigit()
-
-
-def _source_label(source: str) -> str:
-    if source == "pyproject.toml":
-        return f"pyproject.toml {TOOL_TABLE}"
-    return "configs/quality-tiers.yaml" if source == "defaults" else source
 
 
 def _freeze(value: Any) -> Any:

@@ -7,12 +7,28 @@ table to ``CHECK_SETTINGS``. Defaults live in ``configs/quality-tiers.yaml``, no
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Kind = Literal[
-    "str", "int", "float", "bool", "str-list", "str-map", "list-map", "table", "table-list", "any"
+    "str",
+    "int",
+    "float",
+    "bool",
+    "str-list",
+    "str-map",
+    "list-map",
+    "table",
+    "table-list",
+    "date",
+    "str-or-list",
+    "str-or-false",
 ]
+#: what a string (or each string of a list or map) must look like, beyond being a string
+Format = Literal["", "python-version", "requirement"]
+
+#: the oldest Python a project's tests may run on (pytest 8 and coverage 7 need 3.8)
+OLDEST_PYTHON = (3, 8)
 
 
 @dataclass(frozen=True)
@@ -24,13 +40,21 @@ class Field:
     choices: tuple[str, ...] = ()
     children: Mapping[str, Field] = field(default_factory=dict[str, "Field"])
     minimum: float | None = None
-    #: keys every row of a "table-list" must have (``[[tool.ci-sessions.audit.allow]]`` needs an id)
+    maximum: float | None = None
+    format: Format = ""
+    #: keys a "table" or every row of a "table-list" must have (an allow entry needs an id)
     required: tuple[str, ...] = ()
 
     def expected(self) -> str:
         """Human description of what the key accepts, for error messages."""
         if self.choices:
             return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.format == "python-version":
+            shown = "a list of" if self.kind == "str-list" else "a"
+            oldest = ".".join(map(str, OLDEST_PYTHON))
+            return f'{shown} "3.X" Python version(s), {oldest} or newer (e.g. "3.12")'
+        if self.format == "requirement":
+            return 'a requirement specifier (e.g. "ruff==0.17.6")'
         return {
             "str": "a string",
             "int": "an integer",
@@ -41,8 +65,20 @@ class Field:
             "list-map": "a table of string lists",
             "table": "a table",
             "table-list": "a list of tables ([[...]] in TOML)",
-            "any": "a value",
+            "date": 'a date (2027-06-30 or "2027-06-30")',
+            "str-or-list": "a string or a list of strings",
+            "str-or-false": "a string or false",
         }[self.kind]
+
+    @property
+    def is_map(self) -> bool:
+        """A table whose member names are the user's (tiers, tools, ...), not the schema's."""
+        return self.kind in ("str-map", "list-map")
+
+    def member(self) -> Field:
+        """The field of one member of a map (``tiers.quick``, ``tools.ruff``)."""
+        kind: Kind = "str" if self.kind == "str-map" else "str-list"
+        return Field(kind, self.doc, choices=self.choices, format=self.format)
 
 
 def _table(doc: str, **children: Field) -> Field:
@@ -59,20 +95,23 @@ _ALLOW = Field(
     children={
         "id": Field("str", "rule or advisory id (B602, PYSEC-2024-1, GHSA-..., AWSKeyDetector)"),
         "reason": Field("str", "why the finding is accepted"),
-        "expires": Field("any", "date after which the entry fails the gate (YYYY-MM-DD)"),
+        "expires": Field("date", "date after which the entry fails the gate (YYYY-MM-DD)"),
         "path": Field("str", "glob of the file the entry applies to (default: every file)"),
     },
     required=("id", "reason", "expires"),
 )
 
-_INDEX = _table(
-    "one package index: where twine uploads, where pip installs from, whose token",
-    upload_url=Field("str", "the upload (legacy) URL twine uploads to"),
-    simple_url=Field("str", "the simple index URL pip installs from"),
-    token_env=Field("str", "the environment variable holding the token (empty: no login)"),
-    username=Field("str", "the user name for the token (default: __token__)"),
-    kind=Field("str", "what the index can do on rollback (auto: ask it)", choices=INDEX_KINDS),
-    extra_index_url=Field("str", "where the health check finds dependencies the index lacks"),
+_INDEX = replace(
+    _table(
+        "one package index: where twine uploads, where pip installs from, whose token",
+        upload_url=Field("str", "the upload (legacy) URL twine uploads to"),
+        simple_url=Field("str", "the simple index URL pip installs from"),
+        token_env=Field("str", "the environment variable holding the token (empty: no login)"),
+        username=Field("str", "the user name for the token (default: __token__)"),
+        kind=Field("str", "what the index can do on rollback (auto: ask it)", choices=INDEX_KINDS),
+        extra_index_url=Field("str", "where the health check finds dependencies the index lacks"),
+    ),
+    required=("upload-url", "simple-url"),  # an index of your own needs both
 )
 
 
@@ -207,6 +246,7 @@ CHECK_SETTINGS: dict[str, Field] = {
             "float",
             "false-alarm rate of each test; the interval has confidence 1 - alpha",
             minimum=0,
+            maximum=1,
         ),
         resamples=Field("int", "bootstrap resamples of the ratio of medians", minimum=100),
         max_rounds=Field(
@@ -232,6 +272,7 @@ CHECK_SETTINGS: dict[str, Field] = {
             "float",
             "minimum total percent covered (default: [tool.coverage.report] fail_under, else 85)",
             minimum=0,
+            maximum=100,
         ),
         all_pythons=Field(
             "bool",
@@ -280,10 +321,17 @@ CHECK_SETTINGS: dict[str, Field] = {
     ),
 }
 
+
 TOP_LEVEL: dict[str, Field] = {
-    "python": Field("str-list", "Python versions to test (default: classifiers / requires-python)"),
+    "python": Field(
+        "str-list",
+        "Python versions to test (default: classifiers / requires-python)",
+        format="python-version",
+    ),
     "default-python": Field(
-        "str", "Python the tier sessions run on (default: the one running nox)"
+        "str",
+        "Python the tier sessions run on (default: the one running nox)",
+        format="python-version",
     ),
     "jobs": Field("int", "checks run at once in a tier; 0 means one per CPU", minimum=0),
     "download-python": Field("bool", "let uv download a missing interpreter"),
@@ -301,7 +349,9 @@ TOP_LEVEL: dict[str, Field] = {
     "exclude": Field("str-list", "sessions not to register"),
     "session-names": Field("str-map", "rename sessions: check name -> session name"),
     "tiers": Field("list-map", "tier name -> checks and tiers it runs"),
-    "tools": Field("str-map", "tool name -> requirement specifier installed for it"),
+    "tools": Field(
+        "str-map", "tool name -> requirement specifier installed for it", format="requirement"
+    ),
     "security-level": Field(
         "str",
         "which severities fail sast and audit (configs/security-profiles.yaml)",
@@ -347,7 +397,7 @@ TOP_LEVEL: dict[str, Field] = {
     "release": _table(
         "ci-sessions release / nox -s release: version, changelog, commit, tag (docs/releasing.md)",
         tag_prefix=Field("str", "tags are <prefix><version>; with v or '' bare versions count too"),
-        changelog=Field("any", "the changelog file, or false for none"),
+        changelog=Field("str-or-false", "the changelog file, or false for none"),
         version_source=Field(
             "str", "auto, pyproject, tag, or the path of the file holding __version__"
         ),
@@ -365,7 +415,9 @@ TOP_LEVEL: dict[str, Field] = {
             "staged: staging, health, production, health; direct: production only",
             choices=("staged", "direct"),
         ),
-        smoke=Field("any", "the smoke command: a string or a list; {python} is the fresh venv's"),
+        smoke=Field(
+            "str-or-list", "the smoke command: a string or a list; {python} is the fresh venv's"
+        ),
         import_names=Field("str-list", "top-level packages imported (default: the wheel's)"),
         retries=Field("int", "installs tried while the index makes the release visible", minimum=1),
         retry_delay=Field("float", "seconds between those tries", minimum=0),

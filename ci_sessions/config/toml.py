@@ -1,4 +1,9 @@
-"""Reading pyproject.toml: a syntax error names the file, a wrong ``[tool.ci-sessions]`` its key."""
+"""Reading pyproject.toml: a syntax error names the file, a wrong ``[tool.ci-sessions]`` its key.
+
+Whatever the file holds (bytes that are not UTF-8, NUL bytes, arrays nested thousands deep,
+which make tomllib recurse until Python gives up), the answer is a ConfigError naming the file
+and the fix, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +16,51 @@ from ci_sessions.errors import ConfigError
 TOOL_TABLE = "[tool.ci-sessions]"
 
 
-def load_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, turning a syntax error into a ConfigError that names the file."""
+def load_toml(path: Path, display: str | None = None) -> dict[str, Any]:
+    """Parse a TOML file; any problem is a ConfigError naming ``display`` (default: its name)."""
+    shown = display or path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            shown, "", f"cannot be read: {exc.strerror or exc}", fix=f"make {shown} a readable file"
+        ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            shown,
+            "",
+            f"is not UTF-8 text (byte {data[exc.start]:#04x} at line {line})",
+            fix=f"save {shown} as UTF-8 (TOML files must be UTF-8)",
+        ) from None
+    return parse_toml(text, shown)
+
+
+def parse_toml(text: str, shown: str) -> dict[str, Any]:
+    """Parse TOML text that came from ``shown`` (a file name, or ``REF:pyproject.toml``)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ConfigError(
+            shown, "", f"holds a NUL byte (line {line})", fix=f"remove the NUL bytes from {shown}"
+        )
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
-            path.name, "", f"invalid TOML: {exc}", fix="correct the TOML syntax"
+            shown, "", f"invalid TOML: {exc}", fix="correct the TOML syntax"
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            shown,
+            "",
+            "invalid TOML: values nested too deeply to read",
+            fix=f"flatten the deeply nested arrays or tables in {shown}",
         ) from None
 
 

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from typing import cast
 
 from ci_sessions._fs import atomic_write_text
 from ci_sessions.checks.base import Environment, EnvSpec
-from ci_sessions.config.pythons import find_interpreter, missing_hint
+from ci_sessions.config.pythons import discover_interpreter, missing_hint
 from ci_sessions.errors import EnvError
 
 MARKER = ".ci-sessions-env.json"
@@ -75,10 +76,42 @@ class EnvManager:
         return self.base / spec.key
 
     def interpreter(self, version: str) -> Path:
-        found = find_interpreter(version)
-        if found is None:
+        """The interpreter of ``version``: found here, else (``download-python``) downloaded."""
+        found = discover_interpreter(version)
+        if found is not None:
+            return found
+        if not self.download_python:
             raise EnvError(missing_hint(version), missing_interpreter=True)
-        return found
+        return self._download(version)
+
+    def _download(self, version: str) -> Path:
+        """``uv python install VERSION`` (python-build-standalone, from GitHub), then its path."""
+        uv = find_uv()
+        if uv is None:
+            raise EnvError(
+                f"Python {version} was not found and download-python needs uv to download it",
+                fix=f"pip install uv (or install Python {version} yourself)",
+            )
+        started = time.perf_counter()
+        self.log(f"downloading Python {version} with `uv python install {version}`")
+        self._run(
+            [uv, "python", "install", version],
+            f"downloading Python {version} (needs github.com: python-build-standalone)",
+            log=f"python-install-{version}",
+            env={"UV_PYTHON_DOWNLOADS": "automatic"},  # asked for, whatever the shell says
+        )
+        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+        completed = subprocess.run(  # noqa: S603 - argv list
+            [uv, "python", "find", version], capture_output=True, text=True, env=env, check=False
+        )
+        path = Path(completed.stdout.strip()) if completed.returncode == 0 else None
+        if path is None or not path.exists():
+            raise EnvError(
+                f"`uv python install {version}` succeeded but `uv python find {version}` "
+                f"does not find it: {last_error_line(completed.stderr)}"
+            )
+        self.log(f"Python {version} ready in {time.perf_counter() - started:.1f} s: {path}")
+        return path
 
     def fingerprint(self, spec: EnvSpec, interpreter: Path) -> str:
         digest = hashlib.sha256()
@@ -128,10 +161,14 @@ class EnvManager:
             )
         return Environment(spec=spec, location=location, python=python)
 
-    def _run(self, argv: list[str], what: str) -> None:
+    def _run(
+        self, argv: list[str], what: str, *, log: str = "", env: dict[str, str] | None = None
+    ) -> None:
+        extra = env or {}
         env = dict(os.environ)
         if not self.download_python:
             env["UV_PYTHON_DOWNLOADS"] = "never"
+        env.update(extra)
         env.pop("VIRTUAL_ENV", None)
         env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         completed = subprocess.run(  # noqa: S603 - argv list
@@ -144,9 +181,25 @@ class EnvManager:
             check=False,
         )
         if completed.returncode != 0:
-            output = (completed.stdout + completed.stderr).strip().splitlines()
-            tail = "\n".join(output[-25:])
-            raise EnvError(f"{what} failed (exit {completed.returncode}): {' '.join(argv)}\n{tail}")
+            output = (completed.stdout + completed.stderr).strip()
+            kept = self._keep_log(log or what, argv, completed.returncode, output)
+            raise EnvError(
+                f"{what} failed: {last_error_line(output)}"
+                + (f"\n  full log: {kept}" if kept else f"\n{output[-3000:]}"),
+            )
+
+    def _keep_log(self, log: str, argv: list[str], code: int, output: str) -> str:
+        """Write the whole output of a failed step to .ci-sessions/logs/; its relative path."""
+        from ci_sessions._fs import state_dir
+        from ci_sessions.errors import CiSessionsError
+
+        name = re.sub(r"[^A-Za-z0-9.-]+", "-", log).strip("-") + ".log"
+        try:
+            path = state_dir(self.root) / "logs" / name
+            atomic_write_text(path, f"$ {' '.join(argv)}\n(exit {code})\n\n{output}\n")
+        except (OSError, CiSessionsError):
+            return ""
+        return path.relative_to(self.root).as_posix()
 
     def _create(self, location: Path, interpreter: Path) -> None:
         location.parent.mkdir(parents=True, exist_ok=True)
@@ -166,7 +219,30 @@ class EnvManager:
             argv = [uv, "pip", "install", "--quiet", "--python", str(python), *requirements]
         else:
             argv = [str(python), "-m", "pip", "install", "--quiet", *requirements]
-        self._run(argv, f"installing into {location.name}")
+        project = "." in requirements or any(r.startswith("-e") for r in requirements)
+        what = "installing the project" if project else "installing " + ", ".join(requirements)
+        self._run(argv, what, log=f"install-{location.name}")
+
+
+_ERROR_LINE = re.compile(r"^\s*(?:[\w.]*(?:Error|Exception|Failure)|error|ERROR)\b:?\s")
+
+
+def last_error_line(output: str) -> str:
+    """The line that says what went wrong, out of a tool's (or a build backend's) output.
+
+    A backend's traceback ends with its exception (``ValueError: Unknown classifier ...``); pip
+    and uv print ``error: ...`` lines around it. The last exception line wins, then the last
+    ``error`` line, then the last line that is not a hint.
+    """
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    exceptions = [line for line in lines if re.match(r"^[\w.]*(Error|Exception)\b: ", line)]
+    if exceptions:
+        return exceptions[-1]
+    errors = [line for line in lines if _ERROR_LINE.match(line)]
+    if errors:
+        return errors[-1]
+    plain = [line for line in lines if not line.lower().startswith(("hint", "note"))]
+    return plain[-1] if plain else "no output"
 
 
 def describe_requirements(requirements: tuple[str, ...], shown: int = 6) -> str:

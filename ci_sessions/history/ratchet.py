@@ -20,7 +20,7 @@ from typing import Any, cast
 from ci_sessions._args import add_base, add_json, add_root, command_parser, root_of
 from ci_sessions._git import try_git
 from ci_sessions.config import load_config, load_toml
-from ci_sessions.errors import ConfigError
+from ci_sessions.errors import ConfigError, InstallError
 from ci_sessions.history.stats import COVERAGE_METRICS
 
 
@@ -186,27 +186,49 @@ def apply(pyproject: Path, changes: list[Change]) -> None:
 
 
 def lowered(root: Path, base: str) -> list[str] | None:
-    """Thresholds the working tree sets weaker than ``base`` did; None when base has no pyproject."""
-    old_table = _table_at(root, base)
-    if old_table is None:
-        return None
-    from ci_sessions.config import read_project_table
+    """Thresholds the working tree sets weaker than ``base`` did; None when base has no pyproject.
 
-    new_table = read_project_table(root / "pyproject.toml")
-    defaults = load_config(root, environ={}).values
+    Both sides are compared by the value in force, not the value written: a key absent on one
+    side counts as its default (and ``coverage.min`` as ``[tool.coverage.report] fail_under``
+    where that stands in for it), so adding ``coverage.min = 80`` under the default 85 loosens.
+    """
+    old_data = _pyproject_at(root, base)
+    if old_data is None:
+        return None
+    pyproject = root / "pyproject.toml"
+    new_data = load_toml(pyproject) if pyproject.is_file() else {}
+    defaults = load_config(root, environ={}, table={}).values
     problems: list[str] = []
     for threshold in THRESHOLDS:
-        old, new = _value(old_table, threshold), _value(new_table, threshold)
-        if old is None:
+        old = _in_force(old_data, threshold, defaults)
+        new = _in_force(new_data, threshold, defaults)
+        if old is None or new is None:
             continue
-        if new is None:
-            section = defaults.get(threshold.section)
-            if not isinstance(section, Mapping) or threshold.key not in section:
-                continue
-            new = float(cast("Mapping[str, Any]", section)[threshold.key])
         if threshold.weaker(new, old):
             problems.append(f"{threshold.dotted} loosened from {old:g} to {new:g} (at {base})")
     return problems
+
+
+def _in_force(
+    pyproject: Mapping[str, Any], threshold: Threshold, defaults: Mapping[str, Any]
+) -> float | None:
+    """The threshold a pyproject's configuration puts in force."""
+    tool = _table(pyproject, "tool")
+    written = _value(_table(tool, "ci-sessions"), threshold)
+    if written is not None:
+        return written
+    if threshold.dotted == "coverage.min":
+        fail_under = _table(_table(tool, "coverage"), "report").get("fail_under")
+        if isinstance(fail_under, (int, float)) and not isinstance(fail_under, bool):
+            return float(fail_under)
+    section = _table(defaults, threshold.section)
+    return float(section[threshold.key]) if threshold.key in section else None
+
+
+def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    found = data.get(key)
+    empty: dict[str, Any] = {}
+    return cast("Mapping[str, Any]", found) if isinstance(found, Mapping) else empty
 
 
 def _value(table: Mapping[str, Any], threshold: Threshold) -> float | None:
@@ -217,20 +239,17 @@ def _value(table: Mapping[str, Any], threshold: Threshold) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _table_at(root: Path, ref: str) -> dict[str, Any] | None:
+def _pyproject_at(root: Path, ref: str) -> dict[str, Any] | None:
+    """pyproject.toml as committed at ``ref``; None when there is none (or it does not parse)."""
+    from ci_sessions.config.toml import parse_toml
+
     text = try_git(root, "show", f"{ref}:pyproject.toml")
     if text is None:
         return None
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+        return parse_toml(text, f"{ref}:pyproject.toml")
+    except ConfigError:
         return None
-    table = data.get("tool", {}).get("ci-sessions", {})
-    return cast("dict[str, Any]", table) if isinstance(table, dict) else {}
 
 
 def default_base() -> str:
@@ -294,12 +313,11 @@ def main(argv: list[str]) -> int:
     if any(c.new is not None for c in changes):
         try:
             apply(root / "pyproject.toml", changes)
-        except ModuleNotFoundError as exc:
-            print(
-                f"ci-sessions ratchet: needs {exc.name}: pip install 'ci-sessions[ratchet]'",
-                file=sys.stderr,
-            )
-            return 2
+        except ModuleNotFoundError as exc:  # pragma: no cover - tomlkit is a dependency
+            raise InstallError(
+                f"ratchet needs {exc.name}, which cannot be imported",
+                fix="reinstall ci-sessions: pip install --force-reinstall ci-sessions",
+            ) from None
         print("pyproject.toml [tool.ci-sessions] updated")
     return 0
 

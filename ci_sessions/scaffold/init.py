@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ci_sessions._args import add_root, command_parser, root_of
+from ci_sessions.errors import ConfigError
 from ci_sessions.scaffold.detect import Facts, detect
 from ci_sessions.scaffold.render import ANSWERS_FILE, PYPROJECT_SNIPPET, merge_pyproject, render
 
@@ -33,7 +34,7 @@ class Action:
     """What init does to one file."""
 
     path: str  # the project file this is about
-    kind: str  # create | unchanged | beside | beside-unchanged | overwrite | merge
+    kind: str  # create | unchanged | beside | beside-unchanged | overwrite | merge | skip
     target: str  # the file written (path, or path + NEW_SUFFIX)
     text: str
     old: str | None = None
@@ -51,6 +52,7 @@ class Action:
             "beside-unchanged": f"exists    {self.path}: {self.target} is already up to date",
             "overwrite": f"replaced  {self.path} (--force)",
             "merge": f"merged    {self.note} into {self.path}",
+            "skip": f"skipped   {self.path}: {self.note}",
         }
         return verbs[self.kind]
 
@@ -130,13 +132,35 @@ def answers_for(
 
 
 def plan(root: Path, rendered: dict[str, str], *, force: bool) -> list[Action]:
-    """Decide per file: create, leave, write beside, replace (--force) or merge."""
+    """Decide per file: create, leave, write beside, replace (--force) or merge.
+
+    Nothing is written through a symbolic link: a link (even a dangling one) counts as an
+    existing file, so the new version goes beside it, and a folder on the way that is a link
+    out of the project is not entered; ``--force`` replaces the link itself, never its target.
+    """
     actions: list[Action] = []
     for rel, text in sorted(rendered.items()):
         if rel == PYPROJECT_SNIPPET:
-            actions.append(_plan_pyproject(root, text))
+            actions.append(_plan_pyproject(root, text, force=force))
+            continue
+        outside = _link_out_of_project(root, rel)
+        if outside is not None and not force:
+            actions.append(Action(rel, "skip", rel, text, note=outside))
             continue
         path = root / rel
+        if path.is_symlink():
+            if force:
+                actions.append(Action(rel, "overwrite", rel, text, "", note="link"))
+            else:
+                actions.append(_beside(root, rel, text))
+            continue
+        if path.is_dir():
+            raise ConfigError(
+                rel,
+                "",
+                "is a directory, where init writes a file",
+                fix=f"move {rel} away (or rename it), then rerun init",
+            )
         if not path.exists():
             actions.append(Action(rel, "create", rel, text))
             continue
@@ -146,27 +170,107 @@ def plan(root: Path, rendered: dict[str, str], *, force: bool) -> list[Action]:
         elif force:
             actions.append(Action(rel, "overwrite", rel, text, old))
         else:
-            beside = rel + NEW_SUFFIX
-            beside_path = root / beside
-            current = (
-                beside_path.read_text(encoding="utf-8", errors="replace")
-                if beside_path.exists()
-                else None
-            )
-            kind = "beside-unchanged" if current == text else "beside"
-            actions.append(Action(rel, kind, beside, text, current))
+            actions.append(_beside(root, rel, text))
+    actions.append(_plan_gitignore(root))
     return actions
 
 
-def _plan_pyproject(root: Path, snippet: str) -> Action:
-    path = root / "pyproject.toml"
-    old = path.read_text(encoding="utf-8") if path.is_file() else None
+def _beside(root: Path, rel: str, text: str) -> Action:
+    beside = rel + NEW_SUFFIX
+    beside_path = root / beside
+    if beside_path.is_symlink() or beside_path.is_dir():
+        raise ConfigError(
+            beside,
+            "",
+            f"is a link or a directory, where init writes its version of {rel}",
+            fix=f"remove {beside}, then rerun init",
+        )
+    current = (
+        beside_path.read_text(encoding="utf-8", errors="replace") if beside_path.exists() else None
+    )
+    kind = "beside-unchanged" if current == text else "beside"
+    return Action(rel, kind, beside, text, current)
+
+
+def _link_out_of_project(root: Path, rel: str) -> str | None:
+    """Why ``rel`` is not written: a folder on the way is a link leading out of the project.
+
+    A folder on the way that exists as a file is an error: init cannot create the file inside.
+    """
+    current = root
+    for part in Path(rel).parts[:-1]:
+        current = current / part
+        shown = current.relative_to(root).as_posix()
+        if current.is_symlink():
+            target = current.resolve()
+            if not target.is_relative_to(root.resolve()):
+                return f"{shown} is a link out of the project ({target}); --force writes through it"
+        if (current.exists() or current.is_symlink()) and not current.is_dir():
+            raise ConfigError(
+                shown,
+                "",
+                f"is a file, but init writes {rel} inside it",
+                fix=f"move {shown} away (or rename it), then rerun init",
+            )
+    return None
+
+
+#: what ci-sessions writes into a project and a build backend must never pack: hatchling and
+#: pdm-backend take an sdist's files from the root .gitignore, not from .ci-sessions/.gitignore
+IGNORED = (".ci-sessions/", ".nox/")
+_IGNORE_HEADER = "# written by ci-sessions and nox: machine output, never committed or packaged"
+
+
+def _plan_gitignore(root: Path) -> Action:
+    rel = ".gitignore"
+    path = root / rel
+    if path.is_symlink() or path.is_dir():
+        wanted = " and ".join(IGNORED)
+        return Action(rel, "skip", rel, "", note=f"it is a link or a directory: add {wanted}")
+    old = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
+    present = {_ignore_name(line) for line in (old or "").splitlines()}
+    missing = [entry for entry in IGNORED if _ignore_name(entry) not in present]
+    if not missing:
+        return Action(rel, "unchanged", rel, old or "", old)
+    text = old or ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    text += ("\n" if text else "") + "\n".join([_IGNORE_HEADER, *missing]) + "\n"
+    kind = "merge" if old is not None else "create"
+    return Action(rel, kind, rel, text, old, note=", ".join(missing))
+
+
+def _ignore_name(line: str) -> str:
+    """``/.nox/``, ``.nox``, ``.nox/*`` all ignore the folder .nox."""
+    entry = line.strip()
+    for suffix in ("/**", "/*", "/"):
+        entry = entry.removesuffix(suffix)
+    return entry.removeprefix("/")
+
+
+def _plan_pyproject(root: Path, snippet: str, *, force: bool) -> Action:
+    rel = "pyproject.toml"
+    path = root / rel
+    old = _read_pyproject(path) if path.exists() or path.is_symlink() else None
     merged, added = merge_pyproject(old, snippet)
     if not added:
-        return Action("pyproject.toml", "unchanged", "pyproject.toml", merged, old)
+        return Action(rel, "unchanged", rel, merged, old)
     tables = ", ".join(f"[tool.{k}]" for k in added)
+    if path.is_symlink() and not force:
+        beside = _beside(root, rel, merged)
+        return Action(rel, beside.kind, beside.target, merged, beside.old, note=tables)
     kind = "merge" if old is not None else "create"
-    return Action("pyproject.toml", kind, "pyproject.toml", merged, old, note=tables)
+    return Action(rel, kind, rel, merged, old, note=tables)
+
+
+def _read_pyproject(path: Path) -> str | None:
+    """The text of pyproject.toml; a file that is not TOML is a ConfigError naming it."""
+    from ci_sessions.config import load_toml
+
+    if not path.exists():  # a dangling link: nothing to merge into, the new file goes beside
+        return None
+    load_toml(path)  # not UTF-8, NUL bytes, nested too deep, unreadable: named here
+    return path.read_text(encoding="utf-8")
 
 
 def diff(action: Action) -> str:
@@ -178,11 +282,20 @@ def diff(action: Action) -> str:
 
 
 def write(root: Path, actions: list[Action]) -> None:
+    """Write the actions' files; a new script (``#!`` line) is made executable (``./noxfile.py``)."""
+    import os
+    import stat
+
     from ci_sessions._fs import atomic_write_text
 
     for action in actions:
-        if action.writes:
-            atomic_write_text(root / action.target, action.text)
+        if not action.writes:
+            continue
+        target = root / action.target
+        atomic_write_text(target, action.text)
+        if action.kind == "create" and action.text.startswith("#!"):
+            mode = stat.S_IMODE(target.stat().st_mode)
+            os.chmod(target, mode | (mode & 0o444) >> 2)  # x wherever r is set
 
 
 def show_or_write(
@@ -201,7 +314,37 @@ def show_or_write(
     return True
 
 
-def _baseline(root: Path, actions: list[Action]) -> tuple[int, str]:
+def render_tidied(root: Path, answers: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """The template rendered, its Python files passed through the project's ruff; and a line
+    saying so."""
+    from ci_sessions.config import load_config
+    from ci_sessions.config.project import load_project
+    from ci_sessions.scaffold.tidy import ruff_command, tidy
+
+    rendered = render(answers)
+    command = ruff_command(root, load_config(root), load_project(root))
+    done = tidy(root, rendered, command[0] if command else None)
+    if done.note or command is None:
+        return done.files, f"ruff      {done.note}"
+    return (
+        done.files,
+        f"ruff      noxfile.py checked and formatted with {command[1]} and your settings",
+    )
+
+
+def _written(actions: list[Action]) -> frozenset[str]:
+    """The files init wrote whole (not merged into): their findings are never baselined."""
+    merged_into = ("pyproject.toml", ".gitignore")
+    return frozenset(
+        a.target
+        for a in actions
+        if a.kind in ("create", "overwrite", "unchanged") and a.path not in merged_into
+    )
+
+
+def _baseline(
+    root: Path, actions: list[Action], written: frozenset[str] = frozenset()
+) -> tuple[int, str]:
     """Record the adoption-day baseline when our noxfile is in place and none exists yet."""
     from ci_sessions.baseline import baseline_path
     from ci_sessions.baseline.record import record
@@ -230,7 +373,7 @@ def _baseline(root: Path, actions: list[Action]) -> tuple[int, str]:
             f"baseline   {config.top.str('baseline')} exists (refresh: ci-sessions baseline --update)",
         )
     try:
-        code, message = record(root, config, allow_growth=True)
+        code, message = record(root, config, allow_growth=True, never_accept=written)
     except BaselineError as exc:
         return 1, f"baseline   NOT recorded: {exc}"
     return code, f"baseline   {message}"
@@ -281,15 +424,17 @@ def main(argv: list[str]) -> int:
     if args.release:
         overrides["release"] = True
     answers = answers_for(facts, load_answers(root), overrides)
-    actions = plan(root, render(answers), force=args.force)
+    rendered, tidied = render_tidied(root, answers)
+    actions = plan(root, rendered, force=args.force)
     for line in facts.describe():
         print(line)
+    print(tidied)
     print()
     if not show_or_write(root, actions, dry_run=args.dry_run, describe=Action.describe):
         return 0
     code = 0
     if not args.no_baseline:
-        code, message = _baseline(root, actions)
+        code, message = _baseline(root, actions, written=_written(actions))
         print(message)
     beside = [a.target for a in actions if a.kind in ("beside", "beside-unchanged")]
     print("\nnext: nox -s essential" + ("; pre-commit install" if not beside else ""))

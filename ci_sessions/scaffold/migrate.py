@@ -86,11 +86,12 @@ class Migration:
     tests: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
     sources: list[str] = field(default_factory=list[str])
 
-    def add(self, source: str, line: int, where: str, command: str) -> None:
+    def add(self, source: str, line: int, where: str, command: str, *, env: str = "") -> None:
+        """Record a command; ``env`` is the tox env, target or task name it runs under."""
         command = " ".join(command.split())
         if not command:
             return
-        check = classify_command(command)
+        check = classify_command(command, env)
         note = ""
         if check is not None:
             from ci_sessions.checks.registry import CHECKS
@@ -131,10 +132,20 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split(".") if p.isdigit())
 
 
-def classify_command(command: str) -> str | None:
-    """The ci-sessions check a command line does the job of, if any."""
+#: a test run under an environment (target, task) so named measures speed
+_BENCH_ENV = re.compile(r"bench|perf", re.I)
+
+
+def classify_command(command: str, env: str = "") -> str | None:
+    """The ci-sessions check a command line does the job of, if any.
+
+    The tox env (Makefile target, pixi task) it runs under counts too: pytest under
+    ``[testenv:benchmark]`` measures benchmarks, so it maps to ``bench``, not ``tests``.
+    """
     for pattern, check in COMMAND_MAP:
         if pattern.search(command):
+            if check == "tests" and _BENCH_ENV.search(env):
+                return "bench"
             return check
     return None
 
@@ -204,6 +215,71 @@ def _tox_deps(raw: str, migration: Migration) -> None:
             migration.tests.setdefault("deps", []).append(dep)
 
 
+@dataclass(frozen=True)
+class IniValue:
+    """One line of a key's value in an ini file, with its line number (continuations included)."""
+
+    section: str
+    key: str
+    text: str
+    line: int
+
+
+_INI_SECTION = re.compile(r"^\[([^\]]+)\]\s*(?:[#;].*)?$")
+_INI_KEY = re.compile(r"^([^\s=:#;\[][^=:]*?)\s*[=:]\s?(.*)$")
+
+
+def ini_values(text: str) -> list[IniValue]:
+    """Every value line of an ini file with the line it is on, as configparser reads them.
+
+    configparser forgets line numbers, and searching for a command's text finds the first line
+    that contains it (often a ``deps`` line), so tox commands are read here line by line.
+    """
+    values: list[IniValue] = []
+    section = ""
+    key = ""
+    for number, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith(("#", ";")):
+            continue
+        if raw[0] in " \t":
+            if key:
+                values.append(IniValue(section, key, stripped, number))
+            continue
+        header = _INI_SECTION.match(stripped)
+        if header:
+            section, key = header.group(1).strip(), ""
+            continue
+        match = _INI_KEY.match(raw)
+        if match:
+            key = match.group(1).strip().lower()
+            first = match.group(2).strip()
+            if first:
+                values.append(IniValue(section, key, first, number))
+    return values
+
+
+def _commands(values: list[IniValue], section: str) -> list[tuple[int, str]]:
+    """The commands of a section: one per line; a trailing backslash joins the next line."""
+    commands: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for value in values:
+        if value.section != section or value.key != "commands":
+            continue
+        if value.text.startswith("#"):
+            continue
+        start = pending[0] if pending is not None else value.line
+        text = f"{pending[1]} {value.text}" if pending is not None else value.text
+        if text.endswith("\\"):
+            pending = (start, text[:-1].rstrip())
+            continue
+        pending = None
+        commands.append((start, text))
+    if pending is not None:
+        commands.append(pending)
+    return commands
+
+
 def read_tox_ini(
     root: Path, migration: Migration, path: Path | None = None, text: str | None = None
 ) -> None:
@@ -220,7 +296,7 @@ def read_tox_ini(
     except configparser.Error as exc:
         migration.items.append(Item(source, 0, "file", "", None, f"cannot parse: {exc}"))
         return
-    lines = text.splitlines()
+    values = ini_values(text)
     for section in parser.sections():
         if section == "tox" or section.startswith("tox:"):
             if parser.has_option(section, "envlist"):
@@ -228,20 +304,62 @@ def read_tox_ini(
             continue
         if not section.startswith("testenv"):
             continue
-        header = _line_of(lines, f"[{section}]")
         is_base = section == "testenv"
         if parser.has_option(section, "deps") and is_base:
             _tox_deps(parser.get(section, "deps"), migration)
-        if not parser.has_option(section, "commands"):
-            continue
-        for command in parser.get(section, "commands").splitlines():
-            command = command.strip()
-            if not command or command.startswith("#"):
-                continue
-            line = _line_of(lines, command, header) or header
-            migration.add(source, line, f"[{section}]", command)
+        env = section.partition(":")[2]
+        for line, command in _commands(values, section):
+            migration.add(source, line, f"[{section}]", command, env=env)
             if is_base:
                 _pytest_settings(command, migration)
+
+
+def _toml_word(word: Any) -> str:
+    """One word of a native tox TOML command; a substitution table reads like tox's ini form."""
+    if isinstance(word, dict):
+        table = cast("dict[str, Any]", word)
+        name = str(table.get("replace", ""))
+        default = table.get("default")
+        if isinstance(default, list):
+            shown = " ".join(str(d) for d in cast("list[Any]", default))
+            return f"{{{name}:{shown}}}" if shown else f"{{{name}}}"
+        return f"{{{name}}}"
+    text = str(word)
+    return shlex.quote(text) if not text or any(c.isspace() for c in text) else text
+
+
+def _toml_command_lines(lines: list[str], env: str) -> list[int]:
+    """The line of each entry of ``commands`` in ``[tool.tox.env.<env>]`` (or env_run_base)."""
+    header = "tool.tox.env_run_base" if env == "env_run_base" else f"tool.tox.env.{env}"
+    found: list[int] = []
+    inside = False
+    depth = 0
+    for number, raw in enumerate(lines, 1):
+        stripped = raw.split("#", 1)[0].strip()
+        table = re.fullmatch(r"\[([^\[\]]+)\]", stripped)
+        if table and depth == 0:
+            inside = table.group(1).replace('"', "").replace(" ", "") == header
+            continue
+        if not inside:
+            continue
+        if depth == 0 and re.match(r"commands\s*=", stripped):
+            stripped = stripped.partition("=")[2].strip()
+            if not stripped.startswith("["):
+                continue
+            stripped = stripped[1:]
+            depth = 1
+        if depth == 0:
+            continue
+        for char in stripped:
+            if char == "[":
+                if depth == 1:
+                    found.append(number)
+                depth += 1
+            elif char == "]":
+                depth -= 1
+                if depth == 0:
+                    break
+    return found
 
 
 def read_tox_toml(root: Path, migration: Migration) -> None:
@@ -271,15 +389,13 @@ def read_tox_toml(root: Path, migration: Migration) -> None:
     for name, env in envs.items():
         if not isinstance(env, dict):
             continue
-        for command in cast("list[Any]", cast("dict[str, Any]", env).get("commands", []) or []):
-            words = (
-                [str(w) for w in cast("list[Any]", command)]
-                if isinstance(command, list)
-                else [str(command)]
-            )
-            text = " ".join(w for w in words if not w.startswith("{"))
-            line = _line_of(lines, words[0]) if words else 0
-            migration.add(source, line, f"env {name}", text)
+        commands = cast("list[Any]", cast("dict[str, Any]", env).get("commands", []) or [])
+        numbers = _toml_command_lines(lines, name)
+        for index, command in enumerate(commands):
+            words = cast("list[Any]", command) if isinstance(command, list) else [command]
+            text = " ".join(_toml_word(w) for w in words)
+            line = numbers[index] if index < len(numbers) else 0
+            migration.add(source, line, f"env {name}", text, env=name)
             if name == "env_run_base":
                 _pytest_settings(text, migration)
 
@@ -306,7 +422,7 @@ def read_makefile(root: Path, migration: Migration) -> None:
             command = raw.strip().lstrip("@-").strip()
             if command.startswith(("$(MAKE)", "make ")):
                 continue  # calls another target, which is reported itself
-            migration.add(name, number, f"target {target}", command)
+            migration.add(name, number, f"target {target}", command, env=target)
 
 
 def read_pixi(root: Path, migration: Migration) -> None:
@@ -340,7 +456,7 @@ def read_pixi(root: Path, migration: Migration) -> None:
             if isinstance(command, list):
                 command = " ".join(str(c) for c in cast("list[Any]", command))
             line = _line_of(lines, f"{task} =") or _line_of(lines, task)
-            migration.add("pixi.toml", line, f"[{where}] {task}", str(command))
+            migration.add("pixi.toml", line, f"[{where}] {task}", str(command), env=task)
 
 
 #: setup.cfg sections -> (check, what happens to them)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ci_sessions._fs import config_file, data_dir
-from ci_sessions.errors import ConfigError
+from ci_sessions.errors import ConfigError, InstallError
 
 #: The rendered file that is merged into pyproject.toml instead of being written.
 PYPROJECT_SNIPPET = ".ci-sessions-pyproject.toml"
@@ -40,12 +40,11 @@ def render(answers: dict[str, Any]) -> dict[str, str]:
     """Every file of the template rendered with ``answers``: relative posix path -> text."""
     try:
         from copier import run_copy
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise ConfigError(
-            "ci-sessions init",
-            "",
-            "copier is not installed",
-            fix="install the extra: pip install 'ci-sessions[init]'",
+    except ImportError as exc:  # pragma: no cover - copier is a dependency; a broken install
+        raise InstallError(
+            f"init needs copier, which cannot be imported ({exc})",
+            fix="reinstall ci-sessions (copier is one of its dependencies): "
+            "pip install --force-reinstall ci-sessions",
         ) from None
     with tempfile.TemporaryDirectory(prefix="ci-sessions-render-") as tmp:
         run_copy(
@@ -90,17 +89,25 @@ def merge_pyproject(existing: str | None, snippet: str) -> tuple[str, list[str]]
     """The new pyproject.toml text and the tool keys added (none: the text is unchanged)."""
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
+    from tomlkit.items import InlineTable
 
     text = existing or ""
     try:
         document = tomlkit.parse(text)
-    except TOMLKitError as exc:
+    except (TOMLKitError, RecursionError) as exc:
         raise ConfigError(
             "pyproject.toml",
             "",
             f"invalid TOML: {exc}",
             fix="correct the TOML syntax, then rerun init",
         ) from None
+    if isinstance(cast("dict[str, object]", document).get("tool"), InlineTable):
+        raise ConfigError(
+            "pyproject.toml",
+            "tool",
+            "is an inline table (tool = {...}), which TOML does not let init add tables to",
+            fix="write it as [tool.<name>] tables, one per tool, then rerun init",
+        )
     tool: object = document.unwrap().get("tool", {})
     present = (
         {str(k) for k in cast("dict[str, Any]", tool)} if isinstance(tool, dict) else set[str]()
@@ -118,5 +125,13 @@ def merge_pyproject(existing: str | None, snippet: str) -> tuple[str, list[str]]
         text += "\n"
     separator = "\n" if text else ""
     merged = text + separator + "\n".join(chunks)
-    tomlkit.parse(merged)  # must still be valid TOML
+    try:
+        tomlkit.parse(merged)  # must still be valid TOML
+    except TOMLKitError as exc:
+        raise ConfigError(
+            "pyproject.toml",
+            "",
+            f"adding {', '.join(f'[tool.{k}]' for k in added)} would make it invalid TOML: {exc}",
+            fix="add the tables by hand (see docs/init.md), then rerun init",
+        ) from None
     return merged, added

@@ -24,9 +24,10 @@ from ci_sessions.scaffold.init import (
     answers_for,
     load_answers,
     plan,
+    render_tidied,
     show_or_write,
 )
-from ci_sessions.scaffold.render import ANSWERS_FILE, PYPROJECT_SNIPPET, render
+from ci_sessions.scaffold.render import ANSWERS_FILE, PYPROJECT_SNIPPET
 
 
 def base_commit(root: Path) -> str | None:
@@ -62,7 +63,11 @@ def plan_update(root: Path, rendered: dict[str, str]) -> list[Action]:
     commit = base_commit(root)
     actions: list[Action] = []
     for action in plan(root, rendered, force=False):
-        if action.kind not in ("beside", "beside-unchanged") or action.path in (PYPROJECT_SNIPPET,):
+        if (
+            action.kind not in ("beside", "beside-unchanged")
+            or action.path in (PYPROJECT_SNIPPET, "pyproject.toml")
+            or (root / action.path).is_symlink()  # never read or merged through a link
+        ):
             actions.append(action)
             continue
         rel = action.path
@@ -139,7 +144,8 @@ def main(argv: list[str]) -> int:
         overrides["tier"] = args.tier
     if args.oses:
         overrides["os_list"] = args.oses
-    actions = plan_update(root, render(answers_for(detect(root), previous, overrides)))
+    rendered, _tidied = render_tidied(root, answers_for(detect(root), previous, overrides))
+    actions = plan_update(root, rendered)
     if not show_or_write(root, actions, dry_run=args.dry_run, describe=describe):
         return 0
     return 1 if any(a.note == "conflict" for a in actions) else 0

@@ -66,6 +66,7 @@ def register_sessions(
     try:
         config = load_config(root)
         project = load_project(root)
+        _check_arguments(config, exclude, rename)
     except CiSessionsError as exc:
         print(exc.render(), file=sys.stderr)
         raise SystemExit(exc.exit_code) from None
@@ -125,6 +126,18 @@ def register_sessions(
                 [TIER_TAG], default=tier == "essential")  # fmt: skip
         registered.sessions.append(session_name)
     return registered
+
+
+def _check_arguments(
+    config: Config, exclude: Iterable[str], rename: Mapping[str, str] | None
+) -> None:
+    """register()'s own arguments name sessions that exist, like the configuration's keys."""
+    from ci_sessions.config.semantics import check_session_names
+
+    source = "noxfile.py ci_sessions.register()"
+    checks, tiers = set(CHECKS), set(config.tiers)
+    check_session_names(list(exclude), checks, tiers, source, "exclude")
+    check_session_names(list(rename or {}), checks, tiers, source, "rename")
 
 
 def _first_line(text: str) -> str:

@@ -35,8 +35,6 @@ class Repo:
 
     @classmethod
     def load(cls, root: Path) -> Repo:
-        import yaml
-
         from ci_sessions.config import load_toml
         from ci_sessions.errors import ConfigError
 
@@ -51,21 +49,20 @@ class Repo:
         if noxfile.is_file():
             repo.noxfile = noxfile.read_text(encoding="utf-8", errors="replace")
         precommit = root / ".pre-commit-config.yaml"
-        if precommit.is_file():
-            try:
-                data = yaml.safe_load(precommit.read_text(encoding="utf-8"))
-                repo.precommit = cast("dict[str, Any]", data) if isinstance(data, dict) else {}
-            except yaml.YAMLError as exc:
-                repo.precommit, repo.precommit_error = {}, str(exc).splitlines()[0]
-        for path in sorted((root / ".github" / "workflows").glob("*.y*ml")):
-            rel = path.relative_to(root).as_posix()
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except yaml.YAMLError as exc:
-                repo.workflow_errors[rel] = str(exc).splitlines()[0]
-                continue
-            if isinstance(data, dict):
-                repo.workflows[rel] = cast("dict[str, Any]", data)
+        if precommit.exists() or precommit.is_symlink():
+            data, repo.precommit_error = _read_yaml(precommit)
+            repo.precommit = cast("dict[str, Any]", data) if isinstance(data, dict) else {}
+            if not repo.precommit_error and not isinstance(data, dict):
+                repo.precommit_error = "is not a mapping of `repos:`"
+        workflows = root / ".github" / "workflows"
+        if workflows.is_dir():
+            for path in sorted(workflows.glob("*.y*ml")):
+                rel = path.relative_to(root).as_posix()
+                data, error = _read_yaml(path)
+                if error:
+                    repo.workflow_errors[rel] = error
+                elif isinstance(data, dict):
+                    repo.workflows[rel] = cast("dict[str, Any]", data)
         return repo
 
     # -- helpers --------------------------------------------------------------------------------
@@ -105,6 +102,29 @@ class Repo:
         return cast("dict[str, Any]", table) if isinstance(table, dict) else {}
 
 
+def _read_yaml(path: Path) -> tuple[Any, str]:
+    """A YAML file's data, or what is wrong with the file (with the line, for a syntax error)."""
+    import yaml
+
+    if path.is_dir():
+        return None, "is a directory, not a file"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})"
+    except OSError as exc:
+        return None, f"cannot be read: {exc.strerror or exc}"
+    try:
+        return yaml.safe_load(text), ""
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, f"is not valid YAML ({where}{problem})"
+    except RecursionError:
+        return None, "is not valid YAML (nested too deeply to read)"
+
+
 def nox_sessions(command: str) -> list[str]:
     """Session names a ``nox -s a b`` command line runs (quotes and ``--`` handled)."""
     found: list[str] = []
@@ -138,7 +158,7 @@ def _noxfile_pins(repo: Repo) -> str | None:
     if not match:
         return "the script block does not list ci-sessions"
     if not match.group(2):
-        return 'ci-sessions is listed without a version (e.g. "ci-sessions>=0.1")'
+        return 'ci-sessions is listed without a version constraint (e.g. "ci-sessions>=0.1")'
     return None
 
 
@@ -147,7 +167,7 @@ def _config_loads(repo: Repo) -> str | None:
     from ci_sessions.errors import ConfigError
 
     if repo.pyproject_error:
-        return f"pyproject.toml: {repo.pyproject_error}"
+        return SKIP  # CIS104 names the problem
     try:
         load_config(repo.root, environ={})
     except ConfigError as exc:
@@ -170,11 +190,19 @@ def _essential_sessions(repo: Repo) -> list[str]:
     return [renames.get(c, c) for c in checks if c not in excluded]
 
 
+def _files_parse(repo: Repo) -> str | None:
+    broken: list[str] = []
+    if repo.pyproject_error:
+        broken.append(f"pyproject.toml: {repo.pyproject_error}")
+    if repo.precommit_error:
+        broken.append(f".pre-commit-config.yaml {repo.precommit_error}")
+    broken += [f"{rel} {problem}" for rel, problem in repo.workflow_errors.items()]
+    return "; ".join(broken) if broken else None
+
+
 def _precommit_exists(repo: Repo) -> str | None:
     if repo.precommit is None:
         return ".pre-commit-config.yaml is missing"
-    if repo.precommit_error:
-        return f".pre-commit-config.yaml is not valid YAML: {repo.precommit_error}"
     return None
 
 
@@ -209,8 +237,8 @@ def _precommit_offline(repo: Repo) -> str | None:
 
 
 def _workflow_runs_sessions(repo: Repo) -> str | None:
-    if repo.workflow_errors:
-        return "; ".join(f"{k}: {v}" for k, v in repo.workflow_errors.items())
+    if repo.workflow_errors and not repo.workflows:
+        return SKIP  # CIS104 names the files that cannot be read
     if not repo.workflows:
         return "no workflow in .github/workflows/"
     for _rel, _job, step in repo.steps():
@@ -336,15 +364,19 @@ def _requires_python_agrees(repo: Repo) -> str | None:
     return None
 
 
-def _coverage_threshold(repo: Repo) -> str | None:
+def _coverage_fail_under(repo: Repo) -> tuple[float, str] | None:
+    """coverage.py's own ``fail_under`` and the file that sets it, if any."""
     import configparser
 
     tool = repo.pyproject.get("tool")
     coverage = cast("dict[str, Any]", tool).get("coverage") if isinstance(tool, dict) else None
     if isinstance(coverage, dict):
         report = cast("dict[str, Any]", coverage).get("report")
-        if isinstance(report, dict) and "fail_under" in report:
-            return None
+        value = (
+            cast("dict[str, Any]", report).get("fail_under") if isinstance(report, dict) else None
+        )
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value), "pyproject.toml [tool.coverage.report]"
     for name, section in (
         (".coveragerc", "report"),
         ("setup.cfg", "coverage:report"),
@@ -355,11 +387,35 @@ def _coverage_threshold(repo: Repo) -> str | None:
             parser = configparser.ConfigParser(interpolation=None)
             try:
                 parser.read(path, encoding="utf-8")
-            except (configparser.Error, UnicodeDecodeError):
+                if parser.has_option(section, "fail_under"):
+                    return float(parser.get(section, "fail_under")), f"{name} [{section}]"
+            except (configparser.Error, UnicodeDecodeError, ValueError):
                 continue
-            if parser.has_option(section, "fail_under"):
-                return None
-    return "no coverage fail_under ([tool.coverage.report] fail_under = 80)"
+    return None
+
+
+def _coverage_threshold(repo: Repo) -> str | None:
+    """The gate always has a minimum (coverage.min, 85 by default, else coverage's fail_under);
+    only two explicit minimums that disagree are worth a warning."""
+    from ci_sessions.config import load_config
+    from ci_sessions.errors import ConfigError
+
+    try:
+        config = load_config(repo.root, environ={})
+    except ConfigError:
+        return SKIP  # CIS103 reports it
+    own = _coverage_fail_under(repo)
+    if own is None:
+        return None  # one minimum applies: coverage.min
+    if config.is_default("coverage.min") and own[1].startswith("pyproject.toml"):
+        return None  # [tool.coverage.report] fail_under is the gate's minimum too
+    gate = config.section("coverage").float("min")
+    if own[0] != gate:
+        return (
+            f"coverage.min = {gate:g} ({config.source_of('coverage.min')}) gates the tier, "
+            f"but {own[1]} fail_under = {own[0]:g} fails `coverage report` run by hand"
+        )
+    return None
 
 
 def _baseline_valid(repo: Repo) -> str | None:
@@ -398,7 +454,7 @@ RULES: tuple[Rule, ...] = (
          "the same sessions run locally, in pre-commit and in CI only if the noxfile defines them",
          "run `ci-sessions init`, or add `import ci_sessions; ci_sessions.register()` to noxfile.py",
          True, _noxfile_registers),
-    Rule("CIS102", "noxfile.py declares ci-sessions at a pinned version",
+    Rule("CIS102", "noxfile.py declares ci-sessions with a version constraint",
          "nox installs the declared version (PEP 723 script block), so every machine runs the same checks",
          'start noxfile.py with `# /// script` / `# dependencies = ["nox>=2025.2", "ci-sessions>=0.1"]` / `# ///`',
          True, _noxfile_pins),
@@ -406,6 +462,10 @@ RULES: tuple[Rule, ...] = (
          "a typo in the configuration silently changes what is gated",
          "correct the key named in the message (docs/configuration.md lists every key)",
          True, _config_loads),
+    Rule("CIS104", "the configuration files can be read",
+         "a file its own tool cannot parse stops that tool (pre-commit, GitHub Actions) outright",
+         "correct the file named in the message (the line is given for a syntax error)",
+         True, _files_parse),
     Rule("CIS111", "a pre-commit configuration exists",
          "the essential tier on every commit catches findings before CI does",
          "run `ci-sessions init` (writes .pre-commit-config.yaml), then `pre-commit install`",
@@ -443,9 +503,10 @@ RULES: tuple[Rule, ...] = (
          "a supported Python that no CI cell tests is a promise nobody checks",
          "make the classifiers / [tool.ci-sessions] python cover the lower bound of requires-python",
          True, _requires_python_agrees),
-    Rule("CIS141", "a coverage threshold is set",
-         "without fail_under, coverage can fall without anyone noticing",
-         "add `[tool.coverage.report] fail_under = 80` (ci-sessions init --tier extended does)",
+    Rule("CIS141", "the coverage minimums agree",
+         "coverage.min gates the tier (85 unless set; fail_under stands in for it when only that is "
+         "set); a different fail_under makes `coverage report` by hand disagree with the gate",
+         "keep one minimum: drop one of them, or give both the same value",
          False, _coverage_threshold),
     Rule("CIS151", "the findings baseline is readable",
          "a broken baseline makes every accepted finding fail again",

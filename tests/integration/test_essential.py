@@ -383,3 +383,15 @@ def test_session_help_lists_the_arguments_and_runs_nothing(
     tests = nox_runner(root, "-s", f"tests-{sys.version_info.major}.{sys.version_info.minor}", "--", "-h")  # fmt: skip
     assert tests.returncode == 0, tests.output
     assert "--affected" in tests.stdout and "Any other argument goes to pytest" in tests.stdout
+
+
+def test_a_workflow_forcing_colour_does_not_break_the_parsers(
+    make_project: Make, nox_runner: Run
+) -> None:
+    """The generated workflow sets FORCE_COLOR: "1"; ruff then colours its report, and the format
+    check read the escape codes as a crash (ERROR) instead of one file to reformat (FAIL)."""
+    root = make_project({"src/demo/ugly.py": "x=[1,2 ,3]\n"})
+    run = nox_runner(root, "-s", "lint", "format", env={"FORCE_COLOR": "1"})
+    assert run.result("format")["status"] == "FAIL", run.output
+    assert [f["path"] for f in run.result("format")["findings"]] == ["src/demo/ugly.py"]
+    assert run.result("lint")["status"] == "PASS", run.output

@@ -182,3 +182,109 @@ def test_project_with_its_own_precommit_and_workflow(tmp_path: Path) -> None:
     assert (root / ".pre-commit-config.yaml").read_bytes() == after[
         ".pre-commit-config.yaml.ci-sessions-new"
     ]
+
+
+# -- file modes, ignore files, the project's own lint settings (issue 12 items 7, 17, 23) ------
+
+
+def _init_with_umask(root: Path, umask: int, *args: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    def set_umask() -> None:
+        os.umask(umask)
+
+    return subprocess.run(
+        [sys.executable, "-m", "ci_sessions.cli", "init", str(root), *args],
+        cwd=root,
+        env=nox_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        preexec_fn=set_umask,  # a umask only, before exec
+    )
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_init_keeps_modes_and_owner_and_new_files_follow_the_umask(
+    tmp_path: Path, umask: int
+) -> None:
+    import os
+    import stat
+
+    root = tmp_path / "project"
+    write_files(root, SRC_WITH_TOX)
+    pyproject = root / "pyproject.toml"
+    pyproject.chmod(0o640)
+    owner = (os.stat(pyproject).st_uid, os.stat(pyproject).st_gid)
+    if os.geteuid() == 0:
+        os.chown(pyproject, 4321, 4321)
+        owner = (4321, 4321)
+    done = _init_with_umask(root, umask, "--no-baseline")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "[tool.ci-sessions]" in pyproject.read_text(encoding="utf-8")
+    assert stat.S_IMODE(os.stat(pyproject).st_mode) == 0o640
+    assert (os.stat(pyproject).st_uid, os.stat(pyproject).st_gid) == owner
+    for created in (".pre-commit-config.yaml", ".github/workflows/ci.yml", ".gitignore"):
+        assert stat.S_IMODE(os.stat(root / created).st_mode) == 0o666 & ~umask, created
+    # the noxfile is a script (shebang, __main__ block): executable where it is readable
+    assert stat.S_IMODE(os.stat(root / "noxfile.py").st_mode) == 0o777 & ~umask
+
+
+def test_adopted_hatchling_project_builds_without_what_the_tool_writes(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    pyproject = SRC_WITH_TOX["pyproject.toml"].replace(
+        'version = "0.1.0"', 'version = "0.1.0"\n        readme = "README.md"'
+    )
+    files = {"pyproject.toml": pyproject, "README.md": "# toxdemo\n", ".gitignore": "dist/\n"}
+    write_files(root, {**SRC_WITH_TOX, **files})
+    done = _init(root, "--no-baseline")
+    assert done.returncode == 0, done.stdout + done.stderr
+    ignore = (root / ".gitignore").read_text(encoding="utf-8")
+    assert ignore.startswith("dist/\n")  # the project's lines stay, ours are appended
+    assert ".ci-sessions/\n" in ignore and ".nox/\n" in ignore
+    assert run_nox(root, "-s", "lint").results is not None  # .ci-sessions/ and .nox/ now exist
+    build = run_nox(root, "-s", "build")
+    assert build.status("build") == "PASS", build.output
+    assert _init(root, "--no-baseline").returncode == 0
+    assert (root / ".gitignore").read_text(encoding="utf-8") == ignore  # a re-run adds nothing
+
+
+STRICT_LINT = {
+    **SRC_WITH_TOX,
+    "pyproject.toml": SRC_WITH_TOX["pyproject.toml"].replace(
+        "line-length = 100\n",
+        """line-length = 60
+
+        [tool.ruff.lint]
+        select = ["E", "F", "I", "D100"]
+
+        [tool.ruff.lint.isort]
+        lines-after-imports = 2
+
+        [tool.ruff.format]
+        quote-style = "single"
+        """,
+    ),
+}
+
+
+def test_rendered_noxfile_follows_the_projects_lint_settings_and_is_never_baselined(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "project"
+    write_files(root, STRICT_LINT)
+    done = _init(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    noxfile = (root / "noxfile.py").read_text(encoding="utf-8")
+    assert "import ci_sessions\nimport nox\n\n\nnox.needs_version = '>=2025.2'" in noxfile
+    # what ruff cannot fix (lines longer than 60) is reported by init, never accepted
+    assert "finding(s) in files ci-sessions wrote are NOT accepted" in done.stdout
+    baseline = (root / "ci-sessions-baseline.json").read_text(encoding="utf-8")
+    assert "noxfile.py" not in baseline
+    assert "src/toxdemo/__init__.py" in baseline  # the project's own findings are accepted
+    lint = run_nox(root, "-s", "lint", "format")
+    assert lint.status("format") == "PASS", lint.output
+    assert lint.status("lint") == "FAIL"
+    assert {f["path"] for f in lint.result("lint")["findings"]} == {"noxfile.py"}
+    assert {f["rule"] for f in lint.result("lint")["findings"]} == {"E501"}

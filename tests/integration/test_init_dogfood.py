@@ -8,7 +8,6 @@ import pytest
 
 from ci_sessions.scaffold import init as scaffold
 from ci_sessions.scaffold.detect import detect
-from ci_sessions.scaffold.render import render
 
 ROOT = Path(__file__).resolve().parents[2]
 DOGFOODED = [
@@ -23,7 +22,10 @@ def rendered() -> dict[str, str]:
     # the committed answers pin the choices (e.g. the quick-check Python), so every CI cell
     # renders the same files whatever Python runs the test
     answers = scaffold.answers_for(detect(ROOT), scaffold.load_answers(ROOT), {})
-    return render(answers)
+    # what init writes: the render, with its Python passed through this repository's ruff
+    rendered, note = scaffold.render_tidied(ROOT, answers)
+    assert "checked and formatted" in note, note
+    return rendered
 
 
 @pytest.mark.parametrize("path", DOGFOODED)
@@ -39,10 +41,15 @@ def test_own_workflow_installs_ci_sessions_from_the_checkout(rendered: dict[str,
     assert "language: system" in rendered[".pre-commit-config.yaml"]
 
 
-def test_own_noxfile_starts_with_what_init_renders(rendered: dict[str, str]) -> None:
-    # the repository adds one session of its own (bench-framework) after the rendered lines
+def test_own_noxfile_is_what_init_renders_plus_one_session(rendered: dict[str, str]) -> None:
+    # the repository adds one session of its own (bench-framework) before the __main__ block
     own = (ROOT / "noxfile.py").read_text(encoding="utf-8")
-    assert own.startswith(rendered["noxfile.py"])
+    head, main = rendered["noxfile.py"].split('\nif __name__ == "__main__":')
+    assert own.startswith(head)
+    assert own.endswith('\nif __name__ == "__main__":' + main)
+    added = own[len(head) : -len(main)]
+    assert added.count("@nox.session(") == 1
+    assert 'name="bench-framework"' in added
 
 
 def test_own_precommit_runs_the_essential_sessions_like_the_rendered_one(

@@ -534,3 +534,59 @@ def test_an_interrupt_stops_the_steps_and_exits_130(tmp_path: Path) -> None:
     with pytest.raises(ProcessLookupError):
         os.kill(step_pid, 0)
     assert list(scratch.iterdir()) == []  # the copies are gone
+
+
+def test_max_parallel_events_and_dispatch_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lock = tmp_path / "lock"
+    workflow = f"""
+    on:
+      merge_group:
+      workflow_dispatch:
+        inputs:
+          level:
+            default: deep
+          dry:
+            type: boolean
+            default: true
+    jobs:
+      one-at-a-time:
+        runs-on: ubuntu-latest
+        strategy:
+          max-parallel: 1
+          matrix:
+            n: [1, 2, 3]
+        steps:
+          - run: |
+              mkdir {lock}  # fails if another cell of this job holds it
+              sleep 0.5
+              rmdir {lock}
+      event:
+        runs-on: ubuntu-latest
+        defaults:
+          run:
+            working-directory: sub
+        steps:
+          - uses: actions/checkout@v5
+          - run: |
+              test -f marker
+              echo "event=${{{{ github.event_name }}}} level=${{{{ inputs.level }}}} dry=${{{{ inputs.dry }}}}"
+          - if: github.event_name == 'merge_group'
+            run: test "${{{{ github.event.merge_group.base_ref }}}}" = refs/heads/main
+    """
+    root = repo(tmp_path / "p", workflow, {"sub/marker": "m\n"})
+    done = run_ci(
+        root, "--event", "workflow_dispatch", "--jobs", "3", monkeypatch=monkeypatch, capsys=capsys
+    )
+    assert done.code == 0, done.err
+    assert [done.result("one-at-a-time", str(n)) for n in (1, 2, 3)] == ["success"] * 3
+    log = (root / ".ci-sessions" / "ci" / "event" / "event.log").read_text()
+    assert "event=workflow_dispatch level=deep dry=true" in log
+    merge = run_ci(
+        root, "--event", "merge_group", "--job", "event", monkeypatch=monkeypatch, capsys=capsys
+    )
+    assert merge.code == 0, merge.err
+    assert "event=merge_group" in (root / ".ci-sessions" / "ci" / "event" / "event.log").read_text()
+    push = run_ci(root, "--event", "push", monkeypatch=monkeypatch, capsys=capsys)
+    assert push.code == 2 and "not triggered by push" in push.err

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +16,6 @@ from ci_sessions.ci.expressions import (
     condition_holds,
     evaluate_text,
     interpolate,
-    matching_files,
     parse,
     split_template,
     to_string,
@@ -204,40 +201,3 @@ def test_runtime_errors_are_expression_errors() -> None:
         ev("fromJSON('{not json')")
     with pytest.raises(ExpressionError, match=r"no argument for \{1\}"):
         ev("format('{0} {1}', 'a')")
-
-
-def _github_hash(root: Path, names: list[str]) -> str:
-    """hashFiles as GitHub's runner computes it: sha256 over each file's sha256 digest."""
-    total = hashlib.sha256()
-    for name in names:
-        total.update(hashlib.sha256((root / name).read_bytes()).digest())
-    return total.hexdigest()
-
-
-def test_hash_files_globs_the_workspace_and_hashes_like_github(tmp_path: Path) -> None:
-    for name, text in {
-        "requirements.txt": "a\n",
-        "sub/requirements.txt": "b\n",
-        "sub/deeper/requirements.txt": "c\n",
-        "sub/other.txt": "d\n",
-        ".hidden/requirements.txt": "e\n",
-    }.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    found = matching_files(tmp_path, ["**/requirements.txt"])
-    assert found == [
-        ".hidden/requirements.txt",
-        "requirements.txt",
-        "sub/deeper/requirements.txt",
-        "sub/requirements.txt",
-    ]
-    assert matching_files(tmp_path, ["**/requirements.txt", "!.hidden/**"]) == found[1:]
-    assert matching_files(tmp_path, ["sub"]) == [
-        "sub/deeper/requirements.txt",
-        "sub/other.txt",
-        "sub/requirements.txt",
-    ]
-    scope = Scope({}, workspace=tmp_path)
-    digest = evaluate_text("hashFiles('**/requirements.txt', '!.hidden/**')", scope)
-    assert digest == _github_hash(tmp_path, found[1:])
-    assert evaluate_text("hashFiles('nothing/*.lock')", scope) == ""

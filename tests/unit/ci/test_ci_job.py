@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ci_sessions.ci.job import (
+from ci_sessions.ci.job import _foreign_runner  # pyright: ignore[reportPrivateUsage]
+from ci_sessions.ci.model import (
     CANCELLED,
     CANNOT_RUN,
     FAILURE,
     SKIPPED,
     SUCCESS,
     CellResult,
-    _foreign_runner,  # pyright: ignore[reportPrivateUsage]
     inherited_environment,
 )
 from ci_sessions.ci.report import succeeded

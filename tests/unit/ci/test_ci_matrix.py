@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ci_sessions.ci.expressions import Value
 from ci_sessions.ci.matrix import MatrixError, expand, label, slug
+from ci_sessions.ci.values import Value
 
 
 def test_product_in_key_order() -> None:

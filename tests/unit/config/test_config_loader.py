@@ -125,14 +125,13 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     assert "invalid TOML" in caught.value.render()
 
 
-def test_tier_cycle_is_reported(tmp_path: Path) -> None:
-    from ci_sessions.config.tiers import expand_tier
-
+def test_tier_cycle_is_reported_when_loading_whatever_runs(tmp_path: Path) -> None:
+    # a cycle between tiers nobody runs is still an error on every command
     root = project(tmp_path, '[tool.ci-sessions.tiers]\na = ["b"]\nb = ["a", "lint"]\n')
-    config = load_config(root, environ={})
     with pytest.raises(ConfigError) as caught:
-        expand_tier(config.tiers, "a")
+        load_config(root, environ={})
     assert "a -> b -> a" in caught.value.render()
+    assert "pyproject.toml [tool.ci-sessions]" in caught.value.render()
 
 
 @pytest.mark.parametrize(
@@ -170,3 +169,153 @@ def test_environment_values_are_parsed_by_type(tmp_path: Path) -> None:
 def test_env_name_mapping() -> None:
     assert env_name("lint.max-findings") == "CI_SESSIONS_LINT_MAX_FINDINGS"
     assert env_name("jobs") == "CI_SESSIONS_JOBS"
+
+
+# -- values no command reads are validated all the same (issue 12 item 19) --------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "fragment"),
+    [
+        ('[tool.ci-sessions]\npython = ["3.12", "banana"]\n', "python", "not a Python version"),
+        ('[tool.ci-sessions]\npython = ["3.12; rm -rf ~"]\n', "python", "not a Python version"),
+        ('[tool.ci-sessions]\npython = ["!!python/object:os.system"]\n', "python", "not a Python"),
+        ('[tool.ci-sessions]\npython = ["2.7"]\n', "python", "Python 2.7 is not supported"),
+        ('[tool.ci-sessions]\ndefault-python = "3.7"\n', "default-python", "not supported"),
+        ("[tool.ci-sessions.coverage]\nmin = 150\n", "coverage.min", "150 is too large"),
+        ("[tool.ci-sessions.coverage]\nmin = nan\n", "coverage.min", "not a finite number"),
+        ("[tool.ci-sessions.bench]\nmax-time = inf\n", "bench.max-time", "not a finite number"),
+        ('[tool.ci-sessions.tools]\nruff = "ruff==0.17.6; rm -rf /"\n', "tools.ruff", "not a req"),
+        (
+            '[tool.ci-sessions.changes.sessions]\ndocz = ["docs"]\n',
+            "changes.sessions.docz",
+            "categ",
+        ),
+        (
+            '[[tool.ci-sessions.sast.allow]]\nid = "B101"\nreason = "x"\nexpires = "soon"\n',
+            "sast.allow[0].expires",
+            "not a date",
+        ),
+    ],
+)
+def test_values_are_validated_whatever_the_command_uses(
+    tmp_path: Path, table: str, key: str, fragment: str
+) -> None:
+    root = project(tmp_path, table)
+    with pytest.raises(ConfigError) as caught:
+        load_config(root, environ={})
+    message = caught.value.render()
+    assert f"pyproject.toml [tool.ci-sessions]: {key}" in message
+    assert fragment in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("CI_SESSIONS_COVERAGE_MIN", "150", "150.0 is too large"),
+        ("CI_SESSIONS_COVERAGE_MIN", "nan", "not a finite number"),
+        ("CI_SESSIONS_PYTHON", "3.12,banana", "not a Python version"),
+        ("CI_SESSIONS_PYTHON", "2.7", "not supported"),
+        ("CI_SESSIONS_TIERS_QUICK", "lint,typechek", "unknown check or tier 'typechek'"),
+        ("CI_SESSIONS_TIERS", '{"a": ["b"], "b": ["a"]}', "tiers include each other"),
+        ("CI_SESSIONS_TOOLS", "[[[[[[", "cannot parse"),
+    ],
+)
+def test_environment_values_are_validated_like_pyproject_values(
+    tmp_path: Path, name: str, value: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path, environ={name: value})
+    message = caught.value.render()
+    assert name in message
+    assert fragment in message
+
+
+def test_a_date_in_an_allow_list_is_kept(tmp_path: Path) -> None:
+    import datetime as dt
+
+    root = project(
+        tmp_path,
+        '[[tool.ci-sessions.audit.allow]]\nid = "PYSEC-1"\nreason = "x"\nexpires = 2027-06-30\n',
+    )
+    allow = load_config(root, environ={}).values["audit"]["allow"]
+    assert allow[0]["expires"] == dt.date(2027, 6, 30)
+
+
+# -- one rule for CI_SESSIONS_* at every depth (issue 12 item 23) ------------------------------
+
+
+def test_every_schema_key_has_exactly_the_variable_the_rule_gives(tmp_path: Path) -> None:
+    from ci_sessions.config.environment import resolve, variables
+
+    merged = load_config(tmp_path, environ={}).values
+    for variable in variables():
+        if variable.member:
+            continue
+        assert variable.name == env_name(variable.key)
+        assert resolve(variable.name, merged) == (variable.key, variable.field), variable
+
+
+@pytest.mark.parametrize(
+    ("environ", "key", "expected"),
+    [
+        # a new member of a map, per member
+        ({"CI_SESSIONS_TIERS_QUICK": "lint,format"}, "tiers.quick", ("lint", "format")),
+        # an existing member is matched whatever its dashes
+        (
+            {"CI_SESSIONS_TOOLS_PIP_AUDIT": "pip-audit==2.9.0"},
+            "tools.pip-audit",
+            "pip-audit==2.9.0",
+        ),
+        # a map nested in a table, per member
+        (
+            {"CI_SESSIONS_CHANGES_SESSIONS_DOCS": "docs,lint"},
+            "changes.sessions.docs",
+            ("docs", "lint"),
+        ),
+        ({"CI_SESSIONS_SESSION_NAMES_TESTS": "pytest"}, "session-names.tests", "pytest"),
+        (
+            {"CI_SESSIONS_BENCH_THRESHOLDS": '{"test_parse*": "25%"}'},
+            "bench.thresholds.test_parse*",
+            "25%",
+        ),
+    ],
+)
+def test_map_members_are_set_and_reported_with_their_variable(
+    tmp_path: Path, environ: dict[str, str], key: str, expected: object
+) -> None:
+    config = load_config(tmp_path, environ=environ)
+    value: object = config.values
+    for part in key.split("."):
+        value = value[part]  # type: ignore[index]
+    assert value == expected
+    (name,) = environ
+    assert config.source_of(key) == f"environment variable {name}"
+
+
+def test_a_whole_map_variable_merges_like_the_pyproject_table(tmp_path: Path) -> None:
+    root = project(tmp_path, '[tool.ci-sessions.tiers]\nquick = ["lint"]\n')
+    config = load_config(root, environ={"CI_SESSIONS_TIERS": '{"fast": ["format"]}'})
+    # merged member by member: the pyproject's tier and the packaged ones stay
+    assert config.tiers["quick"] == ["lint"]
+    assert config.tiers["fast"] == ["format"]
+    assert config.tiers["essential"] == ["lint", "format", "typecheck", "tests"]
+    assert config.source_of("tiers.fast") == "environment variable CI_SESSIONS_TIERS"
+    assert config.source_of("tiers.quick") == "pyproject.toml"
+    assert config.source_of("tiers.essential") == "defaults"
+
+
+def test_member_variable_wins_over_the_whole_map_variable(tmp_path: Path) -> None:
+    config = load_config(
+        tmp_path,
+        environ={"CI_SESSIONS_TIERS": '{"quick": ["lint"]}', "CI_SESSIONS_TIERS_QUICK": "format"},
+    )
+    assert config.tiers["quick"] == ["format"]
+
+
+def test_unknown_variable_names_the_closest_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path, environ={"CI_SESSIONS_INSTALL": "."})
+    message = caught.value.render()
+    assert "environment variable CI_SESSIONS_INSTALL: unknown setting" in message
+    assert "ci-sessions config --env" in message

@@ -126,3 +126,43 @@ def test_check_mode_fails_when_a_commit_loosens_a_threshold(
 def before_is_untouched(pyproject: Path) -> bool:
     """--check never writes."""
     return pyproject.read_text() == PYPROJECT
+
+
+@pytest.mark.parametrize(
+    ("base", "head", "loosened"),
+    [
+        # absent at the base: the default 85 was in force, so 80 loosens it
+        ("", "\n[tool.ci-sessions.coverage]\nmin = 80.0\n", "coverage.min loosened from 85 to 80"),
+        # the base's fail_under stood in for coverage.min
+        (
+            "\n[tool.coverage.report]\nfail_under = 95\n",
+            "\n[tool.coverage.report]\nfail_under = 95\n\n[tool.ci-sessions.coverage]\nmin = 90\n",
+            "coverage.min loosened from 95 to 90",
+        ),
+        # a key absent at the base for lint: the default 0 was in force
+        (
+            "",
+            "\n[tool.ci-sessions.typecheck]\nmax-errors = 3\n",
+            "typecheck.max-errors loosened from 0 to 3",
+        ),
+        # adding a stricter key is fine
+        ("", "\n[tool.ci-sessions.coverage]\nmin = 90.0\n", ""),
+    ],
+)
+def test_check_compares_the_values_in_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], base: str, head: str, loosened: str
+) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "demo"\n' + base)
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "pyproject.toml")
+    _git(tmp_path, "commit", "-qm", "gates")
+    pyproject.write_text('[project]\nname = "demo"\n' + head)
+    capsys.readouterr()
+    code = ratchet.main(["--root", str(tmp_path), "--check", "--base", "HEAD"])
+    out = capsys.readouterr().out
+    if loosened:
+        assert code == 1, out
+        assert f"FAIL {loosened} (at HEAD)" in out
+    else:
+        assert code == 0, out

@@ -79,7 +79,7 @@ def test_changelog_false(tmp_path: Path) -> None:
             "release.major-on-zero: wrong type",
         ),
         ('[tool.ci-sessions.release]\ntag-prefx = "v"\n', "did you mean `release.tag-prefix`"),
-        ("[tool.ci-sessions.release]\nchangelog = 1\n", "must be a file name or false"),
+        ("[tool.ci-sessions.release]\nchangelog = 1\n", "changelog: must be a string or false"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, table: str, message: str) -> None:

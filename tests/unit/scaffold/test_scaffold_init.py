@@ -241,3 +241,29 @@ def test_pins_come_from_the_installed_version_not_old_answers(project: Path) -> 
     from ci_sessions._version import __version__
 
     assert answers["ci_sessions_install"] == f"ci-sessions=={__version__}"
+
+
+def test_the_noxfile_shown_in_docs_is_the_rendered_one(project: Path) -> None:
+    import re
+
+    from ci_sessions.scaffold.detect import detect
+    from ci_sessions.scaffold.render import render
+
+    docs = Path(__file__).resolve().parents[3] / "docs" / "init.md"
+    shown = re.search(r"```python\n(#!.*?)```", docs.read_text(encoding="utf-8"), re.S)
+    assert shown is not None
+    answers = scaffold.answers_for(
+        detect(project), {}, {"ci_sessions_requirement": "ci-sessions>=0.1"}
+    )
+    assert render(answers)["noxfile.py"] == shown.group(1)
+
+
+def test_gitignore_gains_only_what_is_missing(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("/.nox\nbuild/", encoding="utf-8")
+    action = scaffold._plan_gitignore(tmp_path)  # pyright: ignore[reportPrivateUsage]
+    assert action.kind == "merge"
+    assert action.text.startswith("/.nox\nbuild/\n\n# written by ci-sessions")
+    assert action.text.endswith("\n.ci-sessions/\n")
+    assert ".nox/" not in action.text.split("# written")[1]  # already ignored as /.nox
+    (tmp_path / ".gitignore").write_text(action.text, encoding="utf-8")
+    assert scaffold._plan_gitignore(tmp_path).kind == "unchanged"  # pyright: ignore[reportPrivateUsage]

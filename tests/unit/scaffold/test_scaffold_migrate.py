@@ -120,3 +120,79 @@ def test_brace_expansion() -> None:
 def test_nothing_to_migrate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert migrate.main([str(tmp_path)]) == 0
     assert "nothing to migrate" in capsys.readouterr().out
+
+
+# -- real lines, whole commands, env names (issue 12 item 15) ----------------------------------
+
+TOX_LONG = """\
+[tox]
+envlist = py312, benchmark, coverage
+
+[testenv]
+deps =
+    pytest
+    pytest-benchmark
+# pytest appears on many lines before the command itself
+description = run pytest
+commands =
+    pytest --basetemp={envtmpdir} {posargs:tests}
+
+[testenv:benchmark]
+deps = pytest-benchmark
+commands =
+    pytest benchmarks/ \\
+        --benchmark-only
+
+[testenv:coverage]
+commands =
+    coverage combine {toxworkdir}/.coverage.py312 {toxworkdir}/.coverage.py313
+    coverage xml -o {toxworkdir}/coverage.xml
+"""
+
+
+def test_tox_commands_are_reported_at_their_own_line_whole_and_by_env(tmp_path: Path) -> None:
+    (tmp_path / "tox.ini").write_text(TOX_LONG, encoding="utf-8")
+    items = migrate.plan_migration(tmp_path).items
+    lines = TOX_LONG.splitlines()
+    for item in items:
+        # the line reported is the line the command starts on
+        assert item.command.split()[0] in lines[item.line - 1], item
+    found = {(i.where, i.line): (i.command, i.check) for i in items}
+    assert found[("[testenv]", 11)] == ("pytest --basetemp={envtmpdir} {posargs:tests}", "tests")
+    # a continued command is one command, at its first line, mapped by its env to bench
+    assert found[("[testenv:benchmark]", 16)] == ("pytest benchmarks/ --benchmark-only", "bench")
+    # {toxworkdir} arguments are kept
+    assert found[("[testenv:coverage]", 21)] == (
+        "coverage combine {toxworkdir}/.coverage.py312 {toxworkdir}/.coverage.py313",
+        "coverage",
+    )
+    assert found[("[testenv:coverage]", 22)][0] == "coverage xml -o {toxworkdir}/coverage.xml"
+
+
+def test_a_plain_pytest_in_a_benchmark_env_maps_to_bench(tmp_path: Path) -> None:
+    (tmp_path / "tox.ini").write_text(
+        "[testenv:benchmark]\ncommands = pytest benchmarks\n", encoding="utf-8"
+    )
+    (item,) = migrate.plan_migration(tmp_path).items
+    assert (item.line, item.check) == (2, "bench")
+
+
+def test_native_tox_toml_keeps_substitutions_and_lines(tmp_path: Path) -> None:
+    text = (
+        '[project]\nname = "x"\n\n[tool.tox]\nenv_list = ["3.12"]\n\n'
+        "[tool.tox.env_run_base]\n"
+        'deps = ["pytest"]\n'
+        "commands = [\n"
+        '  ["pytest", { replace = "posargs", default = ["tests"] }],\n'
+        '  ["coverage", "combine", "{toxworkdir}/.coverage"],\n'
+        "]\n\n"
+        "[tool.tox.env.benchmark]\n"
+        'commands = [["pytest", "benchmarks"]]\n'
+    )
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    items = [(i.line, i.command, i.check) for i in migrate.plan_migration(tmp_path).items]
+    assert items == [
+        (10, "pytest {posargs:tests}", "tests"),
+        (11, "coverage combine {toxworkdir}/.coverage", "coverage"),
+        (15, "pytest benchmarks", "bench"),
+    ]

@@ -107,3 +107,60 @@ def test_nox_sessions_parsing() -> None:
     assert nox_sessions('uvx nox -s "$SESSION"') == ["$SESSION"]
     assert nox_sessions("nox -s lint format -- --fix") == ["lint", "format"]
     assert nox_sessions("pytest") == []
+
+
+# -- broken files are errors, settings with a default are not warnings (issues 12.14, 16.6) ----
+
+
+def test_an_unparseable_precommit_config_is_a_failure_with_its_line(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / ".pre-commit-config.yaml").write_text(
+        "repos:\n  - repo: local\n    hooks: [\n", encoding="utf-8"
+    )
+    outcomes = {o.rule.id: o for o in evaluate(project)}
+    assert outcomes["CIS104"].passed is False
+    assert outcomes["CIS104"].rule.required
+    assert ".pre-commit-config.yaml is not valid YAML (line 4" in outcomes["CIS104"].detail
+    assert validate.main([str(project)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  CIS104" in out
+    assert "run `ci-sessions init`" not in out.split("FAIL  CIS104")[1].split("\n\n")[0]
+
+
+def test_a_workflow_that_is_a_directory_is_named_not_a_traceback(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    workflow.unlink()
+    workflow.mkdir()
+    outcomes = {o.rule.id: o for o in evaluate(project)}
+    assert outcomes["CIS104"].passed is False
+    assert ".github/workflows/ci.yml is a directory" in outcomes["CIS104"].detail
+    assert not [o for o in outcomes.values() if "rule crashed" in o.detail]
+    assert validate.main([str(project)]) == 1
+
+
+def test_coverage_min_with_its_default_is_not_a_warning(tmp_path: Path) -> None:
+    # no fail_under anywhere: coverage.min (85 by default) gates the tier, nothing to warn about
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    assert _results(tmp_path)["CIS141"] is True
+
+
+def test_coverage_minimums_that_disagree_are_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        PYPROJECT + "\n[tool.coverage.report]\nfail_under = 70\n"
+        "\n[tool.ci-sessions.coverage]\nmin = 90\n",
+        encoding="utf-8",
+    )
+    outcome = {o.rule.id: o for o in evaluate(tmp_path)}["CIS141"]
+    assert outcome.passed is False
+    assert not outcome.rule.required
+    assert "coverage.min = 90" in outcome.detail and "fail_under = 70" in outcome.detail
+
+
+def test_a_lower_bound_is_not_called_pinned(project: Path) -> None:
+    rule = {o.rule.id: o for o in evaluate(project)}["CIS102"]
+    assert rule.passed is True
+    assert "pinned" not in rule.rule.name
+    assert "version constraint" in rule.rule.name

@@ -100,7 +100,7 @@ def test_toml_date_and_string_date_both_work(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("row", "key", "words"),
     [
-        ('id = "B1"\nreason = "r"', "sast.allow[0]", "missing key 'expires'"),
+        ('id = "B1"\nreason = "r"', "sast.allow[0].expires", "is required"),
         ('id = "B1"\nreason = "r"\nexpires = "next year"', "sast.allow[0].expires", "not a date"),
         (
             'id = "B1"\nreason = "r"\nexpires = "2027-01-01"\nwhy = "x"',

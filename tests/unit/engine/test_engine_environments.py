@@ -1,0 +1,187 @@
+"""Interpreters beyond pyenv, `download-python` through `uv python install`, install failures
+summarised by the backend's own error line (issue 16 item 3, issue 12 item 19)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ci_sessions.checks.base import EnvSpec
+from ci_sessions.config import pythons
+from ci_sessions.engine import environments
+from ci_sessions.engine.environments import EnvManager, last_error_line
+from ci_sessions.errors import EnvError
+
+CURRENT = pythons.current()
+
+
+def _other_version() -> tuple[str, Path] | None:
+    """A Python installed here that is not the running one (to find it only where we put it)."""
+    for version in ("3.12", "3.13", "3.10", "3.11"):
+        found = pythons.find_interpreter(version) if version != CURRENT else None
+        if found is not None:
+            return version, found.resolve()
+    return None
+
+
+OTHER = _other_version()  # looked up before any test hides the machine's interpreters
+
+
+@pytest.fixture
+def bare_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """No pyenv, nothing on PATH but the system's: only what a test puts in place is found."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in ("PYENV_ROOT", "MISE_DATA_DIR", "ASDF_DATA_DIR", "XDG_DATA_HOME",
+                 "UV_PYTHON_INSTALL_DIR"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    pythons.find_interpreter.cache_clear()
+    yield home
+    pythons.find_interpreter.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("variable", "layout"),
+    [
+        ("MISE_DATA_DIR", "installs/python/{patch}/bin/python{version}"),
+        ("ASDF_DATA_DIR", "installs/python/{patch}/bin/python{version}"),
+        (None, ".local/share/mise/installs/python/{patch}/bin/python{version}"),
+        (None, ".asdf/installs/python/{patch}/bin/python{version}"),
+    ],
+)
+def test_interpreters_of_mise_and_asdf_are_found(
+    bare_home: Path, monkeypatch: pytest.MonkeyPatch, variable: str | None, layout: str
+) -> None:
+    if OTHER is None:
+        pytest.skip("needs a second Python version on this machine")
+    version, real = OTHER
+    assert pythons.find_interpreter(version) is None  # not on PATH, no pyenv
+    pythons.find_interpreter.cache_clear()
+    base = bare_home / "data" if variable else bare_home
+    if variable:
+        monkeypatch.setenv(variable, str(base))
+    link = base / layout.format(patch=f"{version}.7", version=version)
+    link.parent.mkdir(parents=True)
+    link.symlink_to(real)
+    assert pythons.find_interpreter(version) == link
+
+
+STANDIN = '''\
+#!{python}
+"""A stand-in for uv: `python install/find` recorded and answered locally, the rest to real uv."""
+import json, os, pathlib, sys
+
+args = sys.argv[1:]
+store = pathlib.Path(os.environ["STANDIN_STORE"])
+if args[:2] == ["python", "install"]:
+    pathlib.Path(os.environ["STANDIN_LOG"]).write_text(json.dumps(
+        {{"args": args, "downloads": os.environ.get("UV_PYTHON_DOWNLOADS")}}))
+    if os.environ.get("STANDIN_OFFLINE"):
+        print("error: Failed to download https://github.com/astral-sh/python-build-standalone/"
+              "releases/download/x/cpython.tar.gz", file=sys.stderr)
+        sys.exit(1)
+    target = store / f"cpython-{{args[2]}}" / "bin" / "python"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to({real!r})
+    sys.exit(0)
+if args[:2] == ["python", "find"]:
+    target = store / f"cpython-{{args[2]}}" / "bin" / "python"
+    if target.exists():
+        print(target)
+        sys.exit(0)
+    print("error: No interpreter found", file=sys.stderr)
+    sys.exit(2)
+os.execv({uv!r}, [{uv!r}, *args])
+'''
+
+
+@pytest.fixture
+def standin_uv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    real_uv = environments.find_uv()
+    if real_uv is None:
+        pytest.skip("needs uv")
+    script = tmp_path / "uv-standin"
+    script.write_text(
+        STANDIN.format(python=sys.executable, real=str(Path(sys.executable).resolve()), uv=real_uv)
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("STANDIN_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("STANDIN_LOG", str(tmp_path / "install.json"))
+    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")  # what the user's shell may say
+    monkeypatch.setattr(environments, "find_uv", lambda: str(script))
+    # the running Python stands for one that is missing here
+    monkeypatch.setattr(environments, "discover_interpreter", lambda version: None)
+    return tmp_path
+
+
+def test_download_python_installs_the_missing_interpreter_with_uv(standin_uv: Path) -> None:
+    project = standin_uv / "project"
+    project.mkdir()
+    manager = EnvManager(project, backend="uv", download_python=True, log=lambda _: None)
+    env = manager.ensure(EnvSpec("tool", CURRENT))
+    call = json.loads((standin_uv / "install.json").read_text())
+    assert call == {"args": ["python", "install", CURRENT], "downloads": "automatic"}
+    assert env.python.exists()
+    probe = [str(env.python), "-c", "import sys; print(sys.version_info[:2])"]
+    version = subprocess.run(probe, capture_output=True, text=True, check=True).stdout
+    assert version.strip() == str(tuple(sys.version_info[:2]))
+
+
+def test_without_download_python_a_missing_interpreter_is_skippable(standin_uv: Path) -> None:
+    manager = EnvManager(standin_uv, backend="uv", download_python=False, log=lambda _: None)
+    with pytest.raises(EnvError) as caught:
+        manager.ensure(EnvSpec("tool", CURRENT))
+    assert caught.value.missing_interpreter
+    assert not (standin_uv / "install.json").exists()
+
+
+def test_a_failed_download_is_an_error_with_the_reason_and_a_log(
+    standin_uv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STANDIN_OFFLINE", "1")
+    project = standin_uv / "project"
+    project.mkdir()
+    manager = EnvManager(project, backend="uv", download_python=True, log=lambda _: None)
+    with pytest.raises(EnvError) as caught:
+        manager.ensure(EnvSpec("tool", CURRENT))
+    assert not caught.value.missing_interpreter  # asked to download: ERROR, never SKIP
+    message = caught.value.render()
+    assert f"downloading Python {CURRENT} (needs github.com" in message
+    assert "failed: error: Failed to download https://github.com/" in message
+    assert f".ci-sessions/logs/python-install-{CURRENT}.log" in message
+
+
+BACKEND_FAILURE = textwrap.dedent(
+    """\
+    error: Failed to build `demo @ file:///tmp/demo`
+      cause: The build backend returned an error
+      cause: Call to `hatchling.build.build_editable` failed (exit status: 1)
+
+             [stderr]
+             Traceback (most recent call last):
+               File "<string>", line 11, in <module>
+               File ".../hatchling/metadata/core.py", line 1016, in classifiers
+                 raise ValueError(message)
+             ValueError: Unknown classifier in field `project.classifiers`: Nonsense :: Classifier
+
+    hint: Build failures usually indicate a problem with the package or the build environment
+    """
+)
+
+
+def test_last_error_line_is_the_backends_own() -> None:
+    assert last_error_line(BACKEND_FAILURE) == (
+        "ValueError: Unknown classifier in field `project.classifiers`: Nonsense :: Classifier"
+    )
+    assert last_error_line("Collecting x\nERROR: No matching distribution found for x\n") == (
+        "ERROR: No matching distribution found for x"
+    )
+    assert last_error_line("something odd\nhint: try again\n") == "something odd"
