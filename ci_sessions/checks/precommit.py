@@ -148,6 +148,11 @@ class PrecommitCheck(CheckBase):
 
 def nox_hooks(config: Path) -> list[str]:
     """Ids of hooks whose entry runs nox: inside a tier they would run its checks a second time."""
+    return hooks_calling(config, ("nox",))
+
+
+def hooks_calling(config: Path, programs: tuple[str, ...]) -> list[str]:
+    """Ids of hooks whose entry runs one of ``programs`` (``nox``, ``pytest``, ``python -m X``)."""
     import yaml
 
     try:
@@ -162,8 +167,10 @@ def nox_hooks(config: Path) -> list[str]:
             if not isinstance(hook, dict):
                 continue
             item = cast("dict[str, Any]", hook)
-            words = [Path(w).name for w in str(item.get("entry", "")).split()[:3]]
-            if ("nox" in words or "nox.exe" in words) and item.get("id"):
+            words = [
+                Path(w).name.removesuffix(".exe") for w in str(item.get("entry", "")).split()[:3]
+            ]
+            if any(p in words for p in programs) and item.get("id"):
                 found.append(str(item["id"]))
     return found
 

@@ -218,6 +218,7 @@ _PARSE_ERROR = re.compile(r"^error: Failed to (?:parse|format) (.+?):(\d+):(\d+)
 # ruff >= 0.9 style: a diagnostic header, then ``--> path:line:col``
 _DIAGNOSTIC = re.compile(r"^(unformatted|invalid-syntax|error)(?:\[[^\]]*\])?: (.*)$")
 _ARROW = re.compile(r"^-->\s*(.+?):(\d+):(\d+)$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 class FormatCheck(CheckBase):
@@ -297,7 +298,7 @@ def _parse_format(ctx: CheckContext, run: ToolRun, include: list[str]) -> list[F
             findings.append(Finding("ruff", rule, message, path, line, column))
 
     for raw in (run.stdout + "\n" + run.stderr).splitlines():
-        line = raw.strip()
+        line = _ANSI.sub("", raw).strip()  # FORCE_COLOR=1 (set by CI workflows) colours ruff
         if match := _WOULD_REFORMAT.match(line):
             add(match.group(1), "format", "would reformat")
         elif match := _PARSE_ERROR.match(line):
@@ -324,6 +325,28 @@ def _parse_format(ctx: CheckContext, run: ToolRun, include: list[str]) -> list[F
     if run.returncode == 2 and parse_errors:
         return findings
     return None
+
+
+def lint_fix_command(ctx: CheckContext, ruff: Environment) -> list[str]:
+    """``ruff check --fix`` over exactly what the lint gate checks: its paths, its arguments,
+    the default rule set when the project has no ruff config. Safe fixes only."""
+    settings = ctx.settings("lint")
+    argv = [str(ruff.bin_dir / "ruff"), "check", "--fix", "--exit-zero"]
+    if not ctx.project.has_ruff_config:
+        argv += ["--config", f"lint.select = {_toml_list(settings.str_list('default-select'))}"]
+    return [*argv, *settings.str_list("args"), *settings.str_list("paths")]
+
+
+def files_to_format(ctx: CheckContext, ruff: Environment) -> list[str] | None:
+    """The files the format gate counts as needing formatting (None: ruff failed)."""
+    settings = ctx.settings("format")
+    run = ctx.exec(
+        [str(ruff.bin_dir / "ruff"), "format", "--check", *settings.str_list("paths")], ruff
+    )
+    findings = _parse_format(ctx, run, settings.str_list("include"))
+    if findings is None:
+        return None
+    return sorted({f.path for f in findings if f.rule == "format"})
 
 
 def _included(path: str, include: list[str]) -> bool:

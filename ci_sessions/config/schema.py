@@ -348,6 +348,14 @@ TOP_LEVEL: dict[str, Field] = {
         "built-in volatile list: the result cache ignores them",
     ),
     "fail-fast": Field("bool", "stop a tier at the first failed check"),
+    "progress": Field(
+        "str",
+        "what a tier shows while checks run: auto (live on a terminal, else log), live, log, off",
+        choices=("auto", "live", "log", "off"),
+    ),
+    "progress-interval": Field(
+        "float", "seconds between two 'still running' lines when not on a terminal", minimum=0.1
+    ),
     "exclude": Field("str-list", "sessions not to register"),
     "session-names": Field("str-map", "rename sessions: check name -> session name"),
     "tiers": Field("list-map", "tier name -> checks and tiers it runs"),

@@ -223,11 +223,13 @@ class EnvManager:
         reason = "rebuilding (inputs changed)" if link.exists() else "creating"
         if self._must_rebuild(link):
             reason = "rebuilding (--reinstall)"
-        self.log(f"{reason} environment {spec.key} with {self.backend}")
+        self.log(f"environment {spec.key}: {reason} with {self.backend} ({interpreter})")
         build = link.parent / BUILDS / f"{spec.key}-{uuid.uuid4().hex[:8]}"
         try:
             self._create(build, interpreter)
+            created = time.perf_counter()
             if spec.requirements:
+                self.log(f"environment {spec.key}: installing {describe_requirements(spec.requirements)}")  # fmt: skip
                 self._install(build, _python(build), spec.requirements)
         except EnvError:
             shutil.rmtree(build, ignore_errors=True)
@@ -237,7 +239,12 @@ class EnvManager:
             json.dumps({"fingerprint": fingerprint, "spec": spec.key, "build": build.name}) + "\n",
         )
         _swap(link, build)
-        self.log(f"environment {spec.key} ready in {time.perf_counter() - started:.1f} s")
+        done = time.perf_counter()
+        installed = f", install {done - created:.1f} s" if spec.requirements else ""
+        self.log(
+            f"environment {spec.key}: ready in {done - started:.1f} s "
+            f"(venv {created - started:.1f} s{installed})"
+        )
         return build
 
     def _build_on_newer(self, spec: EnvSpec, link: Path, tried: Path, error: EnvError) -> Path:
@@ -479,3 +486,17 @@ def _locked(path: Path) -> Generator[None, None, None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def describe_requirements(requirements: tuple[str, ...], shown: int = 6) -> str:
+    """``ruff==0.17.6`` or ``pytest, -e ., coverage==7.6 (+3 more)``: what an install brings."""
+    items: list[str] = []
+    pending = ""
+    for requirement in requirements:
+        if requirement in ("-e", "-r", "-c", "--editable", "--requirement", "--constraint"):
+            pending = requirement + " "
+            continue
+        items.append(pending + requirement)
+        pending = ""
+    more = f" (+{len(items) - shown} more)" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more

@@ -6,10 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from ci_sessions._args import add_json, add_root, command_parser, root_of
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ci-sessions report", description=__doc__)
-    parser.add_argument("--root", type=Path, default=Path(), help="project root (default: .)")
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "report", "Write the HTML dashboard, the weekly digest or the evidence pack."
+    )
+    add_root(parser)
     kind = parser.add_mutually_exclusive_group(required=True)
     kind.add_argument(
         "--html", action="store_true", help="self-contained HTML dashboard of the history"
@@ -25,18 +29,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--days", type=float, default=90.0, help="dashboard window in days (0: all)"
     )
+    add_json(parser, "print what was written (or the --verify problems) as JSON")
     return parser
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    root: Path = args.root.resolve()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    root = root_of(args, parser)
     if args.verify is not None:
-        return _verify(args.verify)
+        return _verify(args.verify, as_json=args.json)
     if args.pack:
         from ci_sessions.reports import pack
 
         out, manifest = pack.write(root, args.out)
+        if args.json:
+            _print_json({"written": _shown(out, root), "files": len(manifest["files"]),
+                         "run_id": manifest["run_id"], "commit": manifest["commit"]})  # fmt: skip
+            return 0
         print(
             f"evidence pack: {_shown(out, root)} ({len(manifest['files'])} files, run {manifest['run_id'] or '-'}, commit {manifest['commit'][:12] or '-'})"
         )
@@ -54,11 +64,17 @@ def main(argv: list[str]) -> int:
                 args.out or reports_dir(root) / "dashboard.html",
                 since=hs.since_days(args.days),
             )
-            print(f"dashboard: {_shown(out, root)}")
+            if args.json:
+                _print_json({"written": _shown(out, root)})
+            else:
+                print(f"dashboard: {_shown(out, root)}")
             return 0
         from ci_sessions.reports import digest
 
         out = digest.write(root, args.out or reports_dir(root) / "digest.md")
+        if args.json:
+            _print_json({"written": _shown(out, root), "markdown": out.read_text(encoding="utf-8")})
+            return 0
         print(out.read_text(encoding="utf-8"), end="")
         print(f"\ndigest: {_shown(out, root)}")
         return 0
@@ -67,7 +83,13 @@ def main(argv: list[str]) -> int:
         return 2
 
 
-def _verify(path: Path) -> int:
+def _print_json(data: object) -> None:
+    import json
+
+    print(json.dumps(data, indent=2))
+
+
+def _verify(path: Path, *, as_json: bool = False) -> int:
     import zipfile
 
     from ci_sessions.reports import pack
@@ -77,6 +99,9 @@ def _verify(path: Path) -> int:
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         print(f"ci-sessions report: {path}: not an evidence pack ({exc})", file=sys.stderr)
         return 2
+    if as_json:
+        _print_json({"pack": str(path), "problems": list(problems)})
+        return 1 if problems else 0
     for problem in problems:
         print(f"{path}: {problem}")
     if not problems:

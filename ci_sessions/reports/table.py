@@ -50,8 +50,10 @@ def render_table(results: Sequence[CheckResult], title: str) -> str:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    # every cell is Text, never markup: project text like "[tool.ci-sessions]" or "[/]" shows as is
+    table = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("check")
     table.add_column("status")
     table.add_column("checked")
@@ -59,11 +61,11 @@ def render_table(results: Sequence[CheckResult], title: str) -> str:
     table.add_column("time", justify="right")
     for result in results:
         table.add_row(
-            result.label,
-            f"[{_STYLE[result.status]}]{status_label(result)}[/]",
-            checked_label(result),
-            gate_detail(result),
-            f"{result.duration:.1f} s",
+            Text(result.label),
+            Text(status_label(result), style=_STYLE[result.status]),
+            Text(checked_label(result)),
+            Text(gate_detail(result)),
+            Text(f"{result.duration:.1f} s"),
         )
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "120"))
     console = Console(width=width, highlight=False, soft_wrap=False, record=False)

@@ -61,6 +61,13 @@ def run_session(session: nox.Session, plan: SessionPlan) -> None:
     started = time.time()
     try:
         args = parse_arguments(session, plan)
+    except posargs.HelpRequested as request:
+        print(request.text)
+        return
+    except CiSessionsError as exc:
+        print(exc.render(), file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None
+    try:
         targets = select_targets(session, plan, args)
         results = run_targets(session, plan, targets, args)
     except EnvError as exc:

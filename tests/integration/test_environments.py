@@ -91,7 +91,7 @@ def test_a_bug_in_c_code_fails_reinstall_never_replays_and_the_tree_is_untouched
     # issue 12 item 4: the environment was not rebuilt, the stale build answered PASS
     planted = run_nox(root, "-s", session)
     assert planted.status(session) == "FAIL", planted.output
-    assert "rebuilding (inputs changed) environment project" in planted.output
+    assert f"environment project-{PY}: rebuilding (inputs changed)" in planted.output
     # --reinstall rebuilds and must not answer with a cached verdict of the other build
     again = run_nox(root, "-s", session, "--", "--reinstall")
     assert again.status(session) == "FAIL", again.output
@@ -151,7 +151,7 @@ def test_overlapping_reinstalls_all_give_true_verdicts(tmp_path: Path) -> None:
         assert run.returncode == 0, output
         assert "crashed" not in output and "ModuleNotFoundError" not in output
     # every run rebuilt; the builds no run holds any more are gone
-    assert sum("rebuilding (--reinstall) environment project" in o for o in outputs) == 3
+    assert sum(f"environment project-{PY}: rebuilding (--reinstall)" in o for o in outputs) == 3
     builds = list((root / ".nox" / "ci-sessions" / ".builds").glob("project-3.*[!k]"))
     assert len(builds) == 1, builds
 
@@ -189,4 +189,4 @@ def test_a_tool_pin_that_needs_a_newer_python_runs_on_one(tmp_path: Path) -> Non
     assert "does not install on Python 3.10; built on Python 3." in run.output  # says which
     again = run_nox(root, "-s", "precommit", "--", "--no-cache", env=env)
     assert again.status("precommit") == "PASS", again.output
-    assert "environment pre-commit" not in again.output  # the choice is remembered: no rebuild
+    assert "environment pre-commit-3.10:" not in again.output  # the choice is remembered

@@ -77,7 +77,7 @@ def test_precommit_hooks_run_the_essential_sessions(tmp_path: Path) -> None:
     for done in (manual, hook, manual_again):
         output = done.stdout + done.stderr
         assert done.returncode == 0, output
-        assert "rebuilding" not in output and "creating environment" not in output, output
+        assert "rebuilding" not in output and ": creating with" not in output, output
         assert "PASS (cached" in output, output
     module = project / "src" / "pcdemo" / "__init__.py"
     module.write_text("import os\n\n\n" + module.read_text(encoding="utf-8"), encoding="utf-8")

@@ -279,6 +279,19 @@ def _pip_audit(
             audit.notes.append("pip-audit: " + (run.tail(1) or "network error"))
             return None
         return error_result(ctx, "audit", f"pip-audit failed (exit {run.returncode})", run.tail())
+    read_pip_audit_report(ctx.root, report, audited, policy, audit)
+    return None
+
+
+def read_pip_audit_report(
+    root: Path,
+    report: Mapping[str, Any],
+    audited: Mapping[str, str],
+    policy: AuditPolicy,
+    audit: Audit,
+) -> None:
+    """Add what ``pip-audit -f json`` reported: vulnerabilities with their fix versions and
+    aliases as findings, skipped dependencies (with pip-audit's reason) as not audited."""
     for raw in cast("list[Any]", report.get("dependencies") or []):
         dep = cast("dict[str, Any]", raw)
         name = str(dep.get("name", ""))
@@ -290,20 +303,8 @@ def _pip_audit(
             vuln = cast("dict[str, Any]", raw_vuln)
             fixes = [str(v) for v in cast("list[Any]", vuln.get("fix_versions") or [])]
             aliases = [str(a) for a in cast("list[Any]", vuln.get("aliases") or [])]
-            _add(
-                audit,
-                ctx.root,
-                policy,
-                "pip-audit",
-                str(vuln.get("id", "")),
-                name,
-                version,
-                fixes,
-                aliases,
-                "",
-                "",
-            )
-    return None
+            ident = str(vuln.get("id", ""))
+            _add(audit, root, policy, "pip-audit", ident, name, version, fixes, aliases, "", "")
 
 
 def _safety(

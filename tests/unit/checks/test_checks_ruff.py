@@ -60,6 +60,13 @@ def test_zero_tolerance_uses_ruff_selector_semantics(rule: str, selected: bool) 
         (NEW_STYLE, 2, [("syntax-error", "src/bad.py", 1), ("format", "src/ugly.py", 0)]),
         (OLD_STYLE, 1, [("format", "src/ugly.py", 0)]),
         ("", 0, []),
+        # FORCE_COLOR=1 (GitHub workflows set it) makes ruff colour even a captured output
+        (
+            "\x1b[1m\x1b[91munformatted:\x1b[0m\x1b[1m File would be reformatted\x1b[0m\n"
+            "  \x1b[1m\x1b[94m--> \x1b[0msrc/ugly.py:1:1\n",
+            1,
+            [("format", "src/ugly.py", 0)],
+        ),
     ],
 )
 def test_format_output_of_old_and_new_ruff_is_read(

@@ -160,23 +160,35 @@ def test_corrupted_stat_index_is_ignored(tmp_path: Path) -> None:
 
 
 def test_concurrent_stores_never_leave_a_torn_entry(tmp_path: Path) -> None:
+    """Once an entry exists, a reader always finds it whole while others rewrite it.
+
+    lookup() drops an entry it cannot parse, so "hit is None or PASS" would hold even for a
+    plain non-atomic write; here a miss or an unparsable file is itself the failure.
+    """
     cache = ResultCache(tmp_path)
     big = _pass()
-    big.output = "x" * 200_000
+    big.output = "x" * 400_000
+    key = "k" * 64
+    cache.store("lint", "3.11", key, big)
+    path = cache.path("lint", "3.11", key)
+    done = threading.Event()
 
     def writer() -> None:
-        for _ in range(20):
-            cache.store("lint", "3.11", "k" * 64, big)
+        while not done.is_set():
+            cache.store("lint", "3.11", key, big)
 
-    threads = [threading.Thread(target=writer) for _ in range(4)]
+    threads = [threading.Thread(target=writer) for _ in range(3)]
     for thread in threads:
         thread.start()
-    for _ in range(50):
-        hit = cache.lookup("lint", "3.11", "k" * 64)
-        assert hit is None or hit.status is Status.PASS
-    for thread in threads:
-        thread.join()
-    assert cache.lookup("lint", "3.11", "k" * 64) is not None
+    try:
+        for _ in range(300):
+            json.loads(path.read_text(encoding="utf-8"))  # never empty, never half written
+            hit = cache.lookup("lint", "3.11", key)
+            assert hit is not None and hit.status is Status.PASS
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
     assert not list(cache.directory.glob("*.tmp"))
 
 

@@ -162,3 +162,24 @@ def test_cli_json_and_text(root: Path, capsys: pytest.CaptureFixture[str]) -> No
     # the default window (30 days back from now) excludes these November 2026 runs only if old
     assert history_cli.main(["--root", str(root), "stats", "--days", "0.0001", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["runs"] == 0
+
+
+def test_stats_and_trends_honour_limit(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def ask(*argv: str) -> object:
+        capsys.readouterr()
+        assert history_cli.main([*argv, "--root", str(root), "--days", "0", "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    every: dict[str, list[dict[str, object]]] = ask("stats", "--limit", "0")  # type: ignore[assignment]
+    assert len(every["checks"]) == 3
+    one: dict[str, list[dict[str, object]]] = ask("stats", "--limit", "1")  # type: ignore[assignment]
+    assert len(one["checks"]) == 1
+    trends: dict[str, object] = ask("trends", "--limit", "2")  # type: ignore[assignment]
+    days = [point["day"] for point in trends["runs"]]  # type: ignore[index, union-attr]
+    assert days == ["2026-11-05", "2026-11-06"]  # the latest two of six
+    for points in trends["durations"].values():  # type: ignore[union-attr]
+        assert len(points) == 2
+    assert len(trends["coverage"]) == 2  # type: ignore[arg-type]
+    capsys.readouterr()
+    assert history_cli.main(["stats", "--root", str(root), "--days", "0", "--limit", "1"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2 + 2 + 1  # head, table head, 1 row
