@@ -186,7 +186,7 @@ _FORMAT_COUNT = re.compile(
 
 def count_formatted_files(output: str) -> int | None:
     """Files ``ruff format --check`` looked at, from its summary line; None without one."""
-    for line in reversed(output.splitlines()):
+    for line in reversed(_ANSI.sub("", output).splitlines()):
         counts = _FORMAT_COUNT.findall(line)
         if counts:
             return sum(int(c) for c in counts)

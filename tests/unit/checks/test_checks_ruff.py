@@ -101,3 +101,10 @@ def test_the_files_ruff_checked_are_counted_from_its_own_listing_and_summary() -
     assert count_formatted_files("1 file would be reformatted, 12 files already formatted") == 13
     assert count_formatted_files("warning: No Python files found under the given path(s)\n") == 0
     assert count_formatted_files("something else entirely") is None
+
+
+def test_the_formatted_file_count_is_read_through_colour() -> None:
+    from ci_sessions.checks.ruff import count_formatted_files
+
+    coloured = "\x1b[1m2 files would be reformatted\x1b[0m, \x1b[1m5 files already formatted\x1b[0m"
+    assert count_formatted_files(coloured) == 7
