@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -166,6 +167,21 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return factory
+
+
+#: tools the `test` dependency group installs only where they can be (Python >= 3.11)
+NEEDS_311 = ("zizmor", "check-jsonschema")
+
+
+def installed_tool(name: str) -> str:
+    """A tool of the `test` dependency group; the test skips where the tool cannot be installed."""
+    path = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if path is None:
+        if name in NEEDS_311 and sys.version_info < (3, 11):
+            version = f"{sys.version_info.major}.{sys.version_info.minor}"
+            pytest.skip(f"{name} cannot be installed on Python {version} (it needs 3.11 or newer)")
+        pytest.fail(f"{name} is not installed: install the `test` dependency group")
+    return path
 
 
 def nox_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
