@@ -12,6 +12,8 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
+
 from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec
 from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
@@ -123,7 +125,10 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_live_mode_draws_a_status_and_erases_it_before_any_output(tmp_path: Path) -> None:
+def test_live_mode_draws_a_status_and_erases_it_before_any_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)  # auto is live only on a terminal outside CI
     heard = threading.Event()
     screen = _Terminal()
 
