@@ -44,6 +44,9 @@ from ci_sessions.errors import EnvError
 MARKER = ".ci-sessions-env.json"
 FORMAT_VERSION = 2
 BUILDS = ".builds"
+#: Windows has neither symlinks without privileges nor flock: builds replace the environment in
+#: place there, as before (a rebuild under a running check can still disturb it)
+IN_PLACE = sys.platform == "win32"
 #: an installer saying the requirement does not support this Python (uv, pip)
 _WRONG_PYTHON = re.compile(
     r"current Python version \([^)]*\) does not satisfy|requires a different Python|"
@@ -212,6 +215,8 @@ class EnvManager:
 
     def _current(self, link: Path) -> Path | None:
         """The build a link points at (None when there is none yet)."""
+        if IN_PLACE:
+            return link if link.is_dir() else None
         if link.is_symlink():
             target = link.resolve()
             return target if target.is_dir() else None
@@ -221,10 +226,13 @@ class EnvManager:
         """A new build beside the current one, then the link swapped to it."""
         started = time.perf_counter()
         reason = "rebuilding (inputs changed)" if link.exists() else "creating"
-        if self._must_rebuild(link):
+        if self._must_rebuild(link) and link.exists():
             reason = "rebuilding (--reinstall)"
         self.log(f"environment {spec.key}: {reason} with {self.backend} ({interpreter})")
         build = link.parent / BUILDS / f"{spec.key}-{uuid.uuid4().hex[:8]}"
+        if IN_PLACE:
+            build = link
+            shutil.rmtree(link, ignore_errors=True)
         try:
             self._create(build, interpreter)
             created = time.perf_counter()
@@ -238,7 +246,8 @@ class EnvManager:
             build / MARKER,
             json.dumps({"fingerprint": fingerprint, "spec": spec.key, "build": build.name}) + "\n",
         )
-        _swap(link, build)
+        if not IN_PLACE:
+            _swap(link, build)
         done = time.perf_counter()
         installed = f", install {done - created:.1f} s" if spec.requirements else ""
         self.log(
