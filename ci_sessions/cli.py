@@ -1,16 +1,23 @@
+# PYTHON_ARGCOMPLETE_OK
 """The ``ci-sessions`` command: a thin dispatcher to the module that owns each subcommand.
 
-Each subcommand module exposes ``main(argv: list[str]) -> int``; it is imported only when used,
-so ``ci-sessions --help`` stays fast. Exit codes: 0 ok, 1 a gate or rule failed, 2 usage/config.
+Each subcommand module exposes ``build_parser()`` and ``main(argv: list[str]) -> int``; it is
+imported only when used, so ``ci-sessions --help`` stays fast. Exit codes: 0 ok, 1 a gate or
+rule failed, 2 usage/config. Shell completion (argcomplete) builds the whole parser tree only
+when the shell asks for completions.
 """
 
 from __future__ import annotations
 
+import argparse
+import errno
 import importlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import ModuleType
 
-#: subcommand -> (module exposing main(argv), one-line help)
+#: subcommand -> (module exposing build_parser() and main(argv), one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": (
         "ci_sessions.validate.effective",
@@ -61,17 +68,102 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def _usage() -> str:
     width = max(len(name) for name in COMMANDS)
-    lines = ["usage: ci-sessions <command> [options]", "", "commands:"]
+    lines = [
+        "usage: ci-sessions [-h] [-V] <command> [options]",
+        "",
+        "Tiered quality gates for Python projects: the commands around the nox sessions.",
+        "",
+        "commands:",
+    ]
     lines += [f"  {name.ljust(width)}  {help_text}" for name, (_, help_text) in COMMANDS.items()]
-    lines += ["", "Run `ci-sessions <command> --help` for a command's options."]
+    lines += [
+        "",
+        "options:",
+        "  -h, --help     show this help message and exit",
+        "  -V, --version  print the version of ci-sessions and exit",
+        "",
+        "Run 'ci-sessions <command> --help' for a command's options.",
+    ]
     return "\n".join(lines)
 
 
+def command_module(command: str) -> ModuleType:
+    return importlib.import_module(COMMANDS[command][0])
+
+
+def command_parser(command: str) -> argparse.ArgumentParser:
+    """The parser of one subcommand, as its module builds it."""
+    build: Callable[[], argparse.ArgumentParser] = command_module(command).build_parser
+    return build()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line as one parser tree (shell completion, the CLI reference, tests)."""
+    from ci_sessions._version import __version__
+
+    parser = argparse.ArgumentParser(prog="ci-sessions", description=_usage().splitlines()[2])
+    parser.add_argument("-V", "--version", action="version", version=f"ci-sessions {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="<command>")
+    for name, (_, help_text) in COMMANDS.items():
+        child = command_parser(name)
+        sub.add_parser(
+            name,
+            help=help_text,
+            description=child.description,
+            parents=[child],
+            conflict_handler="resolve",
+        )
+    return parser
+
+
+def _complete() -> None:
+    """Answer the shell's completion request (argcomplete), if this is one; else return."""
+    if "_ARGCOMPLETE" not in os.environ:
+        return
+    try:
+        import argcomplete
+    except ImportError:  # pragma: no cover - argcomplete comes with nox
+        return
+    argcomplete.autocomplete(build_parser())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            code = _main(argv)
+        except SystemExit:  # argparse's --help and usage errors print, then exit
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            return _closed_pipe()
+        raise
+
+
+def _closed_pipe() -> int:
+    """The reader went away (``| head``): stop quietly, like any Unix tool.
+
+    stdout is pointed at /dev/null so the interpreter's final flush cannot raise again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool ended by a closed pipe
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    if argv is None:
+        _complete()
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
         print(_usage())
-        return 0 if args else 2
+        return 0
     if args[0] in ("-V", "--version"):
         from ci_sessions._version import __version__
 
@@ -82,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ci_sessions.errors import close_match
 
         suggestion = close_match(command, COMMANDS)
-        hint = f" Did you mean `{suggestion}`?" if suggestion else ""
+        hint = f" Did you mean '{suggestion}'?" if suggestion else ""
         print(f"ci-sessions: unknown command {command!r}.{hint}\n\n{_usage()}", file=sys.stderr)
         return 2
     module_name = COMMANDS[command][0]

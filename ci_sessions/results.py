@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ci_sessions._git import head_facts
 
@@ -125,6 +125,34 @@ class Gate:
         }
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What a check can show it checked: ``files 76``, ``tests 382``, ``hooks 4``.
+
+    A check PASSes only when it checked something (``count > 0``): the runner turns a PASS with
+    no figure, or a zero one, into ERROR or SKIP (see ``checks.base.enforce_checked``).
+    """
+
+    what: str
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.count}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"what": self.what, "count": self.count}
+
+    @classmethod
+    def from_json(cls, data: object) -> Checked | None:
+        if not isinstance(data, dict):
+            return None
+        item = cast("dict[str, Any]", data)
+        try:
+            return cls(str(item["what"]), int(item["count"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
 def _named_per_python(data: dict[str, Any]) -> bool:
     """Records written before ``per_python`` was stored: the label names a Python."""
     label = str(data.get("label", "")).rpartition("/")[2]
@@ -159,6 +187,10 @@ class CheckResult:
     per_python: bool = False
     #: the tools the check ran (reports name them even when they found nothing)
     tools: list[str] = field(default_factory=list[str])
+    #: what the check checked (``files 76``); required for a PASS
+    checked: Checked | None = None
+    #: when a cached result was first stored (epoch seconds), 0.0 for a result of this run
+    cached_at: float = 0.0
 
     @property
     def label(self) -> str:
@@ -188,6 +220,8 @@ class CheckResult:
             "python": self.python,
             "duration": round(self.duration, 3),
             "cached": self.cached,
+            "cached_at": self.cached_at,
+            "checked": self.checked.to_json() if self.checked else None,
             "package": self.package,
             "per_python": self.per_python,
             "tools": self.tools,
@@ -224,6 +258,8 @@ class CheckResult:
             artifacts=dict(data.get("artifacts", {})),
             command=list(data.get("command", [])),
             cached=bool(data.get("cached", False)),
+            cached_at=float(data.get("cached_at", 0.0) or 0.0),
+            checked=Checked.from_json(data.get("checked")),
             package=str(data.get("package", "")),
             per_python=bool(data.get("per_python", _named_per_python(data))),
             tools=[str(t) for t in data.get("tools", [])],

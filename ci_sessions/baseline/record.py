@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from ci_sessions._args import add_json, add_root, command_parser, root_of
 from ci_sessions.baseline.store import Baseline, baseline_path, compare, from_results, load
 from ci_sessions.config import Config
 from ci_sessions.errors import BaselineError
@@ -47,6 +48,9 @@ def run_checks(root: Path, sessions: list[str], *, stream: bool = False) -> list
     env = dict(os.environ)
     env["CI_SESSIONS_USE_BASELINE"] = "false"
     env["CI_SESSIONS_CACHE"] = "false"
+    # a recording run is not a run of the project's gates: its findings are being accepted,
+    # so it must not enter the history as failed lint and typecheck runs
+    env["CI_SESSIONS_HISTORY_ENABLED"] = "false"
     argv = [sys.executable, "-m", "nox", "-s", *sessions]
     try:
         completed = subprocess.run(  # noqa: S603 - argv list
@@ -134,12 +138,12 @@ def record(
     return 0, summary
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="ci-sessions baseline",
-        description="Record the current lint/format/typecheck findings as accepted (only new ones fail).",
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "baseline",
+        "Record the current lint/format/typecheck findings as accepted (only new ones fail).",
     )
-    parser.add_argument("dir", nargs="?", default=".", help="project root (default: .)")
+    add_root(parser, positional_alias=True)
     parser.add_argument(
         "--update", action="store_true", help="run the checks and rewrite the baseline"
     )
@@ -147,19 +151,30 @@ def main(argv: list[str]) -> int:
         "--allow-growth", action="store_true", help="let --update accept findings that are new"
     )
     parser.add_argument("--dry-run", action="store_true", help="show what --update would write")
+    add_json(parser, "print the accepted findings per check as JSON (without --update)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
-    root = Path(args.dir).resolve()
+    root = root_of(args, parser)
     from ci_sessions.config import load_config
 
     config = load_config(root)
     path = baseline_path(root, config)
     if not args.update:
+        counts = Counter[str]()
+        if path.is_file():
+            for key, n in load(path).counts.items():
+                counts[key[0]] += n
+        if args.json:
+            print(json.dumps({"baseline": config.top.str("baseline"), "exists": path.is_file(),
+                              "accepted": dict(sorted(counts.items()))}, indent=2))  # fmt: skip
+            return 0
         if not path.is_file():
             print(f"no baseline at {config.top.str('baseline')}; record one with --update")
             return 0
-        counts = Counter[str]()
-        for key, n in load(path).counts.items():
-            counts[key[0]] += n
         for check, n in sorted(counts.items()):
             print(f"{check}: {n} accepted finding(s)")
         return 0

@@ -8,13 +8,11 @@ or grimp missing. Skipping a test that would fail is the one outcome this module
 
 from __future__ import annotations
 
-import configparser
 import fnmatch
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, cast
 
 from ci_sessions._git import show
 from ci_sessions.changes.detect import Rules
@@ -28,8 +26,8 @@ from ci_sessions.changes.import_graph import (
     source_graph,
 )
 from ci_sessions.changes.pyproject_diff import inert_change
+from ci_sessions.config.project import PYTEST_PYTHON_FILES, option_words, pytest_options
 
-DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
 _SKIP_WALK = {
     "__pycache__",
     "node_modules",
@@ -102,11 +100,11 @@ class Layout:
         for entry in project.packages:
             path = PurePosixPath(entry)
             packages[path.stem if path.suffix == ".py" else path.name] = path.parent.as_posix()
-        pytest_options = _pytest_options(root, project.pyproject)
-        testpaths = [p for p in _words(pytest_options.get("testpaths")) if (root / p).is_dir()]
+        options = pytest_options(root, project.pyproject)
+        testpaths = [p for p in option_words(options.get("testpaths")) if (root / p).is_dir()]
         test_dirs = sorted({*project.test_dirs, *testpaths} - set(project.packages))
-        python_files = tuple(_words(pytest_options.get("python_files"))) or DEFAULT_PYTHON_FILES
-        addopts = " ".join(_words(pytest_options.get("addopts")))
+        python_files = tuple(option_words(options.get("python_files"))) or PYTEST_PYTHON_FILES
+        addopts = " ".join(option_words(options.get("addopts")))
         return cls(
             root=root,
             rules=Rules.load(root),
@@ -341,42 +339,3 @@ def _names_index(paths: list[str]) -> dict[str, list[str]]:
 
 
 # -- pytest configuration -----------------------------------------------------------------------
-
-
-def _pytest_options(root: Path, pyproject: dict[str, Any]) -> dict[str, Any]:
-    """pytest's ini options from pyproject.toml, pytest.ini, tox.ini or setup.cfg (pytest's order)."""
-    for name, section in (("pytest.ini", "pytest"), (".pytest.ini", "pytest")):
-        options = _ini_section(root / name, section)
-        if options is not None:
-            return options
-    tool = pyproject.get("tool")
-    if isinstance(tool, dict):
-        pytest_table = cast("dict[str, Any]", tool).get("pytest")
-        if isinstance(pytest_table, dict):
-            table = cast("dict[str, Any]", pytest_table)
-            ini = table.get("ini_options")
-            return cast("dict[str, Any]", ini) if isinstance(ini, dict) else table
-    for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
-        options = _ini_section(root / name, section)
-        if options is not None:
-            return options
-    return {}
-
-
-def _ini_section(path: Path, section: str) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding="utf-8")
-    except configparser.Error:
-        return None
-    return dict(parser[section]) if parser.has_section(section) else None
-
-
-def _words(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return value.split()
-    if isinstance(value, list):
-        return [str(item) for item in cast("list[Any]", value)]
-    return []

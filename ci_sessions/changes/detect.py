@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ci_sessions._args import add_base, add_head, add_json, add_root, command_parser, root_of
 from ci_sessions._git import printable
 from ci_sessions.changes.diff import ChangedFile, changed_files
 from ci_sessions.changes.globbing import PathMatcher
@@ -273,30 +274,32 @@ def write_github_output(
     return path
 
 
-def main(argv: list[str]) -> int:
-    """``ci-sessions changes --base REF [--head REF] [--working-tree] [--json] [--root DIR]``."""
-    parser = argparse.ArgumentParser(
-        prog="ci-sessions changes",
-        description="Classify changed files (git diff from the merge base) and decide which sessions must run.",
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "changes",
+        "Classify changed files (git diff from the merge base) and decide which sessions must run.",
     )
-    parser.add_argument(
-        "--base",
-        required=True,
-        metavar="REF",
-        help="the branch or commit the change is compared with",
-    )
-    parser.add_argument("--head", metavar="REF", help="the end of the change (default: HEAD)")
+    add_root(parser)
+    add_base(parser, help_text="the branch or commit the change is compared with (required)")
+    add_head(parser)
     parser.add_argument(
         "--working-tree", action="store_true", help="include uncommitted and untracked files"
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    parser.add_argument("--root", default=".", help="project root (default: the current directory)")
+    add_json(parser)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """``ci-sessions changes --base REF [--head REF] [--working-tree] [--json] [--root DIR]``."""
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.base is None:
+            parser.error("the following arguments are required: --base")
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
     report = detect_changes(
-        Path(args.root).resolve(), args.base, args.head, working_tree=args.working_tree
+        root_of(args, parser), args.base, args.head, working_tree=args.working_tree
     )
     if args.json:
         print(json.dumps(report.to_json(), indent=2))

@@ -1,6 +1,6 @@
 """Which monorepo packages a run covers: named ones, changed ones, and everything depending on them.
 
-Used by ``nox -s <tier> -- --package NAME / --changed-only --since REF`` and by
+Used by ``nox -s <tier> -- --package NAME / --changed-only --base REF`` and by
 ``ci-sessions packages``; discovery itself lives in :mod:`ci_sessions.changes.workspace`.
 """
 
@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path, PurePosixPath
 
+from ci_sessions._args import add_base, add_json, add_root, command_parser, root_of
 from ci_sessions.changes.detect import relevant_paths
 from ci_sessions.changes.diff import changed_files
 from ci_sessions.changes.workspace import (
@@ -46,15 +47,15 @@ def select_packages(root: Path, names: list[str], *, changed_since: str | None) 
 def packages_from_args(
     root: Path, names: list[str], *, changed_only: bool, since: str | None
 ) -> list[Package]:
-    """The packages a tier session's ``--package NAME`` / ``--changed-only --since REF`` select.
+    """The packages a tier session's ``--package NAME`` / ``--changed-only --base REF`` select.
 
-    ``--changed-only`` needs ``--since`` (there is no safe default base); ``--since`` alone
+    ``--changed-only`` needs ``--base`` (there is no safe default base); ``--base`` alone
     implies it. Nothing selected is a valid answer: the session then has nothing to run.
     """
     if changed_only and since is None:
         raise UsageError(
-            "--changed-only needs --since REF",
-            fix="name the base: --changed-only --since origin/main",
+            "--changed-only needs --base REF",
+            fix="name the base: --changed-only --base origin/main",
         )
     if not names and since is None:
         return discover_packages(root)
@@ -73,13 +74,10 @@ def _counts_untracked(packages: list[Package], path: str) -> bool:
 # -- command line -------------------------------------------------------------------------------
 
 
-def main(argv: list[str]) -> int:
-    """``ci-sessions packages [--json] [--package NAME] [--changed-since REF] [--root DIR]``."""
-    parser = argparse.ArgumentParser(
-        prog="ci-sessions packages",
-        description="List the packages of a monorepo and their dependencies.",
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser("packages", "List the packages of a monorepo and their dependencies.")
+    add_root(parser, help_text="repository root (default: the current directory)")
+    add_json(parser)
     parser.add_argument(
         "--package",
         action="append",
@@ -87,25 +85,24 @@ def main(argv: list[str]) -> int:
         metavar="NAME",
         help="select a package (and its dependants)",
     )
-    parser.add_argument(
-        "--changed-since",
-        metavar="REF",
-        help="select packages changed since REF, with their dependants",
-    )
-    parser.add_argument(
-        "--root", default=".", help="repository root (default: the current directory)"
-    )
+    add_base(parser, help_text="select packages changed since REF, with their dependants")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """``ci-sessions packages [--json] [--package NAME] [--base REF] [--root DIR]``."""
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
-    root = Path(args.root).resolve()
+    root = root_of(args, parser)
     from ci_sessions.config import load_config
 
     load_config(root)  # the whole configuration is valid, whatever this command reads of it
     packages = discover_packages(root)
-    if args.package or args.changed_since:
-        packages = select_packages(root, list(args.package), changed_since=args.changed_since)
+    if args.package or args.base:
+        packages = select_packages(root, list(args.package), changed_since=args.base)
     reverse = dependants(discover_packages(root)) if packages else {}
     if args.json:
         payload = [
@@ -120,11 +117,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps(payload, indent=2))
         return 0
     if not packages:
-        print(
-            "no packages found"
-            if not (args.package or args.changed_since)
-            else "no packages selected"
-        )
+        print("no packages found" if not (args.package or args.base) else "no packages selected")
         return 0
     width = max(len(p.name) for p in packages)
     path_width = max(len(p.path) for p in packages)

@@ -35,6 +35,9 @@ class EnvSpec:
     inputs: tuple[
         str, ...
     ] = ()  # project files (relative) whose content is part of the env's identity
+    #: a tool's own environment, which need not share the project's Python: when the pinned
+    #: tool does not install on ``python`` it is built on the newest Python it installs on
+    any_python: bool = False
 
     @property
     def key(self) -> str:
@@ -267,6 +270,12 @@ class Check(Protocol):
 
         Called by the runner after the findings baseline has removed known findings, so a check
         never decides its verdict from findings that were accepted on adoption day.
+
+        ``run`` or ``evaluate`` sets ``result.checked``, what the check can show it checked
+        (``Checked("files", 76)``): the runner turns a PASS without it, or with a count of 0,
+        into ERROR or SKIP (:func:`enforce_checked`). A check that checked nothing because the
+        project has nothing to check returns SKIP with the reason; one whose tool was configured
+        or pointed so that it could check nothing returns ERROR.
         """
         ...
 
@@ -346,6 +355,73 @@ def error_result(ctx: CheckContext, check: str, summary: str, output: str = "") 
         python=ctx.python,
         output=output,
     )
+
+
+def skip_result(ctx: CheckContext, check: str, reason: str, **fields: Any) -> CheckResult:
+    """A result for a check with nothing to check here: SKIP, with the reason."""
+    return CheckResult(
+        check=check,
+        session=ctx.session,
+        status=Status.SKIP,
+        python=ctx.python,
+        summary=reason,
+        **fields,
+    )
+
+
+def findings_text(lines: Sequence[str], total: str, result: CheckResult) -> str:
+    """A check's output: the findings that count, its total line, then how many findings the
+    adoption-day baseline accepted, said apart so they never read as if they failed."""
+    accepted = int(result.metrics.get("baselined", 0) or 0)
+    out = [*lines, total]
+    if accepted:
+        out.append(f"{accepted} more accepted by the baseline (not counted)")
+    return "\n".join(out)
+
+
+#: the summary of a PASS that did not say what it checked
+UNCHECKED = "the check did not say what it checked (a ci-sessions bug): never a PASS"
+
+
+def enforce_checked(result: CheckResult) -> CheckResult:
+    """The rule of every check, applied by the runner: a PASS shows that it checked something.
+
+    PASS or WARN without a ``checked`` figure is ERROR (the check forgot to say; a bug); PASS
+    with ``checked.count == 0`` is SKIP, with what was not checked in the summary. FAIL, ERROR
+    and SKIP are left as they are.
+    """
+    if result.status not in (Status.PASS, Status.WARN):
+        return result
+    if result.checked is None:
+        result.status = Status.ERROR
+        result.summary = UNCHECKED
+        return result
+    if result.checked.count <= 0 and result.status is Status.PASS:
+        result.status = Status.SKIP
+        result.gates = []
+        note = f"nothing checked ({result.checked})"
+        result.summary = f"{note}: {result.summary}" if result.summary else note
+    return result
+
+
+def python_files(root: Path) -> int:
+    """How many Python files the project has (git's view when it is a repository, else a walk).
+
+    Tells "nothing to check" (SKIP) from "the tool was pointed at nothing" (ERROR) when a tool
+    reports 0 files.
+    """
+    from ci_sessions._git import try_git
+
+    listed = try_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
+                     "*.py", "*.pyi")  # fmt: skip
+    if listed is not None:
+        return len([name for name in listed.split("\0") if name])
+    skipped = {".git", ".nox", ".tox", ".venv", "venv", ".ci-sessions", "node_modules"}
+    count = 0
+    for _directory, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in skipped]
+        count += sum(1 for name in files if name.endswith((".py", ".pyi")))
+    return count
 
 
 def relative(root: Path, path: str) -> str:

@@ -23,8 +23,9 @@ from ci_sessions.checks.base import (
     relative,
 )
 from ci_sessions.checks.tooling import tool_requirement
-from ci_sessions.gates import apply_gates, at_most
-from ci_sessions.results import CheckResult, Finding, Gate, Status
+from ci_sessions.checks.treeguard import untouched
+from ci_sessions.gates import apply_gates, at_least, at_most
+from ci_sessions.results import Checked, CheckResult, Finding, Gate, Status
 
 #: twine check prints ``Checking dist/x.whl: FAILED`` then indented reasons, or ``WARNING ...``
 _CHECKING = re.compile(r"^Checking (\S+): (PASSED|FAILED|PASSED with warnings)(.*)$")
@@ -145,7 +146,8 @@ class BuildCheck(CheckBase):
         if (env.bin_dir / "uv").exists():
             argv += ["--installer", "uv"]
         argv += [*settings.str_list("args"), str(ctx.root)]
-        build = ctx.exec(argv, env)
+        with untouched(ctx.root):  # the backend writes egg-info, build/ into the tree: not kept
+            build = ctx.exec(argv, env)
         output = [f"$ python -m build {' '.join(argv[3:])}"]
         result = CheckResult(
             check=self.name, session=ctx.session, status=Status.PASS, python=ctx.python,
@@ -184,9 +186,15 @@ class BuildCheck(CheckBase):
         result.findings.extend(findings)
         for sdist in (p for p in artifacts if p.name.endswith(".tar.gz")):
             result.findings.extend(stray_files(sdist, sdist.relative_to(ctx.root).as_posix()))
+            result.checked = Checked("files", sdist_files(sdist))
         for wheel in (p for p in artifacts if p.suffix == ".whl"):
             output.append(_render_contents(wheel))
-            result.metrics["wheel_files"] = len(wheel_contents(wheel))
+            members = wheel_contents(wheel)
+            result.metrics["wheel_files"] = len(members)
+            payload = payload_files(members)
+            result.metrics["wheel_payload_files"] = payload
+            # what the wheel ships besides its metadata: 0 means the backend found no package
+            result.checked = Checked("files", payload)
         result.output = "\n".join(output)
         return result
 
@@ -202,11 +210,27 @@ class BuildCheck(CheckBase):
         stray = [f for f in result.findings if f.rule == "sdist-stray-files"]
         if stray:
             gates.append(at_most("sdist state dirs", len(stray), 0))
+        if "wheel" in result.artifacts:
+            payload = int(result.metrics.get("wheel_payload_files", 0))
+            gates.append(at_least("wheel files besides metadata", payload, 1))
         built = [k for k in ("sdist", "wheel") if k in result.artifacts]
         result.summary = f"built {' + '.join(built)}" + (
             f"; {len(problems)} twine problem(s)" if problems else ""
         )
         return apply_gates(result, gates)
+
+
+def payload_files(members: list[tuple[str, int]]) -> int:
+    """Members of a wheel that are not its metadata (``*.dist-info/``)."""
+    return sum(1 for name, _size in members if ".dist-info/" not in name)
+
+
+def sdist_files(sdist: Path) -> int:
+    """Files in an sdist."""
+    import tarfile
+
+    with tarfile.open(sdist) as archive:
+        return sum(1 for member in archive.getmembers() if member.isfile())
 
 
 def _last_error(tail: str) -> str:

@@ -25,7 +25,7 @@ from ci_sessions.checks.base import (
     pending_result,
 )
 from ci_sessions.gates import apply_gates, at_least
-from ci_sessions.results import CheckResult, Gate, Status
+from ci_sessions.results import Checked, CheckResult, Gate, Status
 
 #: coverage exit codes: fail_under is 2 after any report command (not a crash)
 OK, FAIL_UNDER = 0, 2
@@ -177,6 +177,13 @@ class CoverageCheck(CheckBase):
         ]
         for argv in commands:
             run = ctx.exec(argv, env)
+            if "No data to report" in run.stdout + run.stderr:
+                return error_result(
+                    ctx, self.name,
+                    "coverage measured no file: [tool.coverage.run] source/include (or omit) "
+                    "select nothing the tests ran",
+                    "\n".join([*output, run.tail()]),
+                )  # fmt: skip
             if run.returncode not in (OK, FAIL_UNDER):
                 return error_result(
                     ctx, self.name, f"coverage {argv[3]} failed (exit {run.returncode})", run.tail()
@@ -193,6 +200,7 @@ class CoverageCheck(CheckBase):
             ctx,
             self.name,
             metrics=dict(metrics),
+            checked=Checked("files", int(metrics["files"])),
             command=commands[-1],
             output="\n".join(part for part in output if part),
             artifacts={

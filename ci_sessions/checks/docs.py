@@ -22,10 +22,10 @@ from ci_sessions.checks.base import (
     error_result,
     relative,
 )
-from ci_sessions.checks.projectenv import INSTALL_INPUTS
+from ci_sessions.checks.projectenv import INSTALL_INPUTS, install_project
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
-from ci_sessions.results import CheckResult, Finding, Gate, Status
+from ci_sessions.results import Checked, CheckResult, Finding, Gate, Status
 
 MKDOCS_FILES = ("mkdocs.yml", "mkdocs.yaml")
 SPHINX_CONF = ("docs/conf.py", "doc/conf.py", "docs/source/conf.py", "doc/source/conf.py")
@@ -33,8 +33,22 @@ SPHINX_CONF = ("docs/conf.py", "doc/conf.py", "docs/source/conf.py", "doc/source
 _MKDOCS_LINE = re.compile(r"^(WARNING|ERROR)\s+-\s+(.*)$")
 _MKDOCS_DOC = re.compile(r"Doc file '([^']+)'")
 #: ``/abs/docs/index.rst:12: WARNING: ...`` (line optional)
-_SPHINX_LINE = re.compile(r"^(.+?):(?:(\d+):)?\s*(WARNING|ERROR|CRITICAL):\s*(.*)$")
+_SPHINX_LINE = re.compile(r"^(?:(.+?):(?:(\d+):)?\s*)?(WARNING|ERROR|CRITICAL):\s*(.*)$")
 _ABORTED = re.compile(r"Aborted with (\d+) warnings? in strict mode")
+#: Sphinx's own count: ``build succeeded, 2 warnings.`` / ``build finished with problems, 2 warnings``
+_SPHINX_TOTAL = re.compile(r"build (?:succeeded|finished with problems)[,.](.*)$")
+_COUNT = re.compile(r"(\d+) (warning|error)s?")
+#: intersphinx could not download an inventory: the references it resolves were not checked
+_INVENTORY_UNREACHABLE = re.compile(
+    r"intersphinx inventory '([^']+)' not fetchable|failed to reach any of the inventories"
+)
+#: Sphinx's warnings for a reference it could not resolve
+_UNRESOLVED = re.compile(
+    r"reference target not found|undefined label|unknown document|term not in glossary"
+)
+#: pages that are not documents of the project (mkdocs and Sphinx scaffolding)
+_NOT_PAGES = frozenset({"404.html", "genindex.html", "search.html", "py-modindex.html"})
+_NOT_PAGE_DIRS = frozenset({"assets", "search", "_static", "_sources", "_modules", "_images"})
 
 
 def site_dir(root: Path) -> Path:
@@ -67,7 +81,7 @@ def docs_requirements(ctx: CheckContext, builder: str) -> tuple[str, ...]:
         requirements += project.dependency_group(group) or []
     extras = settings.str_list("extras") or (["docs"] if "docs" in project.extras() else [])
     if settings.bool("install-project") and project.installable:
-        requirements += ["-e", f".[{','.join(extras)}]" if extras else "."]
+        requirements += install_project(ctx, extras)[0]
     files = settings.str_list("requirements")
     if not files:
         files = [
@@ -115,7 +129,7 @@ def parse_sphinx(ctx: CheckContext, output: str) -> list[Finding]:
                 tool="sphinx",
                 rule=f"sphinx-{level.lower()}",
                 message=message.strip(),
-                path=relative(ctx.root, path.split(":")[0]),
+                path=relative(ctx.root, (path or "").split(":")[0]),
                 line=int(number or 0),
                 severity="warning" if level == "WARNING" else "error",
             )
@@ -134,10 +148,17 @@ class DocsCheck(CheckBase):
             return {}
         builder, _config = found
         requirements = docs_requirements(ctx, builder)
-        inputs = tuple(sorted({*INSTALL_INPUTS, *(r for r in requirements if r.endswith(".txt"))}))
+        built = install_project(ctx)[1] if ctx.settings("docs").bool("install-project") else ()
+        inputs = tuple(
+            sorted({*INSTALL_INPUTS, *built, *(r for r in requirements if r.endswith(".txt"))})
+        )
         return {
             "docs": EnvSpec(
-                name=f"docs-{builder}", python=ctx.python, requirements=requirements, inputs=inputs
+                name=f"docs-{builder}",
+                python=ctx.python,
+                requirements=requirements,
+                inputs=inputs,
+                any_python=True,  # the builder's pin may need a newer Python
             )
         }
 
@@ -178,42 +199,121 @@ class DocsCheck(CheckBase):
         ctx.env_overrides.setdefault("NO_MKDOCS_2_WARNING", "1")
         run = ctx.exec(argv, env)
         text = (run.stdout + "\n" + run.stderr).strip()
+        strict = settings.bool("strict")
         if builder == "mkdocs":
             findings = parse_mkdocs(ctx, text, _mkdocs_docs_dir(ctx.root / config))
         else:
             findings = parse_sphinx(ctx, text)
-        if settings.bool("strict"):  # warnings fail the build: they are errors here
+        if strict:  # warnings fail the build: they are errors here
             findings = [replace(f, severity="error") for f in findings]
         if run.returncode not in (0, 1, 2) or (run.returncode != 0 and _crashed(text)):
             return error_result(
                 ctx, self.name, f"{builder} crashed (exit {run.returncode})", run.tail()
             )
+        unreachable = unreachable_inventories(text) if builder == "sphinx" else []
+        metrics: dict[str, float | int | str] = {"exit_code": run.returncode, "builder": builder}
+        if unreachable:
+            metrics["unreachable_inventories"] = len(unreachable)
+            if settings.str("unreachable") == "error":
+                failed = error_result(
+                    ctx,
+                    self.name,
+                    f"Sphinx could not fetch {len(unreachable)} intersphinx inventor"
+                    f"{'y' if len(unreachable) == 1 else 'ies'} (no network?): references to "
+                    "other projects could not be checked (docs.unreachable = 'warn' accepts it)",
+                    text,
+                )
+                failed.command, failed.metrics, failed.tools = argv, metrics, [builder]
+                return failed
+            # accepted: the references those inventories resolve are not this project's problems
+            findings = [replace(f, severity="note") if _needs_inventory(f) else f for f in findings]
+        total = sphinx_total(text) if builder == "sphinx" else None
+        if total is not None:
+            metrics["reported_problems"] = total
+        code = run.returncode
+        if unreachable and code == 1:
+            code = 0  # -W turned the accepted network warning into a failure: findings judge it
+        metrics["exit_code"] = code
+        pages = count_pages(site)
         result = CheckResult(
             check=self.name, session=ctx.session, status=Status.PASS, python=ctx.python,
-            command=argv, findings=findings, output=text,
-            metrics={"exit_code": run.returncode, "builder": builder},
-            tools=[builder],
+            command=argv, findings=findings, output=text, metrics=metrics, tools=[builder],
+            checked=Checked("pages", pages),
         )  # fmt: skip
-        if run.returncode != 0 and not findings:
+        if code != 0 and not any(f.severity == "error" for f in findings):
             message = run.tail(3).splitlines()[-1] if run.tail(3) else f"{builder} build failed"
             result.findings.append(
                 Finding(tool=builder, rule=f"{builder}-error", message=message, path=config)
             )
-        else:
+        if code == 0:
             result.artifacts["site"] = site.relative_to(ctx.root).as_posix()
+        if pages == 0 and run.returncode == 0:
+            failed = error_result(
+                ctx, self.name, f"{builder} built no pages: {config} points at no documents", text
+            )
+            failed.checked, failed.tools = Checked("pages", 0), [builder]
+            return failed
         return result
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         code = int(result.metrics.get("exit_code", 0))
         builder = str(result.metrics.get("builder", "docs"))
-        problems = len(result.findings)
-        gates = [at_most("docs problems", problems, 0)]
+        problems = [f for f in result.findings if f.severity == "error"]
+        warnings = [f for f in result.findings if f.severity == "warning"]
+        gates = [at_most("docs problems", len(problems), 0)]
         if code != 0:
             gates.append(Gate(f"{builder} exit code", Status.FAIL, code, 0, "=="))
-        result.summary = (
-            f"{builder}: {problems} problem(s)" if problems or code else f"{builder}: built"
-        )
+        unreachable = int(result.metrics.get("unreachable_inventories", 0))
+        if unreachable:
+            gates.append(
+                Gate("intersphinx inventories", Status.WARN, unreachable, None, "<=",
+                     "could not be fetched: external references not checked")
+            )  # fmt: skip
+        parts = [
+            f"{builder}: {len(problems)} problem(s)" if problems or code else f"{builder}: built"
+        ]
+        if warnings:
+            parts.append(f"{len(warnings)} warning(s) (docs.strict = false: not counted)")
+        result.summary = "; ".join(parts)
         return apply_gates(result, gates)
+
+
+def unreachable_inventories(text: str) -> list[str]:
+    """The intersphinx inventories Sphinx could not download (``failed to reach`` alone: one)."""
+    urls = {m.group(1) for m in _INVENTORY_UNREACHABLE.finditer(text) if m.group(1)}
+    if urls:
+        return sorted(urls)
+    return ["intersphinx"] if _INVENTORY_UNREACHABLE.search(text) else []
+
+
+def _needs_inventory(finding: Finding) -> bool:
+    """A warning an unreachable inventory explains: an unresolved reference (intersphinx also
+    resolves references without a prefix, so any of them could be one), or the download
+    failure itself."""
+    return bool(
+        _UNRESOLVED.search(finding.message) or _INVENTORY_UNREACHABLE.search(finding.message)
+    )
+
+
+def sphinx_total(text: str) -> int | None:
+    """The number of warnings and errors Sphinx itself reports at the end of the build."""
+    for line in reversed(text.splitlines()):
+        if match := _SPHINX_TOTAL.search(line.strip()):
+            return sum(int(n) for n, _kind in _COUNT.findall(match.group(1)))
+    return None
+
+
+def count_pages(site: Path) -> int:
+    """HTML pages built from the project's documents (not 404, index, search or assets)."""
+    if not site.is_dir():
+        return 0
+    pages = 0
+    for page in site.rglob("*.html"):
+        parts = page.relative_to(site).parts
+        if page.name in _NOT_PAGES or any(part in _NOT_PAGE_DIRS for part in parts[:-1]):
+            continue
+        pages += 1
+    return pages
 
 
 def _crashed(text: str) -> bool:

@@ -22,10 +22,11 @@ from ci_sessions.checks.base import (
     EnvSpec,
     error_result,
     pending_result,
+    skip_result,
 )
 from ci_sessions.checks.tooling import tool_env
 from ci_sessions.gates import apply_gates, at_most
-from ci_sessions.results import CheckResult, Finding, Status
+from ci_sessions.results import Checked, CheckResult, Finding
 
 CONFIG = ".pre-commit-config.yaml"
 _HOOK_LINE = re.compile(
@@ -54,13 +55,7 @@ class PrecommitCheck(CheckBase):
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         if "pre-commit" not in envs:
-            return CheckResult(
-                check=self.name,
-                session=ctx.session,
-                status=Status.SKIP,
-                python=ctx.python,
-                summary=f"no {CONFIG}",
-            )
+            return skip_result(ctx, self.name, f"no {CONFIG}")
         settings = ctx.settings("precommit")
         before = _dirty(ctx)
         if before is None:
@@ -115,6 +110,14 @@ class PrecommitCheck(CheckBase):
             output += "\nnot run (precommit.skip, or hooks calling nox): " + ", ".join(skipped)
         if restored:
             output += f"\nrestored {len(restored)} file(s) a hook modified: " + ", ".join(restored)
+        ran = sum(1 for h in hooks if h.status != "Skipped")
+        if ran == 0 and not findings:
+            reason = f"no hook ran: {len(hooks)} hook(s) skipped"
+            if skipped:
+                reason += f" (not run here: {', '.join(skipped)}; the tier runs what they call)"
+            return skip_result(
+                ctx, self.name, reason, output=output, command=argv, checked=Checked("hooks", 0)
+            )
         return pending_result(
             ctx,
             self.name,
@@ -123,15 +126,20 @@ class PrecommitCheck(CheckBase):
             output=output,
             metrics={
                 "hooks": len(hooks),
+                "hooks_run": ran,
                 "failed_hooks": len(failed),
                 "modified_files": len(modified),
             },
+            checked=Checked("hooks", ran),
         )
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         failed = sum(1 for f in result.findings if f.rule != "modified-by-hook")
         modified = len(result.findings) - failed
-        result.summary = f"{result.metrics.get('hooks', 0)} hook(s), {failed} failed, {modified} file(s) modified"
+        result.summary = (
+            f"{result.metrics.get('hooks_run', 0)} hook(s) run, {failed} failed, "
+            f"{modified} file(s) modified"
+        )
         return apply_gates(
             result,
             [at_most("failed hooks", failed, 0), at_most("files modified by hooks", modified, 0)],
@@ -140,6 +148,11 @@ class PrecommitCheck(CheckBase):
 
 def nox_hooks(config: Path) -> list[str]:
     """Ids of hooks whose entry runs nox: inside a tier they would run its checks a second time."""
+    return hooks_calling(config, ("nox",))
+
+
+def hooks_calling(config: Path, programs: tuple[str, ...]) -> list[str]:
+    """Ids of hooks whose entry runs one of ``programs`` (``nox``, ``pytest``, ``python -m X``)."""
     import yaml
 
     try:
@@ -154,8 +167,10 @@ def nox_hooks(config: Path) -> list[str]:
             if not isinstance(hook, dict):
                 continue
             item = cast("dict[str, Any]", hook)
-            words = [Path(w).name for w in str(item.get("entry", "")).split()[:3]]
-            if ("nox" in words or "nox.exe" in words) and item.get("id"):
+            words = [
+                Path(w).name.removesuffix(".exe") for w in str(item.get("entry", "")).split()[:3]
+            ]
+            if any(p in words for p in programs) and item.get("id"):
                 found.append(str(item["id"]))
     return found
 

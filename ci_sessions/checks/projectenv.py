@@ -11,7 +11,7 @@ from ci_sessions.checks.base import CheckContext, EnvSpec
 from ci_sessions.checks.tooling import requires, tool_requirement
 
 #: Files whose content decides what the project environment holds.
-INSTALL_INPUTS = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini")
+INSTALL_INPUTS = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini", "MANIFEST.in")
 
 
 def workers(ctx: CheckContext) -> str:
@@ -34,11 +34,10 @@ def project_env(ctx: CheckContext, *, extra_requirements: tuple[str, ...] = ()) 
         settings.str_list("deps"),
     )
     requirements: list[str] = []
+    built: tuple[str, ...] = ()
     if settings.bool("install-project") and ctx.project.installable:
-        target = "."
-        if deps.extras:
-            target = f".[{','.join(deps.extras)}]"
-        requirements += ["-e", target]
+        args, built = install_project(ctx, deps.extras)
+        requirements += args
     for path in deps.requirement_files:
         requirements += ["-r", path]
     requirements += list(deps.requirements)
@@ -48,11 +47,35 @@ def project_env(ctx: CheckContext, *, extra_requirements: tuple[str, ...] = ()) 
         requirements.append(tool_requirement(ctx, "pytest-xdist")[0])
     requirements += list(extra_requirements)
     inputs = tuple(
-        sorted({*INSTALL_INPUTS, *deps.requirement_files, *_referenced_files(deps.requirements)})
+        sorted(
+            {
+                *INSTALL_INPUTS,
+                *built,
+                *deps.requirement_files,
+                *_referenced_files(deps.requirements),
+            }
+        )
     )
     return EnvSpec(
         name="project", python=ctx.python, requirements=tuple(requirements), inputs=inputs
     )
+
+
+def install_project(
+    ctx: CheckContext, extras: tuple[str, ...] | list[str] = ()
+) -> tuple[list[str], tuple[str, ...]]:
+    """How an environment installs the project, and the files that decide what it holds.
+
+    A pure-Python project is installed editable: its sources are read where they are, so only
+    the build configuration decides the installation. A project that compiles something (C,
+    Cython, Rust...) is installed as built: an editable build would write extension modules into
+    the source tree, and a changed ``.c`` would leave a stale one behind. Every file that goes into
+    its package is then an input: a change rebuilds the environment (and so misses the cache).
+    """
+    target = f".[{','.join(extras)}]" if extras else "."
+    if ctx.project.compiled:
+        return [target], tuple(sorted({*ctx.project.package_files, "MANIFEST.in"}))
+    return ["-e", target], ()
 
 
 def _referenced_files(requirements: tuple[str, ...]) -> list[str]:

@@ -19,14 +19,17 @@ from ci_sessions.checks.base import (
     ProjectFiles,
     UnitPayload,
     error_result,
+    findings_text,
     pending_result,
+    python_files,
     relative,
+    skip_result,
 )
 from ci_sessions.checks.projectenv import project_env
 from ci_sessions.checks.pyright_scope import analysed_files, scope
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
-from ci_sessions.results import CheckResult, Finding, Gate, Status
+from ci_sessions.results import Checked, CheckResult, Finding, Gate
 
 
 class TypecheckCheck(CheckBase):
@@ -48,7 +51,9 @@ class TypecheckCheck(CheckBase):
             # no Node on this machine: the nodejs extra ships one, so nothing is downloaded
             requirement = requirement.replace("pyright", "pyright[nodejs]", 1)
         return {
-            "pyright": EnvSpec(name="pyright", python=ctx.python, requirements=(requirement,)),
+            "pyright": EnvSpec(
+                name="pyright", python=ctx.python, requirements=(requirement,), any_python=True
+            ),
             "project": project_env(ctx),
         }
 
@@ -60,12 +65,8 @@ class TypecheckCheck(CheckBase):
         elif not ctx.project.has_pyright_config:
             paths = settings.str_list("paths") or ctx.project.packages
             if not paths:
-                return CheckResult(
-                    check=self.name,
-                    session=ctx.session,
-                    status=Status.SKIP,
-                    python=ctx.python,
-                    summary="no packages found and no pyright config: nothing to type-check",
+                return skip_result(
+                    ctx, self.name, "no packages found and no pyright config: nothing to type-check"
                 )
         argv = [
             str(envs["pyright"].bin_dir / "pyright"),
@@ -104,15 +105,17 @@ class TypecheckCheck(CheckBase):
                 )
             )
         summary = cast("dict[str, Any]", report.get("summary", {}))
-        result = pending_result(
+        files = int(summary.get("filesAnalyzed", 0) or 0)
+        if files == 0:
+            return _nothing_analysed(ctx, self.name, paths, run.tail())
+        return pending_result(
             ctx,
             self.name,
             findings=findings,
             command=argv,
-            metrics={"files": int(summary.get("filesAnalyzed", 0) or 0)},
+            metrics={"files": files},
+            checked=Checked("files", files),
         )
-        result.output = _render(findings, int(result.metrics["files"]))
-        return result
 
     def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
         """The files pyright analyses in a whole run (its include minus its exclude)."""
@@ -154,8 +157,9 @@ class TypecheckCheck(CheckBase):
             findings += [Finding.from_json(item) for item in cast("list[Any]", payload)]
         findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule, f.message))
         result.findings = findings
-        result.metrics["files"] = int(result.metrics.get("files", 0)) + len(reused)
-        result.output = _render(findings, int(result.metrics["files"]))
+        files = int(result.metrics.get("files", 0)) + len(reused)
+        result.metrics["files"] = files
+        result.checked = Checked("files", files)
         return result
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
@@ -167,19 +171,33 @@ class TypecheckCheck(CheckBase):
         if settings.int("max-warnings") >= 0:
             gates.append(at_most("warnings", warnings, settings.int("max-warnings")))
         result.summary = f"{errors} error(s), {warnings} warning(s)"
+        result.output = findings_text(
+            [f"{f.location()} - {f.severity}: {f.message} ({f.rule})" for f in result.findings],
+            f"{errors} error(s), {warnings} warning(s), {result.metrics.get('files', 0)} file(s) analyzed",
+            result,
+        )
         files, rerun = result.metrics.get("files"), result.metrics.get("files_rerun")
         if rerun is not None and files is not None and int(rerun) != int(files):
             result.summary += f" in {files} files ({rerun} checked now, the rest kept)"
         return apply_gates(result, gates)
 
 
-def _render(findings: Sequence[Finding], files: int) -> str:
-    lines = [f"{f.location()} - {f.severity}: {f.message} ({f.rule})" for f in findings]
-    errors = sum(1 for f in findings if f.severity == "error")
-    lines.append(
-        f"{errors} error(s), {len(findings) - errors} warning(s), {files} file(s) analyzed"
+def _nothing_analysed(ctx: CheckContext, check: str, paths: list[str], tail: str) -> CheckResult:
+    """pyright analysed no file: SKIP in a project without Python files, else ERROR (its
+    ``include``, or ``typecheck.paths``, points at nothing)."""
+    own = python_files(ctx.root)
+    if own == 0:
+        return skip_result(ctx, check, "no Python files to type-check", checked=Checked("files", 0))
+    selected = " ".join(paths) if paths else "the pyright configuration's include"
+    result = error_result(
+        ctx,
+        check,
+        f"pyright analysed 0 files, but the project has {own} Python file(s): {selected} "
+        "selects none of them",
+        tail,
     )
-    return "\n".join(lines)
+    result.checked = Checked("files", 0)
+    return result
 
 
 def _json_document(stdout: str) -> dict[str, Any] | None:

@@ -32,7 +32,7 @@ from ci_sessions.checks.projectenv import project_env, workers
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.junit import JUnitReport, parse_junit, parse_outcomes, read_outcomes
-from ci_sessions.results import CheckResult, Finding, Gate, Status
+from ci_sessions.results import Checked, CheckResult, Finding, Gate, Status
 
 #: pytest exit codes
 OK, TESTS_FAILED, INTERRUPTED, INTERNAL_ERROR, USAGE_ERROR, NO_TESTS = 0, 1, 2, 3, 4, 5
@@ -221,12 +221,14 @@ class TestsCheck(CheckBase):
                 result.metrics.update(
                     {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0}
                 )
+                result.checked = Checked("tests", 0)
                 return result
             return error_result(ctx, self.name, "pytest wrote no outcomes", run.tail())
         if outcomes.is_file():
             result.artifacts["outcomes"] = outcomes.relative_to(ctx.root).as_posix()
         if junit.is_file():
             result.artifacts["junit"] = junit.relative_to(ctx.root).as_posix()
+        result.checked = Checked("tests", counts.tests - counts.skipped)  # tests that ran
         result.metrics.update(
             {
                 "tests": counts.tests,
@@ -379,6 +381,7 @@ class TestsCheck(CheckBase):
         metrics["skipped"] = int(metrics.get("skipped", 0)) + skipped
         metrics.setdefault("failed", 0)
         metrics.setdefault("errors", 0)
+        result.checked = Checked("tests", int(metrics["tests"]) - int(metrics["skipped"]))
         if int(metrics.get("exit_code", NO_TESTS)) == NO_TESTS and rows:
             metrics["exit_code"] = OK  # nothing to rerun is not "no tests"
         note = f"{len(rows)} test(s) in {len(reused)} unchanged file(s) kept from the last run"

@@ -24,7 +24,7 @@ from ci_sessions.checks.base import (
     pending_result,
 )
 from ci_sessions.gates import apply_gates, at_most
-from ci_sessions.results import SUMMARY_SECTION, CheckResult, Finding, Status
+from ci_sessions.results import SUMMARY_SECTION, Checked, CheckResult, Finding, Status
 
 #: the result file the evidence pack reads (reports/pack.py)
 REPORT = "reproducible.json"
@@ -120,8 +120,10 @@ class ReproducibleCheck(CheckBase):
         atomic_write_text(report, json.dumps(data, indent=2) + "\n")
         section = ctx.reports_dir / SECTION
         atomic_write_text(section, _section(data))
+        built = len(cast("list[object]", data.get("artifacts", [])))
         return pending_result(
             ctx, self.name,
+            checked=Checked("distributions", built),  # 0: nothing was compared, never a PASS
             metrics=self._metrics(data),
             findings=self._findings(data),
             artifacts={

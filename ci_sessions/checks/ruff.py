@@ -21,12 +21,15 @@ from ci_sessions.checks.base import (
     EnvSpec,
     ToolRun,
     error_result,
+    findings_text,
     pending_result,
+    python_files,
     relative,
+    skip_result,
 )
 from ci_sessions.checks.tooling import tool_env
 from ci_sessions.gates import apply_gates, at_most
-from ci_sessions.results import CheckResult, Finding
+from ci_sessions.results import Checked, CheckResult, Finding
 
 SYNTAX_ERROR = "syntax-error"
 
@@ -64,6 +67,14 @@ class LintCheck(CheckBase):
                 "--config",
                 f"lint.select = {_toml_list(settings.str_list('default-select'))}",
             ]
+        listing = ctx.exec(
+            [_ruff(envs), "check", "--show-files", *project_args[2:], *extra, *paths], envs["ruff"]
+        )
+        if listing.returncode != 0:
+            return error_result(ctx, self.name, "ruff check crashed", listing.tail())
+        files = count_listed_files(listing.stdout)
+        if files == 0:
+            return nothing_found(ctx, self.name, "ruff check", listing)
         project_run = ctx.exec([*project_args, *extra, *paths], envs["ruff"])
         if project_run.returncode != 0:
             return error_result(ctx, self.name, "ruff check crashed", project_run.tail())
@@ -98,13 +109,18 @@ class LintCheck(CheckBase):
             self.name,
             findings=findings,
             command=commands[0],
-            metrics={"findings": len(findings)},
+            metrics={"findings": len(findings), "files": files},
+            checked=Checked("files", files),
         )
-        result.output = _render(findings, "ruff")
         return result
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         settings = ctx.settings("lint")
+        result.output = findings_text(
+            [f"{f.location()}: {f.rule} {f.message}" for f in result.findings],
+            f"ruff check: {len(result.findings)} finding(s) in {result.metrics.get('files', 0)} file(s)",
+            result,
+        )
         zero = tuple(settings.str_list("zero-tolerance"))
         strict = [
             f for f in result.findings if f.rule == SYNTAX_ERROR or _in_rule_set(f.rule, zero)
@@ -158,12 +174,42 @@ def _parse_check(ctx: CheckContext, stdout: str) -> list[Finding] | None:
     return findings
 
 
-def _render(findings: list[Finding], tool: str) -> str:
-    if not findings:
-        return f"{tool}: all checks passed"
-    lines = [f"{f.location()}: {f.rule} {f.message}" for f in findings]
-    lines.append(f"Found {len(findings)} finding(s).")
-    return "\n".join(lines)
+def count_listed_files(stdout: str) -> int:
+    """Files ``ruff check --show-files`` lists (one path per line)."""
+    return sum(1 for line in stdout.splitlines() if line.strip())
+
+
+_FORMAT_COUNT = re.compile(
+    r"(\d+) files? (?:would be reformatted|already formatted|left unchanged|reformatted)"
+)
+
+
+def count_formatted_files(output: str) -> int | None:
+    """Files ``ruff format --check`` looked at, from its summary line; None without one."""
+    for line in reversed(_ANSI.sub("", output).splitlines()):
+        counts = _FORMAT_COUNT.findall(line)
+        if counts:
+            return sum(int(c) for c in counts)
+    if "No Python files found" in output:
+        return 0
+    return None
+
+
+def nothing_found(ctx: CheckContext, check: str, tool: str, run: ToolRun) -> CheckResult:
+    """ruff found no file to look at: SKIP when the project has no Python file, else ERROR
+    (its include/exclude or the check's ``paths`` select none of them: nothing was checked)."""
+    own = python_files(ctx.root)
+    if own == 0:
+        return skip_result(ctx, check, "no Python files to check", checked=Checked("files", 0))
+    result = error_result(
+        ctx,
+        check,
+        f"{tool} checked 0 files, but the project has {own} Python file(s): ruff's "
+        f"include/exclude or {check}.paths select none of them",
+        run.tail(),
+    )
+    result.checked = Checked("files", 0)
+    return result
 
 
 # ruff < 0.9 style: one line per file
@@ -172,6 +218,7 @@ _PARSE_ERROR = re.compile(r"^error: Failed to (?:parse|format) (.+?):(\d+):(\d+)
 # ruff >= 0.9 style: a diagnostic header, then ``--> path:line:col``
 _DIAGNOSTIC = re.compile(r"^(unformatted|invalid-syntax|error)(?:\[[^\]]*\])?: (.*)$")
 _ARROW = re.compile(r"^-->\s*(.+?):(\d+):(\d+)$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 class FormatCheck(CheckBase):
@@ -196,24 +243,38 @@ class FormatCheck(CheckBase):
         findings = _parse_format(ctx, run, settings.str_list("include"))
         if findings is None:
             return error_result(ctx, self.name, "ruff format crashed", run.tail())
-        result = pending_result(
+        looked_at = count_formatted_files(run.stdout + "\n" + run.stderr)
+        if looked_at == 0:
+            return nothing_found(ctx, self.name, "ruff format", run)
+        if looked_at is None:
+            return error_result(
+                ctx, self.name, "ruff format --check printed no count of the files it checked",
+                run.tail(),
+            )  # fmt: skip
+        return pending_result(
             ctx,
             self.name,
             findings=findings,
             command=run.argv,
+            metrics={"checked_files": looked_at},
+            checked=Checked("files", looked_at),
         )
-        lines = [
-            f"Would reformat: {f.path}" if f.rule == "format" else f"{f.location()}: {f.message}"
-            for f in findings
-        ]
-        result.output = "\n".join(lines) if lines else "ruff format: all files formatted"
-        return result
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         settings = ctx.settings("format")
         count = len({f.path for f in result.findings})
         result.metrics["files"] = count
         result.summary = f"{count} file(s) need formatting" if count else "formatted"
+        result.output = findings_text(
+            [
+                f"Would reformat: {f.path}"
+                if f.rule == "format"
+                else f"{f.location()}: {f.message}"
+                for f in result.findings
+            ],
+            f"ruff format: {count} of {result.metrics.get('checked_files', 0)} file(s) to reformat",
+            result,
+        )
         return apply_gates(result, [at_most("files to reformat", count, settings.int("max-files"))])
 
 
@@ -237,7 +298,7 @@ def _parse_format(ctx: CheckContext, run: ToolRun, include: list[str]) -> list[F
             findings.append(Finding("ruff", rule, message, path, line, column))
 
     for raw in (run.stdout + "\n" + run.stderr).splitlines():
-        line = raw.strip()
+        line = _ANSI.sub("", raw).strip()  # FORCE_COLOR=1 (set by CI workflows) colours ruff
         if match := _WOULD_REFORMAT.match(line):
             add(match.group(1), "format", "would reformat")
         elif match := _PARSE_ERROR.match(line):
@@ -264,6 +325,28 @@ def _parse_format(ctx: CheckContext, run: ToolRun, include: list[str]) -> list[F
     if run.returncode == 2 and parse_errors:
         return findings
     return None
+
+
+def lint_fix_command(ctx: CheckContext, ruff: Environment) -> list[str]:
+    """``ruff check --fix`` over exactly what the lint gate checks: its paths, its arguments,
+    the default rule set when the project has no ruff config. Safe fixes only."""
+    settings = ctx.settings("lint")
+    argv = [str(ruff.bin_dir / "ruff"), "check", "--fix", "--exit-zero"]
+    if not ctx.project.has_ruff_config:
+        argv += ["--config", f"lint.select = {_toml_list(settings.str_list('default-select'))}"]
+    return [*argv, *settings.str_list("args"), *settings.str_list("paths")]
+
+
+def files_to_format(ctx: CheckContext, ruff: Environment) -> list[str] | None:
+    """The files the format gate counts as needing formatting (None: ruff failed)."""
+    settings = ctx.settings("format")
+    run = ctx.exec(
+        [str(ruff.bin_dir / "ruff"), "format", "--check", *settings.str_list("paths")], ruff
+    )
+    findings = _parse_format(ctx, run, settings.str_list("include"))
+    if findings is None:
+        return None
+    return sorted({f.path for f in findings if f.rule == "format"})
 
 
 def _included(path: str, include: list[str]) -> bool:

@@ -16,7 +16,7 @@ from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpe
 from ci_sessions.checks.projectenv import INSTALL_INPUTS
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates
-from ci_sessions.results import CheckResult, Finding, Gate, Status
+from ci_sessions.results import Checked, CheckResult, Finding, Gate, Status
 
 FILENAME = "sbom.cdx.json"
 
@@ -45,7 +45,9 @@ class SbomCheck(CheckBase):
     tools: ClassVar[tuple[str, ...]] = ("cyclonedx",)
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
-        tool = EnvSpec("cyclonedx", ctx.python, (tool_requirement(ctx, "cyclonedx-bom")[0],))
+        tool = EnvSpec(
+            "cyclonedx", ctx.python, (tool_requirement(ctx, "cyclonedx-bom")[0],), any_python=True
+        )
         if not ctx.project.installable:
             return {"tool": tool}
         return {"tool": tool, "runtime": runtime_env(ctx)}
@@ -83,7 +85,7 @@ class SbomCheck(CheckBase):
         result = CheckResult(
             check=self.name, session=ctx.session, status=Status.PASS, python=ctx.python, command=argv,
             artifacts={"sbom": output.relative_to(ctx.root).as_posix()},
-            metrics={"components": len(components)},
+            metrics={"components": len(components)}, checked=Checked("components", len(components)),
         )  # fmt: skip
         lines = [f"{output.relative_to(ctx.root).as_posix()}: {len(components)} component(s)"]
         for component in sorted(components, key=lambda c: str(c.get("name", "")).lower()):
@@ -105,5 +107,9 @@ class SbomCheck(CheckBase):
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         count = int(result.metrics.get("components", 0))
+        if count == 0:  # an SBOM of nothing proves nothing; the file still names the project
+            result.status = Status.SKIP
+            result.summary = f"the project has no runtime dependencies: {FILENAME} lists none"
+            return result
         result.summary = f"{count} runtime component(s) in {FILENAME}"
         return apply_gates(result, [Gate("sbom components", Status.PASS, count)])

@@ -40,7 +40,7 @@ def tool_env(ctx: CheckContext, tool: str) -> EnvSpec:
     environment instead of rebuilding it for each other's pin.
     """
     requirement, _origin = tool_requirement(ctx, tool)
-    return EnvSpec(name=tool, python=ctx.python, requirements=(requirement,))
+    return EnvSpec(name=tool, python=ctx.python, requirements=(requirement,), any_python=True)
 
 
 def requires(requirement: str, name: str) -> bool:

@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
         "copy of the working tree (your tree is never touched).",
     )
     parser.add_argument(
+        "--root",
+        metavar="DIR",
+        help="project root (default: the git work tree of the current directory)",
+    )
+    parser.add_argument(
         "--workflow", metavar="FILE", help=f"the workflow to run (default: {DEFAULT_WORKFLOW})"
     )
     parser.add_argument(
@@ -91,7 +96,7 @@ def main(argv: list[str]) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
-    root = project_root(Path.cwd())
+    root = project_root(Path(args.root).resolve() if args.root else Path.cwd())
     path = Path(args.workflow) if args.workflow else root / DEFAULT_WORKFLOW
     if not path.is_absolute():
         path = Path.cwd() / path

@@ -42,7 +42,8 @@ def result_text(row: CellResult) -> str:
 
 
 def table(rows: list[CellResult], title: str) -> Table:
-    grid = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    # cells are Text, never markup: a job id or note with "[...]" shows as written
+    grid = Table(title=Text(title), title_justify="left", show_edge=False, pad_edge=False)
     for column, justify in (
         ("job", "left"),
         ("cell", "left"),
@@ -53,11 +54,11 @@ def table(rows: list[CellResult], title: str) -> Table:
         grid.add_column(column, justify=justify)  # pyright: ignore[reportArgumentType]
     for row in rows:
         grid.add_row(
-            row.job_id,
-            row.cell or "-",
+            Text(row.job_id),
+            Text(row.cell or "-"),
             Text(result_text(row), style=_STYLE.get(row.result, "")),
             f"{row.seconds:.1f} s",
-            _note(row),
+            Text(_note(row)),
         )
     return grid
 

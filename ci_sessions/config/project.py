@@ -21,6 +21,20 @@ _SKIP_DIRS = {
     "tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks", "scripts",
     "build", "dist", "site", "venv", "env", "node_modules", "templates", "configs",
 }  # fmt: skip
+#: sources a build backend compiles into the package
+COMPILED_SUFFIXES = (
+    ".c", ".h", ".cc", ".cpp", ".cxx", ".c++", ".hh", ".hpp", ".hxx", ".pyx", ".pxd", ".pxi",
+    ".rs", ".f", ".f90", ".f95", ".for", ".cu", ".m", ".mm", ".swg",
+)  # fmt: skip
+#: build descriptions of compiled code
+COMPILED_BUILD_FILES = ("Cargo.toml", "meson.build", "CMakeLists.txt", "build.rs")
+#: build backends that always compile (``build-backend`` up to its first dot)
+COMPILING_BACKENDS = ("maturin", "mesonpy", "scikit_build_core", "enscons", "py_build_cmake")
+#: top-level folders whose files never go into the built package
+_NOT_PACKAGED = frozenset({
+    "tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks", ".github",
+    ".gitlab", ".circleci", ".nox", ".tox", ".venv", "venv", ".ci-sessions",
+})  # fmt: skip
 TEST_GROUP_NAMES = ("test", "tests", "testing", "dev")
 TEST_EXTRA_NAMES = ("test", "tests", "testing")
 
@@ -99,6 +113,29 @@ class Project:
     @property
     def test_dirs(self) -> list[str]:
         return [name for name in ("tests", "test", "testing") if (self.root / name).is_dir()]
+
+    @functools.cached_property
+    def package_files(self) -> tuple[str, ...]:
+        """Files that may go into the built package: every project file (git's view, else a
+        walk) outside tests, docs, examples, CI configuration and dot-files."""
+        return tuple(name for name in project_files(self.root) if not _outside_package(name))
+
+    @functools.cached_property
+    def compiled(self) -> bool:
+        """Whether building the package compiles something (C, C++, Cython, Rust, Fortran...):
+        then every file that goes into it decides what an installation holds."""
+        backend = self.pyproject.get("build-system")
+        name = (
+            str(cast("dict[str, Any]", backend).get("build-backend", ""))
+            if isinstance(backend, dict)
+            else ""
+        )
+        if name.split(".")[0] in COMPILING_BACKENDS:
+            return True
+        return any(
+            name.endswith(COMPILED_SUFFIXES) or name.rsplit("/", 1)[-1] in COMPILED_BUILD_FILES
+            for name in self.package_files
+        )
 
     @property
     def has_ruff_config(self) -> bool:
@@ -229,6 +266,34 @@ class Project:
         return _find_pin(self, tool)
 
 
+def project_files(root: Path) -> list[str]:
+    """The project's files as relative POSIX paths: git-tracked plus untracked-not-ignored in a
+    repository, else every file outside environments and caches."""
+    from ci_sessions._git import git_bytes
+
+    out = git_bytes(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if out is not None:
+        names = [n for n in out.decode("utf-8", "surrogateescape").split("\0") if n]
+        return sorted(n for n in names if (root / n).is_file())
+    import os
+
+    found: list[str] = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _NOT_PACKAGED and d not in ("__pycache__", ".git")]
+        base = Path(directory).relative_to(root)
+        found.extend((base / f).as_posix() for f in files)
+    return sorted(found)
+
+
+def _outside_package(name: str) -> bool:
+    first, _, rest = name.partition("/")
+    if first in _NOT_PACKAGED or "__pycache__" in name.split("/"):
+        return True
+    return not rest and (
+        first.startswith(".") or first in ("noxfile.py", "ci-sessions-baseline.json")
+    )
+
+
 def load_project(root: Path) -> Project:
     pyproject_path = root / "pyproject.toml"
     data = load_toml(pyproject_path) if pyproject_path.is_file() else {}
@@ -326,3 +391,47 @@ def _precommit_pin(path: Path, tool: str) -> str | None:
             if re.fullmatch(r"\d+(\.\d+)*([a-z0-9.]*)", version):
                 return f"{tool}=={version}"
     return None
+
+
+#: pytest's default ``python_files``
+PYTEST_PYTHON_FILES = ("test_*.py", "*_test.py")
+
+
+def pytest_options(root: Path, pyproject: dict[str, Any]) -> dict[str, Any]:
+    """pytest's ini options from pyproject.toml, pytest.ini, tox.ini or setup.cfg (pytest's order)."""
+    for name, section in (("pytest.ini", "pytest"), (".pytest.ini", "pytest")):
+        options = _ini_section(root / name, section)
+        if options is not None:
+            return options
+    tool = pyproject.get("tool")
+    if isinstance(tool, dict):
+        pytest_table = cast("dict[str, Any]", tool).get("pytest")
+        if isinstance(pytest_table, dict):
+            table = cast("dict[str, Any]", pytest_table)
+            ini = table.get("ini_options")
+            return cast("dict[str, Any]", ini) if isinstance(ini, dict) else table
+    for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+        options = _ini_section(root / name, section)
+        if options is not None:
+            return options
+    return {}
+
+
+def _ini_section(path: Path, section: str) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error:
+        return None
+    return dict(parser[section]) if parser.has_section(section) else None
+
+
+def option_words(value: Any) -> list[str]:
+    """An ini option's words (``testpaths = a b``) or a TOML list, as strings."""
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list):
+        return [str(item) for item in cast("list[Any]", value)]
+    return []

@@ -338,6 +338,11 @@ CHECK_SETTINGS: dict[str, Field] = {
             "bool", "install the project into the docs environment (autodoc, mkdocstrings)"
         ),
         args=Field("str-list", "extra arguments for the builder"),
+        unreachable=Field(
+            "str",
+            "verdict when Sphinx cannot fetch intersphinx inventories (no network)",
+            choices=("error", "warn"),
+        ),
     ),
 }
 
@@ -362,7 +367,20 @@ TOP_LEVEL: dict[str, Field] = {
         "typecheck and tests rerun only the files an edit reaches (local: not when CI=true)",
         choices=("local", "always", "never"),
     ),
+    "cache-ignore-env": Field(
+        "str-list",
+        "environment variables (fnmatch patterns) that never change a verdict, beyond the "
+        "built-in volatile list: the result cache ignores them",
+    ),
     "fail-fast": Field("bool", "stop a tier at the first failed check"),
+    "progress": Field(
+        "str",
+        "what a tier shows while checks run: auto (live on a terminal, else log), live, log, off",
+        choices=("auto", "live", "log", "off"),
+    ),
+    "progress-interval": Field(
+        "float", "seconds between two 'still running' lines when not on a terminal", minimum=0.1
+    ),
     "exclude": Field("str-list", "sessions not to register"),
     "session-names": Field("str-map", "rename sessions: check name -> session name"),
     "tiers": Field("list-map", "tier name -> checks and tiers it runs"),

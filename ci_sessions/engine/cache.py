@@ -11,6 +11,7 @@ match its key is ignored, removed and rebuilt, never trusted.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import functools
 import hashlib
 import inspect
@@ -29,7 +30,7 @@ from ci_sessions.results import CheckResult, Status
 if TYPE_CHECKING:
     from ci_sessions.checks.base import Check, CheckContext, Environment
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: entries kept per check and Python (other branches, other configs); older ones are pruned
 KEEP_PER_CHECK = 8
 #: directories that are never inputs: environments, caches, machine output
@@ -44,6 +45,19 @@ SKIP_SUFFIXES = (".pyc", ".pyo")
 SKIP_DIR_SUFFIXES = (".egg-info",)
 #: top-level keys that change what any check does (tool pins count through the environments)
 SHARED_KEYS = ("baseline", "use-baseline", "security-level")
+#: environment variables that change from one shell, terminal or launcher to the next without
+#: changing a verdict; every other variable the checks run with is part of the key. A project adds
+#: its own with ``cache-ignore-env``. ``CI_SESSIONS_*`` count through the configuration instead.
+VOLATILE_ENV = (
+    "PWD", "OLDPWD", "SHLVL", "_", "TERM", "TERM_*", "COLORTERM", "COLUMNS", "LINES",
+    "SSH_*", "TMUX", "TMUX_*", "STY", "WINDOWID", "DISPLAY", "XAUTHORITY", "WAYLAND_DISPLAY",
+    "DBUS_SESSION_BUS_ADDRESS", "XDG_SESSION_*", "XDG_RUNTIME_DIR", "GPG_AGENT_INFO",
+    "LS_COLORS", "PS1", "PS2", "PROMPT_COMMAND", "HISTFILE", "HISTSIZE", "HISTCONTROL", "MAIL",
+    "VSCODE_*", "ITERM_*", "KITTY_*", "WT_SESSION", "INSIDE_EMACS",
+    "VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "NOX_CURRENT_SESSION", "PRE_COMMIT", "PRE_COMMIT_*",
+    "GIT_INDEX_FILE", "GIT_EDITOR", "GIT_PREFIX", "GIT_REFLOG_ACTION", "GIT_EXEC_PATH",
+    "CI_SESSIONS_*", "FORCE_COLOR", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE",
+)  # fmt: skip
 #: a file whose mtime/ctime is this close to the moment it was hashed is hashed again next time
 RACY_NS = 2_000_000_000
 INDEX_NAME = "files-index.json"
@@ -249,6 +263,9 @@ def key_facts(
         "selected_tests": ctx.selected_tests,
         "tree": tree_digest,
         "baseline": _sha256_or_none(baseline_path),
+        "environ": environment_digest(
+            os.environ, ctx.env_overrides, config.top.str_list("cache-ignore-env")
+        ),
         "extra": list(extra),
     }
 
@@ -269,6 +286,41 @@ def compute_key(
 def digest_of(value: Any) -> str:
     """sha256 of a JSON-able value (keys sorted)."""
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def environment_digest(
+    environ: Mapping[str, str], overrides: Mapping[str, str], ignore: Sequence[str] = ()
+) -> str:
+    """The variables the checks run with, minus volatile ones (:data:`VOLATILE_ENV`, ``ignore``).
+
+    ``PATH`` counts without the directories of virtual environments (the one running nox, a
+    pre-commit hook's): the same tools must give the same key whichever launcher started them.
+    Only a hash is kept, never a value.
+    """
+    patterns = (*VOLATILE_ENV, *ignore)
+    merged = {**environ, **overrides}
+    kept: list[tuple[str, str]] = []
+    for name in sorted(merged):
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+            continue
+        value = _stable_path(merged[name]) if name == "PATH" else merged[name]
+        kept.append((name, value))
+    return hashlib.sha256(json.dumps(kept).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _stable_path(value: str) -> str:
+    """PATH without virtual environments' script directories and without repeats."""
+    seen: list[str] = []
+    for entry in value.split(os.pathsep):
+        if not entry or entry in seen or _is_venv_bin(entry):
+            continue
+        seen.append(entry)
+    return os.pathsep.join(seen)
+
+
+@functools.lru_cache(maxsize=256)
+def _is_venv_bin(entry: str) -> bool:
+    return (Path(entry).parent / "pyvenv.cfg").is_file()
 
 
 def _sha256_or_none(path: Path | None) -> str | None:
@@ -344,6 +396,7 @@ class ResultCache:
         if self._artifact_digests(result) != artifacts:
             return None  # a report it wrote is gone or was overwritten by another run: run again
         result.cached = True
+        result.cached_at = stored
         when = (
             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stored))
             if stored

@@ -2,8 +2,15 @@
 
 An environment's identity is a hash of what went into it: requirements, interpreter, backend and
 the content of the project files that decide what gets installed (pyproject.toml, requirements,
-lock files). A warm run reuses it; a changed input rebuilds it, with no ``-r`` by hand.
-Environments live in ``.nox/ci-sessions/<name>-<python>`` so ``rm -rf .nox`` resets everything.
+lock files; for a project that compiles something, every file of its package). A warm run reuses
+it; a changed input rebuilds it, with no ``-r`` by hand.
+
+``.nox/ci-sessions/<name>-<python>`` is a link to the build in use, ``.builds/<name>-<python>-<id>``.
+A rebuild makes a new build beside it and swaps the link, so a run that is using the old build
+(another nox, the pre-commit hook) keeps it until it ends: every run holds a shared lock on the
+builds it uses, and an old build is deleted only when nobody holds one. ``rm -rf .nox`` resets
+everything. Installing the project runs under :func:`ci_sessions.checks.treeguard.untouched`, so
+nothing the build backend writes stays in the source tree.
 """
 
 from __future__ import annotations
@@ -16,18 +23,36 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import cast
+from typing import IO, cast
 
 from ci_sessions._fs import atomic_write_text
 from ci_sessions.checks.base import Environment, EnvSpec
-from ci_sessions.config.pythons import discover_interpreter, missing_hint
+from ci_sessions.checks.treeguard import untouched
+from ci_sessions.config.pythons import (
+    NEWEST_KNOWN,
+    discover_interpreter,
+    find_interpreter,
+    missing_hint,
+)
 from ci_sessions.errors import EnvError
 
 MARKER = ".ci-sessions-env.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+BUILDS = ".builds"
+#: Windows has neither symlinks without privileges nor flock: builds replace the environment in
+#: place there, as before (a rebuild under a running check can still disturb it)
+IN_PLACE = sys.platform == "win32"
+#: an installer saying the requirement does not support this Python (uv, pip)
+_WRONG_PYTHON = re.compile(
+    r"current Python version \([^)]*\) does not satisfy|requires a different Python|"
+    r"require a different python version|Requires-Python",
+    re.IGNORECASE,
+)
 
 
 def find_uv() -> str | None:
@@ -71,6 +96,9 @@ class EnvManager:
         self.log = log
         self.force_reinstall = force_reinstall
         self.base = root / ".nox" / "ci-sessions"
+        self._rebuilt: set[str] = set()
+        self._held: dict[str, IO[str]] = {}
+        self._held_lock = threading.Lock()
 
     def location(self, spec: EnvSpec) -> Path:
         return self.base / spec.key
@@ -118,7 +146,9 @@ class EnvManager:
         facts = {
             "format": FORMAT_VERSION,
             "backend": self.backend,
-            "interpreter": str(interpreter),
+            # the interpreter itself, whichever PATH entry or venv found it (nox run by one
+            # virtualenv, the pre-commit hook by another): the same Python, the same environment
+            "interpreter": _resolved(interpreter),
             "interpreter_build": _interpreter_build(interpreter),
             "requirements": list(spec.requirements),
         }
@@ -131,28 +161,158 @@ class EnvManager:
         return digest.hexdigest()
 
     def ensure(self, spec: EnvSpec) -> Environment:
-        """Return a ready environment for ``spec``, building it only when its inputs changed."""
-        interpreter = self.interpreter(spec.python)
-        location = self.location(spec)
-        python = location / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        """Return a ready environment for ``spec``, building it only when its inputs changed.
+
+        The build returned stays locked (shared) until :meth:`release`: no other run deletes it
+        while this one uses it.
+        """
+        link = self.location(spec)
+        interpreter = self._interpreter_for(spec)
         fingerprint = self.fingerprint(spec, interpreter)
-        with _locked(location.with_name(location.name + ".lock")):
-            marker = location / MARKER
-            if not self.force_reinstall and python.exists() and _read_marker(marker) == fingerprint:
-                return Environment(spec=spec, location=location, python=python)
-            started = time.perf_counter()
-            reason = "rebuilding (inputs changed)" if location.exists() else "creating"
-            self.log(f"{reason} environment {spec.key} with {self.backend}")
-            if location.exists():
-                shutil.rmtree(location)
-            self._create(location, interpreter)
+        with _locked(link.with_name(link.name + ".lock")):
+            current = self._current(link)
+            if (
+                current is not None
+                and _read_marker(current / MARKER) == fingerprint
+                and not self._must_rebuild(link)
+                and _python(current).exists()
+            ):
+                build = current
+            else:
+                try:
+                    build = self._build(spec, link, interpreter, fingerprint)
+                except WrongPython as error:
+                    if not spec.any_python:
+                        raise
+                    build = self._build_on_newer(spec, link, interpreter, error)
+                self._rebuilt.add(str(link))
+            self._hold(build)
+            self._collect(link, keep=build)
+        return Environment(spec=spec, location=build, python=_python(build))
+
+    def release(self) -> None:
+        """Let other runs delete the builds this run used (call when the run is over)."""
+        with self._held_lock:
+            for handle in self._held.values():
+                handle.close()
+            self._held.clear()
+
+    def _interpreter_for(self, spec: EnvSpec) -> Path:
+        """The interpreter of ``spec.python``; for a tool that does not support it (found when
+        an earlier build fell back), the newer one that build used."""
+        interpreter = self.interpreter(spec.python)
+        if spec.any_python:
+            chosen = _read_choice(self.location(spec), spec)
+            if chosen and chosen != spec.python:
+                newer = find_interpreter(chosen)
+                if newer is not None:
+                    return newer
+        return interpreter
+
+    def _must_rebuild(self, link: Path) -> bool:
+        """``--reinstall`` rebuilds each environment once per run."""
+        return self.force_reinstall and str(link) not in self._rebuilt
+
+    def _current(self, link: Path) -> Path | None:
+        """The build a link points at (None when there is none yet)."""
+        if IN_PLACE:
+            return link if link.is_dir() else None
+        if link.is_symlink():
+            target = link.resolve()
+            return target if target.is_dir() else None
+        return None
+
+    def _build(self, spec: EnvSpec, link: Path, interpreter: Path, fingerprint: str) -> Path:
+        """A new build beside the current one, then the link swapped to it."""
+        started = time.perf_counter()
+        reason = "rebuilding (inputs changed)" if link.exists() else "creating"
+        if self._must_rebuild(link) and link.exists():
+            reason = "rebuilding (--reinstall)"
+        self.log(f"environment {spec.key}: {reason} with {self.backend} ({interpreter})")
+        build = link.parent / BUILDS / f"{spec.key}-{uuid.uuid4().hex[:8]}"
+        if IN_PLACE:
+            build = link
+            shutil.rmtree(link, ignore_errors=True)
+        try:
+            self._create(build, interpreter)
+            created = time.perf_counter()
             if spec.requirements:
-                self._install(location, python, spec.requirements)
-            atomic_write_text(
-                marker, json.dumps({"fingerprint": fingerprint, "spec": spec.key}) + "\n"
+                self.log(f"environment {spec.key}: installing {describe_requirements(spec.requirements)}")  # fmt: skip
+                self._install(build, _python(build), spec.requirements)
+        except EnvError:
+            shutil.rmtree(build, ignore_errors=True)
+            raise
+        atomic_write_text(
+            build / MARKER,
+            json.dumps({"fingerprint": fingerprint, "spec": spec.key, "build": build.name}) + "\n",
+        )
+        if not IN_PLACE:
+            _swap(link, build)
+        done = time.perf_counter()
+        installed = f", install {done - created:.1f} s" if spec.requirements else ""
+        self.log(
+            f"environment {spec.key}: ready in {done - started:.1f} s "
+            f"(venv {created - started:.1f} s{installed})"
+        )
+        return build
+
+    def _build_on_newer(self, spec: EnvSpec, link: Path, tried: Path, error: EnvError) -> Path:
+        """A tool that does not install on ``spec.python`` gets the newest Python it installs on
+        (tool environments need not share the project's Python, as with pipx or pre-commit)."""
+        major, newest = NEWEST_KNOWN
+        for minor in range(newest, 0, -1):
+            version = f"{major}.{minor}"
+            interpreter = find_interpreter(version)
+            if interpreter is None or interpreter.resolve() == tried.resolve():
+                continue
+            try:
+                build = self._build(spec, link, interpreter, self.fingerprint(spec, interpreter))
+            except WrongPython:
+                continue
+            _write_choice(link, spec, version)
+            self.log(
+                f"environment {spec.key}: {' '.join(spec.requirements)} does not install on "
+                f"Python {spec.python}; built on Python {version} instead"
             )
-            self.log(f"environment {spec.key} ready in {time.perf_counter() - started:.1f} s")
-        return Environment(spec=spec, location=location, python=python)
+            return build
+        raise error
+
+    def _hold(self, build: Path) -> None:
+        """A shared lock on ``build`` for as long as this run uses it."""
+        if sys.platform == "win32":  # pragma: no cover
+            return
+        import fcntl
+
+        key = str(build)
+        with self._held_lock:
+            if key in self._held:
+                return
+            handle = build.with_name(build.name + ".lock").open("a")
+            fcntl.flock(handle, fcntl.LOCK_SH)
+            self._held[key] = handle
+
+    def _collect(self, link: Path, *, keep: Path) -> None:
+        """Delete earlier builds of this environment that no run holds (called under its lock)."""
+        if sys.platform == "win32":  # pragma: no cover
+            return
+        import fcntl
+
+        prefix = link.name + "-"
+        for build in (link.parent / BUILDS).glob(prefix + "*"):
+            if build == keep or build.suffix == ".lock" or not build.is_dir():
+                continue
+            if len(build.name) != len(prefix) + 8:  # another environment's name shares the prefix
+                continue
+            if str(build) in self._held:
+                continue
+            lock = build.with_name(build.name + ".lock")
+            with lock.open("a") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # in use by another run: its turn comes later
+                shutil.rmtree(build, ignore_errors=True)
+            lock.unlink(missing_ok=True)
 
     def _run(
         self, argv: list[str], what: str, *, log: str = "", env: dict[str, str] | None = None
@@ -164,6 +324,8 @@ class EnvManager:
         env.update(extra)
         env.pop("VIRTUAL_ENV", None)
         env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        # cargo (maturin, setuptools-rust) builds beside the environments, not in the tree
+        env.setdefault("CARGO_TARGET_DIR", str(self.base / ".cargo-target"))
         completed = subprocess.run(  # noqa: S603 - argv list
             argv,
             cwd=self.root,
@@ -176,7 +338,8 @@ class EnvManager:
         if completed.returncode != 0:
             output = (completed.stdout + completed.stderr).strip()
             kept = self._keep_log(log or what, argv, completed.returncode, output)
-            raise EnvError(
+            error = WrongPython if _WRONG_PYTHON.search(output) else EnvError
+            raise error(
                 f"{what} failed: {last_error_line(output)}"
                 + (f"\n  full log: {kept}" if kept else f"\n{output[-3000:]}"),
             )
@@ -212,9 +375,18 @@ class EnvManager:
             argv = [uv, "pip", "install", "--quiet", "--python", str(python), *requirements]
         else:
             argv = [str(python), "-m", "pip", "install", "--quiet", *requirements]
-        project = "." in requirements or any(r.startswith("-e") for r in requirements)
+        project = any(_local(r) for r in requirements)
         what = "installing the project" if project else "installing " + ", ".join(requirements)
-        self._run(argv, what, log=f"install-{location.name}")
+        log = f"install-{location.name.rsplit('-', 1)[0]}"
+        if project:  # builds the project in its tree: one at a time, nothing left behind
+            with untouched(self.root):
+                self._run(argv, what, log=log)
+        else:
+            self._run(argv, what, log=log)
+
+
+class WrongPython(EnvError):
+    """A requirement does not install on this Python (its Requires-Python excludes it)."""
 
 
 _ERROR_LINE = re.compile(r"^\s*(?:[\w.]*(?:Error|Exception|Failure)|error|ERROR)\b:?\s")
@@ -236,6 +408,57 @@ def last_error_line(output: str) -> str:
         return errors[-1]
     plain = [line for line in lines if not line.lower().startswith(("hint", "note"))]
     return plain[-1] if plain else "no output"
+
+
+def _python(location: Path) -> Path:
+    return location / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _local(requirement: str) -> bool:
+    """A requirement that builds something from the project's tree (``.``, ``.[x]``, ``./sub``)."""
+    return requirement == "." or requirement.startswith(("./", ".[", "../"))
+
+
+def _swap(link: Path, build: Path) -> None:
+    """Point ``link`` at ``build`` in one step (a rename over the old link)."""
+    if link.exists() and not link.is_symlink():  # an environment made by an older ci-sessions
+        shutil.rmtree(link, ignore_errors=True)
+    temporary = link.with_name(f"{link.name}.{uuid.uuid4().hex[:8]}.link")
+    temporary.symlink_to(Path(BUILDS) / build.name, target_is_directory=True)
+    os.replace(temporary, link)
+
+
+def _choice_path(link: Path) -> Path:
+    return link.with_name(link.name + ".python.json")
+
+
+def _read_choice(link: Path, spec: EnvSpec) -> str | None:
+    """The Python an earlier build of this tool environment fell back to, for these pins."""
+    try:
+        data = json.loads(_choice_path(link).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    choice = cast("dict[str, object]", data)
+    if choice.get("requirements") != list(spec.requirements):
+        return None
+    version = choice.get("python")
+    return version if isinstance(version, str) else None
+
+
+def _write_choice(link: Path, spec: EnvSpec, version: str) -> None:
+    atomic_write_text(
+        _choice_path(link),
+        json.dumps({"requirements": list(spec.requirements), "python": version}) + "\n",
+    )
+
+
+def _resolved(interpreter: Path) -> str:
+    try:
+        return str(interpreter.resolve())
+    except OSError:
+        return str(interpreter)
 
 
 def _interpreter_build(interpreter: Path) -> list[object]:
@@ -272,3 +495,17 @@ def _locked(path: Path) -> Generator[None, None, None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def describe_requirements(requirements: tuple[str, ...], shown: int = 6) -> str:
+    """``ruff==0.17.6`` or ``pytest, -e ., coverage==7.6 (+3 more)``: what an install brings."""
+    items: list[str] = []
+    pending = ""
+    for requirement in requirements:
+        if requirement in ("-e", "-r", "-c", "--editable", "--requirement", "--constraint"):
+            pending = requirement + " "
+            continue
+        items.append(pending + requirement)
+        pending = ""
+    more = f" (+{len(items) - shown} more)" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more

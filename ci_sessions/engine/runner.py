@@ -8,16 +8,19 @@ fail-fast); a check that could not run is ERROR, never PASS.
 from __future__ import annotations
 
 import contextlib
+import functools
 import graphlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
+from ci_sessions._fs import state_dir
 from ci_sessions.checks.base import (
     Check,
     CheckContext,
@@ -25,11 +28,13 @@ from ci_sessions.checks.base import (
     EnvSpec,
     RunPlan,
     Shard,
+    enforce_checked,
     no_known_flaky,
 )
 from ci_sessions.config import Config
 from ci_sessions.config.project import Project
 from ci_sessions.engine.environments import EnvManager
+from ci_sessions.engine.progress import Progress, choose_mode, pytest_environment
 from ci_sessions.errors import ConfigError, EnvError
 from ci_sessions.results import CheckResult, Status
 
@@ -68,6 +73,10 @@ class RunOptions:
     incremental: IncrementalOptions | None = None
     #: the part of the test suite the checks that run tests run (``--shard K/N``)
     shard: Shard | None = None
+    #: how the run shows what is still running (engine.progress): auto, live, log or off,
+    #: and the seconds between two "still running" lines in log mode
+    progress: str = "auto"
+    progress_interval: float = 15.0
 
 
 class _EnvPool:
@@ -104,8 +113,12 @@ def run_checks(
     options: RunOptions,
     manager: EnvManager,
     emit: Callable[[str], None] = print,
+    stream: TextIO | None = None,
 ) -> list[CheckResult]:
-    """Run ``invocations`` and return their results in the given order."""
+    """Run ``invocations`` and return their results in the given order.
+
+    ``emit`` prints the ordered output; ``stream`` is where the live status is drawn (stdout).
+    """
     names = tuple(inv.check.name for inv in invocations)
     plan = RunPlan(root=root, checks=names)
     for check in {inv.check.name: inv.check for inv in invocations}.values():
@@ -125,8 +138,20 @@ def run_checks(
     if cache is not None:
         cache.read = options.use_cache
     incremental = _incremental_runner(root, options, cache)
+    out = stream if stream is not None else sys.stdout
+    mode = choose_mode(options.progress, out)
+    if stream_single and mode == "live":
+        mode = "off"  # the one check streams its own output to the terminal
+    board = Progress(mode, interval=options.progress_interval, emit=emit, stream=out)
+
+    def counts_file(inv: Invocation) -> Path | None:
+        if board.mode == "off" or not inv.check.runs_tests:
+            return None
+        return state_dir(root) / "progress" / f"{inv.label}.json"
 
     def context(inv: Invocation) -> CheckContext:
+        counts = counts_file(inv)
+        overrides = pytest_environment(counts, dict(os.environ)) if counts is not None else {}
         return CheckContext(
             root=root,
             config=config,
@@ -141,6 +166,7 @@ def run_checks(
             known_flaky=options.known_flaky,
             ci=options.in_ci,
             shard=options.shard if inv.check.runs_tests else None,
+            env_overrides=overrides,
         )
 
     def task(index: int, inv: Invocation) -> CheckResult:
@@ -150,7 +176,20 @@ def run_checks(
         if stop.is_set():
             result = _skipped(inv, session, "not run: an earlier check failed and fail-fast is on")
         else:
-            result = run_one(inv, context(inv), pool, options, cache, checks, incremental)
+            counts = counts_file(inv)
+            if counts is not None:
+                counts.parent.mkdir(parents=True, exist_ok=True)
+                counts.unlink(missing_ok=True)
+            board.start(inv.label, counts)
+            try:
+                result = run_one(
+                    inv, context(inv), pool, options, cache, checks, incremental,
+                    doing=functools.partial(board.doing, inv.label),
+                )  # fmt: skip
+            finally:
+                board.finish(inv.label)
+                if counts is not None:
+                    counts.unlink(missing_ok=True)
         results[index] = result
         if result.status.blocking and options.fail_fast:
             stop.set()
@@ -163,24 +202,40 @@ def run_checks(
             while printed < len(results) and results[printed] is not None:
                 done = results[printed]
                 assert done is not None  # noqa: S101 - loop condition
-                emit(_render_block(done))
+                board.write(_render_block(done))
                 printed += 1
 
     builders: list[threading.Thread] = []
-    if jobs > 1:
-        builders = _prefetch_environments(pool, [(inv, context(inv)) for inv in invocations])
-    ordered = _dependency_order(invocations)
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ci-sessions") as executor:
-        for index, inv in ordered:
-            if not inv.check.exclusive:
-                futures.setdefault(inv.check.name, []).append(executor.submit(task, index, inv))
-    # checks that measure time (bench) run alone, once everything else has finished
-    for index, inv in ordered:
-        if inv.check.exclusive:
-            task(index, inv)
-    for builder in builders:  # never leave a half-built environment behind (fail-fast, skips)
-        builder.join()
-    flush()
+    log = manager.log
+    manager.log = board.around(log)  # environment messages never tear the live status
+    try:
+        with board:
+            if jobs > 1:
+                builders = _prefetch_environments(pool, [(inv, context(inv)) for inv in invocations])  # fmt: skip
+            ordered = _dependency_order(invocations)
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ci-sessions") as executor:
+                for index, inv in ordered:
+                    if not inv.check.exclusive:
+                        futures.setdefault(inv.check.name, []).append(
+                            executor.submit(task, index, inv)
+                        )
+            # a configuration error ends the run (exit 2); its row never silently vanishes
+            errors = [f.exception() for submitted in futures.values() for f in submitted]
+            config_error = next((e for e in errors if isinstance(e, ConfigError)), None)
+            if config_error is not None:
+                for builder in builders:
+                    builder.join()
+                raise config_error
+            # checks that measure time (bench) run alone, once everything else has finished
+            for index, inv in ordered:
+                if inv.check.exclusive:
+                    task(index, inv)
+            for builder in builders:  # never leave a half-built environment behind
+                builder.join()
+            flush()
+    finally:
+        manager.log = log
+        manager.release()  # other runs may now delete the builds this one used
     return [r for r in results if r is not None]
 
 
@@ -259,9 +314,13 @@ def run_one(
     cache: ResultCache | None = None,
     run_checks: Sequence[Check] = (),
     incremental: IncrementalRunner | None = None,
+    doing: Callable[[str], None] | None = None,
 ) -> CheckResult:
-    """Prepare the check's environments, run it (or reuse its cached PASS), evaluate its gates."""
-    result = _run_one(inv, ctx, pool, options, cache, run_checks, incremental)
+    """Prepare the check's environments, run it (or reuse its cached PASS), evaluate its gates.
+
+    ``doing`` hears what the check is busy with, for the progress board.
+    """
+    result = _run_one(inv, ctx, pool, options, cache, run_checks, incremental, doing or _ignore)
     result.per_python = inv.check.per_python
     result.tools = result.tools or list(inv.check.tools)
     return result
@@ -275,12 +334,15 @@ def _run_one(
     cache: ResultCache | None,
     run_checks: Sequence[Check],
     incremental: IncrementalRunner | None,
+    doing: Callable[[str], None],
 ) -> CheckResult:
     started = time.perf_counter()
     check = inv.check
     try:
         specs = check.environments(ctx)
+        doing("preparing environments")
         envs = {role: pool.get(spec) for role, spec in specs.items()}
+        doing("")
     except EnvError as exc:
         message = exc.render()
         if exc.missing_interpreter and not options.in_ci:
@@ -328,6 +390,7 @@ def _run_one(
             if check.baselined and options.accept_findings is not None:
                 result = options.accept_findings(result)
             result = check.evaluate(ctx, result)
+        result = enforce_checked(result)
     except ConfigError:
         raise
     except Exception as exc:  # a crashing check is an ERROR row, the others still run
@@ -343,6 +406,10 @@ def _run_one(
     if cache is not None and key is not None:
         cache.store(check.name, inv.python, key, result)
     return result
+
+
+def _ignore(what: str) -> None:
+    del what
 
 
 def _skipped(inv: Invocation, session: str, reason: str) -> CheckResult:

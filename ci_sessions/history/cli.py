@@ -10,36 +10,67 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ci_sessions._args import add_json, add_root, command_parser, root_of
 from ci_sessions.errors import HistoryError
 from ci_sessions.history import flaky as flaky_mod
 from ci_sessions.history import releases as releases_mod
 from ci_sessions.history import stats as hs
 from ci_sessions.history.store import open_history
 
-QUESTIONS = ("stats", "trends", "slowest", "failures", "flaky", "releases")
+QUESTIONS = {
+    "stats": "pass rates of the runs and of each check",
+    "trends": "runs, pass rate and time per day, per check, and coverage",
+    "slowest": "the checks that take the most time, with what would make them faster",
+    "failures": "failures grouped by cause (test, lint, environment, infrastructure)",
+    "flaky": "tests that failed and passed on the same commit",
+    "releases": "the recorded releases, publishes, health checks and rollbacks",
+}
+#: what --limit counts for each question
+LIMITED = {
+    "stats": "checks",
+    "trends": "latest days",
+    "slowest": "checks",
+    "failures": "failure groups",
+    "flaky": "tests",
+    "releases": "events",
+}
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ci-sessions history", description=__doc__)
-    parser.add_argument("--root", type=Path, default=Path(), help="project root (default: .)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    imp = sub.add_parser("import", help="merge results.json / JUnit XML files or folders of them")
-    imp.add_argument("paths", nargs="+", type=Path)
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "history", "Import CI artifacts into the run history and ask it questions."
+    )
+    add_root(parser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="QUESTION")
+    imp = sub.add_parser(
+        "import",
+        help="merge results.json / JUnit XML files or folders of them",
+        description="Merge results.json / JUnit XML files (or folders of them) into the history.",
+    )
+    add_root(imp, repeated=True)
+    imp.add_argument("paths", nargs="+", type=Path, help="files or folders to import")
     imp.add_argument("--commit", default=None, help="commit of bare JUnit files (default: HEAD)")
     imp.add_argument("--branch", default=None, help="branch of bare JUnit files (default: current)")
     imp.add_argument("--python", default="", help="Python version of bare JUnit files, e.g. 3.12")
     imp.add_argument("--os", default="", help="OS of bare JUnit files (default: this machine's)")
-    for name in QUESTIONS:
-        question = sub.add_parser(name, help=f"show {name}")
+    add_json(imp, "print what was imported as JSON")
+    for name, what in QUESTIONS.items():
+        question = sub.add_parser(name, help=what, description=what[0].upper() + what[1:] + ".")
+        add_root(question, repeated=True)
         question.add_argument("--days", type=float, default=30.0, help="window in days (0: all)")
-        question.add_argument("--json", action="store_true", help="machine-readable output")
-        question.add_argument("--limit", type=int, default=10, help="rows to show")
+        add_json(question)
+        question.add_argument(
+            "--limit", type=int, default=10, help=f"{LIMITED[name]} to show (0: all)"
+        )
     return parser
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    root: Path = args.root.resolve()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "limit", 0) < 0:
+        parser.error("--limit must be >= 0")
+    root = root_of(args, parser)
     try:
         if args.command == "import":
             return _import(root, args)
@@ -65,6 +96,15 @@ def _import(root: Path, args: argparse.Namespace) -> int:
     except ImportProblem as exc:
         print(f"ci-sessions history import: {exc}", file=sys.stderr)
         return 2
+    if args.json:
+        payload = {
+            "runs": report.runs,
+            "tests": report.tests,
+            "files": [str(f) for f in report.files],
+            "ignored": [str(i) for i in report.ignored],
+        }
+        print(json.dumps(payload, indent=2))
+        return 0
     print(
         f"imported {report.runs} run(s) with {report.tests} test outcome(s) from {len(report.files)} file(s)"
     )
@@ -77,18 +117,19 @@ def _question(root: Path, args: argparse.Namespace) -> int:
     since = hs.since_days(args.days)
     with open_history(root) as db:
         data: Any
+        limit: int | None = args.limit or None
         if args.command == "stats":
-            data = hs.stats(db, since)
+            data = hs.limit_stats(hs.stats(db, since), limit)
         elif args.command == "trends":
-            data = hs.trends(db, since)
+            data = hs.limit_trends(hs.trends(db, since), limit)
         elif args.command == "slowest":
-            data = hs.slowest(db, since, args.limit)
+            data = hs.slowest(db, since, limit or -1)
         elif args.command == "failures":
-            data = hs.failures(db, since, args.limit)
+            data = hs.failures(db, since, limit or -1)
         elif args.command == "releases":
-            data = releases_mod.releases(db, since, args.limit)
+            data = releases_mod.releases(db, since, limit or 0)
         else:
-            data = flaky_mod.flaky_tests(db, since)[: args.limit]
+            data = flaky_mod.flaky_tests(db, since)[:limit]
     if args.json:
         print(json.dumps(_plain(data), indent=2))
         return 0

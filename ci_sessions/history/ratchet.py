@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from ci_sessions._args import add_base, add_json, add_root, command_parser, root_of
 from ci_sessions._git import try_git
 from ci_sessions.config import load_config, load_toml
 from ci_sessions.errors import ConfigError, InstallError
@@ -260,11 +261,11 @@ def default_base() -> str:
 # -- command -----------------------------------------------------------------------------------
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="ci-sessions ratchet", description=(__doc__ or "").splitlines()[0]
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "ratchet", "Raise thresholds the project already beats; never lower them."
     )
-    parser.add_argument("--root", type=Path, default=Path())
+    add_root(parser)
     parser.add_argument(
         "--check", action="store_true", help="change nothing; fail if a threshold was lowered"
     )
@@ -274,13 +275,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--runs", type=int, default=None, help="judge on the worst of this many latest runs"
     )
-    parser.add_argument(
-        "--base",
-        default=None,
-        help="git ref to compare with in --check (default: PR base or HEAD~1)",
-    )
+    add_base(parser, help_text="git ref to compare with in --check (default: PR base or HEAD~1)")
+    add_json(parser, "print the thresholds, measurements and changes as JSON")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
-    root: Path = args.root.resolve()
+    root = root_of(args, parser)
     settings = load_config(root).section("ratchet")
     margin = settings.float("margin") if args.margin is None else args.margin
     runs = settings.int("runs") if args.runs is None else args.runs
@@ -289,20 +292,24 @@ def main(argv: list[str]) -> int:
             "command line", "--margin/--runs", "out of range", expected="margin >= 0, runs >= 1"
         )
     changes = plan(root, margin, runs)
-    for change in changes:
-        print(_describe(change, check=args.check))
+    if not args.json:
+        for change in changes:
+            print(_describe(change, check=args.check))
     if args.check:
         base = args.base or default_base()
         problems = lowered(root, base)
-        if problems is None:
-            if args.base:
-                print(f"ci-sessions ratchet: cannot read pyproject.toml at {base}", file=sys.stderr)
-                return 2
+        if problems is None and args.base:
+            print(f"ci-sessions ratchet: cannot read pyproject.toml at {base}", file=sys.stderr)
+            return 2
+        if args.json:
+            _print_json(changes, base=base, lowered=problems)
+        elif problems is None:
             print(f"no pyproject.toml at {base}: nothing to compare")
-            return 0
-        for problem in problems:
+        for problem in [] if args.json else problems or []:
             print(f"FAIL {problem}: thresholds only get stricter; restore it")
         return 1 if problems else 0
+    if args.json:
+        _print_json(changes)
     if any(c.new is not None for c in changes):
         try:
             apply(root / "pyproject.toml", changes)
@@ -313,6 +320,22 @@ def main(argv: list[str]) -> int:
             ) from None
         print("pyproject.toml [tool.ci-sessions] updated")
     return 0
+
+
+def _print_json(
+    changes: list[Change], *, base: str | None = None, lowered: list[str] | None = None
+) -> None:
+    import json
+
+    rows = [
+        {"key": c.threshold.dotted, "current": c.current, "measured": c.measured,
+         "new": c.new, "note": c.note}
+        for c in changes
+    ]  # fmt: skip
+    payload: dict[str, object] = {"thresholds": rows}
+    if base is not None:
+        payload.update({"base": base, "lowered": lowered})
+    print(json.dumps(payload, indent=2))
 
 
 def _describe(change: Change, *, check: bool) -> str:

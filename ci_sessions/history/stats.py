@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 COVERAGE_METRICS = ("coverage", "percent_covered", "percent", "line_rate")
 PASSING = ("PASS", "WARN")
@@ -81,6 +81,14 @@ def stats(db: sqlite3.Connection, since: float = 0.0) -> Stats:
     return Stats(runs, passed_runs, passed_runs / runs if runs else 0.0, checks)
 
 
+def limit_stats(data: Stats, limit: int | None) -> Stats:
+    """The run totals and the ``limit`` checks that ran most (all checks when None)."""
+    if limit is None:
+        return data
+    busiest = sorted(data.checks, key=lambda c: (-c.runs, c.label))[:limit]
+    return replace(data, checks=sorted(busiest, key=lambda c: c.label))
+
+
 @dataclass(frozen=True)
 class TrendPoint:
     day: str  # YYYY-MM-DD (UTC)
@@ -128,6 +136,17 @@ def trends(db: sqlite3.Connection, since: float = 0.0) -> Trends:
         )
     ]
     return Trends(run_points, durations, coverage)
+
+
+def limit_trends(data: Trends, limit: int | None) -> Trends:
+    """The latest ``limit`` days of every series (all days when None)."""
+    if limit is None:
+        return data
+    return Trends(
+        data.runs[-limit:],
+        {label: points[-limit:] for label, points in data.durations.items()},
+        data.coverage[-limit:],
+    )
 
 
 @dataclass(frozen=True)

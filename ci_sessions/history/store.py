@@ -288,7 +288,10 @@ def store_run(
     rules = load_rules()
     prepared: list[tuple[CheckResult, list[TestOutcome]]] = []
     for result in run.results:
-        prepared.append((result, test_outcomes(result, root, junit_search)[0]))
+        # a cached PASS replays an earlier run: its tests did not run again, so they are not
+        # new outcomes (they would inflate run counts and hide flips)
+        tests = [] if result.cached else test_outcomes(result, root, junit_search)[0]
+        prepared.append((result, tests))
     started = run.started or time.time()
     with transaction(db):
         db.execute("DELETE FROM runs WHERE run_id = ?", (run.run_id,))

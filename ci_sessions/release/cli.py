@@ -34,16 +34,16 @@ def _parser() -> argparse.ArgumentParser:
         description="Version from the commits, changelog, commit and tag (never pushed); "
         "publish in stages with health checks; check that the build is reproducible.",
     )
-    parser.add_argument("--root", default=".", help="the project root (default: .)")
+    parser.add_argument("--root", metavar="DIR", default=".", help="project root (default: the current directory)")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="print the version, changelog section and diff; change nothing")  # fmt: skip
     parser.add_argument("--bump", choices=("major", "minor", "patch"), help="release this level whatever the commits say")  # fmt: skip
     parser.add_argument("--pre", metavar="LABEL", help="a pre-release: a, b or rc (1.3.0rc1, then rc2)")  # fmt: skip
     actions = parser.add_subparsers(dest="action", metavar="{publish,check-reproducible}")
     # --root after the subcommand too; SUPPRESS keeps one given before it
     rooted = argparse.ArgumentParser(add_help=False)
-    rooted.add_argument("--root", default=argparse.SUPPRESS, help="the project root (default: .)")
-    publish = actions.add_parser("publish", parents=[rooted], help="upload, health-check, promote; roll back on failure")  # fmt: skip
-    publish.add_argument("--to", required=True, choices=("staging", "production", "all"))
+    rooted.add_argument("--root", metavar="DIR", default=argparse.SUPPRESS, help="project root (default: the current directory)")  # fmt: skip
+    publish = actions.add_parser("publish", parents=[rooted], help="upload, health-check, promote; roll back on failure", description="Upload, health-check and promote a release; roll back on failure.")  # fmt: skip
+    publish.add_argument("--to", required=True, choices=("staging", "production", "all"), help="the index to publish to (all: staging, then production)")  # fmt: skip
     publish.add_argument("--dist", default="", help="publish these files instead of building")
     publish.add_argument(
         "--skip-upload",
@@ -51,13 +51,18 @@ def _parser() -> argparse.ArgumentParser:
         help="the files are on the index already (trusted publishing): health-check them only",
     )
     repro = actions.add_parser(
-        "check-reproducible", parents=[rooted], help="build twice, compare the hashes"
-    )
-    repro.add_argument("--json", action="store_true", help="print the result as JSON")
+        "check-reproducible", parents=[rooted], help="build twice, compare the hashes",
+        description="Build twice and compare the hashes of the distributions.",
+    )  # fmt: skip
+    repro.add_argument("--json", action="store_true", help="print JSON instead of text")
     repro.add_argument(
         "--no-record", action="store_true", help="leave the history alone (a check records its run)"
     )
     return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return _parser()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,10 +7,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from ci_sessions._args import add_json, add_root, command_parser, root_of
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ci-sessions report", description=__doc__)
-    parser.add_argument("--root", type=Path, default=Path(), help="project root (default: .)")
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "report", "Write the HTML dashboard, the weekly digest or the evidence pack."
+    )
+    add_root(parser)
     kind = parser.add_mutually_exclusive_group(required=True)
     kind.add_argument(
         "--html", action="store_true", help="self-contained HTML dashboard of the history"
@@ -29,25 +33,33 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="one test count and coverage figure over the CI cells' reports in DIR (Markdown)",
     )
-    parser.add_argument("--json", action="store_true", help="--combine: print JSON instead")
     parser.add_argument("--out", type=Path, default=None, help="output file")
     parser.add_argument(
         "--days", type=float, default=90.0, help="dashboard window in days (0: all)"
+    )
+    add_json(
+        parser,
+        "print what was written (or the --verify problems, or the --combine tallies) as JSON",
     )
     return parser
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    root: Path = args.root.resolve()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    root = root_of(args, parser)
     if args.verify is not None:
-        return _verify(args.verify)
+        return _verify(args.verify, as_json=args.json)
     if args.combine is not None:
         return _combine(args.combine, as_json=args.json)
     if args.pack:
         from ci_sessions.reports import pack
 
         out, manifest = pack.write(root, args.out)
+        if args.json:
+            _print_json({"written": _shown(out, root), "files": len(manifest["files"]),
+                         "run_id": manifest["run_id"], "commit": manifest["commit"]})  # fmt: skip
+            return 0
         print(
             f"evidence pack: {_shown(out, root)} ({len(manifest['files'])} files, run {manifest['run_id'] or '-'}, commit {manifest['commit'][:12] or '-'})"
         )
@@ -65,11 +77,17 @@ def main(argv: list[str]) -> int:
                 args.out or reports_dir(root) / "dashboard.html",
                 since=hs.since_days(args.days),
             )
-            print(f"dashboard: {_shown(out, root)}")
+            if args.json:
+                _print_json({"written": _shown(out, root)})
+            else:
+                print(f"dashboard: {_shown(out, root)}")
             return 0
         from ci_sessions.reports import digest
 
         out = digest.write(root, args.out or reports_dir(root) / "digest.md")
+        if args.json:
+            _print_json({"written": _shown(out, root), "markdown": out.read_text(encoding="utf-8")})
+            return 0
         print(out.read_text(encoding="utf-8"), end="")
         print(f"\ndigest: {_shown(out, root)}")
         return 0
@@ -79,8 +97,6 @@ def main(argv: list[str]) -> int:
 
 
 def _combine(folders: list[Path], *, as_json: bool) -> int:
-    import json
-
     from ci_sessions.reports import combine
 
     missing = [str(f) for f in folders if not f.is_dir()]
@@ -91,13 +107,19 @@ def _combine(folders: list[Path], *, as_json: bool) -> int:
         return 2
     combined = combine.combine(folders)
     if as_json:
-        print(json.dumps(combine.tallies(combined), indent=2))
+        _print_json(combine.tallies(combined))
     else:
         print(combine.render(combined), end="")
     return 0
 
 
-def _verify(path: Path) -> int:
+def _print_json(data: object) -> None:
+    import json
+
+    print(json.dumps(data, indent=2))
+
+
+def _verify(path: Path, *, as_json: bool = False) -> int:
     import zipfile
 
     from ci_sessions.reports import pack
@@ -107,6 +129,9 @@ def _verify(path: Path) -> int:
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         print(f"ci-sessions report: {path}: not an evidence pack ({exc})", file=sys.stderr)
         return 2
+    if as_json:
+        _print_json({"pack": str(path), "problems": list(problems)})
+        return 1 if problems else 0
     for problem in problems:
         print(f"{path}: {problem}")
     if not problems:

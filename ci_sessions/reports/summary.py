@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from ci_sessions._fs import atomic_write_text, reports_dir
-from ci_sessions.reports.table import gate_detail
+from ci_sessions.reports.table import checked_label, gate_detail, status_label
 from ci_sessions.results import SUMMARY_SECTION, CheckResult, Finding, RunRecord, Status
 
 FILENAME = "summary.md"
@@ -90,14 +90,16 @@ def render(root: Path, run: RunRecord) -> str:
 
 
 def gate_table(results: list[CheckResult]) -> list[str]:
-    """``| status | check | value vs threshold | time |`` rows, one per check."""
-    rows = ["| status | check | value vs threshold | time |", "| --- | --- | --- | ---: |"]
+    """``| status | check | checked | value vs threshold | time |`` rows, one per check."""
+    rows = [
+        "| status | check | checked | value vs threshold | time |",
+        "| --- | --- | --- | --- | ---: |",
+    ]
     for result in results:
-        status = f"{_ICONS[result.status]} {result.status.value}" + (
-            " (cached)" if result.cached else ""
-        )
+        status = f"{_ICONS[result.status]} {status_label(result)}"
         rows.append(
-            f"| {status} | `{result.label}` | {_cell(gate_detail(result))} | {result.duration:.1f} s |"
+            f"| {status} | `{result.label}` | {_cell(checked_label(result))} "
+            f"| {_cell(gate_detail(result))} | {result.duration:.1f} s |"
         )
     return rows
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from ci_sessions._args import add_root, command_parser, root_of
 from ci_sessions.errors import ConfigError
 from ci_sessions.scaffold.detect import Facts, detect
 from ci_sessions.scaffold.render import ANSWERS_FILE, PYPROJECT_SNIPPET, merge_pyproject, render
@@ -378,19 +379,23 @@ def _baseline(
     return code, f"baseline   {message}"
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="ci-sessions init",
-        description="Add ci-sessions to a project: noxfile, pre-commit, GitHub workflow, config, baseline.",
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "init",
+        "Add ci-sessions to a project: noxfile, pre-commit, GitHub workflow, config, baseline.",
     )
-    parser.add_argument("dir", nargs="?", default=".", help="project root (default: .)")
+    add_root(parser, positional_alias=True)
     parser.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     parser.add_argument(
         "--force", action="store_true", help="replace existing files instead of writing beside them"
     )
     parser.add_argument("--tier", choices=TIERS, help="highest tier CI runs (default: essential)")
     parser.add_argument(
-        "--os", dest="oses", action="append", help="test-matrix runner; repeat for several"
+        "--os",
+        dest="oses",
+        metavar="LABEL",
+        action="append",
+        help="test-matrix runner; repeat for several",
     )
     parser.add_argument(
         "--no-baseline", action="store_true", help="do not record the findings baseline"
@@ -400,8 +405,13 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="also write .github/workflows/release.yml (trusted publishing, docs/releasing.md)",
     )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
-    root = Path(args.dir).resolve()
+    root = root_of(args, parser)
     if not root.is_dir():
         print(f"ci-sessions init: {root} is not a directory", file=sys.stderr)
         return 2

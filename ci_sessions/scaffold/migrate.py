@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from ci_sessions._args import add_json, add_root, command_parser, root_of
+
 #: (pattern on a command line, ci-sessions check that does the same job); first match wins.
 COMMAND_MAP: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), check)
@@ -568,20 +570,25 @@ def render_report(migration: Migration) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="ci-sessions migrate",
-        description="Map tox / Makefile / pixi / setup.cfg / workflow commands to ci-sessions sessions.",
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "migrate",
+        "Map tox / Makefile / pixi / setup.cfg / workflow commands to ci-sessions sessions.",
     )
-    parser.add_argument("dir", nargs="?", default=".", help="project root (default: .)")
-    parser.add_argument("--json", action="store_true", help="print the mapping as JSON")
+    add_root(parser, positional_alias=True)
+    add_json(parser, "print the mapping as JSON")
     parser.add_argument(
         "--write",
         action="store_true",
         help="add the proposed [tool.ci-sessions] to pyproject.toml (if absent)",
     )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
-    root = Path(args.dir).resolve()
+    root = root_of(args, parser)
     if not root.is_dir():
         print(f"ci-sessions migrate: {root} is not a directory", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ci_sessions._args import add_root, command_parser, root_of
 from ci_sessions._git import git_status, try_git
 from ci_sessions.scaffold.detect import detect
 from ci_sessions.scaffold.init import (
@@ -103,19 +104,28 @@ def describe(action: Action) -> str:
     return action.describe()
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="ci-sessions update",
-        description="Re-render the ci-sessions templates with the recorded answers and merge the changes in.",
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "update",
+        "Re-render the ci-sessions templates with the recorded answers and merge the changes in.",
     )
-    parser.add_argument("dir", nargs="?", default=".", help="project root (default: .)")
+    add_root(parser, positional_alias=True)
     parser.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     parser.add_argument("--tier", choices=TIERS, help="change the tier CI runs")
     parser.add_argument(
-        "--os", dest="oses", action="append", help="test-matrix runners (replace the recorded ones)"
+        "--os",
+        dest="oses",
+        metavar="LABEL",
+        action="append",
+        help="test-matrix runners (replace the recorded ones)",
     )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
-    root = Path(args.dir).resolve()
+    root = root_of(args, parser)
     previous = load_answers(root)
     if not previous:
         print(

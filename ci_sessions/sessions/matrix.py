@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, cast
 
+from ci_sessions._args import add_json, add_root, command_parser, root_of
 from ci_sessions.errors import CiSessionsError
 
 _VERSION_SUFFIX = re.compile(r"-(\d+\.\d+)$")
@@ -125,25 +126,39 @@ def list_sessions(root: Path, noxfile: str = "noxfile.py", tag: str | None = Non
     return completed.stdout
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="ci-sessions matrix",
-        description="Print the GitHub Actions matrix JSON of the noxfile's per-Python sessions.",
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "matrix", "Print the GitHub Actions matrix JSON of the noxfile's per-Python sessions."
     )
-    parser.add_argument("dir", nargs="?", default=".", help="project root (default: .)")
+    add_root(parser, positional_alias=True)
     parser.add_argument(
         "--tag", default="tests", help="nox tag the sessions carry (default: tests)"
     )
     parser.add_argument(
-        "--os", dest="oses", action="append", default=[], help="runner label; repeat for several"
+        "--os",
+        dest="oses",
+        metavar="LABEL",
+        action="append",
+        default=[],
+        help="runner label; repeat for several",
     )
-    parser.add_argument("--noxfile", default="noxfile.py")
+    parser.add_argument(
+        "--noxfile",
+        default="noxfile.py",
+        help="the noxfile, relative to the root (default: noxfile.py)",
+    )
     parser.add_argument(
         "--shards", type=int, default=None, help="override [tool.ci-sessions.tests] shards"
     )
     parser.add_argument("--indent", type=int, default=None, help="pretty-print the JSON")
+    add_json(parser, "print JSON (the default: the matrix is always JSON)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
-    root = Path(args.dir).resolve()
+    root = root_of(args, parser)
     try:
         pairs = parse_sessions(
             list_sessions(root, args.noxfile, args.tag or None), args.tag or None

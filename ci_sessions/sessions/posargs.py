@@ -2,8 +2,8 @@
 
 Tier and check sessions share the run options; a session of a check that runs the tests also
 takes ``--affected --base REF`` and ``--shard K/N`` and passes any argument it does not know to
-the test runner;
-tier sessions take the monorepo selection (``--package NAME``, ``--changed-only --since REF``).
+the test runner; tier sessions take the monorepo selection (``--package NAME``, ``--changed-only
+--base REF``). ``nox -s <session> -- --help`` prints what the session accepts.
 """
 
 from __future__ import annotations
@@ -12,14 +12,23 @@ import argparse
 import os
 from dataclasses import dataclass, field
 
+from ci_sessions._args import add_base, add_head
 from ci_sessions.config import Config
 from ci_sessions.engine.incremental import IncrementalOptions
 from ci_sessions.engine.runner import RunOptions
 from ci_sessions.errors import UsageError
 
 TIER_ARGUMENTS = (
-    "--jobs N, --fail-fast, --no-cache, --reinstall, --package NAME, --changed-only --since REF"
+    "--jobs N, --fail-fast, --no-cache, --reinstall, --package NAME, --changed-only --base REF"
 )
+
+
+class HelpRequested(Exception):
+    """``-- --help``: print ``text`` and run nothing."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
 
 
 @dataclass
@@ -42,23 +51,65 @@ class SessionArgs:
         return bool(self.packages or self.changed_only or self.since)
 
 
-def parser(session_name: str, *, runs_tests: bool) -> argparse.ArgumentParser:
+def parser(session_name: str, *, runs_tests: bool, tier: bool = True) -> argparse.ArgumentParser:
+    """The arguments ``nox -s SESSION -- ...`` accepts (its help is ``-- --help``)."""
+    what = "tier" if tier else "check"
     built = argparse.ArgumentParser(
-        prog=f"nox -s {session_name} --", add_help=False, exit_on_error=False
+        prog=f"nox -s {session_name} --",
+        add_help=False,
+        allow_abbrev=False,
+        exit_on_error=False,
+        description=f"Arguments of the {session_name} {what} session, after nox's '--'.",
+        epilog=(
+            "Any other argument goes to pytest (e.g. -k NAME, -x)."
+            if runs_tests
+            else "Settings in [tool.ci-sessions] give the defaults of --jobs and --fail-fast."
+        ),
     )
-    built.add_argument("--jobs", type=int, default=None)
-    built.add_argument("--fail-fast", action="store_true", default=None)
-    built.add_argument("--no-cache", action="store_true")
-    built.add_argument("--reinstall", action="store_true")
+    built.add_argument("-h", "--help", action="store_true", help="show these arguments and stop")
+    built.add_argument(
+        "--jobs", type=int, default=None, metavar="N", help="checks run at once (0: one per CPU)"
+    )
+    built.add_argument(
+        "--fail-fast",
+        action="store_true",
+        default=None,
+        help="stop at the first check that does not pass",
+    )
+    built.add_argument(
+        "--no-cache", action="store_true", help="run every check even when its inputs are unchanged"
+    )
+    built.add_argument(
+        "--reinstall", action="store_true", help="rebuild the environments the checks use"
+    )
     if runs_tests:
-        built.add_argument("--affected", action="store_true")
-        built.add_argument("--base", default=None)
-        built.add_argument("--head", default=None)
-        built.add_argument("--shard", default=None)
+        built.add_argument(
+            "--affected",
+            action="store_true",
+            help="run only the tests that the change since --base reaches",
+        )
+        add_base(built, help_text="the branch or commit the change is compared with")
+        add_head(built)
+        built.add_argument(
+            "--shard",
+            default=None,
+            metavar="K/N",
+            help="run the K-th of N parts of the suite, balanced by recorded durations",
+        )
     else:
-        built.add_argument("--package", action="append", default=[])
-        built.add_argument("--changed-only", action="store_true")
-        built.add_argument("--since", default=None)
+        built.add_argument(
+            "--package",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="monorepo: run the tier on this package and its dependants (repeatable)",
+        )
+        built.add_argument(
+            "--changed-only",
+            action="store_true",
+            help="monorepo: run the tier on the packages changed since --base",
+        )
+        add_base(built, help_text="the branch or commit --changed-only compares with")
     return built
 
 
@@ -66,10 +117,13 @@ def parse(
     session_name: str, posargs: list[str], config: Config, *, tier: bool, runs_tests: bool
 ) -> SessionArgs:
     """Parse ``posargs``; a bad argument is a UsageError naming the session."""
+    built = parser(session_name, runs_tests=runs_tests, tier=tier)
     try:
-        known, rest = parser(session_name, runs_tests=runs_tests).parse_known_args(posargs)
+        known, rest = built.parse_known_args(posargs)
     except argparse.ArgumentError as exc:
         raise UsageError(f"nox -s {session_name}: {exc}") from None
+    if known.help:
+        raise HelpRequested(built.format_help())
     if rest and not runs_tests and tier:
         raise UsageError(
             f"nox -s {session_name}: unknown argument(s) {' '.join(rest)}; "
@@ -86,6 +140,8 @@ def parse(
         posargs=rest,
         in_ci=in_ci,
         incremental=incremental_options(config, in_ci=in_ci, no_cache=bool(known.no_cache)),
+        progress=config.top.str("progress"),
+        progress_interval=config.top.float("progress-interval"),
     )
     if options.jobs < 0:
         raise UsageError(f"nox -s {session_name}: --jobs must be >= 0")
@@ -102,7 +158,7 @@ def parse(
     elif tier:
         args.packages = list(known.package)
         args.changed_only = bool(known.changed_only)
-        args.since = known.since
+        args.since = known.base
     return args
 
 

@@ -11,6 +11,7 @@ sibling features and never import each other.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 
 import nox
@@ -31,8 +32,9 @@ def run_gate(session: nox.Session, plan: SessionPlan) -> list[CheckResult]:
         return []
     args = posargs.parse(session.name, [], plan.config, tier=False, runs_tests=False)
     target = Target(plan.root, plan.config, plan.project, plan.checks, plan.versions)
+    started = time.time()
     results = run_targets(session, plan, [target], args)
-    record(plan.root, report(plan, session.name, results))
+    record(plan.root, report(plan, session.name, results, started=started))
     return results
 
 

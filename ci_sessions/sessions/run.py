@@ -59,8 +59,16 @@ class SessionPlan:
 
 def run_session(session: nox.Session, plan: SessionPlan) -> None:
     """Run the session's checks, print the gate table, end the session with the verdict."""
+    started = time.time()
     try:
         args = parse_arguments(session, plan)
+    except posargs.HelpRequested as request:
+        print(request.text)
+        return
+    except CiSessionsError as exc:
+        print(exc.render(), file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None
+    try:
         targets = select_targets(session, plan, args)
         results = run_targets(session, plan, targets, args)
     except EnvError as exc:
@@ -70,7 +78,7 @@ def run_session(session: nox.Session, plan: SessionPlan) -> None:
         raise SystemExit(exc.exit_code) from None
     if not results:
         session.skip("no package selected: nothing changed that a package depends on")
-    run = report(plan, session.name, results)
+    run = report(plan, session.name, results, started=started)
     record(plan.root, run)
     verdict(session, results)
 
@@ -186,13 +194,24 @@ def run_target(
     )
 
 
-def report(plan: SessionPlan, session_name: str, results: list[CheckResult]) -> RunRecord:
-    """Merge the results into this nox invocation's run record; write the reports and the table."""
+def report(
+    plan: SessionPlan,
+    session_name: str,
+    results: list[CheckResult],
+    *,
+    started: float | None = None,
+) -> RunRecord:
+    """Merge the results into this nox invocation's run record; write the reports and the table.
+
+    The record starts when the invocation's first session started and finishes now.
+    """
     from ci_sessions.reports import finalize
     from ci_sessions.reports.table import render_table
 
     if not plan.record:
         plan.record.append(new_run(plan.root, plan.project.name))
+        if started is not None:
+            plan.record[0].started = started
     run = plan.record[0]
     run.sessions.append(session_name)
     labels = {r.label for r in results}

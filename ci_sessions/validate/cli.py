@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
+from ci_sessions._args import add_json, add_root, command_parser, root_of
 from ci_sessions.validate.rules import Outcome, evaluate
 
 MARKS = {True: "PASS", False: "FAIL", None: "SKIP"}
@@ -41,21 +41,36 @@ def exit_code(outcomes: list[Outcome]) -> int:
     return 1 if any(o.passed is False and o.rule.required for o in outcomes) else 0
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "validate",
+        "Check that a repository runs the same ci-sessions locally, in pre-commit and in CI.",
+    )
+    add_root(
+        parser, positional_alias=True, help_text="repository root (default: the current directory)"
+    )
+    add_json(parser, "print the outcomes as JSON")
+    parser.add_argument(
+        "--select",
+        metavar="RULE",
+        action="append",
+        default=[],
+        help="only these rule ids (repeatable)",
+    )
+    parser.add_argument(
+        "--ignore",
+        metavar="RULE",
+        action="append",
+        default=[],
+        help="skip these rule ids (repeatable)",
+    )
+    return parser
+
+
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="ci-sessions validate",
-        description="Check that a repository runs the same ci-sessions locally, in pre-commit and in CI.",
-    )
-    parser.add_argument("dir", nargs="?", default=".", help="repository root (default: .)")
-    parser.add_argument("--json", action="store_true", help="print the outcomes as JSON")
-    parser.add_argument(
-        "--select", action="append", default=[], help="only these rule ids (repeatable)"
-    )
-    parser.add_argument(
-        "--ignore", action="append", default=[], help="skip these rule ids (repeatable)"
-    )
+    parser = build_parser()
     args = parser.parse_args(argv)
-    root = Path(args.dir).resolve()
+    root = root_of(args, parser)
     if not root.is_dir():
         print(f"ci-sessions validate: {root} is not a directory", file=sys.stderr)
         return 2

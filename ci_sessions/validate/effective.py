@@ -16,9 +16,9 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
+from ci_sessions._args import add_json, add_root, command_parser, root_of
 from ci_sessions.config import Config, load_config
 from ci_sessions.config.environment import variables
 from ci_sessions.config.schema import TOP_LEVEL, Field
@@ -171,10 +171,12 @@ def print_env(environ: Mapping[str, str], *, as_json: bool) -> None:
     )
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="ci-sessions config", description=__doc__)
-    parser.add_argument("directory", nargs="?", default=".", help="project root (default: .)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser(
+        "config", "Show the configuration in force and where each value came from."
+    )
+    add_root(parser, positional_alias=True)
+    add_json(parser, "print the values and their sources (or, with --env, the variables) as JSON")
     parser.add_argument(
         "--env", action="store_true", help="list every CI_SESSIONS_* variable that is read"
     )
@@ -184,6 +186,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--schema", action="store_true", help="print the JSON Schema of [tool.ci-sessions]"
     )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.schema:
         from ci_sessions.config.jsonschema import render
@@ -196,7 +203,7 @@ def main(argv: list[str]) -> int:
         else:
             print_env(os.environ, as_json=args.json)
         return 0
-    config = load_config(Path(args.directory).resolve())
+    config = load_config(root_of(args, parser))
     found = rows(config)
     if args.json:
         payload = {"values": _nested(found), "sources": {row.key: row.source for row in found}}

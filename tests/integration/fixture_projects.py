@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -95,6 +96,64 @@ def clean_src_project(root: Path, name: str = "demo", *, extra_pyproject: str = 
     return root
 
 
+def findings_project(root: Path, name: str = "demo") -> Path:
+    """A src-layout project with something for every essential and security check to find: lint
+    findings under the project's own ruff config, a type error, an unformatted file, a failing and
+    a skipped test, a bandit finding and a planted secret."""
+    clean_src_project(
+        root,
+        name,
+        extra_pyproject="""
+            [tool.ruff.lint]
+            select = ["E", "F", "B"]
+            """,
+    )
+    write_files(
+        root,
+        {
+            f"src/{name}/util.py": """
+                import os
+                import sys
+                import subprocess
+
+
+                def run(command: str) -> int:
+                    return subprocess.call(command, shell=True)
+
+
+                def length(text: str) -> int:
+                    return text + 1
+
+
+                def items(values=[]):
+                    return values
+                """,
+            f"src/{name}/ugly.py": "x  =  [1,2 ,3]\n",
+            f"src/{name}/config.py": 'AWS_KEY = "AKIAIOSFODNN7EXAMPLE"\n',
+            "tests/test_more.py": f"""
+                import pytest
+
+                from {name} import add
+
+
+                def test_ok() -> None:
+                    assert add(1, 1) == 2
+
+
+                def test_wrong() -> None:
+                    assert add(1, 1) == 3
+
+
+                @pytest.mark.skip(reason="later")
+                def test_later() -> None:
+                    pass
+                """,
+            ".gitignore": ".nox/\n.ci-sessions/\n",
+        },
+    )
+    return root
+
+
 @pytest.fixture
 def make_project(tmp_path: Path) -> Callable[..., Path]:
     def factory(
@@ -108,6 +167,21 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return factory
+
+
+#: tools the `test` dependency group installs only where they can be (Python >= 3.11)
+NEEDS_311 = ("zizmor", "check-jsonschema")
+
+
+def installed_tool(name: str) -> str:
+    """A tool of the `test` dependency group; the test skips where the tool cannot be installed."""
+    path = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if path is None:
+        if name in NEEDS_311 and sys.version_info < (3, 11):
+            version = f"{sys.version_info.major}.{sys.version_info.minor}"
+            pytest.skip(f"{name} cannot be installed on Python {version} (it needs 3.11 or newer)")
+        pytest.fail(f"{name} is not installed: install the `test` dependency group")
+    return path
 
 
 def nox_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

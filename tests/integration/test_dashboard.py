@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -112,3 +113,109 @@ def test_dashboard_is_self_contained_and_renders_its_plots_in_chromium(tmp_path:
         assert pixels(colour) > 200, f"duration series {colour} did not render"
     white = counts.get((255, 255, 255), 0)
     assert white < 1200 * 1600 * 0.97  # the page is not blank
+
+
+FULL_TIER = [
+    "lint", "format", "typecheck", "tests-3.10", "tests-3.11", "tests-3.12", "tests-3.13",
+    "sast", "audit", "secrets", "precommit", "coverage", "build", "sbom", "docs",
+]  # fmt: skip
+#: measures every legend label as Chromium lays it out, and writes the boxes into the page
+MEASURE = """
+<script>
+const out = [];
+document.querySelectorAll('svg').forEach((svg, chart) => {
+  const width = svg.viewBox.baseVal.width;
+  svg.querySelectorAll('text.legend').forEach((text) => {
+    const box = text.getBBox();
+    out.push([chart, text.textContent, box.x, box.y, box.x + box.width, box.y + box.height, width]);
+  });
+});
+const pre = document.createElement('pre');
+pre.id = 'measured';
+pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre);
+</script>
+"""
+
+
+def build_full_tier_history(root: Path) -> None:
+    """Six days of the full tier's 15 checks, durations between 0.1 s and 2.92 s."""
+    with history.open_history(root) as db:
+        for n in range(12):
+            results = [
+                CheckResult(label.split("-")[0], "full", Status.PASS,
+                            python=label.split("-")[1] if "-" in label else "",
+                            per_python="-" in label, duration=0.1 + (i * 0.19 + n * 0.01) % 2.82)
+                for i, label in enumerate(FULL_TIER)
+            ]  # fmt: skip
+            run = RunRecord(run_id=f"run{n}", project="demo", started=START + (n // 2) * DAY,
+                            results=results, commit=f"c{n}")  # fmt: skip
+            history.store_run(db, run, root=root)
+
+
+def test_fifteen_checks_have_a_legend_that_fits_distinct_styles_and_round_ticks(
+    tmp_path: Path,
+) -> None:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI: apt-get install -y chromium")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    import json
+
+    from PIL import Image
+
+    from ci_sessions.reports import dashboard
+
+    root = tmp_path / "demo"
+    root.mkdir()
+    build_full_tier_history(root)
+    with history.open_history(root) as db:
+        html = dashboard.render(db, project="demo")
+    durations = next(s for s in re.findall(r"<svg.*?</svg>", html) if "duration" in s)
+
+    # every series its own colour and dash: 15 different styles, no colour used twice undashed
+    styles = re.findall(r'<polyline fill="none" stroke="(#\w+)"(?: stroke-dasharray="([^"]+)")?', durations)  # fmt: skip
+    assert len(styles) == 15
+    assert len(set(styles)) == 15, styles
+
+    # y ticks are round numbers: one or two significant digits, evenly spaced
+    ticks = [float(t) for t in re.findall(r'text-anchor="end">([-\d.]+)s</text>', durations)]
+    steps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
+    assert len(steps) == 1, ticks
+    step = steps.pop()
+    assert f"{step:g}".lstrip("0.").rstrip("0") in ("1", "2", "25", "5"), step
+    assert ticks[0] <= 0.1 and ticks[-1] >= 2.9, ticks
+
+    # laid out by Chromium: every legend label inside its chart, none overlapping another
+    page = tmp_path / "measure.html"
+    page.write_text(html.replace("</body>", MEASURE + "</body>"))
+    dumped = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile-dom'}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dumped.stdout, re.S)
+    assert found, dumped.stderr[-2000:]
+    boxes = json.loads(found.group(1).replace("&quot;", '"'))
+    legend = [b for b in boxes if b[1] in FULL_TIER]
+    assert len(legend) == 15
+    for _, name, left, _top, right, _bottom, width in legend:
+        assert left >= 0 and right <= width, f"legend label {name!r} runs off the chart"
+    for i, a in enumerate(legend):
+        for b in legend[i + 1 :]:
+            apart = a[4] <= b[2] or b[4] <= a[2] or a[5] <= b[3] or b[5] <= a[3]
+            assert apart, f"legend labels {a[1]!r} and {b[1]!r} overlap"
+
+    # and on the screenshot every one of the ten colours is drawn
+    out = tmp_path / "dashboard.html"
+    out.write_text(html)
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [CHROMIUM, *chromium_flags(tmp_path / "profile-shot", shot), out.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    image = Image.open(shot).convert("RGB")
+    colours = {rgb: count for count, rgb in image.getcolors(maxcolors=1_000_000) or []}
+    for colour in PALETTE:
+        rgb = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+        assert colours.get(rgb, 0) > 100, f"series colour {colour} is not drawn"

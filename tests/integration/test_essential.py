@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -259,6 +260,63 @@ def test_fix_session_applies_safe_fixes_and_never_commits(
     assert nox_runner(root, "-s", "lint").returncode == 0
 
 
+def test_fix_touches_what_the_gates_check_and_never_runs_tests(
+    make_project: Make, nox_runner: Run
+) -> None:
+    """ruff fixes the lint gate's paths only, formats the Python files the format gate counts
+    (not a Markdown code block), runs the autofix hooks and skips the hook that runs the tests."""
+    python = sys.executable
+    readme = "# demo\n\n```python\nx  =  1\n```\n"
+    root = make_project(
+        {
+            "README.md": readme,
+            "scripts/tool.py": "import os\n",  # outside lint.paths: the lint gate never sees it
+            "src/demo/messy.py": "import os\nx=[1,2 ,3]\n",
+            "tests/conftest.py": """
+                from pathlib import Path
+
+
+                def pytest_configure(config):
+                    (Path(__file__).parent.parent / "tests-ran").write_text("yes")
+                """,
+            ".pre-commit-config.yaml": f"""
+                repos:
+                  - repo: local
+                    hooks:
+                      - id: run-the-tests
+                        name: tests
+                        entry: {python} -m pytest -q
+                        language: system
+                        pass_filenames: false
+                        always_run: true
+                      - id: a-fixer
+                        name: a fixer
+                        entry: {python} -c "open('hook-ran', 'w').write('ok')"
+                        language: system
+                        pass_filenames: false
+                        always_run: true
+                """,
+            ".gitignore": ".nox/\n.ci-sessions/\n",
+        }
+    )
+    with (root / "pyproject.toml").open("a") as handle:
+        handle.write('\n[tool.ci-sessions.lint]\npaths = ["src", "tests"]\n')
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"],
+        cwd=root, check=True,
+    )  # fmt: skip
+    run = nox_runner(root, "-s", "fix")
+    assert run.returncode == 0, run.output
+    assert (root / "src/demo/messy.py").read_text() == "x = [1, 2, 3]\n"
+    assert (root / "README.md").read_text() == readme  # the format gate does not count it
+    assert (root / "scripts/tool.py").read_text() == "import os\n"  # nor lint this one
+    assert (root / "hook-ran").read_text() == "ok"  # the autofix hook ran
+    assert not (root / "tests-ran").exists(), run.output  # the test hook did not
+    assert "not run: run-the-tests" in run.output
+
+
 def test_known_flaky_test_is_rerun_once_and_a_new_failure_still_fails(
     make_project: Make, nox_runner: Run
 ) -> None:
@@ -310,6 +368,22 @@ def test_unformatted_file_fails_format_like_ruff_by_hand(
     assert [f["path"] for f in row["findings"]] == ["src/demo/ugly.py"]
     assert "files to reformat 1 > 0" in run.stdout
     assert (root / "src/demo/ugly.py").read_text() == "x=[1,2 ,3]\n"  # checked, never changed
+
+
+def test_session_help_lists_the_arguments_and_runs_nothing(
+    make_project: Make, nox_runner: Run
+) -> None:
+    root = make_project()
+    run = nox_runner(root, "-s", "essential", "--", "--help")
+    assert run.returncode == 0, run.output
+    assert "usage: nox -s essential -- [-h] [--jobs N]" in run.stdout
+    for option in ("--fail-fast", "--no-cache", "--reinstall", "--package NAME", "--base REF"):
+        assert option in run.stdout
+    assert run.results is None  # nothing ran, nothing was reported
+    assert not (root / ".nox" / "ci-sessions").exists()
+    tests = nox_runner(root, "-s", f"tests-{sys.version_info.major}.{sys.version_info.minor}", "--", "-h")  # fmt: skip
+    assert tests.returncode == 0, tests.output
+    assert "--affected" in tests.stdout and "Any other argument goes to pytest" in tests.stdout
 
 
 def test_a_workflow_forcing_colour_does_not_break_the_parsers(

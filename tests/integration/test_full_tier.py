@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from fixture_projects import NoxRun, pyproject
+from gitrepo import git
 
 pytestmark = pytest.mark.integration
 
@@ -80,6 +81,10 @@ def test_clean_project_passes_coverage_build_sbom_docs_and_writes_every_report(
         make_project, tiers='release = ["tests", "coverage", "build", "sbom", "docs"]'
     )
     step_summary = tmp_path / "step-summary.md"
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    before = git(root, "status", "--porcelain", "--ignored").splitlines()
     run = nox_runner(
         root,
         "-s",
@@ -87,6 +92,10 @@ def test_clean_project_passes_coverage_build_sbom_docs_and_writes_every_report(
         env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step_summary)},
     )
     assert run.returncode == 0, run.output
+    # checks never modify the tree: what the tier (tests, coverage, build, SBOM, docs) leaves
+    # is its own state and the caches the tools write when run by hand (README)
+    after = git(root, "status", "--porcelain", "--ignored").splitlines()
+    assert set(after) - set(before) <= {"!! .ci-sessions/", "!! .nox/", "!! .pytest_cache/"}
     statuses = {r["label"]: r["status"] for r in run.results["results"]}  # type: ignore[index]
     assert statuses == {
         f"tests-{PYTHON}": "PASS",
@@ -135,7 +144,7 @@ def test_clean_project_passes_coverage_build_sbom_docs_and_writes_every_report(
     sarif = json.loads((root / ".ci-sessions/reports/ci-sessions.sarif").read_text())
     jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(sarif)
     summary = (root / ".ci-sessions/reports/summary.md").read_text()
-    assert "| ✅ PASS | `coverage` | coverage 100.00 >= 85.00 |" in summary
+    assert "| ✅ PASS | `coverage` | files 1 | coverage 100.00 >= 85.00 |" in summary
     assert step_summary.read_text() == summary
     assert (root / f".ci-sessions/reports/outcomes-tests-{PYTHON}.json").is_file()
 

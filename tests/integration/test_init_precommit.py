@@ -68,6 +68,16 @@ def test_precommit_hooks_run_the_essential_sessions(tmp_path: Path) -> None:
     passing = run(precommit, "run", "--all-files")
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert f"essential (nox -s essential; lint, format, typecheck, tests-{PY})" in passing.stdout
+    # issue 12 item 8: the hook and a manual run alternate without rebuilding or missing the
+    # cache, although each finds the interpreter through its own virtualenv and PATH
+    manual = run(sys.executable, "-m", "nox", "-s", "essential")
+    hook = run(precommit, "run", "ci-sessions-essential", "--all-files", "--verbose")
+    manual_again = run(sys.executable, "-m", "nox", "-s", "essential")
+    for done in (manual, hook, manual_again):
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output
+        assert "rebuilding" not in output and ": creating with" not in output, output
+        assert "PASS (cached" in output, output
     module = project / "src" / "pcdemo" / "__init__.py"
     module.write_text("import os\n\n\n" + module.read_text(encoding="utf-8"), encoding="utf-8")
     assert run("git", "add", "-A").returncode == 0

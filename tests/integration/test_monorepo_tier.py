@@ -1,4 +1,4 @@
-"""Tier sessions on a three-package monorepo: --package and --changed-only --since."""
+"""Tier sessions on a three-package monorepo: --package and --changed-only --base."""
 
 from __future__ import annotations
 
@@ -50,12 +50,12 @@ def test_changed_only_runs_the_changed_package_and_its_dependants(
     (root / "packages/other/src/other/__init__.py").write_text("import sys\nVALUE = 3\n")
     git(root, "commit", "-qam", "change other again")
 
-    run = nox_runner(root, "-s", "quick", "--", "--changed-only", "--since", "HEAD~1")
+    run = nox_runner(root, "-s", "quick", "--", "--changed-only", "--base", "HEAD~1")
     assert run.returncode == 0, run.output
     assert [r["label"] for r in run.results["results"]] == ["other/lint"]  # type: ignore[index]
     assert run.result("other/lint")["metrics"]["findings"] == 1  # 1 <= 5 in other's own config
 
-    run = nox_runner(root, "-s", "quick", "--", "--changed-only", "--since", "HEAD~2")
+    run = nox_runner(root, "-s", "quick", "--", "--changed-only", "--base", "HEAD~2")
     labels = sorted(r["label"] for r in run.results["results"])  # type: ignore[index]
     assert labels == ["app/lint", "core/lint", "other/lint"]
     assert run.status("core/lint") == "FAIL"

@@ -8,6 +8,7 @@ saved JSON file. Other arguments go to pytest. The verdicts come from ci_session
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -15,9 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from ci_sessions._fs import state_dir
 from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec, error_result
 from ci_sessions.checks.bench.options import missing_reference, parse_posargs, validate_settings
-from ci_sessions.results import CheckResult, Gate, Status
+from ci_sessions.results import Checked, CheckResult, Gate, Status
 
 if TYPE_CHECKING:
     from ci_sessions.checks.bench.data import BenchRun
@@ -41,13 +43,37 @@ def bench_env(ctx: CheckContext) -> EnvSpec:
 
 
 def bench_paths(ctx: CheckContext) -> list[str]:
-    """Configured paths, else ``benchmarks/``, else the test directories."""
+    """Configured paths, else ``benchmarks/``, else the test directories (pytest's ``testpaths``
+    when the project sets them)."""
+    from ci_sessions.config.project import option_words, pytest_options
+
     configured = ctx.settings("bench").str_list("paths")
     if configured:
         return configured
     if (ctx.root / "benchmarks").is_dir():
         return ["benchmarks"]
-    return ctx.project.test_dirs
+    options = pytest_options(ctx.root, ctx.project.pyproject)
+    testpaths = [p for p in option_words(options.get("testpaths")) if (ctx.root / p).is_dir()]
+    return testpaths or ctx.project.test_dirs
+
+
+def bench_file_patterns(ctx: CheckContext, paths: list[str]) -> list[str]:
+    """pytest's ``python_files`` widened by the names of files named like benchmarks that it
+    would not collect (``testing/benchmark.py``, ``benchmarks/bench_sort.py``); empty when there
+    are none. (Naming such a file beside its folder does not work: pytest drops the file.)"""
+    from ci_sessions.config.project import PYTEST_PYTHON_FILES, option_words, pytest_options
+
+    options = pytest_options(ctx.root, ctx.project.pyproject)
+    patterns = list(option_words(options.get("python_files"))) or list(PYTEST_PYTHON_FILES)
+    extra: set[str] = set()
+    for directory in paths:
+        folder = ctx.root / directory
+        for path in folder.rglob("*.py") if folder.is_dir() else ():
+            hidden = any(part.startswith(".") for part in path.relative_to(ctx.root).parts)
+            collected = any(fnmatch.fnmatch(path.name, p) for p in patterns)
+            if "bench" in path.name and not hidden and not collected:
+                extra.add(path.name)
+    return [*patterns, *sorted(extra)] if extra else []
 
 
 def pytest_argv(
@@ -59,13 +85,21 @@ def pytest_argv(
     argv = [
         str(env.python), "-m", "pytest", *targets,
         "--benchmark-only", f"--benchmark-json={json_path}", "--benchmark-sort=name",
+        # pytest-benchmark's own storage (.benchmarks/) stays out of the project's tree
+        f"--benchmark-storage=file://{state_dir(ctx.root) / 'cache' / 'benchmarks'}",
         f"--benchmark-min-rounds={settings.int('min-rounds')}",
         f"--benchmark-max-time={settings.float('max-time')}",
         f"--benchmark-timer={TIMERS[settings.str('timer')]}", "--benchmark-warmup=on",
         "-p", "no:cacheprovider",
+        # pytest-benchmark warns when nothing was measured; a project's `filterwarnings = error`
+        # must not turn "no benchmarks" (SKIP) into a crash (ERROR)
+        "-W", "ignore::pytest_benchmark.logger.PytestBenchmarkWarning",
     ]  # fmt: skip
     if settings.str("marker"):
         argv += ["-m", settings.str("marker")]
+    patterns = bench_file_patterns(ctx, targets)
+    if patterns:
+        argv += ["-o", f"python_files={' '.join(patterns)}"]
     return [*argv, *settings.str_list("args"), *extra]
 
 
@@ -132,6 +166,7 @@ class BenchCheck(CheckBase):
             if run.returncode not in (NO_TESTS, OK):
                 return self._error(ctx, base, f"pytest wrote no {raw_path.name}:\n{run.tail()}")
             base.metrics = {"benchmarks": 0}
+            base.checked = Checked("benchmarks", 0)
             base.summary = "no benchmarks collected in " + (
                 ", ".join(bench_paths(ctx)) or "the project"
             )
@@ -143,6 +178,7 @@ class BenchCheck(CheckBase):
             return self._error(ctx, base, f"cannot read {raw_path.name}: {exc}")
         failed = _failures(output) or (1 if run.returncode == TESTS_FAILED else 0)
         base.metrics = {"benchmarks": len(current.benchmarks), "failed": failed}
+        base.checked = Checked("benchmarks", len(current.benchmarks))
         if load is not None:
             base.metrics["load-per-cpu"] = round(load, 2)
         base.artifacts["bench-pytest"] = raw_path.relative_to(ctx.root).as_posix()
@@ -180,7 +216,11 @@ class BenchCheck(CheckBase):
         return result
 
     def _error(self, ctx: CheckContext, base: CheckResult, message: str) -> CheckResult:
-        result = error_result(ctx, self.name, message.splitlines()[0], base.output + "\n" + message)
+        lines = message.splitlines()
+        detail = "\n".join(lines[1:])
+        # the tool's tail is already in its output: print it once
+        output = base.output if detail and detail in base.output else f"{base.output}\n{detail}"
+        result = error_result(ctx, self.name, lines[0], output.strip())
         result.command = base.command
         return result
 

@@ -67,17 +67,32 @@ def load_directory(
 ) -> list[Advisory]:
     """Every PyPI advisory under ``directory``; a missing directory or bad file is a ConfigError."""
     if not directory.is_dir():
+        what = "is a file, not a directory" if directory.exists() else "does not exist"
         raise ConfigError(
             source,
             key,
-            f"advisory directory {directory} does not exist",
-            fix="create it or correct the path",
+            f"advisory directory {directory} {what}",
+            fix="name a directory of OSV advisories (.json/.yaml files) or correct the path",
         )
     advisories: list[Advisory] = []
-    for path in sorted(p for p in directory.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
+    files = sorted(p for p in directory.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+    if not files:
+        raise ConfigError(
+            source,
+            key,
+            f"advisory directory {directory} holds no OSV advisories (.json, .yaml or .yml files)",
+            fix="point it at a copy of an OSV database, e.g. the PyPA advisory-database's vulns/",
+        )
+    for path in files:
         document = _read(path, directory, source, key)
         if document is None:
-            continue
+            raise ConfigError(
+                source,
+                key,
+                f"{path.relative_to(directory).as_posix()} is not an OSV advisory "
+                "(a JSON/YAML mapping with an id)",
+                fix="fix or remove the file",
+            )
         advisories.extend(parse(document, path.relative_to(directory).as_posix()))
     return advisories
 

@@ -29,6 +29,7 @@ from ci_sessions.checks.base import (
     ToolRun,
     error_result,
     pending_result,
+    skip_result,
 )
 from ci_sessions.checks.projectenv import project_env
 from ci_sessions.checks.security import advisories
@@ -36,7 +37,7 @@ from ci_sessions.checks.security import gate as secgate
 from ci_sessions.checks.security.levels import AuditPolicy, level_for
 from ci_sessions.checks.tooling import tool_env
 from ci_sessions.errors import ConfigError
-from ci_sessions.results import CheckResult, Finding, Gate, Status
+from ci_sessions.results import Checked, CheckResult, Finding, Gate, Status
 
 SAFETY_KEY = "SAFETY_API_KEY"
 _LIST_DISTRIBUTIONS = (
@@ -99,6 +100,10 @@ class AuditCheck(CheckBase):
                 "service = 'none' and no advisories directory: nothing to audit against",
                 fix='set audit.advisories = "path/to/osv-advisories" or service = "pypi"',
             )
+        loaded: list[advisories.Advisory] = []
+        if advisory_dir:  # read first: a wrong directory is a configuration error, always
+            directory = (ctx.root / advisory_dir).resolve()
+            loaded = advisories.load_directory(directory, source=_source(ctx, "audit.advisories"))
         listed = ctx.exec([str(envs["project"].python), "-c", _LIST_DISTRIBUTIONS], envs["project"])
         installed = _parse_installed(listed.stdout) if listed.returncode == 0 else None
         if installed is None:
@@ -119,6 +124,14 @@ class AuditCheck(CheckBase):
             if canonicalize_name(n) not in skip and n not in local
         }
         policy = level_for(ctx.config, "audit").audit
+        if not audited:
+            note = (
+                f"; not audited (installed from a local path): {', '.join(local)}" if local else ""
+            )
+            return skip_result(
+                ctx, self.name, "no third-party packages to audit" + note,
+                checked=Checked("packages", 0),
+            )  # fmt: skip
         audit = Audit()
         if local:
             audit.notes.append("not audited (installed from a local path): " + ", ".join(local))
@@ -129,8 +142,6 @@ class AuditCheck(CheckBase):
             if crashed is not None:
                 return crashed
         if advisory_dir:
-            directory = (ctx.root / advisory_dir).resolve()
-            loaded = advisories.load_directory(directory, source=_source(ctx, "audit.advisories"))
             for hit in advisories.match(loaded, audited):
                 _add(audit, ctx.root, policy, "osv-advisories", hit.advisory.id, hit.package, hit.version,
                      hit.advisory.fixed_versions(), hit.advisory.aliases, hit.advisory.severity,
@@ -139,6 +150,8 @@ class AuditCheck(CheckBase):
                 f"local advisories: {len(loaded)} PyPI advisories read from {advisory_dir}"
             )
         safety_note = _safety(ctx, envs.get("safety"), requirements, policy, audit)
+        # a package counts as audited when some source had data for it
+        checked = len(audited) if advisory_dir else len(set(audited) - set(audit.unreachable))
         result = pending_result(
             ctx,
             self.name,
@@ -150,6 +163,7 @@ class AuditCheck(CheckBase):
                 "unreachable": len(audit.unreachable),
                 "safety": safety_note,
             },
+            checked=Checked("packages", checked),
         )
         lines = [f"{f.location()}: {f.rule} {f.message}" for f in result.findings]
         lines += [
@@ -265,6 +279,19 @@ def _pip_audit(
             audit.notes.append("pip-audit: " + (run.tail(1) or "network error"))
             return None
         return error_result(ctx, "audit", f"pip-audit failed (exit {run.returncode})", run.tail())
+    read_pip_audit_report(ctx.root, report, audited, policy, audit)
+    return None
+
+
+def read_pip_audit_report(
+    root: Path,
+    report: Mapping[str, Any],
+    audited: Mapping[str, str],
+    policy: AuditPolicy,
+    audit: Audit,
+) -> None:
+    """Add what ``pip-audit -f json`` reported: vulnerabilities with their fix versions and
+    aliases as findings, skipped dependencies (with pip-audit's reason) as not audited."""
     for raw in cast("list[Any]", report.get("dependencies") or []):
         dep = cast("dict[str, Any]", raw)
         name = str(dep.get("name", ""))
@@ -276,20 +303,8 @@ def _pip_audit(
             vuln = cast("dict[str, Any]", raw_vuln)
             fixes = [str(v) for v in cast("list[Any]", vuln.get("fix_versions") or [])]
             aliases = [str(a) for a in cast("list[Any]", vuln.get("aliases") or [])]
-            _add(
-                audit,
-                ctx.root,
-                policy,
-                "pip-audit",
-                str(vuln.get("id", "")),
-                name,
-                version,
-                fixes,
-                aliases,
-                "",
-                "",
-            )
-    return None
+            ident = str(vuln.get("id", ""))
+            _add(audit, root, policy, "pip-audit", ident, name, version, fixes, aliases, "", "")
 
 
 def _safety(

@@ -20,12 +20,14 @@ from ci_sessions.checks.base import (
     EnvSpec,
     error_result,
     pending_result,
+    python_files,
     relative,
+    skip_result,
 )
 from ci_sessions.checks.security import gate as secgate
 from ci_sessions.checks.security.levels import SastPolicy, level_for, rank
 from ci_sessions.checks.tooling import tool_env
-from ci_sessions.results import CheckResult, Finding, Status
+from ci_sessions.results import Checked, CheckResult, Finding
 
 #: bandit tests whose message quotes the suspected password itself
 QUOTES_VALUE = ("B105", "B106", "B107")
@@ -44,12 +46,8 @@ class SastCheck(CheckBase):
         settings = ctx.settings("sast")
         paths = settings.str_list("paths") or ctx.project.packages
         if not paths:
-            return CheckResult(
-                check=self.name,
-                session=ctx.session,
-                status=Status.SKIP,
-                python=ctx.python,
-                summary="no packages found: nothing to scan (set sast.paths)",
+            return skip_result(
+                ctx, self.name, "no packages found: nothing to scan (set sast.paths)"
             )
         policy = level_for(ctx.config, "sast").sast
         bandit = str(envs["bandit"].bin_dir / "bandit")
@@ -81,6 +79,9 @@ class SastCheck(CheckBase):
             return error_result(
                 ctx, self.name, f"bandit could not scan {len(errors)} file(s)", "\n".join(lines)
             )
+        scanned = scanned_files(report)
+        if scanned == 0:
+            return _nothing_scanned(ctx, self.name, paths, run.tail())
         findings = parse_results(ctx.root, report, policy)
         result = pending_result(
             ctx,
@@ -88,7 +89,8 @@ class SastCheck(CheckBase):
             findings=findings,
             command=run.argv,
             artifacts={"bandit-json": json_path.relative_to(ctx.root).as_posix()},
-            metrics={"level": f"{policy.severity}/{policy.confidence}"},
+            metrics={"level": f"{policy.severity}/{policy.confidence}", "files": scanned},
+            checked=Checked("files", scanned),
         )
         sarif_run = ctx.exec([*base, "-f", "sarif", "-o", str(sarif_path)], envs["bandit"])
         if sarif_run.returncode in (0, 1) and strip_snippets(sarif_path):
@@ -107,6 +109,30 @@ class SastCheck(CheckBase):
     def cache_salt(self, ctx: CheckContext) -> str:
         """What else a cached PASS depends on (see secgate.cache_salt)."""
         return secgate.cache_salt(ctx, "sast")
+
+
+def scanned_files(report: Mapping[str, Any]) -> int:
+    """Files bandit scanned: its ``metrics`` has one entry per file besides ``_totals``."""
+    metrics = report.get("metrics")
+    if not isinstance(metrics, dict):
+        return 0
+    return sum(1 for name in cast("dict[str, Any]", metrics) if name != "_totals")
+
+
+def _nothing_scanned(ctx: CheckContext, check: str, paths: list[str], tail: str) -> CheckResult:
+    """bandit scanned no file: SKIP without Python files, else ERROR (paths or excludes select
+    none of them)."""
+    if python_files(ctx.root) == 0:
+        return skip_result(ctx, check, "no Python files to scan", checked=Checked("files", 0))
+    result = error_result(
+        ctx,
+        check,
+        f"bandit scanned 0 files under {' '.join(paths)}: sast.paths or sast.exclude select "
+        "none of the project's Python files",
+        tail,
+    )
+    result.checked = Checked("files", 0)
+    return result
 
 
 def exclude_args(excludes: list[str]) -> list[str]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
-from ci_sessions._git import is_work_tree
+from ci_sessions._git import is_work_tree, tracked_files
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -22,10 +23,11 @@ from ci_sessions.checks.base import (
     error_result,
     pending_result,
     relative,
+    skip_result,
 )
 from ci_sessions.checks.security import gate as secgate
 from ci_sessions.checks.tooling import tool_env
-from ci_sessions.results import CheckResult, Finding
+from ci_sessions.results import Checked, CheckResult, Finding
 
 #: detect-secrets' secret types -> the plugin (rule) that finds them
 PLUGINS = {
@@ -76,7 +78,8 @@ class SecretsCheck(CheckBase):
         excludes = [*ALWAYS_EXCLUDED, *settings.str_list("exclude")]
         if baseline_name:
             excludes.append("^" + _regex_escape(baseline_name) + "$")
-        argv = [str(envs["detect-secrets"].bin_dir / "detect-secrets"), "scan"]
+        # -v logs every file it reads ("Checking file: ..."): what the check can show it checked
+        argv = [str(envs["detect-secrets"].bin_dir / "detect-secrets"), "-v", "scan"]
         tracked = _in_git(ctx)
         if not tracked:
             argv.append("--all-files")  # without git, detect-secrets would scan nothing at all
@@ -89,6 +92,9 @@ class SecretsCheck(CheckBase):
             return error_result(
                 ctx, self.name, f"detect-secrets failed (exit {run.returncode})", run.tail()
             )
+        scanned = scanned_files(run.stderr)
+        if scanned == 0:
+            return _nothing_scanned(ctx, self.name, tracked, run.tail())
         accepted: set[tuple[str, str, str]] = set()
         baseline_path = ctx.root / baseline_name if baseline_name else None
         if baseline_path is not None and baseline_path.is_file():
@@ -119,7 +125,8 @@ class SecretsCheck(CheckBase):
             findings=findings,
             command=argv,
             output="\n".join(lines),
-            metrics={"in_baseline": in_baseline},
+            metrics={"in_baseline": in_baseline, "files": scanned},
+            checked=Checked("files", scanned),
         )
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
@@ -128,6 +135,30 @@ class SecretsCheck(CheckBase):
     def cache_salt(self, ctx: CheckContext) -> str:
         """What else a cached PASS depends on (see secgate.cache_salt)."""
         return secgate.cache_salt(ctx, "secrets")
+
+
+_CHECKING = re.compile(r"Checking file: (.+?)\s*$")
+
+
+def scanned_files(log: str) -> int:
+    """Distinct files detect-secrets read, from its ``-v`` log (``Checking file: x.py``)."""
+    return len({m.group(1) for line in log.splitlines() if (m := _CHECKING.search(line))})
+
+
+def _nothing_scanned(ctx: CheckContext, check: str, tracked: bool, tail: str) -> CheckResult:
+    """detect-secrets read no file: SKIP when git tracks none yet, else ERROR (secrets.exclude
+    or its arguments leave nothing to scan)."""
+    if tracked and not tracked_files(ctx.root):
+        return skip_result(
+            ctx, check, "git tracks no files yet: detect-secrets scans tracked files only",
+            checked=Checked("files", 0),
+        )  # fmt: skip
+    result = error_result(
+        ctx, check, "detect-secrets scanned 0 files: secrets.exclude or secrets.args leave none",
+        tail,
+    )  # fmt: skip
+    result.checked = Checked("files", 0)
+    return result
 
 
 def to_finding(root: Path, secret: Mapping[str, Any]) -> Finding:
@@ -183,6 +214,4 @@ def _json(text: str) -> dict[str, Any] | None:
 
 
 def _regex_escape(text: str) -> str:
-    import re
-
     return re.escape(text)

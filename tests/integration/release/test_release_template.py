@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any, cast
 
 import pytest
 import yaml
-from fixture_projects import nox_env, write_files
+from fixture_projects import installed_tool, nox_env, write_files
 from gitrepo import git
 
 from ci_sessions.scaffold import init as scaffold
@@ -23,7 +22,6 @@ from ci_sessions.scaffold.render import render
 
 pytestmark = pytest.mark.integration
 
-BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[3]
 PINS: dict[str, dict[str, str]] = yaml.safe_load(
     (ROOT / "configs" / "action-pins.yaml").read_text(encoding="utf-8")
@@ -34,10 +32,7 @@ CURRENT = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def tool(name: str) -> str:
-    path = shutil.which(name, path=str(BIN)) or shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed: install the `test` dependency group")
-    return path
+    return installed_tool(name)
 
 
 def run(*argv: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:

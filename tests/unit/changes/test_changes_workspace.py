@@ -174,7 +174,7 @@ def test_cli_lists_packages(mono: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_session_arguments(mono: Path) -> None:
-    with pytest.raises(UsageError, match="needs --since REF"):
+    with pytest.raises(UsageError, match="needs --base REF"):
         packages_from_args(mono, [], changed_only=True, since=None)
     assert len(packages_from_args(mono, [], changed_only=False, since=None)) == 4
     assert names(packages_from_args(mono, ["cli"], changed_only=True, since="HEAD")) == ["cli"]

@@ -61,3 +61,10 @@ def test_state_directories_in_the_sdist_are_findings(tmp_path: Path) -> None:
     findings = build_check.stray_files(sdist, "dist/demo-1.tar.gz")
     assert [(f.rule, f.path) for f in findings] == [("sdist-stray-files", "dist/demo-1.tar.gz")] * 2
     assert "2 file(s) under .ci-sessions/" in findings[0].message and ".nox/" in findings[1].message
+
+
+def test_the_wheels_payload_leaves_its_metadata_out() -> None:
+    members = [("demo/__init__.py", 10), ("demo-0.1.dist-info/METADATA", 5),
+               ("demo-0.1.dist-info/RECORD", 5)]  # fmt: skip
+    assert build_check.payload_files(members) == 1
+    assert build_check.payload_files(members[1:]) == 0

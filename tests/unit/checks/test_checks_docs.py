@@ -53,3 +53,38 @@ def test_mkdocs_and_sphinx_warnings(tmp_path: Path) -> None:
     sphinx_out = f"{tmp_path}/docs/index.rst:12: WARNING: undefined label: 'nowhere'\nbuild finished with problems.\n"
     [warning] = docs.parse_sphinx(ctx, sphinx_out)
     assert (warning.path, warning.line, warning.rule) == ("docs/index.rst", 12, "sphinx-warning")
+
+
+OFFLINE_SPHINX = """\
+loading intersphinx inventory 'python' from https://docs.python.org/3/objects.inv ...
+build finished with problems, 2 warnings (with warnings treated as errors).
+WARNING: failed to reach any of the inventories with the following issues:
+intersphinx inventory 'https://docs.python.org/3/objects.inv' not fetchable due to <class 'requests.exceptions.ConnectionError'>: HTTPSConnectionPool(host='docs.python.org', port=443)
+/p/docs/index.rst:4: WARNING: py:func reference target not found: os.path.join [ref.func]
+"""
+
+
+def test_an_offline_sphinx_build_is_recognised_and_counted_as_sphinx_counts(
+    tmp_path: Path,
+) -> None:
+    assert docs.unreachable_inventories(OFFLINE_SPHINX) == ["https://docs.python.org/3/objects.inv"]
+    assert docs.unreachable_inventories("build succeeded.") == []
+    assert docs.sphinx_total(OFFLINE_SPHINX) == 2
+    assert docs.sphinx_total("build succeeded, 3 warnings.") == 3
+    assert docs.sphinx_total("build succeeded.") == 0
+    assert docs.sphinx_total("no summary") is None
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "d"\nversion = "1"\n')
+    ctx = CheckContext(tmp_path, load_config(tmp_path, environ={}), load_project(tmp_path),
+                       "3.11", "docs")  # fmt: skip
+    findings = docs.parse_sphinx(ctx, OFFLINE_SPHINX)
+    assert len(findings) == 2  # what Sphinx counts: the bare WARNING line is one of them
+    assert findings[0].path == ""
+
+
+def test_pages_are_the_projects_documents_not_the_scaffolding(tmp_path: Path) -> None:
+    for name in ("index.html", "guide/index.html", "404.html", "genindex.html", "search.html",
+                 "_static/x.html", "assets/y.html", "_modules/demo.html"):  # fmt: skip
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("<html/>")
+    assert docs.count_pages(tmp_path) == 2
+    assert docs.count_pages(tmp_path / "missing") == 0

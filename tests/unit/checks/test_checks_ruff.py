@@ -60,6 +60,13 @@ def test_zero_tolerance_uses_ruff_selector_semantics(rule: str, selected: bool) 
         (NEW_STYLE, 2, [("syntax-error", "src/bad.py", 1), ("format", "src/ugly.py", 0)]),
         (OLD_STYLE, 1, [("format", "src/ugly.py", 0)]),
         ("", 0, []),
+        # FORCE_COLOR=1 (GitHub workflows set it) makes ruff colour even a captured output
+        (
+            "\x1b[1m\x1b[91munformatted:\x1b[0m\x1b[1m File would be reformatted\x1b[0m\n"
+            "  \x1b[1m\x1b[94m--> \x1b[0msrc/ugly.py:1:1\n",
+            1,
+            [("format", "src/ugly.py", 0)],
+        ),
     ],
 )
 def test_format_output_of_old_and_new_ruff_is_read(
@@ -82,3 +89,22 @@ def test_format_failure_without_a_named_file_is_never_a_pass(
     from ci_sessions.checks.ruff import _parse_format  # pyright: ignore[reportPrivateUsage]
 
     assert _parse_format(_ctx(tmp_path), ToolRun(["ruff"], code, stdout, "", 0.1), ["*.py"]) is None
+
+
+def test_the_files_ruff_checked_are_counted_from_its_own_listing_and_summary() -> None:
+    from ci_sessions.checks.ruff import count_formatted_files, count_listed_files
+
+    assert count_listed_files("/p/a.py\n/p/pyproject.toml\n\n") == 2
+    assert count_listed_files("") == 0
+    assert count_formatted_files(NEW_STYLE) == 2
+    assert count_formatted_files("3 files already formatted\n") == 3
+    assert count_formatted_files("1 file would be reformatted, 12 files already formatted") == 13
+    assert count_formatted_files("warning: No Python files found under the given path(s)\n") == 0
+    assert count_formatted_files("something else entirely") is None
+
+
+def test_the_formatted_file_count_is_read_through_colour() -> None:
+    from ci_sessions.checks.ruff import count_formatted_files
+
+    coloured = "\x1b[1m2 files would be reformatted\x1b[0m, \x1b[1m5 files already formatted\x1b[0m"
+    assert count_formatted_files(coloured) == 7

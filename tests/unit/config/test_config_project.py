@@ -111,3 +111,26 @@ def test_tool_pins_are_found(
 ) -> None:
     root = write(tmp_path, files)
     assert load_project(root).tool_pin("ruff") == expected
+
+
+def test_a_project_that_compiles_something_is_recognised(tmp_path: Path) -> None:
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'c'\nversion = '1'\n")
+    (tmp_path / "src" / "c").mkdir(parents=True)
+    (tmp_path / "src" / "c" / "__init__.py").write_text("")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "helper.c").write_text("")  # test fixtures are not the package
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "conf.py").write_text("")
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "ci.yml").write_text("")
+    pure = load_project(tmp_path)
+    assert not pure.compiled
+    assert pure.package_files == ("pyproject.toml", "src/c/__init__.py")
+    (tmp_path / "src" / "c" / "_speed.c").write_text("")
+    assert load_project(tmp_path).compiled
+    (tmp_path / "src" / "c" / "_speed.c").unlink()
+    (tmp_path / "pyproject.toml").write_text(
+        "[build-system]\nrequires = ['maturin']\nbuild-backend = 'maturin'\n"
+    )
+    assert load_project(tmp_path).compiled

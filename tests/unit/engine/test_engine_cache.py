@@ -18,7 +18,7 @@ from ci_sessions.config.project import load_project
 from ci_sessions.engine.cache import ResultCache, TreeHasher, cacheable, compute_key, list_files
 from ci_sessions.engine.environments import EnvManager
 from ci_sessions.engine.runner import Invocation, RunOptions, run_checks
-from ci_sessions.results import CheckResult, Status
+from ci_sessions.results import Checked, CheckResult, Status
 
 
 def _config(root: Path) -> Config:
@@ -106,7 +106,10 @@ def test_tree_hash_ignores_environments_caches_and_gitignored_files(tmp_path: Pa
 
 
 def _pass(check: str = "lint") -> CheckResult:
-    return CheckResult(check=check, session="s", status=Status.PASS, summary="clean", python="3.11")
+    return CheckResult(
+        check=check, session="s", status=Status.PASS, summary="clean", python="3.11",
+        checked=Checked("files", 1),
+    )  # fmt: skip
 
 
 def test_only_pass_is_stored_and_a_hit_is_marked_cached(tmp_path: Path) -> None:
@@ -157,23 +160,35 @@ def test_corrupted_stat_index_is_ignored(tmp_path: Path) -> None:
 
 
 def test_concurrent_stores_never_leave_a_torn_entry(tmp_path: Path) -> None:
+    """Once an entry exists, a reader always finds it whole while others rewrite it.
+
+    lookup() drops an entry it cannot parse, so "hit is None or PASS" would hold even for a
+    plain non-atomic write; here a miss or an unparsable file is itself the failure.
+    """
     cache = ResultCache(tmp_path)
     big = _pass()
-    big.output = "x" * 200_000
+    big.output = "x" * 400_000
+    key = "k" * 64
+    cache.store("lint", "3.11", key, big)
+    path = cache.path("lint", "3.11", key)
+    done = threading.Event()
 
     def writer() -> None:
-        for _ in range(20):
-            cache.store("lint", "3.11", "k" * 64, big)
+        while not done.is_set():
+            cache.store("lint", "3.11", key, big)
 
-    threads = [threading.Thread(target=writer) for _ in range(4)]
+    threads = [threading.Thread(target=writer) for _ in range(3)]
     for thread in threads:
         thread.start()
-    for _ in range(50):
-        hit = cache.lookup("lint", "3.11", "k" * 64)
-        assert hit is None or hit.status is Status.PASS
-    for thread in threads:
-        thread.join()
-    assert cache.lookup("lint", "3.11", "k" * 64) is not None
+    try:
+        for _ in range(300):
+            json.loads(path.read_text(encoding="utf-8"))  # never empty, never half written
+            hit = cache.lookup("lint", "3.11", key)
+            assert hit is not None and hit.status is Status.PASS
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
     assert not list(cache.directory.glob("*.tmp"))
 
 
@@ -217,8 +232,9 @@ class _Sleepy(CheckBase):
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         self.barrier.wait(timeout=10)
         return CheckResult(
-            self.name, ctx.session, self.status, summary=self.status.value, output=self.name
-        )
+            self.name, ctx.session, self.status, summary=self.status.value, output=self.name,
+            checked=Checked("files", 1),
+        )  # fmt: skip
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         return result
@@ -278,3 +294,39 @@ def test_a_package_inside_a_repository_lists_its_own_files(tmp_path: Path) -> No
     (package / "dist" / "a.whl").write_text("built")
     (tmp_path / "other.py").write_text("X = 1\n")
     assert list_files(package) == ["pyproject.toml", "src/demo/__init__.py"]
+
+
+def test_the_environment_is_part_of_the_key_except_volatile_variables(tmp_path: Path) -> None:
+    from ci_sessions.engine.cache import environment_digest
+
+    base = {"HOME": "/home/u", "PATH": "/usr/bin:/bin", "FLIP": "0"}
+    digest = environment_digest(base, {})
+    assert environment_digest({**base, "FLIP": "1"}, {}) != digest  # a test may read it
+    assert environment_digest(base, {"FLIP": "1"}) != digest  # what the check sets counts too
+    volatile = {"PWD": "/x", "OLDPWD": "/y", "SHLVL": "3", "TERM": "xterm", "COLUMNS": "80",
+                "LINES": "40", "_": "/usr/bin/nox", "SSH_TTY": "/dev/pts/1", "TMUX": "t",
+                "PRE_COMMIT": "1", "VIRTUAL_ENV": "/v", "CI_SESSIONS_LINT_MAX_FINDINGS": "3"}  # fmt: skip
+    assert environment_digest({**base, **volatile}, {}) == digest
+    assert environment_digest({**base, "MY_NOISE": "1"}, {}, ["MY_*"]) == digest  # the setting
+    # the same tools, whichever virtual environment launched nox (a pre-commit hook, a venv)
+    venv = tmp_path / "hook-env"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    launched = {**base, "PATH": f"{venv / 'bin'}:/usr/bin:/bin:/usr/bin"}
+    assert environment_digest(launched, {}) == digest
+    assert environment_digest({**base, "PATH": "/opt/other/bin:/usr/bin:/bin"}, {}) != digest
+
+
+def test_a_cached_row_says_when_it_was_stored() -> None:
+    import time
+
+    from ci_sessions.reports.table import plain_rows, status_label
+
+    fresh = _pass()
+    assert status_label(fresh) == "PASS"
+    cached = _pass()
+    cached.cached, cached.cached_at = True, time.mktime((2026, 3, 1, 14, 2, 0, 0, 0, -1))
+    assert status_label(cached) == "PASS (cached 2026-03-01 14:02)"
+    cached.cached_at = time.time()
+    assert status_label(cached) == f"PASS (cached {time.strftime('%H:%M')})"
+    assert plain_rows([fresh])[0].startswith("PASS | lint | files 1 | ")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -12,42 +11,58 @@ from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
 from ci_sessions.engine.environments import EnvManager
 from ci_sessions.engine.runner import Invocation, RunOptions, _dependency_order, run_checks
-from ci_sessions.results import CheckResult, Status
+from ci_sessions.results import Checked, CheckResult, Status
 
-LOG: list[tuple[str, str, float]] = []
+LOG: list[tuple[str, str]] = []
 LOCK = threading.Lock()
+#: how long a check gives a wrongly scheduled check the chance to start (never waited for in a
+#: correct run: it only bounds how long a broken runner takes to be caught)
+GRACE = 0.3
 
 
-class _Timed(CheckBase):
-    """Records when it started and finished; optionally crashes or waits for others."""
+class _Step(CheckBase):
+    """Records its start and end in LOG; may wait on a barrier shared with the checks it must
+    run beside, watch for a check that must not start while it runs, or crash."""
 
     def __init__(self, name: str, *, after: tuple[str, ...] = (), exclusive: bool = False,
-                 crash: bool = False, seconds: float = 0.2) -> None:  # fmt: skip
+                 crash: bool = False, beside: threading.Barrier | None = None,
+                 not_during: str = "") -> None:  # fmt: skip
         self.name = name
         self.after = after
         self.exclusive = exclusive
         self.crash = crash
-        self.seconds = seconds
+        self.beside = beside
+        self.not_during = not_during
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         return {}
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         with LOCK:
-            LOG.append((self.name, "start", time.perf_counter()))
-        time.sleep(self.seconds)
+            LOG.append((self.name, "start"))
+            STARTED.setdefault(self.name, threading.Event()).set()
+        if self.beside is not None:
+            self.beside.wait()  # BrokenBarrierError (an ERROR row) unless they run side by side
+        if self.not_during:
+            early = STARTED.setdefault(self.not_during, threading.Event()).wait(GRACE)
+            if early:
+                raise RuntimeError(f"{self.not_during} started while {self.name} ran")
         with LOCK:
-            LOG.append((self.name, "end", time.perf_counter()))
+            LOG.append((self.name, "end"))
         if self.crash:
             raise RuntimeError("tool exploded")
-        return CheckResult(self.name, ctx.session, Status.PASS)
+        return CheckResult(self.name, ctx.session, Status.PASS, checked=Checked("files", 1))
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         return result
 
 
-def _run(tmp_path: Path, checks: list[_Timed], jobs: int = 4) -> list[CheckResult]:
+STARTED: dict[str, threading.Event] = {}
+
+
+def _run(tmp_path: Path, checks: list[_Step], jobs: int = 4) -> list[CheckResult]:
     LOG.clear()
+    STARTED.clear()
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\n')
     return run_checks(
         root=tmp_path,
@@ -55,48 +70,59 @@ def _run(tmp_path: Path, checks: list[_Timed], jobs: int = 4) -> list[CheckResul
         project=load_project(tmp_path),
         session="tier",
         invocations=[Invocation(c, "3.11") for c in checks],  # type: ignore[arg-type]
-        options=RunOptions(jobs=jobs, use_cache=False),
+        options=RunOptions(jobs=jobs, use_cache=False, progress="off"),
         manager=EnvManager(tmp_path, backend="virtualenv"),
         emit=lambda _text: None,
     )
 
 
-def _when(name: str, event: str) -> float:
-    return next(t for n, e, t in LOG if n == name and e == event)
+def _position(name: str, event: str) -> int:
+    return LOG.index((name, event))
 
 
 def test_submission_follows_dependency_depth_not_tier_order() -> None:
     checks = [
-        _Timed("report", after=("coverage",)),
-        _Timed("coverage", after=("tests",)),
-        _Timed("tests"),
-        _Timed("lint"),
+        _Step("report", after=("coverage",)),
+        _Step("coverage", after=("tests",)),
+        _Step("tests"),
+        _Step("lint"),
     ]
     order = [
-        inv.check.name for _, inv in _dependency_order([Invocation(c, "3.11") for c in checks])
-    ]  # type: ignore[arg-type]
+        inv.check.name
+        for _, inv in _dependency_order([Invocation(c, "3.11") for c in checks])  # type: ignore[arg-type]
+    ]
     assert order == ["tests", "lint", "coverage", "report"]
 
 
 def test_a_check_waits_for_the_checks_it_needs_even_when_listed_first(tmp_path: Path) -> None:
-    results = _run(tmp_path, [_Timed("coverage", after=("tests",)), _Timed("tests", seconds=0.4)])
+    results = _run(
+        tmp_path, [_Step("coverage", after=("tests",)), _Step("tests", not_during="coverage")]
+    )
     assert [r.check for r in results] == ["coverage", "tests"]  # reported in tier order
-    assert _when("coverage", "start") >= _when("tests", "end")
+    assert [r.status for r in results] == [Status.PASS, Status.PASS], results[1].summary
+    assert _position("coverage", "start") > _position("tests", "end")
 
 
 def test_exclusive_checks_run_alone_after_every_other_check(tmp_path: Path) -> None:
+    together = threading.Barrier(2, timeout=10)
     results = _run(
         tmp_path,
-        [_Timed("bench", exclusive=True), _Timed("lint"), _Timed("typecheck", seconds=0.4)],
+        [
+            _Step("bench", exclusive=True),
+            _Step("lint", beside=together, not_during="bench"),
+            _Step("typecheck", beside=together, not_during="bench"),
+        ],
     )
-    assert [r.status for r in results] == [Status.PASS] * 3
-    assert _when("bench", "start") >= max(_when("lint", "end"), _when("typecheck", "end"))
-    # the others really ran side by side
-    assert _when("typecheck", "start") < _when("lint", "end")
+    # lint and typecheck met at the barrier: they really ran side by side; bench never ran
+    # beside them, and started after both had finished
+    assert [r.status for r in results] == [Status.PASS] * 3, [r.summary for r in results]
+    assert _position("bench", "start") > max(
+        _position("lint", "end"), _position("typecheck", "end")
+    )
 
 
 def test_a_crashing_check_is_an_error_row_and_the_others_still_report(tmp_path: Path) -> None:
-    results = _run(tmp_path, [_Timed("lint"), _Timed("sast", crash=True), _Timed("tests")])
+    results = _run(tmp_path, [_Step("lint"), _Step("sast", crash=True), _Step("tests")])
     statuses = {r.check: r.status for r in results}
     assert statuses == {"lint": Status.PASS, "sast": Status.ERROR, "tests": Status.PASS}
     crashed = next(r for r in results if r.check == "sast")

@@ -192,3 +192,24 @@ def test_a_short_suite_gets_no_workers_advice(tmp_path: Path) -> None:
     with history.open_history(tmp_path) as db:
         history.store_run(db, _tests_run(1, 3.0, {"tests": 9}), root=tmp_path)
         assert "workers" not in hs.slowest(db)[0].suggestion
+
+
+def test_stats_and_trends_honour_limit(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def ask(*argv: str) -> object:
+        capsys.readouterr()
+        assert history_cli.main([*argv, "--root", str(root), "--days", "0", "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    every: dict[str, list[dict[str, object]]] = ask("stats", "--limit", "0")  # type: ignore[assignment]
+    assert len(every["checks"]) == 3
+    one: dict[str, list[dict[str, object]]] = ask("stats", "--limit", "1")  # type: ignore[assignment]
+    assert len(one["checks"]) == 1
+    trends: dict[str, object] = ask("trends", "--limit", "2")  # type: ignore[assignment]
+    days = [point["day"] for point in trends["runs"]]  # type: ignore[index, union-attr]
+    assert days == ["2026-11-05", "2026-11-06"]  # the latest two of six
+    for points in trends["durations"].values():  # type: ignore[union-attr]
+        assert len(points) == 2
+    assert len(trends["coverage"]) == 2  # type: ignore[arg-type]
+    capsys.readouterr()
+    assert history_cli.main(["stats", "--root", str(root), "--days", "0", "--limit", "1"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2 + 2 + 1  # head, table head, 1 row

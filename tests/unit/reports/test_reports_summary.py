@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.reports import summary
-from ci_sessions.results import SUMMARY_SECTION, CheckResult, Finding, Gate, RunRecord, Status
+from ci_sessions.results import (
+    SUMMARY_SECTION,
+    Checked,
+    CheckResult,
+    Finding,
+    Gate,
+    RunRecord,
+    Status,
+)
 
 
 def run_of(*results: CheckResult, run_id: str = "r1") -> RunRecord:
@@ -19,7 +27,7 @@ def run_of(*results: CheckResult, run_id: str = "r1") -> RunRecord:
 def coverage_fail() -> CheckResult:
     return CheckResult(
         "coverage", "full", Status.FAIL, duration=12.34,
-        gates=[Gate("coverage", Status.FAIL, 60.0, 85.0, ">=")],
+        gates=[Gate("coverage", Status.FAIL, 60.0, 85.0, ">=")], checked=Checked("files", 7),
     )  # fmt: skip
 
 
@@ -36,7 +44,7 @@ def test_summary_has_gate_table_and_top_findings(
     )
     summary.write(tmp_path, run_of(coverage_fail(), lint, crashed))
     text = summary.path_for(tmp_path).read_text()
-    assert "| ❌ FAIL | `coverage` | coverage 60.00 < 85.00 | 12.3 s |" in text
+    assert "| ❌ FAIL | `coverage` | files 7 | coverage 60.00 < 85.00 | 12.3 s |" in text
     assert "### Top findings (20 of 29)" in text
     assert "unused import \\| 1" in text  # pipes escaped inside Markdown
     assert "and 9 more" in text

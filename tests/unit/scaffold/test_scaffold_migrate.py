@@ -66,7 +66,8 @@ def test_every_command_is_reported_with_its_line(project: Path) -> None:
     assert found[(".github/workflows/t.yml", 11)].check == "typecheck"
     assert not found[("pixi.toml", 2)].mapped
     # setup lines of a workflow (pip install) are not reported as unmapped checks
-    assert ("'.github/workflows/t.yml'", 9) not in found
+    assert (".github/workflows/t.yml", 9) not in found
+    assert {line for source, line in found if source == ".github/workflows/t.yml"} == {11}
 
 
 def test_proposed_configuration(project: Path) -> None:

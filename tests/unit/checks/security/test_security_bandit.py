@@ -77,3 +77,10 @@ def test_bandit_never_repeats_a_suspected_password(tmp_path: Path) -> None:
     sarif.write_text(json.dumps({"runs": [{"results": [{"ruleId": "B105", "message": message}]}]}))
     assert bandit.strip_snippets(sarif)
     assert "hunter2xyz" not in sarif.read_text()
+
+
+def test_files_scanned_come_from_bandits_per_file_metrics() -> None:
+    report = {"metrics": {"_totals": {"loc": 3}, "src/a.py": {"loc": 1}, "src/b.py": {"loc": 2}}}
+    assert bandit.scanned_files(report) == 2
+    assert bandit.scanned_files({"metrics": {"_totals": {"loc": 0}}}) == 0
+    assert bandit.scanned_files({}) == 0

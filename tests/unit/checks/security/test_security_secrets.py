@@ -24,3 +24,14 @@ def test_secret_findings_never_carry_the_value_or_its_hash(tmp_path: Path) -> No
     )
     assert "25910f98" not in json.dumps(finding.to_json())
     assert finding.fingerprint
+
+
+def test_files_scanned_come_from_the_verbose_log_once_each() -> None:
+    log = (
+        "[scan]\tINFO\tChecking file: src/pdemo/__init__.py\n"
+        "[scan]\tINFO\tChecking file: pyproject.toml\n"
+        "[scan]\tINFO\tChecking file: src/pdemo/__init__.py\n"
+        "some other line\n"
+    )
+    assert secrets.scanned_files(log) == 2
+    assert secrets.scanned_files("") == 0
