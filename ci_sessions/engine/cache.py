@@ -261,6 +261,7 @@ def key_facts(
         "environments": {role: environment_facts(env) for role, env in sorted(envs.items())},
         "posargs": list(ctx.posargs),
         "selected_tests": ctx.selected_tests,
+        "shard": _shard_facts(ctx),
         "tree": tree_digest,
         "baseline": _sha256_or_none(baseline_path),
         "environ": environment_digest(
@@ -268,6 +269,14 @@ def key_facts(
         ),
         "extra": list(extra),
     }
+
+
+def _shard_facts(ctx: CheckContext) -> list[object] | None:
+    """A shard runs a part of the suite, chosen by the recorded durations: both are inputs."""
+    if ctx.shard is None:
+        return None
+    durations = json.dumps(sorted(ctx.shard.durations.items())).encode()
+    return [ctx.shard.label, hashlib.sha256(durations).hexdigest()]
 
 
 def compute_key(

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import pytest
 
-from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec
+from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec, Shard
 from ci_sessions.config import Config, load_config
 from ci_sessions.config.project import load_project
 from ci_sessions.engine.cache import ResultCache, TreeHasher, cacheable, compute_key, list_files
@@ -51,11 +51,18 @@ def _env(root: Path, requirement: str) -> Environment:
     return Environment(spec, location, location / "bin" / "python")
 
 
-def _key(root: Path, *, requirement: str = "ruff==0.17.6", python: str = "3.11") -> str:
+def _key(
+    root: Path,
+    *,
+    requirement: str = "ruff==0.17.6",
+    python: str = "3.11",
+    shard: Shard | None = None,
+) -> str:
     config = _config(root)
     ctx = CheckContext(
-        root=root, config=config, project=load_project(root), python=python, session="s"
-    )
+        root=root, config=config, project=load_project(root), python=python, session="s",
+        shard=shard,
+    )  # fmt: skip
     envs = {"ruff": _env(root, requirement)}
     tree = TreeHasher(root).digest()
     return compute_key(check=_Lint(), ctx=ctx, envs=envs, tree_digest=tree)
@@ -74,6 +81,14 @@ def test_key_changes_with_source_config_tool_version_and_python(tmp_path: Path) 
     assert after_config != after_edit
     assert _key(root, requirement="ruff==0.17.5") != after_config
     assert _key(root, python="3.12") != after_config
+
+
+def test_key_changes_with_the_shard_and_the_durations_that_split_it(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    whole = _key(root)
+    first = _key(root, shard=Shard(1, 2))
+    assert len({whole, first, _key(root, shard=Shard(2, 2))}) == 3  # a part is not the whole
+    assert _key(root, shard=Shard(1, 2, {"tests/t.py::a": 1.0})) != first  # another split
 
 
 def test_tree_hash_sees_a_same_size_edit_with_restored_mtime(tmp_path: Path) -> None:
