@@ -97,19 +97,9 @@ def test_source(indices: Sequence[int], work: int) -> str:
     return f"{imports}\n\n\n{tests}\n"
 
 
-def make_project(root: Path, modules: int, *, work: int = 160_000, per_test_file: int = 10) -> Path:
-    """A src-layout project with ``modules`` modules and tests that exercise each of them.
-
-    ``work`` sizes the tests' CPU work; the default makes the suite take about as long as the type
-    check on 30 modules, the shape of a typical small library (checks in parallel only pay when
-    more than one of them is long).
-    """
-    if root.exists():
-        shutil.rmtree(root)
-    package = root / "src" / "demo"
-    package.mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "pyproject.toml").write_text(
+def demo_pyproject(extra: str = "") -> str:
+    """The generated projects' pyproject.toml: hatchling, the bench Python, ruff's usual rules."""
+    return (
         textwrap.dedent(
             f"""
             [build-system]
@@ -131,7 +121,23 @@ def make_project(root: Path, modules: int, *, work: int = 160_000, per_test_file
             select = ["E", "F", "W", "I", "B", "UP"]
             """
         ).lstrip("\n")
+        + extra
     )
+
+
+def make_project(root: Path, modules: int, *, work: int = 160_000, per_test_file: int = 10) -> Path:
+    """A src-layout project with ``modules`` modules and tests that exercise each of them.
+
+    ``work`` sizes the tests' CPU work; the default makes the suite take about as long as the type
+    check on 30 modules, the shape of a typical small library (checks in parallel only pay when
+    more than one of them is long).
+    """
+    if root.exists():
+        shutil.rmtree(root)
+    package = root / "src" / "demo"
+    package.mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(demo_pyproject())
     (root / "noxfile.py").write_text(NOXFILE)
     (package / "__init__.py").write_text('"""Demo package."""\n')
     for index in range(modules):

@@ -16,38 +16,11 @@ import subprocess
 import textwrap
 from pathlib import Path
 
-from harness import NOXFILE, PY
+from harness import NOXFILE, demo_pyproject
 
 PACKAGES = 10
 PER_PACKAGE = 20
 TESTS_PER_MODULE = 5
-
-
-def _pyproject(extra: str = "") -> str:
-    return (
-        textwrap.dedent(
-            f"""
-        [build-system]
-        requires = ["hatchling"]
-        build-backend = "hatchling.build"
-
-        [project]
-        name = "demo"
-        version = "0.1.0"
-        requires-python = ">={PY}"
-
-        [tool.ci-sessions]
-        python = ["{PY}"]
-
-        [tool.ruff]
-        line-length = 100
-
-        [tool.ruff.lint]
-        select = ["E", "F", "W", "I", "B", "UP"]
-        """
-        ).lstrip("\n")
-        + extra
-    )
 
 
 #: the rest of each module: the kind of code a library holds (the type checker's real work)
@@ -187,7 +160,7 @@ def make_graph_project(root: Path) -> Path:
         shutil.rmtree(root)
     package = root / "src" / "demo"
     package.mkdir(parents=True)
-    (root / "pyproject.toml").write_text(_pyproject())
+    (root / "pyproject.toml").write_text(demo_pyproject())
     (root / "noxfile.py").write_text(NOXFILE)
     (package / "__init__.py").write_text('"""Demo package."""\n')
     for p in range(PACKAGES):
@@ -240,7 +213,7 @@ def make_flat_suite(
     (root / "src" / "flat" / "__init__.py").write_text("VALUE = 1\n")
     (root / "tests").mkdir()
     (root / "pyproject.toml").write_text(
-        _pyproject(extra_pyproject).replace('name = "demo"', 'name = "flat"')
+        demo_pyproject(extra_pyproject).replace('name = "demo"', 'name = "flat"')
     )
     (root / "noxfile.py").write_text(NOXFILE)
     files = max(1, tests // per_file)
