@@ -44,6 +44,7 @@ _CONTEXT_REASONS = {
     "environments": "the environment changed (tools or installed packages)",
     "posargs": "the session's arguments changed",
     "selected_tests": "the test selection changed",
+    "environ": "environment variables changed",
     "baseline": "the findings baseline changed",
     "extra": "the check's other inputs changed",
 }
@@ -118,6 +119,15 @@ class IncrementalRunner:
                 return result
             reason = "the partial run did not check the files it was given"
         return self._full(check, ctx, envs, units, keys, context, reason or "")
+
+    @staticmethod
+    def show_note(result: CheckResult) -> CheckResult:
+        """Say how the run was made, first thing in the check's output."""
+        note = result.metrics.get("incremental")
+        if note:
+            line = f"incremental: {note}"
+            result.output = f"{line}\n{result.output}" if result.output else line
+        return result
 
     def _full_run_reason(
         self, stored: FileState | None, context: Mapping[str, str], graph: FileGraph
@@ -224,7 +234,7 @@ def _stored_key(state: FileState, unit: str) -> str | None:
 
 
 def _noted(result: CheckResult, note: str) -> CheckResult:
-    """Say how the run was made, first thing in the check's output."""
-    line = f"incremental: {note}"
-    result.output = f"{line}\n{result.output}" if result.output else line
+    """Keep how the run was made; ``show_note`` shows it once the check has been evaluated
+    (evaluation may write the check's output anew)."""
+    result.metrics["incremental"] = note
     return result

@@ -390,6 +390,8 @@ def _run_one(
             if check.baselined and options.accept_findings is not None:
                 result = options.accept_findings(result)
             result = check.evaluate(ctx, result)
+        if incremental is not None and check.incremental:
+            result = incremental.show_note(result)
         result = enforce_checked(result)
     except ConfigError:
         raise

@@ -54,8 +54,10 @@ def _project(make_project: Callable[..., Path]) -> Path:
 
 
 def _ordered(text: str) -> list[str]:
-    """The blocks and the table: progress lines dropped, times and timings normalised."""
-    kept = [line for line in text.splitlines() if not line.startswith("still running: ")]
+    """The blocks and the table: progress lines dropped, times and timings normalised (and how
+    an incremental run was made: the second run is asked to refresh its per-file state)."""
+    dropped = ("still running: ", "incremental: ")
+    kept = [line for line in text.splitlines() if not line.startswith(dropped)]
     return [re.sub(r"\d+\.\d+ ?s\b|\d+\.\d+s\b", "T", line).rstrip() for line in kept]
 
 

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from fixture_projects import NOXFILE, clean_src_project, nox_env, pyproject, run_nox, write_files
 
+from ci_sessions.history import open_history
+from ci_sessions.history.testdata import read_tests
+
 pytestmark = pytest.mark.integration
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 ENV_TEST = """
@@ -97,10 +100,15 @@ def test_the_environment_is_an_input_of_the_cache_and_a_cached_pass_is_no_new_ou
     flipped = run_nox(root, "-s", session, env={"FLIP": "1"})
     assert flipped.status(session) == "FAIL", flipped.output
     # issue 12 item 23: the cached runs added no test outcomes; only the two real runs count
-    outcomes = _history(
-        root, "SELECT COUNT(*) FROM tests WHERE test_id = 'tests/test_env.py::test_flag_is_off'"
-    )
-    assert outcomes == [(2,)]
+    with open_history(root) as db:
+        checks = [int(row[0]) for row in db.execute("SELECT id FROM checks")]
+        outcomes = [
+            test.test_id
+            for check_id in checks
+            for test in read_tests(db, check_id)
+            if test.test_id == "tests/test_env.py::test_flag_is_off"
+        ]
+    assert len(outcomes) == 2
     cached_rows = _history(root, "SELECT COUNT(*) FROM checks WHERE cached = 1")
     assert cached_rows == [(2,)]
 
