@@ -12,7 +12,9 @@ import contextlib
 import os
 import re
 import stat
+import sys
 import tempfile
+from collections.abc import Generator
 from pathlib import Path
 
 from ci_sessions.errors import ConfigError
@@ -69,6 +71,24 @@ def _take_mode(path: Path, tmp: str) -> None:
     if (mine.st_uid, mine.st_gid) != (current.st_uid, current.st_gid) and hasattr(os, "chown"):
         with contextlib.suppress(OSError):  # only root (or the owner, for the group) may
             os.chown(tmp, current.st_uid, current.st_gid)
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Generator[None, None, None]:
+    """Hold an exclusive lock on ``path`` (made if missing), so two nox runs never do the same
+    work on the same files at once. Windows has no flock: there it is a no-op."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":  # pragma: no cover
+        yield
+        return
+    import fcntl
+
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def state_dir(root: Path) -> Path:

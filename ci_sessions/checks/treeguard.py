@@ -15,11 +15,12 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import shutil
-import sys
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
+
+from ci_sessions._fs import exclusive_lock
 
 #: what build backends write beside the sources (names of files or folders)
 BUILD_PRODUCTS = ("build", "*.egg-info", ".eggs", ".pdm-build", ".mesonpy-*", "_skbuild", "target")
@@ -163,25 +164,9 @@ def _restore(root: Path, snapshot: _Snapshot) -> list[str]:
 @contextlib.contextmanager
 def untouched(root: Path) -> Generator[None, None, None]:
     """Build or install the project in ``root``: one at a time, and nothing left behind."""
-    with _exclusive(lock_path(root)):
+    with exclusive_lock(lock_path(root)):
         snapshot = _snapshot(root)
         try:
             yield
         finally:
             _restore(root, snapshot)
-
-
-@contextlib.contextmanager
-def _exclusive(path: Path) -> Generator[None, None, None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if sys.platform == "win32":  # pragma: no cover
-        yield
-        return
-    import fcntl
-
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -15,7 +15,6 @@ nothing the build backend writes stays in the source tree.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -26,11 +25,11 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, cast
 
-from ci_sessions._fs import atomic_write_text
+from ci_sessions._fs import atomic_write_text, exclusive_lock
 from ci_sessions.checks.base import Environment, EnvSpec
 from ci_sessions.checks.treeguard import untouched
 from ci_sessions.config.pythons import (
@@ -169,7 +168,7 @@ class EnvManager:
         link = self.location(spec)
         interpreter = self._interpreter_for(spec)
         fingerprint = self.fingerprint(spec, interpreter)
-        with _locked(link.with_name(link.name + ".lock")):
+        with exclusive_lock(link.with_name(link.name + ".lock")):
             current = self._current(link)
             if (
                 current is not None
@@ -478,23 +477,6 @@ def _read_marker(marker: Path) -> str | None:
         return None
     value = cast("dict[str, object]", data).get("fingerprint") if isinstance(data, dict) else None
     return value if isinstance(value, str) else None
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Generator[None, None, None]:
-    """An exclusive lock so two nox runs never build the same environment at once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if sys.platform == "win32":  # pragma: no cover
-        yield
-        return
-    import fcntl
-
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def describe_requirements(requirements: tuple[str, ...], shown: int = 6) -> str:
