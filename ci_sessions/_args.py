@@ -38,7 +38,8 @@ def add_root(
 
 
 def root_of(args: argparse.Namespace, parser: argparse.ArgumentParser | None = None) -> Path:
-    """The project root the arguments name, resolved (``--root`` or the old positional)."""
+    """The project root the arguments name, resolved (``--root`` or the old positional); one
+    that is not a directory is a usage error (exit 2) for every command."""
     option = getattr(args, "root", None)
     positional = getattr(args, "root_positional", None)
     if option is not None and positional is not None and Path(option) != Path(positional):
@@ -46,8 +47,13 @@ def root_of(args: argparse.Namespace, parser: argparse.ArgumentParser | None = N
         if parser is not None:
             parser.error(message)
         raise SystemExit(message)
-    chosen = option or positional or "."
-    return Path(str(chosen)).resolve()
+    chosen = Path(str(option or positional or ".")).resolve()
+    if not chosen.is_dir():
+        message = f"the project root {chosen} is not a directory"
+        if parser is not None:
+            parser.error(message)
+        raise SystemExit(message)
+    return chosen
 
 
 def add_base(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -412,9 +411,6 @@ def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     root = root_of(args, parser)
-    if not root.is_dir():
-        print(f"ci-sessions init: {root} is not a directory", file=sys.stderr)
-        return 2
     facts = detect(root)
     overrides: dict[str, Any] = {}
     if args.tier:

@@ -589,9 +589,6 @@ def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     root = root_of(args, parser)
-    if not root.is_dir():
-        print(f"ci-sessions migrate: {root} is not a directory", file=sys.stderr)
-        return 2
     migration = plan_migration(root)
     if args.json:
         payload = {

@@ -138,6 +138,17 @@ def test_root_is_accepted_after_the_subcommand(name: str, tmp_path: Path) -> Non
     assert args.root == str(tmp_path)
 
 
+@pytest.mark.parametrize("name", ["init", "migrate", "validate", "history stats", "matrix"])
+def test_a_root_that_is_not_a_directory_is_a_usage_error(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(SystemExit) as stopped:
+        cli.main([*name.split(), "--root", str(missing)])
+    assert stopped.value.code == 2
+    assert f"the project root {missing} is not a directory" in capsys.readouterr().err
+
+
 def test_old_spellings_still_parse_but_are_hidden() -> None:
     packages = cli.command_parser("packages")
     assert packages.parse_args(["--changed-since", "main"]).base == "main"
