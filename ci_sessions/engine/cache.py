@@ -56,6 +56,7 @@ VOLATILE_ENV = (
     "VSCODE_*", "ITERM_*", "KITTY_*", "WT_SESSION", "INSIDE_EMACS",
     "VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "NOX_CURRENT_SESSION", "PRE_COMMIT", "PRE_COMMIT_*",
     "GIT_INDEX_FILE", "GIT_EDITOR", "GIT_PREFIX", "GIT_REFLOG_ACTION", "GIT_EXEC_PATH",
+    "GIT_AUTHOR_*", "GIT_COMMITTER_*",  # git sets them for a commit's hooks (the date each time)
     "CI_SESSIONS_*", "FORCE_COLOR", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE",
 )  # fmt: skip
 #: a file whose mtime/ctime is this close to the moment it was hashed is hashed again next time

@@ -3,6 +3,7 @@ ci-sessions from their requirements, run the essential sessions, and fail on a n
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -78,7 +79,19 @@ def test_precommit_hooks_run_the_essential_sessions(tmp_path: Path) -> None:
         assert done.returncode == 0, output
         assert "rebuilding" not in output and ": creating with" not in output, output
         assert "PASS (cached" in output, output
+    # a real commit runs the hook with what git exports to it (GIT_AUTHOR_DATE, new at every
+    # commit): the next commit still builds on the last one's per-file state
+    assert run(precommit, "install").returncode == 0
     module = project / "src" / "pcdemo" / "__init__.py"
+    for n in (2, 3):
+        module.write_text(f"def one() -> int:\n    return {n} - {n - 1}\n", encoding="utf-8")
+        assert run("git", "add", "-A").returncode == 0
+        commit = run("git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", f"{n}")
+        assert commit.returncode == 0, commit.stdout + commit.stderr
+    report = json.loads((project / ".ci-sessions/reports/results.json").read_text("utf-8"))
+    typecheck = next(r for r in report["results"] if r["check"] == "typecheck")
+    assert typecheck["status"] == "PASS", typecheck
+    assert typecheck["metrics"]["incremental"].startswith("1 of "), typecheck["metrics"]
     module.write_text("import os\n\n\n" + module.read_text(encoding="utf-8"), encoding="utf-8")
     assert run("git", "add", "-A").returncode == 0
     failing = run(precommit, "run", "--all-files")

@@ -320,7 +320,10 @@ def test_the_environment_is_part_of_the_key_except_volatile_variables(tmp_path: 
     assert environment_digest(base, {"FLIP": "1"}) != digest  # what the check sets counts too
     volatile = {"PWD": "/x", "OLDPWD": "/y", "SHLVL": "3", "TERM": "xterm", "COLUMNS": "80",
                 "LINES": "40", "_": "/usr/bin/nox", "SSH_TTY": "/dev/pts/1", "TMUX": "t",
-                "PRE_COMMIT": "1", "VIRTUAL_ENV": "/v", "CI_SESSIONS_LINT_MAX_FINDINGS": "3"}  # fmt: skip
+                "PRE_COMMIT": "1", "VIRTUAL_ENV": "/v", "CI_SESSIONS_LINT_MAX_FINDINGS": "3",
+                # what git exports to a commit's hooks: the date differs at every commit
+                "GIT_AUTHOR_DATE": "@1796049317 +0000", "GIT_AUTHOR_NAME": "n",
+                "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_DATE": "@1796049318 +0000"}  # fmt: skip
     assert environment_digest({**base, **volatile}, {}) == digest
     assert environment_digest({**base, "MY_NOISE": "1"}, {}, ["MY_*"]) == digest  # the setting
     # the same tools, whichever virtual environment launched nox (a pre-commit hook, a venv)
