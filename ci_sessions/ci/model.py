@@ -20,7 +20,12 @@ from ci_sessions.ci.workspace import Source
 
 #: variables of the caller's environment a runner would not have (they would change the run)
 NOT_INHERITED_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "CI_SESSIONS_")
-NOT_INHERITED = frozenset({"VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONHOME", "PYTHONPATH"})
+NOT_INHERITED = frozenset({
+    "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONHOME", "PYTHONPATH",
+    # the caller's colour preferences: a runner has none, and NO_COLOR beside a workflow's
+    # FORCE_COLOR makes nox refuse to start ("Can not specify both --no-color and --force-color")
+    "NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "PY_COLORS",
+})  # fmt: skip
 
 SUCCESS, FAILURE, CANCELLED, SKIPPED, CANNOT_RUN = (
     "success",

@@ -186,8 +186,10 @@ def installed_tool(name: str) -> str:
 
 def nox_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CI_SESSIONS_")}
-    env.pop("CI", None)
-    env.pop("GITHUB_ACTIONS", None)
+    # the suite runs the same under plain pytest and under this repository's tests check, which
+    # starts pytest with NO_COLOR=1 (a test's FORCE_COLOR beside it makes nox refuse to start)
+    for name in ("CI", "GITHUB_ACTIONS", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "PY_COLORS"):
+        env.pop(name, None)
     env["UV_PYTHON_DOWNLOADS"] = "never"
     env["COLUMNS"] = "160"
     env.update(extra or {})

@@ -25,6 +25,8 @@ def test_the_callers_ci_variables_and_virtualenv_do_not_leak_in() -> None:
         "CI_SESSIONS_TESTS_AFFECTED": "true",
         "HOME": "/root",
         "UV_PYTHON_DOWNLOADS": "never",
+        "NO_COLOR": "1",  # e.g. set by the tests check that runs this suite under nox
+        "FORCE_COLOR": "1",
     }
     kept = inherited_environment(environ)
     assert kept == {"PATH": "/usr/bin", "HOME": "/root", "UV_PYTHON_DOWNLOADS": "never"}
