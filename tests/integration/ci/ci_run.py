@@ -163,6 +163,11 @@ def init_project(
     if tier != "essential":
         pyproject += OFFLINE_AUDIT
     files["pyproject.toml"] = pyproject
+    return init_files(root, files, tier=tier)
+
+
+def init_files(root: Path, files: dict[str, str], *, tier: str = "essential") -> Path:
+    """``files`` (dedented) in a new repository, `ci-sessions init --tier TIER`, one commit."""
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
     for name, text in files.items():

@@ -11,12 +11,10 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
-from ci_run import run_ci
-from gitrepo import git
+from ci_run import init_files, run_ci
 
 from ci_sessions.ci import interpreters
 
@@ -82,26 +80,7 @@ SUITE = 7 * 5
 def project(tmp_path: Path) -> Path:
     if interpreters.find(PY, os.environ.get("PATH", "")) is None:
         pytest.skip(f"Python {PY} is not installed here")
-    root = tmp_path / "shardy"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    for name, text in FILES.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CI_SESSIONS_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "ci_sessions.cli", "init", "--no-baseline"],
-        cwd=root,
-        env={**env, "UV_PYTHON_DOWNLOADS": "never"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "ci-sessions init")
-    return root
+    return init_files(tmp_path / "shardy", FILES)
 
 
 def test_three_shards_run_and_the_summary_combines_them(
