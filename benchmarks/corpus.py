@@ -8,13 +8,16 @@ performance figures. The projects, their pins and how a person tests each by han
     python benchmarks/corpus.py fetch [NAME ...]      # download, verify sha256, prepare; print paths
     python benchmarks/corpus.py fetch --quick         # the small subset CI can afford
     python benchmarks/corpus.py copy NAME DEST        # a fresh working copy to mutate
-    python benchmarks/corpus.py observe [NAME ...]    # run its tests by hand (uv venv + pytest)
+    python benchmarks/corpus.py observe [NAME ...]    # its tests by hand (uv venv + pytest);
+                                                      # --offline, --write (corpus-observed.json)
+    python benchmarks/corpus.py table                 # the Markdown table of docs/corpus.md
 
 From another benchmark script (``sys.path`` holds ``benchmarks/`` when it runs from there):
 
-    from corpus import PROJECTS, QUICK, fetch, fresh_copy
+    from corpus import PROJECTS, QUICK, fetch, fresh_copy, package_modules
     for project in PROJECTS.values():
-        work = fresh_copy(project.name, tmp / project.name)   # git repo: 1 commit, tag v...
+        work = fresh_copy(project.name, tmp / project.name)   # git repo: 1 commit, its tag
+        leaves = package_modules(project, work)               # the .py files an edit may touch
 
 The cache is ``$CI_SESSIONS_CORPUS_DIR`` (default ``~/.cache/ci-sessions/corpus``): ``sdists/``
 holds the verified files, ``projects/NAME-VERSION/`` the prepared repositories. Every write goes
@@ -37,7 +40,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -127,9 +130,9 @@ class Project:
     test: tuple[str, ...]  # the by-hand test command, run from the root in that environment
     setup: tuple[tuple[str, ...], ...] = ()  # commands to run before the tests (tox's commands_pre)
     upstream: str = ""  # what the project's tox.ini/CI runs, for reference
+    modules: int = 0  # .py modules in the packages (0: not checked)
     quick: bool = False
     notes: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict[str, Any])
 
     @property
     def key(self) -> str:
@@ -218,8 +221,11 @@ def project_from(entry: Mapping[str, Any], where: str) -> Project:
     known = {
         "name", "version", "sdist", "sha256", "shapes", "layout", "packages", "tests", "backend",
         "requires_python", "tag", "commit", "install", "test", "setup", "upstream", "quick",
-        "notes",
+        "notes", "modules",
     }  # fmt: skip
+    unknown_keys = sorted(set(entry) - known)
+    if unknown_keys:
+        raise CorpusError(f"{where}: unknown keys {unknown_keys}; known: {sorted(known)}", 2)
     return Project(
         name=name,
         version=version,
@@ -237,9 +243,9 @@ def project_from(entry: Mapping[str, Any], where: str) -> Project:
         test=tuple(_strings(entry, "test", where)),
         setup=tuple(tuple(cmd) for cmd in setup),
         upstream=str(entry.get("upstream", "")),
+        modules=int(entry.get("modules", 0)),
         quick=bool(entry.get("quick", False)),
         notes=str(entry.get("notes", "")),
-        extra={k: v for k, v in entry.items() if k not in known},
     )
 
 
@@ -402,16 +408,31 @@ def extract(sdist: Path, dest: Path) -> Path:
     return dest / top
 
 
-def test_files(root: Path) -> list[Path]:
+def find_test_files(root: Path) -> list[Path]:
     """Test files by pytest's default names, anywhere in the tree."""
     return sorted(
         p for p in root.rglob("*.py") if TEST_FILE_RE.match(p.name) and ".git" not in p.parts
     )
 
 
+def package_modules(project: Project, root: Path) -> list[str]:
+    """The package's own Python modules (``.py``, relative to the root, sorted), test folders and
+    files excluded: what the incremental harness edits."""
+    found: set[str] = set()
+    for package in project.packages:
+        for path in (root / package).rglob("*.py"):
+            rel = path.relative_to(root)
+            if TEST_FILE_RE.match(path.name) or TEST_DIRS & set(rel.parts[:-1]):
+                continue
+            if any(rel.as_posix().startswith(f"{t}/") for t in project.tests):
+                continue
+            found.add(rel.as_posix())
+    return sorted(found)
+
+
 def check_tree(project: Project, root: Path) -> None:
     """The sdist ships its tests and the folders the data file names; refused otherwise."""
-    if not test_files(root) and not any((root / d).is_dir() for d in TEST_DIRS):
+    if not find_test_files(root) and not any((root / d).is_dir() for d in TEST_DIRS):
         raise CorpusError(
             f"{project.name} {project.version}: the sdist ships no tests (no test_*.py, *_test.py "
             "or tests/ folder); a corpus project must ship its tests: pick another project"
@@ -423,6 +444,12 @@ def check_tree(project: Project, root: Path) -> None:
                     f"{project.name} {project.version}: {kind} folder '{rel}' is not in the sdist; "
                     "fix it in benchmarks/corpus.toml"
                 )
+    count = len(package_modules(project, root))
+    if project.modules and count != project.modules:
+        raise CorpusError(
+            f"{project.name} {project.version}: {count} package modules, the data file says "
+            f"{project.modules}; fix it in benchmarks/corpus.toml"
+        )
 
 
 def git(root: Path, *args: str, capture: bool = True) -> str:
@@ -490,6 +517,18 @@ def _discard(path: Path, parent: Path) -> None:
     shutil.rmtree(aside)
 
 
+def place(project: Project, tree: Path, final: Path) -> None:
+    """Rename a prepared tree into place; when another fetch running at the same time got there
+    first with the same repository, theirs is kept (a rename never replaces a non-empty folder)."""
+    try:
+        os.replace(tree, final)
+    except OSError as exc:
+        if not is_pristine(project, final):
+            raise CorpusError(
+                f"{final}: cannot put the prepared repository in place: {exc}"
+            ) from None
+
+
 def fetch(
     name: str | Project,
     *,
@@ -512,7 +551,7 @@ def fetch(
         tree = extract(sdist, work)
         check_tree(project, tree)
         make_repo(project, tree)
-        os.replace(tree, final)
+        place(project, tree, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return final
@@ -559,9 +598,11 @@ def parse_summary(output: str) -> dict[str, int]:
     return counts
 
 
-def observe(project: Project, python: str, work: Path) -> dict[str, Any]:
+def observe(project: Project, python: str, work: Path, *, offline: bool = False) -> dict[str, Any]:
     """Test a fresh copy as a person would: a uv venv, ``uv pip install`` of the project as built
-    plus its test deps, its setup commands, then its test command; counts from pytest's summary."""
+    plus its test deps, its setup commands, then its test command; counts from pytest's summary.
+    ``offline`` runs the setup and test commands with no network but the loopback (``unshare -rn``
+    and ``ip``, Linux)."""
     copy = fresh_copy(project, work / project.key)
     venv = work / "venv"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "VIRTUAL_ENV"))}
@@ -570,10 +611,15 @@ def observe(project: Project, python: str, work: Path) -> dict[str, Any]:
     started = time.perf_counter()
     subprocess.run(["uv", "pip", "install", "-q", *project.install], cwd=copy, check=True, env=env)
     install_s = time.perf_counter() - started
+    # A new network namespace has only a loopback, down: bring it up, as on an offline machine.
+    jail = ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"] if offline else []
+    load = os.getloadavg()[0]
     for command in project.setup:
-        subprocess.run(list(command), cwd=copy, check=True, env=env)
+        subprocess.run([*jail, *command], cwd=copy, check=True, env=env)
     started = time.perf_counter()
-    done = subprocess.run(list(project.test), cwd=copy, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [*jail, *project.test], cwd=copy, env=env, capture_output=True, text=True, check=False
+    )
     seconds = time.perf_counter() - started
     counts = parse_summary(done.stdout)
     probe = (
@@ -592,10 +638,12 @@ def observe(project: Project, python: str, work: Path) -> dict[str, Any]:
         "python": version,
         "date": time.strftime("%Y-%m-%d"),
         "command": " ".join(project.test),
+        "offline": offline,
         "exit": done.returncode,
         "collected": ran + counts["deselected"],
         **counts,
         "test_seconds": round(seconds, 1),
+        "load_1min": round(load, 1),  # os.getloadavg() as the tests started
         "install_seconds": round(install_s, 1),
         "summary": next(
             (ln.strip("= ") for ln in reversed(done.stdout.splitlines()) if " in " in ln), ""
@@ -636,18 +684,44 @@ def cmd_list() -> int:
     return 0
 
 
+def table(projects: Mapping[str, Project], observed: Mapping[str, Any]) -> str:
+    """The Markdown table of docs/corpus.md: pins, shapes and the by-hand counts observed."""
+    rows = [
+        "| project | version | layout | modules | backend | shapes | by hand: passed / failed"
+        " / skipped / xfailed (deselected) | test time |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for p in projects.values():
+        seen = observed.get(p.name)
+        if seen and seen.get("version") == p.version:
+            counts = (
+                f"{seen['passed']:,} / {seen['failed']} / {seen['skipped']} / {seen['xfailed']}"
+            )
+            if seen["deselected"]:
+                counts += f" ({seen['deselected']:,})"
+            hand, secs = counts, f"{seen['test_seconds']} s"
+        else:
+            hand, secs = "not observed", "-"
+        name = f"{p.name} (quick)" if p.quick else p.name
+        rows.append(
+            f"| {name} | {p.version} | {p.layout} | {p.modules} | {p.backend} | {', '.join(p.shapes)} "
+            f"| {hand} | {secs} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def cmd_fetch(names: Iterable[str]) -> int:
     for name in names:
         print(f"{name}\t{fetch(name)}")
     return 0
 
 
-def cmd_observe(names: Iterable[str], python: str, write: bool) -> int:
+def cmd_observe(names: Iterable[str], python: str, write: bool, offline: bool) -> int:
     results = _observed()
     for name in names:
         project = PROJECTS[name]
         with tempfile.TemporaryDirectory(prefix=f"corpus-observe-{name}-") as tmp:
-            seen = observe(project, python, Path(tmp))
+            seen = observe(project, python, Path(tmp), offline=offline)
         print(f"{name}\t{json.dumps(seen)}", flush=True)
         results[name] = seen
         if write:
@@ -662,6 +736,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="projects, shapes and by-hand figures")
+    sub.add_parser("table", help="the Markdown table of docs/corpus.md")
     fetch_p = sub.add_parser("fetch", help="download, verify and prepare; print the paths")
     fetch_p.add_argument("names", nargs="*")
     fetch_p.add_argument("--quick", action="store_true", help="only the quick subset")
@@ -673,16 +748,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     obs_p.add_argument("--quick", action="store_true")
     obs_p.add_argument("--python", default="3.12")
     obs_p.add_argument("--write", action="store_true", help=f"update {OBSERVED.name}")
+    obs_p.add_argument("--offline", action="store_true", help="tests without a network (unshare)")
     args = parser.parse_args(argv)
     try:
         if args.command == "list":
             return cmd_list()
+        if args.command == "table":
+            print(table(PROJECTS, _observed()), end="")
+            return 0
         if args.command == "fetch":
             return cmd_fetch(_names(args.names, args.quick))
         if args.command == "copy":
             print(fresh_copy(args.name, args.dest))
             return 0
-        return cmd_observe(_names(args.names, args.quick), args.python, args.write)
+        return cmd_observe(_names(args.names, args.quick), args.python, args.write, args.offline)
     except CorpusError as exc:
         print(f"corpus: error: {exc}", file=sys.stderr)
         return exc.code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import socket
@@ -37,7 +38,10 @@ def make_sdist(
     """A tiny .tar.gz sdist and its sha256; ``extra`` adds hand-made (hostile) members."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "tiny-1.0.tar.gz"
-    with tarfile.open(path, "w:gz") as tar:
+    with (  # gzip's header holds a time unless told: the same files give the same sha256
+        gzip.GzipFile(path, "wb", mtime=0) as packed,
+        tarfile.open(fileobj=packed, mode="w") as tar,
+    ):
         for name, text in (FILES if files is None else files).items():
             data = text.encode()
             info = tarfile.TarInfo(f"{top}/{name}")
@@ -268,6 +272,7 @@ def test_a_link_inside_the_sdist_is_kept(tmp_path: Path) -> None:
         ("commit", "nothex"),
         ("layout", "weird"),
         ("shapes", ["no-such-shape"]),
+        ("tset", ["pytest"]),
     ],
 )
 def test_names_from_the_data_file_are_checked_before_they_become_paths(
@@ -362,3 +367,38 @@ def test_network_fetch_of_the_smallest_project(tmp_path: Path) -> None:
     assert corpus.sha256_of(tmp_path / "sdists" / smallest.sdist) == smallest.sha256
     assert git(repo, "rev-parse", "HEAD") == smallest.commit
     assert git(repo, "describe", "--tags") == smallest.tag
+
+
+def test_package_modules_leave_out_tests_and_the_recorded_count_is_checked(tmp_path: Path) -> None:
+    files = {
+        **FILES,
+        "src/tiny/core.py": "",
+        "src/tiny/tests/test_core.py": "",
+        "src/tiny/x.pyi": "",
+    }
+    root, tiny = cached(tmp_path, files)
+    repo = corpus.fetch(replace(tiny, modules=2), root=root)
+    assert corpus.package_modules(tiny, repo) == ["src/tiny/__init__.py", "src/tiny/core.py"]
+    other, _ = cached(tmp_path / "other", files)
+    with pytest.raises(CorpusError, match="2 package modules, the data file says 5"):
+        corpus.fetch(replace(tiny, modules=5), root=other)
+
+
+def test_the_docs_table_is_what_the_script_prints() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "corpus.md").read_text()
+    start, end = "<!-- corpus-table:start -->\n", "<!-- corpus-table:end -->"
+    shown = page[page.index(start) + len(start) : page.index(end)]
+    assert shown == corpus.table(corpus.PROJECTS, corpus._observed())
+
+
+def test_a_concurrent_fetch_keeps_the_repository_already_in_place(tmp_path: Path) -> None:
+    root, tiny = cached(tmp_path)
+    final = corpus.fetch(tiny, root=root)
+    head = git(final, "rev-parse", "HEAD")
+    racer_root, _ = cached(tmp_path / "racer")
+    racer = corpus.fetch(tiny, root=racer_root)
+    corpus.place(tiny, racer, final)  # the other process lost the race: no error, nothing replaced
+    assert git(final, "rev-parse", "HEAD") == head
+    (final / "stray.py").write_text("")
+    with pytest.raises(CorpusError, match="cannot put"):
+        corpus.place(tiny, racer, final)
