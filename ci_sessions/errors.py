@@ -14,6 +14,8 @@ from collections.abc import Iterable
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
+#: a bug: one line and the path of a crash log (``ci_sessions._crash``)
+EXIT_UNEXPECTED = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -120,3 +122,20 @@ class BaselineError(CiSessionsError):
 
     kind = "baseline error"
     exit_code = EXIT_GATE_FAILED
+
+
+class WrongPython(EnvError):
+    """A requirement does not install on this Python (its Requires-Python excludes it)."""
+
+
+class GraphUnavailable(CiSessionsError):
+    """The import graph cannot be built; the caller runs the whole suite and says why."""
+
+    kind = "import graph unavailable"
+
+
+class SessionListError(CiSessionsError):
+    """nox could not list the noxfile's sessions, or its output was not what we expect
+    (``ci-sessions matrix``)."""
+
+    kind = "session list error"
