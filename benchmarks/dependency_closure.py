@@ -6,6 +6,7 @@ Every noxfile environment installs ci-sessions, so its runtime closure is paid a
     python benchmarks/dependency_closure.py            # from uv.lock (offline, what CI resolves)
     python benchmarks/dependency_closure.py --pip      # also resolve with pip from the index
     python benchmarks/dependency_closure.py --check    # exit 1 above the limit, write nothing
+    python benchmarks/dependency_closure.py --before main   # and the count at a git ref
 
 The closure is read from uv.lock: the dependencies of the ci-sessions entry (no extras, no
 groups), followed through every package's own dependencies, each marker evaluated for CPython
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pip", action="store_true", help="also resolve with pip from the index")
     parser.add_argument("--check", action="store_true", help="exit 1 above the limit; no write")
+    parser.add_argument("--before", metavar="REF", help="also count from uv.lock at a git ref")
     args = parser.parse_args(argv)
     locked = closure_from_lock()
     for name, version in locked.items():
@@ -167,6 +169,22 @@ def main(argv: list[str] | None = None) -> int:
         "source": "uv.lock",
         "measured_with": f"Python {platform.python_version()}",
     }
+    if args.before:
+        with tempfile.TemporaryDirectory(prefix="ci-sessions-closure-") as tmp:
+            old_lock = Path(tmp) / "uv.lock"
+            old_lock.write_bytes(
+                subprocess.run(
+                    ["git", "show", f"{args.before}:uv.lock"], cwd=REPO, capture_output=True,
+                    check=True,
+                ).stdout
+            )  # fmt: skip
+            before = closure_from_lock(old_lock)
+        print(f"{len(before)} package(s) at {args.before}")
+        result["before"] = {
+            "ref": args.before,
+            "count": len(before),
+            "packages": [f"{n}=={v}" for n, v in before.items()],
+        }
     if args.pip:
         resolved = closure_from_pip(_python312())
         print(f"pip resolves {len(resolved)} package(s) from the index")
