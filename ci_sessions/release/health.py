@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ci_sessions._secrets import mask
 from ci_sessions.release.config import IndexSettings, PublishSettings
-from ci_sessions.release.masking import mask
 from ci_sessions.release.tools import Ran, find_uv, run
 
 #: pip's words for "that version is not (yet) on the index": worth another try

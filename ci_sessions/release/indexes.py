@@ -13,8 +13,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
+from ci_sessions._secrets import mask
 from ci_sessions.release.config import IndexSettings
-from ci_sessions.release.masking import mask
 
 PYPI_HOSTS = {"pypi.org": "https://pypi.org", "upload.pypi.org": "https://pypi.org",
               "test.pypi.org": "https://test.pypi.org"}  # fmt: skip

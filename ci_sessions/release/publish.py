@@ -14,10 +14,10 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from ci_sessions._secrets import mask
 from ci_sessions.errors import CiSessionsError, UsageError
 from ci_sessions.release.config import IndexSettings
 from ci_sessions.release.dists import Distributions
-from ci_sessions.release.masking import mask
 from ci_sessions.release.tools import TWINE, run, tool_argv
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
