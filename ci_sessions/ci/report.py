@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ci_sessions._fs import atomic_write_text
+from ci_sessions._secrets import Secrets
 from ci_sessions.ci.model import CANCELLED, CANNOT_RUN, FAILURE, SKIPPED, SUCCESS, CellResult
 
 _STYLE = {
@@ -20,6 +22,23 @@ _STYLE = {
     SKIPPED: "dim",
     CANNOT_RUN: "bold magenta",
 }
+
+
+def masked(rows: list[CellResult], secrets: Secrets) -> list[CellResult]:
+    """The rows with every secret masked in what they show (notes, tails, outputs, names)."""
+    return [
+        dataclasses.replace(
+            row,
+            name=secrets.mask(row.name),
+            cell=secrets.mask(row.cell),
+            note=secrets.mask(row.note),
+            failed_step=secrets.mask(row.failed_step),
+            tail=[secrets.mask(line) for line in row.tail],
+            outputs={k: secrets.mask(v) for k, v in row.outputs.items()},
+            summaries=[secrets.mask(text) for text in row.summaries],
+        )
+        for row in rows
+    ]
 
 
 def sort_rows(results: list[CellResult], order: list[str]) -> list[CellResult]:
@@ -100,7 +119,13 @@ def as_json(rows: list[CellResult], *, workflow: str, event: str, ok: bool) -> s
 
 
 def write_summary(
-    path: Path, rows: list[CellResult], *, workflow: str, event: str, ok: bool
+    path: Path,
+    rows: list[CellResult],
+    *,
+    workflow: str,
+    event: str,
+    ok: bool,
+    secrets: Secrets | None = None,
 ) -> None:
     """``summary.md``: the result table, then every step summary under its job and cell."""
     lines = [
@@ -118,7 +143,8 @@ def write_summary(
         for text in row.summaries:
             heading = f"{row.job_id} ({row.cell})" if row.cell else row.job_id
             lines.extend(["", f"## {heading}", "", text.rstrip()])
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    atomic_write_text(path, secrets.mask(text) if secrets is not None else text)
 
 
 def failure_tails(rows: list[CellResult], write: Callable[[str], object]) -> None:

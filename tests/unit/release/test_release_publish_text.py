@@ -62,4 +62,3 @@ def test_missing_token_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
         publish.token_for(INDEX)
     monkeypatch.setenv("DEMO_TOKEN", "pypi-secret")
     assert publish.token_for(INDEX) == "pypi-secret"
-
