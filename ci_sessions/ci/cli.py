@@ -193,6 +193,7 @@ def _run_in(
         workflow=workflow.name,
         actor=event.actor(root),
         inputs=event.dispatch_inputs(triggers) if chosen == "workflow_dispatch" else {},
+        commit=event.head_commit(root),
     )
     github = event.github_context(facts)
     base_note = f", base {args.base or base_name} ({(base_sha or '')[:9]})" if base_sha else ""

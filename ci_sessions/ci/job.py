@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ci_sessions import _contexts
 from ci_sessions._fs import remove_tree
-from ci_sessions.ci import actions, commands, contain, evaluate, static, steps
+from ci_sessions.ci import actions, commands, contain, evaluate, static, steps, untrusted
 from ci_sessions.ci.expressions import Scope, Status, Value, to_number, to_string, truthy
 from ci_sessions.ci.model import (
     CANCELLED,
@@ -64,6 +65,7 @@ class CellRun:
         self.github_env: dict[str, str] = {}
         self.path_prepend: list[str] = []
         self.leftovers: list[steps.Leftover] = []
+        self.tainted: set[str] = set()  # variables set from untrusted text (for run: scripts)
         self.result = CellResult(
             spec.job.id, spec.job.id, spec.label, SUCCESS, log=self.log_path, index=spec.index
         )
@@ -178,6 +180,9 @@ class CellRun:
             ).items()
         }
         self.env = self.setup.install_env({**self.setup.workflow_env, **job_env})
+        for raw in (self.setup.workflow.raw.get("env"), job.get("env")):
+            if isinstance(raw, YamlMap):
+                self.tainted |= _contexts.tainted_names(dict(raw), self.tainted)
         defaults = self._defaults()
         self.temp.mkdir(parents=True, exist_ok=True)
         self.workspace.mkdir(parents=True, exist_ok=True)
@@ -282,8 +287,12 @@ class CellRun:
         log.flush()
         output = steps.Output(log, self.setup.secrets)
         start = time.monotonic()
+        step_env = step.raw.get("env")
+        tainted = self.tainted | _contexts.tainted_names(
+            dict(step_env) if isinstance(step_env, YamlMap) else {}, self.tainted
+        )
         outcome, message, stop, action_outputs = self._execute(
-            step, scope, process_env, defaults, output, timeout
+            step, scope, process_env, defaults, output, timeout, tainted
         )
         seconds = time.monotonic() - start
         if message:
@@ -405,17 +414,26 @@ class CellRun:
         defaults: dict[str, str],
         output: steps.Output,
         timeout: float,
+        tainted: set[str],
     ) -> tuple[str, str, bool, dict[str, str]]:
-        """(outcome, message, stop the cell, outputs) of a run: or uses: step."""
+        """(outcome, message, stop the cell, outputs) of a run: or uses: step; ``tainted``
+        names the variables set from untrusted text."""
         if step.uses is not None:
             return self._uses(step, scope, env)
-        script = evaluate.resolve_text(step.run, step.where("run"), scope)
         shell = step.raw.get("shell")
         shell_text = (
             evaluate.resolve_text(shell, step.where("shell"), scope)
             if shell is not None
             else defaults.get("shell")
         )
+        try:
+            rendered = evaluate.render_script(
+                step.run or "", step.where("run"), scope, shell=shell_text, tainted=tainted
+            )
+        except untrusted.UntrustedText as error:
+            return FAILURE, f"{step.where('run')}: {error}", False, {}
+        script = rendered.script
+        env = {**env, **rendered.env}
         directory = step.raw.get("working-directory")
         directory_text = (
             evaluate.resolve_text(directory, step.where("working-directory"), scope)

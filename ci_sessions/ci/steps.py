@@ -245,6 +245,8 @@ def run_process(
         if REAPER:
             os.close(status_read)
     reader.join(timeout=2)
+    if REAPER and reader.is_alive() and _gone(process):
+        reader.join(timeout=30)  # nothing of the step is left: the rest of its output is coming
     if process.poll() is None or reader.is_alive():
         leftovers.append(Leftover(process, reader))
     return Ended(
@@ -269,6 +271,15 @@ def _ended(process: subprocess.Popen[bytes], status: int) -> int | None:
     if process.poll() is not None:
         return process.returncode
     return None
+
+
+def _gone(process: subprocess.Popen[bytes]) -> bool:
+    """Whether the reaper has ended (it does once no descendant is left), waiting a moment."""
+    try:
+        process.wait(timeout=0.5)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 def _pump(stream: IO[bytes], output: Output) -> None:

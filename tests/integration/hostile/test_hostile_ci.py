@@ -7,6 +7,7 @@ planted secret is in no output or file, and no traceback was printed (sandbox.as
 from __future__ import annotations
 
 import os
+import subprocess
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,7 +76,10 @@ def _commit_with(message: str) -> Callable[[Sandbox], None]:
         git(box.project, "add", "-A")
         message_file = box.root / "message.txt"
         message_file.write_text(message)
-        git(box.project, "commit", "-q", "-F", str(message_file))
+        # the caller's GIT_AUTHOR_NAME (a case's env) wins over the tests' fixed identity
+        subprocess.run(
+            ["git", "commit", "-q", "-F", str(message_file)], cwd=box.project, check=True
+        )
         message_file.unlink()
 
     return make
@@ -290,6 +294,68 @@ CASES: list[Case] = [
          ("full log",), check=lambda box, o: _output_capped(box, o, 100 * 30000)),
     Case("forty-long-lines", HEAD + job('- run: python3 -c "[print(100_000 * \'z\') for _ in range(40)]"; exit 3'), 1,
          ("full log", "more characters of this line are in the log"), check=lambda box, o: _output_capped(box, o, 4_000_000)),
+    # ---------------------------------------------------------------- untrusted text, secrets
+    Case("head-ref-semicolon", HEAD + job("""
+             - run: |
+                 echo "quoted: ${{ github.head_ref }}"
+                 echo plain: ${{ github.head_ref }}
+                 exit 3
+             """), 1, ("quoted: x;touch${IFS}PWNED", "plain: x;touch${IFS}PWNED"),
+         setup=_branch("x;touch${IFS}PWNED"), args=("--base", "main")),
+    Case("ref-name-substitution", HEAD + job("- run: echo ${{ github.ref_name }}; echo \"${{ github.ref }}\"; exit 3"), 1,
+         ("$(touch${IFS}PWNED)", "refs/heads/$(touch${IFS}PWNED)"), setup=_branch("$(touch${IFS}PWNED)")),
+    Case("ref-name-in-single-quotes", HEAD + job("- run: echo 'ref ${{ github.ref_name }} end'; exit 3"), 1,
+         ("ref x';touch${IFS}PWNED;' end",), setup=_branch("x';touch${IFS}PWNED;'")),
+    Case("commit-message-substitution", HEAD + job("""
+             - run: |
+                 echo "msg: ${{ github.event.head_commit.message }}" # ${{ github.event.head_commit.message }}
+                 exit 3
+             """), 1, ("msg: fix: $(touch PWNED) `touch PWNED2`",),
+         setup=_commit_with("fix: $(touch PWNED) `touch PWNED2`")),
+    Case("commit-message-ends-a-heredoc", HEAD + job("""
+             - run: |
+                 cat <<'EOF'
+                 ${{ github.event.head_commit.message }}
+                 EOF
+             """), 1, ("quoted heredoc", "env:"), setup=_commit_with("a\nEOF\ntouch PWNED\n")),
+    Case("commit-message-in-python", HEAD + job("""
+             - shell: python
+               run: print("${{ github.event.head_commit.message }}")
+             """), 1, ("shell: python", "env:"), setup=_commit_with('x"); open("PWNED", "w"); print("')),
+    Case("author-name-in-run", HEAD + job("- run: echo '${{ github.event.head_commit.author.name }}' \"${{ github.actor }}\"; exit 3"), 1,
+         ("x';touch PWNED root",), setup=_commit_with("author"), env={"GIT_AUTHOR_NAME": "x';touch PWNED;'"}),
+    Case("env-set-from-a-ref", HEAD + job("- run: echo ${{ env.B }}; exit 3\n  env:\n    B: ${{ github.ref_name }}"), 1,
+         ("$(touch${IFS}PWNED)",), setup=_branch("$(touch${IFS}PWNED)")),
+    Case("matrix-stays-shell-text", HEAD + job("- run: echo ${{ matrix.x }}; exit 3", extra="""
+         strategy:
+           matrix: {x: ["a; echo MATRIX-RAN"]}
+         """), 1, ("\nMATRIX-RAN",)),
+    Case("secret-flag-masked", HEAD + job("""
+             - id: s
+               env: {T: "${{ secrets.HOSTILE_TOKEN }}"}
+               run: |
+                 echo "token=$T"
+                 echo "summary $T" >> "$GITHUB_STEP_SUMMARY"
+                 echo "out=$T" >> "$GITHUB_OUTPUT"
+             - name: name ${{ secrets.HOSTILE_TOKEN }}
+               run: echo "again $T"; exit 3
+               env: {T: "${{ secrets.HOSTILE_TOKEN }}"}
+             """, extra="outputs: {o: '${{ steps.s.outputs.out }}'}"), 1, ("again ****",),
+         args=("--secret", "HOSTILE_TOKEN", "--json")),
+    Case("add-mask", HEAD + job("""
+             - run: |
+                 echo "::add-mask::$HOSTILE_TOKEN"
+                 echo "value $HOSTILE_TOKEN"
+                 exit 3
+             """), 1, ("value ****",), args=("--env", "HOSTILE_TOKEN")),
+    Case("url-credentials-in-output", HEAD + job("- run: echo 'push to https://bot:@SECRET@@git.example/r.git'; exit 3"), 1,
+         ("https://bot:****@git.example/r.git",)),
+    Case("callers-token-not-inherited", HEAD + job("""
+             - run: |
+                 test -z "${HOSTILE_TOKEN:-}"
+                 ! env | grep -q csk-hostile
+             """), 0),
+    Case("env-flag-passes", HEAD + job('- run: test -n "$HOSTILE_TOKEN"'), 0, args=("--env", "HOSTILE_TOKEN")),
     Case("env-flag-unset", HEAD + job('- run: "true"'), 2, ("--env NOT_SET_ANYWHERE", "not set"),
          args=("--env", "NOT_SET_ANYWHERE")),
 ]  # fmt: skip
@@ -307,9 +373,9 @@ def _prepare(box: Sandbox, case: Case) -> None:
 def test_ci_hostile(
     case: Case, box: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _prepare(box, case)
     for name, value in case.env.items():
         monkeypatch.setenv(name, box.fill(value))
+    _prepare(box, case)
     before = box.snapshot(())
     capsys.readouterr()
     code = main(["--jobs", "2", *[box.fill(a) for a in case.args]])
