@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ci_sessions._fs import state_dir
+from ci_sessions._fs import remove_tree, state_dir
 from ci_sessions._git import head_facts
 from ci_sessions.errors import CiSessionsError, ConfigError
 from ci_sessions.release.archdiff import MemberDiff, diff_archives
@@ -144,7 +144,7 @@ def check(root: Path, settings: ReleaseSettings, pyproject: Mapping[str, object]
     except CiSessionsError as exc:
         result.error = exc.render()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        remove_tree(work, within=work)
         result.seconds = time.monotonic() - started
     return result
 
@@ -159,8 +159,9 @@ def _from_vcs(root: Path, settings: ReleaseSettings, pyproject: Mapping[str, obj
 
 def _keep(root: Path, first: Built, second: Built) -> str:
     """Copy both builds under .ci-sessions/double-build/ for a person (or the pack) to inspect."""
-    kept = state_dir(root) / "double-build"
-    shutil.rmtree(kept, ignore_errors=True)
+    state = state_dir(root)
+    kept = state / "double-build"
+    remove_tree(kept, within=state)
     for label, built in (("first", first), ("second", second)):
         (kept / label).mkdir(parents=True)
         for path in built.files:
