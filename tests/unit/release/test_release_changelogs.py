@@ -65,7 +65,7 @@ def test_an_rst_changelog_gets_a_section_in_its_own_style() -> None:
         "- **api:** a cache (aaaaaaa)\n- a leak (bbbbbbb)\n\n"
     )
     assert insert(CACHETOOLS, section, V, style) == section + CACHETOOLS
-    with pytest.raises(UsageError, match="already has a section for 8.0.0"):
+    with pytest.raises(UsageError, match=r"already has a section for 8\.0\.0"):
         insert(CACHETOOLS, section, Version("8.0.0"), style)
 
 
