@@ -231,15 +231,13 @@ def _run_in(
     ok = report.succeeded(rows)
     out = Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
     rows = report.masked(rows, secrets)
-    report.failure_tails(rows, lambda text: err.out(secrets.mask(text), end="", highlight=False))
+    report.failure_tails(rows, lambda text: err.out(text, end="", highlight=False))
     if args.json:
-        print(secrets.mask(report.as_json(rows, workflow=workflow.file, event=chosen, ok=ok)))
+        print(report.as_json(rows, workflow=workflow.file, event=chosen, ok=ok))
     else:
         out.print()
-        report.print_table(out, rows, secrets.mask(f"{workflow.name} · {chosen} (run locally)"))
-    report.write_summary(
-        out_dir / "summary.md", rows, workflow=workflow.file, event=chosen, ok=ok, secrets=secrets
-    )
+        report.print_table(out, rows, f"{workflow.name} · {chosen} (run locally)")
+    report.write_summary(out_dir / "summary.md", rows, workflow=workflow.file, event=chosen, ok=ok)
     if args.keep:
         printer.line(f"ci-sessions ci: the copies are kept in {work_dir}")
     if setup.errors:

@@ -127,7 +127,7 @@ class CellRun:
                 self.result.tail = [str(error)]
             except (CiSessionsError, OSError) as error:
                 message = error.render() if isinstance(error, CiSessionsError) else str(error)
-                log.write(f"\n{message}\n")
+                self._log(log, f"\n{message}\n")
                 self._fail(message.splitlines()[0].removeprefix("ci-sessions: "))
                 self.result.tail = message.splitlines()
                 if isinstance(error, CiSessionsError) and error.exit_code == EXIT_USAGE:
@@ -142,6 +142,10 @@ class CellRun:
         if self.result.result == SUCCESS and self.status != SUCCESS:
             self.result.result = self.status
         return self.result
+
+    def _log(self, log: IO[str], text: str) -> None:
+        """A line of ours in the cell's log (a step's name may hold a secret: masked)."""
+        log.write(self.setup.secrets.mask(text))
 
     def _fail(self, note: str) -> None:
         self.result.result = FAILURE
@@ -278,12 +282,12 @@ class CellRun:
                 )
                 timeout = min(timeout, minutes * 60)
         except evaluate.EvaluationError as error:
-            log.write(self.setup.secrets.mask(f"\n=== {label}: error ===\n{error}\n"))
+            self._log(log, f"\n=== {label}: error ===\n{error}\n")
             self._step_failed(step, label, str(error), [str(error)], continue_on_error=False)
             return False
         files = self._command_files(step)
         process_env = self._process_env(env, files, event_path, step)
-        log.write(self.setup.secrets.mask(f"\n=== {label} ===\n"))
+        self._log(log, f"\n=== {label} ===\n")
         log.flush()
         output = steps.Output(log, self.setup.secrets)
         start = time.monotonic()
@@ -309,10 +313,10 @@ class CellRun:
             message = message or str(error)
         summary = commands.read_summary(files["GITHUB_STEP_SUMMARY"])
         if summary.strip():
-            self.result.summaries.append(self.setup.secrets.mask(summary))
+            self.result.summaries.append(summary)
         mark = {SUCCESS: "✓", FAILURE: "✗", CANCELLED: "⊘"}.get(outcome, "-")
         self.setup.printer.line(f"  {mark} {self._who()}: {label} ({seconds:.1f} s)")
-        log.write(self.setup.secrets.mask(f"=== {label}: {outcome} in {seconds:.1f} s ===\n"))
+        self._log(log, f"=== {label}: {outcome} in {seconds:.1f} s ===\n")
         if outcome == FAILURE:
             self._step_failed(step, label, message, output.lines(), continue_on_error, outputs)
         else:

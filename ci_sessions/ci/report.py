@@ -25,7 +25,9 @@ _STYLE = {
 
 
 def masked(rows: list[CellResult], secrets: Secrets) -> list[CellResult]:
-    """The rows with every secret masked in what they show (notes, tails, outputs, names)."""
+    """The rows with every secret masked in all they show: the table, the JSON, the failing
+    steps' tails and summary.md are made from these rows only (a value a step masked with
+    ``::add-mask::`` after it was printed is masked here too)."""
     return [
         dataclasses.replace(
             row,
@@ -119,13 +121,7 @@ def as_json(rows: list[CellResult], *, workflow: str, event: str, ok: bool) -> s
 
 
 def write_summary(
-    path: Path,
-    rows: list[CellResult],
-    *,
-    workflow: str,
-    event: str,
-    ok: bool,
-    secrets: Secrets | None = None,
+    path: Path, rows: list[CellResult], *, workflow: str, event: str, ok: bool
 ) -> None:
     """``summary.md``: the result table, then every step summary under its job and cell."""
     lines = [
@@ -143,8 +139,7 @@ def write_summary(
         for text in row.summaries:
             heading = f"{row.job_id} ({row.cell})" if row.cell else row.job_id
             lines.extend(["", f"## {heading}", "", text.rstrip()])
-    text = "\n".join(lines) + "\n"
-    atomic_write_text(path, secrets.mask(text) if secrets is not None else text)
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def failure_tails(rows: list[CellResult], write: Callable[[str], object]) -> None:

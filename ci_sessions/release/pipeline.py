@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ci_sessions._fs import remove_tree, state_dir
-from ci_sessions._secrets import mask, split_credentials
+from ci_sessions._secrets import split_credentials
 from ci_sessions.errors import UsageError
 from ci_sessions.release import records
 from ci_sessions.release.builder import build, commit_epoch, copy_tracked, scm_version
@@ -23,7 +23,6 @@ from ci_sessions.release.config import IndexSettings, PublishSettings, ReleaseSe
 from ci_sessions.release.dists import Distributions, gather
 from ci_sessions.release.health import health_check
 from ci_sessions.release.publish import PublishError, token_for, upload
-from ci_sessions.release.records import SECRETS
 from ci_sessions.release.rollback import roll_back
 from ci_sessions.release.sources import detect
 
@@ -82,7 +81,7 @@ class _Run:
         )  # fmt: skip
 
     def say(self, text: str) -> None:
-        print(SECRETS.mask(text), file=self.out)
+        print(text, file=self.out)
 
 
 def publish(
@@ -131,7 +130,7 @@ def _upload(run: _Run, index: IndexSettings, token: str) -> None:
     try:
         upload(run.root, index, run.dists, token)
     except PublishError as exc:
-        run.record("publish", stage, index.upload, "failed", mask(exc.message, [token]))
+        run.record("publish", stage, index.upload, "failed", exc.message)
         raise
     run.record("publish", stage, index.upload, "ok", f"{len(run.dists.files)} file(s)")
 
@@ -158,7 +157,7 @@ def _stage(run: _Run, stage: str, token: str) -> bool:
         release_subject=run.release.commit_message.replace("{version}", dists.version),
         pushed=run.request.skip_upload, files=[path.name for path in dists.files],
     )  # fmt: skip
-    rendered = mask(undone.render(), [token])
+    rendered = undone.render()
     run.record("rollback", stage, index.upload, "ok" if undone.removal.removed else "failed", rendered)  # fmt: skip
     run.say(rendered)
     return False

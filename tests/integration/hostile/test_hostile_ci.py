@@ -342,6 +342,15 @@ CASES: list[Case] = [
                env: {T: "${{ secrets.HOSTILE_TOKEN }}"}
              """, extra="outputs: {o: '${{ steps.s.outputs.out }}'}"), 1, ("again ****",),
          args=("--secret", "HOSTILE_TOKEN", "--json")),
+    Case("secret-in-an-evaluation-error", HEAD + job('- run: echo "${{ fromJSON(secrets.HOSTILE_TOKEN) }}"'), 1,
+         ("fromJSON(): not valid JSON", "****"), args=("--secret", "HOSTILE_TOKEN", "--json")),
+    Case("secret-in-a-line-too-long-to-hold", HEAD + job("""
+             - env: {T: "${{ secrets.HOSTILE_TOKEN }}"}
+               run: |
+                 python3 -c "import os, sys; sys.stdout.write(os.environ['T'] + 'x' * 300000)"
+                 exit 3
+             """), 1, ("more characters of this line are in the log",),
+         args=("--secret", "HOSTILE_TOKEN")),
     Case("add-mask", HEAD + job("""
              - run: |
                  echo "::add-mask::$HOSTILE_TOKEN"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.errors import UsageError
-from ci_sessions.release import publish
+from ci_sessions.release import publish, records
 from ci_sessions.release.config import IndexSettings
 from ci_sessions.release.dists import Distributions
 
@@ -62,3 +62,5 @@ def test_missing_token_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
         publish.token_for(INDEX)
     monkeypatch.setenv("DEMO_TOKEN", "pypi-secret")
     assert publish.token_for(INDEX) == "pypi-secret"
+    # read once, masked everywhere the release writes from then on
+    assert records.SECRETS.mask("said pypi-secret") == "said ****"
