@@ -42,7 +42,11 @@ class Built:
 
 def commit_epoch(root: Path) -> int:
     """The HEAD commit's time, the SOURCE_DATE_EPOCH of a reproducible build."""
-    return int(git(root, "log", "-1", "--format=%ct", "HEAD", what="the commit time").strip())
+    out = git(
+        root, "log", "-1", "--format=%ct", "HEAD", what="the commit time",
+        fix="commit once: the build's SOURCE_DATE_EPOCH is the HEAD commit's time",
+    )  # fmt: skip
+    return int(out.strip())
 
 
 def scm_version(root: Path, prefix: str) -> str:

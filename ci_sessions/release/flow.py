@@ -51,7 +51,10 @@ def release_date() -> dt.date:
 
 def dirty_files(root: Path) -> list[str]:
     """Tracked files with uncommitted changes (staged or not); untracked files do not count."""
-    out = git(root, "status", "--porcelain", "--untracked-files=no", what="git status")
+    out = git(
+        root, "status", "--porcelain", "--untracked-files=no", what="git status",
+        fix="run the release inside the project's git work tree",
+    )  # fmt: skip
     return [line[3:] for line in out.splitlines() if line.strip()]
 
 
