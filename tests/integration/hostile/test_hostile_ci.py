@@ -108,6 +108,14 @@ def _leak_link(box: Sandbox) -> None:
     git(box.project, "commit", "-qm", "a link out")
 
 
+def _took_less(outcome: Outcome, seconds: float) -> None:
+    """The job's own row says how long it ran: its timeout, not its steps, ended it."""
+    import re
+
+    took = [float(m) for m in re.findall(r"(\d+\.\d) s ", outcome.text.split("run locally")[-1])]
+    assert took and max(took) < seconds, outcome.text[-2000:]
+
+
 def _output_capped(box: Sandbox, outcome: Outcome, produced: int) -> None:
     """The terminal shows at most 1 MiB of a step (64 KiB a line); the log has all of it."""
     assert len(outcome.text.encode()) < 1_100_000
@@ -281,6 +289,9 @@ CASES: list[Case] = [
 """, 1, ("300 jobs", "256")),
     Case("job-timeout", HEAD + job('- run: sleep 60\n- run: echo after\n  if: always()', extra="timeout-minutes: 0.02"), 1,
          ("timed out",), check=lambda _b, o: None),
+    Case("job-timeout-over-short-steps", HEAD + job(
+         "- run: sleep 1\n- run: sleep 1\n- run: sleep 1\n- run: sleep 1\n- run: sleep 1\n- run: sleep 1",
+         extra="timeout-minutes: 0.04"), 1, ("timed out",), check=lambda _b, o: _took_less(o, 5.0)),
     Case("step-timeout", HEAD + job('- run: sleep 60\n  timeout-minutes: 0.02'), 1, ("timed out",)),
     Case("background-closed-output", HEAD + job('- run: sleep 300 >/dev/null 2>&1 &\n- run: "true"'), 0),
     Case("background-left-the-group", HEAD + job('- run: setsid sleep 300 &'), 0),

@@ -117,6 +117,7 @@ def test_broken_smoke_in_production_rolls_back_the_index_and_the_repository(
     out, err = capsys.readouterr()
     assert "[production] unhealthy: the smoke step failed" in out, out + err
     assert "assert relfix.answer() == 41" in out  # the failing command is shown
+    assert "{python}" not in out and "/venv/bin/python -c" in out  # as it ran, not its template
     # the index no longer has the release (pypiserver remove_pkg with the token)
     assert production.files() == []
     assert "relfix-0.1.1" not in listed(production)
