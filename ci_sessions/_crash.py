@@ -10,7 +10,8 @@ The log goes to ``.ci-sessions/crash.log`` in the project (the nearest folder up
 working directory with a pyproject.toml, setup.py, setup.cfg or noxfile.py), else to the user's
 cache folder; it is written atomically and never through a link. The environment is not
 written, and every value that may be a secret (variables named like tokens and passwords, the
-variables ``--secret`` names, passwords inside URLs) is masked in the line and the log.
+variables ``--secret`` names, credentials inside URLs) is masked in the line and the log, by the
+one masking function (:func:`ci_sessions._secrets.mask`).
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ci_sessions._fs import atomic_write_text
+from ci_sessions._secrets import MIN_LENGTH, mask
 from ci_sessions._version import __version__
 
 LOG_NAME = "crash.log"
-MASK = "****"
 #: what marks a folder as a project's root
 _PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "noxfile.py")
 #: variable names whose values are secrets (not PWD, the working directory)
@@ -39,13 +40,6 @@ _SECRET_NAME = re.compile(
 #: options whose value is a secret, or names a variable holding one (``ci-sessions ci --secret``)
 _SECRET_OPTIONS = ("--password", "--token")
 _NAMING_OPTIONS = ("--secret",)
-#: ``scheme://user:password@`` and ``scheme://token@``: the credentials in a URL
-_USERINFO = re.compile(
-    r"(?P<head>\b[a-z][a-z0-9+.-]*://)(?P<user>[^/\s:@]+)(?::(?P<password>[^/\s@]*))?@",
-    re.IGNORECASE,
-)
-#: values shorter than this are not masked (masking "1" would garble every number shown)
-_MIN_SECRET = 4
 _MAX_LINE = 300
 
 
@@ -62,24 +56,7 @@ def secrets_of(argv: Sequence[str], environ: Mapping[str, str]) -> set[str]:
             continue
         name, is_pair, given = value.partition("=")  # --secret NAME or --secret NAME=VALUE
         found.add(given if is_pair else environ.get(name, ""))
-    return {value for value in found if len(value) >= _MIN_SECRET}
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret, and the credentials inside any URL, replaced by ``****``.
-
-    TODO(issue 23): the sandbox branch's ``ci_sessions._secrets.mask`` does the same for every
-    exit; use it here once it is on main.
-    """
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        text = text.replace(secret, MASK)
-
-    def hide(match: re.Match[str]) -> str:
-        if match.group("password") is None:
-            return f"{match.group('head')}{MASK}@"
-        return f"{match.group('head')}{match.group('user')}:{MASK}@"
-
-    return _USERINFO.sub(hide, text)
+    return {value for value in found if len(value) >= MIN_LENGTH}
 
 
 def project_root(start: Path) -> Path | None:

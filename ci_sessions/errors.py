@@ -111,6 +111,13 @@ class EnvError(CiSessionsError):
         return self.message + (f"\n  fix: {self.fix}" if self.fix else "")
 
 
+class UnsafePathError(CiSessionsError):
+    """A path from input that would lead out of the folder it must stay in, or through a link:
+    refused before anything is written or deleted there."""
+
+    kind = "unsafe path"
+
+
 class HistoryError(CiSessionsError):
     """The run history cannot be read or written."""
 
