@@ -22,13 +22,14 @@ import platform
 import re
 import sys
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ci_sessions._fs import atomic_write_text
 from ci_sessions._secrets import MIN_LENGTH, mask
 from ci_sessions._version import __version__
+from ci_sessions.errors import EXIT_UNEXPECTED
 
 LOG_NAME = "crash.log"
 #: what marks a folder as a project's root
@@ -173,3 +174,14 @@ def report(
     if log is None:
         print(text, file=sys.stderr)
     return f"ci-sessions: unexpected error ({what}); a bug, please report it; {where}"
+
+
+def guard(main: Callable[[], int], argv: Sequence[str]) -> int:
+    """Run a command's ``main``: an unexpected exception is the one line, the log and exit 3
+    (``python -m ci_sessions.release`` and ``python -m ci_sessions.ci``; ``cli.main`` for the
+    ``ci-sessions`` command)."""
+    try:
+        return main()
+    except Exception as exc:
+        print(report(exc, argv), file=sys.stderr)
+        return EXIT_UNEXPECTED

@@ -102,3 +102,38 @@ def test_an_expected_error_escaping_a_session_is_its_own_message(tmp_path: Path)
     assert "nox > Session lint aborted: ci-sessions: usage error: no report today" in run.output
     assert "unexpected error" not in run.output
     assert not (root / ".ci-sessions" / "crash.log").exists()
+
+
+@pytest.mark.parametrize(
+    ("module", "command"),
+    [("ci_sessions.release", "ci_sessions.release.cli"), ("ci_sessions.ci", "ci_sessions.ci.cli")],
+)
+def test_python_dash_m_commands_print_one_line_too(
+    tmp_path: Path, module: str, command: str
+) -> None:
+    """``nox -s release`` runs ``python -m ci_sessions.release``: a bug there is the one line."""
+    root = clean_src_project(tmp_path / "proj")
+    injected = (
+        "import runpy, sys\n"
+        f"import {command} as target\n"
+        "def broken(argv=None):\n"
+        "    raise ZeroDivisionError('injected failure')\n"
+        "target.main = broken\n"
+        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", injected, "--dry-run"],
+        cwd=root,
+        env=nox_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.splitlines() == [
+        "ci-sessions: unexpected error (ZeroDivisionError: injected failure); a bug, please "
+        "report it; the log with versions and the traceback: .ci-sessions/crash.log"
+    ]
+    log = (root / ".ci-sessions" / "crash.log").read_text(encoding="utf-8")
+    assert f"python -m {module} --dry-run" in log
