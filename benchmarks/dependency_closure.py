@@ -182,6 +182,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(before)} package(s) at {args.before}")
         result["before"] = {
             "ref": args.before,
+            "commit": subprocess.run(
+                ["git", "rev-parse", args.before],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip(),
             "count": len(before),
             "packages": [f"{n}=={v}" for n, v in before.items()],
         }

@@ -150,6 +150,16 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": load_before,
         "load_after": _load(),
         "runs": args.runs,
+        "commits": {
+            name: subprocess.run(
+                ["git", "rev-parse", "HEAD" if name == "this checkout" else name],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            for name in samples
+        },
         "wheels": {},
     }
     for name, rows in samples.items():

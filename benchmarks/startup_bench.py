@@ -160,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "what": "median seconds per command, trees run in alternating pairs",
         "before": args.before,
+        "before_commit": subprocess.run(
+            ["git", "rev-parse", args.before], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip(),
+        "after_commit": subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip(),
         "after": "this checkout",
         "runs": args.runs,
         "python": platform.python_version(),

@@ -2,8 +2,8 @@
 """The ``ci-sessions`` command: a thin dispatcher to the module that owns each subcommand.
 
 Each subcommand module exposes ``build_parser()`` and ``main(argv: list[str]) -> int``. Its
-loader imports it inside a function: ``ci-sessions --help`` stays near 0.06 s where importing
-every command costs about a second (``benchmarks/startup_bench.py``), and an import in a
+loader imports it inside a function: ``ci-sessions --help`` stays at a few hundredths of a second
+where importing every command costs about one (``benchmarks/startup_bench.py``), and an import in a
 function is still an arrow the layer contract sees (no module named in a string).
 
 Exit codes: 0 ok, 1 a gate or rule failed, 2 usage/config, 3 an unexpected error (one line and
