@@ -146,3 +146,10 @@ class SessionListError(CiSessionsError):
     (``ci-sessions matrix``)."""
 
     kind = "session list error"
+
+
+class BuildError(CiSessionsError):
+    """The project did not build; the message holds the end of the build log."""
+
+    kind = "build error"
+    exit_code = EXIT_GATE_FAILED
