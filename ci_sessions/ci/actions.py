@@ -26,7 +26,7 @@ from ci_sessions.ci import contain, interpreters, sarif
 from ci_sessions.ci.globs import glob_regex
 from ci_sessions.ci.workflow import Where
 from ci_sessions.ci.workspace import CheckoutRefs, Source, checkout
-from ci_sessions.errors import ConfigError
+from ci_sessions.errors import ConfigError, MissingValidator, SarifError, UnsupportedRequest
 
 
 @dataclass(frozen=True)
@@ -159,8 +159,8 @@ def run_setup_python(call: ActionCall) -> ActionResult:
     for version in wanted:
         try:
             interpreter = interpreters.find(version, call.path)
-        except interpreters.UnsupportedRequest as error:
-            return ActionResult(ok=False, cannot_run=f"actions/setup-python: {error}")
+        except UnsupportedRequest as error:
+            return ActionResult(ok=False, cannot_run=f"actions/setup-python: {error.message}")
         if interpreter is None:
             return ActionResult(
                 ok=False,
@@ -410,8 +410,8 @@ def run_upload_sarif(call: ActionCall) -> ActionResult:
         if not files:
             return ActionResult(ok=False, message=f"no .sarif file in {given}")
         results = sum(sarif.validate(file) for file in files)
-    except (sarif.SarifError, sarif.MissingValidator) as error:
-        return ActionResult(ok=False, message=f"upload-sarif: {error}")
+    except (SarifError, MissingValidator) as error:
+        return ActionResult(ok=False, message=f"upload-sarif: {error.message}")
     return ActionResult(
         message=f"{len(files)} SARIF file(s) valid against SARIF 2.1.0 ({results} results); "
         "not uploaded",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from ci_sessions.errors import ConfigError
+from ci_sessions.errors import ConfigError, UnsupportedRequest
 
 Version = tuple[int, ...]
 
@@ -116,10 +116,6 @@ def _uv_candidate(request: str, path: str) -> Interpreter | None:
     found = done.stdout.strip()
     version = _probe(found) if done.returncode == 0 and found else None
     return Interpreter(Path(found), version) if version else None
-
-
-class UnsupportedRequest(Exception):
-    """A python-version this runner cannot map to a local CPython (PyPy, free-threaded)."""
 
 
 def matches(request: str, version: Version) -> bool:

@@ -16,11 +16,7 @@ from packaging.version import Version
 from ci_sessions.builds.pyproject import table
 from ci_sessions.builds.tools import TOWNCRIER, Ran, run, tool_argv
 from ci_sessions.config import load_toml
-from ci_sessions.errors import CiSessionsError
-
-
-class TowncrierError(CiSessionsError):
-    kind = "towncrier error"
+from ci_sessions.errors import TowncrierError
 
 
 def uses_towncrier(root: Path, pyproject: Mapping[str, object]) -> bool:
