@@ -14,7 +14,10 @@ from collections.abc import Iterable
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
-#: a bug: one line and the path of a crash log (``ci_sessions._crash``)
+#: ci-sessions could not do its work: a tool or dependency it needs is missing (InstallError,
+#: which says how to install it), or a bug: one line and the path of a crash log
+#: (``ci_sessions._crash``); pre-commit ends both kinds the same way
+EXIT_INSTALL = 3
 EXIT_UNEXPECTED = 3
 EXIT_INTERRUPTED = 130
 
@@ -93,6 +96,7 @@ class GitError(CiSessionsError):
 class InstallError(CiSessionsError):
     """A tool or optional dependency ci-sessions needs is not installed; says how to install it."""
 
+    exit_code = EXIT_INSTALL
     kind = "install error"
 
 

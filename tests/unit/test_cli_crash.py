@@ -81,3 +81,20 @@ def test_interrupt_and_exit_are_not_crashes(
         cli.main(["ratchet", "--no-such-option"])
     assert exited.value.code == 2
     assert not (project / ".ci-sessions" / "crash.log").exists()
+
+
+def test_a_missing_tool_says_how_to_install_it_and_ends_with_exit_3(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ci_sessions.errors import InstallError
+    from ci_sessions.history import ratchet
+
+    def missing(argv: list[str]) -> int:
+        raise InstallError("tomlkit is not installed", fix="pip install tomlkit")
+
+    monkeypatch.setattr(ratchet, "main", missing)
+    assert cli.main(["ratchet"]) == 3
+    err = capsys.readouterr().err
+    assert "tomlkit is not installed" in err and "pip install tomlkit" in err
+    assert "unexpected" not in err  # not a bug: no crash log
+    assert not (project / ".ci-sessions" / "crash.log").exists()
