@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ci_sessions import errors
-from ci_sessions.errors import EXIT_GATE_FAILED, EXIT_USAGE, CiSessionsError
+from ci_sessions.errors import EXIT_GATE_FAILED, EXIT_INSTALL, EXIT_USAGE, CiSessionsError
 
 ROOT = Path(__file__).resolve().parents[2] / "ci_sessions"
 #: exceptions used as control flow, never shown as an error (each says why where it is defined)
@@ -68,7 +68,6 @@ def test_no_two_exception_classes_share_a_name() -> None:
         (errors.MatrixError, EXIT_USAGE),
         (errors.ShellError, EXIT_USAGE),
         (errors.UnsupportedRequest, EXIT_USAGE),
-        (errors.MissingValidator, EXIT_USAGE),
         (errors.TowncrierError, EXIT_USAGE),
         # the run failed where GitHub's, or the release, would
         (errors.EvaluationError, EXIT_GATE_FAILED),
@@ -77,6 +76,8 @@ def test_no_two_exception_classes_share_a_name() -> None:
         (errors.SarifError, EXIT_GATE_FAILED),
         (errors.PublishError, EXIT_GATE_FAILED),
         (errors.BuildError, EXIT_GATE_FAILED),
+        # something to install
+        (errors.MissingValidator, EXIT_INSTALL),
     ],
 )
 def test_each_error_has_the_exit_code_of_what_went_wrong(
