@@ -246,3 +246,13 @@ class SarifError(WorkflowError):
 
 class MissingValidator(InstallError):
     """jsonschema (the ``sarif`` extra) is not installed, so a SARIF file cannot be checked."""
+
+
+class YamlError(CiSessionsError):
+    """A YAML file that is not valid YAML: the problem, and its line (0 when unknown)."""
+
+    kind = "YAML error"
+
+    def __init__(self, problem: str, *, line: int = 0) -> None:
+        self.line = line
+        super().__init__(problem)
