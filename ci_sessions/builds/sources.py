@@ -16,16 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ci_sessions.builds.paths import read_text, repository_file
 from ci_sessions.builds.pyproject import table
 from ci_sessions.builds.tags import parse_version
+from ci_sessions.config.requirements import parse_requirement, requirement_name
 from ci_sessions.errors import ConfigError
 
 #: build requirements whose backend takes the version from git tags
 VCS_PLUGINS = (
-    "hatch-vcs", "setuptools-scm", "setuptools_scm", "versioningit", "uv-dynamic-versioning",
+    "hatch-vcs", "setuptools-scm", "versioningit", "uv-dynamic-versioning",
     "poetry-dynamic-versioning", "dunamai", "pbr", "flit-scm", "vcs-versioning",
 )  # fmt: skip
 
@@ -133,14 +135,8 @@ def _file(root: Path, path: str, attribute: str, how: str) -> VersionSource:
 
 
 def _requires(pyproject: Mapping[str, object]) -> list[str]:
-    requires = table(pyproject, "build-system").get("requires", [])
-    if not isinstance(requires, list):
-        return []
-    names: list[str] = []
-    for item in cast("list[object]", requires):
-        if isinstance(item, str):
-            names.append(re.split(r"[<>=!~;\[ ]", item, maxsplit=1)[0].strip().lower())
-    return names
+    """The names (PEP 503) of the build requirements."""
+    return [n for item in _raw_requires(pyproject) if (n := requirement_name(item)) is not None]
 
 
 def _vcs_configured(root: Path, pyproject: Mapping[str, object], backend: str) -> str:
@@ -180,12 +176,11 @@ def _raw_requires(pyproject: Mapping[str, object]) -> list[str]:
 
 
 def _simple_extra(requirement: str) -> bool:
-    name = re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip().lower().replace("_", "-")
-    extras = re.search(r"\[([^\]]*)\]", requirement)
+    parsed = parse_requirement(requirement)
     return (
-        name == "setuptools-scm"
-        and bool(extras)
-        and "simple" in (extras.group(1) if extras else "")
+        parsed is not None
+        and canonicalize_name(parsed.name) == "setuptools-scm"
+        and "simple" in parsed.extras
     )
 
 
