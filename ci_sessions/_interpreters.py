@@ -23,10 +23,16 @@ import sys
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from python_discovery import DiskCache, PythonInfo, get_interpreter, iter_interpreters
+from typing import TYPE_CHECKING
 
 from ci_sessions._crash import cache_dir
+
+if TYPE_CHECKING:
+    from python_discovery import DiskCache
+
+# python_discovery is imported where it is asked: importing it costs 0.12 s, which every
+# `nox -l` would pay for the sessions' registration (which never needs it when the Pythons are
+# configured or the running one is the default)
 
 # python-discovery warns about an interpreter it cannot read; nox shows that in its log, and the
 # ``ci-sessions`` commands must not print it as a stray line
@@ -54,12 +60,16 @@ def current() -> str:
 
 @functools.cache
 def _cache() -> DiskCache:
+    from python_discovery import DiskCache
+
     return DiskCache(cache_dir(os.environ) / "python-discovery")
 
 
 def describe(path: Path) -> Interpreter | None:
     """The CPython at ``path`` (as python-discovery reads it, cached), or None when it does not
     run (a shim of an inactive version), is not CPython, or is not a Python at all."""
+    from python_discovery import PythonInfo
+
     try:
         info = PythonInfo.from_exe(str(path), _cache(), raise_on_error=False, resolve_to_host=False)
     except Exception:  # a candidate that cannot be read is not an interpreter, never a crash
@@ -160,6 +170,8 @@ def _on_path(version: str | None, path: str) -> list[Path]:
 def _found_by_discovery(spec: str) -> Iterable[Interpreter]:
     """What python-discovery finds without searching PATH: uv's managed Pythons, the running
     interpreter and, on Windows, the registry."""
+    from python_discovery import iter_interpreters
+
     env = {**os.environ, "PATH": ""}
     try:
         for info in iter_interpreters(spec, cache=_cache(), env=env):
@@ -197,6 +209,8 @@ def discover_interpreter(version: str) -> Path | None:
     found = find_interpreter(version)
     if found is not None:
         return found
+    from python_discovery import get_interpreter
+
     try:
         info = get_interpreter(f"cpython{version}", cache=_cache())
     except Exception:  # a discovery failure means "not found", never a crash

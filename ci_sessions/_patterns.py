@@ -14,16 +14,22 @@ where they are read.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from pathspec import GitIgnoreSpec
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
 
 
 class PathMatcher:
     """A list of patterns, matched against relative posix paths of files."""
 
     def __init__(self, patterns: Iterable[str]) -> None:
+        # imported here: pathspec (with typing_extensions) costs 65 ms, which every session's
+        # start would pay for the checks that import this module
+        from pathspec import GitIgnoreSpec
+
         self.patterns = [p.strip() for p in patterns if p.strip()]
-        self._spec = GitIgnoreSpec.from_lines(self.patterns)
+        self._spec: GitIgnoreSpec = GitIgnoreSpec.from_lines(self.patterns)
 
     def match(self, path: str) -> bool:
         return bool(self.patterns) and self._spec.match_file(path)

@@ -15,9 +15,6 @@ from typing import ClassVar, cast
 from ci_sessions._fs import atomic_write_text
 from ci_sessions._git import try_git
 from ci_sessions._secrets import mask
-from ci_sessions.builds.builder import BuildSettings
-from ci_sessions.builds.double_build import ERROR, check
-from ci_sessions.builds.pyproject import load_pyproject
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -125,6 +122,8 @@ class ReproducibleCheck(CheckBase):
     def cache_salt(self, ctx: CheckContext) -> str:
         """The commit time is the builds' SOURCE_DATE_EPOCH (so, the hashes), and the release
         settings choose the builder and the tag a version comes from."""
+        from ci_sessions.builds.builder import BuildSettings
+
         epoch = (try_git(ctx.root, "log", "-1", "--format=%ct", "HEAD") or "").strip()
         settings = BuildSettings.of(ctx.config)
         return f"{epoch}|{settings.builder}|{settings.tag_prefix}|{settings.version_source}"
@@ -139,6 +138,12 @@ class ReproducibleCheck(CheckBase):
                 check=self.name, session=ctx.session, status=Status.SKIP, python=ctx.python,
                 summary="nothing to build: no pyproject.toml [project]/[build-system], setup.py or setup.cfg",
             )  # fmt: skip
+        # imported here: the builds bring tarfile, gzip and the archive diff (35 ms), which
+        # every session's start would pay; only a run of this check needs them
+        from ci_sessions.builds.builder import BuildSettings
+        from ci_sessions.builds.double_build import ERROR, check
+        from ci_sessions.builds.pyproject import load_pyproject
+
         result = check(
             ctx.root, BuildSettings.of(ctx.config), load_pyproject(ctx.root),
             env=plain_output(ctx.tool_env(None)),

@@ -8,7 +8,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import cast
 
-from dependency_groups import CyclicDependencyError, resolve
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
@@ -46,6 +45,8 @@ def pinned_spec(line: str, name: str) -> str | None:
 def dependency_group(groups: Mapping[str, object], name: str, *, source: str) -> list[str] | None:
     """The requirements of PEP 735 group ``name`` with every ``include-group`` resolved, or None
     when no group has that name; a cycle or a malformed group is a ConfigError naming it."""
+    from dependency_groups import CyclicDependencyError, resolve  # 10 ms, needed by few runs
+
     wanted = canonicalize_name(name)
     if not any(canonicalize_name(str(key)) == wanted for key in groups):
         return None
