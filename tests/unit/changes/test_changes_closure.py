@@ -94,7 +94,9 @@ def test_a_new_file_that_an_import_now_resolves_to_changes_the_importer(tmp_path
     assert "tests/test_api.py" not in changed(old, new)
 
 
-def test_a_computed_import_makes_its_importers_depend_on_every_python_file(tmp_path: Path) -> None:
+def test_a_computed_import_is_no_edge_of_either_kind(tmp_path: Path) -> None:
+    """What ``import_module(name)`` reaches a type checker never follows, and a test run is seen
+    reaching (``changes/reached.py``): the keys do not widen to every file."""
     plugin = "import importlib\n\n\ndef load(name: str) -> object:\n    return importlib.import_module(name)\n"
     write(
         tmp_path,
@@ -105,32 +107,49 @@ def test_a_computed_import_makes_its_importers_depend_on_every_python_file(tmp_p
         },
     )
     graph = ProjectGraph(tmp_path, digests(tmp_path))
-    assert "src/calc/plugins.py line 5: import_module() of a computed name" in graph.dynamic(
-        "tests/test_plugins.py"
+    assert graph.dynamic("src/calc/plugins.py") == (
+        "src/calc/plugins.py line 5: import_module() of a computed name"
     )
-    assert graph.dynamic("tests/test_api.py") == ""
-    old, new = keys_after(tmp_path, {"src/calc/other.py": "def other() -> int:\n    return 7\n"})
-    assert changed(old, new) == {
-        "src/calc/other.py", "tests/test_other.py", "src/calc/plugins.py", "tests/test_plugins.py"
-    }  # fmt: skip
+    for kind in ("types", "runtime"):
+        before = ProjectGraph(tmp_path, digests(tmp_path)).keys(graph.python, kind)
+        old = (tmp_path / "src/calc/other.py").read_text()
+        write(tmp_path, {"src/calc/other.py": "def other() -> int:\n    return 7\n"})
+        after = ProjectGraph(tmp_path, digests(tmp_path)).keys(graph.python, kind)
+        write(tmp_path, {"src/calc/other.py": old})
+        assert changed(before, after) == {"src/calc/other.py", "tests/test_other.py"}, kind
+
+
+def test_a_stub_is_an_input_of_types_only(tmp_path: Path) -> None:
+    write(tmp_path, {**FILES, "src/calc/core.pyi": "def base(x: int) -> int: ...\n"})
+    for kind, reaches in (("types", True), ("runtime", False)):
+        before = ProjectGraph(tmp_path, digests(tmp_path)).keys(["tests/test_api.py"], kind)
+        write(tmp_path, {"src/calc/core.pyi": "def base(x: int) -> str: ...\n"})
+        after = ProjectGraph(tmp_path, digests(tmp_path)).keys(["tests/test_api.py"], kind)
+        write(tmp_path, {"src/calc/core.pyi": "def base(x: int) -> int: ...\n"})
+        assert (before != after) is reaches, kind
 
 
 def test_context_holds_what_the_graph_cannot_place(tmp_path: Path) -> None:
-    write(tmp_path, FILES)
+    write(tmp_path, {**FILES, "src/calc/py.typed": "", "src/calc/table.csv": "a,b\n"})
     graph = ProjectGraph(tmp_path, digests(tmp_path))
-    context = graph.context_files()
-    assert {"pyproject.toml", "tests/conftest.py", "tests/data/input.txt"} <= set(context)
-    assert "README.md" not in context and "src/calc/core.py" not in context
+    runtime = graph.context_files("runtime")
+    assert {"pyproject.toml", "tests/conftest.py", "tests/data/input.txt"} <= set(runtime)
+    assert {"src/calc/table.csv", "src/calc/py.typed"} <= set(runtime)
+    assert "README.md" not in runtime and "src/calc/core.py" not in runtime
+    # a data file a test was seen reading is that test's input, not everyone's
+    assert "tests/data/input.txt" not in graph.context_files("runtime", {"tests/data/input.txt"})
+    types = graph.context_files("types")
+    assert set(types) == {"pyproject.toml", "src/calc/py.typed"}  # no data, no conftest
     assert "conftest fixtures can reach any test" in graph.blind_reason("tests/conftest.py")
-    assert "fixture or data file" in graph.blind_reason("tests/data/input.txt")
+    assert "a data file among the tests" in graph.blind_reason("tests/data/input.txt")
     assert "was removed" in graph.blind_reason("tests/gone.txt")
 
 
 def test_a_conftest_is_keyed_by_its_closure(tmp_path: Path) -> None:
     write(tmp_path, {**FILES, "tests/conftest.py": "from calc.core import base\n"})
-    before = ProjectGraph(tmp_path, digests(tmp_path)).context_files()
+    before = ProjectGraph(tmp_path, digests(tmp_path)).context_files("runtime")
     write(tmp_path, {"src/calc/core.py": "def base(x: int) -> int:\n    return x + 2\n"})
-    after = ProjectGraph(tmp_path, digests(tmp_path)).context_files()
+    after = ProjectGraph(tmp_path, digests(tmp_path)).context_files("runtime")
     assert before["tests/conftest.py"] != after["tests/conftest.py"]
     assert before["pyproject.toml"] == after["pyproject.toml"]
 

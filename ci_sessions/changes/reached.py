@@ -1,0 +1,224 @@
+"""What a test file depends on beyond its import closure, from what its run was seen to reach.
+
+A test run records (``checks/pytest_plugin/ci_sessions_pytest_reach.py``) what each test file's
+collection and tests reach, what the first import of each project module runs, and what runs
+outside any test file (start-up, conftest imports, fixtures shared between tests). This module
+turns that into dependency tokens, each with the value it has in a project state:
+
+- ``file:P``: the content of P (a file whose code ran, or that was read; ``absent``);
+- ``dir:P``: the names in folder P (it was listed); ``dists:P``: the ``*.dist-info`` in it;
+- ``mod:N``: the project files an import of module N would find (it was tried: a module that
+  did not exist then may now);
+- ``tree``: every project file (the test started a process that may run project code, which
+  the tracking does not follow).
+
+A test file depends on what its own bucket reached, on what the imports its closure reaches ran
+when they were first imported, and on what those imports caused. A module that was imported
+through no edge of the graph (a computed name, an entry point, a plugin) may have been handed
+to any test by then: what its import ran counts for every test, as does everything that ran
+outside a test file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ci_sessions.checks.base import RUNTIME, Observed, Reached
+
+TREE = "tree"
+DIST_SUFFIXES = (".dist-info", ".egg-info", ".egg-link")
+
+
+class Graph(Protocol):
+    """What tokens need of the import graph (``changes.closure.ProjectGraph``)."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def digests(self) -> dict[str, str]: ...
+
+    def edges(self, path: str, kind: str) -> list[str]: ...
+
+    def resolve(self, module: str) -> list[str]: ...
+
+
+@dataclass
+class Dependencies:
+    """Each unit's dependency tokens with their values, and the run's shared ones (a change
+    there runs everything) with why each is shared."""
+
+    units: dict[str, dict[str, str]] = field(default_factory=dict[str, dict[str, str]])
+    shared: dict[str, str] = field(default_factory=dict[str, str])
+    why: dict[str, str] = field(default_factory=dict[str, str])
+    #: units that started a process which may run project code: what it was
+    spawned: dict[str, str] = field(default_factory=dict[str, str])
+
+
+class ReachedFiles:
+    """Dependency tokens of one project state: what they are worth now, and why one counts."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._values: dict[str, str] = {}
+        self._children: dict[str, set[str]] | None = None
+        self._tree = ""
+        self._closure: dict[str, frozenset[str]] = {}
+
+    # -- values ---------------------------------------------------------------------------------
+
+    def value(self, token: str) -> str:
+        """What ``token`` is worth in this project state."""
+        known = self._values.get(token)
+        if known is None:
+            known = self._values[token] = self._compute(token)
+        return known
+
+    def _compute(self, token: str) -> str:
+        kind, _, what = token.partition(":")
+        if kind == "file":
+            digest = self.graph.digests.get(what)
+            if digest is not None:
+                return digest
+            try:
+                return hashlib.sha256((self.graph.root / what).read_bytes()).hexdigest()
+            except OSError:
+                return "absent"
+        if kind == "dir":
+            return _digest(sorted(self.children().get(what.rstrip("/"), set())))
+        if kind == "dists":
+            try:
+                names = os.listdir(self.graph.root / what)
+            except OSError:
+                names = []
+            return _digest(sorted(n for n in names if n.lower().endswith(DIST_SUFFIXES)))
+        if kind == "mod":
+            return _digest(self.graph.resolve(what))
+        if kind == TREE:
+            if not self._tree:
+                self._tree = _digest(f"{p}={d}" for p, d in sorted(self.graph.digests.items()))
+            return self._tree
+        return f"unknown:{token}"
+
+    def children(self) -> dict[str, set[str]]:
+        """Folder -> the names in it, as git sees the work tree (plus ignored Python files)."""
+        if self._children is None:
+            children: dict[str, set[str]] = {}
+            for path in self.graph.digests:
+                parts = path.split("/")
+                for depth in range(len(parts)):
+                    folder = "/".join(parts[:depth]) or "."
+                    children.setdefault(folder, set()).add(parts[depth])
+            self._children = children
+        return self._children
+
+    def stale(self, deps: Mapping[str, str]) -> str:
+        """The first token in ``deps`` whose value changed (empty: none did)."""
+        for token, value in deps.items():
+            if self.value(token) != value:
+                return token
+        return ""
+
+    def explain(self, token: str) -> str:
+        """A token that changed, said for a person."""
+        kind, _, what = token.partition(":")
+        if kind == "file":
+            return f"{what} {'was removed' if self.value(token) == 'absent' else 'changed'}"
+        if kind in ("dir", "dists"):
+            return f"the files in {what or '.'} changed"
+        if kind == "mod":
+            return f"a project file for module {what} appeared or went"
+        return "a project file changed"
+
+    # -- from what a run observed ---------------------------------------------------------------
+
+    def closure(self, path: str) -> frozenset[str]:
+        """The project files ``path`` imports, directly or transitively (itself included)."""
+        known = self._closure.get(path)
+        if known is not None:
+            return known
+        seen = {path}
+        pending = [path]
+        while pending:
+            for target in self.graph.edges(pending.pop(), RUNTIME):
+                if target not in seen:
+                    seen.add(target)
+                    pending.append(target)
+        frozen = frozenset(seen)
+        self._closure[path] = frozen
+        return frozen
+
+    def dependencies(self, observed: Observed, units: Iterable[str]) -> Dependencies:
+        """Each unit's tokens, and the shared ones, from what a run observed."""
+        found = Dependencies()
+        imports = observed.imports
+        dynamic: set[str] = set()  # modules first imported through no edge of the graph
+        for owner, bucket in [*observed.units.items(), *imports.items()]:
+            closure = self.closure(owner)
+            dynamic.update(m for m in bucket.caused if m not in closure and m in imports)
+        shared_buckets = self._caused([observed.shared], imports)
+        for module in sorted(dynamic):
+            for bucket in self._caused([imports[module]], imports):
+                shared_buckets.append(bucket)
+                for token in self._tokens(bucket):
+                    found.why.setdefault(
+                        token,
+                        f"{module} was imported through no import the graph shows (a computed "
+                        "name, an entry point, a plugin), so what it runs may reach any test",
+                    )
+        for bucket in shared_buckets:
+            for token in self._tokens(bucket):
+                found.shared[token] = self.value(token)
+                found.why.setdefault(
+                    token,
+                    "code that runs outside any one test file (start-up, conftest imports, "
+                    "fixtures shared between tests) reached it, so it may reach any test",
+                )
+        for unit in units:
+            bucket = observed.units.get(unit)
+            if bucket is None:
+                continue
+            start = [bucket, *(imports[m] for m in self.closure(unit) if m in imports)]
+            tokens: dict[str, str] = {}
+            for reached in self._caused(start, imports):
+                for token in self._tokens(reached):
+                    tokens[token] = self.value(token)
+                if reached.spawned and unit not in found.spawned:
+                    found.spawned[unit] = reached.spawned[0]
+            found.units[unit] = tokens
+        return found
+
+    def _caused(self, start: list[Reached], imports: Mapping[str, Reached]) -> list[Reached]:
+        """``start`` and every import bucket they caused, transitively."""
+        seen: set[int] = set()
+        out: list[Reached] = []
+        pending = list(start)
+        while pending:
+            bucket = pending.pop()
+            if id(bucket) in seen:
+                continue
+            seen.add(id(bucket))
+            out.append(bucket)
+            pending.extend(imports[m] for m in bucket.caused if m in imports)
+        return out
+
+    def _tokens(self, bucket: Reached) -> list[str]:
+        tokens = [f"file:{p}" for p in (*bucket.code, *bucket.read)]
+        for folder in bucket.listed:
+            if folder.endswith("/*.dist-info"):
+                tokens.append(f"dists:{folder.removesuffix('/*.dist-info')}")
+            else:
+                tokens.append(f"dir:{folder}")
+        tokens += [f"mod:{name}" for name in bucket.imports]
+        if bucket.spawned:
+            tokens.append(TREE)
+        return tokens
+
+
+def _digest(parts: Iterable[str]) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
