@@ -17,7 +17,7 @@ from fixture_projects import NOXFILE, NoxRun, tracked_python, write_files
 from gitrepo import git
 from test_affected_selection import FILES, MUTATIONS, failing_files
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PY = tracked_python()
 TESTS = f"tests-{PY}"
