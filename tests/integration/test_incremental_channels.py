@@ -15,7 +15,7 @@ import pytest
 from fixture_projects import NOXFILE, NoxRun, tracked_python, write_files
 from gitrepo import git
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PY = tracked_python()
 TESTS = f"tests-{PY}"
