@@ -38,7 +38,7 @@ from ci_sessions.changes.reached import Dependencies, ReachedFiles
 from ci_sessions.checks.base import RUNTIME, TYPES, Observed, ProjectFiles
 
 PYTHON_SUFFIXES = (".py", ".pyi")
-FACTS_FORMAT = 2
+FACTS_FORMAT = 3
 FACTS_FILE = "imports.json"
 #: folders whose Python files no tool of a check sees as the project's (environments, caches)
 SKIP_DIRS = frozenset(
@@ -119,6 +119,10 @@ class ProjectGraph:
         """Where ``unit`` imports by a computed name (empty: nowhere); what that reaches a
         ``runtime`` check observes, and a type checker never follows."""
         return self._dynamic.get(unit, "")
+
+    def in_package(self, path: str) -> bool:
+        """Whether ``path`` is a module of one of the project's packages."""
+        return self.layout.package_of(path) is not None
 
     def resolve(self, module: str) -> list[str]:
         """The project files an import of ``module`` may execute (erring towards more)."""

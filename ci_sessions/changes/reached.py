@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -46,6 +46,10 @@ class Graph(Protocol):
     def edges(self, path: str, kind: str) -> list[str]: ...
 
     def resolve(self, module: str) -> list[str]: ...
+
+    def dynamic(self, unit: str) -> str: ...
+
+    def in_package(self, path: str) -> bool: ...
 
 
 @dataclass
@@ -157,20 +161,26 @@ class ReachedFiles:
         """Each unit's tokens, and the shared ones, from what a run observed."""
         found = Dependencies()
         imports = observed.imports
-        dynamic: set[str] = set()  # modules first imported through no edge of the graph
-        for owner, bucket in [*observed.units.items(), *imports.items()]:
-            closure = self.closure(owner)
-            dynamic.update(m for m in bucket.caused if m not in closure and m in imports)
+        units = list(units)
         shared_buckets = self._caused([observed.shared], imports)
-        for module in sorted(dynamic):
-            for bucket in self._caused([imports[module]], imports):
-                shared_buckets.append(bucket)
-                for token in self._tokens(bucket):
+        extra: dict[str, list[Reached]] = {}
+        computing = [u for u in units if self._computes(u, observed)]
+        for module, bucket in sorted(self._dynamic_loads(observed).items()):
+            reached = self._caused([bucket], imports)
+            if not bucket.via:  # code outside the project loaded it: a plugin, an entry point
+                shared_buckets += reached
+                for token in {t for b in reached for t in self._tokens(b)}:
                     found.why.setdefault(
                         token,
-                        f"{module} was imported through no import the graph shows (a computed "
-                        "name, an entry point, a plugin), so what it runs may reach any test",
+                        f"{module} was imported by code outside the project (a plugin, an "
+                        "entry point), so what its import runs may reach any test",
                     )
+                continue
+            for unit in {*self._reaching(units, bucket), *computing}:
+                extra.setdefault(unit, []).extend(reached)
+        for bucket, users in observed.marked.values():
+            for unit in users:
+                extra.setdefault(unit, []).append(bucket)
         for bucket in shared_buckets:
             for token in self._tokens(bucket):
                 found.shared[token] = self.value(token)
@@ -185,13 +195,54 @@ class ReachedFiles:
                 continue
             start = [bucket, *(imports[m] for m in self.closure(unit) if m in imports)]
             tokens: dict[str, str] = {}
-            for reached in self._caused(start, imports):
+            for reached in self._caused([*start, *extra.get(unit, [])], imports):
                 for token in self._tokens(reached):
                     tokens[token] = self.value(token)
                 if reached.spawned and unit not in found.spawned:
                     found.spawned[unit] = reached.spawned[0]
             found.units[unit] = tokens
         return found
+
+    def _dynamic_loads(self, observed: Observed) -> dict[str, Reached]:
+        """First imports that no import the graph shows explains: the project file whose code
+        asked for the module does not import it (a computed name), or code outside the project
+        asked (a plugin, an entry point) for a module the unit it ran in does not import."""
+        causer: dict[str, str] = {}
+        for owner, bucket in [*observed.units.items(), *observed.imports.items()]:
+            for module in bucket.caused:
+                causer.setdefault(module, owner)
+        loads: dict[str, Reached] = {}
+        for module, bucket in observed.imports.items():
+            if bucket.via:
+                if module not in self.closure(bucket.via):
+                    loads[module] = bucket
+                continue
+            owner = causer.get(module)
+            if owner is not None and module not in self.closure(owner):
+                loads[module] = bucket  # (caused outside any unit: shared already)
+        return loads
+
+    def _reaching(self, units: Sequence[str], load: Reached) -> list[str]:
+        """The units that may get hold of a module project code loaded by a computed name
+        because they import the file that loads it (not for a package that loads submodules in
+        its ``__getattr__``: a literal ``pkg.sub`` is an import edge of its own, and a computed
+        one makes a unit ``_computes``)."""
+        if load.lazy:
+            return []
+        return [unit for unit in units if load.via in self.closure(unit)]
+
+    def _computes(self, unit: str, observed: Observed) -> bool:
+        """Whether a unit may get hold of any module loaded by a computed name, here or in an
+        earlier test file: its code asked for one (seen as it ran), or its own text or a test
+        helper it imports names a module's attribute or a module by a computed name."""
+        closure = self.closure(unit)
+        for path in closure:
+            if (path == unit or not self.graph.in_package(path)) and self.graph.dynamic(path):
+                return True
+        bucket = observed.units.get(unit)
+        start = [bucket] if bucket is not None else []
+        start += [observed.imports[m] for m in closure if m in observed.imports]
+        return any(b.computes for b in self._caused(start, observed.imports))
 
     def _caused(self, start: list[Reached], imports: Mapping[str, Reached]) -> list[Reached]:
         """``start`` and every import bucket they caused, transitively."""

@@ -136,17 +136,30 @@ class Reached:
     imports: frozenset[str] = frozenset()
     spawned: tuple[str, ...] = ()
     caused: frozenset[str] = frozenset()
+    #: a first import: the project file whose code asked for it ("" when code outside the
+    #: project did), and whether from a module's ``__getattr__`` (a lazily loaded submodule)
+    via: str = ""
+    lazy: bool = False
+    #: project code here asked for a module by a computed name (``import_module``, an entry
+    #: point's ``load``): it may get hold of any module loaded so, here or earlier
+    computes: bool = False
 
 
 @dataclass(frozen=True)
 class Observed:
     """What a run of an incremental check saw its units reach (``Check.observed``): by unit, by
-    the first import of each project module (it counts for every unit that imports it), and what
-    ran outside any unit (start-up, shared fixtures: it counts for every unit)."""
+    the first import of each project module (it counts for every unit that imports it), what
+    ran outside any unit (start-up, shared fixtures: it counts for every unit), and what a
+    library read outside any unit for the units that use it."""
 
     units: Mapping[str, Reached] = field(default_factory=dict[str, Reached])
     imports: Mapping[str, Reached] = field(default_factory=dict[str, Reached])
     shared: Reached = field(default_factory=Reached)
+    #: what a library read outside any unit for the units marked as its users (hypothesis
+    #: harvests constants from every project module): marker -> (what it read, its units)
+    marked: Mapping[str, tuple[Reached, frozenset[str]]] = field(
+        default_factory=dict[str, tuple[Reached, frozenset[str]]]
+    )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any, cast
 from ci_sessions.checks.base import Observed, Reached
 
 SITE = "/site-packages/"
-UNIT, IMPORT, SHARED = "unit:", "import:", "shared"
+UNIT, IMPORT, SHARED, MARKER = "unit:", "import:", "shared", "marker:"
 
 
 def reach_documents(output: Path) -> list[dict[str, Any]]:
@@ -79,8 +79,14 @@ def observed_from(
     """One :class:`Observed` from the documents of one run."""
     paths = _Paths(root, packages)
     merged: dict[str, dict[str, set[str] | list[str]]] = {}
+    origin: dict[str, tuple[str, bool]] = {}
+    computes: set[str] = set()
     for document in documents:
         for key, raw in cast("dict[str, Any]", document.get("buckets", {})).items():
+            if raw.get("via") and str(key) not in origin:
+                origin[str(key)] = (str(raw["via"]), bool(raw.get("lazy")))
+            if raw.get("computes"):
+                computes.add(str(key))
             bucket = merged.setdefault(str(key), {})
             for field in ("code", "read", "listed", "imports", "caused"):
                 target = cast("set[str]", bucket.setdefault(field, set()))
@@ -89,6 +95,7 @@ def observed_from(
             spawned.extend(str(v) for v in cast("list[Any]", raw.get("spawned", [])))
     units: dict[str, Reached] = {}
     imports: dict[str, Reached] = {}
+    marked: dict[str, Reached] = {}
     shared = Reached()
     for key, fields in merged.items():
         reached = Reached(
@@ -98,9 +105,15 @@ def observed_from(
             imports=frozenset(cast("set[str]", fields["imports"])),
             spawned=tuple(cast("list[str]", fields["spawned"])),
             caused=paths.many(c.removeprefix(IMPORT) for c in cast("set[str]", fields["caused"])),
+            via=(paths(origin[key][0]) or "") if key in origin else "",
+            lazy=origin[key][1] if key in origin else False,
+            computes=key in computes,
         )
         if key == SHARED:
             shared = reached
+            continue
+        if key.startswith(MARKER):
+            marked[key.removeprefix(MARKER)] = reached
             continue
         kind, _, raw = key.partition(":")
         path = paths(raw)
@@ -110,7 +123,16 @@ def observed_from(
             units[path] = _union(units[path], reached) if path in units else reached
         else:
             imports[path] = _union(imports[path], reached) if path in imports else reached
-    return Observed(units=units, imports=imports, shared=shared)
+    users: dict[str, set[str]] = {}
+    for document in documents:
+        for marker, files in cast("dict[str, Any]", document.get("marked", {})).items():
+            users.setdefault(str(marker), set()).update(paths.many(files))
+    return Observed(
+        units=units,
+        imports=imports,
+        shared=shared,
+        marked={m: (r, frozenset(users.get(m, ()))) for m, r in marked.items()},
+    )
 
 
 def collected_counts(documents: Sequence[Mapping[str, Any]], root: Path) -> dict[str, int]:
@@ -143,4 +165,7 @@ def _union(a: Reached, b: Reached) -> Reached:
         imports=a.imports | b.imports,
         spawned=a.spawned + b.spawned,
         caused=a.caused | b.caused,
+        via=a.via or b.via,
+        lazy=a.lazy or b.lazy,
+        computes=a.computes or b.computes,
     )

@@ -31,6 +31,9 @@ version = "0.1.0"
 [project.entry-points."demo.plugins"]
 hello = "demo.plug:hello"
 
+[project.entry-points.pytest11]
+demo = "demo.pytest_plugin"
+
 [tool.pytest.ini_options]
 testpaths = ["tests"]
 
@@ -47,6 +50,8 @@ FILES = {
     "src/demo/cli.py": "from demo.core import base\n\nprint(base(1))\n",
     "src/demo/plug.py": "def hello():\n    return 'hi'\n",
     "src/demo/dyn.py": "VALUE = 3\n",
+    "src/demo/pytest_plugin.py": "import pytest\n\n\n@pytest.fixture\ndef answer():\n    return 42\n",
+    "tests/test_answer.py": "def test_answer(answer):\n    assert answer == 42\n",
     "tests/conftest.py": """
         from pathlib import Path
 
@@ -139,10 +144,13 @@ CHANNEL_EDITS = [
     ("src/demo/leaf.py", "'leaf'", "'leaves'", {"test_leaf.py", "test_cli.py"}),
     # reached by test_core, and by `python -m demo.cli` in test_cli's subprocess
     ("src/demo/core.py", "x + 1", "x + 2", {"test_core.py", "test_cli.py"}),
+    # loaded through an entry point, and by a computed name: by the tests that asked
+    ("src/demo/plug.py", "'hi'", "'ho'", {"test_plug.py", "test_dyn.py", "test_cli.py"}),
+    ("src/demo/dyn.py", "3", "4", {"test_plug.py", "test_dyn.py", "test_cli.py"}),
 ]
 
 
-def test_edits_reached_through_a_subprocess_or_a_leaf_rerun_what_reaches_them(
+def test_edits_rerun_what_reaches_them_through_imports_processes_entry_points_computed_names(
     demo: Path, nox_runner: Callable[..., NoxRun]
 ) -> None:
     first = nox_runner(demo, "-s", TESTS)
@@ -169,12 +177,13 @@ def test_edits_reached_through_a_subprocess_or_a_leaf_rerun_what_reaches_them(
 @pytest.mark.parametrize(
     ("rel", "old", "new", "reason"),
     [
-        ("src/demo/plug.py", "'hi'", "'ho'", "src/demo/plug.py changed: src/demo/plug.py was imported through no import the graph shows"),
-        ("src/demo/dyn.py", "3", "4", "src/demo/dyn.py changed: src/demo/dyn.py was imported through no import"),
+        # a pytest plugin of the project, loaded through its entry point when pytest starts
+        ("src/demo/pytest_plugin.py", "42", "43", "src/demo/pytest_plugin.py changed: code that runs outside any one test file"),
+        # read by a session fixture
         ("tests/data/seven.txt", "7", "8", "tests/data/seven.txt changed: code that runs outside any one test file"),
     ],
 )  # fmt: skip
-def test_what_an_entry_point_a_computed_import_or_a_shared_fixture_reaches_runs_everything(
+def test_what_a_plugin_or_a_shared_fixture_reaches_runs_everything(
     demo: Path, nox_runner: Callable[..., NoxRun], rel: str, old: str, new: str, reason: str
 ) -> None:
     assert nox_runner(demo, "-s", TESTS).returncode == 0

@@ -55,7 +55,9 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 class Bucket:
     """What one bucket reached (absolute paths of project files and folders)."""
 
-    __slots__ = ("caused", "code", "imports", "listed", "read", "spawned")
+    __slots__ = (
+        "caused", "code", "computes", "imports", "lazy", "listed", "read", "spawned", "via",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.code: set[str] = set()
@@ -64,6 +66,13 @@ class Bucket:
         self.imports: set[str] = set()
         self.spawned: list[str] = []
         self.caused: set[str] = set()
+        #: an import bucket: the project file whose code asked for the import ("": none did)
+        self.via = ""
+        #: ... from a module's ``__getattr__`` (a package loading its submodules lazily)
+        self.lazy = False
+        #: project code here asked for a module by a computed name (``import_module``, an entry
+        #: point's ``load``): it may get hold of any module so loaded, here or earlier
+        self.computes = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +82,9 @@ class Bucket:
             "imports": sorted(self.imports),
             "spawned": self.spawned[:20],
             "caused": sorted(self.caused),
+            "via": self.via,
+            "lazy": self.lazy,
+            "computes": self.computes,
         }
 
 
@@ -89,6 +101,7 @@ class Reach:
         self.stack: list[Bucket] = []
         self.keep: dict[str, str] = {}
         self.files: dict[str, int] = {}  # every file pytest collected: its number of items
+        self.marked: dict[str, set[str]] = {}  # a marker of MARKED_READERS -> files with it
         self.active = True
         self.how = ""
         self.settings = ""  # the settings file: an xdist controller hands it to its workers
@@ -145,11 +158,51 @@ class Reach:
         if self.stack:
             self.current = self.stack.pop()
 
-    def importing(self, path: str) -> str:
+    def importing(self, path: str, frame: Any) -> str:
+        """Enter the bucket of ``path``'s first import; ``frame`` is the import's caller."""
         key = f"import:{path}"
         self.current.caused.add(key)
+        fresh = key not in self.buckets
         self.enter(key)
+        if fresh:
+            self.current.via, self.current.lazy = self.initiator(frame)
         return key
+
+    def reader(self, frame: Any) -> Bucket:
+        """Where a file read counts: the current bucket, but a read by a library that reads
+        project files on behalf of the tests that use it (hypothesis harvests constants from
+        every project module loaded) outside any test file counts for those tests only."""
+        if self.current is not self.buckets[SHARED]:
+            return self.current
+        for _ in range(40):
+            if frame is None:
+                break
+            name = frame.f_code.co_filename
+            for marker, folder in MARKED_READERS.items():
+                if folder in name:
+                    bucket = self.buckets.get(f"marker:{marker}")
+                    if bucket is None:
+                        bucket = self.buckets[f"marker:{marker}"] = Bucket()
+                    return bucket
+            frame = frame.f_back
+        return self.current
+
+    def initiator(self, frame: Any) -> tuple[str, bool]:
+        """The project file whose code asked for an import (the first caller outside the
+        standard library and the import system), and whether it did from a module's
+        ``__getattr__``; ("", False) when code outside the project did (pytest, a plugin)."""
+        while frame is not None:
+            code = frame.f_code
+            name = code.co_filename
+            skipped = name.startswith(("<", _HERE)) or (
+                name.startswith(_STDLIB) and SITE not in name
+            )
+            if not skipped:
+                path = self.project_path(name)
+                qualname = getattr(code, "co_qualname", code.co_name)
+                return path, bool(path) and qualname == "__getattr__"
+            frame = frame.f_back
+        return "", False
 
     # -- the hooks into Python ------------------------------------------------------------------
 
@@ -175,13 +228,30 @@ class Reach:
                 return "unavailable: every sys.monitoring tool id is taken"
             disable = monitoring.DISABLE
             project_path = self.project_path
+            loaders: dict[Any, bool] = {}
 
             def started(code: Any, offset: int) -> Any:
                 del offset
                 path = project_path(code.co_filename)
                 if path:
                     self.current.code.add(path)
-                return disable
+                    return disable
+                loader = loaders.get(code)
+                if loader is None:
+                    loader = loaders[code] = is_loader(code)
+                if not loader:
+                    return disable
+                caller = inspect.currentframe()
+                caller = caller.f_back.f_back if caller and caller.f_back else None
+                # a package's __getattr__ loading its submodules lazily answers attribute
+                # names: literal ones are import edges, computed ones are seen statically
+                if (
+                    caller is not None
+                    and project_path(caller.f_code.co_filename)
+                    and getattr(caller.f_code, "co_qualname", "") != "__getattr__"
+                ):
+                    self.current.computes = True
+                return None  # every call counts: the next may come from project code
 
             event = monitoring.events.PY_START
             monitoring.register_callback(tool, event, started)
@@ -220,7 +290,7 @@ class Reach:
                 return
             found = self.project_path(path)
             if found:
-                self.current.read.add(found)
+                self.reader(inspect.currentframe()).read.add(found)
         elif event == "import":
             self.current.imports.add(str(args[0]))
         elif event in ("os.listdir", "os.scandir"):
@@ -287,7 +357,7 @@ class Reach:
             path = reach.project_path(getattr(module, "__file__", None) or "")
             if not path or not reach.active:
                 return original(loader, module)
-            reach.importing(path)
+            reach.importing(path, inspect.currentframe())
             try:
                 return original(loader, module)
             finally:
@@ -329,6 +399,9 @@ class Reach:
         for item in session.items:
             path = str(item.path)
             self.files[path] = self.files.get(path, 0) + 1
+            for marker in MARKED_READERS:
+                if item.get_closest_marker(marker) is not None:
+                    self.marked.setdefault(marker, set()).add(path)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:
@@ -364,6 +437,7 @@ class Reach:
             "format": FORMAT,
             "how": self.how,
             "files": self.files,
+            "marked": {marker: sorted(files) for marker, files in self.marked.items()},
             "buckets": {key: bucket.to_json() for key, bucket in self.buckets.items()},
         }
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -376,8 +450,26 @@ def _nothing() -> None:
     return None
 
 
+#: libraries that read project files for the tests that use them (a marker says which do)
+MARKED_READERS = {"hypothesis": f"{os.sep}hypothesis{os.sep}"}
+#: functions that import a module named at run time: (file, from the standard library, name)
+LOADERS = frozenset(
+    {("importlib/__init__.py", "import_module"), ("importlib/__init__.py", "reload"),
+     ("importlib/metadata/__init__.py", "load"), ("runpy.py", "run_module"),
+     ("runpy.py", "run_path"), ("pkgutil.py", "resolve_name"),
+     ("pkg_resources/__init__.py", "load"), ("pkg_resources/__init__.py", "resolve")}
+)  # fmt: skip
+
+
+def is_loader(code: Any) -> bool:
+    """Whether ``code`` is a function that imports a module named at run time."""
+    name = str(code.co_filename).replace(os.sep, "/")
+    return any(name.endswith(f"/{file}") and code.co_name == func for file, func in LOADERS)
+
+
 _PYTEST_CODE = f"{os.sep}_pytest{os.sep}"
 _STDLIB = os.path.join(sysconfig.get_paths()["stdlib"], "")
+_HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 _METADATA = os.path.join(_STDLIB, "importlib", "metadata", "")
 
 

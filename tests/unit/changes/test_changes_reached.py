@@ -37,7 +37,12 @@ def write(root: Path, files: dict[str, str]) -> dict[str, str]:
 
 
 def reached(**fields: object) -> Reached:
-    return Reached(**{k: frozenset(v) if k != "spawned" else tuple(v) for k, v in fields.items()})  # type: ignore[arg-type]
+    def convert(name: str, value: object) -> object:
+        if name == "spawned":
+            return tuple(value)  # type: ignore[call-overload]
+        return value if name in ("via", "lazy", "computes") else frozenset(value)  # type: ignore[call-overload]
+
+    return Reached(**{k: convert(k, v) for k, v in fields.items()})  # type: ignore[arg-type]
 
 
 #: a run: test_consts imported consts first (its import ran table.build), test_plug loaded plug
@@ -69,13 +74,76 @@ def test_what_a_first_import_ran_counts_for_every_importer(tmp_path: Path) -> No
     assert "file:src/calc/table.py" not in deps.units["tests/test_core.py"]
 
 
-def test_a_module_loaded_through_no_edge_counts_for_every_test(tmp_path: Path) -> None:
+def test_a_module_loaded_by_code_outside_the_project_counts_for_every_test(
+    tmp_path: Path,
+) -> None:
     graph = ProjectGraph(tmp_path, write(tmp_path, FILES), ignored_python=False)
-    deps = graph.dependencies(OBSERVED, list(OBSERVED.units))
+    deps = graph.dependencies(OBSERVED, list(OBSERVED.units))  # plug: no "via", a plugin
     assert "file:src/calc/plug.py" in deps.shared
-    assert "computed" in deps.why["file:src/calc/plug.py"]
+    assert "outside the project" in deps.why["file:src/calc/plug.py"]
     assert "file:src/calc/__init__.py" in deps.shared  # ran outside any test file
     assert "file:src/calc/consts.py" not in deps.shared  # test_consts imports it: an edge
+
+
+def test_a_module_project_code_loads_by_a_computed_name_counts_for_its_importers(
+    tmp_path: Path,
+) -> None:
+    files = {
+        **FILES,
+        "src/calc/registry.py": "import importlib\n\n\ndef load(n):\n    return importlib.import_module(n)\n",
+        "tests/test_registry.py": "from calc.registry import load\n",
+        "tests/test_registry_again.py": "from calc import registry\n",
+    }
+    graph = ProjectGraph(tmp_path, write(tmp_path, files), ignored_python=False)
+    loaded = Observed(
+        units={
+            **OBSERVED.units,
+            "tests/test_registry.py": reached(code={"src/calc/registry.py"}, caused={"src/calc/plug.py"}),
+            "tests/test_registry_again.py": reached(code={"tests/test_registry_again.py"}),
+        },
+        imports={**OBSERVED.imports, "src/calc/plug.py": reached(code={"src/calc/plug.py"}, via="src/calc/registry.py")},
+        shared=OBSERVED.shared,
+    )  # fmt: skip
+    deps = graph.dependencies(loaded, list(loaded.units))
+    assert "file:src/calc/plug.py" not in deps.shared
+    assert "file:src/calc/plug.py" not in deps.units["tests/test_consts.py"]
+    computing = Observed(
+        units={**loaded.units, "tests/test_consts.py": reached(code={"tests/test_consts.py"}, computes=True)},
+        imports=loaded.imports,
+    )  # fmt: skip
+    # test_consts asks for a module by a computed name: it may get plug (already loaded)
+    assert (
+        "file:src/calc/plug.py"
+        in graph.dependencies(computing, ["tests/test_consts.py"]).units["tests/test_consts.py"]
+    )
+    # the module that loads it is imported by both registry tests: either may hold plug's objects
+    assert "file:src/calc/plug.py" in deps.units["tests/test_registry_again.py"]
+    assert "file:src/calc/plug.py" not in deps.units["tests/test_core.py"]
+
+
+def test_a_submodule_a_package_loads_lazily_counts_for_computed_access_only(
+    tmp_path: Path,
+) -> None:
+    files = {
+        **FILES,
+        "src/calc/__init__.py": "import importlib\n\n\ndef __getattr__(name):\n    return importlib.import_module('.' + name, __name__)\n",
+        "tests/test_lazy.py": "import calc\n\n\ndef test_it():\n    calc.plug.hello()\n",
+        "tests/test_names.py": "import calc\n\n\ndef test_all(name):\n    getattr(calc, name)\n",
+    }
+    graph = ProjectGraph(tmp_path, write(tmp_path, files), ignored_python=False)
+    lazy = Observed(
+        units={
+            "tests/test_lazy.py": reached(code={"tests/test_lazy.py"}, caused={"src/calc/plug.py"}),
+            "tests/test_names.py": reached(code={"tests/test_names.py"}),
+            "tests/test_core.py": reached(code={"tests/test_core.py"}),
+        },
+        imports={"src/calc/plug.py": reached(code={"src/calc/plug.py"}, via="src/calc/__init__.py", lazy=True)},
+    )  # fmt: skip
+    deps = graph.dependencies(lazy, list(lazy.units))
+    assert "file:src/calc/plug.py" in deps.units["tests/test_lazy.py"]  # `calc.plug`: an edge
+    assert "file:src/calc/plug.py" in deps.units["tests/test_names.py"]  # getattr(calc, name)
+    assert "file:src/calc/plug.py" not in deps.units["tests/test_core.py"]  # imports calc, too
+    assert "file:src/calc/plug.py" not in deps.shared
 
 
 def test_a_process_that_may_run_project_code_makes_its_test_depend_on_every_file(

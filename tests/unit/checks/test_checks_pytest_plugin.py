@@ -294,6 +294,16 @@ CHANNELS = {
         """,
     "tests/test_consts.py": "from demo.consts import TABLE\n\n\ndef test_consts():\n    assert TABLE\n",
     "tests/test_consts_again.py": "from demo.consts import TABLE\n\n\ndef test_again():\n    assert TABLE == {'a': 1}\n",
+    "tests/test_hypothesis.py": """
+        from hypothesis import given, strategies
+
+        from demo.core import base
+
+
+        @given(strategies.integers())
+        def test_base(x):
+            assert base(x) == x + 1
+        """,
     "tests/test_environment.py": """
         import os
 
@@ -316,7 +326,7 @@ def tracked_pytest(tmp_path_factory: pytest.TempPathFactory) -> str:
     uv = [sys.executable, "-m", "uv"]
     subprocess.run([*uv, "venv", "-q", "-p", str(found), str(venv)], check=True)
     python = str(venv / "bin" / "python")
-    subprocess.run([*uv, "pip", "install", "-q", "-p", python, "pytest"], check=True)
+    subprocess.run([*uv, "pip", "install", "-q", "-p", python, "pytest", "hypothesis"], check=True)
     return python
 
 
@@ -351,6 +361,11 @@ def test_what_each_test_file_reaches_is_recorded_through_every_channel(
         return found
 
     assert "src/demo/dyn.py" in reached("tests/test_computed.py")
+    # asking for a module by a computed name: it may get any module loaded so, even one loaded
+    # before (then no import runs, and nothing of the module need run either)
+    assert units["tests/test_computed.py"].computes and units["tests/test_entry_point.py"].computes
+    assert not units["tests/test_files.py"].computes
+    assert observed.imports["src/demo/dyn.py"].via == "tests/test_computed.py"
     assert "src/demo/plug.py" in reached("tests/test_entry_point.py")
     assert {"tests/data/x.txt", "src/demo/data.txt", "dir:tests/data"} <= reached(
         "tests/test_files.py"
@@ -364,9 +379,14 @@ def test_what_each_test_file_reaches_is_recorded_through_every_channel(
     # what the first import of a module ran counts for the module, not for its first importer
     assert "src/demo/table.py" in observed.imports["src/demo/consts.py"].code
     assert "src/demo/table.py" not in units["tests/test_consts_again.py"].code
+    # hypothesis reads every project module loaded (it draws constants from them) for the
+    # tests that use it, and for no other
+    read, users = observed.marked["hypothesis"]
+    assert users == {"tests/test_hypothesis.py"}
+    assert "src/demo/core.py" in read.read and "src/demo/core.py" not in observed.shared.read
     counts = collected_counts(reach_documents(output), tmp_path)
     assert counts["tests/test_files.py"] == 1 and counts["tests/test_shared.py"] == 1
-    assert "10 passed" in run.stdout
+    assert "11 passed" in run.stdout
 
 
 @pytest.mark.integration
