@@ -164,6 +164,7 @@ def project_edits(
     if planted_module:
         chosen += E.public_renames(root, planted_module)[: quota["public-rename"]]
         chosen += E.sample(E.mutations(root, planted_module), 2, rng)
+    chosen = [e for e in chosen if E.parses(e)]
     rest = max(0, count - len(chosen))
     chosen += E.sample([e for m in modules for e in E.mutations(root, m)], rest, rng)
     return chosen

@@ -14,7 +14,7 @@ their new text, so it can be applied, undone and described. Kinds:
 - ``new-test``: a test file added (one passing and one failing test that import a module);
 - ``public-rename``: a public function of a module renamed (what planted channel tests see).
 
-Every mutation is checked to still parse, so each edit is a program a person could have written.
+Every edit chosen is checked to still parse, so each is a program a person could have written.
 """
 
 from __future__ import annotations
@@ -208,12 +208,19 @@ def _replace(source: str, spot: tuple[int, int, int, int, str, str, str]) -> str
     current = middle[col : len(middle) - (len(last) - end_col)].decode(errors="strict")
     if current != old:
         return None
-    changed = "".join([*lines[: line - 1], head, new, tail, *lines[end_line:]])
-    try:
-        ast.parse(changed)
-    except SyntaxError:
-        return None
-    return changed
+    return "".join([*lines[: line - 1], head, new, tail, *lines[end_line:]])
+
+
+def parses(edit: Edit) -> bool:
+    """Every Python file the edit writes still parses (checked when an edit is chosen: parsing
+    every candidate of a big module would cost more than the runs)."""
+    for rel, text in edit.writes.items():
+        if text is not None and rel.endswith(".py"):
+            try:
+                ast.parse(text)
+            except SyntaxError:
+                return False
+    return True
 
 
 def mutations(
@@ -359,8 +366,11 @@ def sample(edits: list[Edit], count: int, rng: random.Random) -> list[Edit]:
     rng.shuffle(files)
     while len(chosen) < count and any(by_file[f] for f in files):
         for name in files:
-            if by_file[name] and len(chosen) < count:
-                chosen.append(by_file[name].pop())
+            while by_file[name] and len(chosen) < count:
+                edit = by_file[name].pop()
+                if parses(edit):
+                    chosen.append(edit)
+                    break
     return chosen
 
 

@@ -33,12 +33,16 @@ from typing import Any, cast
 from ci_sessions._fs import atomic_write_text, state_dir
 from ci_sessions._git import git_bytes
 from ci_sessions.changes.affected import Layout, candidate_names, dotted_name
+from ci_sessions.changes.blocks import Block, outline
 from ci_sessions.changes.import_graph import GraphUnavailable, file_facts, prefixes
 from ci_sessions.changes.reached import Dependencies, ReachedFiles
 from ci_sessions.checks.base import RUNTIME, TYPES, Observed, ProjectFiles
 
 PYTHON_SUFFIXES = (".py", ".pyi")
-FACTS_FORMAT = 3
+FACTS_FORMAT = 4
+#: compilers that run Python functions as machine code: their bodies never run as Python, so a
+#: body edit cannot be seen reaching a test through them
+JIT = frozenset({"numba", "pythran", "taichi", "cython", "Cython", "transonic", "llvmlite"})
 FACTS_FILE = "imports.json"
 #: folders whose Python files no tool of a check sees as the project's (environments, caches)
 SKIP_DIRS = frozenset(
@@ -69,6 +73,10 @@ class ProjectGraph:
         self._facts = _FactsCache(root)
         self._edges: dict[str, list[str]] = {}
         self._dynamic: dict[str, str] = {}
+        self._outlines: dict[str, str] = {}
+        self._blocks: dict[str, list[Block]] = {}
+        #: why function bodies cannot count apart (a JIT compiler in the project), or ""
+        self.bodies_off = ""
         self.index: dict[str, list[str]] = {}
         self._build()
         self._facts.save()
@@ -104,9 +112,11 @@ class ProjectGraph:
         found: dict[str, str] = {}
         for unit in units:
             key = keys.get(unit)
+            digest = self.digests.get(unit)
             if key is None:
-                digest = self.digests.get(unit)
                 key = f"file:{digest}" if digest is not None else f"absent:{unit}"
+            elif kind == RUNTIME:
+                key = f"{key}:{digest}"  # the unit's own text counts whole, bodies included
             found[unit] = key
         return found
 
@@ -147,7 +157,7 @@ class ProjectGraph:
                 if name in TYPES_CONTEXT:
                     context[path] = digest
             elif name == "conftest.py":
-                context[path] = runtime_keys.get(path, digest)
+                context[path] = f"{runtime_keys.get(path, '')}:{digest}"
             elif (
                 not path.endswith(PYTHON_SUFFIXES)
                 and path not in read
@@ -222,9 +232,16 @@ class ProjectGraph:
         inits = {p for p in self.python if PurePosixPath(p).stem == "__init__"}
         for path in self.python:
             module, is_package = self._module_of(path)
-            names, dynamic = self._facts.get(
+            names, dynamic, skeleton, blocks = self._facts.get(
                 self.root, path, self.digests[path], module, is_package
             )
+            self._outlines[path] = skeleton
+            self._blocks[path] = blocks
+            if not self.bodies_off and JIT.intersection(n.split(".", 1)[0] for n in names):
+                self.bodies_off = (
+                    f"{path} imports a compiler that runs Python functions as machine code "
+                    "(what their bodies do is not seen running): every file counts whole"
+                )
             targets: set[str] = set()
             for name in names:
                 for prefix in prefixes(name):
@@ -241,6 +258,26 @@ class ProjectGraph:
             if dynamic:
                 self._dynamic[path] = f"{path} {dynamic}"
 
+    def _text_of(self, path: str, kind: str) -> str:
+        """What of ``path`` its importers depend on: its whole text for the type checker; for a
+        test run its outline (a function body counts only for the tests that ran it, as
+        they are seen to), unless bodies cannot count apart."""
+        if kind == TYPES or self.bodies_off:
+            return self.digests[path]
+        return self._outlines.get(path, self.digests[path])
+
+    def outline(self, path: str) -> str | None:
+        """The digest of a file's outline (everything but its function bodies), or None."""
+        if path not in self.digests:
+            return None
+        if self.bodies_off or not path.endswith(".py"):
+            return self.digests[path]
+        return self._outlines.get(path, self.digests[path])
+
+    def blocks(self, path: str) -> list[Block]:
+        """The function bodies of a file (none when bodies cannot count apart)."""
+        return [] if self.bodies_off else self._blocks.get(path, [])
+
     def _kind_keys(self, kind: str) -> dict[str, str]:
         """Merkle keys over the strongly connected components (import cycles share inputs)."""
         known = self._keys.get(kind)
@@ -250,7 +287,7 @@ class ProjectGraph:
         edges = {p: self.edges(p, kind) for p in nodes}
         node = {
             p: hashlib.sha256(
-                "\0".join([p, self.digests[p], *edges[p]]).encode("utf-8", "surrogateescape")
+                "\0".join([p, self._text_of(p, kind), *edges[p]]).encode("utf-8", "surrogateescape")
             ).hexdigest()
             for p in nodes
         }
@@ -373,19 +410,32 @@ class _FactsCache:
 
     def get(
         self, root: Path, path: str, digest: str, module: str, is_package: bool
-    ) -> tuple[list[str], str]:
+    ) -> tuple[list[str], str, str, list[Block]]:
+        """(imports, where it imports by a computed name, outline digest, function bodies)."""
         entry = self.entries.get(path)
-        if entry is not None and len(entry) == 4 and entry[0] == digest and entry[1] == module:
+        if entry is not None and len(entry) == 6 and entry[0] == digest and entry[1] == module:
             self.used[path] = entry
-            return [str(n) for n in cast("list[Any]", entry[2])], str(entry[3])
+            blocks = [Block(int(b[0]), int(b[1]), str(b[2]), str(b[3])) for b in entry[5]]
+            return (
+                [str(n) for n in cast("list[Any]", entry[2])],
+                str(entry[3]),
+                str(entry[4]),
+                blocks,
+            )
         try:
             names, dynamic = file_facts(root / path, module, is_package=is_package)
         except GraphUnavailable:
             names, dynamic = set[str](), "does not parse"
-        fresh: list[Any] = [digest, module, sorted(names), dynamic]
-        self.used[path] = fresh
+        try:
+            skeleton, blocks = (
+                outline((root / path).read_bytes()) if path.endswith(".py") else (digest, [])
+            )
+        except OSError:
+            skeleton, blocks = digest, []
+        rows = [[b.start, b.end, b.ident, b.digest] for b in blocks]
+        self.used[path] = [digest, module, sorted(names), dynamic, skeleton, rows]
         self.changed = True
-        return sorted(names), dynamic
+        return sorted(names), dynamic, skeleton, blocks
 
     def save(self) -> None:
         if not self.changed and len(self.used) == len(self.entries):

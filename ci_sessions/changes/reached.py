@@ -5,7 +5,9 @@ collection and tests reach, what the first import of each project module runs, a
 outside any test file (start-up, conftest imports, fixtures shared between tests). This module
 turns that into dependency tokens, each with the value it has in a project state:
 
-- ``file:P``: the content of P (a file whose code ran, or that was read; ``absent``);
+- ``outline:P``: P without its function bodies (code of P ran: its module-level code, its
+  globals); ``body:P:NAME``: the body of one function that ran (``changes/blocks.py``);
+- ``file:P``: the content of P (a file that was read; ``absent``);
 - ``dir:P``: the names in folder P (it was listed); ``dists:P``: the ``*.dist-info`` in it;
 - ``mod:N``: the project files an import of module N would find (it was tried: a module that
   did not exist then may now);
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ci_sessions.changes.blocks import Block, block_at
 from ci_sessions.checks.base import RUNTIME, Observed, Reached
 
 TREE = "tree"
@@ -50,6 +53,10 @@ class Graph(Protocol):
     def dynamic(self, unit: str) -> str: ...
 
     def in_package(self, path: str) -> bool: ...
+
+    def outline(self, path: str) -> str | None: ...
+
+    def blocks(self, path: str) -> list[Block]: ...
 
 
 @dataclass
@@ -103,6 +110,12 @@ class ReachedFiles:
             return _digest(sorted(n for n in names if n.lower().endswith(DIST_SUFFIXES)))
         if kind == "mod":
             return _digest(self.graph.resolve(what))
+        if kind == "outline":
+            return self.graph.outline(what) or "absent"
+        if kind == "body":
+            path, _, ident = what.rpartition(":")
+            found = [b.digest for b in self.graph.blocks(path) if b.ident == ident]
+            return found[0] if found else "absent"
         if kind == TREE:
             if not self._tree:
                 self._tree = _digest(f"{p}={d}" for p, d in sorted(self.graph.digests.items()))
@@ -133,6 +146,11 @@ class ReachedFiles:
         kind, _, what = token.partition(":")
         if kind == "file":
             return f"{what} {'was removed' if self.value(token) == 'absent' else 'changed'}"
+        if kind == "outline":
+            return f"{what} changed outside its function bodies"
+        if kind == "body":
+            path, _, ident = what.rpartition(":")
+            return f"the body of {ident.partition('#')[0]} in {path} changed"
         if kind in ("dir", "dists"):
             return f"the files in {what or '.'} changed"
         if kind == "mod":
@@ -259,7 +277,17 @@ class ReachedFiles:
         return out
 
     def _tokens(self, bucket: Reached) -> list[str]:
-        tokens = [f"file:{p}" for p in (*bucket.code, *bucket.read)]
+        tokens = [f"file:{p}" for p in bucket.read]
+        for path, lines in bucket.code.items():
+            if not lines:
+                tokens.append(f"file:{path}")  # where in it code ran is not known: all of it
+                continue
+            blocks = self.graph.blocks(path)
+            tokens.append(f"outline:{path}")  # its module-level code, its globals
+            for line in lines:
+                block = block_at(blocks, line)
+                if block is not None:
+                    tokens.append(f"body:{path}:{block.ident}")
         for folder in bucket.listed:
             if folder.endswith("/*.dist-info"):
                 tokens.append(f"dists:{folder.removesuffix('/*.dist-info')}")

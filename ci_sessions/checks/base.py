@@ -130,7 +130,9 @@ class Reached:
     for installed distributions), modules it tried to import, processes it started that may
     run project code, and the project modules whose first import it caused."""
 
-    code: frozenset[str] = frozenset()
+    #: project file -> the first lines of the code objects that ran in it (an empty set: where
+    #: in the file is not known, the file counts whole)
+    code: Mapping[str, frozenset[int]] = field(default_factory=dict[str, frozenset[int]])
     read: frozenset[str] = frozenset()
     listed: frozenset[str] = frozenset()
     imports: frozenset[str] = frozenset()

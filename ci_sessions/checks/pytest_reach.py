@@ -78,7 +78,7 @@ def observed_from(
 ) -> Observed:
     """One :class:`Observed` from the documents of one run."""
     paths = _Paths(root, packages)
-    merged: dict[str, dict[str, set[str] | list[str]]] = {}
+    merged: dict[str, dict[str, Any]] = {}
     origin: dict[str, tuple[str, bool]] = {}
     computes: set[str] = set()
     for document in documents:
@@ -88,7 +88,10 @@ def observed_from(
             if raw.get("computes"):
                 computes.add(str(key))
             bucket = merged.setdefault(str(key), {})
-            for field in ("code", "read", "listed", "imports", "caused"):
+            code: dict[str, set[int]] = bucket.setdefault("code", {})
+            for raw_path, lines in cast("dict[str, Any]", raw.get("code", {})).items():
+                code.setdefault(str(raw_path), set()).update(int(n) for n in lines)
+            for field in ("read", "listed", "imports", "caused"):
                 target = cast("set[str]", bucket.setdefault(field, set()))
                 target.update(str(v) for v in cast("list[Any]", raw.get(field, [])))
             spawned = cast("list[str]", bucket.setdefault("spawned", []))
@@ -99,7 +102,7 @@ def observed_from(
     shared = Reached()
     for key, fields in merged.items():
         reached = Reached(
-            code=paths.many(fields["code"]),
+            code=_code(paths, cast("dict[str, set[int]]", fields["code"])),
             read=paths.many(fields["read"]),
             listed=frozenset(_listed(paths, cast("set[str]", fields["listed"]))),
             imports=frozenset(cast("set[str]", fields["imports"])),
@@ -147,6 +150,15 @@ def collected_counts(documents: Sequence[Mapping[str, Any]], root: Path) -> dict
     return counts
 
 
+def _code(paths: _Paths, raw: Mapping[str, set[int]]) -> dict[str, frozenset[int]]:
+    code: dict[str, frozenset[int]] = {}
+    for path, lines in raw.items():
+        found = paths(path)
+        if found is not None:
+            code[found] = code.get(found, frozenset()) | frozenset(lines)
+    return code
+
+
 def _listed(paths: _Paths, raws: Iterable[str]) -> list[str]:
     found: list[str] = []
     for raw in raws:
@@ -158,8 +170,11 @@ def _listed(paths: _Paths, raws: Iterable[str]) -> list[str]:
 
 
 def _union(a: Reached, b: Reached) -> Reached:
+    code = dict(a.code)
+    for path, lines in b.code.items():
+        code[path] = code.get(path, frozenset()) | lines
     return Reached(
-        code=a.code | b.code,
+        code=code,
         read=a.read | b.read,
         listed=a.listed | b.listed,
         imports=a.imports | b.imports,

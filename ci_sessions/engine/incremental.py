@@ -1,11 +1,15 @@
 """Incremental runs of checks that work file by file (typecheck, tests).
 
-After an edit only the files whose import closure changed run again; every other file's result
-is taken from the last run and merged in, so the row still describes the whole project. A file's
-key is its import-closure key (``changes/closure.py``, handed down by the sessions); what every
-file depends on (settings, environments, ci-sessions' code, files the graph cannot place such as
-config, data files and conftest.py) is the run's context, and any change there runs everything,
-with the reason printed. A check that cannot say which files it covers runs whole, and says why.
+After an edit only the files whose inputs changed run again; every other file's result is taken
+from the last run and merged in, so the row still describes the whole project. A file's inputs
+are its import closure (``changes/closure.py``, handed down by the sessions) and, for a check
+whose results depend on what runs (``incremental_inputs = "runtime"``: the tests), what its run
+was seen reaching (``Check.observed``, turned into dependency tokens by ``changes/reached.py``).
+What every file depends on (settings, environments, ci-sessions' code, files the graph cannot
+place such as config, conftest.py and data no test was seen reading, what ran outside any one
+file) is the run's context, and any change there runs everything, with the reason printed. A
+check that cannot say which files it covers, or what they reached, runs whole and says why. The
+model, channel by channel: docs/incremental.md.
 """
 
 from __future__ import annotations
@@ -174,9 +178,9 @@ class IncrementalRunner:
             again = set(rerun)
             reused = {u: stored.units[u] for u in units if u not in again}
             result = self._partial(plan, envs, rerun, reused)
-            if result is not None:
+            if isinstance(result, CheckResult):
                 return result
-            reason = "the partial run did not check the files it was given"
+            reason = result
         return self._full(plan, envs, reason or "")
 
     @staticmethod
@@ -232,8 +236,9 @@ class IncrementalRunner:
     def _partial(
         self, plan: _Plan, envs: Mapping[str, Environment], rerun: list[str],
         reused: dict[str, UnitEntry],
-    ) -> CheckResult | None:  # fmt: skip
-        """The run over ``rerun`` merged with ``reused``; None when it checked other files."""
+    ) -> CheckResult | str:  # fmt: skip
+        """The run over ``rerun`` merged with ``reused``; why not when it checked other files
+        than it was given, or cannot say what they reached."""
         check, ctx = plan.check, plan.ctx
         if rerun:
             result = check.run(replace(ctx, only_files=list(rerun)), envs)
@@ -243,7 +248,7 @@ class IncrementalRunner:
             return _noted(result, f"{len(rerun)} of {len(plan.keys)} files run again")
         kept = check.unit_results(ctx, result, rerun) if rerun else {}
         if isinstance(kept, str):
-            return None
+            return f"the partial run disowned its files: {kept}"
         stored = plan.stored or FileState()
         state = FileState(why=dict(stored.why))
         state.units = dict(reused)
@@ -255,7 +260,7 @@ class IncrementalRunner:
         if rerun:
             found = self._observed(plan, result, rerun)
             if isinstance(found, str):
-                return None
+                return found
             state.units.update(_entries(plan, kept, found))
             if found is not None:
                 shared.update(found.shared)

@@ -60,7 +60,7 @@ class Bucket:
     )  # fmt: skip
 
     def __init__(self) -> None:
-        self.code: set[str] = set()
+        self.code: dict[str, set[int]] = {}  # a project file -> first lines of code run in it
         self.read: set[str] = set()
         self.listed: set[str] = set()
         self.imports: set[str] = set()
@@ -76,7 +76,7 @@ class Bucket:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "code": sorted(self.code),
+            "code": {path: sorted(lines) for path, lines in sorted(self.code.items())},
             "read": sorted(self.read),
             "listed": sorted(self.listed),
             "imports": sorted(self.imports),
@@ -234,7 +234,11 @@ class Reach:
                 del offset
                 path = project_path(code.co_filename)
                 if path:
-                    self.current.code.add(path)
+                    ran = self.current.code
+                    lines = ran.get(path)
+                    if lines is None:
+                        lines = ran[path] = set()
+                    lines.add(code.co_firstlineno)
                     return disable
                 loader = loaders.get(code)
                 if loader is None:

@@ -116,7 +116,9 @@ def test_a_computed_import_is_no_edge_of_either_kind(tmp_path: Path) -> None:
         write(tmp_path, {"src/calc/other.py": "def other() -> int:\n    return 7\n"})
         after = ProjectGraph(tmp_path, digests(tmp_path)).keys(graph.python, kind)
         write(tmp_path, {"src/calc/other.py": old})
-        assert changed(before, after) == {"src/calc/other.py", "tests/test_other.py"}, kind
+        # a function body: a test file depends on it only when seen running it
+        expected = {"src/calc/other.py"} | ({"tests/test_other.py"} if kind == "types" else set())
+        assert changed(before, after) == expected, kind
 
 
 def test_a_stub_is_an_input_of_types_only(tmp_path: Path) -> None:
@@ -148,10 +150,39 @@ def test_context_holds_what_the_graph_cannot_place(tmp_path: Path) -> None:
 def test_a_conftest_is_keyed_by_its_closure(tmp_path: Path) -> None:
     write(tmp_path, {**FILES, "tests/conftest.py": "from calc.core import base\n"})
     before = ProjectGraph(tmp_path, digests(tmp_path)).context_files("runtime")
-    write(tmp_path, {"src/calc/core.py": "def base(x: int) -> int:\n    return x + 2\n"})
+    write(
+        tmp_path,
+        {"src/calc/core.py": "LIMIT = 3\n\n\ndef base(x: int) -> int:\n    return x + 1\n"},
+    )
     after = ProjectGraph(tmp_path, digests(tmp_path)).context_files("runtime")
     assert before["tests/conftest.py"] != after["tests/conftest.py"]
     assert before["pyproject.toml"] == after["pyproject.toml"]
+
+
+def test_runtime_keys_see_outlines_and_a_units_own_text(tmp_path: Path) -> None:
+    """A test file's key holds its own text whole and the outlines of what it imports: a body
+    edit elsewhere is for the tests seen running it; a module-level edit, a def line, or a body
+    edit that moves the lines below, reaches every importer."""
+    write(tmp_path, FILES)
+
+    def runtime_keys() -> dict[str, str]:
+        graph = ProjectGraph(tmp_path, digests(tmp_path), ignored_python=False)
+        return graph.keys(graph.python, "runtime")
+
+    start = runtime_keys()
+    for text, importers_change in [
+        ("def base(x: int) -> int:\n    return x + 7\n", False),  # the body, in place
+        ("def base(x: int) -> int:\n    y = x\n    return y + 7\n", True),  # a line more
+        ("def base(x: int, z: int = 0) -> int:\n    y = x\n    return y + 7\n", True),
+        ("def base(x: int, z: int = 0) -> int:\n    y = x\n    yield y\n", True),  # a generator now
+    ]:
+        before = runtime_keys()
+        write(tmp_path, {"src/calc/core.py": text})
+        after = runtime_keys()
+        assert before["src/calc/core.py"] != after["src/calc/core.py"]
+        assert (before["tests/test_api.py"] != after["tests/test_api.py"]) is importers_change, text
+    write(tmp_path, {"tests/test_api.py": "from calc.api import compute  # its own text\n"})
+    assert runtime_keys()["tests/test_api.py"] != start["tests/test_api.py"]
 
 
 def test_test_files_follow_pytest_patterns_in_test_folders(tmp_path: Path) -> None:

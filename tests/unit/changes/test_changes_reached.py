@@ -40,6 +40,8 @@ def reached(**fields: object) -> Reached:
     def convert(name: str, value: object) -> object:
         if name == "spawned":
             return tuple(value)  # type: ignore[call-overload]
+        if name == "code":  # where in each file is not said: each counts whole
+            return {path: frozenset() for path in value}  # type: ignore[attr-defined]
         return value if name in ("via", "lazy", "computes") else frozenset(value)  # type: ignore[call-overload]
 
     return Reached(**{k: convert(k, v) for k, v in fields.items()})  # type: ignore[arg-type]

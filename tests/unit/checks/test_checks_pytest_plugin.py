@@ -356,7 +356,7 @@ def test_what_each_test_file_reaches_is_recorded_through_every_channel(
         pending = [units[unit]]
         while pending:
             bucket = pending.pop()
-            found |= bucket.code | bucket.read | {f"dir:{d}" for d in bucket.listed}
+            found |= set(bucket.code) | bucket.read | {f"dir:{d}" for d in bucket.listed}
             pending += [observed.imports[m] for m in bucket.caused if m in observed.imports]
         return found
 

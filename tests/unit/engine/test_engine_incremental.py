@@ -181,3 +181,35 @@ def test_an_unreadable_state_file_is_discarded_with_one_line_and_a_full_run(
     ]
     assert len(result.metrics["ran"]) == 4  # everything ran, nothing was kept
     assert store.load("linecount", "3.11")[0] is not None  # and the state is sound again
+
+
+class Flagged(LineCount):
+    """A line count whose payload says whether the file had a line "BAD": such a result is
+    never reusable, as a test file with a failing test never is."""
+
+    name: ClassVar[str] = "flagged"
+
+    def unit_results(
+        self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
+    ) -> dict[str, Any] | str:
+        return {u: [result.metrics["lines"][u], "BAD" in (ctx.root / u).read_text()] for u in units}
+
+    def reusable(self, payload: Any) -> bool:
+        return not payload[1]
+
+    def merge(
+        self, ctx: CheckContext, result: CheckResult, reused: Mapping[str, Any]
+    ) -> CheckResult:
+        lines = result.metrics.get("lines", {})
+        result.metrics["total"] = sum(lines.values()) + sum(p[0] for p in reused.values())
+        return result
+
+
+def test_a_stored_result_that_is_not_reusable_runs_again(tmp_path: Path) -> None:
+    write(tmp_path, {**FILES, "src/calc/other.py": "X = 1  # BAD\n"})
+    check = Flagged()
+    run(tmp_path, check)
+    write(tmp_path, {"README.md": "reaches no file\n"})
+    again = run(tmp_path, check)
+    assert again.metrics["ran"] == ["src/calc/other.py"]  # unchanged, yet run again
+    assert first_line(again).startswith("incremental: 1 of 4 files run again")
