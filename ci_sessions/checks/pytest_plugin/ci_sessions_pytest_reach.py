@@ -294,7 +294,11 @@ class Reach:
                 return
             found = self.project_path(path)
             if found:
-                self.reader(inspect.currentframe()).read.add(found)
+                frame = inspect.currentframe()
+                caller = frame.f_back if frame is not None else None
+                if lister(caller) in ("imports", "pytest"):
+                    return  # the import system reading code (tracked as code), pytest's reports
+                self.reader(frame).read.add(found)
         elif event == "import":
             self.current.imports.add(str(args[0]))
         elif event in ("os.listdir", "os.scandir"):
@@ -478,9 +482,10 @@ _METADATA = os.path.join(_STDLIB, "importlib", "metadata", "")
 
 
 def lister(frame: Any) -> str:
-    """Who lists a folder: ``imports`` (the import system's folder cache: imports are tracked
-    as such), ``pytest`` (its collection: each file it collects is a test file of its own),
-    ``distributions`` (``importlib.metadata`` looking for ``*.dist-info``), or ``code``."""
+    """Who lists a folder or reads a file: ``imports`` (the import system: its folder cache,
+    the source it compiles; imports and code are tracked as such), ``pytest`` (its collection,
+    where each file is a test file of its own, and its reports), ``distributions``
+    (``importlib.metadata`` looking for ``*.dist-info``), or ``code``."""
     while frame is not None:
         code = frame.f_code.co_filename
         if code.startswith("<frozen importlib"):
