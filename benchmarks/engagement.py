@@ -8,7 +8,9 @@ For each project of the real-project corpus (``benchmarks/corpus.py``), set up w
 noxfile and ``[tool.ci-sessions]`` on Python 3.12 (tests are tracked from 3.12 on): up to
 ``--leaves`` package modules that no other package module imports, and in each one statement
 of a function body changed (``return x`` becomes ``return (x)``: new text, same behaviour).
-After each edit, warm: ``nox -s typecheck tests-PY`` incrementally, then the same edit whole
+``--others`` more edits go to other package modules (modules others import: a body edit there
+reruns the tests seen running that function). After each edit, warm: ``nox -s typecheck
+tests-PY`` incrementally, then the same edit whole
 (``CI_SESSIONS_INCREMENTAL=never``, ``--no-cache``). Recorded: the share of test files and of
 type-checked files that ran again, incremental over whole time, and the reason printed when a
 run was whole. A project engages when the median edit reruns under 30% of both.
@@ -190,23 +192,67 @@ def tracking_cost(root: Path, python: str, pairs: int) -> dict[str, Any]:
     }
 
 
-def project_figures(root: Path, python: str, count: int, pairs: int) -> dict[str, Any]:
-    first = run(root, python, whole=False)
-    if not first.checks:
-        return {"excluded": f"the first run gave no results: {first.output[-1500:]}"}
-    modules = leaves(root)
-    edits = []
+def package_modules(root: Path) -> list[str]:
+    """Every package module (``__init__`` included), by ci-sessions' own graph."""
+    from ci_sessions.changes.closure import project_graph
+    from ci_sessions.engine.cache import TreeHasher
+
+    hasher = TreeHasher(root)
+    hasher.digest()
+    graph = project_graph(root, hasher.files)
+    return sorted(
+        p for p in graph.python
+        if p.endswith(".py") and graph.in_package(p) and not graph.layout.is_test_file(p)
+        and "/tests/" not in f"/{p}" and not p.endswith("conftest.py")
+    )  # fmt: skip
+
+
+def _edits(root: Path, python: str, modules: list[str], count: int) -> list[dict[str, Any]]:
+    edits: list[dict[str, Any]] = []
     for module in modules:
         if len(edits) >= count:
             break
         measured = measure_edit(root, python, module)
         if measured is not None:
             edits.append(measured)
-    if not edits:
-        return {"leaves": modules, "excluded": "no leaf module with a statement to change"}
+    return edits
+
+
+def _medians(edits: list[dict[str, Any]]) -> dict[str, Any]:
     tests_share = statistics.median(e["tests"]["share"] for e in edits)
     types_share = statistics.median(e["typecheck"]["share"] for e in edits)
-    engaged = tests_share < THRESHOLD and types_share < THRESHOLD
+    return {
+        "tests_share_median": tests_share,
+        "typecheck_share_median": types_share,
+        "ratio_median": statistics.median(e["ratio"] for e in edits),
+        "engaged": tests_share < THRESHOLD and types_share < THRESHOLD,
+    }
+
+
+def project_figures(
+    root: Path, python: str, count: int, pairs: int, others: int = 0
+) -> dict[str, Any]:
+    first = run(root, python, whole=False)
+    if not first.checks:
+        return {"excluded": f"the first run gave no results: {first.output[-1500:]}"}
+    modules = leaves(root)
+    edits = _edits(root, python, modules, count)
+    any_module: dict[str, Any] = {}
+    if others:
+        rest = [m for m in package_modules(root) if m not in modules]
+        chosen = (
+            [rest[i * len(rest) // others] for i in range(others)] if len(rest) > others else rest
+        )
+        found = _edits(root, python, chosen, others)
+        if found:
+            any_module = {"edits": found, **_medians(found)}
+    if not edits:
+        return {
+            "leaves": modules,
+            "excluded": "no leaf module with a statement to change",
+            "any_module": any_module,
+        }
+    medians = _medians(edits)
     reasons = sorted(
         {
             e[c]["note"]
@@ -225,12 +271,10 @@ def project_figures(root: Path, python: str, count: int, pairs: int) -> dict[str
     return {
         "leaves": modules,
         "edits": edits,
-        "tests_share_median": tests_share,
-        "typecheck_share_median": types_share,
-        "ratio_median": statistics.median(e["ratio"] for e in edits),
-        "engaged": engaged,
+        **medians,
         "reasons": reasons,
         "tracking": cost,
+        "any_module": any_module,
     }
 
 
@@ -239,6 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("projects", nargs="*", help="corpus project names (default: all)")
     parser.add_argument("--leaves", type=int, default=3, help="leaf modules edited per project")
     parser.add_argument("--pairs", type=int, default=3, help="pairs measuring the tracking cost")
+    parser.add_argument(
+        "--others", type=int, default=2, help="other package modules edited (not leaves)"
+    )
     parser.add_argument("--python", default="3.12")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT)
@@ -257,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             fresh_copy(name, root)
             configure(root, args.python, tests_settings(project.install, project.test))
         print(f"{name}: ...", flush=True)
-        projects[name] = project_figures(root, args.python, args.leaves, args.pairs)
+        projects[name] = project_figures(root, args.python, args.leaves, args.pairs, args.others)
         shown = {
             k: v
             for k, v in projects[name].items()
@@ -273,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name}: {shown}", flush=True)
     measured = {n: p for n, p in projects.items() if "excluded" not in p}
     ratios = [p["ratio_median"] for p in measured.values()]
+    others = {n: p["any_module"] for n, p in projects.items() if p.get("any_module")}
     document = {
         "machine": {
             "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
@@ -289,6 +337,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "not_engaged": {n: p["reasons"] for n, p in measured.items() if not p["engaged"]},
             "ratio_median": statistics.median(ratios) if ratios else None,
             "excluded": {n: p["excluded"][:300] for n, p in projects.items() if "excluded" in p},
+            "any_module": {
+                "projects": len(others),
+                "engaged": sorted(n for n, p in others.items() if p["engaged"]),
+                "ratio_median": statistics.median(p["ratio_median"] for p in others.values())
+                if others
+                else None,
+            },
         },
         "projects": projects,
     }
