@@ -34,12 +34,26 @@ class Block:
 
 def outline(source: bytes) -> tuple[str, list[Block]]:
     """(the outline's digest, the blocks); a file that does not parse is all outline."""
+    skeleton, _interface, blocks = outlines(source)
+    return skeleton, blocks
+
+
+def outlines(source: bytes) -> tuple[str, str, list[Block]]:
+    """(the outline's digest, the interface's digest, the blocks).
+
+    The interface is what a type checker reads of a module from the files that import it: the
+    outline, plus the bodies a type is inferred from: a function without a return annotation
+    (its return type is its body's), and one that assigns an attribute (``self.x = ...``
+    declares ``x``) or declares a global or nonlocal. Whether a body is only ``...`` (a
+    protocol's or an abstract method's) counts too.
+    """
     try:
         text = source.decode("utf-8")
         tree = ast.parse(text)
     except (SyntaxError, UnicodeDecodeError, ValueError):
-        return _digest(source), []
+        return _digest(source), _digest(source), []
     lines = text.splitlines(keepends=True)
+    typed = list(lines)
     blocks: list[Block] = []
     flags: list[str] = []
     seen: dict[str, int] = {}
@@ -58,11 +72,20 @@ def outline(source: bytes) -> tuple[str, list[Block]]:
         ident = f"{qualname}#{count}"
         text_of_body = "".join(lines[body_start - 1 : end])
         blocks.append(Block(start, end, ident, _digest(f"{body_start}\0{text_of_body}".encode())))
-        flags.append(f"{ident} generator={_yields(body)}")
+        flags.append(f"{ident} generator={_yields(body)} trivial={_trivial(body[first:])}")
+        private = node.returns is not None and not _declares(body)
         for number in range(body_start - 1, end):
             lines[number] = "\n"
-    skeleton = "".join(lines) + "\0" + "\n".join(flags)
-    return _digest(skeleton.encode("utf-8", "surrogateescape")), blocks
+            if private:
+                typed[number] = "\n"
+    tail = "\0" + "\n".join(flags)
+    skeleton = "".join(lines) + tail
+    interface = "".join(typed) + tail
+    return (
+        _digest(skeleton.encode("utf-8", "surrogateescape")),
+        _digest(interface.encode("utf-8", "surrogateescape")),
+        blocks,
+    )
 
 
 def block_at(blocks: list[Block], line: int) -> Block | None:
@@ -117,6 +140,43 @@ def _yields(body: list[ast.stmt]) -> bool:
             continue
         pending.extend(ast.iter_child_nodes(node))
     return False
+
+
+def _declares(body: list[ast.stmt]) -> bool:
+    """Whether a function body declares something outside itself: an attribute assigned
+    (``self.x = 1``: the class now has ``x``), a ``global`` or ``nonlocal``."""
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            return True
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
+            targets = (
+                [node.target] if isinstance(node, (ast.For, ast.AsyncFor))
+                else [i.optional_vars for i in node.items if i.optional_vars is not None]
+            )  # fmt: skip
+        elif isinstance(node, ast.NamedExpr):
+            targets = [node.target]
+        for target in targets:
+            if any(isinstance(t, ast.Attribute) for t in ast.walk(target)):
+                return True
+    return False
+
+
+def _trivial(body: list[ast.stmt]) -> bool:
+    """A body that is ``...``, ``pass`` or ``raise NotImplementedError``: no implementation."""
+    for node in body:
+        if isinstance(node, ast.Pass):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        if isinstance(node, ast.Raise):
+            continue
+        return False
+    return True
 
 
 def _digest(data: bytes) -> str:

@@ -33,13 +33,13 @@ from typing import Any, cast
 from ci_sessions._fs import atomic_write_text, state_dir
 from ci_sessions._git import git_bytes
 from ci_sessions.changes.affected import Layout, candidate_names, dotted_name
-from ci_sessions.changes.blocks import Block, outline
+from ci_sessions.changes.blocks import Block, outlines
 from ci_sessions.changes.import_graph import GraphUnavailable, file_facts, prefixes
 from ci_sessions.changes.reached import Dependencies, ReachedFiles
 from ci_sessions.checks.base import RUNTIME, TYPES, Observed, ProjectFiles
 
 PYTHON_SUFFIXES = (".py", ".pyi")
-FACTS_FORMAT = 4
+FACTS_FORMAT = 5
 #: compilers that run Python functions as machine code: their bodies never run as Python, so a
 #: body edit cannot be seen reaching a test through them
 JIT = frozenset({"numba", "pythran", "taichi", "cython", "Cython", "transonic", "llvmlite"})
@@ -74,6 +74,7 @@ class ProjectGraph:
         self._edges: dict[str, list[str]] = {}
         self._dynamic: dict[str, str] = {}
         self._outlines: dict[str, str] = {}
+        self._interfaces: dict[str, str] = {}
         self._blocks: dict[str, list[Block]] = {}
         #: why function bodies cannot count apart (a JIT compiler in the project), or ""
         self.bodies_off = ""
@@ -115,7 +116,7 @@ class ProjectGraph:
             digest = self.digests.get(unit)
             if key is None:
                 key = f"file:{digest}" if digest is not None else f"absent:{unit}"
-            elif kind == RUNTIME:
+            else:
                 key = f"{key}:{digest}"  # the unit's own text counts whole, bodies included
             found[unit] = key
         return found
@@ -232,10 +233,11 @@ class ProjectGraph:
         inits = {p for p in self.python if PurePosixPath(p).stem == "__init__"}
         for path in self.python:
             module, is_package = self._module_of(path)
-            names, dynamic, skeleton, blocks = self._facts.get(
+            names, dynamic, (skeleton, interface), blocks = self._facts.get(
                 self.root, path, self.digests[path], module, is_package
             )
             self._outlines[path] = skeleton
+            self._interfaces[path] = interface
             self._blocks[path] = blocks
             if not self.bodies_off and JIT.intersection(n.split(".", 1)[0] for n in names):
                 self.bodies_off = (
@@ -259,12 +261,14 @@ class ProjectGraph:
                 self._dynamic[path] = f"{path} {dynamic}"
 
     def _text_of(self, path: str, kind: str) -> str:
-        """What of ``path`` its importers depend on: its whole text for the type checker; for a
-        test run its outline (a function body counts only for the tests that ran it, as
-        they are seen to), unless bodies cannot count apart."""
-        if kind == TYPES or self.bodies_off:
+        """What of ``path`` its importers depend on: for the type checker its interface (the
+        outline and the bodies types are inferred from), for a test run its outline (a function
+        body counts only for the tests seen running it); the whole text when bodies cannot
+        count apart."""
+        if self.bodies_off:
             return self.digests[path]
-        return self._outlines.get(path, self.digests[path])
+        known = self._interfaces if kind == TYPES else self._outlines
+        return known.get(path, self.digests[path])
 
     def outline(self, path: str) -> str | None:
         """The digest of a file's outline (everything but its function bodies), or None."""
@@ -410,32 +414,27 @@ class _FactsCache:
 
     def get(
         self, root: Path, path: str, digest: str, module: str, is_package: bool
-    ) -> tuple[list[str], str, str, list[Block]]:
-        """(imports, where it imports by a computed name, outline digest, function bodies)."""
+    ) -> tuple[list[str], str, tuple[str, str], list[Block]]:
+        """(imports, where it imports by a computed name, (outline, interface) digests,
+        function bodies)."""
         entry = self.entries.get(path)
-        if entry is not None and len(entry) == 6 and entry[0] == digest and entry[1] == module:
+        if entry is not None and len(entry) == 7 and entry[0] == digest and entry[1] == module:
             self.used[path] = entry
-            blocks = [Block(int(b[0]), int(b[1]), str(b[2]), str(b[3])) for b in entry[5]]
-            return (
-                [str(n) for n in cast("list[Any]", entry[2])],
-                str(entry[3]),
-                str(entry[4]),
-                blocks,
-            )
+            blocks = [Block(int(b[0]), int(b[1]), str(b[2]), str(b[3])) for b in entry[6]]
+            names = [str(n) for n in cast("list[Any]", entry[2])]
+            return names, str(entry[3]), (str(entry[4]), str(entry[5])), blocks
         try:
-            names, dynamic = file_facts(root / path, module, is_package=is_package)
+            found, dynamic = file_facts(root / path, module, is_package=is_package)
         except GraphUnavailable:
-            names, dynamic = set[str](), "does not parse"
-        try:
-            skeleton, blocks = (
-                outline((root / path).read_bytes()) if path.endswith(".py") else (digest, [])
-            )
-        except OSError:
-            skeleton, blocks = digest, []
+            found, dynamic = set[str](), "does not parse"
+        skeleton, interface, blocks = digest, digest, list[Block]()
+        if path.endswith(".py"):
+            with contextlib.suppress(OSError):
+                skeleton, interface, blocks = outlines((root / path).read_bytes())
         rows = [[b.start, b.end, b.ident, b.digest] for b in blocks]
-        self.used[path] = [digest, module, sorted(names), dynamic, skeleton, rows]
+        self.used[path] = [digest, module, sorted(found), dynamic, skeleton, interface, rows]
         self.changed = True
-        return sorted(names), dynamic, skeleton, blocks
+        return sorted(found), dynamic, (skeleton, interface), blocks
 
     def save(self) -> None:
         if not self.changed and len(self.used) == len(self.entries):

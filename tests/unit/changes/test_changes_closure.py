@@ -57,8 +57,8 @@ def changed(old: dict[str, str], new: dict[str, str]) -> set[str]:
 
 def test_an_edit_changes_the_keys_of_the_file_and_its_transitive_importers(tmp_path: Path) -> None:
     write(tmp_path, FILES)
-    old, new = keys_after(
-        tmp_path, {"src/calc/core.py": "def base(x: int) -> int:\n    return 1 + x\n"}
+    old, new = keys_after(  # a def line: what importers see
+        tmp_path, {"src/calc/core.py": "def base(x: int, y: int = 0) -> int:\n    return x + 1\n"}
     )
     assert changed(old, new) == {
         "src/calc/core.py", "src/calc/mid.py", "src/calc/api.py",
@@ -68,7 +68,7 @@ def test_an_edit_changes_the_keys_of_the_file_and_its_transitive_importers(tmp_p
 
 def test_an_edit_of_a_leaf_changes_only_its_own_importers(tmp_path: Path) -> None:
     write(tmp_path, FILES)
-    old, new = keys_after(tmp_path, {"src/calc/other.py": "def other() -> int:\n    return 43\n"})
+    old, new = keys_after(tmp_path, {"src/calc/other.py": "def other() -> str:\n    return 43\n"})
     assert changed(old, new) == {"src/calc/other.py", "tests/test_other.py"}
 
 
@@ -113,12 +113,10 @@ def test_a_computed_import_is_no_edge_of_either_kind(tmp_path: Path) -> None:
     for kind in ("types", "runtime"):
         before = ProjectGraph(tmp_path, digests(tmp_path)).keys(graph.python, kind)
         old = (tmp_path / "src/calc/other.py").read_text()
-        write(tmp_path, {"src/calc/other.py": "def other() -> int:\n    return 7\n"})
+        write(tmp_path, {"src/calc/other.py": "X = 1\n\n\ndef other() -> int:\n    return 42\n"})
         after = ProjectGraph(tmp_path, digests(tmp_path)).keys(graph.python, kind)
         write(tmp_path, {"src/calc/other.py": old})
-        # a function body: a test file depends on it only when seen running it
-        expected = {"src/calc/other.py"} | ({"tests/test_other.py"} if kind == "types" else set())
-        assert changed(before, after) == expected, kind
+        assert changed(before, after) == {"src/calc/other.py", "tests/test_other.py"}, kind
 
 
 def test_a_stub_is_an_input_of_types_only(tmp_path: Path) -> None:
@@ -210,3 +208,26 @@ def test_dynamic_imports_are_found_by_form(tmp_path: Path) -> None:
     assert "pytest_plugins" in file_facts(source)[1]
     source.write_text("__import__('fixed')\n")
     assert file_facts(source) == ({"fixed"}, "")
+
+
+def test_types_see_interfaces_the_bodies_a_type_is_inferred_from(tmp_path: Path) -> None:
+    """pyright reads a module from its importers by its interface: an annotated function's body
+    is private to it; an unannotated one's is its return type; an attribute a body assigns is
+    the class's; a body that becomes an implementation changes a protocol."""
+    cases = [
+        ("def base(x: int) -> int:\n    return x + 1\n", "def base(x: int) -> int:\n    return x + 2\n", False),
+        ("def base(x):\n    return x + 1\n", "def base(x):\n    return str(x)\n", True),
+        ("class B:\n    def f(self) -> None:\n        self.a = 1\n",
+         "class B:\n    def f(self) -> None:\n        self.a = 'one'\n", True),
+        ("class B:\n    def f(self) -> int:\n        ...\n",
+         "class B:\n    def f(self) -> int:\n        return 1\n", True),
+        ("def base() -> int:\n    global G\n    G = 1\n    return 1\n",
+         "def base() -> int:\n    global G\n    G = 'x'\n    return 1\n", True),
+    ]  # fmt: skip
+    write(tmp_path, FILES)
+    for before_text, after_text, reaches in cases:
+        write(tmp_path, {"src/calc/core.py": before_text})
+        before = ProjectGraph(tmp_path, digests(tmp_path)).keys(["src/calc/mid.py"], "types")
+        write(tmp_path, {"src/calc/core.py": after_text})
+        after = ProjectGraph(tmp_path, digests(tmp_path)).keys(["src/calc/mid.py"], "types")
+        assert (before != after) is reaches, before_text
