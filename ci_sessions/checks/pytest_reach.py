@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, cast
@@ -66,6 +67,10 @@ class _Paths:
                 if f"{path}/" == root:
                     found = "."
                     break
+        if found is not None and found != ".":
+            found = posixpath.normpath(found)
+            if found.startswith(("../", "/")) or found == "..":
+                found = None  # never a path outside the project
         self.known[raw] = found
         return found
 

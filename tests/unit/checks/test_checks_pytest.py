@@ -92,3 +92,18 @@ def test_units_follow_pytest_patterns_anywhere_doctests_and_python(tmp_path: Pat
     assert "src/demo/a.pyi" not in check.units(context(tmp_path), with_modules)
     old = check.units(context(tmp_path, "3.11"), files)
     assert isinstance(old, str) and "Python 3.12" in old
+
+
+def test_what_a_run_recorded_never_names_a_path_outside_the_project(tmp_path: Path) -> None:
+    from ci_sessions.checks.pytest_reach import observed_from
+
+    root = tmp_path / "p"
+    outside = [f"{root}/src/../../secret.txt", "/etc/passwd", "/v/site-packages/demo/../../../x.py"]
+    document = {"format": 1, "how": "sys.monitoring", "buckets": {
+        f"unit:{root}/tests/test_a.py": {"read": [*outside, f"{root}/tests/data.txt"],
+                                          "code": {p: [1] for p in outside}},
+    }}  # fmt: skip
+    observed = observed_from([document], root, ["src/demo"])
+    unit = observed.units["tests/test_a.py"]
+    assert unit.read == {"tests/data.txt"}
+    assert dict(unit.code) == {}
