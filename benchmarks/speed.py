@@ -395,6 +395,29 @@ def bench_history(work: Path, runs: int, tests: int) -> dict[str, Any]:
 FIGURES = ("edit", "precommit", "shards", "xdist", "overhead", "tracking", "history")
 
 
+#: the figures of a results file written before each row named its figure, in its order
+_OLD_ORDER = ("edit", "precommit", "shards", "xdist", "overhead", "history")
+
+
+def merged(out: Path, machine: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The results file with this run's figures replacing the same figures of earlier runs (a
+    figure measured alone keeps the others), each row with the machine facts of its run."""
+    for row in results:
+        row["run"] = machine
+    kept: list[dict[str, Any]] = []
+    if out.exists():
+        earlier = json.loads(out.read_text())
+        for index, row in enumerate(earlier.get("figures", [])):
+            figure = row.get("figure") or (_OLD_ORDER[index] if index < len(_OLD_ORDER) else "")
+            row["figure"] = figure
+            row.setdefault("run", earlier.get("machine", {}))
+            kept.append(row)
+    fresh = {row["figure"] for row in results}
+    rows = [row for row in kept if row["figure"] not in fresh] + results
+    rows.sort(key=lambda row: FIGURES.index(row["figure"]) if row["figure"] in FIGURES else 99)
+    return {"machine": machine, "figures": rows}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("figures", nargs="*", help=f"any of {', '.join(FIGURES)} (default: all)")
@@ -429,6 +452,7 @@ def main() -> int:
             results.append(bench_tracking(work, repeats, big))
         else:
             results.append(bench_history(work, runs, big))
+        results[-1]["figure"] = figure
         print(json.dumps(results[-1], indent=2, default=str), flush=True)
     machine = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
@@ -448,7 +472,7 @@ def main() -> int:
             shown = f"{next(iter(row['seconds'].values())):.2f} s"
         print(f"{row['name']:<70} {shown:>12} {row['target']:>28}  {'yes' if row['met'] else 'NO'}")
     out = HERE / "speed-results.json"
-    out.write_text(json.dumps({"machine": machine, "figures": results}, indent=2, default=str))
+    out.write_text(json.dumps(merged(out, machine, results), indent=2, default=str))
     print(f"\nwritten: {out} (work files in {work})")
     return 0 if all(row["met"] for row in results) else 1
 
