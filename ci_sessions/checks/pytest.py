@@ -219,7 +219,7 @@ class TestsCheck(CheckBase):
         if counts is None:
             if run.returncode == NO_TESTS:
                 result.metrics.update(
-                    {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+                    {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0, "xfailed": 0}
                 )
                 result.checked = Checked("tests", 0)
                 return result
@@ -236,6 +236,7 @@ class TestsCheck(CheckBase):
                 "failed": counts.failures,
                 "errors": counts.errors,
                 "skipped": counts.skipped,
+                "xfailed": counts.xfailed,  # ran and failed as expected (pytest's own count)
             }
         )
         if shard_data is not None:
@@ -376,9 +377,11 @@ class TestsCheck(CheckBase):
             return result
         rows = [row for payload in reused.values() for row in cast("list[list[Any]]", payload)]
         skipped = sum(1 for row in rows if row[1] == "skipped")
+        xfailed = sum(1 for row in rows if row[1] == "xfailed")
         metrics["tests"] = ran + len(rows)
-        metrics["passed"] = int(metrics.get("passed", 0)) + len(rows) - skipped
+        metrics["passed"] = int(metrics.get("passed", 0)) + len(rows) - skipped - xfailed
         metrics["skipped"] = int(metrics.get("skipped", 0)) + skipped
+        metrics["xfailed"] = int(metrics.get("xfailed", 0)) + xfailed
         metrics.setdefault("failed", 0)
         metrics.setdefault("errors", 0)
         result.checked = Checked("tests", int(metrics["tests"]) - int(metrics["skipped"]))
@@ -406,6 +409,8 @@ class TestsCheck(CheckBase):
             f"{result.metrics.get('passed', 0)} passed, {failed} failed, "
             f"{result.metrics.get('skipped', 0)} skipped"
         )
+        if int(result.metrics.get("xfailed", 0)):
+            result.summary += f", {result.metrics['xfailed']} xfailed"
         rerun = result.metrics.get("tests_rerun")
         if rerun is not None and int(rerun) != tests:
             result.summary += f" ({rerun} run now, the rest kept)"

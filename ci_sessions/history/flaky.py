@@ -16,6 +16,8 @@ from pathlib import Path
 from ci_sessions.history.testdata import SetReader
 
 _FAILED = ("failed", "error")
+#: outcomes that say nothing about pass or fail (an xfail fails as expected every time)
+_NOT_RUN = ("skipped", "xfailed")
 _CHUNK = 500  # test ids per query, well under SQLite's bound-parameter limit
 
 
@@ -84,7 +86,7 @@ def flaky_tests(
             first = next((o for o, attempt in outcomes if not attempt), "passed")
             seen = [first, *(o for o, attempt in outcomes if attempt)]
             rows = by_test.setdefault(test, [])
-            rows.extend((o, float(started), inputs) for o in seen if o != "skipped")
+            rows.extend((o, float(started), inputs) for o in seen if o not in _NOT_RUN)
     found = [
         t
         for t in (_assess(candidates[test], rows) for test, rows in by_test.items())
