@@ -16,6 +16,9 @@ from ci_sessions._git import head_facts
 
 #: the artifact a check names to add a Markdown section of its own to the run summary
 SUMMARY_SECTION = "summary-section"
+#: the metric of a SKIP because something it needed is missing here (a Python, a tool): nothing
+#: was checked, which a run made only of such rows must not call green
+UNAVAILABLE = "unavailable"
 
 
 class Status(str, enum.Enum):

@@ -15,6 +15,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ci_sessions.config.loader import Config
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)$")
 #: The newest CPython release line a requires-python range is expanded to.
@@ -229,4 +233,36 @@ def missing_hint(version: str) -> str:
         f"Install it with "
         f"`uv python install {version}` or `pyenv install {version}`, or drop it from "
         "[tool.ci-sessions] python"
+    )
+
+
+def found_here() -> list[str]:
+    """The MAJOR.MINOR Pythons this machine has, oldest first (3.8 to the newest known)."""
+    major, newest = NEWEST_KNOWN
+    return [f"{major}.{m}" for m in range(8, newest + 1) if find_interpreter(f"{major}.{m}")]
+
+
+def require_default_python(config: Config) -> None:
+    """A configured ``default-python`` this machine lacks is a configuration error.
+
+    Every tier runs on it, so each row would be SKIP ("not found") and the run would check
+    nothing; unless ``download-python`` may fetch it, say so before anything runs. The matrix
+    (``python``) is not judged here: a cell whose Python is missing is a SKIP of that cell.
+    """
+    from ci_sessions.errors import ConfigError
+
+    version = config.top.str("default-python")
+    if not version or config.top.bool("download-python"):
+        return
+    if discover_interpreter(version) is not None:
+        return
+    found = found_here()
+    source = config.source_of("default-python")
+    raise ConfigError(
+        "pyproject.toml [tool.ci-sessions]" if source == "pyproject.toml" else source,
+        "default-python",
+        f"Python {version} was not found on this machine (found here: "
+        f"{', '.join(found) or 'none'})",
+        fix=f"set default-python to one of {', '.join(found)}, install Python {version} "
+        f"(`uv python install {version}`), or set download-python = true",
     )

@@ -69,7 +69,7 @@ class Field:
             "date": 'a date (2027-06-30 or "2027-06-30")',
             "str-or-list": "a string or a list of strings",
             "str-or-false": "a string or false",
-            "count-or-auto": 'a whole number >= 0 or "auto"',
+            "count-or-auto": f'a whole number >= {self.minimum or 0:g} or "auto"',
         }[self.kind]
 
     @property
@@ -179,6 +179,7 @@ CHECK_SETTINGS: dict[str, Field] = {
             "count-or-auto",
             "CI cells the suite is split into per Python and OS (1: none; auto: enough that"
             " each takes at most shard-minutes by the recorded durations)",
+            minimum=1,
         ),
         shard_minutes=Field(
             "float", "shards = auto: the longest a shard should take, in minutes", minimum=0.1
