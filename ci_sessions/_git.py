@@ -126,6 +126,33 @@ def head_facts(root: Path) -> tuple[str, str]:
     return commit, branch
 
 
+def default_branch(root: Path) -> str | None:
+    """The branch a repository's work is compared with, found, never assumed.
+
+    The remote's HEAD branch (``origin`` first), else the branch checked out, else, on a detached
+    GitHub checkout, the pull request's target (``GITHUB_BASE_REF``) or the pushed branch; None
+    when none of them is known (no remote and a detached HEAD, not a repository): the caller
+    names the setting that says it.
+    """
+
+    def git_line(*args: str) -> str:
+        return (try_git(root, *args, timeout=10) or "").strip()
+
+    heads = git_line("for-each-ref", "--format=%(symref:short)", "refs/remotes/*/HEAD")
+    remote_heads = [line for line in heads.splitlines() if "/" in line]
+    remote_heads.sort(key=lambda line: (not line.startswith("origin/"), line))
+    if remote_heads:
+        return remote_heads[0].split("/", 1)[1]
+    current = git_line("symbolic-ref", "--quiet", "--short", "HEAD")
+    if current:
+        return current
+    if os.environ.get("GITHUB_BASE_REF"):
+        return os.environ["GITHUB_BASE_REF"]
+    if os.environ.get("GITHUB_REF_TYPE") == "branch" and os.environ.get("GITHUB_REF_NAME"):
+        return os.environ["GITHUB_REF_NAME"]
+    return None
+
+
 def git_visible(root: Path, *args: str) -> int:
     """Run git with its output going to the terminal (``git diff`` shown to the user)."""
     executable = shutil.which("git")

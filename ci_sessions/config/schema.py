@@ -275,7 +275,11 @@ CHECK_SETTINGS: dict[str, Field] = {
             "rounds kept per benchmark (seeded random subset) in baselines and tests",
             minimum=20,
         ),
-        baseline_branch=Field("str", "branch whose saved baseline is compared against by default"),
+        baseline_branch=Field(
+            "str",
+            "branch whose saved baseline is compared against by default (empty: the default"
+            " branch, the remote's HEAD, else the one checked out)",
+        ),
         thresholds=Field(
             "str-map",
             'allowed slowdown per benchmark name pattern ("test_parse*" = "25%"); "*" sets the default',
