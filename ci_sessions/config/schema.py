@@ -337,7 +337,11 @@ CHECK_SETTINGS: dict[str, Field] = {
         strict=Field("bool", "warnings fail the build (mkdocs --strict, sphinx -W)"),
         groups=Field("str-list", "dependency groups to install (default: a group named docs)"),
         extras=Field("str-list", "extras to install (default: an extra named docs)"),
-        requirements=Field("str-list", "requirements files (default: docs/requirements.txt)"),
+        requirements=Field(
+            "str-list",
+            "requirements files (default: Read the Docs' config, tox's docs env, else a"
+            " requirements file beside the docs)",
+        ),
         deps=Field("str-list", "extra requirement specifiers for the docs environment"),
         install_project=Field(
             "bool", "install the project into the docs environment (autodoc, mkdocstrings)"
