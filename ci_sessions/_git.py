@@ -153,6 +153,41 @@ def default_branch(root: Path) -> str | None:
     return None
 
 
+#: what ci-sessions and nox write into a project: never part of its state
+_OWN_OUTPUT = (":(exclude).ci-sessions", ":(exclude).nox")
+
+
+def worktree_state(root: Path) -> str:
+    """What the work tree holds beyond HEAD: "" when clean (or outside git), else a digest of the
+    uncommitted content (tracked edits, staged or not, and untracked files not ignored).
+
+    Two runs on one commit had the same inputs only when this is the same too: a failing edit
+    tried and reverted before committing is not a flaky test.
+    """
+    import hashlib
+
+    status = git_bytes(
+        root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ".", *_OWN_OUTPUT
+    )
+    if not status:
+        return ""
+    digest = hashlib.sha256()
+    diff = git_bytes(root, "diff", "HEAD", "--binary", "--no-ext-diff", "--", ".", *_OWN_OUTPUT)
+    digest.update(diff if diff is not None else status)
+    untracked = git_bytes(
+        root, "ls-files", "-z", "--others", "--exclude-standard", "--", ".", *_OWN_OUTPUT
+    )
+    for name in sorted((untracked or b"").split(b"\0")):
+        if not name:
+            continue
+        digest.update(b"\0" + name + b"\0")
+        try:
+            digest.update(hashlib.sha256((root / os.fsdecode(name)).read_bytes()).digest())
+        except OSError:
+            digest.update(b"unreadable")
+    return digest.hexdigest()[:16]
+
+
 def git_visible(root: Path, *args: str) -> int:
     """Run git with its output going to the terminal (``git diff`` shown to the user)."""
     executable = shutil.which("git")

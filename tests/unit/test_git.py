@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions._git import default_branch
+from ci_sessions._git import default_branch, worktree_state
 
 GIT = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
 
@@ -53,3 +53,32 @@ def test_a_detached_pull_request_checkout_compares_with_its_target(
     subprocess.run([*GIT, "checkout", "-q", "--detach"], cwd=root, check=True)
     monkeypatch.setenv("GITHUB_BASE_REF", "develop")
     assert default_branch(root) == "develop"
+
+
+def test_the_work_tree_state_names_uncommitted_content(tmp_path: Path) -> None:
+    """Clean: "" (the commit says it all); an edit, a staged edit, a new file: a digest of the
+    content, the same for the same content, "" again once reverted."""
+    root = _repo(tmp_path / "r", "main")
+    assert worktree_state(root) == ""
+    (root / "a.txt").write_text("b\n")
+    edited = worktree_state(root)
+    assert edited
+    subprocess.run([*GIT, "add", "a.txt"], cwd=root, check=True)
+    assert worktree_state(root) == edited  # staged or not, the same content
+    (root / "a.txt").write_text("c\n")
+    assert worktree_state(root) not in ("", edited)
+    (root / "a.txt").write_text("a\n")
+    subprocess.run([*GIT, "add", "a.txt"], cwd=root, check=True)
+    assert worktree_state(root) == ""
+    (root / "new.txt").write_text("n\n")
+    added = worktree_state(root)
+    (root / "new.txt").write_text("m\n")
+    assert "" != added != worktree_state(root)  # an untracked file's content counts
+    (root / "new.txt").unlink()
+    # what ci-sessions and nox write never changes the state, ignored or not
+    (root / ".ci-sessions").mkdir()
+    (root / ".ci-sessions" / "results.json").write_text("{}")
+    (root / ".nox").mkdir()
+    (root / ".nox" / "x").write_text("x")
+    assert worktree_state(root) == ""
+    assert worktree_state(tmp_path / "not-a-repository") == ""
