@@ -43,7 +43,7 @@ class DocsDeps:
 
 def discover(root: Path) -> DocsDeps:
     """The docs requirements the project names: Read the Docs, else tox's docs env, else a file."""
-    for source in (_readthedocs, _tox_docs_env, _files):
+    for source in (_readthedocs, tox_docs_env, _files):
         found = source(root)
         if found:
             return found
@@ -80,7 +80,8 @@ def _readthedocs(root: Path) -> DocsDeps:
     return DocsDeps()
 
 
-def _tox_docs_env(root: Path) -> DocsDeps:
+def tox_docs_env(root: Path) -> DocsDeps:
+    """The requirements of tox.ini's docs environment (``-r`` files that exist, specifiers)."""
     path = root / "tox.ini"
     if not path.is_file():
         return DocsDeps()
