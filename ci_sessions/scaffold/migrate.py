@@ -136,14 +136,12 @@ class Migration:
         self.items.append(Item(source, line, where, command, check, note))
 
     def _release_note(self) -> str:
-        from ci_sessions.release.towncrier import uses_towncrier
+        from ci_sessions.config.project import load_project
 
-        pyproject: dict[str, Any] = {}
-        if self.root is not None and (self.root / "pyproject.toml").is_file():
-            from ci_sessions.config import load_toml
-
-            pyproject = load_toml(self.root / "pyproject.toml")
-        if self.root is not None and uses_towncrier(self.root, pyproject):
+        root = self.root
+        if root is not None and (
+            (root / "towncrier.toml").is_file() or "towncrier" in load_project(root).tool
+        ):
             return "the release changelog runs towncrier build ([tool.towncrier] is configured)"
         return "the release changelog runs towncrier once [tool.towncrier] or towncrier.toml exists"
 
