@@ -185,6 +185,8 @@ class DocsCheck(CheckBase):
                 requirements=requirements,
                 inputs=inputs,
                 any_python=True,  # the builder's pin may need a newer Python
+                # autodoc imports a compiled project as built, its Python from the tree
+                as_built=bool(built) and ctx.project.compiled,
             )
         }
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 from xml.etree.ElementTree import ParseError as ET_ParseError
 
+from ci_sessions.checks import asbuilt
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -77,7 +78,7 @@ class TestsCheck(CheckBase):
         if workers(ctx):
             extra.append(tool_requirement(ctx, "pytest-cov")[0])  # coverage of xdist workers
         spec = project_env(ctx, extra_requirements=tuple(extra))
-        return {"project": EnvSpec("project-cov", spec.python, spec.requirements, spec.inputs)}
+        return {"project": replace(spec, name="project-cov")}
 
     def _report_paths(self, ctx: CheckContext) -> tuple[Path, Path, Path]:
         """Where this run's outcomes, JUnit XML and (on a shard) coverage JSON go."""
@@ -107,8 +108,17 @@ class TestsCheck(CheckBase):
         data = f"--data-file={ctx.coverage_data}"
         return [*runner, "coverage", "run", "--parallel-mode", data, "-m", "pytest"], []
 
+    def _imports_file(self, ctx: CheckContext) -> Path:
+        """Where the as-built finder writes what it imported (``checks/asbuilt.py``)."""
+        return (
+            ctx.reports_dir
+            / f"imports-{self._report_paths(ctx)[0].stem.removeprefix('outcomes-')}.jsonl"
+        )
+
     def _plugin_env(self, ctx: CheckContext, env: Environment) -> dict[str, str]:
         extra = {"PYTHONPATH": str(PLUGIN_DIR)}
+        if env.spec.as_built:
+            extra[asbuilt.IMPORTS_VARIABLE] = str(self._imports_file(ctx))
         existing = ctx.tool_env(env).get("PYTHONPATH", "")
         if existing:
             extra["PYTHONPATH"] += os.pathsep + existing
@@ -153,7 +163,7 @@ class TestsCheck(CheckBase):
         settings = ctx.settings("tests")
         env = envs["project"]
         outcomes, junit, coverage = self._report_paths(ctx)
-        for stale in (outcomes, junit, coverage):
+        for stale in (outcomes, junit, coverage, self._imports_file(ctx)):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
         shard_data: Path | None = None
@@ -197,6 +207,10 @@ class TestsCheck(CheckBase):
             output="" if ctx.stream else (run.stdout + run.stderr).rstrip(),
             metrics={"exit_code": run.returncode},
         )
+        if env.spec.as_built:
+            bypassed = self._as_built(ctx, result)
+            if bypassed is not None:
+                return bypassed
         if parallel:
             result.metrics["workers"] = workers(ctx)
         if ctx.shard is not None:
@@ -262,6 +276,24 @@ class TestsCheck(CheckBase):
                 )
             )
         return result
+
+    def _as_built(self, ctx: CheckContext, result: CheckResult) -> CheckResult | None:
+        """Say where a compiled project's modules were imported from; ERROR when a compiled
+        module came from the tree (the build was not what the tests ran)."""
+        imports = asbuilt.read_imports(self._imports_file(ctx))
+        lines = asbuilt.describe_imports(ctx.root, imports)
+        if not any(asbuilt.is_extension(origin) for origin in imports.values()):
+            lines.append("as built: the tests imported no compiled module of the project")
+        result.output = "\n".join([result.output, *lines]).strip()
+        stale = asbuilt.in_tree(ctx.root, imports)
+        if not stale:
+            return None
+        failed = error_result(
+            ctx, self.name,
+            f"compiled module(s) imported from the tree, not the build: {', '.join(stale)}",
+        )  # fmt: skip
+        failed.output, failed.command = result.output, result.command
+        return failed
 
     @staticmethod
     def _read(ctx: CheckContext, outcomes: Path, junit: Path) -> JUnitReport | None:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -45,7 +46,7 @@ def bench_env(ctx: CheckContext) -> EnvSpec:
     requirements = list(spec.requirements)
     if not any(requires(r, "pytest-benchmark") for r in requirements):
         requirements.append(tool_requirement(ctx, "pytest-benchmark")[0])
-    return EnvSpec("bench", spec.python, tuple(requirements), spec.inputs)
+    return replace(spec, name="bench", requirements=tuple(requirements))
 
 
 def bench_paths(ctx: CheckContext) -> list[str]:
