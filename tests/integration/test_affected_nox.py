@@ -14,7 +14,7 @@ import pytest
 from fixture_projects import NoxRun, write_files
 from gitrepo import git
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def commit(root: Path, message: str = "change") -> None:

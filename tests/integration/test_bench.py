@@ -22,7 +22,7 @@ from fixture_projects import NOXFILE, NoxRun, pyproject, run_nox, write_files
 from ci_sessions.checks.bench import data as benchdata
 from ci_sessions.checks.bench.stats import compare
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 WORK = '''
 def work(n: int = 3000) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fixture_projects import NoxRun, write_files
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 Make = Callable[..., Path]
 Run = Callable[..., NoxRun]

@@ -17,7 +17,7 @@ from ci_sessions.reports.dashboard import COVERAGE_COLOR, PASS_RATE_COLOR
 from ci_sessions.reports.svgplot import PALETTE
 from ci_sessions.results import CheckResult, Finding, RunRecord, Status
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DAY = 86400.0
 START = 1_790_000_000.0  # 2026-09-21

@@ -15,7 +15,7 @@ from fixture_projects import NOXFILE, clean_src_project, nox_env, run_nox, write
 
 from ci_sessions.config import pythons
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 #: what a tier may leave in a project: its own state, and caches the tools write when run by hand
 #: (README: "checks never modify your tree")

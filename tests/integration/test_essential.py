@@ -12,7 +12,7 @@ from fixture_projects import NOXFILE, NoxRun, pyproject, write_files
 
 from ci_sessions.junit import parse_outcomes
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 Make = Callable[..., Path]
 Run = Callable[..., NoxRun]

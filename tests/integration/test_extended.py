@@ -13,7 +13,7 @@ import pytest
 from fixture_projects import NoxRun, pyproject, write_files
 from gitrepo import git
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 Make = Callable[..., Path]
 Run = Callable[..., NoxRun]

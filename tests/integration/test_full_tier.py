@@ -14,7 +14,7 @@ import pytest
 from fixture_projects import NoxRun, pyproject
 from gitrepo import git
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 Make = Callable[..., Path]
 Run = Callable[..., NoxRun]

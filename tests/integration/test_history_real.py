@@ -15,7 +15,7 @@ import pytest
 
 from ci_sessions.history.flaky import known_flaky
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 BIN = Path(sys.executable).parent
 
 WRITER = """

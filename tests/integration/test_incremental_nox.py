@@ -18,7 +18,7 @@ from fixture_projects import NOXFILE, NoxRun, write_files
 from gitrepo import git
 from test_affected_selection import FILES, MUTATIONS, failing_files
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 TESTS = f"tests-{PY}"

@@ -17,7 +17,7 @@ from ci_sessions.scaffold import init as scaffold
 from ci_sessions.scaffold.detect import detect
 from ci_sessions.scaffold.render import render
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"

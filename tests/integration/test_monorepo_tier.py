@@ -9,7 +9,7 @@ import pytest
 from fixture_projects import NOXFILE, NoxRun, pyproject, write_files
 from gitrepo import git
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def package(name: str, deps: str = "") -> dict[str, str]:

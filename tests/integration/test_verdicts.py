@@ -16,7 +16,7 @@ from fixture_projects import NOXFILE, clean_src_project, nox_env, pyproject, run
 from ci_sessions.history import open_history
 from ci_sessions.history.testdata import read_tests
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 ENV_TEST = """
 import os

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fixture_projects import NoxRun, clean_src_project, findings_project, nox_env, run_nox
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 CHECKS = ("lint", "format", "typecheck", f"tests-{PY}", "sast", "secrets")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fixture_projects import NoxRun
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 TESTS = f"tests-{PY}"

@@ -18,7 +18,7 @@ from ci_run import init_files, run_ci
 
 from ci_sessions.ci import interpreters
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PY = "3.12"
 TEST_FILE = """

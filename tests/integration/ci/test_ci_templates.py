@@ -23,7 +23,7 @@ from ci_sessions.ci.workflow import YamlMap, load
 from ci_sessions.config.loader import load_config
 from ci_sessions.errors import ConfigError
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PYTHONS = ("3.12", "3.13")
 CELLS = [f"tests-{v}, {v}, ubuntu-latest" for v in PYTHONS]

@@ -28,7 +28,7 @@ from ci_sessions.release.health import health_check
 from ci_sessions.release.pipeline import build_once
 from ci_sessions.release.publish import PublishError, upload
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 TOKEN = "ci-sessions-test-token-0b5e7d"  # noqa: S105 - the fixture index's password
 SMOKE_OK = 'smoke = ["{python}", "-c", "import relfix; assert relfix.answer() == 42"]'

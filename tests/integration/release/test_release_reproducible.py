@@ -16,7 +16,7 @@ from ci_sessions.release.cli import main
 from ci_sessions.release.config import ReleaseSettings, load_pyproject
 from ci_sessions.release.reproducible import NOT_REPRODUCIBLE, REPRODUCIBLE, check
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def committed(root: Path, files: dict[str, str]) -> Path:

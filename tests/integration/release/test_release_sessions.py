@@ -14,7 +14,7 @@ from release_index import IndexServer
 
 from ci_sessions.release import records
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 Make = Callable[..., Path]
 Run = Callable[..., NoxRun]

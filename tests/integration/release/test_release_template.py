@@ -20,7 +20,7 @@ from ci_sessions.scaffold import init as scaffold
 from ci_sessions.scaffold.detect import detect
 from ci_sessions.scaffold.render import render
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
 PINS: dict[str, dict[str, str]] = yaml.safe_load(

@@ -1,0 +1,62 @@
+"""The suite's two speeds: fast tests everywhere, slow end-to-end tests on CI or when asked.
+
+Tests marked ``slow`` run real nox, uv, pyright and pytest on fixture projects and take minutes
+together. A run on a laptop (``pytest``, ``nox -s essential``, the pre-commit hook) leaves them
+out, and says how many it left; CI (``CI`` set to a true value, as GitHub Actions and ``.ci/run``
+do) and ``--run-slow`` run every test. Nothing is dropped from CI: the same selection rule holds
+in every CI cell.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+SLOW = "slow"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        default=False,
+        help="also run the tests marked slow (end-to-end runs of real nox; CI runs them always)",
+    )
+
+
+def _on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def runs_slow_tests(config: pytest.Config) -> bool:
+    """Whether this run includes the slow tests: on CI, or when asked with ``--run-slow``."""
+    return bool(config.getoption("--run-slow")) or _on_ci()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if runs_slow_tests(config):
+        return
+    slow = [item for item in items if item.get_closest_marker(SLOW) is not None]
+    if not slow:
+        return
+    config.hook.pytest_deselected(items=slow)
+    items[:] = [item for item in items if item.get_closest_marker(SLOW) is None]
+    config.stash[_DESELECTED] = len(slow)
+
+
+_DESELECTED = pytest.StashKey[int]()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if runs_slow_tests(config):
+        return "slow tests: included (CI or --run-slow)"
+    return "slow tests: left out (--run-slow or CI=true runs them)"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    left = terminalreporter.config.stash.get(_DESELECTED, 0)
+    if left:
+        terminalreporter.write_line(
+            f"{left} slow test(s) left out: `pytest --run-slow` (or CI=true) runs them"
+        )
