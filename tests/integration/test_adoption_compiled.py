@@ -23,6 +23,7 @@ from fixture_projects import nox_env, run_nox, write_files
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.slow,
     pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler"),
 ]
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"

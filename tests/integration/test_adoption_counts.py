@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fixture_projects import NoxRun, nox_env
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 Make = Callable[..., Path]

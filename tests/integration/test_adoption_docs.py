@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fixture_projects import NoxRun
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 Make = Callable[..., Path]
 Run = Callable[..., NoxRun]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fixture_projects import NoxRun, nox_env
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 GIT = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
 

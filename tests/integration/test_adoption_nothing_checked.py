@@ -14,7 +14,7 @@ from fixture_projects import NoxRun, nox_env
 
 from ci_sessions.config.pythons import found_here
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 Make = Callable[..., Path]
