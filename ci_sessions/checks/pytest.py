@@ -146,12 +146,16 @@ class TestsCheck(CheckBase):
         self, ctx: CheckContext, env: Environment, data: Path, result: CheckResult
     ) -> None:
         """This shard's coverage as a JSON report (``ci-sessions report --combine`` merges them)."""
+        from ci_sessions.checks.coverage import omit_argument
+
         report = self._report_paths(ctx)[2]
         python = str(env.python)
+        omitted = omit_argument(ctx, env)  # not ci-sessions' own plugins
         steps = [
             [python, "-m", "coverage", "combine", f"--data-file={data}", str(data.parent)],
-            [python, "-m", "coverage", "json", f"--data-file={data}", "-o", str(report)],
-        ]
+            [python, "-m", "coverage", "json", f"--data-file={data}", *([omitted] if omitted else []),
+             "-o", str(report)],
+        ]  # fmt: skip
         for argv in steps:
             run = ctx.exec(argv, env)
             if run.returncode != 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -63,3 +64,22 @@ def test_xfailed_tests_are_counted_as_pytest_counts_them(
     assert (metrics["skipped"], metrics["xfailed"]) == (1, 1)
     assert run.result(f"tests-{PY}")["checked"]["count"] == 4  # the xfailed test ran
     assert "1 xfailed" in run.result(f"tests-{PY}")["summary"]
+
+
+def test_coverage_measures_the_project_not_ci_sessions_own_plugin(
+    make_project: Make, nox_runner: Run
+) -> None:
+    """The pytest plugin ci-sessions loads from its own folder is not the project's code: it is
+    never in the project's coverage, so the percent is coverage.py's own by hand."""
+    root = make_project()
+    run = nox_runner(root, "-s", "coverage")
+    assert run.status("coverage") == "PASS", run.output
+    report = json.loads((root / ".ci-sessions" / "reports" / "coverage.json").read_text())
+    assert sorted(report["files"]) == ["src/demo/__init__.py", "tests/test_add.py"]
+    python = next((root / ".nox" / "ci-sessions").glob("project-cov-3.*")) / "bin" / "python"
+    env = nox_env({"COVERAGE_FILE": str(root / ".by-hand")})
+    for argv in (["-m", "coverage", "run", "-m", "pytest", "-p", "no:cacheprovider"],
+                 ["-m", "coverage", "json", "-o", "by-hand.json"]):  # fmt: skip
+        subprocess.run([str(python), *argv], cwd=root, env=env, check=True, capture_output=True)
+    by_hand = json.loads((root / "by-hand.json").read_text())["totals"]["percent_covered"]
+    assert run.result("coverage")["metrics"]["percent"] == round(by_hand, 2)
