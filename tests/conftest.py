@@ -25,6 +25,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: what pytest-xdist tells its workers' code; a pytest started inside a test (every nested nox
+#: run) would take it for its own and, for one, pytest-benchmark would disable itself
+XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the tests it runs start fresh pytests
+        for name in XDIST_VARIABLES:
+            os.environ.pop(name, None)
+
+
 def _on_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
 
