@@ -142,6 +142,23 @@ def layout(root: Path, env: Path) -> Layout | None:
     return Layout(site, modules, tuple(sorted(mirrored)), tuple(sorted(compiled)))
 
 
+def not_served(root: Path, found: Layout, from_tree: tuple[str, ...]) -> tuple[str, ...]:
+    """The files of ``from_tree`` the finder does not import from the tree (their package is
+    installed under another name, or not at all as a tree package): inputs after all."""
+    folders = [Path(tree) for _build, tree in found.modules.values() if tree is not None]
+    served: list[str] = []
+    for folder in folders:
+        try:
+            served.append(folder.relative_to(root).as_posix())
+        except ValueError:
+            continue
+    return tuple(
+        name
+        for name in from_tree
+        if not any(name == f"{s}.py" or name.startswith(f"{s}/") for s in served)
+    )
+
+
 def install_finder(found: Layout) -> None:
     """Write the finder module and the ``.pth`` file that loads it into the build."""
     from ci_sessions._fs import atomic_write_text

@@ -41,6 +41,9 @@ class EnvSpec:
     #: installs a compiled project as built: its compiled modules are imported from the build,
     #: its Python from the tree (``checks/asbuilt.py``), so only ``inputs`` rebuild it
     as_built: bool = False
+    #: with ``as_built``: the project files left out of ``inputs`` because they are read from the
+    #: tree; any the build turns out not to serve from the tree becomes an input again
+    from_tree: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

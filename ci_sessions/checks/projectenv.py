@@ -43,6 +43,7 @@ def project_env(ctx: CheckContext, *, extra_requirements: tuple[str, ...] = ()) 
         args, built = install_project(ctx, deps.extras)
         requirements += args
         as_built = ctx.project.compiled
+    from_tree = tuple(sorted(set(ctx.project.package_files) - set(built))) if as_built else ()
     for path in deps.requirement_files:
         requirements += ["-r", path]
     requirements += list(deps.requirements)
@@ -67,6 +68,7 @@ def project_env(ctx: CheckContext, *, extra_requirements: tuple[str, ...] = ()) 
         requirements=tuple(requirements),
         inputs=inputs,
         as_built=as_built,
+        from_tree=from_tree,
     )
 
 

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ci_sessions.config.schema import OLDEST_PYTHON
+
 if TYPE_CHECKING:
     from ci_sessions.config.loader import Config
 
@@ -166,7 +168,8 @@ def declared_versions(configured: list[str], pyproject: dict[str, object]) -> tu
 
     Explicit config wins; then the project's ``Programming Language :: Python :: 3.X``
     classifiers; then ``requires-python`` expanded up to the newest known release and limited to
-    interpreters that exist here. Falls back to the running Python.
+    interpreters that exist here. Falls back to the running Python. A Python older than
+    ci-sessions tests on (``OLDEST_PYTHON``) is never derived: it would be refused as a setting.
     """
     if configured:
         return _sorted_unique(configured), "[tool.ci-sessions] python"
@@ -177,6 +180,7 @@ def declared_versions(configured: list[str], pyproject: dict[str, object]) -> tu
             m.group(1)
             for c in classifiers
             if (m := re.fullmatch(r"Programming Language :: Python :: (\d+\.\d+)", c.strip()))
+            and parse_version(m.group(1)) >= OLDEST_PYTHON
         ]
         if from_classifiers:
             return _sorted_unique(from_classifiers), "classifiers"
@@ -197,7 +201,7 @@ def _expand_requires_python(spec: str) -> list[str]:
     except InvalidSpecifier:
         return []
     versions: list[str] = []
-    for minor in range(6, NEWEST_KNOWN[1] + 1):
+    for minor in range(OLDEST_PYTHON[1], NEWEST_KNOWN[1] + 1):  # never one tests cannot run on
         # a minor line is allowed when its first patch release satisfies the range
         if specifier.contains(f"3.{minor}.0", prereleases=True) or specifier.contains(
             f"3.{minor}.99", prereleases=True
@@ -237,9 +241,13 @@ def missing_hint(version: str) -> str:
 
 
 def found_here() -> list[str]:
-    """The MAJOR.MINOR Pythons this machine has, oldest first (3.8 to the newest known)."""
+    """The MAJOR.MINOR Pythons this machine has that tests can run on, oldest first."""
     major, newest = NEWEST_KNOWN
-    return [f"{major}.{m}" for m in range(8, newest + 1) if find_interpreter(f"{major}.{m}")]
+    return [
+        f"{major}.{m}"
+        for m in range(OLDEST_PYTHON[1], newest + 1)
+        if find_interpreter(f"{major}.{m}")
+    ]
 
 
 def require_default_python(config: Config) -> None:

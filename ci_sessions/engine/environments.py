@@ -280,14 +280,15 @@ class EnvManager:
                 f"environment {spec.key}: the project's installed distribution was not found: "
                 "its modules import as sys.path finds them"
             )
-            return ()
+            return spec.from_tree  # no finder: every file decides the build again
         asbuilt.install_finder(found)
+        unserved = asbuilt.not_served(self.root, found, spec.from_tree)
         names = ", ".join(sorted(found.modules))
         self.log(
             f"environment {spec.key}: {names} imported as built: compiled modules from the "
             "build, Python from the tree (a .py edit needs no rebuild)"
         )
-        return found.compiled_from_tree
+        return tuple(sorted({*found.compiled_from_tree, *unserved}))
 
     def _build_on_newer(self, spec: EnvSpec, link: Path, tried: Path, error: EnvError) -> Path:
         """A tool that does not install on ``spec.python`` gets the newest Python it installs on

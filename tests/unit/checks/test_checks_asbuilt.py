@@ -114,3 +114,16 @@ def test_what_the_finder_imported_is_shown_and_judged(tmp_path: Path) -> None:
     assert asbuilt.in_tree(tmp_path, imports) == []  # the project's own .nox is not the tree
     imports["pkg._other"] = str(tmp_path / "pkg" / f"_other{EXT}")
     assert asbuilt.in_tree(tmp_path, imports) == ["pkg._other"]
+
+
+def test_files_the_finder_does_not_serve_from_the_tree_are_inputs_again(
+    installed: tuple[Path, Path],
+) -> None:
+    """A folder read from the tree only when the build maps a package onto it: the files of any
+    other (installed under another name, say) decide the build after all."""
+    root, env = installed
+    _touch(root / "lib" / "other" / "__init__.py")
+    found = asbuilt.layout(root, env)
+    assert found is not None
+    from_tree = ("pkg/mod.py", "pkg/data.json", "lib/other/__init__.py", "pkgx.py")
+    assert asbuilt.not_served(root, found, from_tree) == ("lib/other/__init__.py", "pkgx.py")

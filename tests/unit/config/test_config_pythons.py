@@ -52,3 +52,16 @@ def test_a_default_python_that_exists_or_may_be_downloaded_is_fine(tmp_path: Pat
     require_default_python(_config(tmp_path, f'default-python = "{current()}"'))
     require_default_python(_config(tmp_path, 'default-python = "3.99"\ndownload-python = true'))
     require_default_python(_config(tmp_path, ""))  # derived: always one that exists
+
+
+def test_pythons_ci_sessions_cannot_test_on_are_never_declared() -> None:
+    """Jinja2 says requires-python >= 3.7: with Python 3.7 installed here (pyenv), the derived
+    list held 3.7, init wrote it into [tool.ci-sessions] python, and the configuration it wrote
+    was then refused (ci-sessions tests on 3.8 and newer)."""
+    old = {"project": {"requires-python": ">=3.7"}}
+    versions, origin = declared_versions([], old)
+    assert origin == "requires-python (interpreters found here)"
+    assert versions and all(tuple(map(int, v.split("."))) >= (3, 8) for v in versions)
+    listed = {"project": {"classifiers": ["Programming Language :: Python :: 3.7",
+                                          "Programming Language :: Python :: 3.12"]}}  # fmt: skip
+    assert declared_versions([], listed) == (["3.12"], "classifiers")
