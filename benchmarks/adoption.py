@@ -203,7 +203,8 @@ def by_hand(project: Project, root: Path) -> dict[str, Any]:
             r"(\d+) files? (?:would be reformatted|already formatted)", formatted.stdout
         )
         got["format.files"] = sum(int(c) for c in counts)
-        got["format.unformatted"] = formatted.stdout.count("Would reformat:")
+        unformatted = re.search(r"(\d+) files? would be reformatted", formatted.stdout)
+        got["format.unformatted"] = int(unformatted.group(1)) if unformatted else 0
     pyright_env, project_env = _env_of(root, "pyright"), _env_of(root, "project")
     if pyright_env is not None and project_env is not None:
         paths = [] if facts.has_pyright_config else list(facts.packages)
