@@ -82,6 +82,11 @@ SUITE = {
                 assert True
         """,
     "tests/test_broken_import.py": "import no_such_module_here\n",
+    # a module that skips itself (structlog's test_twisted.py): pytest counts one skip
+    "tests/test_needs_twisted.py": (
+        "import pytest\n\npytest.importorskip('no_such_twisted_here')\n\n\n"
+        "def test_never():\n    pass\n"
+    ),
 }
 
 
@@ -121,6 +126,9 @@ def test_outcomes_match_pytests_junit_report(tmp_path: Path) -> None:
     # a failed collection is named by its file (JUnit spells it as a module)
     assert theirs.pop("tests.test_broken_import") == "error"
     assert ours.pop("tests/test_broken_import.py") == "error"
+    # a module that skipped itself is one skip, as pytest's own summary counts it
+    assert theirs.pop("tests.test_needs_twisted") == "skipped"
+    assert ours.pop("tests/test_needs_twisted.py") == "skipped"
     assert ours == theirs
     assert ours["tests/test_kinds.py::test_error"] == "error"
     assert ours["tests/test_kinds.py::test_teardown_error"] == "error"
