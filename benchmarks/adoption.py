@@ -69,10 +69,13 @@ def _run(
     argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 3600
 ) -> tuple[subprocess.CompletedProcess[str], float]:
     started = time.perf_counter()
-    done = subprocess.run(
-        list(argv), cwd=cwd, env=dict(env or _env()), capture_output=True, text=True,
-        timeout=timeout, check=False,
-    )  # fmt: skip
+    try:
+        done = subprocess.run(
+            list(argv), cwd=cwd, env=dict(env or _env()), capture_output=True, text=True,
+            timeout=timeout, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as exc:  # a command missing here: its output
+        done = subprocess.CompletedProcess(list(argv), 127, "", f"{argv[0]}: {exc}")
     return done, time.perf_counter() - started
 
 
@@ -507,6 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="corpus projects (default: all)")
     parser.add_argument("--quick", action="store_true", help="the corpus' quick subset")
     parser.add_argument("--write", action="store_true", help=f"keep the results in {RESULTS.name}")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where --write keeps them")
     parser.add_argument(
         "--table", action="store_true", help="print the table from the results file"
     )
@@ -526,7 +530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  {name}: the script failed: {exc!r}", file=sys.stderr, flush=True)
                 raise
             if args.write:  # kept after each project: a long run that stops keeps the rest
-                RESULTS.write_text(
+                args.out.write_text(
                     json.dumps(_document(results), indent=2) + "\n", encoding="utf-8"
                 )
             r = results[-1]
@@ -537,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.rmtree(base, ignore_errors=True)
     document = _document(results)
     if args.write:
-        RESULTS.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        args.out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     print(table(results), end="")
     print(json.dumps(document["totals"]))
     return 1 if document["totals"]["unexplained"] else 0
