@@ -19,6 +19,16 @@ _FETCH_FIX = (
     "fetch the ref first (git fetch origin <branch>; with actions/checkout set fetch-depth: 0) "
     "or correct its name"
 )
+_IDENTITY_FIX = (
+    'tell git who you are: git config --global user.name "Your Name" && '
+    "git config --global user.email you@example.com"
+)
+#: what git says when it has no identity to write a commit or tag with
+_NO_IDENTITY = (
+    "Please tell me who you are",
+    "unable to auto-detect email address",
+    "empty ident name",
+)
 
 
 def _executable() -> str:
@@ -28,8 +38,12 @@ def _executable() -> str:
     return found
 
 
-def git(root: Path, *args: str, what: str = "", timeout: float | None = None) -> str:
-    """Run git in ``root`` and return stdout; a failure raises GitError naming the fix."""
+def git(
+    root: Path, *args: str, what: str = "", timeout: float | None = None, fix: str | None = None
+) -> str:
+    """Run git in ``root`` and return stdout; a failure raises GitError naming the fix: ``fix``
+    when given, how to set an identity when git lacks one, else (with ``what``, a ref being
+    resolved) how to fetch the ref."""
     executable = _executable()
     try:
         done = subprocess.run(  # noqa: S603 - fixed argv, no shell
@@ -52,7 +66,11 @@ def git(root: Path, *args: str, what: str = "", timeout: float | None = None) ->
             raise GitError(f"{root} is not a git repository", fix="run inside a git checkout")
         detail = stderr.splitlines()[-1] if stderr else f"exit {done.returncode}"
         subject = f"{what}: " if what else f"git {' '.join(args[:2])}: "
-        raise GitError(subject + detail, fix=_FETCH_FIX if what else "")
+        if any(words in stderr for words in _NO_IDENTITY):
+            raise GitError(subject + detail, fix=_IDENTITY_FIX)
+        raise GitError(
+            subject + detail, fix=fix if fix is not None else (_FETCH_FIX if what else "")
+        )
     return done.stdout
 
 

@@ -1,68 +1,143 @@
 # PYTHON_ARGCOMPLETE_OK
 """The ``ci-sessions`` command: a thin dispatcher to the module that owns each subcommand.
 
-Each subcommand module exposes ``build_parser()`` and ``main(argv: list[str]) -> int``; it is
-imported only when used, so ``ci-sessions --help`` stays fast. Exit codes: 0 ok, 1 a gate or
-rule failed, 2 usage/config. Shell completion (argcomplete) builds the whole parser tree only
-when the shell asks for completions.
+Each subcommand module exposes ``build_parser()`` and ``main(argv: list[str]) -> int``. Its
+loader imports it inside a function: ``ci-sessions --help`` stays at a few hundredths of a second
+where importing every command costs about one (``benchmarks/startup_bench.py``), and an import in a
+function is still an arrow the layer contract sees (no module named in a string).
+
+Exit codes: 0 ok, 1 a gate or rule failed, 2 usage/config, 3 an unexpected error (one line and
+the path of a log, :mod:`ci_sessions._crash`). Shell completion (argcomplete) builds the whole
+parser tree only when the shell asks for completions.
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
-import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from types import ModuleType
+from typing import NamedTuple, Protocol
 
-#: subcommand -> (module exposing build_parser() and main(argv), one-line help)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "config": (
-        "ci_sessions.validate.effective",
-        "show the configuration in force and where each value came from",
+
+class CommandModule(Protocol):
+    """What a subcommand's module provides."""
+
+    def build_parser(self) -> argparse.ArgumentParser: ...
+
+    def main(self, argv: list[str]) -> int: ...
+
+
+class Command(NamedTuple):
+    help: str
+    load: Callable[[], CommandModule]
+
+
+def _config() -> CommandModule:
+    from ci_sessions.validate import effective
+
+    return effective
+
+
+def _init() -> CommandModule:
+    from ci_sessions.scaffold import init
+
+    return init
+
+
+def _update() -> CommandModule:
+    from ci_sessions.scaffold import update
+
+    return update
+
+
+def _validate() -> CommandModule:
+    from ci_sessions.validate import cli
+
+    return cli
+
+
+def _migrate() -> CommandModule:
+    from ci_sessions.scaffold import migrate
+
+    return migrate
+
+
+def _matrix() -> CommandModule:
+    from ci_sessions.sessions import matrix
+
+    return matrix
+
+
+def _baseline() -> CommandModule:
+    from ci_sessions.baseline import record
+
+    return record
+
+
+def _changes() -> CommandModule:
+    from ci_sessions.changes import detect
+
+    return detect
+
+
+def _packages() -> CommandModule:
+    from ci_sessions.changes import selection
+
+    return selection
+
+
+def _history() -> CommandModule:
+    from ci_sessions.history import cli
+
+    return cli
+
+
+def _ratchet() -> CommandModule:
+    from ci_sessions.history import ratchet
+
+    return ratchet
+
+
+def _report() -> CommandModule:
+    from ci_sessions.reports import cli
+
+    return cli
+
+
+def _release() -> CommandModule:
+    from ci_sessions.release import cli
+
+    return cli
+
+
+def _ci() -> CommandModule:
+    from ci_sessions.ci import cli
+
+    return cli
+
+
+#: subcommand -> its one-line help and the loader of its module
+COMMANDS: dict[str, Command] = {
+    "config": Command("show the configuration in force and where each value came from", _config),
+    "init": Command("add ci-sessions to a project (never overwrites without --force)", _init),
+    "update": Command("bring template changes into a project (3-way merge)", _update),
+    "validate": Command("check a repository's CI set-up, rule by rule", _validate),
+    "migrate": Command("map tox / Makefile / workflows to ci-sessions", _migrate),
+    "matrix": Command("print the GitHub Actions matrix derived from the noxfile", _matrix),
+    "baseline": Command("record or refresh the findings baseline", _baseline),
+    "changes": Command("classify changed files and decide which sessions run", _changes),
+    "packages": Command("list the packages of a monorepo and their dependencies", _packages),
+    "history": Command(
+        "run history: import, stats, trends, slowest, failures, flaky, releases", _history
     ),
-    "init": (
-        "ci_sessions.scaffold.init",
-        "add ci-sessions to a project (never overwrites without --force)",
+    "ratchet": Command("raise thresholds the project already beats; never lower them", _ratchet),
+    "report": Command("write reports: summary, SARIF, HTML dashboard, evidence pack", _report),
+    "release": Command(
+        "next version from the commits, changelog, tag; double build; staged publish", _release
     ),
-    "update": (
-        "ci_sessions.scaffold.update",
-        "bring template changes into a project (3-way merge)",
-    ),
-    "validate": ("ci_sessions.validate.cli", "check a repository's CI set-up, rule by rule"),
-    "migrate": ("ci_sessions.scaffold.migrate", "map tox / Makefile / workflows to ci-sessions"),
-    "matrix": (
-        "ci_sessions.sessions.matrix",
-        "print the GitHub Actions matrix derived from the noxfile",
-    ),
-    "baseline": ("ci_sessions.baseline.record", "record or refresh the findings baseline"),
-    "changes": (
-        "ci_sessions.changes.detect",
-        "classify changed files and decide which sessions run",
-    ),
-    "packages": (
-        "ci_sessions.changes.selection",
-        "list the packages of a monorepo and their dependencies",
-    ),
-    "history": (
-        "ci_sessions.history.cli",
-        "run history: import, stats, trends, slowest, failures, flaky, releases",
-    ),
-    "ratchet": (
-        "ci_sessions.history.ratchet",
-        "raise thresholds the project already beats; never lower them",
-    ),
-    "report": (
-        "ci_sessions.reports.cli",
-        "write reports: summary, SARIF, HTML dashboard, evidence pack",
-    ),
-    "release": (
-        "ci_sessions.release.cli",
-        "next version from the commits, changelog, tag; double build; staged publish",
-    ),
-    "ci": ("ci_sessions.ci.cli", "run the GitHub workflow on this machine, as the runner would"),
+    "ci": Command("run the GitHub workflow on this machine, as the runner would", _ci),
 }
 
 
@@ -75,7 +150,7 @@ def _usage() -> str:
         "",
         "commands:",
     ]
-    lines += [f"  {name.ljust(width)}  {help_text}" for name, (_, help_text) in COMMANDS.items()]
+    lines += [f"  {name.ljust(width)}  {command.help}" for name, command in COMMANDS.items()]
     lines += [
         "",
         "options:",
@@ -87,14 +162,13 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
-def command_module(command: str) -> ModuleType:
-    return importlib.import_module(COMMANDS[command][0])
+def command_module(command: str) -> CommandModule:
+    return COMMANDS[command].load()
 
 
 def command_parser(command: str) -> argparse.ArgumentParser:
     """The parser of one subcommand, as its module builds it."""
-    build: Callable[[], argparse.ArgumentParser] = command_module(command).build_parser
-    return build()
+    return command_module(command).build_parser()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,11 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ci-sessions", description=_usage().splitlines()[2])
     parser.add_argument("-V", "--version", action="version", version=f"ci-sessions {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="<command>")
-    for name, (_, help_text) in COMMANDS.items():
+    for name, command in COMMANDS.items():
         child = command_parser(name)
         sub.add_parser(
             name,
-            help=help_text,
+            help=command.help,
             description=child.description,
             parents=[child],
             conflict_handler="resolve",
@@ -138,10 +212,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         return _closed_pipe()
-    except OSError as exc:
-        if exc.errno == errno.EPIPE:
+    except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
             return _closed_pipe()
-        raise
+        return _crashed(exc, argv)
+
+
+def _crashed(exc: Exception, argv: Sequence[str] | None) -> int:
+    """A bug: one line, the path of the log with versions and traceback, exit 3."""
+    from ci_sessions._crash import report
+    from ci_sessions.errors import EXIT_UNEXPECTED
+
+    command = ["ci-sessions", *(sys.argv[1:] if argv is None else argv)]
+    print(report(exc, command), file=sys.stderr)
+    return EXIT_UNEXPECTED
 
 
 def _closed_pipe() -> int:
@@ -177,21 +261,10 @@ def _main(argv: Sequence[str] | None) -> int:
         hint = f" Did you mean '{suggestion}'?" if suggestion else ""
         print(f"ci-sessions: unknown command {command!r}.{hint}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module_name = COMMANDS[command][0]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            print(
-                f"ci-sessions: the {command!r} command is not available in this version",
-                file=sys.stderr,
-            )
-            return 2
-        raise
     from ci_sessions.errors import EXIT_INTERRUPTED, CiSessionsError
 
     try:
-        code: int = module.main(args[1:])
+        code = command_module(command).main(args[1:])
     except CiSessionsError as exc:
         print(exc.render(), file=sys.stderr)
         return exc.exit_code

@@ -14,6 +14,11 @@ from collections.abc import Iterable
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
+#: ci-sessions could not do its work: a tool or dependency it needs is missing (InstallError,
+#: which says how to install it), or a bug: one line and the path of a crash log
+#: (``ci_sessions._crash``); pre-commit ends both kinds the same way
+EXIT_INSTALL = 3
+EXIT_UNEXPECTED = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -91,6 +96,7 @@ class GitError(CiSessionsError):
 class InstallError(CiSessionsError):
     """A tool or optional dependency ci-sessions needs is not installed; says how to install it."""
 
+    exit_code = EXIT_INSTALL
     kind = "install error"
 
 
@@ -109,6 +115,13 @@ class EnvError(CiSessionsError):
         return self.message + (f"\n  fix: {self.fix}" if self.fix else "")
 
 
+class UnsafePathError(CiSessionsError):
+    """A path from input that would lead out of the folder it must stay in, or through a link:
+    refused before anything is written or deleted there."""
+
+    kind = "unsafe path"
+
+
 class HistoryError(CiSessionsError):
     """The run history cannot be read or written."""
 
@@ -120,3 +133,20 @@ class BaselineError(CiSessionsError):
 
     kind = "baseline error"
     exit_code = EXIT_GATE_FAILED
+
+
+class WrongPython(EnvError):
+    """A requirement does not install on this Python (its Requires-Python excludes it)."""
+
+
+class GraphUnavailable(CiSessionsError):
+    """The import graph cannot be built; the caller runs the whole suite and says why."""
+
+    kind = "import graph unavailable"
+
+
+class SessionListError(CiSessionsError):
+    """nox could not list the noxfile's sessions, or its output was not what we expect
+    (``ci-sessions matrix``)."""
+
+    kind = "session list error"

@@ -16,16 +16,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ci_sessions.errors import GraphUnavailable  # also imported from here by closure, affected
+
 _GRIMP_SCRIPT = """
 import json, sys
 import grimp
 graph = grimp.build_graph(*sys.argv[1:], include_external_packages=True, cache_dir=None)
 print(json.dumps({m: sorted(graph.find_modules_directly_imported_by(m)) for m in graph.modules}))
 """
-
-
-class GraphUnavailable(Exception):
-    """The import graph cannot be built; the caller runs the whole suite and says why."""
 
 
 def grimp_available() -> bool:

@@ -1,8 +1,10 @@
 """Checks: one module per tool behind one contract (``base.Check``), listed by name in
 ``registry``. A check knows nothing of nox; it gets a ``CheckContext`` and returns a result.
 
-Adding a check touches only this package: a module with a ``CheckBase`` subclass, a line in
-``registry.CHECKS``, its settings table in ``config/schema.py``. See docs/architecture.md.
+Adding a check touches only this package: a module with a ``CheckBase`` subclass, an import and
+a line in ``registry.CHECKS``, its settings table in ``config/schema.py``. See
+docs/architecture.md. The registry is not imported here: a module that needs only the contract
+(``checks.base``) does not load every check.
 """
 
 from ci_sessions.checks.base import (
@@ -16,10 +18,8 @@ from ci_sessions.checks.base import (
     error_result,
     pending_result,
 )
-from ci_sessions.checks.registry import CHECKS, load_check
 
 __all__ = [
-    "CHECKS",
     "Check",
     "CheckBase",
     "CheckContext",
@@ -28,6 +28,5 @@ __all__ = [
     "RunPlan",
     "ToolRun",
     "error_result",
-    "load_check",
     "pending_result",
 ]

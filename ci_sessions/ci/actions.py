@@ -21,9 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ci_sessions.ci import interpreters, sarif
+from ci_sessions._fs import remove_tree
+from ci_sessions.ci import contain, interpreters, sarif
 from ci_sessions.ci.globs import glob_regex
+from ci_sessions.ci.workflow import Where
 from ci_sessions.ci.workspace import CheckoutRefs, Source, checkout
+from ci_sessions.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,33 @@ class ActionCall:
     refs: CheckoutRefs
     artifacts: Path  # .ci-sessions/ci/<job>/artifacts of the real project
     repository: str
+    where: Where  # the step's `with:`, for a refusal
+    folder: Path  # the job's own folder (its workspace and runner.temp are inside)
 
     def flag(self, name: str, default: bool) -> bool:
         value = self.inputs.get(name, "")
         return default if value == "" else value.strip().lower() == "true"
+
+    def refuse(self, problem: str, fix: str = "") -> ConfigError:
+        """A name that would lead outside the job's folders: the run stops (exit 2)."""
+        return self.where.error(
+            problem,
+            fix=fix
+            or "keep the path inside the workspace or runner.temp; ci-sessions reads "
+            "and writes nothing else for an action",
+        )
+
+    def inside(self, relative: str, what: str, *, write: bool) -> Path:
+        """``relative`` (to the workspace; ``~`` and absolute paths too) when it stays in the
+        job's folders; a refusal otherwise (for a write, no symbolic link on the way either)."""
+        if "\0" in relative:
+            raise self.refuse(f"{what} {relative!r} holds a NUL byte")
+        path = Path(os.path.abspath(self.workspace / Path(relative).expanduser()))
+        check = contain.write_problem if write else contain.outside_problem
+        problem = check(path, [self.workspace, self.folder], what)
+        if problem:
+            raise self.refuse(problem)
+        return path
 
 
 @dataclass
@@ -92,9 +118,12 @@ def run_checkout(call: ActionCall) -> ActionResult:
     if not depth_text.isdigit():
         return ActionResult(ok=False, message=f"fetch-depth {depth_text!r} is not a number")
     depth = int(depth_text)
-    target = (call.workspace / call.inputs.get("path", "").strip()).resolve()
-    if not target.is_relative_to(call.workspace.resolve()):
-        return ActionResult(ok=False, message="actions/checkout path is outside the workspace")
+    target = Path(os.path.abspath(call.workspace / (call.inputs.get("path", "").strip() or ".")))
+    problem = contain.write_problem(target, [call.workspace], "actions/checkout path")
+    if problem:
+        raise call.refuse(
+            problem, fix="give a path inside the workspace, as actions/checkout requires"
+        )
     checkout(call.source, target, call.refs, depth)
     history = "full history" if depth == 0 else f"depth {depth}"
     return ActionResult(
@@ -113,12 +142,14 @@ def run_setup_python(call: ActionCall) -> ActionResult:
     request = call.inputs.get("python-version", "").strip()
     if not request and call.inputs.get("python-version-file", "").strip():
         name = call.inputs["python-version-file"].strip()
+        path = call.inside(name, "python-version-file", write=False)
         try:
-            request = interpreters.version_from_file(call.workspace, name)
+            request = interpreters.version_from_file(path, name)
         except FileNotFoundError:
             return ActionResult(ok=False, message=f"python-version-file {name} does not exist")
     if not request and (call.workspace / ".python-version").is_file():
-        request = interpreters.version_from_file(call.workspace, ".python-version")
+        path = call.inside(".python-version", ".python-version", write=False)
+        request = interpreters.version_from_file(path, ".python-version")
     if not request:
         return ActionResult(message="no python-version given: the Python on PATH is used")
     wanted = interpreters.requested_versions(request)
@@ -166,8 +197,7 @@ def run_setup_python(call: ActionCall) -> ActionResult:
 
 
 def _link(link: Path, target: Path) -> None:
-    if link.is_symlink() or link.exists():
-        link.unlink()
+    remove_tree(link, within=link.parent)
     link.symlink_to(target)
 
 
@@ -227,11 +257,21 @@ def run_setup_uv(call: ActionCall) -> ActionResult:
 
 def run_upload_artifact(call: ActionCall) -> ActionResult:
     name = call.inputs.get("name", "").strip() or "artifact"
+    problem = contain.artifact_name_problem(name)
+    if problem:
+        raise call.refuse(problem, fix="name the artifact with letters, digits, - _ and .")
     patterns = [p.strip() for p in call.inputs.get("path", "").splitlines() if p.strip()]
     if not patterns:
         return ActionResult(ok=False, message="upload-artifact: input `path` is required")
+    for pattern in patterns:
+        literal = _literal_part(pattern.removeprefix("!"))
+        call.inside(literal, "upload-artifact path", write=False)
     hidden = call.flag("include-hidden-files", False)
     files, base = artifact_files(call.workspace, patterns, include_hidden=hidden)
+    for file in files:
+        problem = contain.outside_problem(file, [call.workspace, call.folder], "the file")
+        if problem:
+            raise call.refuse(f"upload-artifact: {problem} (a symbolic link)")
     if not files:
         mode = call.inputs.get("if-no-files-found", "").strip().lower() or "warn"
         text = f"no files were found with the provided path: {', '.join(patterns)}"
@@ -239,12 +279,12 @@ def run_upload_artifact(call: ActionCall) -> ActionResult:
             return ActionResult(ok=False, message=text)
         return ActionResult(message=text + ("" if mode == "ignore" else " (warning)"))
     dest = call.artifacts / name
-    if dest.exists():
+    if dest.exists() or dest.is_symlink():
         if not call.flag("overwrite", False):
             return ActionResult(
                 ok=False, message=f"an artifact named {name!r} already exists in this run"
             )
-        shutil.rmtree(dest)
+        remove_tree(dest, within=call.artifacts)
     for file in files:
         target = dest / file.relative_to(base)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -253,6 +293,15 @@ def run_upload_artifact(call: ActionCall) -> ActionResult:
         message=f"{len(files)} file(s) kept in {dest}",
         outputs={"artifact-id": name, "artifact-url": dest.as_uri(), "artifact-digest": ""},
     )
+
+
+def _literal_part(pattern: str) -> str:
+    """The folders of a pattern before its first wildcard (``dist/*.whl`` -> ``dist``)."""
+    parts = Path(pattern).parts
+    literal = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[")), None)
+    if literal is None:
+        return pattern
+    return str(Path(*parts[:literal])) if literal else "."
 
 
 def artifact_files(
@@ -319,18 +368,35 @@ def run_download_artifact(call: ActionCall) -> ActionResult:
             found.setdefault(folder.name, folder)
     name = call.inputs.get("name", "").strip()
     pattern = call.inputs.get("pattern", "").strip()
-    target = call.workspace / (call.inputs.get("path", "").strip() or ".")
+    target = call.inside(
+        call.inputs.get("path", "").strip() or ".", "download-artifact path", write=True
+    )
     if name:
         if name not in found:
             return ActionResult(ok=False, message=f"download-artifact: no artifact named {name!r}")
-        shutil.copytree(found[name], target, dirs_exist_ok=True)
+        _copy_into(call, found[name], target)
         return ActionResult(message=f"artifact {name!r} copied to {target}")
     regex = glob_regex(pattern or "*")
     chosen = [n for n in found if regex.match(n)]
     merge = call.flag("merge-multiple", False)
     for artifact in chosen:
-        shutil.copytree(found[artifact], target if merge else target / artifact, dirs_exist_ok=True)
+        _copy_into(call, found[artifact], target if merge else target / artifact)
     return ActionResult(message=f"{len(chosen)} artifact(s) copied to {target}")
+
+
+def _copy_into(call: ActionCall, source: Path, target: Path) -> None:
+    """Copy an artifact's files, refusing any that would be written through a link a step made."""
+    for file in sorted(p for p in source.rglob("*") if p.is_file() or p.is_symlink()):
+        destination = target / file.relative_to(source)
+        problem = contain.write_problem(
+            destination, [call.workspace, call.folder], "download-artifact: the file"
+        )
+        if problem:
+            raise call.refuse(problem)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if destination.is_symlink():
+            remove_tree(destination, within=destination.parent)
+        shutil.copy2(file, destination, follow_symlinks=False)
 
 
 # ---------------------------------------------------------------- upload-sarif
@@ -338,7 +404,7 @@ def run_download_artifact(call: ActionCall) -> ActionResult:
 
 def run_upload_sarif(call: ActionCall) -> ActionResult:
     given = call.inputs.get("sarif_file", "").strip() or "../results"
-    path = (call.workspace / given).resolve()
+    path = call.inside(given, "upload-sarif sarif_file", write=False)
     try:
         files = sarif.sarif_files(path)
         if not files:

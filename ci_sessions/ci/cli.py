@@ -15,14 +15,15 @@ from pathlib import Path
 from rich.console import Console
 
 from ci_sessions import _git
-from ci_sessions._fs import state_dir
+from ci_sessions._fs import remove_tree, state_dir
+from ci_sessions._secrets import Secrets
 from ci_sessions.ci import event, install, report, static
 from ci_sessions.ci.evaluate import EvaluationError, resolve
 from ci_sessions.ci.expressions import Scope, Value, to_string
-from ci_sessions.ci.model import Printer, RunSetup, inherited_environment
+from ci_sessions.ci.model import ENV_NAME, Printer, RunSetup, inherited_environment
 from ci_sessions.ci.scheduler import Scheduler
 from ci_sessions.ci.workflow import Workflow, YamlMap, load
-from ci_sessions.ci.workspace import project_root, remove_tree, take_snapshot
+from ci_sessions.ci.workspace import project_root, take_snapshot
 from ci_sessions.errors import (
     EXIT_GATE_FAILED,
     EXIT_INTERRUPTED,
@@ -73,6 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep each job's copy (linked from .ci-sessions/ci/<job>/<cell>)",
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="give the steps your variable NAME (they see only PATH, HOME, locale and a few "
+        "tool locations otherwise); repeat for more",
+    )
+    parser.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="make your variable NAME the workflow's secrets.NAME, masked in all output; "
+        "repeat for more",
+    )
     parser.add_argument("--json", action="store_true", help="print the result table as JSON")
     return parser
 
@@ -93,9 +110,27 @@ def main(argv: list[str]) -> int:
         return EXIT_INTERRUPTED
 
 
+def _passed(option: str, names: list[str]) -> dict[str, str]:
+    """The caller's variables named with ``--env`` / ``--secret``: each must be set."""
+    values: dict[str, str] = {}
+    for name in names:
+        if not ENV_NAME.fullmatch(name):
+            raise UsageError(f"{option} {name!r}: not a variable name", fix=f"{option} TOKEN_NAME")
+        if name not in os.environ:
+            raise UsageError(
+                f"{option} {name}: {name} is not set in your environment",
+                fix=f"export {name}=... first, or leave out {option} {name}",
+            )
+        values[name] = os.environ[name]
+    return values
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
+    passed = _passed("--env", list(args.env))
+    secret_values = _passed("--secret", list(args.secret))
+    args.passed, args.secret_values = passed, secret_values
     root = project_root(Path(args.root).resolve() if args.root else Path.cwd())
     path = Path(args.workflow) if args.workflow else root / DEFAULT_WORKFLOW
     if not path.is_absolute():
@@ -106,6 +141,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     workflow = load(path, root)
     static.check_workflow(workflow)
+    static.check_literals(workflow)
     chosen = args.event or ("pull_request" if args.base else "push")
     triggers = workflow.triggers()
     if chosen not in triggers:
@@ -115,8 +151,9 @@ def _run(args: argparse.Namespace) -> int:
         )
     selected = _selected(workflow, args.job)
     base_name, base_sha = _base(root, args.base, chosen)
-    out_dir = state_dir(root) / "ci"
-    remove_tree(out_dir)
+    state = state_dir(root)
+    out_dir = state / "ci"
+    remove_tree(out_dir, within=state)
     out_dir.mkdir(parents=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     work_dir = Path(tempfile.mkdtemp(prefix="ci-sessions-ci-"))
@@ -126,7 +163,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     finally:
         if not args.keep:
-            remove_tree(work_dir)
+            remove_tree(work_dir, within=work_dir)
 
 
 def _run_in(
@@ -141,7 +178,8 @@ def _run_in(
     err: Console,
 ) -> int:
     """The run itself, once the arguments are checked: snapshot, jobs, report."""
-    printer = Printer(lambda text: err.out(text, end=""))
+    secrets = Secrets(args.secret_values.values())
+    printer = Printer(lambda text: err.out(text, end=""), secrets)
     triggers = workflow.triggers()
     base_name, base_sha = base
     source = take_snapshot(root, work_dir / "_snapshot")
@@ -155,6 +193,7 @@ def _run_in(
         workflow=workflow.name,
         actor=event.actor(root),
         inputs=event.dispatch_inputs(triggers) if chosen == "workflow_dispatch" else {},
+        commit=event.head_commit(root),
     )
     github = event.github_context(facts)
     base_note = f", base {args.base or base_name} ({(base_sha or '')[:9]})" if base_sha else ""
@@ -162,7 +201,9 @@ def _run_in(
         f"ci-sessions ci: {workflow.file}, event {chosen}{base_note}, jobs: {', '.join(selected)}"
     )
     substitute = _substitute(workflow, printer)
-    scope = Scope({"github": github, "secrets": {}, "vars": {}, "inputs": facts.inputs})
+    scope = Scope(
+        {"github": github, "secrets": dict(args.secret_values), "vars": {}, "inputs": facts.inputs}
+    )
     try:
         env_value = resolve(workflow.raw.get("env"), workflow.where("env"), scope)
     except EvaluationError as error:
@@ -180,14 +221,16 @@ def _run_in(
         out_dir=out_dir,
         work_dir=work_dir,
         keep=args.keep,
-        environ=inherited_environment(dict(os.environ)),
+        environ=inherited_environment(os.environ, args.passed),
         printer=printer,
+        secret_values=dict(args.secret_values),
     )
     setup.workflow_env = setup.install_env(workflow_env)
     rows = Scheduler(setup, selected, args.jobs).run()
     rows = report.sort_rows(rows, workflow.order())
     ok = report.succeeded(rows)
     out = Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
+    rows = report.masked(rows, secrets)
     report.failure_tails(rows, lambda text: err.out(text, end="", highlight=False))
     if args.json:
         print(report.as_json(rows, workflow=workflow.file, event=chosen, ok=ok))
@@ -195,10 +238,15 @@ def _run_in(
         out.print()
         report.print_table(out, rows, f"{workflow.name} · {chosen} (run locally)")
     report.write_summary(out_dir / "summary.md", rows, workflow=workflow.file, event=chosen, ok=ok)
-    verdict = "would succeed" if ok else "would fail"
-    printer.line(f"ci-sessions ci: the workflow {verdict}; summary: {out_dir / 'summary.md'}")
     if args.keep:
         printer.line(f"ci-sessions ci: the copies are kept in {work_dir}")
+    if setup.errors:
+        for error in setup.errors:
+            printer.line(error.render())
+        printer.line("ci-sessions ci: the run stopped there (nothing was written outside it)")
+        return max(error.exit_code for error in setup.errors)
+    verdict = "would succeed" if ok else "would fail"
+    printer.line(f"ci-sessions ci: the workflow {verdict}; summary: {out_dir / 'summary.md'}")
     return EXIT_OK if ok else EXIT_GATE_FAILED
 
 

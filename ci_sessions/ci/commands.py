@@ -43,11 +43,23 @@ def parse_key_values(text: str, what: str) -> dict[str, str]:
             index += 1
             value = "\n".join(body)
         else:
-            raise CommandFileError(f"{what}: invalid line {line!r} (expected name=value)")
+            raise CommandFileError(f"{what}: invalid line {_shown(line)} (expected name=value)")
         if not name:
-            raise CommandFileError(f"{what}: a line has an empty name: {line!r}")
+            raise CommandFileError(f"{what}: a line has an empty name: {_shown(line)}")
+        if "\0" in name or "\0" in value:
+            raise CommandFileError(
+                f"{what}: {_shown(name)} holds a NUL byte, which no environment variable or "
+                "output can carry"
+            )
+        if what == "GITHUB_ENV" and "=" in name:
+            raise CommandFileError(f"{what}: {_shown(name)} is not a variable name")
         result[name] = value
     return result
+
+
+def _shown(text: str) -> str:
+    """A value for a message: quoted, and cut short."""
+    return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
 def read_key_values(path: Path, what: str) -> dict[str, str]:
@@ -61,4 +73,24 @@ def read_paths(path: Path) -> list[str]:
     if not path.exists():
         return []
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    return [line.strip() for line in reversed(lines) if line.strip()]
+    folders = [line.strip() for line in reversed(lines) if line.strip()]
+    for folder in folders:
+        if "\0" in folder:
+            raise CommandFileError(f"GITHUB_PATH: {_shown(folder)} holds a NUL byte")
+    return folders
+
+
+#: GitHub's limit on one step's summary
+SUMMARY_LIMIT = 1024 * 1024
+
+
+def read_summary(path: Path) -> str:
+    """$GITHUB_STEP_SUMMARY's text; more than GitHub takes (1 MiB) is cut, and says so."""
+    if not path.exists():
+        return ""
+    with path.open("rb") as handle:
+        data = handle.read(SUMMARY_LIMIT + 1)
+    text = data[:SUMMARY_LIMIT].decode("utf-8", "replace")
+    if len(data) > SUMMARY_LIMIT:
+        text += "\n\n(the step summary is over 1 MiB, GitHub's limit: the rest is left out)\n"
+    return text

@@ -6,7 +6,7 @@ message names the file, the line and the expression (:class:`EvaluationError`).
 
 from __future__ import annotations
 
-from ci_sessions.ci import expressions
+from ci_sessions.ci import expressions, untrusted
 from ci_sessions.ci.expressions import Scope, Value
 from ci_sessions.ci.workflow import Where, YamlList, YamlMap
 
@@ -69,3 +69,13 @@ def _first_expression(text: str) -> str:
     except expressions.ExpressionError:
         return text
     return " }} ... ${{ ".join(parts) if parts else text
+
+
+def render_script(
+    value: str, where: Where, scope: Scope, *, shell: str | None, tainted: set[str]
+) -> untrusted.Rendered:
+    """A ``run:`` script: untrusted values as variables (see :mod:`ci_sessions.ci.untrusted`)."""
+    try:
+        return untrusted.render(value, scope, shell=shell, tainted_env=tainted)
+    except expressions.ExpressionError as error:
+        raise EvaluationError(where, _first_expression(value), str(error)) from None

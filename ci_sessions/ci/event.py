@@ -30,29 +30,47 @@ class RunFacts:
     workflow: str
     actor: str
     inputs: dict[str, Value] = field(default_factory=dict[str, Value])
+    #: HEAD's commit: message, author name and e-mail (the push payload's head_commit)
+    commit: tuple[str, str, str] = ("", "", "")
 
     @property
     def pull_request(self) -> bool:
         return self.event == "pull_request"
 
 
+#: GitHub's spelling of an owner and of a repository name (github.repository has a fixed form)
+_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
 def repository_name(root: Path) -> str:
-    """``owner/name`` from the origin URL, else ``local/<folder>``."""
+    """``owner/name`` from the origin URL, else ``local/<folder>``; always in GitHub's form."""
     url = (_git.try_git(root, "remote", "get-url", "origin", timeout=10) or "").strip()
     match = re.search(r"[:/]([^/:]+)/([^/]+?)(?:\.git)?/?$", url)
-    if match:
+    if match and _OWNER.fullmatch(match.group(1)) and _NAME.fullmatch(match.group(2)):
         return f"{match.group(1)}/{match.group(2)}"
-    return f"local/{root.name}"
+    folder = re.sub(r"[^A-Za-z0-9._-]+", "-", root.name).strip("-.") or "project"
+    return f"local/{folder[:100]}"
 
 
 def actor(root: Path) -> str:
+    """A login for github.actor: the git user name or the account's, in GitHub's login form."""
     name = (_git.try_git(root, "config", "user.name", timeout=10) or "").strip()
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "local"
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            name = "local"
+    login = re.sub(r"[^A-Za-z0-9-]+", "-", name).strip("-")
+    return login[:39] or "local"
+
+
+def head_commit(root: Path) -> tuple[str, str, str]:
+    """HEAD's message, author name and e-mail (text others may have written: untrusted)."""
+    raw = _git.git_bytes(root, "log", "-1", "--format=%B%x00%an%x00%ae", "HEAD") or b""
+    fields = raw.decode("utf-8", "replace").split("\0")
+    message, name, email = (*fields, "", "", "")[:3]
+    return message.rstrip("\n"), name, email.strip()
 
 
 def base_branch(ref: str) -> str:
@@ -130,7 +148,11 @@ def event_payload(facts: RunFacts) -> dict[str, Value]:
             "pull_request": {
                 "number": 1,
                 "base": {"ref": facts.base_ref, "sha": facts.base_sha or ""},
-                "head": {"ref": facts.branch or "", "sha": facts.head},
+                "head": {
+                    "ref": facts.branch or "",
+                    "sha": facts.head,
+                    "label": f"{facts.repository.split('/')[0]}:{facts.branch or ''}",
+                },
             },
             "repository": repository,
         }
@@ -151,10 +173,18 @@ def event_payload(facts: RunFacts) -> dict[str, Value]:
             "ref": f"refs/heads/{facts.branch or facts.head}",
             "repository": repository,
         }
+    message, name, email = facts.commit
+    head: dict[str, Value] = {
+        "id": facts.head,
+        "message": message,
+        "author": {"name": name, "email": email},
+        "committer": {"name": name, "email": email},
+    }
     return {
         "ref": f"refs/heads/{facts.branch or facts.head}",
         "before": "0" * 40,
         "after": facts.head,
-        "head_commit": {"id": facts.head},
+        "head_commit": head,
+        "commits": [dict(head)],
         "repository": repository,
     }

@@ -52,6 +52,14 @@ __all__ = [
 ]
 
 
+#: how deep an expression's syntax tree may go (parentheses, operators, calls): every walk over
+#: it recurses, so a hostile ``((((...))))`` is refused instead of exhausting the stack
+MAX_DEPTH = 100
+#: how deep parentheses, ``!``, calls and indexes may nest (the parser recurses ~7 frames each)
+MAX_NESTING = 50
+#: how deep fromJSON() may nest what it reads
+MAX_JSON_DEPTH = 100
+
 #: functions that ask about the job's (or its ancestors') status; ``if:`` only
 STATUS_FUNCTIONS = frozenset({"always", "success", "failure", "cancelled"})
 
@@ -177,6 +185,21 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.at = 0
+        self.nesting = 0
+        self.depth: dict[int, int] = {}  # id(node) -> height of its tree
+
+    def height(self, node: Node) -> int:
+        return self.depth.get(id(node), 1)
+
+    def made(self, node: Node, *children: Node) -> Node:
+        """Record ``node``'s height; a tree taller than :data:`MAX_DEPTH` is refused."""
+        height = 1 + max((self.height(child) for child in children), default=0)
+        if height > MAX_DEPTH:
+            raise ExpressionError(
+                f"too complex: its syntax tree is more than {MAX_DEPTH} levels deep"
+            )
+        self.depth[id(node)] = height
+        return node
 
     def peek(self) -> _Token:
         return self.tokens[self.at]
@@ -209,15 +232,25 @@ class _Parser:
         node = self.binary(level + 1)
         while self.peek().kind == "op" and self.peek().text in _PRECEDENCE[level]:
             op = self.take().text
-            node = Binary(op, node, self.binary(level + 1))
+            right = self.binary(level + 1)
+            node = self.made(Binary(op, node, right), node, right)
         return node
 
     def unary(self) -> Node:
         token = self.peek()
         if token.kind == "op" and token.text == "!":
             self.take()
-            return Not(self.unary())
+            self.guard()
+            operand = self.unary()
+            self.nesting -= 1
+            return self.made(Not(operand), operand)
         return self.postfix(self.primary())
+
+    def guard(self) -> None:
+        """Refuse nesting before the parser's own recursion could exhaust the stack."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise ExpressionError(f"nested more than {MAX_NESTING} levels deep")
 
     def postfix(self, node: Node) -> Node:
         while True:
@@ -226,16 +259,19 @@ class _Parser:
                 self.take()
                 name = self.take()
                 if name.kind == "ident" or (name.kind == "op" and name.text == "*"):
-                    node = Prop(node, name.text)
+                    node = self.made(Prop(node, name.text), node)
                 else:
                     raise ExpressionError(f"expected a property name at position {name.pos + 1}")
             elif token.kind == "op" and token.text == "[":
                 self.take()
                 if self.peek().kind == "op" and self.peek().text == "*":
                     self.take()
-                    node = Prop(node, "*")
+                    node = self.made(Prop(node, "*"), node)
                 else:
-                    node = Index(node, self.binary(0))
+                    self.guard()
+                    index = self.binary(0)
+                    self.nesting -= 1
+                    node = self.made(Index(node, index), node, index)
                 self.expect("]")
             else:
                 return node
@@ -245,7 +281,9 @@ class _Parser:
         if token.kind in ("num", "str"):
             return Literal(token.value)
         if token.kind == "op" and token.text == "(":
+            self.guard()
             node = self.binary(0)
+            self.nesting -= 1
             self.expect(")")
             return node
         if token.kind == "ident":
@@ -262,16 +300,18 @@ class _Parser:
             f"unexpected {token.text or 'end of expression'!r} at position {token.pos + 1}"
         )
 
-    def call(self, name: _Token) -> Call:
+    def call(self, name: _Token) -> Node:
         self.expect("(")
+        self.guard()
         args: list[Node] = []
         if not (self.peek().kind == "op" and self.peek().text == ")"):
             args.append(self.binary(0))
             while self.peek().kind == "op" and self.peek().text == ",":
                 self.take()
                 args.append(self.binary(0))
+        self.nesting -= 1
         self.expect(")")
-        return Call(name.text, tuple(args), name.pos)
+        return self.made(Call(name.text, tuple(args), name.pos), *args)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -560,12 +600,35 @@ def _to_json(args: list[Value], _scope: Scope) -> Value:
 
 def _from_json(args: list[Value], _scope: Scope) -> Value:
     text = to_string(args[0])
+    shown = text if len(text) <= 60 else text[:57] + "..."
     try:
         loaded: Value = json.loads(text)
     except json.JSONDecodeError as error:
-        shown = text if len(text) <= 60 else text[:57] + "..."
         raise ExpressionError(f"fromJSON(): not valid JSON ({error.msg}): {shown!r}") from None
+    except RecursionError:
+        loaded = None
+        deep = True
+    else:
+        deep = json_depth(loaded) > MAX_JSON_DEPTH
+    if deep:
+        raise ExpressionError(
+            f"fromJSON(): nested more than {MAX_JSON_DEPTH} levels deep: {shown!r}"
+        )
     return loaded
+
+
+def json_depth(value: Value) -> int:
+    """How deep lists and objects nest in ``value`` (counted without recursion)."""
+    deepest = 0
+    todo: list[tuple[Value, int]] = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            todo.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            todo.extend((v, depth + 1) for v in item)
+    return deepest
 
 
 def _always(_args: list[Value], _scope: Scope) -> Value:

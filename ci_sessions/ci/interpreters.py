@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from ci_sessions.errors import ConfigError
+
 Version = tuple[int, ...]
 
 
@@ -179,19 +181,34 @@ def requested_versions(python_version: str) -> list[str]:
     return [line.strip() for line in python_version.splitlines() if line.strip()]
 
 
-def version_from_file(workspace: Path, name: str) -> str:
-    """``python-version-file``: .python-version's first line, or pyproject's requires-python."""
-    path = workspace / name
+def version_from_file(path: Path, name: str) -> str:
+    """``python-version-file``: .python-version's first line, or pyproject's requires-python.
+
+    A file that is not UTF-8 text (or not TOML, for pyproject.toml) is a ConfigError naming it.
+    """
     if not path.is_file():
         raise FileNotFoundError(name)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            name, "", f"is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+            f"{error.start}): actions/setup-python cannot read a version from it",
+            fix=f"write the version as plain text, e.g. `echo 3.12 > {name}`",
+        ) from None  # fmt: skip
     if path.name == "pyproject.toml":
         if sys.version_info >= (3, 11):
             import tomllib
         else:  # pragma: no cover - 3.10 only
             import tomli as tomllib
-        project = cast("dict[str, object]", tomllib.loads(text).get("project", {}))
-        return str(project.get("requires-python", ""))
+        try:
+            loaded = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(name, "", f"is not valid TOML: {error}") from None
+        project = loaded.get("project", {})
+        if not isinstance(project, dict):
+            return ""
+        return str(cast("dict[str, object]", project).get("requires-python", ""))
     lines = [
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     ]

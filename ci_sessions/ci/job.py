@@ -9,7 +9,6 @@ has ``continue-on-error``, and ``timeout-minutes`` stops a step or the job. The 
 
 from __future__ import annotations
 
-import collections
 import json
 import os
 import platform
@@ -19,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ci_sessions.ci import actions, commands, evaluate, steps
+from ci_sessions import _contexts
+from ci_sessions._fs import remove_tree
+from ci_sessions.ci import actions, commands, contain, evaluate, static, steps, untrusted
 from ci_sessions.ci.expressions import Scope, Status, Value, to_number, to_string, truthy
 from ci_sessions.ci.model import (
     CANCELLED,
@@ -32,8 +33,8 @@ from ci_sessions.ci.model import (
     RunSetup,
 )
 from ci_sessions.ci.workflow import Step, Where, YamlMap
-from ci_sessions.ci.workspace import CheckoutRefs, remove_tree
-from ci_sessions.errors import CiSessionsError
+from ci_sessions.ci.workspace import CheckoutRefs
+from ci_sessions.errors import EXIT_USAGE, CiSessionsError
 
 #: GitHub's default ``timeout-minutes`` of a job
 DEFAULT_TIMEOUT_MINUTES = 360.0
@@ -64,6 +65,7 @@ class CellRun:
         self.github_env: dict[str, str] = {}
         self.path_prepend: list[str] = []
         self.leftovers: list[steps.Leftover] = []
+        self.tainted: set[str] = set()  # variables set from untrusted text (for run: scripts)
         self.result = CellResult(
             spec.job.id, spec.job.id, spec.label, SUCCESS, log=self.log_path, index=spec.index
         )
@@ -99,7 +101,7 @@ class CellRun:
                 "debug": "",
             },
             "steps": steps_context,
-            "secrets": {},
+            "secrets": dict(self.setup.secret_values),
             "vars": {},
             "inputs": self.setup.inputs,
         }
@@ -122,21 +124,28 @@ class CellRun:
                 self._run(log)
             except evaluate.EvaluationError as error:
                 self._fail(str(error))
+                self.result.tail = [str(error)]
             except (CiSessionsError, OSError) as error:
-                message = error.message if isinstance(error, CiSessionsError) else str(error)
-                log.write(f"\n{message}\n")
-                self._fail(message.splitlines()[0])
+                message = error.render() if isinstance(error, CiSessionsError) else str(error)
+                self._log(log, f"\n{message}\n")
+                self._fail(message.splitlines()[0].removeprefix("ci-sessions: "))
                 self.result.tail = message.splitlines()
+                if isinstance(error, CiSessionsError) and error.exit_code == EXIT_USAGE:
+                    self.setup.refuse(error)  # a name that leaves the sandbox: the run stops
             finally:
                 steps.end_leftovers(self.leftovers)
                 if self.setup.keep:
                     _link_kept(self.setup.out_dir / self.job.id / self.spec.slug, self.cell_dir)
                 else:
-                    remove_tree(self.cell_dir)
+                    remove_tree(self.cell_dir, within=self.setup.work_dir)
         self.result.seconds = time.monotonic() - start
         if self.result.result == SUCCESS and self.status != SUCCESS:
             self.result.result = self.status
         return self.result
+
+    def _log(self, log: IO[str], text: str) -> None:
+        """A line of ours in the cell's log (a step's name may hold a secret: masked)."""
+        log.write(self.setup.secrets.mask(text))
 
     def _fail(self, note: str) -> None:
         self.result.result = FAILURE
@@ -166,7 +175,7 @@ class CellRun:
         minutes = job.get("timeout-minutes")
         limit = DEFAULT_TIMEOUT_MINUTES
         if minutes is not None:
-            limit = to_number(evaluate.resolve(minutes, job.where("timeout-minutes"), base_scope))
+            limit = _minutes(minutes, job.where("timeout-minutes"), base_scope)
         deadline = time.monotonic() + limit * 60
         job_env = {
             k: to_string(v)
@@ -175,6 +184,9 @@ class CellRun:
             ).items()
         }
         self.env = self.setup.install_env({**self.setup.workflow_env, **job_env})
+        for raw in (self.setup.workflow.raw.get("env"), job.get("env")):
+            if isinstance(raw, YamlMap):
+                self.tainted |= _contexts.tainted_names(dict(raw), self.tainted)
         defaults = self._defaults()
         self.temp.mkdir(parents=True, exist_ok=True)
         self.workspace.mkdir(parents=True, exist_ok=True)
@@ -183,7 +195,7 @@ class CellRun:
         event_path.write_text(json.dumps(self.setup.github["event"], indent=2), encoding="utf-8")
         self.setup.printer.line(f"▶ {self._who()}")
         for step in job.steps:
-            if self.setup.interrupted.is_set():
+            if self.setup.interrupted.is_set() or self.setup.refused.is_set():
                 self.status = CANCELLED
                 break
             if self.cancel.is_set() and self.status != CANCELLED:
@@ -265,29 +277,30 @@ class CellRun:
             )
             timeout = deadline - time.monotonic()
             if "timeout-minutes" in step.raw:
-                minutes = to_number(
-                    evaluate.resolve(
-                        step.raw["timeout-minutes"], step.where("timeout-minutes"), scope
-                    )
+                minutes = _minutes(
+                    step.raw["timeout-minutes"], step.where("timeout-minutes"), scope
                 )
                 timeout = min(timeout, minutes * 60)
         except evaluate.EvaluationError as error:
-            log.write(f"\n=== {label}: error ===\n{error}\n")
+            self._log(log, f"\n=== {label}: error ===\n{error}\n")
             self._step_failed(step, label, str(error), [str(error)], continue_on_error=False)
             return False
         files = self._command_files(step)
         process_env = self._process_env(env, files, event_path, step)
-        log.write(f"\n=== {label} ===\n")
+        self._log(log, f"\n=== {label} ===\n")
         log.flush()
-        tail: collections.deque[str] = collections.deque(maxlen=steps.TAIL)
+        output = steps.Output(log, self.setup.secrets)
         start = time.monotonic()
+        step_env = step.raw.get("env")
+        tainted = self.tainted | _contexts.tainted_names(
+            dict(step_env) if isinstance(step_env, YamlMap) else {}, self.tainted
+        )
         outcome, message, stop, action_outputs = self._execute(
-            step, scope, process_env, defaults, log, tail, timeout
+            step, scope, process_env, defaults, output, timeout, tainted
         )
         seconds = time.monotonic() - start
         if message:
-            log.write(message + "\n")
-            tail.append(message)
+            output.add(message)
         outputs: dict[str, str] = dict(action_outputs)
         try:
             outputs.update(commands.read_key_values(files["GITHUB_OUTPUT"], "GITHUB_OUTPUT"))
@@ -296,16 +309,16 @@ class CellRun:
                 self.path_prepend.insert(0, folder)
         except commands.CommandFileError as error:
             outcome = FAILURE if outcome == SUCCESS else outcome
-            log.write(f"{error}\n")
-            tail.append(str(error))
-        summary = files["GITHUB_STEP_SUMMARY"]
-        if summary.exists() and summary.read_text(encoding="utf-8", errors="replace").strip():
-            self.result.summaries.append(summary.read_text(encoding="utf-8", errors="replace"))
+            output.add(str(error))
+            message = message or str(error)
+        summary = commands.read_summary(files["GITHUB_STEP_SUMMARY"])
+        if summary.strip():
+            self.result.summaries.append(summary)
         mark = {SUCCESS: "✓", FAILURE: "✗", CANCELLED: "⊘"}.get(outcome, "-")
         self.setup.printer.line(f"  {mark} {self._who()}: {label} ({seconds:.1f} s)")
-        log.write(f"=== {label}: {outcome} in {seconds:.1f} s ===\n")
+        self._log(log, f"=== {label}: {outcome} in {seconds:.1f} s ===\n")
         if outcome == FAILURE:
-            self._step_failed(step, label, message, list(tail), continue_on_error, outputs)
+            self._step_failed(step, label, message, output.lines(), continue_on_error, outputs)
         else:
             self._record(step, outcome, outcome, outputs)
             if outcome == CANCELLED:
@@ -403,27 +416,40 @@ class CellRun:
         scope: Scope,
         env: dict[str, str],
         defaults: dict[str, str],
-        log: IO[str],
-        tail: collections.deque[str],
+        output: steps.Output,
         timeout: float,
+        tainted: set[str],
     ) -> tuple[str, str, bool, dict[str, str]]:
-        """(outcome, message, stop the cell, outputs) of a run: or uses: step."""
+        """(outcome, message, stop the cell, outputs) of a run: or uses: step; ``tainted``
+        names the variables set from untrusted text."""
         if step.uses is not None:
             return self._uses(step, scope, env)
-        script = evaluate.resolve_text(step.run, step.where("run"), scope)
         shell = step.raw.get("shell")
         shell_text = (
             evaluate.resolve_text(shell, step.where("shell"), scope)
             if shell is not None
             else defaults.get("shell")
         )
+        try:
+            rendered = evaluate.render_script(
+                step.run or "", step.where("run"), scope, shell=shell_text, tainted=tainted
+            )
+        except untrusted.UntrustedText as error:
+            return FAILURE, f"{step.where('run')}: {error}", False, {}
+        script = rendered.script
+        env = {**env, **rendered.env}
         directory = step.raw.get("working-directory")
         directory_text = (
             evaluate.resolve_text(directory, step.where("working-directory"), scope)
             if directory is not None
             else defaults.get("working-directory", "")
         )
-        cwd = self.workspace / directory_text if directory_text else self.workspace
+        cwd = Path(os.path.abspath(self.workspace / directory_text))
+        problem = contain.outside_problem(cwd, [self.workspace, self.cell_dir], "working-directory")
+        if problem:
+            raise step.where("working-directory").error(
+                problem, fix="keep working-directory inside the workspace (or runner.temp)"
+            )
         if not cwd.is_dir():
             return FAILURE, f"working-directory {directory_text} does not exist", False, {}
         try:
@@ -435,8 +461,7 @@ class CellRun:
             argv,
             cwd=cwd,
             env=env,
-            log=log,
-            tail=tail,
+            output=output,
             timeout=max(timeout, 0.0),
             cancel=cancel,
             leftovers=self.leftovers,
@@ -479,6 +504,8 @@ class CellRun:
             ),
             artifacts=self.setup.out_dir / self.job.id / "artifacts",
             repository=facts.repository,
+            where=step.where("with"),
+            folder=self.cell_dir,
         )
         done = run(call)
         if done.cannot_run:
@@ -492,6 +519,15 @@ class CellRun:
         self.path_prepend[:0] = done.path
         self.github_env.update(done.env)
         return (SUCCESS if done.ok else FAILURE), done.message, False, dict(done.outputs)
+
+
+def _minutes(raw: Value, where: Where, scope: Scope) -> float:
+    """A ``timeout-minutes`` value: a positive number, or the run stops (exit 2)."""
+    value = evaluate.resolve(raw, where, scope)
+    problem = static.timeout_problem(value)
+    if problem:
+        raise where.error(problem)
+    return to_number(value)
 
 
 def _link_kept(link: Path, target: Path) -> None:

@@ -16,6 +16,11 @@ from ci_sessions.ci.values import Value, to_string
 
 Cell = dict[str, Value]
 
+#: GitHub's limit: "A matrix will generate a maximum of 256 jobs per workflow run"
+MAX_JOBS = 256
+#: combinations expanded at most before ``exclude`` applies (more cannot come down to 256)
+MAX_COMBINATIONS = 65_536
+
 
 class MatrixError(Exception):
     """A matrix GitHub would refuse (not a mapping, an empty vector, no cell at all)."""
@@ -35,6 +40,14 @@ def expand(matrix: Value) -> list[Cell]:
         if not vector:
             raise MatrixError(f"matrix vector {key!r} does not contain any values")
         vectors.append(vector)
+    product = 1
+    for vector in vectors:
+        product *= len(vector)
+    if product > MAX_COMBINATIONS:
+        raise MatrixError(
+            f"the matrix makes {product:,} combinations before exclude: GitHub runs at most "
+            f"{MAX_JOBS} jobs per matrix"
+        )
     original: list[Cell] = (
         [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*vectors)]
         if keys
@@ -56,6 +69,10 @@ def expand(matrix: Value) -> list[Cell]:
             cells.append(dict(entry))
     if not cells:
         raise MatrixError("the matrix has no cell (every combination was excluded)")
+    if len(cells) > MAX_JOBS:
+        raise MatrixError(
+            f"the matrix makes {len(cells)} jobs: GitHub runs at most {MAX_JOBS} jobs per matrix"
+        )
     return cells
 
 

@@ -7,25 +7,37 @@ that uses something this machine cannot do (another action, Docker) is never rep
 from __future__ import annotations
 
 import os
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ci_sessions._secrets import Secrets
 from ci_sessions.ci.event import RunFacts
 from ci_sessions.ci.install import INSTALL_VARIABLES, is_local
 from ci_sessions.ci.values import Value
 from ci_sessions.ci.workflow import Job, Workflow
 from ci_sessions.ci.workspace import Source
+from ci_sessions.errors import CiSessionsError
 
-#: variables of the caller's environment a runner would not have (they would change the run)
-NOT_INHERITED_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "CI_SESSIONS_")
-NOT_INHERITED = frozenset({
-    "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONHOME", "PYTHONPATH",
-    # the caller's colour preferences: a runner has none, and NO_COLOR beside a workflow's
-    # FORCE_COLOR makes nox refuse to start ("Can not specify both --no-color and --force-color")
-    "NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "PY_COLORS",
+_LOCK = threading.Lock()
+
+#: the caller's variables a step sees: where things are and how text is read, never a credential
+#: (a token, SSH_AUTH_SOCK, a cloud key, a proxy or index URL with a password in it). Anything
+#: else only with ``--env NAME`` (or ``--secret NAME``, masked). A fork's pull request on GitHub
+#: gets none of the maintainer's secrets either.
+ALLOWED = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "TERM", "LANG", "LANGUAGE", "TZ",
+    # where tools keep their interpreters and caches (a runner image has them in fixed places)
+    "PYENV_ROOT", "UV_CACHE_DIR", "UV_PYTHON_INSTALL_DIR", "UV_PYTHON_DOWNLOADS", "PIP_CACHE_DIR",
+    "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
+    # which certificate authorities to trust (a file name, not a secret)
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
 })  # fmt: skip
+ALLOWED_PREFIXES = ("LC_",)
+#: a variable name a step can be given
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 SUCCESS, FAILURE, CANCELLED, SKIPPED, CANNOT_RUN = (
     "success",
@@ -36,15 +48,17 @@ SUCCESS, FAILURE, CANCELLED, SKIPPED, CANNOT_RUN = (
 )
 
 
-def inherited_environment(environ: dict[str, str]) -> dict[str, str]:
-    """The caller's environment without what would make the local run differ from GitHub's."""
+def inherited_environment(environ: Mapping[str, str], passed: Iterable[str] = ()) -> dict[str, str]:
+    """What a step sees of the caller's environment: :data:`ALLOWED`, plus the names ``passed``
+    with ``--env``; the active virtual environment's ``bin`` is taken off PATH."""
     venv = environ.get("VIRTUAL_ENV")
+    wanted = set(passed)
     result = {
         k: v
         for k, v in environ.items()
-        if k not in NOT_INHERITED and not k.startswith(NOT_INHERITED_PREFIXES)
+        if k in ALLOWED or k.startswith(ALLOWED_PREFIXES) or k in wanted
     }
-    if venv:
+    if venv and "PATH" in result:
         bin_dir = str(Path(venv) / "bin")
         result["PATH"] = os.pathsep.join(
             p for p in environ.get("PATH", "").split(os.pathsep) if p != bin_dir
@@ -53,15 +67,16 @@ def inherited_environment(environ: dict[str, str]) -> dict[str, str]:
 
 
 class Printer:
-    """Progress lines from concurrent cells, one whole line at a time."""
+    """Progress lines from concurrent cells, one whole line at a time, secrets masked."""
 
-    def __init__(self, write: Callable[[str], object]) -> None:
+    def __init__(self, write: Callable[[str], object], secrets: Secrets | None = None) -> None:
         self._write = write
         self._lock = threading.Lock()
+        self.secrets = secrets or Secrets()
 
     def line(self, text: str) -> None:
         with self._lock:
-            self._write(text + "\n")
+            self._write(self.secrets.mask(text) + "\n")
 
 
 @dataclass
@@ -80,7 +95,23 @@ class RunSetup:
     keep: bool
     environ: dict[str, str]
     printer: Printer
+    #: ``--secret`` values by name (the ``secrets`` context); masked everywhere with the others
+    secret_values: dict[str, str] = field(default_factory=dict[str, str])
     interrupted: threading.Event = field(default_factory=threading.Event)
+    #: set when a cell met a name that would leave the sandbox (or input it cannot read): every
+    #: other cell stops at its next step and the run ends with that error, exit 2
+    refused: threading.Event = field(default_factory=threading.Event)
+    errors: list[CiSessionsError] = field(default_factory=list[CiSessionsError])
+
+    @property
+    def secrets(self) -> Secrets:
+        """Every value masked in this run's output (``--secret``, ``::add-mask::``)."""
+        return self.printer.secrets
+
+    def refuse(self, error: CiSessionsError) -> None:
+        with _LOCK:
+            self.errors.append(error)
+        self.refused.set()
 
     def install_env(self, env: dict[str, str]) -> dict[str, str]:
         """Swap an index spec of ci-sessions for the running one (INSTALL_VARIABLES)."""

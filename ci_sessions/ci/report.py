@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ci_sessions._fs import atomic_write_text
+from ci_sessions._secrets import Secrets
 from ci_sessions.ci.model import CANCELLED, CANNOT_RUN, FAILURE, SKIPPED, SUCCESS, CellResult
 
 _STYLE = {
@@ -20,6 +22,25 @@ _STYLE = {
     SKIPPED: "dim",
     CANNOT_RUN: "bold magenta",
 }
+
+
+def masked(rows: list[CellResult], secrets: Secrets) -> list[CellResult]:
+    """The rows with every secret masked in all they show: the table, the JSON, the failing
+    steps' tails and summary.md are made from these rows only (a value a step masked with
+    ``::add-mask::`` after it was printed is masked here too)."""
+    return [
+        dataclasses.replace(
+            row,
+            name=secrets.mask(row.name),
+            cell=secrets.mask(row.cell),
+            note=secrets.mask(row.note),
+            failed_step=secrets.mask(row.failed_step),
+            tail=[secrets.mask(line) for line in row.tail],
+            outputs={k: secrets.mask(v) for k, v in row.outputs.items()},
+            summaries=[secrets.mask(text) for text in row.summaries],
+        )
+        for row in rows
+    ]
 
 
 def sort_rows(results: list[CellResult], order: list[str]) -> list[CellResult]:

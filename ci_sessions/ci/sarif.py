@@ -1,7 +1,9 @@
 """``github/codeql-action/upload-sarif`` run locally: the file is validated, not uploaded.
 
 Code scanning rejects a SARIF file that breaks the SARIF 2.1.0 schema; the schema ships beside
-this module (``sarif-schema-2.1.0.json``, OASIS errata 01) and is checked with jsonschema.
+this module (``sarif-schema-2.1.0.json``, OASIS errata 01) and is checked with jsonschema, which
+is not part of a plain install (``ci-sessions[sarif]``): without it the step says it could not
+check the file, never that the file is valid.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ def sarif_files(path: Path) -> list[Path]:
 def validate(path: Path) -> int:
     """Check one SARIF file; return its number of results."""
     try:
-        import jsonschema  # optional: only a workflow that uploads SARIF needs it
+        import jsonschema  # optional (the [sarif] extra): only a workflow that uploads SARIF needs it
     except ImportError:
         raise MissingValidator(
-            "jsonschema is not installed: pip install jsonschema to validate SARIF locally"
+            "not checked: jsonschema is not installed; "
+            "pip install 'ci-sessions[sarif]' to validate SARIF locally"
         ) from None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -16,6 +16,7 @@ from typing import cast
 
 import yaml
 
+from ci_sessions.ci import contain
 from ci_sessions.ci.values import Value
 from ci_sessions.errors import ConfigError, close_match
 
@@ -228,9 +229,14 @@ def load(path: Path, root: Path) -> Workflow:
     except ValueError:
         shown = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except OSError as error:
         raise ConfigError(shown, "", f"cannot read the workflow: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            shown, "", f"is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+            f"{error.start})", fix="save the workflow as UTF-8, as GitHub reads it",
+        ) from None  # fmt: skip
     try:
         data: object = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
@@ -238,9 +244,66 @@ def load(path: Path, root: Path) -> Workflow:
         line = f"line {mark.line + 1}" if mark is not None else ""
         problem = str(getattr(error, "problem", "") or error).strip()
         raise ConfigError(shown, line, f"not valid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(shown, "", "not valid YAML: nested too deeply to read") from None
     if not isinstance(data, YamlMap):
         raise ConfigError(shown, "", "a workflow must be a mapping with `on:` and `jobs:`")
+    deep = _too_deep(data)
+    if deep is not None:
+        raise ConfigError(
+            shown, f"line {deep}", f"nested more than {MAX_NESTING} levels deep",
+            fix="flatten the value (no workflow needs this depth)",
+        )  # fmt: skip
+    _check_text(data, Where(shown, data.line, ""))
     return _model(path, shown, data)
+
+
+#: how deep mappings and lists may nest in a workflow (every walk over the values recurses)
+MAX_NESTING = 64
+
+
+def _too_deep(data: YamlMap) -> int | None:
+    """The line of a value nested deeper than :data:`MAX_NESTING`, or None (no recursion here)."""
+    todo: list[tuple[Value, int, int]] = [(data, 1, data.line)]
+    while todo:
+        value, depth, line = todo.pop()
+        if depth > MAX_NESTING:
+            return line
+        if isinstance(value, YamlMap):
+            todo.extend((item, depth + 1, value.line_of(key)) for key, item in value.items())
+        elif isinstance(value, YamlList):
+            todo.extend((item, depth + 1, value.line_of(i)) for i, item in enumerate(value))
+    return None
+
+
+def _check_text(value: Value, where: Where) -> None:
+    """Refuse text no step could be given: a NUL byte, a lone surrogate (YAML's ``\\0`` and
+    ``\\ud800`` escapes make both), in any key or value."""
+    if isinstance(value, str):
+        problem = _text_problem(value)
+        if problem:
+            raise where.error(problem, fix="remove the escape sequence from the value")
+    elif isinstance(value, YamlMap):
+        for key, item in value.items():
+            inner = Where(where.file, value.line_of(key), f"{where.key}.{key}".lstrip("."))
+            _check_text(key, inner)
+            _check_text(item, inner)
+    elif isinstance(value, YamlList):
+        for index, item in enumerate(value):
+            _check_text(item, Where(where.file, value.line_of(index), f"{where.key}[{index}]"))
+
+
+def _text_problem(text: str) -> str:
+    if "\0" in text:
+        return "holds a NUL byte, which no program's argument or environment can carry"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return (
+            f"is not valid Unicode: a lone surrogate {text[error.start]!r} at position "
+            f"{error.start} (a step's script is written as UTF-8)"
+        )
+    return ""
 
 
 def _model(path: Path, shown: str, data: YamlMap) -> Workflow:
@@ -252,6 +315,11 @@ def _model(path: Path, shown: str, data: YamlMap) -> Workflow:
     jobs: dict[str, Job] = {}
     for job_id, raw in jobs_raw.items():
         where = Where(shown, jobs_raw.line_of(job_id), f"jobs.{job_id}")
+        problem = contain.job_id_problem(job_id)
+        if problem:
+            raise Where(shown, jobs_raw.line_of(job_id), "jobs").error(
+                problem, fix="rename the job (ci-sessions names a folder after it)"
+            )
         if not isinstance(raw, YamlMap):
             raise where.error("a job must be a mapping")
         if "uses" in raw:

@@ -15,16 +15,13 @@ ignored folder, then packs the workspace's own ``.ci-sessions/`` into the sdist)
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import stat
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ci_sessions import _git
+from ci_sessions._fs import copy_listed, remove_tree
 from ci_sessions.errors import GitError, UsageError
 
 
@@ -68,36 +65,10 @@ def take_snapshot(root: Path, snapshot: Path) -> Source:
     common = Path(_git.git(root, "rev-parse", "--git-common-dir").strip())
     if not common.is_absolute():
         common = (root / common).resolve()
-    remove_tree(snapshot)
+    remove_tree(snapshot, within=snapshot.parent)
     snapshot.mkdir(parents=True)
-    copied = copy_files(root, snapshot, listed_files(root))
+    copied = copy_listed(root, snapshot, listed_files(root))
     return Source(root, snapshot, tuple(copied), head, branch or None, common)
-
-
-def copy_files(source: Path, dest: Path, names: list[str] | tuple[str, ...]) -> list[str]:
-    """Copy the named files (symlinks as links); names that are gone or folders are left out."""
-    copied: list[str] = []
-    made: set[Path] = set()
-    for name in names:
-        src = source / name
-        try:
-            info = src.lstat()
-        except OSError:
-            continue  # deleted in the working tree
-        if stat.S_ISDIR(info.st_mode):
-            continue  # a submodule: actions/checkout leaves it empty without `submodules:`
-        target = dest / name
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        if stat.S_ISLNK(info.st_mode):
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
-            os.symlink(os.readlink(src), target)
-        else:
-            shutil.copy2(src, target)
-        copied.append(name)
-    return copied
 
 
 @dataclass(frozen=True)
@@ -152,7 +123,7 @@ def checkout(source: Source, dest: Path, refs: CheckoutRefs, depth: int) -> None
     else:
         _git.git(dest, "update-ref", "--no-deref", "HEAD", source.head)
     _git.git(dest, "remote", "add", "origin", str(source.root))
-    copy_files(source.snapshot, dest, source.files)
+    copy_listed(source.snapshot, dest, source.files)
     _git.git(dest, "read-tree", "HEAD")
     _git.try_git(dest, "update-index", "-q", "--refresh")
 
@@ -179,24 +150,3 @@ def _update_refs(dest: Path, updates: list[str]) -> None:
     )
     if done.returncode != 0:
         raise GitError(f"could not create the refs of the checkout: {done.stderr.strip()}")
-
-
-def remove_tree(path: Path) -> None:
-    """Delete a copy, read-only files included (tools make some)."""
-    if not path.exists() and not path.is_symlink():
-        return
-
-    def _retry(_function: object, target: str, _error: object) -> None:
-        with contextlib.suppress(OSError):
-            os.chmod(target, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
-            parent = os.path.dirname(target)
-            os.chmod(parent, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
-            if os.path.isdir(target) and not os.path.islink(target):
-                shutil.rmtree(target, ignore_errors=True)
-            else:
-                os.unlink(target)
-
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=_retry)
-    else:
-        shutil.rmtree(path, onerror=_retry)

@@ -39,7 +39,7 @@ from ci_sessions.config.pythons import (
     find_interpreter,
     missing_hint,
 )
-from ci_sessions.errors import EnvError
+from ci_sessions.errors import EnvError, WrongPython
 
 MARKER = ".ci-sessions-env.json"
 FORMAT_VERSION = 2
@@ -417,10 +417,6 @@ class EnvManager:
                 self._run(argv, what, log=log)
         else:
             self._run(argv, what, log=log)
-
-
-class WrongPython(EnvError):
-    """A requirement does not install on this Python (its Requires-Python excludes it)."""
 
 
 _ERROR_LINE = re.compile(r"^\s*(?:[\w.]*(?:Error|Exception|Failure)|error|ERROR)\b:?\s")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from ci_sessions._secrets import mask
 from ci_sessions.history.store import open_history, transaction
 
 KINDS = ("release", "publish", "health", "rollback", "reproducible")
@@ -39,14 +40,16 @@ class ReleaseEvent:
 
 
 def record_release(root: Path, event: ReleaseEvent) -> None:
-    """Append ``event`` to the project's history (``.ci-sessions/history.db``)."""
+    """Append ``event`` to the project's history (``.ci-sessions/history.db``); the credentials
+    of any URL in it (``https://user:TOKEN@host``) are masked, so the row never holds one."""
     with open_history(root) as db, transaction(db):
         db.execute(
             "INSERT INTO releases (time, kind, version, stage, url, outcome, hashes, detail,"
             " commit_sha) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                event.time, event.kind, event.version, event.stage, event.url, event.outcome,
-                json.dumps(event.hashes, sort_keys=True), event.detail, event.commit,
+                event.time, event.kind, event.version, event.stage, mask(event.url),
+                event.outcome, json.dumps(event.hashes, sort_keys=True), mask(event.detail),
+                event.commit,
             ),
         )  # fmt: skip
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+
+from ci_sessions._crash import guard
 from ci_sessions.release.cli import main
 
-raise SystemExit(main())
+raise SystemExit(guard(main, ["python -m ci_sessions.release", *sys.argv[1:]]))

@@ -11,12 +11,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import shutil
 import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ci_sessions._fs import copy_listed
 from ci_sessions._git import git, tracked_files, try_git
 from ci_sessions.errors import CiSessionsError, InstallError
 from ci_sessions.release.tags import reachable_tags
@@ -42,7 +42,11 @@ class Built:
 
 def commit_epoch(root: Path) -> int:
     """The HEAD commit's time, the SOURCE_DATE_EPOCH of a reproducible build."""
-    return int(git(root, "log", "-1", "--format=%ct", "HEAD", what="the commit time").strip())
+    out = git(
+        root, "log", "-1", "--format=%ct", "HEAD", what="the commit time",
+        fix="commit once: the build's SOURCE_DATE_EPOCH is the HEAD commit's time",
+    )  # fmt: skip
+    return int(out.strip())
 
 
 def scm_version(root: Path, prefix: str) -> str:
@@ -72,21 +76,8 @@ def copy_tracked(root: Path, destination: Path, *, mtime: float, reverse: bool =
     files = tracked_files(root)
     if files is None:
         raise CiSessionsError(f"{root} is not a git checkout", fix="run inside a git repository")
-    count = 0
-    for name in sorted(files, reverse=reverse):
-        source = root / name
-        target = destination / name
-        if not source.exists() and not source.is_symlink():
-            continue  # deleted in the working tree
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            os.symlink(os.readlink(source), target)
-            continue
-        shutil.copyfile(source, target)
-        shutil.copymode(source, target)
-        os.utime(target, (mtime, mtime))
-        count += 1
-    return count
+    copied = copy_listed(root, destination, files, mtime=mtime, reverse=reverse)
+    return sum(1 for name in copied if not (destination / name).is_symlink())
 
 
 def _backend(files: tuple[Path, ...]) -> str:
@@ -94,13 +85,16 @@ def _backend(files: tuple[Path, ...]) -> str:
     for path in files:
         if path.suffix != ".whl":
             continue
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                if name.endswith(".dist-info/WHEEL"):
-                    text = archive.read(name).decode("utf-8", "replace")
-                    match = _GENERATOR.search(text)
-                    if match:
-                        return match.group(1)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                for name in archive.namelist():
+                    if name.endswith(".dist-info/WHEEL"):
+                        text = archive.read(name).decode("utf-8", "replace")
+                        match = _GENERATOR.search(text)
+                        if match:
+                            return match.group(1)
+        except (zipfile.BadZipFile, OSError, EOFError):
+            raise BuildError(f"the build wrote {path.name}, which is not a zip archive") from None
     return ""
 
 

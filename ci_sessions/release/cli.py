@@ -13,13 +13,17 @@ Exit codes: 0 done (or nothing to do), 1 a build, upload, health check or double
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO, cast
 
+from ci_sessions._secrets import mask
 from ci_sessions.config import load_config
 from ci_sessions.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CiSessionsError
+from ci_sessions.release import records
 from ci_sessions.release.config import (
     ReleaseSettings,
     load_pyproject,
@@ -65,19 +69,35 @@ def build_parser() -> argparse.ArgumentParser:
     return _parser()
 
 
+class _Masked(io.TextIOBase):
+    """A stream that masks every secret the release has read (and URL credentials) on write."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(mask(records.SECRETS.mask(text)))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    out = _Masked(sys.stdout)
     try:
-        return _dispatch(args)
+        return _dispatch(args, cast("TextIO", out))
     except CiSessionsError as exc:
-        print(exc.render(), file=sys.stderr)
+        print(mask(records.SECRETS.mask(exc.render())), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("ci-sessions release: interrupted", file=sys.stderr)
         return 130
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(str(args.root)).resolve()
     pyproject = load_pyproject(root)
     config = load_config(root)
@@ -87,30 +107,30 @@ def _dispatch(args: argparse.Namespace) -> int:
         from ci_sessions.release.pipeline import Request, publish
 
         request = Request(to=str(args.to), dist=str(args.dist), skip_upload=bool(args.skip_upload))
-        return publish(root, pyproject, settings, publish_settings(config), request, sys.stdout)
+        return publish(root, pyproject, settings, publish_settings(config), request, out)
     if action == "check-reproducible":
         return _reproducible(
-            root, pyproject, settings, as_json=bool(args.json), keep=not bool(args.no_record)
+            root, pyproject, settings, out, as_json=bool(args.json), keep=not bool(args.no_record)
         )
     from ci_sessions.release.flow import Options, release
 
     options = Options(dry_run=bool(args.dry_run), bump=args.bump, pre=args.pre)
-    return release(root, pyproject, settings, options, sys.stdout)
+    return release(root, pyproject, settings, options, out)
 
 
 def _reproducible(
     root: Path,
     pyproject: dict[str, object],
     settings: ReleaseSettings,
+    out: TextIO,
     *,
     as_json: bool,
     keep: bool,
 ) -> int:
-    from ci_sessions.release import records
     from ci_sessions.release.reproducible import ERROR, REPRODUCIBLE, check
 
     result = check(root, settings, pyproject)
-    print(json.dumps(result.to_json(), indent=2) if as_json else result.render())
+    print(json.dumps(result.to_json(), indent=2) if as_json else result.render(), file=out)
     if keep:
         detail = "; ".join(d.render() for d in result.differences[:10]) or result.error[:500]
         records.record(

@@ -24,9 +24,6 @@ _BREAKING = re.compile(r"^BREAKING[ -]CHANGE: *(?P<text>.*)$")
 #: any other footer token (``Refs: #1``, ``Reviewed-by: x``, ``Closes #2``) ends a footer's text
 _FOOTER = re.compile(r"^(?:[A-Za-z][\w-]*: |[A-Za-z][\w-]* #)")
 
-_RECORD = "\x1e"
-_FIELD = "\x1f"
-
 
 @dataclass(frozen=True)
 class Commit:
@@ -94,24 +91,31 @@ def _breaking_notes(body: list[str]) -> list[str]:
 
 
 def commits_since(root: Path, since: str | None) -> list[Commit]:
-    """Commits reachable from HEAD but not from ``since`` (all of them when None), newest first."""
+    """Commits reachable from HEAD but not from ``since`` (all of them when None), newest first.
+
+    Records are NUL-separated (``git log -z``): git refuses a NUL in a commit message, so no
+    message can forge another commit (the ASCII separators \\x1e and \\x1f it does allow).
+    Messages are re-encoded to UTF-8 by git from their declared encoding; bytes that are still
+    not UTF-8 are read as U+FFFD."""
     revision = f"{since}..HEAD" if since else "HEAD"
     if since is None and not _has_head(root):
         return []
     out = git(
         root,
         "log",
-        f"--format=%H{_FIELD}%B{_RECORD}",
+        "-z",
+        "--encoding=UTF-8",
+        "--format=%H%n%B",
         revision,
         what=f"commits since {since or 'the first commit'}",
+        fix=f"check that {since} is a tag of this repository (git tag --list)" if since else "",
     )
+    text = out.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     commits: list[Commit] = []
-    for record in out.split(_RECORD):
-        record = record.strip("\n")
-        if not record:
-            continue
-        sha, _, message = record.partition(_FIELD)
-        commits.append(parse_message(sha.strip(), message))
+    for record in text.split("\0"):
+        sha, _, message = record.lstrip("\n").partition("\n")
+        if sha:
+            commits.append(parse_message(sha.strip(), message))
     return commits
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from ci_sessions._secrets import split_credentials
 from ci_sessions.config import Config, load_toml
 from ci_sessions.errors import ConfigError
 
@@ -32,6 +33,8 @@ class ReleaseSettings:
     commit_message: str = "chore(release): {version}"
     #: auto (uv build when uv is available, else python -m build) | uv | build
     builder: str = "auto"
+    #: changelog left at its default: an existing CHANGELOG/CHANGES/NEWS/HISTORY file is used
+    changelog_default: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,26 @@ class IndexSettings:
     kind: str = "auto"
     #: where pip finds the dependencies the index itself does not have (TestPyPI)
     extra_index_url: str = ""
+
+    @property
+    def upload(self) -> str:
+        """The upload URL without credentials (they go to twine through its environment)."""
+        return split_credentials(self.upload_url)[0]
+
+    def login(self, token: str) -> tuple[str, str]:
+        """(user, password) for the index: the token, else the credentials in the upload URL."""
+        if token:
+            return self.username, token
+        _, user, password = split_credentials(self.upload_url)
+        return user or self.username, password
+
+    def passwords(self) -> list[str]:
+        """Every password the index's URLs carry (to be masked)."""
+        return [
+            split_credentials(url)[2]
+            for url in (self.upload_url, self.simple_url, self.extra_index_url)
+            if url
+        ]
 
 
 def _default_indexes() -> dict[str, IndexSettings]:
@@ -138,6 +161,7 @@ def release_settings(config: Config) -> ReleaseSettings:
         major_on_zero=section.bool("major-on-zero"),
         commit_message=message,
         builder=section.str("builder"),
+        changelog_default=config.is_default("release.changelog"),
     )
 
 

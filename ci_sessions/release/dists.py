@@ -33,12 +33,21 @@ class Distributions:
 
 
 def _wheel_metadata(wheel: Path) -> tuple[str, str, tuple[str, ...]]:
-    with zipfile.ZipFile(wheel) as archive:
-        names = archive.namelist()
-        meta = next((n for n in names if n.endswith(".dist-info/METADATA") and n.count("/") == 1), None)  # fmt: skip
-        if meta is None:
-            raise UsageError(f"{wheel.name} has no .dist-info/METADATA: not a wheel")
-        message = email.parser.Parser().parsestr(archive.read(meta).decode("utf-8", "replace"))
+    fix = "build the distributions again (python -m build, or uv build) and publish those"
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            names = archive.namelist()
+            meta = next((n for n in names if n.endswith(".dist-info/METADATA") and n.count("/") == 1), None)  # fmt: skip
+            if meta is None:
+                raise UsageError(f"{wheel.name} has no .dist-info/METADATA: not a wheel", fix=fix)
+            data = archive.read(meta)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise UsageError(
+            f"{wheel.name} is not a wheel: not a zip archive ({exc})", fix=fix
+        ) from None
+    message = email.parser.Parser().parsestr(data.decode("utf-8", "replace"))
+    if not message["Name"] or not message["Version"]:
+        raise UsageError(f"{wheel.name}: its METADATA names no project or version", fix=fix)
     top: dict[str, None] = {}
     for name in names:
         head = name.split("/", 1)[0]

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ci_sessions._secrets import mask
 from ci_sessions.release.config import IndexSettings, PublishSettings
-from ci_sessions.release.masking import mask
 from ci_sessions.release.tools import Ran, find_uv, run
 
 #: pip's words for "that version is not (yet) on the index": worth another try
@@ -75,11 +75,17 @@ def make_venv(venv: Path, cwd: Path) -> Ran:
     return run([sys.executable, "-m", "venv", str(venv)], cwd=cwd)
 
 
-def install_argv(python: Path, index: IndexSettings, name: str, version: str) -> list[str]:
-    argv = [str(python), "-m", "pip", "install", "--no-cache-dir", "--index-url", index.simple_url]
+def install_argv(python: Path, name: str, version: str) -> list[str]:
+    """pip install of the release; the index URLs (credentials and all) go in through
+    PIP_INDEX_URL and PIP_EXTRA_INDEX_URL, never on a command line other users can read."""
+    return [str(python), "-m", "pip", "install", "--no-cache-dir", f"{name}=={version}"]
+
+
+def index_env(index: IndexSettings) -> dict[str, str]:
+    env = {"PIP_INDEX_URL": index.simple_url}
     if index.extra_index_url:
-        argv += ["--extra-index-url", index.extra_index_url]
-    return [*argv, f"{name}=={version}"]
+        env["PIP_EXTRA_INDEX_URL"] = index.extra_index_url
+    return env
 
 
 def smoke_argv(command: Sequence[str], python: Path) -> list[str]:
@@ -113,11 +119,11 @@ def health_check(
         if not made.ok:
             log.append(made.tail())
             return result(False, "environment")
-        env = clean_env(venv)
+        env = {**clean_env(venv), **index_env(index)}
         python = venv_python(venv)
         for attempt in range(1, settings.retries + 1):
             attempts = attempt
-            ran = run(install_argv(python, index, name, version), cwd=empty, env=env)
+            ran = run(install_argv(python, name, version), cwd=empty, env=env)
             log.append(f"$ pip install {name}=={version} (attempt {attempt})\n{ran.tail(8)}")
             if ran.ok:
                 break
@@ -133,9 +139,7 @@ def health_check(
         if settings.smoke:
             argv = smoke_argv(settings.smoke, python)
             ran = run(argv, cwd=empty, env=env)
-            log.append(
-                f"$ {shlex.join(settings.smoke)} (exit {ran.returncode})\n{ran.tail(8)}".rstrip()
-            )
+            log.append(f"$ {shlex.join(argv)} (exit {ran.returncode})\n{ran.tail(8)}".rstrip())
             if not ran.ok:
                 return result(False, "smoke")
     return result(True, "")

@@ -11,10 +11,13 @@ import base64
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from packaging.utils import canonicalize_name
+
+from ci_sessions._secrets import mask
 from ci_sessions.release.config import IndexSettings
-from ci_sessions.release.masking import mask
 
 PYPI_HOSTS = {"pypi.org": "https://pypi.org", "upload.pypi.org": "https://pypi.org",
               "test.pypi.org": "https://test.pypi.org"}  # fmt: skip
@@ -30,10 +33,11 @@ class Removal:
     steps: tuple[str, ...] = ()
 
 
-def _auth_header(username: str, token: str) -> dict[str, str]:
-    if not token:
+def basic_auth(username: str, password: str) -> dict[str, str]:
+    """The Authorization header of a login (none without a password)."""
+    if not password:
         return {}
-    raw = base64.b64encode(f"{username}:{token}".encode()).decode("ascii")
+    raw = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
     return {"Authorization": f"Basic {raw}"}
 
 
@@ -62,7 +66,7 @@ def kind_of(index: IndexSettings) -> str:
     if host in PYPI_HOSTS:
         return "pypi"
     try:
-        status, headers, body = _request(index.upload_url)
+        status, headers, body = _request(index.upload)
     except (OSError, ValueError):
         return "other"
     if any(key.lower() == "x-devpi-server-version" for key in headers):
@@ -90,30 +94,69 @@ def yank_steps(index: IndexSettings, name: str, version: str) -> tuple[str, ...]
     )
 
 
-def remove(index: IndexSettings, name: str, version: str, token: str) -> Removal:
-    """Remove every file of ``name`` ``version`` from the index, where its API allows it."""
+def spellings(name: str, version: str, files: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """The (name, version) pairs an index may know a release by: as its files spell them
+    (``rel_pkg-1.0.tar.gz``: pypiserver looks releases up that way), the metadata's name, and
+    the PEP 503 normalized name (``rel-pkg``)."""
+    found: list[tuple[str, str]] = []
+    for file in files:
+        stem = file.removesuffix(".tar.gz").removesuffix(".zip").removesuffix(".whl")
+        if file.endswith(".whl"):
+            parts = stem.split("-")
+            if len(parts) >= 5:
+                found.append((parts[0], parts[1]))
+        elif "-" in stem:
+            spelt, _, spelt_version = stem.rpartition("-")
+            found.append((spelt, spelt_version))
+    found += [(name, version), (canonicalize_name(name), version)]
+    return list(dict.fromkeys(found))
+
+
+def remove(
+    index: IndexSettings, name: str, version: str, token: str, files: Iterable[str] = ()
+) -> Removal:
+    """Remove every file of ``name`` ``version`` from the index, where its API allows it, under
+    every spelling of the name the index may use (see :func:`spellings`)."""
     kind = kind_of(index)
-    headers = _auth_header(index.username, token)
-    if kind == "pypiserver":
-        url, method = index.upload_url, "POST"
-        data: bytes | None = urllib.parse.urlencode(
-            {":action": "remove_pkg", "name": name, "version": version}
-        ).encode()
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    elif kind == "devpi":
-        quoted = f"{urllib.parse.quote(name)}/{urllib.parse.quote(version)}"
-        url, method, data = f"{index.upload_url.rstrip('/')}/{quoted}", "DELETE", None
-    else:
+    if kind not in ("pypiserver", "devpi"):
         return Removal(False, f"{kind} index: no removal API", yank_steps(index, name, version))
-    try:
-        status, _, body = _request(url, method=method, data=data, headers=headers)
-    except (OSError, ValueError) as exc:
-        return Removal(False, mask(f"{kind}: {exc}", [token]), yank_steps(index, name, version))
-    if 200 <= status < 300:
-        return Removal(True, f"removed {name} {version} from {index.upload_url} ({kind})")
-    first = body.strip().splitlines()[0] if body.strip() else ""
+    user, password = index.login(token)
+    headers = basic_auth(user, password)
+    removed: list[str] = []
+    refused: list[str] = []
+    for spelt, spelt_version in spellings(name, version, files):
+        if kind == "pypiserver":
+            url, method = index.upload, "POST"
+            data: bytes | None = urllib.parse.urlencode(
+                {":action": "remove_pkg", "name": spelt, "version": spelt_version}
+            ).encode()
+            sent = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+        else:
+            quoted = f"{urllib.parse.quote(spelt)}/{urllib.parse.quote(spelt_version)}"
+            url, method, data, sent = (
+                f"{index.upload.rstrip('/')}/{quoted}",
+                "DELETE",
+                None,
+                headers,
+            )
+        try:
+            status, _, body = _request(url, method=method, data=data, headers=sent)
+        except (OSError, ValueError) as exc:
+            refused.append(f"{spelt}: {getattr(exc, 'reason', exc)}")
+            continue
+        if 200 <= status < 300:
+            removed.append(spelt)
+        elif status != 404:  # 404: not known under this spelling
+            first = body.strip().splitlines()[0] if body.strip() else ""
+            refused.append(f"{spelt}: HTTP {status} {first}".strip())
+    secrets = [token, password]
+    if removed and not refused:
+        return Removal(
+            True, f"removed {name} {version} from {index.upload} ({kind}, as {', '.join(removed)})"
+        )
+    detail = "; ".join(refused) or f"HTTP 404 for every spelling of {name} {version}"
     return Removal(
         False,
-        mask(f"{kind} refused the removal: HTTP {status} {first}".strip(), [token]),
+        mask(f"{kind} refused the removal: {detail}", secrets),
         yank_steps(index, name, version),
     )

@@ -8,21 +8,20 @@ run and rolls back that stage's release (and the repository); every step is reco
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ci_sessions._fs import state_dir
+from ci_sessions._fs import remove_tree, state_dir
+from ci_sessions._secrets import split_credentials
 from ci_sessions.errors import UsageError
 from ci_sessions.release import records
 from ci_sessions.release.builder import build, commit_epoch, copy_tracked, scm_version
 from ci_sessions.release.config import IndexSettings, PublishSettings, ReleaseSettings
 from ci_sessions.release.dists import Distributions, gather
 from ci_sessions.release.health import health_check
-from ci_sessions.release.masking import mask
 from ci_sessions.release.publish import PublishError, token_for, upload
 from ci_sessions.release.rollback import roll_back
 from ci_sessions.release.sources import detect
@@ -49,8 +48,9 @@ def stages_for(to: str, strategy: str) -> list[str]:
 
 def build_once(root: Path, release: ReleaseSettings, pyproject: Mapping[str, object]) -> Path:
     """Build the release's sdist and wheel from a clean copy into .ci-sessions/release-dist/."""
-    outdir = state_dir(root) / "release-dist"
-    shutil.rmtree(outdir, ignore_errors=True)
+    state = state_dir(root)
+    outdir = state / "release-dist"
+    remove_tree(outdir, within=state)
     scm = ""
     if detect(root, pyproject, release.version_source).kind == "tag":
         scm = scm_version(root, release.tag_prefix)
@@ -124,15 +124,15 @@ def _upload(run: _Run, index: IndexSettings, token: str) -> None:
     stage = index.stage
     if run.request.skip_upload:
         run.say(f"[{stage}] already on the index (--skip-upload): health check only")
-        run.record("publish", stage, index.upload_url, "skipped", "uploaded by another step")
+        run.record("publish", stage, index.upload, "skipped", "uploaded by another step")
         return
-    run.say(f"[{stage}] uploading to {index.upload_url} ...")
+    run.say(f"[{stage}] uploading to {index.upload} ...")
     try:
         upload(run.root, index, run.dists, token)
     except PublishError as exc:
-        run.record("publish", stage, index.upload_url, "failed", mask(exc.message, [token]))
+        run.record("publish", stage, index.upload, "failed", exc.message)
         raise
-    run.record("publish", stage, index.upload_url, "ok", f"{len(run.dists.files)} file(s)")
+    run.record("publish", stage, index.upload, "ok", f"{len(run.dists.files)} file(s)")
 
 
 def _stage(run: _Run, stage: str, token: str) -> bool:
@@ -140,12 +140,13 @@ def _stage(run: _Run, stage: str, token: str) -> bool:
     index = run.settings.indexes[stage]
     dists = run.dists
     _upload(run, index, token)
-    run.say(f"[{stage}] health check from {index.simple_url} ...")
+    simple = split_credentials(index.simple_url)[0]
+    run.say(f"[{stage}] health check from {simple} ...")
     health = health_check(
         index, dists.name, dists.version, run.imports, run.settings, secrets=[token]
     )
     detail = health.summary() if health.ok else f"{health.summary()}\n{health.output}"
-    run.record("health", stage, index.simple_url, "ok" if health.ok else "failed", detail)
+    run.record("health", stage, simple, "ok" if health.ok else "failed", detail)
     run.say(f"[{stage}] {health.summary()}")
     if health.ok:
         return True
@@ -154,9 +155,9 @@ def _stage(run: _Run, stage: str, token: str) -> bool:
         run.root, index, dists.name, dists.version, token=token,
         tag=f"{run.release.tag_prefix}{dists.version}",
         release_subject=run.release.commit_message.replace("{version}", dists.version),
-        pushed=run.request.skip_upload,
+        pushed=run.request.skip_upload, files=[path.name for path in dists.files],
     )  # fmt: skip
-    rendered = mask(undone.render(), [token])
-    run.record("rollback", stage, index.upload_url, "ok" if undone.removal.removed else "failed", rendered)  # fmt: skip
+    rendered = undone.render()
+    run.record("rollback", stage, index.upload, "ok" if undone.removal.removed else "failed", rendered)  # fmt: skip
     run.say(rendered)
     return False

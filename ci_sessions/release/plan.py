@@ -14,11 +14,17 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from ci_sessions._git import try_git
 from ci_sessions.errors import UsageError
 from ci_sessions.release.commits import Commit, commits_since
 from ci_sessions.release.sources import VersionSource
-from ci_sessions.release.tags import latest_final, latest_pre, reachable_tags, tag_name
+from ci_sessions.release.tags import (
+    check_tag_name,
+    existing_tag,
+    latest_final,
+    latest_pre,
+    reachable_tags,
+    tag_name,
+)
 from ci_sessions.release.version import Level, Rules, next_version
 
 ZERO = Version("0.0.0")
@@ -76,9 +82,11 @@ def make_plan(
         return Plan(base, start.name if start else None, commits, level, None, "", reason)
     version = next_version(base, level, pre=pre, last_full=last_full)
     tag = tag_name(prefix, version)
-    if try_git(root, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}") is not None:
+    check_tag_name(root, tag, prefix)
+    existing = existing_tag(root, prefix, version)
+    if existing is not None:
         raise UsageError(
-            f"the tag {tag} already exists (not reachable from HEAD)",
+            f"the tag {existing} already exists (not reachable from HEAD): {version} was released",
             fix="release from the branch that has it, or choose another version with --bump",
         )
     return Plan(base, start.name if start else None, commits, level, version, tag, why)

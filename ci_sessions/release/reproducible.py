@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ci_sessions._fs import state_dir
+from ci_sessions._fs import remove_tree, state_dir
 from ci_sessions._git import head_facts
 from ci_sessions.errors import CiSessionsError, ConfigError
 from ci_sessions.release.archdiff import MemberDiff, diff_archives
@@ -30,6 +30,14 @@ NOT_REPRODUCIBLE = "not-reproducible"
 ERROR = "error"
 #: the second copy's file times, this many seconds before the first's
 MTIME_SHIFT = 86_400
+#: what to say when an archive differs only in the file times of its members
+TIMES_ONLY_HINT = (
+    "only file times differ: the build backend writes each file's modification time into the "
+    "archive instead of clamping it to SOURCE_DATE_EPOCH (setuptools' sdist does; hatchling, "
+    "flit-core and pdm-backend clamp). Two checkouts give two archives. The check warns; "
+    "to accept it set [tool.ci-sessions.reproducible] max-differing = 1, or build the sdist "
+    "with a backend that clamps file times"
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,13 @@ class ReproResult:
     def reproducible(self) -> bool:
         return self.verdict == REPRODUCIBLE
 
+    def times_only(self) -> list[str]:
+        """The differing archives whose every difference is a file time (``mtime``)."""
+        by_archive: dict[str, set[str]] = {}
+        for diff in self.differences:
+            by_archive.setdefault(diff.archive, set()).add(diff.how)
+        return sorted(name for name, kinds in by_archive.items() if kinds == {"mtime"})
+
     def to_json(self) -> dict[str, object]:
         return {
             "verdict": self.verdict,
@@ -76,6 +91,7 @@ class ReproResult:
             "error": self.error,
             "seconds": round(self.seconds, 2),
             "kept": self.kept,
+            "times_only": self.times_only(),
         }
 
     def render(self, limit: int = 20) -> str:
@@ -87,10 +103,17 @@ class ReproResult:
             lines.append(f"  {artifact.name}: {artifact.first[:16]} {mark} {artifact.second[:16]}")
         if self.tools:
             lines.append("  tools: " + ", ".join(f"{k} {v}" for k, v in sorted(self.tools.items())))
-        for diff in self.differences[:limit]:
+        times_only = self.times_only()
+        for archive in times_only:
+            count = sum(1 for d in self.differences if d.archive == archive)
+            lines.append(f"  differs: {archive}: {count} member(s), in their file times only")
+        shown = [d for d in self.differences if d.archive not in times_only]
+        for diff in shown[:limit]:
             lines.append(f"  differs: {diff.render()}")
-        if len(self.differences) > limit:
-            lines.append(f"  ... and {len(self.differences) - limit} more differences")
+        if len(shown) > limit:
+            lines.append(f"  ... and {len(shown) - limit} more differences")
+        if times_only:
+            lines.append(f"  hint: {', '.join(times_only)}: {TIMES_ONLY_HINT}")
         if self.kept:
             lines.append(f"  both builds kept in {self.kept}")
         return "\n".join(lines)
@@ -144,7 +167,7 @@ def check(root: Path, settings: ReleaseSettings, pyproject: Mapping[str, object]
     except CiSessionsError as exc:
         result.error = exc.render()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        remove_tree(work, within=work)
         result.seconds = time.monotonic() - started
     return result
 
@@ -159,8 +182,9 @@ def _from_vcs(root: Path, settings: ReleaseSettings, pyproject: Mapping[str, obj
 
 def _keep(root: Path, first: Built, second: Built) -> str:
     """Copy both builds under .ci-sessions/double-build/ for a person (or the pack) to inspect."""
-    kept = state_dir(root) / "double-build"
-    shutil.rmtree(kept, ignore_errors=True)
+    state = state_dir(root)
+    kept = state / "double-build"
+    remove_tree(kept, within=state)
     for label, built in (("first", first), ("second", second)):
         (kept / label).mkdir(parents=True)
         for path in built.files:

@@ -20,6 +20,7 @@ from packaging.version import Version
 from ci_sessions.errors import ConfigError
 from ci_sessions.release.config import table
 from ci_sessions.release.edits import FileEdit, read_bytes
+from ci_sessions.release.paths import read_text, repository_file
 from ci_sessions.release.version import parse_version
 
 #: build requirements whose backend takes the version from git tags
@@ -65,9 +66,9 @@ class VersionSource:
         if self.kind == "tag":
             return None
         old = read_bytes(root, self.path)
-        if old is None:
+        text = read_text(root, self.path, what="version file")
+        if old is None or text is None:
             raise ConfigError(self.path, "", "the version file is missing", fix=_FIX)
-        text = old.decode("utf-8")
         if self.kind == "pyproject":
             new = _set_toml_version(text, self.keys, str(version))
         elif not self.attribute:
@@ -95,11 +96,11 @@ def _set_toml_version(text: str, keys: tuple[str, ...], version: str) -> str:
     return tomlkit.dumps(document)
 
 
-def declared(path: Path, attribute: str = "__version__") -> Version | None:
+def declared(root: Path, path: str, attribute: str = "__version__") -> Version | None:
     """The version a module (or a plain VERSION file when ``attribute`` is empty) declares."""
-    if not path.is_file():
+    text = read_text(root, path, what="version file")
+    if text is None:
         return None
-    text = path.read_text(encoding="utf-8")
     if not attribute:
         return parse_version(text.strip())
     match = assignment(attribute).search(text)
@@ -120,7 +121,10 @@ def detect(root: Path, pyproject: Mapping[str, object], setting: str = "auto") -
             )  # fmt: skip
         return _static(static, "version-source = pyproject")
     if setting != "auto":
-        return _file(root, setting, "__version__", f"version-source = {setting}")
+        path = repository_file(
+            root, setting, source="pyproject.toml [tool.ci-sessions.release]", key="version-source"
+        )
+        return _file(root, path, "__version__", f"version-source = {setting}")
     dynamic = project.get("dynamic", [])
     if isinstance(static, str) and not (isinstance(dynamic, list) and "version" in dynamic):
         return _static(static, "static [project] version")
@@ -150,10 +154,11 @@ def _static(text: str, how: str) -> VersionSource:
 
 
 def _file(root: Path, path: str, attribute: str, how: str) -> VersionSource:
+    path = repository_file(root, path, source="pyproject.toml", key=f"version file ({how})")
     target = root / path
     if not target.is_file():
         raise ConfigError("pyproject.toml", "version", f"{path} (the version file) does not exist", fix=_FIX)  # fmt: skip
-    version = declared(target, attribute)
+    version = declared(root, path, attribute)
     if version is None:
         name = attribute.split("|")[0]
         what = "version" if not name else f'`{name} = "X.Y.Z"` line'
@@ -172,13 +177,61 @@ def _requires(pyproject: Mapping[str, object]) -> list[str]:
     return names
 
 
+def _vcs_configured(root: Path, pyproject: Mapping[str, object], backend: str) -> str:
+    """The plugin that gives the build its version from git, when one is configured to; a
+    plugin only listed in ``build-system.requires`` does nothing (setuptools-scm needs
+    ``[tool.setuptools_scm]``, or its ``[simple]`` extra with no other version configured)."""
+    requires = _requires(pyproject)
+    tool = table(pyproject, "tool")
+    setuptools_version = table(pyproject, "tool", "setuptools", "dynamic").get("version")
+    if "setuptools_scm" in tool or "setuptools-scm" in tool:
+        return "setuptools-scm ([tool.setuptools_scm])"
+    if any(_simple_extra(item) for item in _raw_requires(pyproject)) and not setuptools_version:
+        return "setuptools-scm[simple]"
+    setup_py = root / "setup.py"
+    if setup_py.is_file() and "use_scm_version" in setup_py.read_text("utf-8", "replace"):
+        return "setuptools-scm (use_scm_version in setup.py)"
+    if "versioningit" in tool:
+        return "versioningit ([tool.versioningit])"
+    if "uv-dynamic-versioning" in tool:
+        return "uv-dynamic-versioning"
+    dynamic_versioning = table(pyproject, "tool", "poetry-dynamic-versioning")
+    if dynamic_versioning.get("enable") is True:
+        return "poetry-dynamic-versioning"
+    if (
+        backend.startswith("flit_scm")
+        or backend.startswith("pbr")
+        or ("pbr" in requires and (root / "setup.cfg").is_file())
+    ):
+        return backend.split(":")[0] or "pbr"
+    return ""
+
+
+def _raw_requires(pyproject: Mapping[str, object]) -> list[str]:
+    requires = table(pyproject, "build-system").get("requires", [])
+    items = cast("list[object]", requires) if isinstance(requires, list) else []
+    return [item for item in items if isinstance(item, str)]
+
+
+def _simple_extra(requirement: str) -> bool:
+    name = re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip().lower().replace("_", "-")
+    extras = re.search(r"\[([^\]]*)\]", requirement)
+    return (
+        name == "setuptools-scm"
+        and bool(extras)
+        and "simple" in (extras.group(1) if extras else "")
+    )
+
+
 def _dynamic(root: Path, pyproject: Mapping[str, object]) -> VersionSource:
     backend = str(table(pyproject, "build-system").get("build-backend", ""))
-    requires = _requires(pyproject)
     hatch = table(pyproject, "tool", "hatch", "version")
     if backend.startswith("hatchling") and hatch:
-        if hatch.get("source") == "vcs":
-            return VersionSource("tag", "", None, "hatch-vcs ([tool.hatch.version] source = vcs)")
+        if hatch.get("source") in ("vcs", "uv-dynamic-versioning"):
+            plugin = "hatch-vcs" if hatch.get("source") == "vcs" else "uv-dynamic-versioning"
+            return VersionSource(
+                "tag", "", None, f"{plugin} ([tool.hatch.version] source = {hatch.get('source')})"
+            )
         path = hatch.get("path")
         if isinstance(path, str):
             return _file(root, path, "__version__|VERSION", "[tool.hatch.version] path")
@@ -189,8 +242,8 @@ def _dynamic(root: Path, pyproject: Mapping[str, object]) -> VersionSource:
         path = pdm.get("path")
         if pdm.get("source") == "file" and isinstance(path, str):
             return _file(root, path, "__version__", '[tool.pdm.version] source = "file"')
-    if table(pyproject, "tool", "setuptools_scm") or any(name in VCS_PLUGINS for name in requires):
-        plugin = next((name for name in requires if name in VCS_PLUGINS), "setuptools_scm")
+    plugin = _vcs_configured(root, pyproject, backend)
+    if plugin:
         return VersionSource("tag", "", None, f"{plugin}: the version comes from the tag")
     setuptools = table(pyproject, "tool", "setuptools", "dynamic").get("version")
     if isinstance(setuptools, dict):
@@ -210,6 +263,9 @@ def _dynamic(root: Path, pyproject: Mapping[str, object]) -> VersionSource:
             module if isinstance(module, str) else str(table(pyproject, "project").get("name", ""))
         )
         return _flit(root, name.replace("-", "_"))
+    listed = next((name for name in _requires(pyproject) if name in VCS_PLUGINS), "")
+    if listed:  # nothing else gives the version: the plugin listed is what the build relies on
+        return VersionSource("tag", "", None, f"{listed}: the version comes from the tag")
     raise ConfigError(
         "pyproject.toml", "project.dynamic",
         f"version is dynamic but the build backend {backend or '(none)'} is not one ci-sessions "

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from ci_sessions.config import load_toml
 from ci_sessions.errors import CiSessionsError
 from ci_sessions.release.config import table
 from ci_sessions.release.tools import TOWNCRIER, Ran, run, tool_argv
@@ -24,6 +25,20 @@ class TowncrierError(CiSessionsError):
 
 def uses_towncrier(root: Path, pyproject: Mapping[str, object]) -> bool:
     return bool(table(pyproject, "tool", "towncrier")) or (root / "towncrier.toml").is_file()
+
+
+def filename(root: Path, pyproject: Mapping[str, object]) -> tuple[str, str]:
+    """(the file towncrier writes, where that is configured): ``filename`` of its table in
+    towncrier.toml or pyproject.toml, NEWS.rst by default (towncrier's own default)."""
+    own = root / "towncrier.toml"
+    if own.is_file():
+        settings = table(load_toml(own), "tool", "towncrier")
+        source = "towncrier.toml [tool.towncrier]"
+    else:
+        settings = table(pyproject, "tool", "towncrier")
+        source = "pyproject.toml [tool.towncrier]"
+    name = settings.get("filename", "NEWS.rst")
+    return (name if isinstance(name, str) else "NEWS.rst"), source
 
 
 def _argv(root: Path, name: str, version: Version, date: dt.date, *extra: str) -> list[str]:

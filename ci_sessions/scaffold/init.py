@@ -1,6 +1,6 @@
 """``ci-sessions init``: add ci-sessions to an existing project without breaking anything.
 
-It detects the project, renders the copier template with what it found, and never overwrites:
+It detects the project, renders the templates with what it found, and never overwrites:
 a file that exists and differs gets the new version written beside it (``<file>.ci-sessions-new``),
 ``[tool.ci-sessions]`` is appended to pyproject.toml with every existing byte kept, and a re-run
 changes nothing. It then records the current findings in the baseline so the essential tier
@@ -18,8 +18,9 @@ from typing import Any, cast
 
 from ci_sessions._args import add_root, command_parser, root_of
 from ci_sessions.errors import ConfigError
+from ci_sessions.scaffold.answers import answers_file
 from ci_sessions.scaffold.detect import Facts, detect
-from ci_sessions.scaffold.render import ANSWERS_FILE, PYPROJECT_SNIPPET, merge_pyproject, render
+from ci_sessions.scaffold.render import PYPROJECT_SNIPPET, merge_pyproject, render
 
 NEW_SUFFIX = ".ci-sessions-new"
 TIERS = ("essential", "extended", "full")
@@ -58,7 +59,7 @@ class Action:
 
 def load_answers(root: Path) -> dict[str, Any]:
     """The answers of a previous init, so a re-run keeps the choices made then."""
-    path = root / ANSWERS_FILE
+    path = root / answers_file(root)
     if not path.is_file():
         return {}
     import yaml
@@ -320,7 +321,7 @@ def render_tidied(root: Path, answers: dict[str, Any]) -> tuple[dict[str, str], 
     from ci_sessions.config.project import load_project
     from ci_sessions.scaffold.tidy import ruff_command, tidy
 
-    rendered = render(answers)
+    rendered = render(answers, answers_file=answers_file(root))
     command = ruff_command(root, load_config(root), load_project(root))
     done = tidy(root, rendered, command[0] if command else None)
     if done.note or command is None:

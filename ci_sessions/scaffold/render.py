@@ -1,28 +1,36 @@
-"""Render the copier template with a project's answers, and merge tables into pyproject.toml.
+"""Render the templates with a project's answers, and merge tables into pyproject.toml.
 
-Rendering goes to a temporary directory; :mod:`ci_sessions.scaffold.init` decides what reaches the
-project. The pyproject merge appends only the tables the project lacks, as text, so every byte the
-project already had (comments, order, formatting) stays where it was.
+The templates are jinja2 files under ``templates/project`` (a ``.jinja`` suffix is rendered and
+dropped, any other file is copied as it is); the answers file is written from the checked
+answers. Rendering returns text, never touches the project: :mod:`ci_sessions.scaffold.init`
+decides what reaches it. The pyproject merge appends only the tables the project lacks, as text,
+so every byte the project already had (comments, order, formatting) stays where it was.
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
 from ci_sessions._fs import config_file, data_dir
 from ci_sessions.errors import ConfigError, InstallError
+from ci_sessions.scaffold.answers import ANSWERS_FILE, answers_text, checked
 
 #: The rendered file that is merged into pyproject.toml instead of being written.
 PYPROJECT_SNIPPET = ".ci-sessions-pyproject.toml"
-ANSWERS_FILE = ".copier-answers.ci-sessions.yml"
+TEMPLATE_SUFFIX = ".jinja"
+#: files rendered only when an answer is true
+ONLY_IF: dict[str, str] = {".github/workflows/release.yml": "release"}
+#: never part of a render: editor backups, bytecode, VCS and OS droppings
+_IGNORED = re.compile(r"(^|/)(~[^/]*|__pycache__|\.git|\.DS_Store)(/|$)|\.py[co]$")
 _HEADER = re.compile(r"^\[\s*tool\s*\.\s*\"?([A-Za-z0-9_.-]+?)\"?\s*(?:\.[^\]]*)?\]\s*$")
 
 
 def template_dir() -> Path:
-    return data_dir("templates")
+    """The project template: what ``init`` writes into a project, as jinja2 files."""
+    return data_dir("templates") / "project"
 
 
 def action_pins() -> dict[str, str]:
@@ -36,33 +44,46 @@ def action_pins() -> dict[str, str]:
     return {name: f"{name}@{pin['sha']} # {pin['version']}" for name, pin in data.items()}
 
 
-def render(answers: dict[str, Any]) -> dict[str, str]:
-    """Every file of the template rendered with ``answers``: relative posix path -> text."""
+def render(answers: Mapping[str, Any], *, answers_file: str = ANSWERS_FILE) -> dict[str, str]:
+    """Every file of the template rendered with ``answers``: relative posix path -> text.
+
+    The answers are checked first (:func:`ci_sessions.scaffold.answers.checked`); the answers
+    file is written under ``answers_file`` (the name the project already uses).
+    """
     try:
-        from copier import run_copy
-    except ImportError as exc:  # pragma: no cover - copier is a dependency; a broken install
+        from jinja2 import FileSystemLoader, StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
+    except ImportError as exc:  # pragma: no cover - jinja2 is a dependency; a broken install
         raise InstallError(
-            f"init needs copier, which cannot be imported ({exc})",
-            fix="reinstall ci-sessions (copier is one of its dependencies): "
+            f"init needs jinja2, which cannot be imported ({exc})",
+            fix="reinstall ci-sessions (jinja2 is one of its dependencies): "
             "pip install --force-reinstall ci-sessions",
         ) from None
-    with tempfile.TemporaryDirectory(prefix="ci-sessions-render-") as tmp:
-        run_copy(
-            str(template_dir()),
-            tmp,
-            data={**answers, "action_pins": action_pins()},  # not an answer: always current
-            defaults=True,
-            overwrite=True,
-            quiet=True,
-            unsafe=True,
-            vcs_ref=None,
-        )
-        base = Path(tmp)
-        return {
-            p.relative_to(base).as_posix(): p.read_text(encoding="utf-8")
-            for p in sorted(base.rglob("*"))
-            if p.is_file()
-        }
+
+    values = checked(answers, answers_file)
+    base = template_dir()
+    environment = SandboxedEnvironment(
+        loader=FileSystemLoader(base),
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,  # a missing answer is a bug, never an empty string
+        autoescape=False,
+    )
+    context = {**values, "action_pins": action_pins()}  # not an answer: always current
+    files: dict[str, str] = {}
+    for path in sorted(base.rglob("*")):
+        name = path.relative_to(base).as_posix()
+        if not path.is_file() or _IGNORED.search(name):
+            continue
+        rel = name.removesuffix(TEMPLATE_SUFFIX)
+        condition = ONLY_IF.get(rel)
+        if condition is not None and not values[condition]:
+            continue
+        if name.endswith(TEMPLATE_SUFFIX):
+            files[rel] = environment.get_template(name).render(context)
+        else:
+            files[rel] = path.read_text(encoding="utf-8")
+    files[answers_file] = answers_text(values)
+    return files
 
 
 def snippet_blocks(snippet: str) -> list[tuple[str, str]]:

@@ -2,7 +2,9 @@
 
 The three versions of a file: the project's (``ours``), what the template renders now
 (``theirs``), and the base: the file as committed together with the last change of the answers
-file, i.e. what an earlier init/update wrote. A file the project never edited is replaced; edits on
+file, i.e. what an earlier init/update wrote. A project adopted while ci-sessions rendered with
+copier keeps its ``.copier-answers.ci-sessions.yml``: it is read, merged from and rewritten under
+that name. A file the project never edited is replaced; edits on
 both sides are merged with ``git merge-file``; a conflict is written beside the file with markers.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 
 from ci_sessions._args import add_root, command_parser, root_of
 from ci_sessions._git import git_status, try_git
+from ci_sessions.scaffold.answers import answers_file
 from ci_sessions.scaffold.detect import detect
 from ci_sessions.scaffold.init import (
     NEW_SUFFIX,
@@ -27,12 +30,13 @@ from ci_sessions.scaffold.init import (
     render_tidied,
     show_or_write,
 )
-from ci_sessions.scaffold.render import ANSWERS_FILE, PYPROJECT_SNIPPET
+from ci_sessions.scaffold.render import PYPROJECT_SNIPPET
 
 
 def base_commit(root: Path) -> str | None:
     """The last commit that changed the answers file: its tree holds the previous render."""
-    sha = (try_git(root, "log", "-n1", "--format=%H", "--", ANSWERS_FILE, timeout=30) or "").strip()
+    name = answers_file(root)
+    sha = (try_git(root, "log", "-n1", "--format=%H", "--", name, timeout=30) or "").strip()
     return sha or None
 
 
@@ -61,6 +65,7 @@ def merge3(root: Path, ours: str, base: str, theirs: str) -> tuple[str, bool]:
 def plan_update(root: Path, rendered: dict[str, str]) -> list[Action]:
     """Per file: create, keep, replace an unedited file, merge edits, or write a conflict beside."""
     commit = base_commit(root)
+    answers = answers_file(root)
     actions: list[Action] = []
     for action in plan(root, rendered, force=False):
         if (
@@ -73,7 +78,7 @@ def plan_update(root: Path, rendered: dict[str, str]) -> list[Action]:
         rel = action.path
         ours = (root / rel).read_text(encoding="utf-8", errors="replace")
         theirs = rendered[rel]
-        if rel == ANSWERS_FILE:
+        if rel == answers:
             actions.append(Action(rel, "overwrite", rel, theirs, ours, note="answers"))
             continue
         base = base_text(root, commit, rel)
@@ -127,15 +132,16 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     root = root_of(args, parser)
     previous = load_answers(root)
+    name = answers_file(root)
     if not previous:
         print(
-            f"ci-sessions update: no {ANSWERS_FILE} in {root}: run `ci-sessions init` first",
+            f"ci-sessions update: no {name} in {root}: run `ci-sessions init` first",
             file=sys.stderr,
         )
         return 2
     if base_commit(root) is None:
         print(
-            f"ci-sessions update: {ANSWERS_FILE} is not committed, so there is no base to merge from; "
+            f"ci-sessions update: {name} is not committed, so there is no base to merge from; "
             "edited files get the new version beside them",
             file=sys.stderr,
         )

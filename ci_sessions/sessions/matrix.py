@@ -15,13 +15,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from ci_sessions._args import add_json, add_root, command_parser, root_of
-from ci_sessions.errors import CiSessionsError
+from ci_sessions.errors import CiSessionsError, SessionListError
 
 _VERSION_SUFFIX = re.compile(r"-(\d+\.\d+)$")
-
-
-class MatrixError(Exception):
-    """nox could not list the sessions, or its output was not what we expect."""
 
 
 def parse_sessions(listing: str, tag: str | None = "tests") -> list[tuple[str, str]]:
@@ -34,9 +30,9 @@ def parse_sessions(listing: str, tag: str | None = "tests") -> list[tuple[str, s
     try:
         data: Any = json.loads(listing)
     except json.JSONDecodeError as exc:
-        raise MatrixError(f"`nox -l --json` did not print JSON: {exc}") from None
+        raise SessionListError(f"`nox -l --json` did not print JSON: {exc}") from None
     if not isinstance(data, list):
-        raise MatrixError("`nox -l --json` printed JSON that is not a list of sessions")
+        raise SessionListError("`nox -l --json` printed JSON that is not a list of sessions")
     pairs: list[tuple[str, str]] = []
     for raw in cast("list[Any]", data):
         if not isinstance(raw, dict):
@@ -103,7 +99,7 @@ def list_sessions(root: Path, noxfile: str = "noxfile.py", tag: str | None = Non
     lists just that one: the tag selects the sessions the matrix is made of.
     """
     if not (root / noxfile).is_file():
-        raise MatrixError(f"{noxfile} not found in {root}: run `ci-sessions init` first")
+        raise SessionListError(f"{noxfile} not found in {root}: run `ci-sessions init` first")
     argv = [
         sys.executable,
         "-m",
@@ -119,10 +115,12 @@ def list_sessions(root: Path, noxfile: str = "noxfile.py", tag: str | None = Non
             argv, cwd=root, capture_output=True, text=True, timeout=300, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MatrixError(f"could not run nox: {exc}") from None
+        raise SessionListError(f"could not run nox: {exc}") from None
     if completed.returncode != 0:
         tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-15:])
-        raise MatrixError(f"`nox -l --json` failed with exit code {completed.returncode}:\n{tail}")
+        raise SessionListError(
+            f"`nox -l --json` failed with exit code {completed.returncode}:\n{tail}"
+        )
     return completed.stdout
 
 
@@ -177,8 +175,8 @@ def main(argv: list[str]) -> int:
         pairs = parse_sessions(
             list_sessions(root, args.noxfile, args.tag or None), args.tag or None
         )
-    except MatrixError as exc:
-        print(f"ci-sessions matrix: {exc}", file=sys.stderr)
+    except SessionListError as exc:
+        print(f"ci-sessions matrix: {exc.message}", file=sys.stderr)
         return 2
     if not pairs:
         print(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nox
 
+from ci_sessions._crash import report as crash_report
 from ci_sessions.checks.registry import CHECKS, load_check
 from ci_sessions.config import Config, load_config, pythons
 from ci_sessions.config.project import Project, load_project
@@ -195,12 +196,22 @@ def _register(
     python: str | None = None,
     default: bool = False,
 ) -> None:
-    func.__doc__ = description
-    func.__name__ = name.replace("-", "_").replace(".", "_")
+    def guarded(session: nox.Session) -> None:
+        try:
+            func(session)
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] == "nox":  # session.error/skip, a failed run
+                raise
+            if isinstance(exc, CiSessionsError):  # expected: its own message, no log
+                session.error(exc.render())
+            session.error(crash_report(exc))  # a bug: one line and the log's path
+
+    guarded.__doc__ = description
+    guarded.__name__ = name.replace("-", "_").replace(".", "_")
     decorator = nox.session(
         name=name, python=python, venv_backend="none", tags=tags, default=default
     )
-    decorator(func)
+    decorator(guarded)
 
 
 def _expose_pyenv_versions() -> None:

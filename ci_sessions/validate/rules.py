@@ -332,6 +332,51 @@ def _checkout_no_credentials(repo: Repo) -> str | None:
     return ("actions/checkout keeps the token in .git/config: " + ", ".join(bad)) if bad else None
 
 
+def _run_pastes_untrusted_text(repo: Repo) -> str | None:
+    """``run:`` scripts that paste untrusted text (zizmor's template injection): a branch name or
+    a commit message with shell syntax in it would run as code."""
+    from ci_sessions import _contexts
+
+    if not repo.workflows:
+        return SKIP
+    found: list[str] = []
+    for rel, workflow in repo.workflows.items():
+        top = _env_of(workflow)
+        tainted = _contexts.tainted_names(top)
+        jobs = workflow.get("jobs")
+        for job_id, job in cast("dict[str, Any]", jobs if isinstance(jobs, dict) else {}).items():
+            if not isinstance(job, dict):
+                continue
+            job_map = cast("dict[str, Any]", job)
+            job_tainted = tainted | _contexts.tainted_names(_env_of(job_map), tainted)
+            steps = job_map.get("steps")
+            for index, step in enumerate(
+                cast("list[Any]", steps if isinstance(steps, list) else [])
+            ):
+                if not isinstance(step, dict):
+                    continue
+                step_map = cast("dict[str, Any]", step)
+                if not isinstance(step_map.get("run"), str):
+                    continue
+                step_tainted = job_tainted | _contexts.tainted_names(_env_of(step_map), job_tainted)
+                for expression in _EXPRESSION.findall(str(step_map["run"])):
+                    read = _contexts.references(expression, step_tainted)
+                    if read:
+                        found.append(
+                            f"{rel}: jobs.{job_id}.steps[{index}].run pastes "
+                            f"`${{{{ {expression.strip()} }}}}` ({', '.join(read)})"
+                        )
+    return "; ".join(found) if found else None
+
+
+_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+
+
+def _env_of(section: dict[str, Any]) -> dict[str, object]:
+    env = section.get("env")
+    return dict(cast("dict[str, object]", env)) if isinstance(env, dict) else {}
+
+
 def _requires_python_agrees(repo: Repo) -> str | None:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -501,6 +546,12 @@ RULES: tuple[Rule, ...] = (
          "a persisted token is readable by every later step and artifact",
          "add `with: persist-credentials: false` to actions/checkout",
          False, _checkout_no_credentials),
+    Rule("CIS126", "run: scripts do not paste untrusted text",
+         "GitHub pastes ${{ }} into the script before the shell reads it: a branch name, a commit "
+         "message or a pull request title holding shell syntax runs as code (template injection)",
+         "pass the value through the step's env: (`env: HEAD_REF: ${{ github.head_ref }}`) and "
+         'read the variable in the script (`echo "$HEAD_REF"`)',
+         True, _run_pastes_untrusted_text),
     Rule("CIS131", "requires-python agrees with the tested Pythons",
          "a supported Python that no CI cell tests is a promise nobody checks",
          "make the classifiers / [tool.ci-sessions] python cover the lower bound of requires-python",

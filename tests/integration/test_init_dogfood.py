@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOGFOODED = [
     ".github/workflows/ci.yml",
     ".github/dependabot.yml",
-    ".copier-answers.ci-sessions.yml",
+    ".ci-sessions-answers.yml",
     # one hook, `nox -s essential`: this repository's essential runs the fast tests only
     # (tests/conftest.py), so its pre-commit runs exactly what init renders
     ".pre-commit-config.yaml",

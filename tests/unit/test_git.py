@@ -1,4 +1,5 @@
-"""The one default-branch finder (issue 21, item 9): found, never assumed to be ``main``."""
+"""The git helpers: one default-branch finder (found, never assumed to be ``main``), the work
+tree's state, and failures that come with the fix that matches them."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from gitrepo import git as run
 
-from ci_sessions._git import default_branch, worktree_state
+from ci_sessions._git import default_branch, git, worktree_state
+from ci_sessions.errors import GitError
 
 GIT = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
 
@@ -82,3 +85,34 @@ def test_the_work_tree_state_names_uncommitted_content(tmp_path: Path) -> None:
     (root / ".nox" / "x").write_text("x")
     assert worktree_state(root) == ""
     assert worktree_state(tmp_path / "not-a-repository") == ""
+
+
+def test_a_missing_identity_says_how_to_set_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(tmp_path, "init", "-q")
+    for name in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "user.useConfigOnly")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "true")
+    with pytest.raises(GitError) as raised:
+        git(tmp_path, "commit", "--allow-empty", "-m", "x", what="commit the release", fix="other")
+    assert "git config --global user.email" in raised.value.fix
+
+
+def test_a_fix_given_wins_over_the_fetch_hint(tmp_path: Path) -> None:
+    run(tmp_path, "init", "-q")
+    with pytest.raises(GitError) as raised:
+        git(tmp_path, "tag", "-d", "nope", what="delete the tag nope", fix="nothing to delete")
+    assert raised.value.fix == "nothing to delete"
+    with pytest.raises(GitError) as unknown:
+        git(tmp_path, "rev-parse", "--verify", "nope^{commit}", what="--base nope")
+    assert "fetch the ref first" in unknown.value.fix

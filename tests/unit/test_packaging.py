@@ -3,6 +3,7 @@ marker ships, Read the Docs builds the same site with the same pin as `nox -s do
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -44,3 +45,85 @@ def test_readthedocs_builds_with_the_docs_pin() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# -- the weight of a plain install (issue 23 item 1) -------------------------------------------
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import dependency_closure  # noqa: E402
+
+TINY_LOCK = """
+[[package]]
+name = "ci-sessions"
+source = { editable = "." }
+dependencies = [
+    { name = "a" },
+    { name = "old-only", marker = "python_full_version < '3.11'" },
+    { name = "b", extra = ["fast"] },
+]
+
+[package.optional-dependencies]
+sarif = [{ name = "never" }]
+
+[[package]]
+name = "a"
+version = "1"
+dependencies = [
+    { name = "shared", version = "2.0", marker = "python_full_version >= '3.11'" },
+    { name = "shared", version = "1.0", marker = "python_full_version < '3.11'" },
+    { name = "windows-only", marker = "sys_platform == 'win32'" },
+]
+
+[[package]]
+name = "B"
+version = "3"
+
+[package.optional-dependencies]
+fast = [{ name = "speedup" }]
+
+[[package]]
+name = "shared"
+version = "1.0"
+
+[[package]]
+name = "shared"
+version = "2.0"
+
+[[package]]
+name = "speedup"
+version = "4"
+
+[[package]]
+name = "old-only"
+version = "5"
+
+[[package]]
+name = "windows-only"
+version = "6"
+
+[[package]]
+name = "never"
+version = "7"
+"""
+
+
+def test_the_closure_follows_markers_versions_and_extras(tmp_path: Path) -> None:
+    lock = tmp_path / "uv.lock"
+    lock.write_text(TINY_LOCK, encoding="utf-8")
+    assert dependency_closure.closure_from_lock(lock) == {
+        "a": "1",
+        "b": "3",
+        "shared": "2.0",  # the 3.12 one of two versions
+        "speedup": "4",  # b's extra, asked for
+    }
+
+
+def test_a_plain_install_brings_at_most_21_packages() -> None:
+    closure = dependency_closure.closure_from_lock()
+    assert len(closure) <= dependency_closure.LIMIT == 21, sorted(closure)
+    for heavy in ("copier", "pydantic", "jsonschema", "rpds-py"):
+        assert heavy not in closure
+    committed = json.loads((ROOT / "benchmarks" / "dependency-closure.json").read_text("utf-8"))
+    assert [p.split("==")[0] for p in committed["packages"]] == list(closure), (
+        "benchmarks/dependency-closure.json is stale: run python benchmarks/dependency_closure.py"
+    )

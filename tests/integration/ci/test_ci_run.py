@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from ci_run import repo, run_ci
 
-from ci_sessions.ci.workspace import remove_tree
+from ci_sessions._fs import remove_tree
 
 pytestmark = pytest.mark.integration
 
@@ -419,7 +419,7 @@ def test_job_selection_keep_timeouts_and_shells(
     assert kept.is_symlink() and not kept.resolve().is_relative_to(root)  # outside the project
     assert (kept / "p" / "sub" / "marker.txt").exists() and (kept / "p" / ".git").is_dir()
     assert f"the copies are kept in {kept.resolve().parents[1]}" in done.err
-    remove_tree(kept.resolve().parents[1])
+    remove_tree(kept.resolve().parents[1], within=kept.resolve().parents[1])
     log = (root / ".ci-sessions" / "ci" / "first" / "first.log").read_text()
     assert "hash=" in log and "hash=\n" not in log
     unknown = run_ci(root, "--job", "frist", monkeypatch=monkeypatch, capsys=capsys)

@@ -117,6 +117,7 @@ def test_broken_smoke_in_production_rolls_back_the_index_and_the_repository(
     out, err = capsys.readouterr()
     assert "[production] unhealthy: the smoke step failed" in out, out + err
     assert "assert relfix.answer() == 41" in out  # the failing command is shown
+    assert "{python}" not in out and "/venv/bin/python -c" in out  # as it ran, not its template
     # the index no longer has the release (pypiserver remove_pkg with the token)
     assert production.files() == []
     assert "relfix-0.1.1" not in listed(production)
@@ -198,3 +199,37 @@ def test_health_check_retries_until_the_index_shows_the_release(
         broken, dists.name, dists.version, (), PublishSettings(retries=2, retry_delay=0)
     )
     assert (failed.ok, failed.failed_step, failed.attempts) == (False, "install", 2)
+
+
+def test_rollback_removes_a_release_whatever_the_name_holds(
+    index_server: Callable[..., IndexServer],
+) -> None:
+    """pypiserver 2.4.2 finds a release only as its files spell the name (rel_pkg), not as the
+    project does (rel-pkg, rel.pkg): every spelling is tried, every file goes."""
+    from ci_sessions.release.indexes import remove
+
+    server = index_server("production", user="ci", password=TOKEN)
+    index = IndexSettings("production", server.url, server.simple, "T", username="ci", kind="auto")
+    projects = {
+        # project name: the files as backends of different ages spell them
+        "rel-pkg": ["rel_pkg-1.0.0-py3-none-any.whl", "rel_pkg-1.0.0.tar.gz"],
+        "rel.dotted": ["rel_dotted-1.0.0-py3-none-any.whl", "rel.dotted-1.0.0.tar.gz"],
+        "rel_under": ["rel_under-1.0.0-py3-none-any.whl", "rel-under-1.0.0.tar.gz"],
+        "Mixed.Case-name": [
+            "mixed_case_name-1.0.0-py3-none-any.whl",
+            "Mixed.Case-name-1.0.0.tar.gz",
+        ],
+    }
+    for files in projects.values():
+        for file in files:
+            (server.packages / file).write_bytes(b"a distribution")
+    keep = server.packages / "rel_pkg-0.9.0.tar.gz"  # another version stays
+    keep.write_bytes(b"older")
+    for name, files in projects.items():
+        removal = remove(index, name, "1.0.0", TOKEN, files)
+        assert removal.removed, (name, removal.detail)
+        assert not any((server.packages / file).exists() for file in files), name
+    assert server.files() == ["rel_pkg-0.9.0.tar.gz"]
+    gone = remove(index, "rel-pkg", "1.0.0", TOKEN, projects["rel-pkg"])
+    assert not gone.removed and "404" in gone.detail  # nothing left: said, not claimed
+    assert TOKEN not in gone.detail

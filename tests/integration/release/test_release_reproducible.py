@@ -119,3 +119,38 @@ def test_vcs_versioned_project_gets_its_version_from_the_tag(tmp_path: Path) -> 
     result = check(root, ReleaseSettings(), load_pyproject(root))
     assert result.verdict == REPRODUCIBLE, result.render()
     assert "vcsdemo-2.1.0.tar.gz" in [a.name for a in result.artifacts]
+
+
+def test_a_setuptools_sdist_differs_only_in_file_times_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """issue 21 item 10: setuptools writes the checkout's file times into the sdist (no clamping
+    to SOURCE_DATE_EPOCH); the wheel is identical. One line and the way forward, not ~35."""
+    root = committed(
+        tmp_path / "plain",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["setuptools>=70"]
+                build-backend = "setuptools.build_meta"
+                [project]
+                name = "plaindemo"
+                version = "1.0.0"
+                [tool.setuptools]
+                packages = ["plaindemo"]
+            """,
+            "plaindemo/__init__.py": "",
+            "plaindemo/core.py": "X = 1\n",
+            "README.md": "plain\n",
+        },
+    )
+    assert main(["--root", str(root), "check-reproducible"]) == 1
+    text = capsys.readouterr().out
+    assert "plaindemo-1.0.0-py3-none-any.whl: " in text and " == " in text  # the wheel: equal
+    assert text.count("differs:") == 1
+    assert "plaindemo-1.0.0.tar.gz: " in text and "in their file times only" in text
+    assert "max-differing = 1" in text and "SOURCE_DATE_EPOCH" in text
+    assert main(["--root", str(root), "check-reproducible", "--json", "--no-record"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["times_only"] == ["plaindemo-1.0.0.tar.gz"]
+    assert {d["how"] for d in data["differences"]} == {"mtime"}

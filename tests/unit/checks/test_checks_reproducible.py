@@ -4,6 +4,7 @@ and a gate on the number of distributions that differ."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 from gitrepo import git
@@ -126,3 +127,37 @@ def test_a_new_commit_or_another_builder_misses_the_cache(
     assert check.cache_salt(ctx) != first
     uv = context(tmp_path, '[tool.ci-sessions.release]\nbuilder = "build"\n')
     assert check.cache_salt(uv) != check.cache_salt(ctx)
+
+
+def times_only_report() -> dict[str, object]:
+    """setuptools: the wheel identical, the sdist differing in 35 members' file times only."""
+    data = report(differing=False)
+    artifacts = cast("list[dict[str, object]]", data["artifacts"])
+    artifacts[1].update(second_sha256="d" * 64, identical=False)
+    data["verdict"] = "not-reproducible"
+    data["differences"] = [
+        {"archive": SDIST, "member": f"demo-1.0/m{n}.py", "how": "mtime", "detail": "1 vs 2"}
+        for n in range(35)
+    ]
+    data["times_only"] = [SDIST]
+    return data
+
+
+def test_an_sdist_differing_only_in_file_times_warns_and_names_the_setting(tmp_path: Path) -> None:
+    check = ReproducibleCheck()
+    ctx = context(tmp_path)
+    data = times_only_report()
+    result = pending_result(ctx, "reproducible", metrics=check._metrics(data))
+    judged = check.evaluate(ctx, result)
+    assert judged.status is Status.WARN
+    assert "max-differing = 1" in judged.summary and "file times" in judged.summary
+    findings = check._findings(data)
+    assert len(findings) == 1 and "35 members" in findings[0].message
+    log = _output(data)
+    assert log.count("differs:") == 1 and "max-differing = 1" in log
+    # a content difference as well is a failure, times or not
+    both = times_only_report()
+    artifacts = cast("list[dict[str, object]]", both["artifacts"])
+    artifacts[0].update(second_sha256="e" * 64, identical=False)
+    again = pending_result(ctx, "reproducible", metrics=check._metrics(both))
+    assert check.evaluate(ctx, again).status is Status.FAIL

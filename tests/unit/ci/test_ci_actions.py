@@ -12,6 +12,7 @@ import pytest
 from gitrepo import git
 
 from ci_sessions.ci import actions, interpreters
+from ci_sessions.ci.workflow import Where
 from ci_sessions.ci.workspace import CheckoutRefs, Source, checkout, take_snapshot
 
 CURRENT = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -52,6 +53,8 @@ def call(source: Source, workspace: Path, uses: str, **inputs: str) -> actions.A
         ),
         artifacts=workspace.parent / "artifacts",
         repository="owner/project",
+        where=Where(".github/workflows/ci.yml", 7, "jobs.j.steps[0].with"),
+        folder=workspace.parent,
     )
 
 

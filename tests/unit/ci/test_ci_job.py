@@ -16,7 +16,7 @@ from ci_sessions.ci.report import succeeded
 from ci_sessions.ci.scheduler import aggregate
 
 
-def test_the_callers_ci_variables_and_virtualenv_do_not_leak_in() -> None:
+def test_steps_see_an_allow_list_of_the_callers_variables_plus_what_env_names() -> None:
     environ = {
         "PATH": "/proj/.venv/bin:/usr/bin",
         "VIRTUAL_ENV": "/proj/.venv",
@@ -24,12 +24,26 @@ def test_the_callers_ci_variables_and_virtualenv_do_not_leak_in() -> None:
         "RUNNER_TEMP": "/t",
         "CI_SESSIONS_TESTS_AFFECTED": "true",
         "HOME": "/root",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
         "UV_PYTHON_DOWNLOADS": "never",
         "NO_COLOR": "1",  # e.g. set by the tests check that runs this suite under nox
         "FORCE_COLOR": "1",
+        "TWINE_PASSWORD": "pypi-secret",
+        "SSH_AUTH_SOCK": "/tmp/agent",
+        "AWS_SECRET_ACCESS_KEY": "k",
+        "PIP_INDEX_URL": "https://user:pw@idx/simple",
+        "MY_SETTING": "1",
     }
     kept = inherited_environment(environ)
-    assert kept == {"PATH": "/usr/bin", "HOME": "/root", "UV_PYTHON_DOWNLOADS": "never"}
+    assert kept == {
+        "PATH": "/usr/bin",
+        "HOME": "/root",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "UV_PYTHON_DOWNLOADS": "never",
+    }
+    assert inherited_environment(environ, ["MY_SETTING"])["MY_SETTING"] == "1"
 
 
 def test_runs_on_labels() -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from release_repo import Repo
 
+from ci_sessions.release import records
 from ci_sessions.release.config import IndexSettings
 from ci_sessions.release.indexes import yank_steps
 from ci_sessions.release.rollback import restore_repository, roll_back
@@ -15,12 +16,24 @@ OTHER = IndexSettings("production", "https://upload.example/legacy/", "https://s
 PYPI = IndexSettings("production", "https://upload.pypi.org/legacy/", "https://pypi.org/simple/", "PYPI_TOKEN")  # fmt: skip
 
 
-def released(make_repo: Callable[..., Repo]) -> tuple[Repo, str]:
+def released(make_repo: Callable[..., Repo], *, recorded: bool = True) -> tuple[Repo, str]:
     repo = make_repo()
     before = repo.commit("feat: x")
     repo.commit(SUBJECT)
     repo.tag("v1.3.0")
+    if recorded:  # as `ci-sessions release` records the commit it made
+        records.record(repo.root, "release", "1.3.0", "ok", detail="tag v1.3.0")
     return repo, before
+
+
+def test_a_commit_release_did_not_make_is_never_reset(make_repo: Callable[..., Repo]) -> None:
+    """Same subject, tagged, HEAD, local: but the history has no release that made it."""
+    repo, _ = released(make_repo, recorded=False)
+    head = repo.git("rev-parse", "HEAD").strip()
+    done, steps = restore_repository(repo.root, "v1.3.0", SUBJECT)
+    assert done == []
+    assert repo.git("rev-parse", "HEAD").strip() == head and repo.git("tag").strip() == "v1.3.0"
+    assert "does not record as made by `ci-sessions release`" in steps[0]
 
 
 def test_local_release_is_taken_back(make_repo: Callable[..., Repo]) -> None:

@@ -160,3 +160,30 @@ def test_apply_keeps_the_file_mode(tmp_path: Path) -> None:
     (root / "pyproject.toml").chmod(0o640)
     write(root)
     assert (root / "pyproject.toml").stat().st_mode & 0o777 == 0o640
+
+
+def test_an_attr_version_wins_over_a_scm_plugin_never_configured(tmp_path: Path) -> None:
+    """cachetools 8.0.0: setuptools-scm only in build-system.requires, the version an attr."""
+    text = (
+        '[build-system]\nrequires = ["setuptools >= 80", "setuptools-scm >= 8.2"]\n'
+        'build-backend = "setuptools.build_meta"\n[project]\nname = "cachetools"\n'
+        'dynamic = ["version"]\n[tool.setuptools]\npackage-dir = {"" = "src"}\n'
+        '[tool.setuptools.dynamic]\nversion = {attr = "cachetools.__version__"}\n'
+    )
+    (tmp_path / "pyproject.toml").write_text(text)
+    (tmp_path / "src" / "cachetools").mkdir(parents=True)
+    (tmp_path / "src" / "cachetools" / "__init__.py").write_text('__version__ = "8.0.0"\n')
+    source = detect(tmp_path, load_pyproject(tmp_path))
+    assert (source.kind, source.path, str(source.current)) == (
+        "file",
+        "src/cachetools/__init__.py",
+        "8.0.0",
+    )
+    configured = text + "[tool.setuptools_scm]\n"
+    (tmp_path / "pyproject.toml").write_text(configured)
+    assert detect(tmp_path, load_pyproject(tmp_path)).kind == "tag"
+    simple = text.replace('"setuptools-scm >= 8.2"', '"setuptools-scm[simple] >= 8.2"').replace(
+        '[tool.setuptools.dynamic]\nversion = {attr = "cachetools.__version__"}\n', ""
+    )
+    (tmp_path / "pyproject.toml").write_text(simple)
+    assert "setuptools-scm[simple]" in detect(tmp_path, load_pyproject(tmp_path)).how

@@ -229,7 +229,7 @@ def test_extended_tier_adds_tool_tables_the_project_lacks(project: Path) -> None
 
 def test_pins_come_from_the_installed_version_not_old_answers(project: Path) -> None:
     assert scaffold.main([str(project), "--no-baseline"]) == 0
-    answers_file = project / ".copier-answers.ci-sessions.yml"
+    answers_file = project / ".ci-sessions-answers.yml"
     old = answers_file.read_text(encoding="utf-8")
     answers_file.write_text(
         old.replace("ci-sessions==0.1.0", "ci-sessions==0.0.1"), encoding="utf-8"

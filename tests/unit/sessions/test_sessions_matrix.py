@@ -54,7 +54,7 @@ def test_build_matrix_crosses_oses() -> None:
 
 
 def test_bad_listing_is_an_error() -> None:
-    with pytest.raises(matrix.MatrixError, match="did not print JSON"):
+    with pytest.raises(matrix.SessionListError, match="did not print JSON"):
         matrix.parse_sessions("nox: error", "tests")
 
 

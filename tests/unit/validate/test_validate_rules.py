@@ -166,3 +166,21 @@ def test_a_lower_bound_is_not_called_pinned(project: Path) -> None:
     assert rule.passed is True
     assert "pinned" not in rule.rule.name
     assert "version constraint" in rule.rule.name
+
+
+def test_run_scripts_that_paste_untrusted_text_fail_cis126(project: Path) -> None:
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    assert _results(project)["CIS126"] is True  # the templates pass nothing untrusted
+    text = workflow.read_text(encoding="utf-8")
+    bad = text.replace(
+        'nox -s "$SESSION"',
+        'echo "${{ github.event.head_commit.message }}" && echo ${{ env.BRANCH }} '
+        '&& echo ${{ matrix.session }} ${{ github.sha }} && nox -s "$SESSION"',
+    ).replace("\njobs:\n", "\nenv:\n  BRANCH: ${{ github.head_ref }}\njobs:\n", 1)
+    assert bad != text
+    workflow.write_text(bad, encoding="utf-8")
+    outcome = {o.rule.id: o for o in evaluate(project)}["CIS126"]
+    assert outcome.passed is False
+    assert "github.event.head_commit.message" in outcome.detail and "env.branch" in outcome.detail
+    assert "matrix.session" not in outcome.detail and "github.sha" not in outcome.detail
+    assert "env:" in outcome.rule.fix
