@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -25,33 +24,12 @@ from ci_sessions.checks.base import (
     error_result,
     pending_result,
 )
+from ci_sessions.checks.coverage_omit import omit_argument
 from ci_sessions.gates import apply_gates, at_least
 from ci_sessions.results import Checked, CheckResult, Gate, Status
 
 #: coverage exit codes: fail_under is 2 after any report command (not a crash)
 OK, FAIL_UNDER = 0, 2
-#: ci-sessions' own code, some of which runs inside the project's pytest (its plugins, loaded
-#: from this package's folder): coverage.py would count it as the project's
-OWN_CODE = Path(__file__).resolve().parents[1]
-#: the project's own ``[report] omit`` patterns (coverage.py reads its config as its reports do):
-#: ``--omit`` on the command line replaces them, so ours is added to theirs
-_REPORT_OMIT = (
-    "import json, coverage\nprint(json.dumps(list(coverage.Coverage().config.report_omit or [])))\n"
-)
-
-
-def omit_argument(ctx: CheckContext, env: Environment) -> str | None:
-    """``--omit`` for coverage's reports: the project's own ``[report] omit`` plus ci-sessions'
-    code (its pytest plugins ran under coverage too; they are not the project's). None when
-    coverage.py cannot read its configuration."""
-    run = ctx.exec([str(env.python), "-c", _REPORT_OMIT], env)
-    try:
-        patterns = [str(p) for p in json.loads(run.stdout)] if run.returncode == OK else None
-    except ValueError:
-        return None
-    if patterns is None:
-        return None
-    return f"--omit={','.join([*patterns, f'{OWN_CODE}{os.sep}*'])}"
 
 
 def data_file(ctx: CheckContext) -> Path:

@@ -146,7 +146,7 @@ class TestsCheck(CheckBase):
         self, ctx: CheckContext, env: Environment, data: Path, result: CheckResult
     ) -> None:
         """This shard's coverage as a JSON report (``ci-sessions report --combine`` merges them)."""
-        from ci_sessions.checks.coverage import omit_argument
+        from ci_sessions.checks.coverage_omit import omit_argument
 
         report = self._report_paths(ctx)[2]
         python = str(env.python)
