@@ -6,8 +6,9 @@ so nothing is installed into the project's environment.
 ``--ci-sessions-outcomes=FILE``: each test's node id, outcome, duration and failure message,
 written once as one JSON document when the session ends. On a big suite that costs a fraction
 of JUnit XML. Outcomes follow pytest's JUnit report: a failed setup or teardown is an error, an
-xfail is skipped (an xpass passed), a failed collection is an error named by its file. Under
-pytest-xdist only the controller writes (the workers' reports reach it).
+xfail is xfailed (an xpass passed), a failed collection is an error named by its file, a
+module that skipped itself is one skip. Under pytest-xdist only the controller writes (the
+workers' reports reach it).
 
 ``--ci-sessions-shard=K/N`` with ``--ci-sessions-durations=FILE``: after collection, keep the
 K-th of N groups of tests balanced by recorded duration (longest first, each to the group with
@@ -160,11 +161,11 @@ class Recorder:
             if report.failed:
                 outcome = "failed"
             elif report.skipped:
-                outcome = "skipped"
+                outcome = "xfailed" if hasattr(report, "wasxfail") else "skipped"
         elif report.failed and outcome in ("passed", "skipped"):
             outcome = "error"  # a fixture failed around the test
         elif report.skipped and report.when == "setup":
-            outcome = "skipped"
+            outcome = "xfailed" if hasattr(report, "wasxfail") else "skipped"
         if outcome in ("failed", "error") and outcome != entry.outcome:
             entry.message = _message(report)
         entry.outcome = outcome
@@ -172,6 +173,8 @@ class Recorder:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.tests[report.nodeid or "<collection>"] = Entry("error", 0.0, _message(report))
+        elif report.skipped:  # a module that skipped itself: one skip, as pytest counts it
+            self.tests[report.nodeid or "<collection>"] = Entry("skipped")
 
     def pytest_sessionfinish(self) -> None:
         rows = [[node, e.outcome, round(e.seconds, 6), e.message] for node, e in self.tests.items()]
