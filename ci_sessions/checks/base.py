@@ -38,6 +38,12 @@ class EnvSpec:
     #: a tool's own environment, which need not share the project's Python: when the pinned
     #: tool does not install on ``python`` it is built on the newest Python it installs on
     any_python: bool = False
+    #: installs a compiled project as built: its compiled modules are imported from the build,
+    #: its Python from the tree (``checks/asbuilt.py``), so only ``inputs`` rebuild it
+    as_built: bool = False
+    #: with ``as_built``: the project files left out of ``inputs`` because they are read from the
+    #: tree; any the build turns out not to serve from the tree becomes an input again
+    from_tree: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, cast
 from xml.etree.ElementTree import ParseError as ET_ParseError
 
 from ci_sessions._fs import state_dir
+from ci_sessions.checks import asbuilt
 from ci_sessions.checks.base import (
     RUNTIME,
     CheckBase,
@@ -50,7 +51,7 @@ REACH_VARIABLE = "CI_SESSIONS_PYTEST_REACH"
 #: the first Python whose test runs track what they reach (sys.monitoring)
 TRACKED_FROM = (3, 12)
 #: outcomes a kept test file may hold (one with any other runs again)
-_KEPT_OUTCOMES = frozenset({"passed", "skipped"})
+_KEPT_OUTCOMES = frozenset({"passed", "skipped", "xfailed"})
 #: pytest arguments that choose tests from pytest's own cache: never incremental
 _STATEFUL_ARGS = frozenset({"--lf", "--last-failed", "--ff", "--failed-first", "--sw",
                             "--stepwise", "--nf", "--new-first", "--sw-skip"})  # fmt: skip
@@ -101,7 +102,7 @@ class TestsCheck(CheckBase):
         if workers(ctx):
             extra.append(tool_requirement(ctx, "pytest-cov")[0])  # coverage of xdist workers
         spec = project_env(ctx, extra_requirements=tuple(extra))
-        return {"project": EnvSpec("project-cov", spec.python, spec.requirements, spec.inputs)}
+        return {"project": replace(spec, name="project-cov")}
 
     def _report_paths(self, ctx: CheckContext) -> tuple[Path, Path, Path]:
         """Where this run's outcomes, JUnit XML and (on a shard) coverage JSON go."""
@@ -131,6 +132,13 @@ class TestsCheck(CheckBase):
         data = f"--data-file={ctx.coverage_data}"
         return [*runner, "coverage", "run", "--parallel-mode", data, "-m", "pytest"], []
 
+    def _imports_file(self, ctx: CheckContext) -> Path:
+        """Where the as-built finder writes what it imported (``checks/asbuilt.py``)."""
+        return (
+            ctx.reports_dir
+            / f"imports-{self._report_paths(ctx)[0].stem.removeprefix('outcomes-')}.jsonl"
+        )
+
     def _plugin_path(self, ctx: CheckContext, env: Environment) -> str:
         """``PYTHONPATH`` with the plugin's folder first."""
         existing = ctx.tool_env(env).get("PYTHONPATH", "")
@@ -138,6 +146,8 @@ class TestsCheck(CheckBase):
 
     def _plugin_env(self, ctx: CheckContext, env: Environment) -> dict[str, str]:
         extra = {"PYTHONPATH": self._plugin_path(ctx, env)}
+        if env.spec.as_built:
+            extra[asbuilt.IMPORTS_VARIABLE] = str(self._imports_file(ctx))
         if ctx.coverage_data is not None and workers(ctx):
             extra["COVERAGE_FILE"] = f"{ctx.coverage_data}.xdist-{ctx.python}"
         if ctx.observe:
@@ -188,12 +198,16 @@ class TestsCheck(CheckBase):
         self, ctx: CheckContext, env: Environment, data: Path, result: CheckResult
     ) -> None:
         """This shard's coverage as a JSON report (``ci-sessions report --combine`` merges them)."""
+        from ci_sessions.checks.coverage_omit import omit_argument
+
         report = self._report_paths(ctx)[2]
         python = str(env.python)
+        omitted = omit_argument(ctx, env)  # not ci-sessions' own plugins
         steps = [
             [python, "-m", "coverage", "combine", f"--data-file={data}", str(data.parent)],
-            [python, "-m", "coverage", "json", f"--data-file={data}", "-o", str(report)],
-        ]
+            [python, "-m", "coverage", "json", f"--data-file={data}", *([omitted] if omitted else []),
+             "-o", str(report)],
+        ]  # fmt: skip
         for argv in steps:
             run = ctx.exec(argv, env)
             if run.returncode != 0:
@@ -205,7 +219,7 @@ class TestsCheck(CheckBase):
         settings = ctx.settings("tests")
         env = envs["project"]
         outcomes, junit, coverage = self._report_paths(ctx)
-        for stale in (outcomes, junit, coverage):
+        for stale in (outcomes, junit, coverage, self._imports_file(ctx)):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
         shard_data: Path | None = None
@@ -252,6 +266,10 @@ class TestsCheck(CheckBase):
             output="" if ctx.stream else (run.stdout + run.stderr).rstrip(),
             metrics={"exit_code": run.returncode},
         )
+        if env.spec.as_built:
+            bypassed = self._as_built(ctx, result)
+            if bypassed is not None:
+                return bypassed
         if parallel:
             result.metrics["workers"] = workers(ctx)
         if ctx.shard is not None:
@@ -274,7 +292,7 @@ class TestsCheck(CheckBase):
         if counts is None:
             if run.returncode == NO_TESTS:
                 result.metrics.update(
-                    {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+                    {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0, "xfailed": 0}
                 )
                 result.checked = Checked("tests", 0)
                 return result
@@ -294,6 +312,7 @@ class TestsCheck(CheckBase):
                 "failed": counts.failures,
                 "errors": counts.errors,
                 "skipped": counts.skipped,
+                "xfailed": counts.xfailed,  # ran and failed as expected (pytest's own count)
             }
         )
         if shard_data is not None:
@@ -319,6 +338,24 @@ class TestsCheck(CheckBase):
                 )
             )
         return result
+
+    def _as_built(self, ctx: CheckContext, result: CheckResult) -> CheckResult | None:
+        """Say where a compiled project's modules were imported from; ERROR when a compiled
+        module came from the tree (the build was not what the tests ran)."""
+        imports = asbuilt.read_imports(self._imports_file(ctx))
+        lines = asbuilt.describe_imports(ctx.root, imports)
+        if not any(asbuilt.is_extension(origin) for origin in imports.values()):
+            lines.append("as built: the tests imported no compiled module of the project")
+        result.output = "\n".join([result.output, *lines]).strip()
+        stale = asbuilt.in_tree(ctx.root, imports)
+        if not stale:
+            return None
+        failed = error_result(
+            ctx, self.name,
+            f"compiled module(s) imported from the tree, not the build: {', '.join(stale)}",
+        )  # fmt: skip
+        failed.output, failed.command = result.output, result.command
+        return failed
 
     @staticmethod
     def _read(ctx: CheckContext, outcomes: Path, junit: Path) -> JUnitReport | None:
@@ -467,11 +504,12 @@ class TestsCheck(CheckBase):
             return result
         rows = [row for payload in reused.values() for row in cast("list[list[Any]]", payload)]
         outcomes = [str(row[1]) for row in rows]
-        skipped = outcomes.count("skipped")
-        bad = len(outcomes) - skipped - outcomes.count("passed")
+        skipped, xfailed = outcomes.count("skipped"), outcomes.count("xfailed")
+        bad = len(outcomes) - skipped - xfailed - outcomes.count("passed")
         metrics["tests"] = ran + len(rows)
         metrics["passed"] = int(metrics.get("passed", 0)) + outcomes.count("passed")
         metrics["skipped"] = int(metrics.get("skipped", 0)) + skipped
+        metrics["xfailed"] = int(metrics.get("xfailed", 0)) + xfailed
         metrics["failed"] = int(metrics.get("failed", 0)) + bad  # never, but never a pass
         metrics.setdefault("errors", 0)
         result.checked = Checked("tests", int(metrics["tests"]) - int(metrics["skipped"]))
@@ -501,6 +539,8 @@ class TestsCheck(CheckBase):
             f"{result.metrics.get('passed', 0)} passed, {failed} failed, "
             f"{result.metrics.get('skipped', 0)} skipped"
         )
+        if int(result.metrics.get("xfailed", 0)):
+            result.summary += f", {result.metrics['xfailed']} xfailed"
         rerun = result.metrics.get("tests_rerun")
         if rerun is not None and int(rerun) != tests:
             result.summary += f" ({rerun} run now, the rest kept)"

@@ -36,7 +36,7 @@ from ci_sessions.config.project import Project
 from ci_sessions.engine.environments import EnvManager
 from ci_sessions.engine.progress import Progress, choose_mode
 from ci_sessions.errors import ConfigError, EnvError
-from ci_sessions.results import CheckResult, Status
+from ci_sessions.results import UNAVAILABLE, CheckResult, Status
 
 if TYPE_CHECKING:
     from ci_sessions.engine.cache import ResultCache
@@ -345,6 +345,7 @@ def _run_one(
         message = exc.render()
         if exc.missing_interpreter and not options.in_ci:
             result = _skipped(inv, ctx.session, message)
+            result.metrics[UNAVAILABLE] = 1  # not "nothing to check": a run of only these is red
         else:
             result = CheckResult(
                 check=check.name,

@@ -6,8 +6,9 @@ so nothing is installed into the project's environment. Every option is off unle
 ``--ci-sessions-outcomes=FILE``: each test's node id, outcome, duration and failure message,
 written once as one JSON document when the session ends. On a big suite that costs a fraction
 of JUnit XML. Outcomes follow pytest's JUnit report: a failed setup or teardown is an error, an
-xfail is skipped (an xpass passed), a failed collection is an error named by its file. Under
-pytest-xdist only the controller writes (the workers' reports reach it).
+xfail is xfailed (an xpass passed), a failed collection is an error named by its file, a
+module that skipped itself is one skip. Under pytest-xdist only the controller writes (the
+workers' reports reach it).
 
 ``--ci-sessions-progress=FILE``: tests done, collected and failed, for the progress board of a
 run, written by a daemon thread twice a second while they change. The outcomes and the counts
@@ -238,7 +239,7 @@ class Progress:
                 pass  # progress is a courtesy: never fail a test run over it
 
 
-PASSED, FAILED, SKIPPED, ERROR = "passed", "failed", "skipped", "error"
+PASSED, FAILED, SKIPPED, XFAILED, ERROR = "passed", "failed", "skipped", "xfailed", "error"
 
 
 class Recorder:
@@ -277,12 +278,15 @@ class Recorder:
             return
         outcome = entry[0]
         if when == "call":
-            outcome = FAILED if report.failed else SKIPPED
+            if report.failed:
+                outcome = FAILED
+            else:
+                outcome = XFAILED if hasattr(report, "wasxfail") else SKIPPED
         elif report.failed:
             if outcome in (PASSED, SKIPPED):
                 outcome = ERROR  # a fixture failed around the test
         elif when == "setup":
-            outcome = SKIPPED
+            outcome = XFAILED if hasattr(report, "wasxfail") else SKIPPED
         if outcome in (FAILED, ERROR) and outcome != entry[0]:
             entry[2] = _message(report)
         entry[0] = outcome
@@ -295,6 +299,8 @@ class Recorder:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.tests[report.nodeid or "<collection>"] = [ERROR, 0.0, _message(report)]
+        elif report.skipped:  # a module that skipped itself: one skip, as pytest counts it
+            self.tests[report.nodeid or "<collection>"] = [SKIPPED, 0.0, ""]
 
     def pytest_sessionfinish(self) -> None:
         if self.progress is not None:

@@ -65,6 +65,15 @@ SUITE = {
             assert True
 
 
+        @pytest.fixture
+        def not_yet():
+            pytest.xfail("the fixture says: known")
+
+
+        def test_xfail_in_setup(not_yet):
+            assert not_yet
+
+
         @pytest.mark.parametrize("n", [1, 2, 3], ids=["one", "two", "three"])
         def test_param(n):
             assert n != 2
@@ -75,6 +84,11 @@ SUITE = {
                 assert True
         """,
     "tests/test_broken_import.py": "import no_such_module_here\n",
+    # a module that skips itself (structlog's test_twisted.py): pytest counts one skip
+    "tests/test_needs_twisted.py": (
+        "import pytest\n\npytest.importorskip('no_such_twisted_here')\n\n\n"
+        "def test_never():\n    pass\n"
+    ),
 }
 
 
@@ -116,11 +130,19 @@ def test_outcomes_match_pytests_junit_report(tmp_path: Path) -> None:
     # a failed collection is named by its file (JUnit spells it as a module)
     assert theirs.pop("tests.test_broken_import") == "error"
     assert ours.pop("tests/test_broken_import.py") == "error"
+    # a module that skipped itself is one skip, as pytest's own summary counts it
+    assert theirs.pop("tests.test_needs_twisted") == "skipped"
+    assert ours.pop("tests/test_needs_twisted.py") == "skipped"
     assert ours == theirs
     assert ours["tests/test_kinds.py::test_error"] == "error"
     assert ours["tests/test_kinds.py::test_teardown_error"] == "error"
     assert ours["tests/test_kinds.py::test_param[two]"] == "failed"
     assert ours["tests/test_kinds.py::TestGroup::test_method"] == "passed"
+    # an xfail ran and failed as expected: pytest says "xfailed", never "skipped"
+    assert ours["tests/test_kinds.py::test_xfail"] == "xfailed"
+    assert ours["tests/test_kinds.py::test_xfail_in_setup"] == "xfailed"
+    assert ours["tests/test_kinds.py::test_skip"] == "skipped"
+    assert ours["tests/test_kinds.py::test_xpass"] == "passed"
     failed = {t.test_id: t.message for t in parse_outcomes(outcomes, tmp_path).failed}
     assert "one is not two" in failed["tests/test_kinds.py::test_fail"]
     assert "fixture broke" in failed["tests/test_kinds.py::test_error"]
