@@ -1,8 +1,16 @@
 #!/usr/bin/env -S uv run --script
 # /// script
-# dependencies = ["nox>=2025.2", "ci-sessions>=0.1"]
+# dependencies = [
+#   "nox>=2025.2",
+#   "ci-sessions>=0.1",
+# ]
 # ///
-"""The project's nox sessions: the ci-sessions tiers and checks (`nox -l` lists them)."""
+"""ci-sessions sessions: `nox -l` lists them."""
+
+# nox and ci_sessions come with nox (the block
+# above), not with the project's environment:
+# pyright: reportMissingImports=false
+# pyright: reportUnknownMemberType=false
 
 import nox
 

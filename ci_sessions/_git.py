@@ -144,6 +144,68 @@ def head_facts(root: Path) -> tuple[str, str]:
     return commit, branch
 
 
+def default_branch(root: Path) -> str | None:
+    """The branch a repository's work is compared with, found, never assumed.
+
+    The remote's HEAD branch (``origin`` first), else the branch checked out, else, on a detached
+    GitHub checkout, the pull request's target (``GITHUB_BASE_REF``) or the pushed branch; None
+    when none of them is known (no remote and a detached HEAD, not a repository): the caller
+    names the setting that says it.
+    """
+
+    def git_line(*args: str) -> str:
+        return (try_git(root, *args, timeout=10) or "").strip()
+
+    heads = git_line("for-each-ref", "--format=%(symref:short)", "refs/remotes/*/HEAD")
+    remote_heads = [line for line in heads.splitlines() if "/" in line]
+    remote_heads.sort(key=lambda line: (not line.startswith("origin/"), line))
+    if remote_heads:
+        return remote_heads[0].split("/", 1)[1]
+    current = git_line("symbolic-ref", "--quiet", "--short", "HEAD")
+    if current:
+        return current
+    if os.environ.get("GITHUB_BASE_REF"):
+        return os.environ["GITHUB_BASE_REF"]
+    if os.environ.get("GITHUB_REF_TYPE") == "branch" and os.environ.get("GITHUB_REF_NAME"):
+        return os.environ["GITHUB_REF_NAME"]
+    return None
+
+
+#: what ci-sessions and nox write into a project: never part of its state
+_OWN_OUTPUT = (":(exclude).ci-sessions", ":(exclude).nox")
+
+
+def worktree_state(root: Path) -> str:
+    """What the work tree holds beyond HEAD: "" when clean (or outside git), else a digest of the
+    uncommitted content (tracked edits, staged or not, and untracked files not ignored).
+
+    Two runs on one commit had the same inputs only when this is the same too: a failing edit
+    tried and reverted before committing is not a flaky test.
+    """
+    import hashlib
+
+    status = git_bytes(
+        root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ".", *_OWN_OUTPUT
+    )
+    if not status:
+        return ""
+    digest = hashlib.sha256()
+    diff = git_bytes(root, "diff", "HEAD", "--binary", "--no-ext-diff", "--", ".", *_OWN_OUTPUT)
+    digest.update(diff if diff is not None else status)
+    untracked = git_bytes(
+        root, "ls-files", "-z", "--others", "--exclude-standard", "--", ".", *_OWN_OUTPUT
+    )
+    for name in sorted((untracked or b"").split(b"\0")):
+        if not name:
+            continue
+        digest.update(b"\0" + name + b"\0")
+        try:
+            digest.update(hashlib.sha256((root / os.fsdecode(name)).read_bytes()).digest())
+        except OSError:
+            digest.update(b"unreadable")
+    return digest.hexdigest()[:16]
+
+
 def git_visible(root: Path, *args: str) -> int:
     """Run git with its output going to the terminal (``git diff`` shown to the user)."""
     executable = shutil.which("git")

@@ -22,9 +22,9 @@ EXIT_UNEXPECTED = 3
 EXIT_INTERRUPTED = 130
 
 
-def close_match(name: str, candidates: Iterable[str]) -> str | None:
+def close_match(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The candidate closest to a misspelt name, if any is close enough (for "did you mean")."""
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=cutoff)
     return matches[0] if matches else None
 
 

@@ -19,11 +19,14 @@ from ci_sessions.results import Status
 #: the order in which a test case's child elements decide its outcome
 _OUTCOME_TAGS = (("failure", "failed"), ("error", "error"), ("skipped", "skipped"))
 FAILED_OUTCOMES = ("failed", "error")
+#: pytest's JUnit spelling of an expected failure: ``<skipped type="pytest.xfail">``
+_XFAIL_TYPE = "pytest.xfail"
 
 
 @dataclass(frozen=True)
 class TestOutcome:
-    """One test case: its id, outcome (passed | failed | error | skipped), time and message."""
+    """One test case: its id, outcome (passed | failed | error | skipped | xfailed), time and
+    message. An xfailed test ran and failed as expected (pytest counts it apart from skips)."""
 
     __test__: ClassVar[bool] = False  # not a pytest test class
 
@@ -61,6 +64,10 @@ class JUnitReport:
     @property
     def skipped(self) -> int:
         return self.count("skipped")
+
+    @property
+    def xfailed(self) -> int:
+        return self.count("xfailed")
 
     @property
     def passed(self) -> int:
@@ -105,7 +112,7 @@ def parse_junit(path: Path, root: Path | None = None) -> JUnitReport:
         for tag, name in _OUTCOME_TAGS:
             element = case.find(tag)
             if element is not None:
-                outcome = name
+                outcome = "xfailed" if element.get("type") == _XFAIL_TYPE else name
                 message = (element.get("message") or element.text or "").strip()
                 break
         try:

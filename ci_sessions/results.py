@@ -12,10 +12,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from ci_sessions._git import head_facts
+from ci_sessions._git import head_facts, worktree_state
 
 #: the artifact a check names to add a Markdown section of its own to the run summary
 SUMMARY_SECTION = "summary-section"
+#: the metric of a SKIP because something it needed is missing here (a Python, a tool): nothing
+#: was checked, which a run made only of such rows must not call green
+UNAVAILABLE = "unavailable"
 
 
 class Status(str, enum.Enum):
@@ -281,6 +284,8 @@ class RunRecord:
     results: list[CheckResult] = field(default_factory=list[CheckResult])
     commit: str = ""
     branch: str = ""
+    #: the uncommitted content of the work tree ("" when clean): part of a run's inputs
+    worktree: str = ""
     os: str = field(default_factory=lambda: platform.system().lower())
     ci: bool = field(default_factory=lambda: os.environ.get("CI", "").lower() in ("1", "true"))
     finished: float = 0.0
@@ -299,6 +304,7 @@ class RunRecord:
             "finished": self.finished,
             "sessions": self.sessions,
             "commit": self.commit,
+            "worktree": self.worktree,
             "branch": self.branch,
             "os": self.os,
             "ci": self.ci,
@@ -315,6 +321,7 @@ class RunRecord:
             sessions=list(data.get("sessions", [])),
             results=[CheckResult.from_json(r) for r in data.get("results", [])],
             commit=str(data.get("commit", "")),
+            worktree=str(data.get("worktree", "")),
             branch=str(data.get("branch", "")),
             os=str(data.get("os", "")),
             ci=bool(data.get("ci", False)),
@@ -330,4 +337,5 @@ def new_run(root: Path, project: str) -> RunRecord:
         started=time.time(),
         commit=commit,
         branch=branch,
+        worktree=worktree_state(root) if commit else "",
     )

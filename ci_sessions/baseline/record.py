@@ -141,7 +141,7 @@ def record(
 def build_parser() -> argparse.ArgumentParser:
     parser = command_parser(
         "baseline",
-        "Record the current lint/format/typecheck findings as accepted (only new ones fail).",
+        "Record the current lint/format/typecheck/sast/secrets findings as accepted (only new ones fail).",
     )
     add_root(parser, positional_alias=True)
     parser.add_argument(

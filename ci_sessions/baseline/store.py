@@ -1,8 +1,8 @@
 """The findings baseline: hold the line on adoption day, fail only on NEW findings.
 
 A mature project carries findings it never gated on. ``init`` records them in a committed file;
-the runner then calls :func:`apply` on every lint/format/typecheck result, which removes findings
-the baseline already accepts. Findings are matched by (check, rule, path, fingerprint) as a
+the runner then calls :func:`apply` on every result of a check declared ``baselined`` (lint,
+format, typecheck, sast, secrets), which removes findings the baseline already accepts. Findings are matched by (check, rule, path, fingerprint) as a
 multiset, and the fingerprint never contains a line number, so edits elsewhere in a file do not
 invalidate it. Test failures are never baselined.
 """

@@ -90,6 +90,10 @@ class Layout:
     test_dirs: list[str]
     python_files: tuple[str, ...]
     doctests: bool
+    #: pytest's ``--doctest-glob`` patterns (text files it collects doctests from)
+    doctest_globs: tuple[str, ...] = ("test*.txt",)
+    #: pytest collects doctests from every module (``--doctest-modules``)
+    doctest_modules: bool = False
 
     @classmethod
     def load(cls, root: Path) -> Layout:
@@ -104,7 +108,9 @@ class Layout:
         testpaths = [p for p in option_words(options.get("testpaths")) if (root / p).is_dir()]
         test_dirs = sorted({*project.test_dirs, *testpaths} - set(project.packages))
         python_files = tuple(option_words(options.get("python_files"))) or PYTEST_PYTHON_FILES
-        addopts = " ".join(option_words(options.get("addopts")))
+        words = option_words(options.get("addopts"))
+        addopts = " ".join(words)
+        globs = tuple(_option_values(words, "--doctest-glob")) or ("test*.txt",)
         return cls(
             root=root,
             rules=Rules.load(root),
@@ -113,6 +119,8 @@ class Layout:
             test_dirs=test_dirs,
             python_files=python_files,
             doctests="--doctest" in addopts,
+            doctest_globs=globs,
+            doctest_modules="--doctest-modules" in words,
         )
 
     def package_of(self, path: str) -> str | None:
@@ -135,6 +143,17 @@ class Layout:
     def is_test_file(self, path: str) -> bool:
         name = PurePosixPath(path).name
         return any(fnmatch.fnmatch(name, pattern) for pattern in self.python_files)
+
+
+def _option_values(words: list[str], option: str) -> list[str]:
+    """The values of ``option`` in a list of command-line words (``--o=v`` or ``--o v``)."""
+    values: list[str] = []
+    for i, word in enumerate(words):
+        if word.startswith(f"{option}="):
+            values.append(word.partition("=")[2])
+        elif word == option and i + 1 < len(words):
+            values.append(words[i + 1])
+    return values
 
 
 def select_for_changes(

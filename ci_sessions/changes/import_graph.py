@@ -82,11 +82,14 @@ _LOAD_CALLS = frozenset({"spec_from_file_location", "run_path", "run_module", "l
 def file_facts(
     path: Path, module: str | None = None, *, is_package: bool = False
 ) -> tuple[set[str], str]:
-    """:func:`file_imports`, plus where the file imports something by a computed name.
+    """:func:`file_imports`, plus where the file reaches a module by a computed name.
 
-    The second item is empty, or ``line N`` of the first import whose target the text does not
-    say (``importlib.import_module(name)``, ``runpy.run_path(p)``, ``pytest_plugins = LIST``):
-    what such a file reaches cannot be read from it.
+    Attribute chains on an imported module count as imports too (``import pkg`` then
+    ``pkg.sub.f()`` imports ``pkg.sub`` when ``pkg`` loads its submodules lazily, PEP 562). The
+    second item is empty, or ``line N`` of the first place whose target the text does not say
+    (``importlib.import_module(name)``, ``runpy.run_path(p)``, ``pytest_plugins = LIST``,
+    ``getattr(pkg, name)`` on an imported module): what such a file reaches cannot be read
+    from it.
     """
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
@@ -94,19 +97,30 @@ def file_facts(
         raise GraphUnavailable(f"cannot parse {path.name}: {exc}") from None
     package = (module if is_package else module.rpartition(".")[0]) if module else ""
     names: set[str] = set()
+    bound: dict[str, str] = {}  # a local name -> the module (or module attribute) it names
     dynamic = ""
-    for node in ast.walk(tree):
+    nodes = list(ast.walk(tree))
+    for node in nodes:
         if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
+            for alias in node.names:
+                names.add(alias.name)
+                if alias.asname:
+                    bound[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".", 1)[0]
+                    bound[top] = top
         elif isinstance(node, ast.ImportFrom):
             base = _resolve_from(node, package)
             if base is None:
                 continue
             if base:
                 names.add(base)
-            names.update(
-                f"{base}.{a.name}" if base else a.name for a in node.names if a.name != "*"
-            )
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                full = f"{base}.{alias.name}" if base else alias.name
+                names.add(full)
+                bound[alias.asname or alias.name] = full
         elif isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets
         ):
@@ -114,6 +128,11 @@ def file_facts(
             names.update(found)
             if not found and not dynamic:
                 dynamic = f"line {node.lineno}: pytest_plugins from a computed value"
+    for node in nodes:
+        if isinstance(node, ast.Attribute):
+            chain = _attribute_chain(node)
+            if chain and chain[0] in bound:
+                names.add(".".join([bound[chain[0]], *chain[1:]]))
         elif isinstance(node, ast.Call):
             called = _called_name(node.func)
             if called in _IMPORT_CALLS and node.args:
@@ -123,7 +142,27 @@ def file_facts(
                     dynamic = f"line {node.lineno}: {called}() of a computed name"
             elif called in _LOAD_CALLS and not dynamic:
                 dynamic = f"line {node.lineno}: {called}() loads code by path"
+            elif called == "getattr" and len(node.args) >= 2:
+                target, attribute = node.args[0], node.args[1]
+                if isinstance(target, ast.Name) and target.id in bound:
+                    literal = _literal_strings(attribute)
+                    names.update(f"{bound[target.id]}.{a}" for a in literal)
+                    if not literal and not dynamic:
+                        dynamic = f"line {node.lineno}: getattr() of a computed name on a module"
     return names, dynamic
+
+
+def _attribute_chain(node: ast.Attribute) -> list[str]:
+    """``a.b.c`` -> ``["a", "b", "c"]``; anything but names and attributes -> ``[]``."""
+    parts: list[str] = []
+    current: ast.expr = node
+    while isinstance(current, ast.Attribute):
+        parts.append(current.attr)
+        current = current.value
+    if not isinstance(current, ast.Name):
+        return []
+    parts.append(current.id)
+    return parts[::-1]
 
 
 def _resolve_from(node: ast.ImportFrom, package: str) -> str | None:

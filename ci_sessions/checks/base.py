@@ -38,6 +38,12 @@ class EnvSpec:
     #: a tool's own environment, which need not share the project's Python: when the pinned
     #: tool does not install on ``python`` it is built on the newest Python it installs on
     any_python: bool = False
+    #: installs a compiled project as built: its compiled modules are imported from the build,
+    #: its Python from the tree (``checks/asbuilt.py``), so only ``inputs`` rebuild it
+    as_built: bool = False
+    #: with ``as_built``: the project files left out of ``inputs`` because they are read from the
+    #: tree; any the build turns out not to serve from the tree becomes an input again
+    from_tree: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -113,10 +119,55 @@ class ProjectFiles:
     tests: tuple[str, ...] = ()
     #: pytest collects doctests from the project's modules (every module is a test)
     doctests: bool = False
+    #: the files pytest collects doctests from as text (its ``--doctest-glob`` patterns)
+    doctest_files: tuple[str, ...] = ()
 
 
 #: what an incremental check keeps of one file's results: plain JSON data
 UnitPayload = Any
+#: what a unit's result depends on beyond its import closure (``Check.incremental_inputs``)
+TYPES, RUNTIME = "types", "runtime"
+
+
+@dataclass(frozen=True)
+class Reached:
+    """What one part of a test run reached beyond the import graph (project-relative paths):
+    files whose code ran, files read, folders listed (``dir/*.dist-info`` when only looked at
+    for installed distributions), modules it tried to import, processes it started that may
+    run project code, and the project modules whose first import it caused."""
+
+    #: project file -> the first lines of the code objects that ran in it (an empty set: where
+    #: in the file is not known, the file counts whole)
+    code: Mapping[str, frozenset[int]] = field(default_factory=dict[str, frozenset[int]])
+    read: frozenset[str] = frozenset()
+    listed: frozenset[str] = frozenset()
+    imports: frozenset[str] = frozenset()
+    spawned: tuple[str, ...] = ()
+    caused: frozenset[str] = frozenset()
+    #: a first import: the project file whose code asked for it ("" when code outside the
+    #: project did), and whether from a module's ``__getattr__`` (a lazily loaded submodule)
+    via: str = ""
+    lazy: bool = False
+    #: project code here asked for a module by a computed name (``import_module``, an entry
+    #: point's ``load``): it may get hold of any module loaded so, here or earlier
+    computes: bool = False
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What a run of an incremental check saw its units reach (``Check.observed``): by unit, by
+    the first import of each project module (it counts for every unit that imports it), what
+    ran outside any unit (start-up, shared fixtures: it counts for every unit), and what a
+    library read outside any unit for the units that use it."""
+
+    units: Mapping[str, Reached] = field(default_factory=dict[str, Reached])
+    imports: Mapping[str, Reached] = field(default_factory=dict[str, Reached])
+    shared: Reached = field(default_factory=Reached)
+    #: what a library read outside any unit for the units marked as its users (hypothesis
+    #: harvests constants from every project module): marker -> (what it read, its units)
+    marked: Mapping[str, tuple[Reached, frozenset[str]]] = field(
+        default_factory=dict[str, tuple[Reached, frozenset[str]]]
+    )
 
 
 @dataclass(frozen=True)
@@ -166,6 +217,11 @@ class CheckContext:
     ci: bool = False
     #: the part of the test suite a check that runs tests runs (None: all of it)
     shard: Shard | None = None
+    #: an incremental run: the check records what its units reach (``Check.observed``)
+    observe: bool = False
+    #: where a check that runs tests writes its progress counts for the run's board (None: not
+    #: asked for)
+    progress_file: Path | None = None
 
     def settings(self, check: str) -> Section:
         return self.config.section(check)
@@ -248,6 +304,10 @@ class Check(Protocol):
     #: can run on some of its files and reuse the stored results of the others, file by file
     #: (``units``, ``unit_results``, ``merge``; the engine keys each file by its import closure)
     incremental: ClassVar[bool]
+    #: what a unit's result depends on beyond its import closure: ``types`` (nothing: a type
+    #: checker reads the files it imports, stubs and its configuration), ``runtime`` (what the
+    #: run observed its units reach: ``observed``; a run that cannot say disowns its units)
+    incremental_inputs: ClassVar[str]
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         """The environments to prepare, by the role the check gives them."""
@@ -300,6 +360,15 @@ class Check(Protocol):
         """The whole project's result: this run's plus the files' results kept from earlier runs."""
         ...
 
+    def reusable(self, payload: UnitPayload) -> bool:
+        """Whether a stored payload may stand for its unit (a failing test file never does)."""
+        ...
+
+    def observed(self, ctx: CheckContext, result: CheckResult) -> Observed | None:
+        """What the run's units reached beyond the import graph (``incremental_inputs =
+        "runtime"``), read from what the run left behind; None when it recorded nothing."""
+        ...
+
 
 class CheckBase:
     """Defaults for the :class:`Check` protocol: a once-per-run, cacheable, independent check."""
@@ -313,6 +382,7 @@ class CheckBase:
     runs_tests: ClassVar[bool] = False
     tools: ClassVar[tuple[str, ...]] = ()
     incremental: ClassVar[bool] = False
+    incremental_inputs: ClassVar[str] = TYPES
 
     def plan(self, plan: RunPlan) -> None:
         del plan
@@ -336,6 +406,14 @@ class CheckBase:
     ) -> CheckResult:
         del ctx, reused
         return result
+
+    def reusable(self, payload: UnitPayload) -> bool:
+        del payload
+        return True
+
+    def observed(self, ctx: CheckContext, result: CheckResult) -> Observed | None:
+        del ctx, result
+        return None
 
 
 def pending_result(ctx: CheckContext, check: str, **fields: Any) -> CheckResult:

@@ -24,6 +24,7 @@ from ci_sessions.checks.base import (
     error_result,
     pending_result,
 )
+from ci_sessions.checks.coverage_omit import omit_argument
 from ci_sessions.gates import apply_gates, at_least
 from ci_sessions.results import Checked, CheckResult, Gate, Status
 
@@ -157,20 +158,33 @@ class CoverageCheck(CheckBase):
                 combine.tail(),
             )
         output.append(text)
+        omitted = omit_argument(ctx, env)
+        if omitted is None:
+            return error_result(ctx, self.name, "could not read coverage.py's configuration")
         reports = ctx.reports_dir
         xml_path, json_path = reports / "coverage.xml", reports / "coverage.json"
         for stale in (xml_path, json_path):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
         commands = [
-            [python, "-m", "coverage", "json", f"--data-file={data}", "-o", str(json_path)],
-            [python, "-m", "coverage", "xml", f"--data-file={data}", "-o", str(xml_path)],
+            [
+                python,
+                "-m",
+                "coverage",
+                "json",
+                f"--data-file={data}",
+                omitted,
+                "-o",
+                str(json_path),
+            ],
+            [python, "-m", "coverage", "xml", f"--data-file={data}", omitted, "-o", str(xml_path)],
             [
                 python,
                 "-m",
                 "coverage",
                 "report",
                 f"--data-file={data}",
+                omitted,
                 "--show-missing",
                 "--skip-covered",
             ],

@@ -22,6 +22,7 @@ from ci_sessions.checks.base import (
     error_result,
     relative,
 )
+from ci_sessions.checks.docs_requirements import DocsDeps, discover
 from ci_sessions.checks.projectenv import INSTALL_INPUTS, install_project
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
@@ -70,7 +71,12 @@ def detect_builder(ctx: CheckContext) -> tuple[str, str] | None:
 
 
 def docs_requirements(ctx: CheckContext, builder: str) -> tuple[str, ...]:
-    """The project's docs deps (group, extra, requirements file) plus the builder itself."""
+    """The project's docs deps (group, extra, requirements file) plus the builder itself.
+
+    ``[tool.ci-sessions.docs]`` names them; else a ``docs`` group or extra; else what the project
+    itself builds its docs with (Read the Docs, tox's docs env, a requirements file beside the
+    docs: ``checks/docs_requirements.py``).
+    """
     settings = ctx.settings("docs")
     project = ctx.project
     requirements: list[str] = []
@@ -79,21 +85,41 @@ def docs_requirements(ctx: CheckContext, builder: str) -> tuple[str, ...]:
     )
     for group in groups:
         requirements += project.dependency_group(group) or []
-    extras = settings.str_list("extras") or (["docs"] if "docs" in project.extras() else [])
+    configured = bool(settings.str_list("requirements") or settings.str_list("deps"))
+    found = DocsDeps() if configured else discover(ctx.root)
+    extras = settings.str_list("extras") or list(
+        dict.fromkeys([*(["docs"] if "docs" in project.extras() else []), *found.extras])
+    )
     if settings.bool("install-project") and project.installable:
         requirements += install_project(ctx, extras)[0]
-    files = settings.str_list("requirements")
-    if not files:
-        files = [
-            f for f in ("docs/requirements.txt", "doc/requirements.txt") if (ctx.root / f).is_file()
-        ]
+    files = settings.str_list("requirements") or found.files
     for path in files:
         requirements += ["-r", path]
-    requirements += settings.str_list("deps")
+    deps = settings.str_list("deps") or found.deps
+    requirements += deps
     tool = "mkdocs-material" if builder == "mkdocs" else "sphinx"
-    if not (groups or extras or files or settings.str_list("deps")):
+    if not (groups or extras or files or deps):
         requirements.append(tool_requirement(ctx, tool)[0])
     return tuple(requirements)
+
+
+#: what a builder says when something the docs need is not installed (the group names it)
+_MISSING = (
+    re.compile(r"no theme named '([^']+)' found"),
+    re.compile(r"Could not import extension ([\w.]+)"),
+    re.compile(r"Unrecognised theme name: '([^']+)'"),
+    re.compile(r'The "([^"]+)" plugin is not installed'),
+    re.compile(r"Failed to load extension '([^']+)'"),
+    re.compile(r"No module named '([^']+)'"),
+)
+
+
+def missing_dependency(text: str) -> str | None:
+    """The theme, extension, plugin or module the build could not find, if that is why it failed."""
+    for pattern in _MISSING:
+        if match := pattern.search(text):
+            return match.group(1)
+    return None
 
 
 def parse_mkdocs(ctx: CheckContext, output: str, docs_dir: str = "docs") -> list[Finding]:
@@ -159,6 +185,8 @@ class DocsCheck(CheckBase):
                 requirements=requirements,
                 inputs=inputs,
                 any_python=True,  # the builder's pin may need a newer Python
+                # autodoc imports a compiled project as built, its Python from the tree
+                as_built=bool(built) and ctx.project.compiled,
             )
         }
 
@@ -206,6 +234,17 @@ class DocsCheck(CheckBase):
             findings = parse_sphinx(ctx, text)
         if strict:  # warnings fail the build: they are errors here
             findings = [replace(f, severity="error") for f in findings]
+        missing = missing_dependency(text) if run.returncode != 0 else None
+        if missing is not None:
+            failed = error_result(
+                ctx,
+                self.name,
+                f"{builder} could not build: {missing!r} is not installed in the docs environment "
+                "(set [tool.ci-sessions.docs] requirements, groups, extras or deps)",
+                text,
+            )
+            failed.command, failed.tools = argv, [builder]
+            return failed
         if run.returncode not in (0, 1, 2) or (run.returncode != 0 and _crashed(text)):
             return error_result(
                 ctx, self.name, f"{builder} crashed (exit {run.returncode})", run.tail()

@@ -137,7 +137,8 @@ class TypecheckCheck(CheckBase):
         if analysed != len(units):
             return (
                 f"pyright analysed {analysed} file(s) where ci-sessions counted {len(units)} "
-                "under its include and exclude settings"
+                "under its include and exclude settings (name the files pyright should check "
+                "in [tool.pyright] include and exclude, or typecheck.paths)"
             )
         kept: dict[str, UnitPayload] = {unit: [] for unit in units}
         for finding in result.findings:

@@ -14,21 +14,26 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar, cast
 from xml.etree.ElementTree import ParseError as ET_ParseError
 
+from ci_sessions._fs import state_dir
+from ci_sessions.checks import asbuilt
 from ci_sessions.checks.base import (
+    RUNTIME,
     CheckBase,
     CheckContext,
     Environment,
     EnvSpec,
+    Observed,
     ProjectFiles,
     UnitPayload,
     error_result,
     pending_result,
 )
 from ci_sessions.checks.projectenv import project_env, workers
+from ci_sessions.checks.pytest_reach import collected_counts, observed_from, reach_documents
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.junit import JUnitReport, parse_junit, parse_outcomes, read_outcomes
@@ -41,11 +46,29 @@ PLUGIN_DIR = Path(__file__).resolve().parent / "pytest_plugin"
 PLUGIN = "ci_sessions_pytest"
 #: an incremental rerun of fewer test files than this runs in one process, whatever workers says
 FEW_FILES = 8
+#: the variable that tells the plugin where its tracking settings are (see ``observed``)
+REACH_VARIABLE = "CI_SESSIONS_PYTEST_REACH"
+#: the first Python whose test runs track what they reach (sys.monitoring)
+TRACKED_FROM = (3, 12)
+#: outcomes a kept test file may hold (one with any other runs again)
+_KEPT_OUTCOMES = frozenset({"passed", "skipped", "xfailed"})
+#: pytest arguments that choose tests from pytest's own cache: never incremental
+_STATEFUL_ARGS = frozenset({"--lf", "--last-failed", "--ff", "--failed-first", "--sw",
+                            "--stepwise", "--nf", "--new-first", "--sw-skip"})  # fmt: skip
+_STATEFUL_PREFIXES = ("--lfnf", "--last-failed-no-failures")
 
 
 def _first_line(text: str) -> str:
     lines = text.strip().splitlines()
     return lines[0] if lines else ""
+
+
+def _version(python: str) -> tuple[int, ...]:
+    """``3.12`` -> (3, 12); anything else sorts first (``pypy3.10``: not tracked)."""
+    try:
+        return tuple(int(part) for part in python.split(".")[:2])
+    except ValueError:
+        return (0,)
 
 
 def _in_paths(path: str, paths: Sequence[str]) -> bool:
@@ -59,9 +82,10 @@ def _in_paths(path: str, paths: Sequence[str]) -> bool:
 class TestsCheck(CheckBase):
     """``pytest`` in the project environment, outcomes recorded, failures fail the gate.
 
-    Incremental: a test file's outcome depends on its text and on what it imports, so after an
-    edit only the test files whose import closure changed run; files that passed last time and
-    whose closure is unchanged keep their outcomes.
+    Incremental: a test file's outcome depends on its text, on what it imports, and on what its
+    tests were seen to reach as they ran (code run through a computed import or an entry point,
+    files read, processes started: the plugin records it); after an edit only the test files
+    for which one of those changed run, and files that passed last time keep their outcomes.
     """
 
     name: ClassVar[str] = "tests"
@@ -69,6 +93,7 @@ class TestsCheck(CheckBase):
     runs_tests: ClassVar[bool] = True
     per_python: ClassVar[bool] = True
     incremental: ClassVar[bool] = True
+    incremental_inputs: ClassVar[str] = RUNTIME
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         if ctx.coverage_data is None and ctx.shard is None:
@@ -77,7 +102,7 @@ class TestsCheck(CheckBase):
         if workers(ctx):
             extra.append(tool_requirement(ctx, "pytest-cov")[0])  # coverage of xdist workers
         spec = project_env(ctx, extra_requirements=tuple(extra))
-        return {"project": EnvSpec("project-cov", spec.python, spec.requirements, spec.inputs)}
+        return {"project": replace(spec, name="project-cov")}
 
     def _report_paths(self, ctx: CheckContext) -> tuple[Path, Path, Path]:
         """Where this run's outcomes, JUnit XML and (on a shard) coverage JSON go."""
@@ -107,14 +132,51 @@ class TestsCheck(CheckBase):
         data = f"--data-file={ctx.coverage_data}"
         return [*runner, "coverage", "run", "--parallel-mode", data, "-m", "pytest"], []
 
-    def _plugin_env(self, ctx: CheckContext, env: Environment) -> dict[str, str]:
-        extra = {"PYTHONPATH": str(PLUGIN_DIR)}
+    def _imports_file(self, ctx: CheckContext) -> Path:
+        """Where the as-built finder writes what it imported (``checks/asbuilt.py``)."""
+        return (
+            ctx.reports_dir
+            / f"imports-{self._report_paths(ctx)[0].stem.removeprefix('outcomes-')}.jsonl"
+        )
+
+    def _plugin_path(self, ctx: CheckContext, env: Environment) -> str:
+        """``PYTHONPATH`` with the plugin's folder first."""
         existing = ctx.tool_env(env).get("PYTHONPATH", "")
-        if existing:
-            extra["PYTHONPATH"] += os.pathsep + existing
+        return os.pathsep.join([str(PLUGIN_DIR), existing]) if existing else str(PLUGIN_DIR)
+
+    def _plugin_env(self, ctx: CheckContext, env: Environment) -> dict[str, str]:
+        extra = {"PYTHONPATH": self._plugin_path(ctx, env)}
+        if env.spec.as_built:
+            extra[asbuilt.IMPORTS_VARIABLE] = str(self._imports_file(ctx))
         if ctx.coverage_data is not None and workers(ctx):
             extra["COVERAGE_FILE"] = f"{ctx.coverage_data}.xdist-{ctx.python}"
+        if ctx.observe:
+            extra[REACH_VARIABLE] = str(self._reach_settings(ctx))
         return extra
+
+    def _reach_paths(self, ctx: CheckContext) -> tuple[Path, Path]:
+        """(the tracker's settings, what it writes: one file per xdist worker beside it)."""
+        folder = state_dir(ctx.root) / "cache" / "reach"
+        return folder / f"settings-tests-{ctx.python}.json", folder / f"tests-{ctx.python}.json"
+
+    def _reach_settings(self, ctx: CheckContext) -> Path:
+        """Tell the plugin to track what each test file reaches (see ``observed``)."""
+        settings, output = self._reach_paths(ctx)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        for stale in output.parent.glob(f"{output.name}*"):
+            stale.unlink(missing_ok=True)
+        packages = sorted({PurePosixPath(p).stem for p in ctx.project.packages})
+        document = {"root": str(ctx.root), "output": str(output), "packages": packages}
+        settings.write_text(json.dumps(document), encoding="utf-8")
+        return settings
+
+    def _only(self, ctx: CheckContext, files: Sequence[str]) -> list[str]:
+        """Arguments that make pytest collect only ``files`` (an incremental run), each as a
+        whole run collects it: the same paths, conftest files and collection rules."""
+        listing = state_dir(ctx.root) / "cache" / "reach" / f"only-tests-{ctx.python}.txt"
+        listing.parent.mkdir(parents=True, exist_ok=True)
+        listing.write_text("".join(f"{ctx.root / f}\n" for f in files), encoding="utf-8")
+        return [f"--ci-sessions-only={listing}"]
 
     def _shard_args(self, ctx: CheckContext) -> list[str]:
         if ctx.shard is None:
@@ -136,12 +198,16 @@ class TestsCheck(CheckBase):
         self, ctx: CheckContext, env: Environment, data: Path, result: CheckResult
     ) -> None:
         """This shard's coverage as a JSON report (``ci-sessions report --combine`` merges them)."""
+        from ci_sessions.checks.coverage_omit import omit_argument
+
         report = self._report_paths(ctx)[2]
         python = str(env.python)
+        omitted = omit_argument(ctx, env)  # not ci-sessions' own plugins
         steps = [
             [python, "-m", "coverage", "combine", f"--data-file={data}", str(data.parent)],
-            [python, "-m", "coverage", "json", f"--data-file={data}", "-o", str(report)],
-        ]
+            [python, "-m", "coverage", "json", f"--data-file={data}", *([omitted] if omitted else []),
+             "-o", str(report)],
+        ]  # fmt: skip
         for argv in steps:
             run = ctx.exec(argv, env)
             if run.returncode != 0:
@@ -153,7 +219,7 @@ class TestsCheck(CheckBase):
         settings = ctx.settings("tests")
         env = envs["project"]
         outcomes, junit, coverage = self._report_paths(ctx)
-        for stale in (outcomes, junit, coverage):
+        for stale in (outcomes, junit, coverage, self._imports_file(ctx)):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
         shard_data: Path | None = None
@@ -166,12 +232,13 @@ class TestsCheck(CheckBase):
                 summary="no affected tests",
             )  # fmt: skip
         runner, coverage_args = self._runner(ctx, env)
-        if ctx.only_files is not None:
-            targets = list(ctx.only_files)
-        elif ctx.selected_tests is not None:
+        only: list[str] = []
+        if ctx.selected_tests is not None:
             targets = list(ctx.selected_tests)
         else:
             targets = settings.str_list("paths")
+        if ctx.only_files is not None:
+            only = self._only(ctx, ctx.only_files)
         reports = [f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{ctx.python}"]
         # an incremental rerun of a few test files does not pay pytest-xdist's start-up
         few = ctx.only_files is not None and len(ctx.only_files) < FEW_FILES
@@ -181,6 +248,8 @@ class TestsCheck(CheckBase):
             "-p",
             PLUGIN,
             f"--ci-sessions-outcomes={outcomes}",
+            *([f"--ci-sessions-progress={ctx.progress_file}"] if ctx.progress_file else []),
+            *only,
             *(reports if self._wants_junit(ctx) else []),
             *parallel,
             *coverage_args,
@@ -197,6 +266,10 @@ class TestsCheck(CheckBase):
             output="" if ctx.stream else (run.stdout + run.stderr).rstrip(),
             metrics={"exit_code": run.returncode},
         )
+        if env.spec.as_built:
+            bypassed = self._as_built(ctx, result)
+            if bypassed is not None:
+                return bypassed
         if parallel:
             result.metrics["workers"] = workers(ctx)
         if ctx.shard is not None:
@@ -219,13 +292,16 @@ class TestsCheck(CheckBase):
         if counts is None:
             if run.returncode == NO_TESTS:
                 result.metrics.update(
-                    {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+                    {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0, "xfailed": 0}
                 )
                 result.checked = Checked("tests", 0)
                 return result
             return error_result(ctx, self.name, "pytest wrote no outcomes", run.tail())
         if outcomes.is_file():
             result.artifacts["outcomes"] = outcomes.relative_to(ctx.root).as_posix()
+        reach = self._reach_paths(ctx)[1]
+        if ctx.observe and reach.parent.is_dir():
+            result.artifacts["reach"] = reach.relative_to(ctx.root).as_posix()
         if junit.is_file():
             result.artifacts["junit"] = junit.relative_to(ctx.root).as_posix()
         result.checked = Checked("tests", counts.tests - counts.skipped)  # tests that ran
@@ -236,6 +312,7 @@ class TestsCheck(CheckBase):
                 "failed": counts.failures,
                 "errors": counts.errors,
                 "skipped": counts.skipped,
+                "xfailed": counts.xfailed,  # ran and failed as expected (pytest's own count)
             }
         )
         if shard_data is not None:
@@ -261,6 +338,24 @@ class TestsCheck(CheckBase):
                 )
             )
         return result
+
+    def _as_built(self, ctx: CheckContext, result: CheckResult) -> CheckResult | None:
+        """Say where a compiled project's modules were imported from; ERROR when a compiled
+        module came from the tree (the build was not what the tests ran)."""
+        imports = asbuilt.read_imports(self._imports_file(ctx))
+        lines = asbuilt.describe_imports(ctx.root, imports)
+        if not any(asbuilt.is_extension(origin) for origin in imports.values()):
+            lines.append("as built: the tests imported no compiled module of the project")
+        result.output = "\n".join([result.output, *lines]).strip()
+        stale = asbuilt.in_tree(ctx.root, imports)
+        if not stale:
+            return None
+        failed = error_result(
+            ctx, self.name,
+            f"compiled module(s) imported from the tree, not the build: {', '.join(stale)}",
+        )  # fmt: skip
+        failed.output, failed.command = result.output, result.command
+        return failed
 
     @staticmethod
     def _read(ctx: CheckContext, outcomes: Path, junit: Path) -> JUnitReport | None:
@@ -302,7 +397,7 @@ class TestsCheck(CheckBase):
                 *flaky,
             ],
             env,
-            extra_env={"PYTHONPATH": self._plugin_env(ctx, env)["PYTHONPATH"]},
+            extra_env={"PYTHONPATH": self._plugin_path(ctx, env)},
         )
         result.output += (
             f"\n\nrerun of known-flaky tests (exit {rerun.returncode}):\n{rerun.tail(5)}"
@@ -325,7 +420,16 @@ class TestsCheck(CheckBase):
     # -- incremental runs ---------------------------------------------------------------------
 
     def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
-        """The test files of the suite, as pytest's patterns find them in the test folders."""
+        """The files pytest may collect: test files by its ``python_files`` patterns, every
+        module when it collects doctests from modules, and its doctest text files. A file it
+        does not collect stays without tests; one it collects that is not counted makes the
+        run disown the list (``unit_results``)."""
+        if _version(ctx.python) < TRACKED_FROM:
+            return (
+                f"tests on Python {ctx.python} run whole: tracking what each test file reaches "
+                "needs Python 3.12's sys.monitoring (earlier, it costs more than it saves); "
+                "a Python 3.12 or later in [tool.ci-sessions] python runs incrementally"
+            )
         if ctx.coverage_data is not None:
             return "coverage is measured in this run: it needs every test"
         if ctx.selected_tests is not None:
@@ -335,16 +439,21 @@ class TestsCheck(CheckBase):
         if ctx.posargs:
             return f"the session arguments ({' '.join(ctx.posargs)}) choose what pytest runs"
         args = ctx.settings("tests").str_list("args")
-        if files.doctests or any(a.startswith("--doctest") for a in args):
-            return "pytest collects doctests: every module is a test"
+        if any(a in _STATEFUL_ARGS or a.startswith(_STATEFUL_PREFIXES) for a in args):
+            return "tests.args makes pytest choose tests from its own cache (--lf, --ff, --sw)"
+        units = set(files.tests) | set(files.doctest_files)
+        if files.doctests or "--doctest-modules" in args:
+            units.update(p for p in files.python if p.endswith(".py"))
         paths = ctx.settings("tests").str_list("paths")
-        return [t for t in files.tests if not paths or _in_paths(t, paths)]
+        return sorted(u for u in units if not paths or _in_paths(u, paths))
 
     def unit_results(
         self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
     ) -> dict[str, UnitPayload] | str:
-        """Each test file's outcomes; a file with a failing test keeps nothing (it runs again)."""
+        """Each test file's outcomes; a file with a failing test, or one whose collected tests
+        did not all run (an interrupted run, ``-x``), keeps nothing (it runs again)."""
         path = result.artifacts.get("outcomes")
+        collected = collected_counts(reach_documents(self._reach_paths(ctx)[1]), ctx.root)
         if path is None:
             if int(result.metrics.get("tests", 0)):
                 return "pytest wrote no per-test outcomes"
@@ -358,32 +467,56 @@ class TestsCheck(CheckBase):
             if rows is None:
                 return (
                     f"pytest ran {file}, which ci-sessions does not count as a test file "
-                    "(its python_files patterns and test folders)"
+                    "(set python_files in [tool.pytest.ini_options] to the patterns your test "
+                    "files follow)"
                 )
             if test.failed:
                 failing.add(file)
             rows.append([test.test_id, test.outcome, round(test.duration, 4)])
+        for file, count in collected.items():
+            if file in kept and len({row[0] for row in kept[file]}) < count:
+                failing.add(file)  # not every test of it ran: it runs again
         return {unit: None if unit in failing else rows for unit, rows in kept.items()}
+
+    def reusable(self, payload: UnitPayload) -> bool:
+        """A test file whose kept outcomes hold a failure is never reused: it runs again."""
+        rows = cast("list[list[Any]]", payload)
+        return all(row[1] in _KEPT_OUTCOMES for row in rows)
+
+    def observed(self, ctx: CheckContext, result: CheckResult) -> Observed | None:
+        """What each test file's tests reached, from the plugin's record (its xdist workers'
+        records merged)."""
+        if "reach" not in result.artifacts:
+            return None
+        documents = reach_documents(self._reach_paths(ctx)[1])
+        if not documents or any(not str(d.get("how", "")).startswith("sys.") for d in documents):
+            return None
+        return observed_from(documents, ctx.root, ctx.project.packages)
 
     def merge(
         self, ctx: CheckContext, result: CheckResult, reused: Mapping[str, UnitPayload]
     ) -> CheckResult:
-        """This run's counts plus the reused files' outcomes (they all passed or skipped)."""
+        """This run's counts plus the reused files' outcomes, each counted as what it was."""
         metrics = result.metrics
         ran = int(metrics.get("tests", 0))
         metrics["tests_rerun"] = ran
         if not reused:
             return result
         rows = [row for payload in reused.values() for row in cast("list[list[Any]]", payload)]
-        skipped = sum(1 for row in rows if row[1] == "skipped")
+        outcomes = [str(row[1]) for row in rows]
+        skipped, xfailed = outcomes.count("skipped"), outcomes.count("xfailed")
+        bad = len(outcomes) - skipped - xfailed - outcomes.count("passed")
         metrics["tests"] = ran + len(rows)
-        metrics["passed"] = int(metrics.get("passed", 0)) + len(rows) - skipped
+        metrics["passed"] = int(metrics.get("passed", 0)) + outcomes.count("passed")
         metrics["skipped"] = int(metrics.get("skipped", 0)) + skipped
-        metrics.setdefault("failed", 0)
+        metrics["xfailed"] = int(metrics.get("xfailed", 0)) + xfailed
+        metrics["failed"] = int(metrics.get("failed", 0)) + bad  # never, but never a pass
         metrics.setdefault("errors", 0)
         result.checked = Checked("tests", int(metrics["tests"]) - int(metrics["skipped"]))
         if int(metrics.get("exit_code", NO_TESTS)) == NO_TESTS and rows:
             metrics["exit_code"] = OK  # nothing to rerun is not "no tests"
+        if bad:
+            metrics["exit_code"] = TESTS_FAILED
         note = f"{len(rows)} test(s) in {len(reused)} unchanged file(s) kept from the last run"
         result.output = f"{result.output}\n{note}" if result.output else note
         return result
@@ -406,6 +539,8 @@ class TestsCheck(CheckBase):
             f"{result.metrics.get('passed', 0)} passed, {failed} failed, "
             f"{result.metrics.get('skipped', 0)} skipped"
         )
+        if int(result.metrics.get("xfailed", 0)):
+            result.summary += f", {result.metrics['xfailed']} xfailed"
         rerun = result.metrics.get("tests_rerun")
         if rerun is not None and int(rerun) != tests:
             result.summary += f" ({rerun} run now, the rest kept)"

@@ -126,7 +126,8 @@ def _value(field: Field) -> dict[str, Any]:
     if kind == "table-list":
         return {"type": "array"}
     if kind == "count-or-auto":
-        return {"oneOf": [{"type": "integer", "minimum": 0}, {"const": "auto"}]}
+        minimum = _number(field.minimum or 0)
+        return {"oneOf": [{"type": "integer", "minimum": minimum}, {"const": "auto"}]}
     raise AssertionError(f"unhandled schema kind {kind}")  # pragma: no cover
 
 

@@ -117,7 +117,7 @@ def load_config(
         _merge(merged, overrides, TOP_LEVEL, "", sources, source)
 
     _apply_environment(merged, environ, sources)
-    check_whole(merged, checks, sources)
+    check_whole(merged, checks, sources, _packaged_tiers())
     return Config(root=root, values=_freeze(merged), sources=MappingProxyType(sources))
 
 
@@ -125,6 +125,11 @@ def packaged_defaults() -> dict[str, Any]:
     """The validated packaged defaults (a copy the caller may change)."""
     path = _defaults_path()
     return copy.deepcopy(_packaged_defaults(path, path.stat().st_mtime_ns))
+
+
+def _packaged_tiers() -> list[str]:
+    path = _defaults_path()
+    return list(_packaged_defaults(path, path.stat().st_mtime_ns)["tiers"])
 
 
 def _defaults_path() -> Path:
@@ -218,7 +223,7 @@ def _validate_value(value: Any, field: Field, key: str, source: str) -> Any:
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value.strip())
         if value == "auto" or (
-            isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            isinstance(value, int) and not isinstance(value, bool) and value >= (field.minimum or 0)
         ):
             return value
         raise bad()

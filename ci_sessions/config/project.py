@@ -228,7 +228,11 @@ class Project:
             found.extend(
                 p.relative_to(self.root).as_posix() for p in sorted(self.root.glob(pattern))
             )
-        return sorted(set(found))
+        found = sorted(set(found))
+        # a lock for one Python (tests37.txt, test-py38.txt) beside the general one: the general
+        # one; installing both is rarely a solution (jinja2's pins for 3.7 and for the rest)
+        general = [f for f in found if not _FOR_ONE_PYTHON.search(Path(f).stem)]
+        return general or found
 
     def _tox_deps(self) -> list[str]:
         tox_ini = self.root / "tox.ini"
@@ -298,6 +302,10 @@ def load_project(root: Path) -> Project:
     pyproject_path = root / "pyproject.toml"
     data = load_toml(pyproject_path) if pyproject_path.is_file() else {}
     return Project(root=root, pyproject=data)
+
+
+#: a requirements file for one Python: ``tests37``, ``test-py38``, ``tests_3.12``
+_FOR_ONE_PYTHON = re.compile(r"(?:py|[-_.])?3[._]?\d{1,2}$")
 
 
 def _find_pin(project: Project, tool: str) -> tuple[str, str] | None:

@@ -15,6 +15,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ci_sessions.config.schema import OLDEST_PYTHON
+
+if TYPE_CHECKING:
+    from ci_sessions.config.loader import Config
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)$")
 #: The newest CPython release line a requires-python range is expanded to.
@@ -162,7 +168,8 @@ def declared_versions(configured: list[str], pyproject: dict[str, object]) -> tu
 
     Explicit config wins; then the project's ``Programming Language :: Python :: 3.X``
     classifiers; then ``requires-python`` expanded up to the newest known release and limited to
-    interpreters that exist here. Falls back to the running Python.
+    interpreters that exist here. Falls back to the running Python. A Python older than
+    ci-sessions tests on (``OLDEST_PYTHON``) is never derived: it would be refused as a setting.
     """
     if configured:
         return _sorted_unique(configured), "[tool.ci-sessions] python"
@@ -173,6 +180,7 @@ def declared_versions(configured: list[str], pyproject: dict[str, object]) -> tu
             m.group(1)
             for c in classifiers
             if (m := re.fullmatch(r"Programming Language :: Python :: (\d+\.\d+)", c.strip()))
+            and parse_version(m.group(1)) >= OLDEST_PYTHON
         ]
         if from_classifiers:
             return _sorted_unique(from_classifiers), "classifiers"
@@ -193,7 +201,7 @@ def _expand_requires_python(spec: str) -> list[str]:
     except InvalidSpecifier:
         return []
     versions: list[str] = []
-    for minor in range(6, NEWEST_KNOWN[1] + 1):
+    for minor in range(OLDEST_PYTHON[1], NEWEST_KNOWN[1] + 1):  # never one tests cannot run on
         # a minor line is allowed when its first patch release satisfies the range
         if specifier.contains(f"3.{minor}.0", prereleases=True) or specifier.contains(
             f"3.{minor}.99", prereleases=True
@@ -229,4 +237,40 @@ def missing_hint(version: str) -> str:
         f"Install it with "
         f"`uv python install {version}` or `pyenv install {version}`, or drop it from "
         "[tool.ci-sessions] python"
+    )
+
+
+def found_here() -> list[str]:
+    """The MAJOR.MINOR Pythons this machine has that tests can run on, oldest first."""
+    major, newest = NEWEST_KNOWN
+    return [
+        f"{major}.{m}"
+        for m in range(OLDEST_PYTHON[1], newest + 1)
+        if find_interpreter(f"{major}.{m}")
+    ]
+
+
+def require_default_python(config: Config) -> None:
+    """A configured ``default-python`` this machine lacks is a configuration error.
+
+    Every tier runs on it, so each row would be SKIP ("not found") and the run would check
+    nothing; unless ``download-python`` may fetch it, say so before anything runs. The matrix
+    (``python``) is not judged here: a cell whose Python is missing is a SKIP of that cell.
+    """
+    from ci_sessions.errors import ConfigError
+
+    version = config.top.str("default-python")
+    if not version or config.top.bool("download-python"):
+        return
+    if discover_interpreter(version) is not None:
+        return
+    found = found_here()
+    source = config.source_of("default-python")
+    raise ConfigError(
+        "pyproject.toml [tool.ci-sessions]" if source == "pyproject.toml" else source,
+        "default-python",
+        f"Python {version} was not found on this machine (found here: "
+        f"{', '.join(found) or 'none'})",
+        fix=f"set default-python to one of {', '.join(found)}, install Python {version} "
+        f"(`uv python install {version}`), or set download-python = true",
     )

@@ -69,7 +69,7 @@ class Field:
             "date": 'a date (2027-06-30 or "2027-06-30")',
             "str-or-list": "a string or a list of strings",
             "str-or-false": "a string or false",
-            "count-or-auto": 'a whole number >= 0 or "auto"',
+            "count-or-auto": f'a whole number >= {self.minimum or 0:g} or "auto"',
         }[self.kind]
 
     @property
@@ -181,6 +181,7 @@ CHECK_SETTINGS: dict[str, Field] = {
             "count-or-auto",
             "CI cells the suite is split into per Python and OS (1: none; auto: enough that"
             " each takes at most shard-minutes by the recorded durations)",
+            minimum=1,
         ),
         shard_minutes=Field(
             "float", "shards = auto: the longest a shard should take, in minutes", minimum=0.1
@@ -276,7 +277,11 @@ CHECK_SETTINGS: dict[str, Field] = {
             "rounds kept per benchmark (seeded random subset) in baselines and tests",
             minimum=20,
         ),
-        baseline_branch=Field("str", "branch whose saved baseline is compared against by default"),
+        baseline_branch=Field(
+            "str",
+            "branch whose saved baseline is compared against by default (empty: the default"
+            " branch, the remote's HEAD, else the one checked out)",
+        ),
         thresholds=Field(
             "str-map",
             'allowed slowdown per benchmark name pattern ("test_parse*" = "25%"); "*" sets the default',
@@ -334,7 +339,11 @@ CHECK_SETTINGS: dict[str, Field] = {
         strict=Field("bool", "warnings fail the build (mkdocs --strict, sphinx -W)"),
         groups=Field("str-list", "dependency groups to install (default: a group named docs)"),
         extras=Field("str-list", "extras to install (default: an extra named docs)"),
-        requirements=Field("str-list", "requirements files (default: docs/requirements.txt)"),
+        requirements=Field(
+            "str-list",
+            "requirements files (default: Read the Docs' config, tox's docs env, else a"
+            " requirements file beside the docs)",
+        ),
         deps=Field("str-list", "extra requirement specifiers for the docs environment"),
         install_project=Field(
             "bool", "install the project into the docs environment (autodoc, mkdocstrings)"

@@ -56,10 +56,20 @@ def source_label(source: str) -> str:
     return "configs/quality-tiers.yaml" if source == "defaults" else source
 
 
-def check_whole(merged: Mapping[str, Any], checks: set[str], sources: Mapping[str, str]) -> None:
+#: how alike a new tier's name and a packaged tier's name may be before it reads as a typo
+TYPO_LIKENESS = 0.8
+
+
+def check_whole(
+    merged: Mapping[str, Any],
+    checks: set[str],
+    sources: Mapping[str, str],
+    packaged_tiers: Iterable[str] = (),
+) -> None:
     """Every cross-key rule; the first problem found is raised as a ConfigError."""
     tiers = cast("Mapping[str, list[str]]", merged["tiers"])
     names = set(tiers) | checks
+    packaged = set(packaged_tiers)
 
     def where(key: str) -> str:
         return source_label(sources.get(key, "defaults"))
@@ -68,6 +78,16 @@ def check_whole(merged: Mapping[str, Any], checks: set[str], sources: Mapping[st
         key = f"tiers.{tier}"
         if tier in checks:
             raise ConfigError(where(key), key, f"a tier cannot be named like the check {tier!r}")
+        typo = None if tier in packaged else close_match(tier, packaged, TYPO_LIKENESS)
+        if typo is not None:
+            raise ConfigError(
+                where(key),
+                key,
+                f"a new tier named like the tier {typo!r}: {typo!r} keeps its packaged checks",
+                fix=f"to change {typo!r}, name it {typo!r}; for a tier of your own, choose a "
+                "name less like it",
+                suggestion=typo,
+            )
         for member in members:
             if member not in names:
                 raise ConfigError(

@@ -69,11 +69,15 @@ def cache_dir(root: Path) -> Path:
 
 
 def list_files(root: Path) -> list[str]:
-    """Project files (relative POSIX paths): git-tracked plus untracked-not-ignored, else a walk."""
+    """Project files (relative POSIX paths): git-tracked plus untracked-not-ignored, else a walk.
+
+    The work tree is the truth: a tracked file deleted or renamed without ``git add`` is not
+    listed (its new name is, as an untracked file), so the list is the one ``git add -A`` gives.
+    """
     names = _git_files(root)
     if names is None:
         names = _walk_files(root)
-    return sorted({n for n in names if not _skipped(n)})
+    return sorted({n for n in names if not _skipped(n) and os.path.lexists(root / n)})
 
 
 def _git_files(root: Path) -> list[str] | None:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from ci_sessions._fs import atomic_write_text, exclusive_lock
+from ci_sessions.checks import asbuilt
 from ci_sessions.checks.base import Environment, EnvSpec
 from ci_sessions.checks.treeguard import untouched
 from ci_sessions.config.pythons import (
@@ -140,7 +141,11 @@ class EnvManager:
         self.log(f"Python {version} ready in {time.perf_counter() - started:.1f} s: {path}")
         return path
 
-    def fingerprint(self, spec: EnvSpec, interpreter: Path) -> str:
+    def fingerprint(
+        self, spec: EnvSpec, interpreter: Path, extra_inputs: tuple[str, ...] = ()
+    ) -> str:
+        """What the environment is made of: ``extra_inputs`` are project files a build showed
+        to be compiled (a ``.py`` Cython compiled), hashed like ``spec.inputs``."""
         digest = hashlib.sha256()
         facts = {
             "format": FORMAT_VERSION,
@@ -151,8 +156,10 @@ class EnvManager:
             "interpreter_build": _interpreter_build(interpreter),
             "requirements": list(spec.requirements),
         }
+        if spec.as_built:  # the import finder names the tree's folders: a moved tree rebuilds
+            facts["as_built"] = [str(self.root.resolve()), asbuilt.FINDER]
         digest.update(json.dumps(facts, sort_keys=True).encode())
-        for relative in sorted(spec.inputs):
+        for relative in sorted({*spec.inputs, *extra_inputs}):
             path = self.root / relative
             digest.update(relative.encode())
             if path.is_file():
@@ -167,9 +174,10 @@ class EnvManager:
         """
         link = self.location(spec)
         interpreter = self._interpreter_for(spec)
-        fingerprint = self.fingerprint(spec, interpreter)
         with exclusive_lock(link.with_name(link.name + ".lock")):
             current = self._current(link)
+            extra = _read_extra_inputs(current / MARKER) if current is not None else ()
+            fingerprint = self.fingerprint(spec, interpreter, extra)
             if (
                 current is not None
                 and _read_marker(current / MARKER) == fingerprint
@@ -232,19 +240,27 @@ class EnvManager:
         if IN_PLACE:
             build = link
             shutil.rmtree(link, ignore_errors=True)
+        extra: tuple[str, ...] = ()
         try:
             self._create(build, interpreter)
             created = time.perf_counter()
             if spec.requirements:
                 self.log(f"environment {spec.key}: installing {describe_requirements(spec.requirements)}")  # fmt: skip
                 self._install(build, _python(build), spec.requirements)
+            if spec.as_built:
+                extra = self._as_built(spec, build)
+                fingerprint = self.fingerprint(spec, interpreter, extra)
         except EnvError:
             shutil.rmtree(build, ignore_errors=True)
             raise
-        atomic_write_text(
-            build / MARKER,
-            json.dumps({"fingerprint": fingerprint, "spec": spec.key, "build": build.name}) + "\n",
-        )
+        marker: dict[str, object] = {
+            "fingerprint": fingerprint,
+            "spec": spec.key,
+            "build": build.name,
+        }
+        if extra:
+            marker["extra_inputs"] = list(extra)
+        atomic_write_text(build / MARKER, json.dumps(marker) + "\n")
         if not IN_PLACE:
             _swap(link, build)
         done = time.perf_counter()
@@ -254,6 +270,25 @@ class EnvManager:
             f"(venv {created - started:.1f} s{installed})"
         )
         return build
+
+    def _as_built(self, spec: EnvSpec, build: Path) -> tuple[str, ...]:
+        """Make the installed project import as built (``checks/asbuilt.py``); the tree files
+        the build compiled, which join the environment's inputs."""
+        found = asbuilt.layout(self.root, build)
+        if found is None:
+            self.log(
+                f"environment {spec.key}: the project's installed distribution was not found: "
+                "its modules import as sys.path finds them"
+            )
+            return spec.from_tree  # no finder: every file decides the build again
+        asbuilt.install_finder(found)
+        unserved = asbuilt.not_served(self.root, found, spec.from_tree)
+        names = ", ".join(sorted(found.modules))
+        self.log(
+            f"environment {spec.key}: {names} imported as built: compiled modules from the "
+            "build, Python from the tree (a .py edit needs no rebuild)"
+        )
+        return tuple(sorted({*found.compiled_from_tree, *unserved}))
 
     def _build_on_newer(self, spec: EnvSpec, link: Path, tried: Path, error: EnvError) -> Path:
         """A tool that does not install on ``spec.python`` gets the newest Python it installs on
@@ -464,6 +499,18 @@ def _interpreter_build(interpreter: Path) -> list[object]:
     except OSError:
         return [str(interpreter)]
     return [str(real), stat.st_size, stat.st_mtime_ns]
+
+
+def _read_extra_inputs(marker: Path) -> tuple[str, ...]:
+    """The project files a build showed to be compiled (``.py`` files Cython compiled)."""
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()
+    value = cast("dict[str, object]", data).get("extra_inputs") if isinstance(data, dict) else None
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(item) for item in cast("list[object]", value))
 
 
 def _read_marker(marker: Path) -> str | None:

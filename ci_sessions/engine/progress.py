@@ -9,8 +9,9 @@ check is silent until it ends. This board says what is still running:
   ``interval`` seconds while something runs;
 - ``off``: nothing.
 
-Tests done / collected come from a tiny pytest plugin (``pytest_progress/``) that the runner
-loads into checks that run the test suite; it writes its counts to a file this board polls.
+Tests done / collected come from the ci-sessions pytest plugin (``checks/pytest_plugin``): the
+runner hands a check that runs the test suite a file (``CheckContext.progress_file``) where the
+plugin writes its counts, and this board polls it.
 """
 
 from __future__ import annotations
@@ -28,11 +29,6 @@ from pathlib import Path
 from typing import TextIO, cast
 
 MODES = ("auto", "live", "log", "off")
-#: the pytest plugin's module name and the variables that carry its settings to it
-PLUGIN = "ci_sessions_pytest_progress"
-PLUGIN_DIR = Path(__file__).with_name("pytest_progress")
-COUNTS_VARIABLE = "PYTEST_CI_SESSIONS_PROGRESS"
-RESTORE_VARIABLE = "PYTEST_CI_SESSIONS_RESTORE"
 LIVE_REFRESH = 0.25  # seconds between redraws of the live status
 
 
@@ -60,23 +56,6 @@ def elapsed(seconds: float) -> str:
     if whole < 3600:
         return f"{whole // 60}m{whole % 60:02d}s"
     return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-
-
-def pytest_environment(counts_file: Path, base: dict[str, str]) -> dict[str, str]:
-    """Variables that make a pytest run write its progress to ``counts_file``.
-
-    The plugin restores PYTHONPATH and PYTEST_PLUGINS as soon as it is imported, so the tests
-    (and any pytest they start) see the environment they would have seen without it.
-    """
-    restore = {name: base.get(name) for name in ("PYTHONPATH", "PYTEST_PLUGINS")}
-    plugins = [p for p in (base.get("PYTEST_PLUGINS") or "").split(",") if p]
-    path = [str(PLUGIN_DIR), *[p for p in (base.get("PYTHONPATH") or "").split(os.pathsep) if p]]
-    return {
-        "PYTEST_PLUGINS": ",".join([*plugins, PLUGIN]),
-        "PYTHONPATH": os.pathsep.join(path),
-        COUNTS_VARIABLE: str(counts_file),
-        RESTORE_VARIABLE: json.dumps(restore),
-    }
 
 
 @dataclass

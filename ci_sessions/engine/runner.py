@@ -34,9 +34,9 @@ from ci_sessions.checks.base import (
 from ci_sessions.config import Config
 from ci_sessions.config.project import Project
 from ci_sessions.engine.environments import EnvManager
-from ci_sessions.engine.progress import Progress, choose_mode, pytest_environment
+from ci_sessions.engine.progress import Progress, choose_mode
 from ci_sessions.errors import ConfigError, EnvError
-from ci_sessions.results import CheckResult, Status
+from ci_sessions.results import UNAVAILABLE, CheckResult, Status
 
 if TYPE_CHECKING:
     from ci_sessions.engine.cache import ResultCache
@@ -150,8 +150,6 @@ def run_checks(
         return state_dir(root) / "progress" / f"{inv.label}.json"
 
     def context(inv: Invocation) -> CheckContext:
-        counts = counts_file(inv)
-        overrides = pytest_environment(counts, dict(os.environ)) if counts is not None else {}
         return CheckContext(
             root=root,
             config=config,
@@ -166,7 +164,7 @@ def run_checks(
             known_flaky=options.known_flaky,
             ci=options.in_ci,
             shard=options.shard if inv.check.runs_tests else None,
-            env_overrides=overrides,
+            progress_file=counts_file(inv),
         )
 
     def task(index: int, inv: Invocation) -> CheckResult:
@@ -347,6 +345,7 @@ def _run_one(
         message = exc.render()
         if exc.missing_interpreter and not options.in_ci:
             result = _skipped(inv, ctx.session, message)
+            result.metrics[UNAVAILABLE] = 1  # not "nothing to check": a run of only these is red
         else:
             result = CheckResult(
                 check=check.name,

@@ -1,4 +1,5 @@
-"""Flaky tests: a test that both passed and failed on the same commit, Python and OS.
+"""Flaky tests: a test that both passed and failed on the same inputs: the same commit and
+uncommitted content (``runs.worktree``), Python and OS.
 
 Only the history decides what is flaky, so a test that fails for the first time is never
 excused: ``known_flaky`` returns only tests seen flipping before, and the pytest check reruns
@@ -16,6 +17,8 @@ from pathlib import Path
 from ci_sessions.history.testdata import SetReader
 
 _FAILED = ("failed", "error")
+#: outcomes that say nothing about pass or fail (an xfail fails as expected every time)
+_NOT_RUN = ("skipped", "xfailed")
 _CHUNK = 500  # test ids per query, well under SQLite's bound-parameter limit
 
 
@@ -69,13 +72,15 @@ def flaky_tests(
     recorded = _non_passing(db, sorted(candidates))
     sets = SetReader(db)
     by_test: dict[int, list[tuple[str, float, tuple[str, str, str]]]] = {}
-    for check_id, set_id, started, commit, python, os_name in db.execute(
-        "SELECT c.id, tr.test_set, r.started, r.commit_sha, c.python, r.os FROM test_runs tr"
-        " JOIN checks c ON tr.check_id = c.id JOIN runs r ON c.run = r.id"
+    for check_id, set_id, started, commit, worktree, python, os_name in db.execute(
+        "SELECT c.id, tr.test_set, r.started, r.commit_sha, r.worktree, c.python, r.os"
+        " FROM test_runs tr JOIN checks c ON tr.check_id = c.id JOIN runs r ON c.run = r.id"
         " WHERE r.started >= ? ORDER BY r.started, c.id",
         (window,),
     ):
-        inputs = (str(commit), str(python), str(os_name))
+        # the same commit with other uncommitted content is other inputs: an edit tried and
+        # reverted is not a flake
+        inputs = (f"{commit}+{worktree}" if worktree else str(commit), str(python), str(os_name))
         special = recorded.get(int(check_id), {})
         for test in candidates:
             if sets.position(int(set_id), test) < 0:
@@ -84,7 +89,7 @@ def flaky_tests(
             first = next((o for o, attempt in outcomes if not attempt), "passed")
             seen = [first, *(o for o, attempt in outcomes if attempt)]
             rows = by_test.setdefault(test, [])
-            rows.extend((o, float(started), inputs) for o in seen if o != "skipped")
+            rows.extend((o, float(started), inputs) for o in seen if o not in _NOT_RUN)
     found = [
         t
         for t in (_assess(candidates[test], rows) for test, rows in by_test.items())

@@ -147,6 +147,9 @@ MIGRATIONS: list[list[str | Callable[[sqlite3.Connection, Path], None]]] = [
         "CREATE INDEX releases_time ON releases(time)",
     ],
     [_compact_tests],
+    [  # the uncommitted content a run saw: same commit and same worktree = same inputs (flaky)
+        "ALTER TABLE runs ADD COLUMN worktree TEXT NOT NULL DEFAULT ''",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -296,14 +299,15 @@ def store_run(
     with transaction(db):
         db.execute("DELETE FROM runs WHERE run_id = ?", (run.run_id,))
         cursor = db.execute(
-            "INSERT INTO runs (run_id, project, started, finished, commit_sha, branch, os, ci, status,"
-            " sessions, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (run_id, project, started, finished, commit_sha, worktree, branch, os,"
+            " ci, status, sessions, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run.run_id,
                 run.project,
                 started,
                 run.finished or started,
                 run.commit,
+                run.worktree,
                 run.branch,
                 run.os,
                 int(run.ci),

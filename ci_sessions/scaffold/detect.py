@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from ci_sessions._git import try_git
+from ci_sessions._git import default_branch as find_default_branch
 from ci_sessions.config.project import Project, load_project
 
 
@@ -105,16 +105,8 @@ def docs_tool(root: Path) -> str:
 
 
 def default_branch(root: Path) -> str:
-    """origin's HEAD branch, else the current branch, else ``main``."""
-
-    def git(*args: str) -> str:
-        return (try_git(root, *args, timeout=10) or "").strip()
-
-    remote = git("symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
-    if remote.startswith("origin/"):
-        return remote.removeprefix("origin/")
-    current = git("symbolic-ref", "--quiet", "--short", "HEAD")
-    return current if current and current not in ("HEAD",) else "main"
+    """The branch the workflow runs on: the one finder of ``_git``, else ``main``."""
+    return find_default_branch(root) or "main"
 
 
 def requires_python(project: Project) -> str:

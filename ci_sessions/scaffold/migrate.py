@@ -19,12 +19,24 @@ from typing import Any, cast
 
 from ci_sessions._args import add_json, add_root, command_parser, root_of
 
+#: commands that look like a check's but do what no check does: (pattern, why); these first
+NOT_EQUIVALENT: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), why)
+    for pattern, why in (
+        (
+            r"(-b\s*|--builder[= ]\s*)linkcheck\b",
+            "Sphinx's linkcheck fetches every external link (network): the docs check builds "
+            "the html and checks the internal references; keep it where it is",
+        ),
+        (r"\bcodecov\b", "uploads coverage to codecov.io: keep it in CI"),
+    )
+)
 #: (pattern on a command line, ci-sessions check that does the same job); first match wins.
 COMMAND_MAP: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), check)
     for pattern, check in (
         (r"--benchmark|pytest-benchmark", "bench"),
-        (r"\bcoverage\s+(report|xml|html|combine)|--cov-fail-under", "coverage"),
+        (r"\bcoverage\s+(report|xml|html|combine|erase)|--cov-fail-under", "coverage"),
         (r"\bpytest\b|\bpy\.test\b|-m\s+unittest\b", "tests"),
         (r"\bruff\s+format\b|\bblack\b", "format"),
         (r"\bruff\b|\bflake8\b|\bpylint\b|\bisort\b|\bpyflakes\b|\bpycodestyle\b", "lint"),
@@ -32,12 +44,20 @@ COMMAND_MAP: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bbandit\b", "sast"),
         (r"\bpip-audit\b|\bsafety\b", "audit"),
         (r"\bdetect-secrets\b", "secrets"),
-        (r"\bpre-commit\s+run\b", "precommit"),
+        (r"\bpre-commit\s+(run|install)\b", "precommit"),
         (r"\bcyclonedx", "sbom"),
         (r"-m\s+build\b|\buv\s+build\b|\btwine\b", "build"),
-        (r"\bmkdocs\b|\bsphinx-build\b", "docs"),
+        (r"\bmkdocs\b|\bsphinx-build\b|-m\s+sphinx\b", "docs"),
+        (r"\btowncrier\b", "release"),
     )
 )
+#: what a mapped command that is not the check's main command becomes there
+NOTES = {
+    ("coverage", "erase"): "the coverage check starts from fresh data itself",
+    ("precommit", "install"): "the precommit check installs the hooks itself",
+}
+#: sessions register() defines besides the checks
+OTHER_SESSIONS = ("release",)
 _TOX_PY = re.compile(r"^py(\d)(\d+)$")
 
 
@@ -84,29 +104,59 @@ class Migration:
     items: list[Item] = field(default_factory=list[Item])
     python: list[str] = field(default_factory=list[str])
     tests: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
+    docs: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
+    #: ``tests.workers`` (pytest-xdist's ``-n``), when the test env passes one
+    workers: str = ""
     sources: list[str] = field(default_factory=list[str])
+    #: the project root, for what a note depends on ([tool.towncrier])
+    root: Path | None = None
 
     def add(self, source: str, line: int, where: str, command: str, *, env: str = "") -> None:
         """Record a command; ``env`` is the tox env, target or task name it runs under."""
         command = " ".join(command.split())
         if not command:
             return
+        why = next((why for pattern, why in NOT_EQUIVALENT if pattern.search(command)), None)
+        if why is not None:
+            self.items.append(Item(source, line, where, command, None, why))
+            return
         check = classify_command(command, env)
         note = ""
         if check is not None:
             from ci_sessions.checks.registry import CHECKS
 
-            if check not in CHECKS:
+            if check == "release":
+                note = self._release_note()
+            elif check not in CHECKS:
                 note = f"no ci-sessions check {check!r} in this version"
+            else:
+                note = next(
+                    (n for (c, word), n in NOTES.items() if c == check and word in command), ""
+                )
         self.items.append(Item(source, line, where, command, check, note))
+
+    def _release_note(self) -> str:
+        from ci_sessions.config.project import load_project
+
+        root = self.root
+        if root is not None and (
+            (root / "towncrier.toml").is_file() or "towncrier" in load_project(root).tool
+        ):
+            return "the release changelog runs towncrier build ([tool.towncrier] is configured)"
+        return "the release changelog runs towncrier once [tool.towncrier] or towncrier.toml exists"
 
     def config(self) -> dict[str, Any]:
         table: dict[str, Any] = {}
         if self.python:
             table["python"] = sorted(set(self.python), key=_version_key)
-        tests = {k: _unique(v) for k, v in self.tests.items() if v}
+        tests: dict[str, Any] = {k: _unique(v) for k, v in self.tests.items() if v}
+        if self.workers:
+            tests["workers"] = int(self.workers) if self.workers.isdigit() else self.workers
         if tests:
             table["tests"] = tests
+        docs = {k: _unique(v) for k, v in self.docs.items() if v}
+        if docs:
+            table["docs"] = docs
         return table
 
     def config_toml(self) -> str:
@@ -185,9 +235,42 @@ def _line_of(lines: list[str], needle: str, start: int = 0) -> int:
     return 0
 
 
-def _pytest_settings(command: str, migration: Migration) -> None:
+def expand_tox(command: str) -> str:
+    """A tox command as it runs with no posargs: ``{posargs:DEFAULT}`` is DEFAULT,
+    ``{toxinidir}/x`` is ``x`` (paths are relative to the project root). Other substitutions
+    (``{envtmpdir}``, ``{env:X}``) stay, so the words holding them are known for what they are."""
+    out: list[str] = []
+    index = 0
+    while index < len(command):
+        char = command[index]
+        if char != "{":
+            out.append(char)
+            index += 1
+            continue
+        depth, end = 0, index
+        for end in range(index, len(command)):
+            depth += {"{": 1, "}": -1}.get(command[end], 0)
+            if depth == 0:
+                break
+        inner = command[index + 1 : end]
+        if inner == "posargs":
+            pass
+        elif inner.startswith("posargs:"):
+            out.append(expand_tox(inner.removeprefix("posargs:")))
+        elif inner == "toxinidir":
+            out.append(".")
+        else:
+            out.append(command[index : end + 1])
+        index = end + 1
+    expanded = "".join(out)
+    return re.sub(r'(^|[\s="\'])\./', r"\1", expanded)
+
+
+def _pytest_settings(
+    command: str, migration: Migration, source: str = "", line: int = 0, where: str = ""
+) -> None:
     try:
-        words = shlex.split(command)
+        words = shlex.split(expand_tox(command))
     except ValueError:
         return
     if "pytest" not in " ".join(words):
@@ -195,13 +278,35 @@ def _pytest_settings(command: str, migration: Migration) -> None:
     start = next((i for i, w in enumerate(words) if w.endswith("pytest") or w == "py.test"), None)
     if start is None:
         return
+    cov: list[str] = []
     for word in words[start + 1 :]:
-        if "{" in word or word.startswith("--cov"):
+        if word.startswith("--cov"):
+            cov.append(word)
+        elif "{" in word:
             continue
-        if word.startswith("-"):
+        elif word.startswith("-"):
             migration.tests.setdefault("args", []).append(word)
         else:
             migration.tests.setdefault("paths", []).append(word)
+    if cov:
+        migration.items.append(
+            Item(
+                source, line, where, " ".join(cov), "coverage",
+                "nox -s coverage measures the test run; coverage.py reads its source and "
+                "settings from [coverage:*] / [tool.coverage.*] itself",
+            )
+        )  # fmt: skip
+
+
+_XDIST = re.compile(r"(?:^|\s)(?:-n\s*|--numprocesses[= ]\s*)(auto|logical|\d+)\b")
+
+
+def _tox_setenv(raw: str, migration: Migration) -> None:
+    """``PYTEST_ADDOPTS=-n auto`` in the test env: pytest-xdist workers (``tests.workers``)."""
+    for line in raw.splitlines():
+        name, _, value = line.strip().partition("=")
+        if name.strip() == "PYTEST_ADDOPTS" and (match := _XDIST.search(value)):
+            migration.workers = "auto" if match.group(1) == "logical" else match.group(1)
 
 
 def _tox_deps(raw: str, migration: Migration) -> None:
@@ -307,11 +412,20 @@ def read_tox_ini(
         is_base = section == "testenv"
         if parser.has_option(section, "deps") and is_base:
             _tox_deps(parser.get(section, "deps"), migration)
+        if parser.has_option(section, "setenv") and is_base:
+            _tox_setenv(parser.get(section, "setenv"), migration)
         env = section.partition(":")[2]
         for line, command in _commands(values, section):
             migration.add(source, line, f"[{section}]", command, env=env)
             if is_base:
-                _pytest_settings(command, migration)
+                _pytest_settings(command, migration, source, line, f"[{section}]")
+    if path is not None:
+        from ci_sessions.checks.docs_requirements import tox_docs_env
+
+        docs = tox_docs_env(root) if path == root / "tox.ini" else None
+        if docs:
+            migration.docs.setdefault("requirements", []).extend(docs.files)
+            migration.docs.setdefault("deps", []).extend(docs.deps)
 
 
 def _toml_word(word: Any) -> str:
@@ -397,7 +511,7 @@ def read_tox_toml(root: Path, migration: Migration) -> None:
             line = numbers[index] if index < len(numbers) else 0
             migration.add(source, line, f"env {name}", text, env=name)
             if name == "env_run_base":
-                _pytest_settings(text, migration)
+                _pytest_settings(text, migration, source, line, f"env {name}")
 
 
 def read_makefile(root: Path, migration: Migration) -> None:
@@ -547,7 +661,7 @@ def read_workflows(root: Path, migration: Migration) -> None:
 
 
 def plan_migration(root: Path) -> Migration:
-    migration = Migration()
+    migration = Migration(root=root)
     read_tox_ini(root, migration)
     read_tox_toml(root, migration)
     read_makefile(root, migration)

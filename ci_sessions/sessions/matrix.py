@@ -124,6 +124,17 @@ def list_sessions(root: Path, noxfile: str = "noxfile.py", tag: str | None = Non
     return completed.stdout
 
 
+def _one_or_more(text: str) -> int:
+    """``--shards``: a whole number of at least 1 (0 shards would run no test at all)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: a suite is split into 1 shard or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = command_parser(
         "matrix", "Print the GitHub Actions matrix JSON of the noxfile's per-Python sessions."
@@ -146,7 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the noxfile, relative to the root (default: noxfile.py)",
     )
     parser.add_argument(
-        "--shards", type=int, default=None, help="override [tool.ci-sessions.tests] shards"
+        "--shards",
+        type=_one_or_more,
+        default=None,
+        help="override [tool.ci-sessions.tests] shards (1 or more)",
     )
     parser.add_argument("--indent", type=int, default=None, help="pretty-print the JSON")
     add_json(parser, "print JSON (the default: the matrix is always JSON)")

@@ -20,10 +20,11 @@ from ci_sessions.checks.base import Shard
 from ci_sessions.checks.registry import load_check
 from ci_sessions.config import Config, load_config
 from ci_sessions.config.project import Project, load_project
+from ci_sessions.config.pythons import require_default_python
 from ci_sessions.config.tiers import expand_tier
 from ci_sessions.engine.runner import RunOptions
 from ci_sessions.errors import CiSessionsError, EnvError
-from ci_sessions.results import CheckResult, RunRecord, Status, new_run
+from ci_sessions.results import UNAVAILABLE, CheckResult, RunRecord, Status, new_run
 from ci_sessions.sessions import posargs
 from ci_sessions.sessions.posargs import SessionArgs
 
@@ -69,6 +70,8 @@ def run_session(session: nox.Session, plan: SessionPlan) -> None:
         print(exc.render(), file=sys.stderr)
         raise SystemExit(exc.exit_code) from None
     try:
+        if _uses_default_python(plan):
+            require_default_python(plan.config)
         targets = select_targets(session, plan, args)
         results = run_targets(session, plan, targets, args)
     except EnvError as exc:
@@ -233,8 +236,24 @@ def record(root: Path, run: RunRecord) -> None:
 
 
 def verdict(session: nox.Session, results: list[CheckResult]) -> None:
+    """Errors and failures fail the session; a run that checked nothing because something it
+    needed is missing here fails too; nothing to check here is a skip."""
     blocking = [r.label for r in results if r.status.blocking]
     if blocking:
         session.error(f"{len(blocking)} check(s) did not pass: {', '.join(blocking)}")
     if results and all(r.status is Status.SKIP for r in results):
+        missing = [r for r in results if r.metrics.get(UNAVAILABLE)]
+        if missing:
+            session.error(
+                f"nothing was checked: {len(missing)} check(s) could not run here ("
+                + "; ".join(f"{r.label}: {r.summary}" for r in missing)
+                + ")"
+            )
         session.skip("; ".join(r.summary for r in results))
+
+
+def _uses_default_python(plan: SessionPlan) -> bool:
+    """Whether some check of the session runs on ``default-python`` (a tier, a check run once)."""
+    if plan.tier is not None or plan.default_python in plan.versions:
+        return True
+    return any(not load_check(name).per_python for name in plan.checks)

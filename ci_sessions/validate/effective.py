@@ -204,6 +204,9 @@ def main(argv: list[str]) -> int:
             print_env(os.environ, as_json=args.json)
         return 0
     config = load_config(root_of(args, parser))
+    from ci_sessions.config.pythons import require_default_python
+
+    require_default_python(config)
     found = rows(config)
     if args.json:
         payload = {"values": _nested(found), "sources": {row.key: row.source for row in found}}

@@ -219,3 +219,16 @@ def run_nox(
 @pytest.fixture
 def nox_runner() -> Callable[..., NoxRun]:
     return run_nox
+
+
+def tracked_python() -> str:
+    """A Python whose test runs are incremental (3.12+: ``sys.monitoring``), or skip the test."""
+    from ci_sessions.config.pythons import find_interpreter
+
+    for version in ("3.13", "3.12"):
+        if find_interpreter(version) is not None:
+            return version
+    pytest.skip(
+        "incremental test runs need Python 3.12 or later, and none is installed here",
+        allow_module_level=True,
+    )

@@ -9,18 +9,17 @@ edited one, and the incremental run must report exactly what a whole run reports
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fixture_projects import NOXFILE, NoxRun, write_files
+from fixture_projects import NOXFILE, NoxRun, tracked_python, write_files
 from gitrepo import git
 from test_affected_selection import FILES, MUTATIONS, failing_files
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+PY = tracked_python()
 TESTS = f"tests-{PY}"
 PYPROJECT = FILES["pyproject.toml"] + f'\n[tool.ci-sessions]\npython = ["{PY}"]\n'
 
@@ -132,7 +131,7 @@ def test_typecheck_reruns_importers_and_reports_what_a_whole_run_reports(
 BLIND_EDITS = [
     ("tests/conftest.py", "import pytest\n\n\n@pytest.fixture\ndef seven():\n    return 7  # same\n",
      "tests/conftest.py or a module it imports changed: conftest fixtures can reach any test"),
-    ("tests/data/more.txt", "more\n", "tests/data/more.txt changed: a fixture or data file"),
+    ("tests/data/more.txt", "more\n", "tests/data/more.txt was added: a data file among the tests that no test was seen reading"),
     ("pyproject.toml", PYPROJECT + "\n[tool.ruff]\nline-length = 99\n", "pyproject.toml changed"),
 ]  # fmt: skip
 

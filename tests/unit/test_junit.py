@@ -18,6 +18,7 @@ JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testcase classname="tests.test_a" name="test_skip" time="0.0"><skipped message="later"/></testcase>
 <testcase classname="tests.test_a" name="test_both" time="0.3">
   <failure message="assert 0"/><error message="teardown broke"/></testcase>
+<testcase classname="tests.test_a" name="test_known" time="0.1"><skipped type="pytest.xfail" message="known bug"/></testcase>
 </testsuite></testsuites>
 """
 
@@ -32,10 +33,11 @@ def test_outcomes_counts_and_messages(tmp_path: Path) -> None:
         ("tests.test_a::test_err", "error"),
         ("tests.test_a::test_skip", "skipped"),
         ("tests.test_a::test_both", "failed"),  # the test's own verdict comes first
+        ("tests.test_a::test_known", "xfailed"),  # ran and failed as expected: not a skip
     ]
-    assert (report.tests, report.failures, report.errors, report.skipped, report.passed) == (
-        5, 2, 1, 1, 1,
-    )  # fmt: skip
+    assert (
+        report.tests, report.failures, report.errors, report.skipped, report.xfailed, report.passed
+    ) == (6, 2, 1, 1, 1, 1)  # fmt: skip
     assert report.outcomes[1].message == "AssertionError: assert 2 == 3"
     assert report.outcomes[1].duration == 0.2
     assert report.status is Status.FAIL

@@ -1,7 +1,7 @@
 """The performance gate: pytest-benchmark rounds compared with a saved baseline, statistically.
 
 ``nox -s bench`` runs the project's benchmarks and compares them with the baseline of
-``bench.baseline-branch``; ``-- --save-baseline[=NAME]`` stores this run as the baseline of the
+``bench.baseline-branch`` (unset: the repository's default branch, found by ``_git``); ``-- --save-baseline[=NAME]`` stores this run as the baseline of the
 current branch (or NAME); ``-- --compare REF|FILE`` compares with another branch's baseline or a
 saved JSON file. Other arguments go to pytest. The verdicts come from ci_sessions.checks.bench.stats.
 """
@@ -13,12 +13,19 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from ci_sessions._fs import state_dir
 from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec, error_result
-from ci_sessions.checks.bench.options import missing_reference, parse_posargs, validate_settings
+from ci_sessions.checks.bench.options import (
+    NO_BRANCH,
+    baseline_branch,
+    missing_reference,
+    parse_posargs,
+    validate_settings,
+)
 from ci_sessions.results import Checked, CheckResult, Gate, Status
 
 if TYPE_CHECKING:
@@ -39,7 +46,7 @@ def bench_env(ctx: CheckContext) -> EnvSpec:
     requirements = list(spec.requirements)
     if not any(requires(r, "pytest-benchmark") for r in requirements):
         requirements.append(tool_requirement(ctx, "pytest-benchmark")[0])
-    return EnvSpec("bench", spec.python, tuple(requirements), spec.inputs)
+    return replace(spec, name="bench", requirements=tuple(requirements))
 
 
 def bench_paths(ctx: CheckContext) -> list[str]:
@@ -185,6 +192,11 @@ class BenchCheck(CheckBase):
         if not current.benchmarks:
             base.summary = "no benchmarks ran (tests skipped or failed)"
             return base
+        reference = options.compare or baseline_branch(ctx)
+        if reference is None:
+            return self._error(ctx, base, NO_BRANCH)
+        if not options.compare:
+            base.metrics["baseline-branch"] = reference
         from ci_sessions.checks.bench.compare import compare_and_report
 
         def remeasure(fullnames: list[str]) -> benchdata.BenchRun | None:
@@ -202,13 +214,15 @@ class BenchCheck(CheckBase):
 
         confirm = remeasure if settings.bool("confirm") else None
         try:
-            result, current = compare_and_report(ctx, base, current, options, remeasure=confirm)
+            result, current = compare_and_report(
+                ctx, base, current, options, reference, remeasure=confirm
+            )
         except ValueError as exc:
             return self._error(ctx, base, str(exc))
         if options.save_baseline is not None:
             label = options.save_baseline or branch
             if not label or label == "HEAD":
-                label = settings.str("baseline-branch")
+                label = reference
             target = benchdata.baseline_path(ctx.root, label)
             benchdata.save_run(target, current)
             result.artifacts["baseline"] = target.relative_to(ctx.root).as_posix()
@@ -239,7 +253,7 @@ class BenchCheck(CheckBase):
             gates.append(at_most("failed benchmarks", failed, 0))
         reference = str(metrics.get("reference", ""))
         if not reference:
-            branch = ctx.settings("bench").str("baseline-branch")
+            branch = str(metrics.get("baseline-branch", ""))
             gates.append(
                 Gate(
                     "baseline",

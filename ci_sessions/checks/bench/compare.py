@@ -142,6 +142,7 @@ def compare_and_report(
     result: CheckResult,
     current: benchdata.BenchRun,
     options: BenchOptions,
+    reference: str,
     *,
     remeasure: Remeasure | None = None,
 ) -> tuple[CheckResult, benchdata.BenchRun]:
@@ -152,7 +153,7 @@ def compare_and_report(
     from ci_sessions.checks.bench.findings import regression_finding
     from ci_sessions.checks.bench.options import missing_reference
 
-    ref = options.compare or ctx.settings("bench").str("baseline-branch")
+    ref = reference  # --compare REF|FILE, else the baseline branch
     ref_path = benchdata.resolve_reference(ctx.root, ref)
     if ref_path is None and options.compare:
         raise ValueError(missing_reference(ref))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ci_sessions.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ci_sessions.checks.base import CheckContext
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,19 @@ def _usage(problem: str) -> ConfigError:
         problem,
         fix="nox -s bench -- [--save-baseline[=NAME]] [--compare REF|FILE]",
     )
+
+
+#: where ``bench.baseline-branch`` is documented, for the error that names it
+NO_BRANCH = (
+    "no branch to compare with: bench.baseline-branch is not set and no default branch was "
+    "found (no remote HEAD, and HEAD is detached); set [tool.ci-sessions.bench] baseline-branch "
+    '= "main" (your default branch), or pass -- --compare REF|FILE'
+)
+
+
+def baseline_branch(ctx: CheckContext) -> str | None:
+    """The branch whose saved baseline a run compares with: ``bench.baseline-branch`` when set,
+    else the repository's default branch (the remote's HEAD, else the branch checked out)."""
+    from ci_sessions._git import default_branch
+
+    return ctx.settings("bench").str("baseline-branch") or default_branch(ctx.root)

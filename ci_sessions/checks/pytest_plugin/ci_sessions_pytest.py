@@ -1,13 +1,18 @@
-"""pytest plugin of ci-sessions: records every test's outcome, and runs one shard of the suite.
+"""The pytest plugin of ci-sessions: outcomes, progress, shards, and what each test file reached.
 
 The tests check loads it with ``-p ci_sessions_pytest`` from this folder (put on ``PYTHONPATH``),
-so nothing is installed into the project's environment.
+so nothing is installed into the project's environment. Every option is off unless given:
 
 ``--ci-sessions-outcomes=FILE``: each test's node id, outcome, duration and failure message,
 written once as one JSON document when the session ends. On a big suite that costs a fraction
 of JUnit XML. Outcomes follow pytest's JUnit report: a failed setup or teardown is an error, an
-xfail is skipped (an xpass passed), a failed collection is an error named by its file. Under
-pytest-xdist only the controller writes (the workers' reports reach it).
+xfail is xfailed (an xpass passed), a failed collection is an error named by its file, a
+module that skipped itself is one skip. Under pytest-xdist only the controller writes (the
+workers' reports reach it).
+
+``--ci-sessions-progress=FILE``: tests done, collected and failed, for the progress board of a
+run, written by a daemon thread twice a second while they change. The outcomes and the counts
+come from one hook per report: on a suite of 60,000 tests every call counts.
 
 ``--ci-sessions-shard=K/N`` with ``--ci-sessions-durations=FILE``: after collection, keep the
 K-th of N groups of tests balanced by recorded duration (longest first, each to the group with
@@ -15,6 +20,11 @@ the least time so far; a test without a record counts as the mean, and with no r
 every test counts the same). The split depends only on the collected node ids and the durations,
 so every shard computes the same groups: their union is the suite, no test twice. It is the
 ``least_duration`` algorithm of pytest-split, kept here so sharding needs no install.
+
+``CI_SESSIONS_PYTEST_REACH=SETTINGS`` (a variable, so tracking starts before conftest files load):
+what each test file's tests reached (``ci_sessions_pytest_reach``), for incremental runs.
+``--ci-sessions-only=FILE``: collect only the files it lists (one absolute path a line), by
+pytest's own collection rules otherwise.
 """
 
 from __future__ import annotations
@@ -22,6 +32,8 @@ from __future__ import annotations
 import heapq
 import json
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,24 +41,63 @@ import pytest
 
 FORMAT = 1
 MESSAGE_CHARS = 2000
+PROGRESS_PERIOD = 0.5  # seconds between writes of the progress counts
+
+
+def _start_reach() -> Any:
+    """The tracker, started now, before conftest files and plugins load (what they run at
+    import time counts too); None unless ``CI_SESSIONS_PYTEST_REACH`` asks for it."""
+    if not os.environ.get("CI_SESSIONS_PYTEST_REACH"):
+        return None
+    from ci_sessions_pytest_reach import from_environment
+
+    return from_environment()
+
+
+_REACH = _start_reach()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ci-sessions")
     group.addoption("--ci-sessions-outcomes", default=None, help="write outcomes to this file")
+    group.addoption("--ci-sessions-progress", default=None, help="write test counts to this file")
     group.addoption("--ci-sessions-shard", default=None, help="run shard K/N of the suite")
     group.addoption("--ci-sessions-durations", default=None, help="JSON of recorded test durations")
+    group.addoption(
+        "--ci-sessions-only", default=None, help="collect only the files listed in this file"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    target = config.getoption("ci_sessions_outcomes")
-    if target and not hasattr(config, "workerinput"):  # an xdist worker reports to the controller
-        config.pluginmanager.register(Recorder(config, Path(str(target))), "ci-sessions-recorder")
+    worker = hasattr(config, "workerinput")  # an xdist worker reports to the controller
+    outcomes = config.getoption("ci_sessions_outcomes")
+    progress = config.getoption("ci_sessions_progress")
+    if (outcomes or progress) and not worker:
+        recorder = Recorder(
+            config,
+            Path(str(outcomes)) if outcomes else None,
+            Progress(str(progress)) if progress else None,
+        )
+        config.pluginmanager.register(recorder, "ci-sessions-recorder")
     shard = config.getoption("ci_sessions_shard")
     if shard:
         index, total = parse_shard(str(shard))
         durations = load_durations(config.getoption("ci_sessions_durations"), config.rootpath)
         config.pluginmanager.register(Sharder(index, total, durations), "ci-sessions-sharder")
+    only = config.getoption("ci_sessions_only")
+    if only:
+        config.pluginmanager.register(Only(Path(str(only))), "ci-sessions-only")
+    if _REACH is not None:
+        if not worker and _controls_workers(config):
+            _REACH.stop()
+        else:
+            config.pluginmanager.register(_REACH, "ci-sessions-reach")
+
+
+def _controls_workers(config: pytest.Config) -> bool:
+    """This process hands the tests to pytest-xdist workers (it runs none itself)."""
+    dist = getattr(config.option, "dist", "no")
+    return bool(getattr(config.option, "numprocesses", None)) and dist != "no"
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -131,50 +182,132 @@ class Sharder:
         return self.summary
 
 
-class Entry:
-    """One test's outcome so far: its phases (setup, call, teardown) arrive one by one."""
+class Only:
+    """Collects only the listed files; folders, conftest files and pytest's own rules as usual,
+    so the files that run are collected exactly as a whole run collects them."""
 
-    __slots__ = ("message", "outcome", "seconds")
+    def __init__(self, listing: Path) -> None:
+        lines = listing.read_text(encoding="utf-8").splitlines()
+        self.files = {os.path.normcase(os.path.abspath(line)) for line in lines if line.strip()}
 
-    def __init__(self, outcome: str = "passed", seconds: float = 0.0, message: str = "") -> None:
-        self.outcome = outcome
-        self.seconds = seconds
-        self.message = message
+    def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
+        if collection_path.is_dir():
+            return None
+        if os.path.normcase(str(collection_path)) in self.files:
+            return None
+        return True
+
+
+class Progress:
+    """Tests done, collected and failed, written by a daemon thread twice a second when they
+    changed (one write per test would cost a large fast suite; a throttle alone would lose the
+    counts before a slow test)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.done = 0
+        self.collected = 0
+        self.failed = 0
+        self.changed = threading.Event()
+        self.lock = threading.Lock()
+        self.writer: threading.Thread | None = None
+
+    def update(self) -> None:
+        self.changed.set()
+        if self.writer is None:
+            self.writer = threading.Thread(
+                target=self._write_changes, name="ci-sessions-progress", daemon=True
+            )
+            self.writer.start()
+
+    def _write_changes(self) -> None:
+        while True:
+            self.changed.wait()
+            self.changed.clear()
+            self.write()
+            time.sleep(PROGRESS_PERIOD)
+
+    def write(self) -> None:
+        with self.lock:
+            data = {"done": self.done, "collected": self.collected, "failed": self.failed}
+            temporary = f"{self.path}.{os.getpid()}.tmp"
+            try:
+                with open(temporary, "w", encoding="utf-8") as handle:
+                    json.dump(data, handle)
+                os.replace(temporary, self.path)
+            except OSError:
+                pass  # progress is a courtesy: never fail a test run over it
+
+
+PASSED, FAILED, SKIPPED, XFAILED, ERROR = "passed", "failed", "skipped", "xfailed", "error"
 
 
 class Recorder:
-    """Collects reports by node id and writes them once, when the session ends."""
+    """Outcomes by node id (written once, when the session ends) and the progress counts, both
+    from one hook per report. A test's entry is ``[outcome, seconds, message]``."""
 
-    def __init__(self, config: pytest.Config, target: Path) -> None:
+    def __init__(self, config: pytest.Config, target: Path | None, progress: Progress | None):
         self.rootdir = str(config.rootpath)
         self.target = target
-        self.tests: dict[str, Entry] = {}
+        self.progress = progress
+        self.tests: dict[str, list[Any]] = {}
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.progress is not None:
+            self.progress.collected = len(session.items)
+            self.progress.update()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
+        del node
+        if self.progress is not None:
+            self.progress.collected = max(self.progress.collected, len(ids))
+            self.progress.update()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        when = report.when
         entry = self.tests.get(report.nodeid)
         if entry is None:
-            entry = self.tests[report.nodeid] = Entry()
-        entry.seconds += report.duration
-        outcome = entry.outcome
-        if report.when == "call":
+            entry = self.tests[report.nodeid] = [PASSED, report.duration, ""]
+        else:
+            entry[1] += report.duration
+        if report.passed:
+            if when == "call" and self.progress is not None:
+                self.progress.done += 1
+                self.progress.update()
+            return
+        outcome = entry[0]
+        if when == "call":
             if report.failed:
-                outcome = "failed"
-            elif report.skipped:
-                outcome = "skipped"
-        elif report.failed and outcome in ("passed", "skipped"):
-            outcome = "error"  # a fixture failed around the test
-        elif report.skipped and report.when == "setup":
-            outcome = "skipped"
-        if outcome in ("failed", "error") and outcome != entry.outcome:
-            entry.message = _message(report)
-        entry.outcome = outcome
+                outcome = FAILED
+            else:
+                outcome = XFAILED if hasattr(report, "wasxfail") else SKIPPED
+        elif report.failed:
+            if outcome in (PASSED, SKIPPED):
+                outcome = ERROR  # a fixture failed around the test
+        elif when == "setup":
+            outcome = XFAILED if hasattr(report, "wasxfail") else SKIPPED
+        if outcome in (FAILED, ERROR) and outcome != entry[0]:
+            entry[2] = _message(report)
+        entry[0] = outcome
+        progress = self.progress
+        if progress is not None and (when == "call" or when == "setup"):
+            progress.done += 1
+            progress.failed += report.failed
+            progress.update()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            self.tests[report.nodeid or "<collection>"] = Entry("error", 0.0, _message(report))
+            self.tests[report.nodeid or "<collection>"] = [ERROR, 0.0, _message(report)]
+        elif report.skipped:  # a module that skipped itself: one skip, as pytest counts it
+            self.tests[report.nodeid or "<collection>"] = [SKIPPED, 0.0, ""]
 
     def pytest_sessionfinish(self) -> None:
-        rows = [[node, e.outcome, round(e.seconds, 6), e.message] for node, e in self.tests.items()]
+        if self.progress is not None:
+            self.progress.write()
+        if self.target is None:
+            return
+        rows = [[node, e[0], round(e[1], 6), e[2]] for node, e in self.tests.items()]
         document = {"format": FORMAT, "rootdir": self.rootdir, "tests": rows}
         self.target.parent.mkdir(parents=True, exist_ok=True)
         partial = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")

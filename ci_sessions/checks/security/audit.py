@@ -151,7 +151,7 @@ class AuditCheck(CheckBase):
             )
         safety_note = _safety(ctx, envs.get("safety"), requirements, policy, audit)
         # a package counts as audited when some source had data for it
-        checked = len(audited) if advisory_dir else len(set(audited) - set(audit.unreachable))
+        checked = len(audited) if advisory_dir else audited_count(audited, audit.unreachable)
         result = pending_result(
             ctx,
             self.name,
@@ -203,6 +203,14 @@ class AuditCheck(CheckBase):
             extra_gates=extra,
             ids_of=finding_ids,
         )
+
+
+def audited_count(audited: Mapping[str, str], unreachable: Mapping[str, str]) -> int:
+    """The packages some source had data for. pip-audit names a package as PyPI normalises it
+    (``pygments``), the environment's metadata as its author spells it (``Pygments``): names are
+    compared as PEP 503 normalises them."""
+    missing = {canonicalize_name(name) for name in unreachable}
+    return sum(1 for name in audited if canonicalize_name(name) not in missing)
 
 
 def unreachable_summary(count: int) -> str:

@@ -10,6 +10,7 @@ from ci_sessions.changes import affected
 from ci_sessions.changes.diff import ChangedFile
 from ci_sessions.changes.import_graph import (
     GraphUnavailable,
+    file_facts,
     file_imports,
     prefixes,
     reverse_reachable,
@@ -32,7 +33,32 @@ def test_file_imports_covers_every_import_form(tmp_path: Path) -> None:
     assert names == {
         "a.b", "c", "d.e", "d.e.f", "d.e.g", "pkg.sub", "pkg.sub.sibling", "pkg.up", "pkg.up.thing",
         "importlib", "plug.in", "tests.fixtures", "other.plugin", "late",
+        "importlib.import_module",  # an attribute chain on an imported module
     }  # fmt: skip
+
+
+def test_attribute_chains_on_imported_modules_are_imports(tmp_path: Path) -> None:
+    """A package that loads its submodules on first access (PEP 562 ``__getattr__``) imports
+    ``pkg.sub`` for ``pkg.sub.f()``: the chain is an edge; a computed ``getattr`` is not."""
+    source = tmp_path / "test_x.py"
+    source.write_text(
+        "import pkg\nimport other as o\nfrom pkg import tz\n"
+        "pkg.utils.within(1)\no.deep.name\ntz.gettz\nx = object()\nx.attr.more\n"
+        "getattr(pkg, 'easter')\n"
+    )
+    names, dynamic = file_facts(source)
+    assert {
+        "pkg.utils",
+        "pkg.utils.within",
+        "other.deep.name",
+        "pkg.tz.gettz",
+        "pkg.easter",
+    } <= names
+    assert not any(n.startswith("x.") for n in names) and dynamic == ""
+    source.write_text("import pkg\n\nfor name in pkg.__all__:\n    getattr(pkg, name)\n")
+    assert file_facts(source)[1] == "line 4: getattr() of a computed name on a module"
+    source.write_text("class A:\n    def f(self, name):\n        return getattr(self, name)\n")
+    assert file_facts(source)[1] == ""
 
 
 def test_relative_import_without_a_known_package_is_left_to_name_matching(tmp_path: Path) -> None:

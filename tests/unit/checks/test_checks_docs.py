@@ -88,3 +88,75 @@ def test_pages_are_the_projects_documents_not_the_scaffolding(tmp_path: Path) ->
         (tmp_path / name).write_text("<html/>")
     assert docs.count_pages(tmp_path) == 2
     assert docs.count_pages(tmp_path / "missing") == 0
+
+
+def _sphinx(root: Path) -> None:
+    (root / "docs").mkdir(exist_ok=True)
+    (root / "docs" / "conf.py").write_text("html_theme = 'sphinx_rtd_theme'\n")
+
+
+def test_docs_requirements_under_another_name_are_found(tmp_path: Path) -> None:
+    """Issue 21, item 4: python-dateutil's docs/requirements-docs.txt, named in tox.ini's docs env."""
+    _sphinx(tmp_path)
+    (tmp_path / "docs" / "requirements-docs.txt").write_text("sphinx\nsphinx_rtd_theme\n")
+    ctx = context(tmp_path)
+    assert docs.docs_requirements(ctx, "sphinx") == ("-e", ".", "-r", "docs/requirements-docs.txt")
+
+
+def test_the_tox_docs_env_says_which_requirements_build_the_docs(tmp_path: Path) -> None:
+    _sphinx(tmp_path)
+    (tmp_path / "requirements-dev.txt").write_text("pytest\n")
+    (tmp_path / "docs" / "reqs.txt").write_text("sphinx_rtd_theme\n")
+    (tmp_path / "docs" / "requirements.txt").write_text("unrelated\n")
+    (tmp_path / "tox.ini").write_text(
+        "[testenv]\ndeps = -rrequirements-dev.txt\n\n"
+        "[testenv:docs]\ndeps = -r docs/reqs.txt\n       {[testenv]deps}\n       furo>=2024\n"
+        "commands = python -m sphinx docs out\n"
+    )
+    assert docs.docs_requirements(context(tmp_path), "sphinx") == (
+        "-e", ".", "-r", "docs/reqs.txt", "-r", "requirements-dev.txt", "furo>=2024",
+    )  # fmt: skip
+
+
+def test_read_the_docs_configuration_comes_first(tmp_path: Path) -> None:
+    _sphinx(tmp_path)
+    (tmp_path / "docs" / "requirements-docs.txt").write_text("sphinx\n")
+    (tmp_path / "rtd.txt").write_text("sphinx\n")
+    (tmp_path / ".readthedocs.yaml").write_text(
+        "version: 2\npython:\n  install:\n    - requirements: rtd.txt\n"
+        "    - method: pip\n      path: .\n      extra_requirements: [docs]\n"
+    )
+    ctx = context(tmp_path, '[project.optional-dependencies]\ndocs = ["sphinx"]\n')
+    assert docs.docs_requirements(ctx, "sphinx") == ("-e", ".[docs]", "-r", "rtd.txt")
+
+
+def test_configured_requirements_win(tmp_path: Path) -> None:
+    _sphinx(tmp_path)
+    (tmp_path / "docs" / "requirements-docs.txt").write_text("sphinx\n")
+    ctx = context(tmp_path, '[tool.ci-sessions.docs]\nrequirements = ["mine.txt"]\n')
+    assert docs.docs_requirements(ctx, "sphinx") == ("-e", ".", "-r", "mine.txt")
+
+
+MISSING = [
+    (
+        "Sphinx error:\nno theme named 'sphinx_rtd_theme' found (missing theme.conf?)\n",
+        "sphinx_rtd_theme",
+    ),
+    (
+        "Extension error:\nCould not import extension sphinx_copybutton (exception: No module "
+        "named 'sphinx_copybutton')\n",
+        "sphinx_copybutton",
+    ),
+    ("Configuration error:\nThere is a programmable error in your configuration file:\n\n"
+     "Traceback (most recent call last):\nModuleNotFoundError: No module named 'furo'\n", "furo"),
+    ("Error: Unrecognised theme name: 'material'. The available installed themes are: mkdocs",
+     "material"),
+    ("ERROR   -  Config value 'plugins': The \"mkdocstrings\" plugin is not installed\n",
+     "mkdocstrings"),
+]  # fmt: skip
+
+
+def test_a_missing_builder_dependency_is_recognised() -> None:
+    for text, name in MISSING:
+        assert docs.missing_dependency(text) == name, text
+    assert docs.missing_dependency("index.rst:3: WARNING: undefined label: 'x'\n") is None

@@ -100,6 +100,15 @@ def test_config_is_frozen(tmp_path: Path) -> None:
             "cannot be named like the check",
             None,
         ),
+        # a new tier spelt nearly like a packaged one is a typo: the packaged tier stays as it was
+        (
+            '[tool.ci-sessions.tiers]\nessentail = ["lint"]\n',
+            "tiers.essentail",
+            "a new tier named like the tier 'essential'",
+            "essential",
+        ),
+        ("[tool.ci-sessions.tests]\nshards = 0\n", "tests.shards", "wrong type", None),
+        ('[tool.ci-sessions.tests]\nshards = "0"\n', "tests.shards", "wrong type", None),
     ],
 )
 def test_bad_project_config_names_file_key_expectation_and_close_match(
@@ -114,7 +123,20 @@ def test_bad_project_config_names_file_key_expectation_and_close_match(
     assert fragment in message
     if suggestion:
         assert f"did you mean `{suggestion}`?" in message
-    assert "expected" in message or "cannot be named" in message
+    assert "expected" in message or "cannot be named" in message or "tier named like" in message
+
+
+@pytest.mark.parametrize("name", ["extended-docs", "nightly", "quick", "full-py"])
+def test_a_new_tier_with_its_own_name_is_accepted(tmp_path: Path, name: str) -> None:
+    root = project(tmp_path, f'[tool.ci-sessions.tiers]\n{name} = ["lint"]\n')
+    assert load_config(root, environ={}).tiers[name] == ["lint"]
+
+
+def test_shards_says_the_smallest_it_takes(tmp_path: Path) -> None:
+    root = project(tmp_path, "[tool.ci-sessions.tests]\nshards = 0\n")
+    with pytest.raises(ConfigError, match=r'a whole number >= 1 or "auto"'):
+        load_config(root, environ={})
+    assert load_config(project(tmp_path, "[tool.ci-sessions.tests]\nworkers = 0\n"), environ={})
 
 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:

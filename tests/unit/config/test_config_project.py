@@ -134,3 +134,24 @@ def test_a_project_that_compiles_something_is_recognised(tmp_path: Path) -> None
         "[build-system]\nrequires = ['maturin']\nbuild-backend = 'maturin'\n"
     )
     assert load_project(tmp_path).compiled
+
+
+def test_a_lock_for_an_old_python_beside_the_general_one_is_left_out(tmp_path: Path) -> None:
+    """jinja2 ships requirements/tests.txt and requirements/tests37.txt (pins for Python 3.7):
+    installing both is no solution (uv: "No solution found when resolving dependencies")."""
+    root = write(tmp_path / "p", {
+        "pyproject.toml": '[project]\nname = "p"\nversion = "1"\n',
+        "requirements/tests.txt": "pytest==8.3.4\n",
+        "requirements/tests37.txt": "pytest==7.4.4\n",
+        "requirements/tests-py38.txt": "pytest==8.0\n",
+        "requirements/typing.txt": "mypy\n",
+    })  # fmt: skip
+    deps = load_project(root).test_deps([], [], [], [])
+    assert deps.requirement_files == ("requirements/tests.txt",)
+    only_versioned = write(tmp_path / "q", {
+        "pyproject.toml": '[project]\nname = "q"\nversion = "1"\n',
+        "requirements/tests37.txt": "pytest==7.4.4\n",
+    })  # fmt: skip
+    assert load_project(only_versioned).test_deps([], [], [], []).requirement_files == (
+        "requirements/tests37.txt",
+    )  # the only one there is: used

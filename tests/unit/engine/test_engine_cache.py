@@ -120,6 +120,21 @@ def test_tree_hash_ignores_environments_caches_and_gitignored_files(tmp_path: Pa
     assert TreeHasher(root).digest() != before
 
 
+def test_the_work_tree_is_the_truth_unstaged_renames_and_deletions(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    (root / "src" / "demo" / "old.py").write_text("X = 1\n")
+    (root / "src" / "demo" / "gone.py").write_text("Y = 1\n")
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"]):  # fmt: skip
+        subprocess.run(["git", *args], cwd=root, check=True)
+    (root / "src" / "demo" / "old.py").rename(root / "src" / "demo" / "new.py")
+    (root / "src" / "demo" / "gone.py").unlink()
+    unstaged = list_files(root), TreeHasher(root).digest()
+    assert "src/demo/old.py" not in unstaged[0] and "src/demo/gone.py" not in unstaged[0]
+    assert "src/demo/new.py" in unstaged[0]
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    assert (list_files(root), TreeHasher(root).digest()) == unstaged
+
+
 def _pass(check: str = "lint") -> CheckResult:
     return CheckResult(
         check=check, session="s", status=Status.PASS, summary="clean", python="3.11",

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
+
 from ci_sessions.changes.closure import project_graph
 from ci_sessions.checks.base import (
     CheckBase,
@@ -155,11 +157,59 @@ def test_a_run_that_disowns_its_units_turns_incremental_runs_off_until_it_agrees
     assert first_line(run(tmp_path, check)).startswith("incremental: 1 of 4 files run again")
 
 
-def test_a_state_file_that_does_not_parse_is_ignored(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"[]", b'{"format": 2, "units": {"src/calc/core.py": [1]}, "context": {}}',
+     b'{"format": 2, "units": 3, "context": {}}', b"\xff\xfe\x00garbage", b""],
+)  # fmt: skip
+def test_an_unreadable_state_file_is_discarded_with_one_line_and_a_full_run(
+    tmp_path: Path, content: bytes
+) -> None:
     write(tmp_path, FILES)
+    check = LineCount()
+    run(tmp_path, check)
     store = FileStateStore(tmp_path)
-    store.path("linecount", "3.11").parent.mkdir(parents=True, exist_ok=True)
-    store.path("linecount", "3.11").write_text("{not json")
-    assert store.load("linecount", "3.11") is None
-    assert not store.path("linecount", "3.11").exists()
-    assert first_line(run(tmp_path, LineCount())).endswith("no earlier run to build on")
+    store.path("linecount", "3.11").write_bytes(content)
+    result = run(tmp_path, check)
+    assert first_line(result).startswith(
+        "incremental: full run: the per-file state .ci-sessions/cache/files/linecount-3.11.json "
+        "could not be read ("
+    ), result.output
+    assert first_line(result).endswith("): discarded")
+    assert [line for line in result.output.splitlines() if "per-file state" in line] == [
+        first_line(result)
+    ]
+    assert len(result.metrics["ran"]) == 4  # everything ran, nothing was kept
+    assert store.load("linecount", "3.11")[0] is not None  # and the state is sound again
+
+
+class Flagged(LineCount):
+    """A line count whose payload says whether the file had a line "BAD": such a result is
+    never reusable, as a test file with a failing test never is."""
+
+    name: ClassVar[str] = "flagged"
+
+    def unit_results(
+        self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
+    ) -> dict[str, Any] | str:
+        return {u: [result.metrics["lines"][u], "BAD" in (ctx.root / u).read_text()] for u in units}
+
+    def reusable(self, payload: Any) -> bool:
+        return not payload[1]
+
+    def merge(
+        self, ctx: CheckContext, result: CheckResult, reused: Mapping[str, Any]
+    ) -> CheckResult:
+        lines = result.metrics.get("lines", {})
+        result.metrics["total"] = sum(lines.values()) + sum(p[0] for p in reused.values())
+        return result
+
+
+def test_a_stored_result_that_is_not_reusable_runs_again(tmp_path: Path) -> None:
+    write(tmp_path, {**FILES, "src/calc/other.py": "X = 1  # BAD\n"})
+    check = Flagged()
+    run(tmp_path, check)
+    write(tmp_path, {"README.md": "reaches no file\n"})
+    again = run(tmp_path, check)
+    assert again.metrics["ran"] == ["src/calc/other.py"]  # unchanged, yet run again
+    assert first_line(again).startswith("incremental: 1 of 4 files run again")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +16,7 @@ from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpe
 from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
 from ci_sessions.engine.environments import EnvManager, describe_requirements
-from ci_sessions.engine.progress import Progress, elapsed, pytest_environment, read_counts
+from ci_sessions.engine.progress import Progress, elapsed
 from ci_sessions.engine.runner import Invocation, RunOptions, run_checks
 from ci_sessions.results import Checked, CheckResult, Status
 
@@ -166,26 +164,6 @@ def _replay(raw: str) -> str:
     joined = "".join(screen)
     assert "\x1b" not in joined, joined
     return joined
-
-
-def test_the_pytest_plugin_counts_tests_and_restores_the_environment(tmp_path: Path) -> None:
-    (tmp_path / "test_a.py").write_text(
-        "import os\n"
-        "def test_one():\n    assert os.environ.get('PYTEST_PLUGINS') is None\n"
-        "def test_two():\n    assert os.environ['PYTHONPATH'] == 'mine'\n"
-        "def test_three():\n    assert False\n"
-    )
-    counts = tmp_path / "counts.json"
-    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTEST_PLUGINS"}
-    env["PYTHONPATH"] = "mine"
-    env.update(pytest_environment(counts, env))
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_a.py"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "1 failed, 2 passed" in done.stdout, done.stdout
-    assert read_counts(counts) == (3, 3, 1)
 
 
 def test_installs_say_what_they_install() -> None:

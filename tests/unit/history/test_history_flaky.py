@@ -22,7 +22,12 @@ def _junit(path: Path, outcomes: dict[str, str]) -> None:
 
 
 def _record(
-    root: Path, n: int, commit: str, outcomes: dict[str, str], python: str = "3.12"
+    root: Path,
+    n: int,
+    commit: str,
+    outcomes: dict[str, str],
+    python: str = "3.12",
+    worktree: str = "",
 ) -> None:
     junit = root / f"j{n}.xml"
     _junit(junit, outcomes)
@@ -32,8 +37,9 @@ def _record(
         artifacts={"junit": junit.name},
     )  # fmt: skip
     run = RunRecord(
-        run_id=f"run{n}", project="p", started=1000.0 + n, results=[result], commit=commit
-    )
+        run_id=f"run{n}", project="p", started=1000.0 + n, results=[result], commit=commit,
+        worktree=worktree,
+    )  # fmt: skip
     history.record_run(root, run)
 
 
@@ -116,3 +122,22 @@ def test_ids_recorded_in_junit_spelling_are_respelled_as_node_ids(tmp_path: Path
     with history.open_history(tmp_path) as db:
         ids = sorted(t.test_id for t in read_tests(db, 1))
     assert ids == ["bare", "gone.mod::test_y", "tests/m.py::TestK::test_x[1]"]
+
+
+def test_an_uncommitted_edit_and_its_revert_are_not_a_flake(tmp_path: Path) -> None:
+    """Issue 21, item 6: pass, plant a failing edit (uncommitted), fail, revert, pass. HEAD never
+    moved, but the work tree did: the inputs differ, so nothing is flaky; a flip on the same
+    uncommitted state is."""
+    a, b = "t.m::test_a", "t.m::test_b"
+    plan = [
+        ({a: "passed", b: "passed"}, ""),  # clean tree at c1
+        ({a: "failed", b: "passed"}, "edit1"),  # a failing edit, not committed
+        ({a: "passed", b: "passed"}, ""),  # reverted: the clean tree again
+        ({a: "passed", b: "failed"}, "edit2"),  # b flips on one and the same dirty state
+        ({a: "passed", b: "passed"}, "edit2"),
+    ]
+    for n, (outcomes, worktree) in enumerate(plan):
+        _record(tmp_path, n, "c1", outcomes, worktree=worktree)
+    with history.open_history(tmp_path) as db:
+        assert {t.test_id for t in flaky_tests(db)} == {b}
+    assert known_flaky(tmp_path, [a, b]) == [b]

@@ -33,7 +33,7 @@ def _run(run_id: str, started: float, *results: CheckResult, commit: str = "c1")
 
 def test_fresh_database_is_at_the_latest_schema_in_wal_mode(tmp_path: Path) -> None:
     with history.open_history(tmp_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 7
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
@@ -54,7 +54,7 @@ def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None
     old.commit()
     old.close()
     with history.open_history(tmp_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 7
         assert db.execute("SELECT run_id FROM runs").fetchall()[0][0] == "old"
         assert (
             db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'runs_started'").fetchone()[

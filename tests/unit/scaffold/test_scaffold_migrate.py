@@ -196,3 +196,90 @@ def test_native_tox_toml_keeps_substitutions_and_lines(tmp_path: Path) -> None:
         (11, "coverage combine {toxworkdir}/.coverage", "coverage"),
         (15, "pytest benchmarks", "bench"),
     ]
+
+
+#: python-dateutil 4.0.0's tox.ini, the parts that map (issue 21, item 11)
+DATEUTIL_TOX = """[tox]
+envlist = py311,
+          py312,
+          docs
+
+[testenv]
+description = run the unit tests with pytest under {basepython}
+setenv =
+    COVERAGE_FILE={toxworkdir}/.coverage.{envname}
+    PYTEST_ADDOPTS=-n auto --dist worksteal {env:PYTEST_ADDOPTS:}
+commands = python -m pytest {posargs: "{toxinidir}/tests" "{toxinidir}/docs" --cov-config="{toxinidir}/tox.ini" --cov=dateutil}
+deps = -rrequirements-dev.txt
+
+[testenv:coverage]
+deps = coverage
+skip_install = True
+commands = python -m coverage erase
+           python -m coverage combine
+           python -m coverage report --rcfile={toxinidir}/tox.ini
+
+[testenv:codecov]
+deps = codecov
+commands = python -m codecov --file {toxworkdir}/coverage.xml
+
+[testenv:precommit]
+deps =
+    pre-commit
+commands =
+    pre-commit install -f --install-hooks
+    pre-commit run --all-files
+
+[testenv:docs]
+deps = -r docs/requirements-docs.txt
+       {[testenv]deps}
+commands = python -m sphinx -d "{toxworkdir}/docs_doctree" docs "{toxworkdir}/docs_out" {posargs:-W --color -bhtml}
+           python -m sphinx -d "{toxworkdir}/docs_doctree" docs "{toxworkdir}/docs_out" {posargs:-W --color -blinkcheck}
+
+[testenv:news]
+deps = towncrier
+commands =
+    towncrier {posargs}
+"""
+
+
+def test_every_command_with_an_equivalent_is_mapped_with_its_deps_and_arguments(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tox.ini").write_text(DATEUTIL_TOX, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.towncrier]\ndirectory = 'changelog.d'\n")
+    (tmp_path / "requirements-dev.txt").write_text("pytest\n")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "requirements-docs.txt").write_text("sphinx\n")
+    plan = migrate.plan_migration(tmp_path)
+    by_command = {item.command: item for item in plan.items}
+
+    def check(fragment: str) -> str | None:
+        [item] = [i for c, i in by_command.items() if fragment in c]
+        return item.check if item.mapped else None
+
+    assert check("-bhtml") == "docs"  # python -m sphinx builds the docs, as the docs check does
+    assert check("-blinkcheck") is None  # a link check needs the network: not done here
+    assert check("towncrier") == "release"  # the release changelog runs towncrier
+    assert check("coverage erase") == "coverage"
+    assert check("pre-commit install") == "precommit"
+    assert check("codecov") is None
+    assert check("python -m pytest") == "tests"
+    config = plan.config()
+    assert config["tests"]["paths"] == ["tests", "docs"]  # {toxinidir}/docs: the doctests
+    assert config["tests"]["requirements"] == ["requirements-dev.txt"]
+    assert config["tests"]["workers"] == "auto"  # PYTEST_ADDOPTS=-n auto
+    assert config["docs"]["requirements"] == ["docs/requirements-docs.txt", "requirements-dev.txt"]
+    cov = [i for i in plan.items if i.command.startswith("--cov")]
+    assert [i.check for i in cov] == ["coverage"] and cov[0].mapped
+    assert "--cov" not in json.dumps(config["tests"])  # coverage is the coverage check's job
+    unmapped = [i.command for i in plan.items if not i.mapped]
+    assert len(unmapped) == 2, unmapped  # codecov upload, linkcheck
+    # the proposal loads as ci-sessions configuration
+    from ci_sessions.config import load_config
+
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'x'\nversion = '1'\n\n" + plan.config_toml(), encoding="utf-8"
+    )
+    loaded = load_config(tmp_path, environ={})
+    assert loaded.section("tests").str_list("paths") == ["tests", "docs"]

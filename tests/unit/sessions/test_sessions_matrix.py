@@ -110,3 +110,10 @@ def test_auto_shards_follow_the_recorded_durations(tmp_path: Path) -> None:
     assert test_durations(tmp_path, "3.12") == {f"t.py::t{i}": 30.0 for i in range(9)}
     assert matrix.shard_count(tmp_path)[0] == 5  # 4.5 minutes of tests, at most 1 minute each
     assert shards_needed({}, 10.0) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_shards_below_one_are_a_usage_error(tmp_path: Path, value: str) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        matrix.main([str(tmp_path), "--shards", value])
+    assert stopped.value.code == 2

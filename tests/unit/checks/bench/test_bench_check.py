@@ -193,7 +193,7 @@ def test_compare_and_report_writes_every_file(tmp_path: Path) -> None:
     ctx = context(tmp_path)
     save_run(baseline_path(tmp_path, "main"), bench_run(1.0))
     result = result_with({"benchmarks": 2, "load-per-cpu": 2.5})
-    result, _ = compare_and_report(ctx, result, bench_run(1.0), BenchOptions())
+    result, _ = compare_and_report(ctx, result, bench_run(1.0), BenchOptions(), "main")
     assert result.metrics["reference"] == "main"
     assert result.metrics["same"] == 2 and result.metrics["regressed"] == 0
     reports = tmp_path / ".ci-sessions" / "reports"
@@ -207,10 +207,12 @@ def test_a_baseline_timed_with_another_timer_is_refused(tmp_path: Path) -> None:
     ctx = context(tmp_path)
     save_run(baseline_path(tmp_path, "main"), bench_run(1.0, timer="perf_counter"))
     with pytest.raises(ValueError, match="timed with perf_counter"):
-        compare_and_report(ctx, result_with({"benchmarks": 2}), bench_run(1.0), BenchOptions())
+        compare_and_report(
+            ctx, result_with({"benchmarks": 2}), bench_run(1.0), BenchOptions(), "main"
+        )
     # --save-baseline replaces it instead of refusing (else a timer could never be changed)
     result, _ = compare_and_report(
-        ctx, result_with({"benchmarks": 2}), bench_run(1.0), BenchOptions(save_baseline="")
+        ctx, result_with({"benchmarks": 2}), bench_run(1.0), BenchOptions(save_baseline=""), "main"
     )
     assert "reference" not in result.metrics
     assert "not compared; this run replaces it" in (ctx.reports_dir / "bench.md").read_text()
@@ -223,7 +225,7 @@ def test_new_and_missing_benchmarks_are_listed_not_judged(tmp_path: Path) -> Non
         baseline_path(tmp_path, "main"), BenchRun(benchmarks=old.benchmarks[:1], timer=old.timer)
     )
     result, _ = compare_and_report(
-        ctx, result_with({"benchmarks": 2}), bench_run(1.0), BenchOptions()
+        ctx, result_with({"benchmarks": 2}), bench_run(1.0), BenchOptions(), "main"
     )
     assert result.metrics["new"] == 1
     assert [k for k in result.metrics if k.startswith("verdict:")] == ["verdict:test_a"]
@@ -242,7 +244,12 @@ def test_a_regression_that_does_not_show_twice_is_noise(tmp_path: Path) -> None:
         return BenchRun(benchmarks=bench_run(1.0).benchmarks[:1], timer="process_time")
 
     result, saved = compare_and_report(
-        ctx, result_with({"benchmarks": 2}), bench_run(2.0), BenchOptions(), remeasure=calm_again
+        ctx,
+        result_with({"benchmarks": 2}),
+        bench_run(2.0),
+        BenchOptions(),
+        "main",
+        remeasure=calm_again,
     )
     assert asked == [["benchmarks/test_x.py::test_a", "benchmarks/test_x.py::test_b"]]
     assert result.metrics["verdict:test_a"] == "same"  # the second measurement was calm
@@ -260,6 +267,7 @@ def test_a_regression_that_shows_twice_stands(tmp_path: Path) -> None:
         result_with({"benchmarks": 2}),
         bench_run(2.0),
         BenchOptions(),
+        "main",
         remeasure=lambda names: bench_run(1.9),
     )
     assert result.metrics["verdict:test_a"] == "regressed"

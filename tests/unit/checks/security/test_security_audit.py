@@ -66,3 +66,20 @@ def test_audit_reports_a_vulnerability_once_and_marks_only_blocking_ones(tmp_pat
     ]
     assert found.findings[0].message == "six 1.16.0: PYSEC-1 [aliases: CVE-1] fixed in 1.17.0"
     assert "no fixed version" in found.findings[1].message
+
+
+def test_a_package_pip_audit_skipped_is_not_counted_as_audited_whatever_its_spelling() -> None:
+    """pip-audit names packages as PyPI normalises them (``pygments``), the environment as their
+    metadata spells them (``Pygments``): PEP 503 names compare, so none is counted audited."""
+    audited = {"Pygments": "2.19.1", "zope.interface": "7.0", "six": "1.16.0"}
+    report = {
+        "dependencies": [
+            {"name": "pygments", "version": "2.19.1", "skip_reason": "not found on PyPI"},
+            {"name": "zope-interface", "version": "7.0", "skip_reason": "not found on PyPI"},
+            {"name": "six", "version": "1.16.0", "vulns": []},
+        ]
+    }
+    found = audit.Audit()
+    audit.read_pip_audit_report(Path(), report, audited, load_levels()["medium"].audit, found)
+    assert audit.audited_count(audited, found.unreachable) == 1  # six alone had data
+    assert audit.audited_count({"Pygments": "2.19.1"}, {"pygments": "no data"}) == 0

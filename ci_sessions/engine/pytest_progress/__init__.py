@@ -1,1 +1,0 @@
-"""The pytest plugin of the progress board; its directory goes on PYTHONPATH (see progress.py)."""
