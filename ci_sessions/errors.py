@@ -150,3 +150,109 @@ class SessionListError(CiSessionsError):
     (``ci-sessions matrix``)."""
 
     kind = "session list error"
+
+
+class BuildError(CiSessionsError):
+    """The project did not build; the message holds the end of the build log."""
+
+    kind = "build error"
+    exit_code = EXIT_GATE_FAILED
+
+
+class TowncrierError(CiSessionsError):
+    """towncrier could not draft or write the changelog (``ci-sessions release``)."""
+
+    kind = "towncrier error"
+
+
+class PublishError(CiSessionsError):
+    """An index refused an upload, or could not be reached (``ci-sessions release publish``)."""
+
+    kind = "publish error"
+    exit_code = EXIT_GATE_FAILED
+
+
+# -- ``ci-sessions ci``: what a workflow asks that GitHub would refuse or fail on ---------------
+# Raised and caught inside ci/: the message (file, line, key, why) becomes a job's error or a
+# failed step's line, so catch sites show ``.message``; one that escapes is exit 2 (the workflow
+# is wrong) or exit 1 (the run failed where GitHub's would), rendered like every other error.
+
+
+class WorkflowError(CiSessionsError):
+    """Something in a workflow ``ci-sessions ci`` cannot run as GitHub would."""
+
+    kind = "workflow error"
+
+
+class ExpressionError(WorkflowError):
+    """A ``${{ }}`` expression that cannot be parsed or evaluated; the message says why."""
+
+    kind = "expression error"
+
+
+class EvaluationError(WorkflowError):
+    """An expression failed at run time (bad JSON from an output, a format() without argument):
+    the job fails, as it would on GitHub."""
+
+    kind = "expression error"
+    exit_code = EXIT_GATE_FAILED
+
+    def __init__(self, where: object, text: str, problem: str) -> None:
+        #: the place in the workflow (``file:line (key)`` as text)
+        self.where = where
+        super().__init__(f"{where}: cannot evaluate `${{{{ {text} }}}}`: {problem}")
+
+
+class MatrixError(WorkflowError):
+    """A ``strategy.matrix`` GitHub would refuse (not a mapping, an empty vector, no cell)."""
+
+    kind = "matrix error"
+
+
+class ShellError(WorkflowError):
+    """A ``shell:`` this runner cannot start (unknown, or its program is missing)."""
+
+    kind = "shell error"
+
+
+class UnsupportedRequest(WorkflowError):
+    """A setup-python ``python-version`` this runner cannot map to a local CPython (PyPy,
+    free-threaded)."""
+
+    kind = "unsupported python-version"
+
+
+class CommandFileError(WorkflowError):
+    """A step wrote a GITHUB_OUTPUT / GITHUB_ENV file the runner would reject: the step fails."""
+
+    kind = "command file error"
+    exit_code = EXIT_GATE_FAILED
+
+
+class UntrustedText(WorkflowError):
+    """An untrusted value (a branch name, a commit message) that no variable can carry safely
+    into this ``run:`` script: the step fails rather than paste it as shell text."""
+
+    kind = "untrusted text"
+    exit_code = EXIT_GATE_FAILED
+
+
+class SarifError(WorkflowError):
+    """A SARIF file that is missing, not JSON, or not valid SARIF 2.1.0: the upload step fails."""
+
+    kind = "SARIF error"
+    exit_code = EXIT_GATE_FAILED
+
+
+class MissingValidator(InstallError):
+    """jsonschema (the ``sarif`` extra) is not installed, so a SARIF file cannot be checked."""
+
+
+class YamlError(CiSessionsError):
+    """A YAML file that is not valid YAML: the problem, and its line (0 when unknown)."""
+
+    kind = "YAML error"
+
+    def __init__(self, problem: str, *, line: int = 0) -> None:
+        self.line = line
+        super().__init__(problem)

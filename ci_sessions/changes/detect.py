@@ -19,8 +19,8 @@ from typing import Any
 
 from ci_sessions._args import add_base, add_head, add_json, add_root, command_parser, root_of
 from ci_sessions._git import printable
+from ci_sessions._patterns import PathMatcher
 from ci_sessions.changes.diff import ChangedFile, changed_files
-from ci_sessions.changes.globbing import PathMatcher
 
 MATCH_ORDER = ("ci", "config", "tests", "docs", "source")
 CATEGORIES = ("docs", "source", "tests", "config", "ci", "other")

@@ -10,7 +10,6 @@ present, say exactly which directories are packages.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -19,6 +18,7 @@ from typing import Any, cast
 from packaging.utils import canonicalize_name
 
 from ci_sessions.config import load_toml, read_project_table
+from ci_sessions.config.requirements import requirement_name
 from ci_sessions.errors import ConfigError, close_match
 
 #: a pyproject.toml below a folder with one of these names is a fixture or an example, not a package
@@ -29,7 +29,6 @@ FIXTURE_DIRS = frozenset(
         "site-packages", "node_modules", "__pycache__", "venv", "env", "templates",
     }
 )  # fmt: skip
-_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 
 
 @dataclass(frozen=True)
@@ -180,7 +179,7 @@ def _requirement_names(data: Mapping[str, Any]) -> list[str]:
         specs.extend(cast("list[Any]", extra or []))
     for group in _table(data, "dependency-groups").values():
         specs.extend(cast("list[Any]", group or []))
-    names = [m.group(1) for s in specs if isinstance(s, str) and (m := _REQUIREMENT_NAME.match(s))]
+    names = [n for s in specs if isinstance(s, str) and (n := requirement_name(s)) is not None]
     poetry = _table(_table(data, "tool"), "poetry")
     names += list(_table(poetry, "dependencies"))
     for group in _table(poetry, "group").values():

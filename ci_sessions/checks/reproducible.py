@@ -1,20 +1,20 @@
 """The double build as a gate: sdist + wheel built twice from clean copies, sha256 compared.
 
-The build itself is ``ci-sessions release check-reproducible`` (the release package sits a layer
-above checks), run like any tool: in a subprocess, with the interpreter ci-sessions runs in. Its
-JSON result becomes the metrics (hashes, tool versions, verdict), one finding per differing
+The build itself is :func:`ci_sessions.builds.double_build.check` (the one ``ci-sessions release
+check-reproducible`` runs too), in this process, the builds' environment the one a tool gets. Its
+result becomes the metrics (hashes, tool versions, verdict), one finding per differing
 archive member, ``reports/reproducible.json`` for the evidence pack, and a summary section.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from typing import ClassVar, cast
 
 from ci_sessions._fs import atomic_write_text
 from ci_sessions._git import try_git
+from ci_sessions._secrets import mask
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -22,6 +22,7 @@ from ci_sessions.checks.base import (
     EnvSpec,
     error_result,
     pending_result,
+    plain_output,
 )
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.results import SUMMARY_SECTION, Checked, CheckResult, Finding, Gate, Status
@@ -52,6 +53,18 @@ def _listed(data: Mapping[str, object]) -> list[dict[str, str]]:
         for name in times_only
     ]  # fmt: skip
     return listed + [d for d in differences if d["archive"] not in times_only]
+
+
+def _masked(value: object) -> object:
+    """``value`` with the credentials inside any URL hidden, at every depth: a build's log and
+    the members it differs in reach the output, the reports and the evidence pack."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, list):
+        return [_masked(item) for item in cast("list[object]", value)]
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in cast("dict[str, object]", value).items()}
+    return value
 
 
 def _hash_metric(name: str) -> str:
@@ -109,9 +122,11 @@ class ReproducibleCheck(CheckBase):
     def cache_salt(self, ctx: CheckContext) -> str:
         """The commit time is the builds' SOURCE_DATE_EPOCH (so, the hashes), and the release
         settings choose the builder and the tag a version comes from."""
+        from ci_sessions.builds.builder import BuildSettings
+
         epoch = (try_git(ctx.root, "log", "-1", "--format=%ct", "HEAD") or "").strip()
-        release = ctx.config.section("release")
-        return f"{epoch}|{release.str('builder')}|{release.str('tag-prefix')}|{release.str('version-source')}"
+        settings = BuildSettings.of(ctx.config)
+        return f"{epoch}|{settings.builder}|{settings.tag_prefix}|{settings.version_source}"
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         del ctx
@@ -123,20 +138,19 @@ class ReproducibleCheck(CheckBase):
                 check=self.name, session=ctx.session, status=Status.SKIP, python=ctx.python,
                 summary="nothing to build: no pyproject.toml [project]/[build-system], setup.py or setup.cfg",
             )  # fmt: skip
-        argv = [
-            sys.executable, "-m", "ci_sessions.release", "check-reproducible", "--json",
-            "--no-record", "--root", str(ctx.root),
-        ]  # fmt: skip
-        run = ctx.exec(argv)
-        try:
-            loaded: object = json.loads(run.stdout)
-        except ValueError:
-            return error_result(ctx, self.name, f"the double build did not report (exit {run.returncode})", run.tail())  # fmt: skip
-        if not isinstance(loaded, dict):
-            return error_result(ctx, self.name, "the double build reported no result", run.tail())
-        data = cast("dict[str, object]", loaded)
-        if data.get("verdict") == "error":
-            error = str(data.get("error", ""))
+        # imported here: the builds bring tarfile, gzip and the archive diff (35 ms), which
+        # every session's start would pay; only a run of this check needs them
+        from ci_sessions.builds.builder import BuildSettings
+        from ci_sessions.builds.double_build import ERROR, check
+        from ci_sessions.builds.pyproject import load_pyproject
+
+        result = check(
+            ctx.root, BuildSettings.of(ctx.config), load_pyproject(ctx.root),
+            env=plain_output(ctx.tool_env(None)),
+        )  # fmt: skip
+        data = {key: _masked(value) for key, value in result.to_json().items()}
+        if result.verdict == ERROR:
+            error = mask(result.error)
             first = error.splitlines()[0] if error else "the double build failed"
             return error_result(ctx, self.name, first.removeprefix("ci-sessions: "), error)
         report = ctx.reports_dir / REPORT

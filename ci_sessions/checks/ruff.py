@@ -7,13 +7,13 @@ run a second time with the project's ignores cleared, so they fail whatever the 
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any, ClassVar, cast
 
+from ci_sessions._patterns import PathMatcher
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -288,13 +288,14 @@ def _parse_format(ctx: CheckContext, run: ToolRun, include: list[str]) -> list[F
     reported = 0
     parse_errors = 0
     pending: tuple[str, str] | None = None  # (code, message) of a new-style header
+    included = PathMatcher(include)
 
     def add(path: str, rule: str, message: str, line: int = 0, column: int = 0) -> None:
         nonlocal reported, parse_errors
         reported += 1
         parse_errors += rule == SYNTAX_ERROR
         path = relative(ctx.root, path)
-        if _included(path, include):
+        if _included(path, included):
             findings.append(Finding("ruff", rule, message, path, line, column))
 
     for raw in (run.stdout + "\n" + run.stderr).splitlines():
@@ -349,8 +350,6 @@ def files_to_format(ctx: CheckContext, ruff: Environment) -> list[str] | None:
     return sorted({f.path for f in findings if f.rule == "format"})
 
 
-def _included(path: str, include: list[str]) -> bool:
-    name = PurePosixPath(path).name
-    return any(
-        fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(path, pattern) for pattern in include
-    )
+def _included(path: str, include: PathMatcher) -> bool:
+    """Whether the format gate counts ``path``: ``format.include`` read as a .gitignore is."""
+    return include.match(PurePosixPath(path.replace("\\", "/")).as_posix())

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
 from ci_sessions.checks.base import EnvSpec
+from ci_sessions.config.requirements import requirement_name
 
 if TYPE_CHECKING:
     from ci_sessions.checks.base import CheckContext
-
-
-_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def tool_requirement(ctx: CheckContext, tool: str) -> tuple[str, str]:
@@ -45,5 +42,4 @@ def tool_env(ctx: CheckContext, tool: str) -> EnvSpec:
 
 def requires(requirement: str, name: str) -> bool:
     """Whether a requirement line (``Pytest-Benchmark[x]>=5 ; python_version>'3'``) names ``name``."""
-    match = _REQUIREMENT_NAME.match(requirement)
-    return match is not None and canonicalize_name(match.group(1)) == canonicalize_name(name)
+    return requirement_name(requirement) == canonicalize_name(name)

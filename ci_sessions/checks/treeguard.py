@@ -13,7 +13,6 @@ same before and after.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import shutil
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ci_sessions._fs import exclusive_lock
+from ci_sessions._patterns import PathMatcher
 
 #: what build backends write beside the sources (names of files or folders)
 BUILD_PRODUCTS = ("build", "*.egg-info", ".eggs", ".pdm-build", ".mesonpy-*", "_skbuild", "target")
@@ -79,7 +79,7 @@ def products(root: Path, folders: dict[str, list[str]] | None = None) -> list[st
         with contextlib.suppress(OSError):
             for child in base.iterdir():
                 patterns = BUILD_PRODUCTS if parent == "." else ("*.egg-info",)
-                if any(fnmatch.fnmatch(child.name, p) for p in patterns):
+                if PathMatcher(patterns).match(child.name):
                     found.append(child.relative_to(root).as_posix())
     return sorted(set(found))
 

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ci_sessions._fs import remove_tree
-from ci_sessions.ci import contain, interpreters, sarif
+from ci_sessions._interpreters import Interpreter
+from ci_sessions.ci import contain, sarif, setup_python
 from ci_sessions.ci.globs import glob_regex
 from ci_sessions.ci.workflow import Where
 from ci_sessions.ci.workspace import CheckoutRefs, Source, checkout
-from ci_sessions.errors import ConfigError
+from ci_sessions.errors import ConfigError, MissingValidator, SarifError, UnsupportedRequest
 
 
 @dataclass(frozen=True)
@@ -144,23 +145,23 @@ def run_setup_python(call: ActionCall) -> ActionResult:
         name = call.inputs["python-version-file"].strip()
         path = call.inside(name, "python-version-file", write=False)
         try:
-            request = interpreters.version_from_file(path, name)
+            request = setup_python.version_from_file(path, name)
         except FileNotFoundError:
             return ActionResult(ok=False, message=f"python-version-file {name} does not exist")
     if not request and (call.workspace / ".python-version").is_file():
         path = call.inside(".python-version", ".python-version", write=False)
-        request = interpreters.version_from_file(path, ".python-version")
+        request = setup_python.version_from_file(path, ".python-version")
     if not request:
         return ActionResult(message="no python-version given: the Python on PATH is used")
-    wanted = interpreters.requested_versions(request)
+    wanted = setup_python.requested_versions(request)
     shim = call.temp / "_setup-python" / "bin"
     shim.mkdir(parents=True, exist_ok=True)
-    found: list[interpreters.Interpreter] = []
+    found: list[Interpreter] = []
     for version in wanted:
         try:
-            interpreter = interpreters.find(version, call.path)
-        except interpreters.UnsupportedRequest as error:
-            return ActionResult(ok=False, cannot_run=f"actions/setup-python: {error}")
+            interpreter = setup_python.find(version, call.path)
+        except UnsupportedRequest as error:
+            return ActionResult(ok=False, cannot_run=f"actions/setup-python: {error.message}")
         if interpreter is None:
             return ActionResult(
                 ok=False,
@@ -410,8 +411,8 @@ def run_upload_sarif(call: ActionCall) -> ActionResult:
         if not files:
             return ActionResult(ok=False, message=f"no .sarif file in {given}")
         results = sum(sarif.validate(file) for file in files)
-    except (sarif.SarifError, sarif.MissingValidator) as error:
-        return ActionResult(ok=False, message=f"upload-sarif: {error}")
+    except (SarifError, MissingValidator) as error:
+        return ActionResult(ok=False, message=f"upload-sarif: {error.message}")
     return ActionResult(
         message=f"{len(files)} SARIF file(s) valid against SARIF 2.1.0 ({results} results); "
         "not uploaded",

@@ -18,7 +18,7 @@ from ci_sessions import _git
 from ci_sessions._fs import remove_tree, state_dir
 from ci_sessions._secrets import Secrets
 from ci_sessions.ci import event, install, report, static
-from ci_sessions.ci.evaluate import EvaluationError, resolve
+from ci_sessions.ci.evaluate import resolve
 from ci_sessions.ci.expressions import Scope, Value, to_string
 from ci_sessions.ci.model import ENV_NAME, Printer, RunSetup, inherited_environment
 from ci_sessions.ci.scheduler import Scheduler
@@ -30,6 +30,7 @@ from ci_sessions.errors import (
     EXIT_OK,
     CiSessionsError,
     ConfigError,
+    EvaluationError,
     UsageError,
     close_match,
 )
@@ -207,7 +208,7 @@ def _run_in(
     try:
         env_value = resolve(workflow.raw.get("env"), workflow.where("env"), scope)
     except EvaluationError as error:
-        raise ConfigError(workflow.file, "env", str(error)) from None
+        raise ConfigError(workflow.file, "env", error.message) from None
     env_map: dict[str, Value] = env_value if isinstance(env_value, dict) else {}
     workflow_env = {k: to_string(v) for k, v in env_map.items()}
     setup = RunSetup(

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-class CommandFileError(Exception):
-    """A GITHUB_OUTPUT / GITHUB_ENV file the runner would reject."""
+from ci_sessions.errors import CommandFileError
 
 
 def parse_key_values(text: str, what: str) -> dict[str, str]:

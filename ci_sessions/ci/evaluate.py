@@ -9,17 +9,7 @@ from __future__ import annotations
 from ci_sessions.ci import expressions, untrusted
 from ci_sessions.ci.expressions import Scope, Value
 from ci_sessions.ci.workflow import Where, YamlList, YamlMap
-
-
-class EvaluationError(Exception):
-    """An expression failed at run time (bad JSON from an output, a format() without argument)."""
-
-    def __init__(self, where: Where, text: str, problem: str) -> None:
-        self.where = where
-        super().__init__(
-            f"{where.file}:{where.line} ({where.key}): cannot evaluate `${{{{ {text} }}}}`: "
-            f"{problem}"
-        )
+from ci_sessions.errors import EvaluationError, ExpressionError
 
 
 def resolve(value: Value, where: Where, scope: Scope) -> Value:
@@ -29,8 +19,8 @@ def resolve(value: Value, where: Where, scope: Scope) -> Value:
             return value
         try:
             return expressions.interpolate(value, scope)
-        except expressions.ExpressionError as error:
-            raise EvaluationError(where, _first_expression(value), str(error)) from None
+        except ExpressionError as error:
+            raise EvaluationError(where, _first_expression(value), error.message) from None
     if isinstance(value, YamlMap):
         return {
             key: resolve(item, Where(where.file, value.line_of(key), f"{where.key}.{key}"), scope)
@@ -56,17 +46,17 @@ def condition(value: Value, where: Where, scope: Scope) -> bool:
     """An ``if:`` (None means the default ``success()``)."""
     try:
         return expressions.condition_holds(value, scope)
-    except expressions.ExpressionError as error:
+    except ExpressionError as error:
         shown = value if isinstance(value, str) else expressions.to_string(value)
         raise EvaluationError(
-            where, shown.strip().removeprefix("${{").removesuffix("}}").strip(), str(error)
+            where, shown.strip().removeprefix("${{").removesuffix("}}").strip(), error.message
         ) from None
 
 
 def _first_expression(text: str) -> str:
     try:
         parts = [p.text for p in expressions.split_template(text) if p.expression]
-    except expressions.ExpressionError:
+    except ExpressionError:
         return text
     return " }} ... ${{ ".join(parts) if parts else text
 
@@ -77,5 +67,5 @@ def render_script(
     """A ``run:`` script: untrusted values as variables (see :mod:`ci_sessions.ci.untrusted`)."""
     try:
         return untrusted.render(value, scope, shell=shell, tainted_env=tainted)
-    except expressions.ExpressionError as error:
-        raise EvaluationError(where, _first_expression(value), str(error)) from None
+    except ExpressionError as error:
+        raise EvaluationError(where, _first_expression(value), error.message) from None

@@ -31,10 +31,10 @@ from ci_sessions.ci.values import (
     to_string,
     truthy,
 )
+from ci_sessions.errors import ExpressionError
 
 __all__ = [
     "FUNCTIONS",
-    "ExpressionError",
     "Scope",
     "Status",
     "Value",
@@ -62,10 +62,6 @@ MAX_JSON_DEPTH = 100
 
 #: functions that ask about the job's (or its ancestors') status; ``if:`` only
 STATUS_FUNCTIONS = frozenset({"always", "success", "failure", "cancelled"})
-
-
-class ExpressionError(Exception):
-    """An expression that cannot be parsed or evaluated; the message says why."""
 
 
 # ---------------------------------------------------------------- tokens

@@ -20,7 +20,7 @@ from typing import IO
 
 from ci_sessions import _contexts
 from ci_sessions._fs import remove_tree
-from ci_sessions.ci import actions, commands, contain, evaluate, static, steps, untrusted
+from ci_sessions.ci import actions, commands, contain, evaluate, static, steps
 from ci_sessions.ci.expressions import Scope, Status, Value, to_number, to_string, truthy
 from ci_sessions.ci.model import (
     CANCELLED,
@@ -34,7 +34,14 @@ from ci_sessions.ci.model import (
 )
 from ci_sessions.ci.workflow import Step, Where, YamlMap
 from ci_sessions.ci.workspace import CheckoutRefs
-from ci_sessions.errors import EXIT_USAGE, CiSessionsError
+from ci_sessions.errors import (
+    EXIT_USAGE,
+    CiSessionsError,
+    CommandFileError,
+    EvaluationError,
+    ShellError,
+    UntrustedText,
+)
 
 #: GitHub's default ``timeout-minutes`` of a job
 DEFAULT_TIMEOUT_MINUTES = 360.0
@@ -122,9 +129,9 @@ class CellRun:
         with self.log_path.open("w", encoding="utf-8") as log:
             try:
                 self._run(log)
-            except evaluate.EvaluationError as error:
-                self._fail(str(error))
-                self.result.tail = [str(error)]
+            except EvaluationError as error:
+                self._fail(error.message)
+                self.result.tail = [error.message]
             except (CiSessionsError, OSError) as error:
                 message = error.render() if isinstance(error, CiSessionsError) else str(error)
                 self._log(log, f"\n{message}\n")
@@ -218,8 +225,8 @@ class CellRun:
             where = Where(job.file, outputs.line_of(key), f"jobs.{job.id}.outputs.{key}")
             try:
                 self.result.outputs[key] = evaluate.resolve_text(outputs[key], where, scope)
-            except evaluate.EvaluationError as error:
-                self._fail(str(error))
+            except EvaluationError as error:
+                self._fail(error.message)
 
     def _who(self) -> str:
         return f"{self.job.id} ({self.spec.label})" if self.spec.label else self.job.id
@@ -281,9 +288,9 @@ class CellRun:
                     step.raw["timeout-minutes"], step.where("timeout-minutes"), scope
                 )
                 timeout = min(timeout, minutes * 60)
-        except evaluate.EvaluationError as error:
-            self._log(log, f"\n=== {label}: error ===\n{error}\n")
-            self._step_failed(step, label, str(error), [str(error)], continue_on_error=False)
+        except EvaluationError as error:
+            self._log(log, f"\n=== {label}: error ===\n{error.message}\n")
+            self._step_failed(step, label, error.message, [error.message], continue_on_error=False)
             return False
         files = self._command_files(step)
         process_env = self._process_env(env, files, event_path, step)
@@ -307,10 +314,10 @@ class CellRun:
             self.github_env.update(commands.read_key_values(files["GITHUB_ENV"], "GITHUB_ENV"))
             for folder in commands.read_paths(files["GITHUB_PATH"]):
                 self.path_prepend.insert(0, folder)
-        except commands.CommandFileError as error:
+        except CommandFileError as error:
             outcome = FAILURE if outcome == SUCCESS else outcome
-            output.add(str(error))
-            message = message or str(error)
+            output.add(error.message)
+            message = message or error.message
         summary = commands.read_summary(files["GITHUB_STEP_SUMMARY"])
         if summary.strip():
             self.result.summaries.append(summary)
@@ -434,8 +441,8 @@ class CellRun:
             rendered = evaluate.render_script(
                 step.run or "", step.where("run"), scope, shell=shell_text, tainted=tainted
             )
-        except untrusted.UntrustedText as error:
-            return FAILURE, f"{step.where('run')}: {error}", False, {}
+        except UntrustedText as error:
+            return FAILURE, f"{step.where('run')}: {error.message}", False, {}
         script = rendered.script
         env = {**env, **rendered.env}
         directory = step.raw.get("working-directory")
@@ -454,8 +461,8 @@ class CellRun:
             return FAILURE, f"working-directory {directory_text} does not exist", False, {}
         try:
             argv = steps.shell_command(shell_text, script, self.temp, env["PATH"])
-        except steps.ShellError as error:
-            return FAILURE, str(error), False, {}
+        except ShellError as error:
+            return FAILURE, error.message, False, {}
         cancel = self.cancel if self.status != CANCELLED else self.setup.interrupted
         ended = steps.run_process(
             argv,

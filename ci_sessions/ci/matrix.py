@@ -13,6 +13,7 @@ import json
 import re
 
 from ci_sessions.ci.values import Value, to_string
+from ci_sessions.errors import MatrixError
 
 Cell = dict[str, Value]
 
@@ -20,10 +21,6 @@ Cell = dict[str, Value]
 MAX_JOBS = 256
 #: combinations expanded at most before ``exclude`` applies (more cannot come down to 256)
 MAX_COMBINATIONS = 65_536
-
-
-class MatrixError(Exception):
-    """A matrix GitHub would refuse (not a mapping, an empty vector, no cell at all)."""
 
 
 def expand(matrix: Value) -> list[Cell]:

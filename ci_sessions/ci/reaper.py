@@ -29,7 +29,10 @@ GRACE = 3.0
 
 
 class _Stop(Exception):
-    """SIGTERM arrived: end everything."""
+    """SIGTERM arrived: end everything.
+
+    Control flow, not an error: raised by the signal handler to unwind the reaper's wait loop
+    into its cleanup, never shown to anyone, so it stays outside ``errors.py``'s hierarchy."""
 
 
 def _stop(_signum: int, _frame: object) -> None:

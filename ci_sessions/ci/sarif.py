@@ -12,15 +12,9 @@ import json
 from pathlib import Path
 from typing import cast
 
+from ci_sessions.errors import MissingValidator, SarifError
+
 SCHEMA = Path(__file__).with_name("sarif-schema-2.1.0.json")
-
-
-class SarifError(Exception):
-    """A SARIF file that is missing, not JSON, or not valid SARIF 2.1.0."""
-
-
-class MissingValidator(Exception):
-    """jsonschema is not installed, so the file cannot be checked."""
 
 
 def sarif_files(path: Path) -> list[Path]:

@@ -29,6 +29,7 @@ from ci_sessions.ci.model import (
     RunSetup,
 )
 from ci_sessions.ci.workflow import Job
+from ci_sessions.errors import EvaluationError, MatrixError
 
 
 @dataclass
@@ -180,14 +181,14 @@ class Scheduler:
                 value = evaluate.resolve(strategy["matrix"], where, scope)
                 try:
                     cells = list(matrix.expand(value))
-                except matrix.MatrixError as error:
-                    raise evaluate.EvaluationError(where, "strategy.matrix", str(error)) from None
+                except MatrixError as error:
+                    raise EvaluationError(where, "strategy.matrix", error.message) from None
             ff = evaluate.resolve(strategy.get("fail-fast"), job.where("strategy"), scope)
             state.fail_fast = ff is None or truthy(ff)
             mp = evaluate.resolve(strategy.get("max-parallel"), job.where("strategy"), scope)
             state.max_parallel = int(to_number(mp)) if mp is not None else 0
-        except evaluate.EvaluationError as error:
-            return self._single(state, CellResult(job_id, job_id, "", FAILURE, note=str(error)))
+        except EvaluationError as error:
+            return self._single(state, CellResult(job_id, job_id, "", FAILURE, note=error.message))
         for index, cell in enumerate(cells):
             label = matrix.label(cell) if cell is not None else ""
             strategy_context: dict[str, Value] = {

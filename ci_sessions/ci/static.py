@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ci_sessions.ci import contain, expressions, matrix
 from ci_sessions.ci.workflow import Step, Where, Workflow, YamlList, YamlMap
-from ci_sessions.errors import ConfigError
+from ci_sessions.errors import ConfigError, ExpressionError, MatrixError
 
 _BASE = frozenset({"github", "vars", "inputs"})
 WORKFLOW_ENV = _BASE | {"secrets"}
@@ -91,8 +91,8 @@ def check_literals(workflow: Workflow) -> None:
             where = Where(job.file, strategy.line_of("matrix"), f"jobs.{job.id}.strategy.matrix")
             try:
                 matrix.expand(value)
-            except matrix.MatrixError as error:
-                raise where.error(str(error)) from None
+            except MatrixError as error:
+                raise where.error(error.message) from None
         for raw, where in [
             (job.get("timeout-minutes"), job.where("timeout-minutes")),
             *(
@@ -195,8 +195,8 @@ def check_condition(
 ) -> None:
     try:
         text, template = expressions.condition(value)
-    except expressions.ExpressionError as error:
-        raise where.error(str(error)) from None
+    except ExpressionError as error:
+        raise where.error(error.message) from None
     if template:
         _check_text(text, where, contexts, status=True, files=files)
         return
@@ -233,8 +233,8 @@ def _check_text(
         return
     try:
         parts = expressions.split_template(text)
-    except expressions.ExpressionError as error:
-        raise where.error(f"{error} in {text.strip()!r}") from None
+    except ExpressionError as error:
+        raise where.error(f"{error.message} in {text.strip()!r}") from None
     for part in parts:
         if part.expression:
             line = where.line + text[: part.offset].count("\n")
@@ -252,8 +252,8 @@ def _check_one(
 ) -> None:
     try:
         expressions.check(expressions.parse(text), contexts, status=status, files=files)
-    except expressions.ExpressionError as error:
-        raise expression_error(where, text, str(error)) from None
+    except ExpressionError as error:
+        raise expression_error(where, text, error.message) from None
 
 
 def expression_error(where: Where, text: str, problem: str) -> ConfigError:

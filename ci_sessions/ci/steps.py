@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from ci_sessions._secrets import Secrets
+from ci_sessions.errors import ShellError
 
 _SHELLS: dict[str, tuple[str, str]] = {
     "bash": ("bash --noprofile --norc -eo pipefail {0}", ".sh"),
@@ -47,10 +48,6 @@ LINE_LIMIT = 64 * 1024
 STEP_LIMIT = 1024 * 1024
 #: the reaper runs where a subreaper exists
 REAPER = Path(__file__).with_name("reaper.py") if sys.platform.startswith("linux") else None
-
-
-class ShellError(Exception):
-    """A ``shell:`` this runner cannot start (unknown, or its program is missing)."""
 
 
 def shell_command(shell: str | None, script: str, temp: Path, path: str) -> list[str]:

@@ -23,15 +23,12 @@ from dataclasses import dataclass, field
 from ci_sessions import _contexts
 from ci_sessions.ci import expressions
 from ci_sessions.ci.expressions import Scope
+from ci_sessions.errors import UntrustedText
 
 #: what a value may hold and still be written into a script as is
 PLAIN = re.compile(r"[A-Za-z0-9._/@%+:,-]*")
 POSIX_SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "ash"})
 PREFIX = "CIS_UNTRUSTED_"
-
-
-class UntrustedText(Exception):
-    """An untrusted value that cannot be given to this script safely; the message says why."""
 
 
 @dataclass
@@ -56,7 +53,7 @@ def is_posix(shell: str | None) -> bool:
 def render(template: str, scope: Scope, *, shell: str | None, tainted_env: set[str]) -> Rendered:
     """The script ``template`` with its expressions evaluated, untrusted values as variables.
 
-    Raises :class:`~ci_sessions.ci.expressions.ExpressionError` for an expression that cannot be
+    Raises :class:`~ci_sessions.ci.ExpressionError` for an expression that cannot be
     evaluated and :class:`UntrustedText` for a value no variable can carry here.
     """
     if not expressions.has_expression(template):

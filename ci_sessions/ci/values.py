@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TypeAlias
 
-Value: TypeAlias = "bool | int | float | str | list[Value] | dict[str, Value] | None"
+from ci_sessions._github_yaml import Value as Value  # where a workflow's values come from
 
 
 class Filtered(list[Value]):

@@ -1,102 +1,20 @@
 """Load a workflow file into a small model that remembers the line of every value.
 
-PyYAML's node marks give the lines; a mapping loads as :class:`YamlMap` (a dict that also knows
-where each value starts) so an error anywhere, even one found while the run is under way, names
-the file, the line and the key. Scalars follow GitHub's YAML: ``on``/``yes``/``no`` are strings,
-only ``true``/``false`` are booleans.
+The file is read as GitHub reads it (:mod:`ci_sessions._github_yaml`, the one workflow loader:
+YAML 1.2 scalars, ``on``/``yes``/``no`` are strings); a mapping loads as :class:`YamlMap` (a dict
+that also knows where each value starts) so an error anywhere, even one found while the run is
+under way, names the file, the line and the key.
 """
 
 from __future__ import annotations
 
 import graphlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
-import yaml
-
+from ci_sessions._github_yaml import Value, YamlList, YamlMap, parse
 from ci_sessions.ci import contain
-from ci_sessions.ci.values import Value
-from ci_sessions.errors import ConfigError, close_match
-
-
-class YamlMap(dict[str, Value]):
-    """A mapping from the file, with the line where each value starts (1-based)."""
-
-    def __init__(self, line: int) -> None:
-        super().__init__()
-        self.line = line
-        self.lines: dict[str, int] = {}
-
-    def line_of(self, key: str) -> int:
-        return self.lines.get(key, self.line)
-
-
-class YamlList(list[Value]):
-    """A sequence from the file, with the line of each item."""
-
-    def __init__(self, line: int) -> None:
-        super().__init__()
-        self.line = line
-        self.lines: list[int] = []
-
-    def line_of(self, index: int) -> int:
-        return self.lines[index] if 0 <= index < len(self.lines) else self.line
-
-
-def _value_line(node: yaml.Node) -> int:
-    """The line where a value's text starts: a ``|`` or ``>`` block starts below its indicator."""
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
-        line += 1
-    return line
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans and line-aware containers."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(  # pyright: ignore[reportUnknownMemberType]
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
-def _construct(loader: _Loader, node: yaml.Node) -> Value:
-    return cast("Value", loader.construct_object(node, deep=True))  # pyright: ignore[reportUnknownMemberType]
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YamlMap:
-    loader.flatten_mapping(node)
-    result = YamlMap(node.start_mark.line + 1)
-    for key_node, value_node in node.value:
-        key = _construct(loader, key_node)
-        name = ("true" if key else "false") if isinstance(key, bool) else str(key)
-        if name in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {name!r}", key_node.start_mark
-            )
-        value = _construct(loader, value_node)
-        result[name] = value
-        result.lines[name] = _value_line(value_node)
-    return result
-
-
-def _construct_list(loader: _Loader, node: yaml.SequenceNode) -> YamlList:
-    result = YamlList(node.start_mark.line + 1)
-    for item in node.value:
-        value = _construct(loader, item)
-        result.append(value)
-        result.lines.append(_value_line(item))
-    return result
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)  # pyright: ignore[reportUnknownMemberType]
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)  # pyright: ignore[reportUnknownMemberType]
+from ci_sessions.errors import ConfigError, YamlError, close_match
 
 
 @dataclass(frozen=True)
@@ -238,14 +156,10 @@ def load(path: Path, root: Path) -> Workflow:
             f"{error.start})", fix="save the workflow as UTF-8, as GitHub reads it",
         ) from None  # fmt: skip
     try:
-        data: object = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f"line {mark.line + 1}" if mark is not None else ""
-        problem = str(getattr(error, "problem", "") or error).strip()
-        raise ConfigError(shown, line, f"not valid YAML: {problem}") from None
-    except RecursionError:
-        raise ConfigError(shown, "", "not valid YAML: nested too deeply to read") from None
+        data = parse(text)
+    except YamlError as error:
+        line = f"line {error.line}" if error.line else ""
+        raise ConfigError(shown, line, f"not valid YAML: {error.message}") from None
     if not isinstance(data, YamlMap):
         raise ConfigError(shown, "", "a workflow must be a mapping with `on:` and `jobs:`")
     deep = _too_deep(data)

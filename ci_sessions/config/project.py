@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from packaging.utils import canonicalize_name
-
+from ci_sessions.config.requirements import dependency_group, pinned_spec
 from ci_sessions.config.toml import load_toml
 
 _SKIP_DIRS = {
@@ -152,11 +151,12 @@ class Project:
     # -- dependencies ---------------------------------------------------------------------------
 
     def dependency_group(self, name: str) -> list[str] | None:
-        """A PEP 735 dependency group with ``include-group`` resolved, or None if undefined."""
+        """A PEP 735 dependency group with ``include-group`` resolved, or None if undefined (a
+        cycle is a ConfigError naming the group)."""
         groups = self.pyproject.get("dependency-groups")
         if not isinstance(groups, dict):
             return None
-        return _resolve_group(cast("dict[str, Any]", groups), name, ())
+        return dependency_group(cast("dict[str, Any]", groups), name, source="pyproject.toml")
 
     def extras(self) -> list[str]:
         project = self.pyproject.get("project")
@@ -304,35 +304,8 @@ def load_project(root: Path) -> Project:
     return Project(root=root, pyproject=data)
 
 
-def _resolve_group(groups: dict[str, Any], name: str, seen: tuple[str, ...]) -> list[str] | None:
-    normalized = {canonicalize_name(k): k for k in groups}
-    key = normalized.get(canonicalize_name(name))
-    if key is None or key in seen:
-        return None
-    result: list[str] = []
-    for item in cast("list[Any]", groups[key] or []):
-        if isinstance(item, str):
-            result.append(item)
-        elif isinstance(item, dict) and "include-group" in item:
-            included = _resolve_group(
-                groups, str(cast("dict[str, Any]", item)["include-group"]), (*seen, key)
-            )
-            result.extend(included or [])
-    return result
-
-
 #: a requirements file for one Python: ``tests37``, ``test-py38``, ``tests_3.12``
 _FOR_ONE_PYTHON = re.compile(r"(?:py|[-_.])?3[._]?\d{1,2}$")
-
-_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
-
-
-def _spec_for(requirement: str, tool: str) -> str | None:
-    match = _REQ_NAME.match(requirement.split(";", 1)[0])
-    if not match or canonicalize_name(match.group(1)) != tool:
-        return None
-    rest = match.group(3).strip()
-    return f"{tool}{rest}" if rest and rest[0] in "=<>!~" else None
 
 
 def _find_pin(project: Project, tool: str) -> tuple[str, str] | None:
@@ -345,8 +318,8 @@ def _find_pin(project: Project, tool: str) -> tuple[str, str] | None:
     groups = project.pyproject.get("dependency-groups")
     if isinstance(groups, dict):
         for name in cast("dict[str, Any]", groups):
-            for requirement in _resolve_group(cast("dict[str, Any]", groups), name, ()) or []:
-                spec = _spec_for(requirement, tool)
+            for requirement in project.dependency_group(name) or []:
+                spec = pinned_spec(requirement, tool)
                 if spec:
                     return spec, f"pyproject.toml [dependency-groups] {name}"
     projects = project.pyproject.get("project")
@@ -355,7 +328,7 @@ def _find_pin(project: Project, tool: str) -> tuple[str, str] | None:
         if isinstance(optional, dict):
             for extra, requirements in cast("dict[str, Any]", optional).items():
                 for requirement in cast("list[Any]", requirements or []):
-                    spec = _spec_for(str(requirement), tool)
+                    spec = pinned_spec(str(requirement), tool)
                     if spec:
                         return spec, f"pyproject.toml optional-dependencies {extra}"
     for path in sorted([*root.glob("requirements*.txt"), *root.glob("requirements/*.txt")]):
@@ -364,7 +337,7 @@ def _find_pin(project: Project, tool: str) -> tuple[str, str] | None:
         except OSError:
             continue
         for line in lines:
-            spec = _spec_for(line.split("#", 1)[0], tool)
+            spec = pinned_spec(line.split("#", 1)[0], tool)
             if spec:
                 return spec, path.relative_to(root).as_posix()
     return None
@@ -388,7 +361,7 @@ def _precommit_pin(path: Path, tool: str) -> str | None:
         hooks = [cast("dict[str, Any]", h) for h in raw_hooks if isinstance(h, dict)]
         for hook in hooks:
             for dep in cast("list[Any]", hook.get("additional_dependencies", []) or []):
-                spec = _spec_for(str(dep), tool)
+                spec = pinned_spec(str(dep), tool)
                 if spec:
                     return spec
         rev = str(repo_map.get("rev", ""))

@@ -135,7 +135,9 @@ CHECK_SETTINGS: dict[str, Field] = {
     ),
     "format": _table(
         "ruff format --check",
-        include=Field("str-list", "glob patterns of files whose formatting is gated"),
+        include=Field(
+            "str-list", "patterns of the files whose formatting is gated, as in a .gitignore"
+        ),
         max_files=Field("int", "files allowed to need reformatting", minimum=0),
         paths=Field("str-list", "paths to check (default: the project root)"),
     ),
@@ -378,8 +380,8 @@ TOP_LEVEL: dict[str, Field] = {
     ),
     "cache-ignore-env": Field(
         "str-list",
-        "environment variables (fnmatch patterns) that never change a verdict, beyond the "
-        "built-in volatile list: the result cache ignores them",
+        "environment variables (fnmatch patterns of names, not paths) that never change a "
+        "verdict, beyond the built-in volatile list: the result cache ignores them",
     ),
     "fail-fast": Field("bool", "stop a tier at the first failed check"),
     "progress": Field(

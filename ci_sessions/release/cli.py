@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TextIO, cast
 
 from ci_sessions._secrets import mask
+from ci_sessions.builds.builder import BuildSettings
+from ci_sessions.builds.pyproject import load_pyproject
 from ci_sessions.config import load_config
 from ci_sessions.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CiSessionsError
 from ci_sessions.release import records
 from ci_sessions.release.config import (
-    ReleaseSettings,
-    load_pyproject,
     publish_settings,
     release_settings,
 )
@@ -110,8 +110,9 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return publish(root, pyproject, settings, publish_settings(config), request, out)
     if action == "check-reproducible":
         return _reproducible(
-            root, pyproject, settings, out, as_json=bool(args.json), keep=not bool(args.no_record)
-        )
+            root, pyproject, BuildSettings.of(config), out,
+            as_json=bool(args.json), keep=not bool(args.no_record),
+        )  # fmt: skip
     from ci_sessions.release.flow import Options, release
 
     options = Options(dry_run=bool(args.dry_run), bump=args.bump, pre=args.pre)
@@ -121,13 +122,13 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
 def _reproducible(
     root: Path,
     pyproject: dict[str, object],
-    settings: ReleaseSettings,
+    settings: BuildSettings,
     out: TextIO,
     *,
     as_json: bool,
     keep: bool,
 ) -> int:
-    from ci_sessions.release.reproducible import ERROR, REPRODUCIBLE, check
+    from ci_sessions.builds.double_build import ERROR, REPRODUCIBLE, check
 
     result = check(root, settings, pyproject)
     print(json.dumps(result.to_json(), indent=2) if as_json else result.render(), file=out)

@@ -11,11 +11,10 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import cast
 
 from ci_sessions._secrets import split_credentials
-from ci_sessions.config import Config, load_toml
+from ci_sessions.config import Config
 from ci_sessions.errors import ConfigError
 
 SOURCE = "pyproject.toml"
@@ -105,23 +104,6 @@ class PublishSettings:
     retry_delay: float = 3.0
     #: take distributions from here instead of building them
     dist_dir: str = ""
-
-
-def load_pyproject(root: Path) -> dict[str, object]:
-    """The whole pyproject.toml (the build configuration the version sources are read from)."""
-    path = root / "pyproject.toml"
-    return dict(load_toml(path)) if path.is_file() else {}
-
-
-def table(data: Mapping[str, object], *keys: str) -> dict[str, object]:
-    """The nested table at ``keys`` (empty when missing); a non-table is a ConfigError."""
-    current: dict[str, object] = dict(data)
-    for index, key in enumerate(keys):
-        found = current.get(key, {})
-        if not isinstance(found, Mapping):
-            raise ConfigError(SOURCE, ".".join(keys[: index + 1]), "must be a table")
-        current = dict(cast("Mapping[str, object]", found))
-    return current
 
 
 def _argv(value: object, key: str, config: Config) -> tuple[str, ...]:

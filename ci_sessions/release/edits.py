@@ -1,13 +1,24 @@
-"""A file edit planned before it is made: shown as a diff by ``--dry-run``, written by a release."""
+"""A file edit planned before it is made: shown as a diff by ``--dry-run``, written by a release.
+
+The new version goes where the build configuration keeps it (:mod:`ci_sessions.builds.sources`),
+a static ``[project] version`` edited with tomlkit so comments and layout stay.
+"""
 
 from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
+
+from packaging.version import Version
 
 from ci_sessions._fs import atomic_write_bytes
+from ci_sessions.builds.paths import read_text
+from ci_sessions.builds.sources import VERSION_FIX, VersionSource, assignment
+from ci_sessions.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -42,3 +53,40 @@ def _umask() -> int:
 def read_bytes(root: Path, path: str) -> bytes | None:
     target = root / path
     return target.read_bytes() if target.is_file() else None
+
+
+def version_edit(root: Path, source: VersionSource, version: Version) -> FileEdit | None:
+    """The edit that writes ``version`` where ``source`` says; None for a tag-only project."""
+    if source.kind == "tag":
+        return None
+    old = read_bytes(root, source.path)
+    text = read_text(root, source.path, what="version file")
+    if old is None or text is None:
+        raise ConfigError(source.path, "", "the version file is missing", fix=VERSION_FIX)
+    if source.kind == "pyproject":
+        new = _set_toml_version(text, source.keys, str(version))
+    elif not source.attribute:
+        new = str(version) + "\n"
+    else:
+        new, count = assignment(source.attribute).subn(
+            lambda m: f"{m.group('lhs')}{m.group('quote')}{version}{m.group('quote')}",
+            text,
+            count=1,
+        )
+        if count == 0:
+            name = source.attribute.split("|")[0]
+            raise ConfigError(
+                source.path, name, f'no `{name} = "..."` line to update', fix=VERSION_FIX
+            )
+    return FileEdit(source.path, old, new.encode("utf-8"))
+
+
+def _set_toml_version(text: str, keys: tuple[str, ...], version: str) -> str:
+    import tomlkit
+
+    document = tomlkit.parse(text)
+    container: object = document
+    for key in keys:
+        container = cast("Mapping[str, object]", container)[key]
+    cast("dict[str, object]", container)["version"] = version
+    return tomlkit.dumps(document)

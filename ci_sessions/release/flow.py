@@ -23,13 +23,14 @@ from packaging.version import Version
 
 from ci_sessions._fs import atomic_write_bytes, remove_tree
 from ci_sessions._git import git, try_git
+from ci_sessions.builds.paths import read_text, repository_file
+from ci_sessions.builds.pyproject import table
+from ci_sessions.builds.sources import VersionSource, detect
 from ci_sessions.errors import UsageError
 from ci_sessions.release import changelogs, records, towncrier
-from ci_sessions.release.config import ReleaseSettings, table
-from ci_sessions.release.edits import FileEdit, read_bytes
-from ci_sessions.release.paths import read_text, repository_file
+from ci_sessions.release.config import ReleaseSettings
+from ci_sessions.release.edits import FileEdit, read_bytes, version_edit
 from ci_sessions.release.plan import Plan, make_plan
-from ci_sessions.release.sources import VersionSource, detect
 from ci_sessions.release.version import Rules
 
 
@@ -165,9 +166,9 @@ def _edits(
     date: dt.date,
 ) -> list[FileEdit]:
     edits: list[FileEdit] = []
-    version_edit = source.edit(root, version)
-    if version_edit is not None:
-        edits.append(version_edit)
+    written = version_edit(root, source, version)
+    if written is not None:
+        edits.append(written)
     if target is not None and not target.towncrier:
         existing = read_text(root, target.path, what="changelog")
         style = changelogs.style_of(target.path, existing)

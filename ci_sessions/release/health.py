@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci_sessions._secrets import mask
+from ci_sessions.builds.tools import Ran, find_uv, run
 from ci_sessions.release.config import IndexSettings, PublishSettings
-from ci_sessions.release.tools import Ran, find_uv, run
 
 #: pip's words for "that version is not (yet) on the index": worth another try
 NOT_YET_VISIBLE = ("No matching distribution found", "Could not find a version that satisfies")

@@ -16,15 +16,15 @@ from typing import TextIO
 
 from ci_sessions._fs import remove_tree, state_dir
 from ci_sessions._secrets import split_credentials
+from ci_sessions.builds.builder import build, commit_epoch, copy_tracked, scm_version
+from ci_sessions.builds.dists import Distributions, gather
+from ci_sessions.builds.sources import detect
 from ci_sessions.errors import UsageError
 from ci_sessions.release import records
-from ci_sessions.release.builder import build, commit_epoch, copy_tracked, scm_version
 from ci_sessions.release.config import IndexSettings, PublishSettings, ReleaseSettings
-from ci_sessions.release.dists import Distributions, gather
 from ci_sessions.release.health import health_check
 from ci_sessions.release.publish import PublishError, token_for, upload
 from ci_sessions.release.rollback import roll_back
-from ci_sessions.release.sources import detect
 
 TARGETS = ("staging", "production", "all")
 

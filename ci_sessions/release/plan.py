@@ -14,10 +14,8 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from ci_sessions.errors import UsageError
-from ci_sessions.release.commits import Commit, commits_since
-from ci_sessions.release.sources import VersionSource
-from ci_sessions.release.tags import (
+from ci_sessions.builds.sources import VersionSource
+from ci_sessions.builds.tags import (
     check_tag_name,
     existing_tag,
     latest_final,
@@ -25,6 +23,8 @@ from ci_sessions.release.tags import (
     reachable_tags,
     tag_name,
 )
+from ci_sessions.errors import UsageError
+from ci_sessions.release.commits import Commit, commits_since
 from ci_sessions.release.version import Level, Rules, next_version
 
 ZERO = Version("0.0.0")

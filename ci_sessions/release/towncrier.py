@@ -13,14 +13,10 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from ci_sessions.builds.pyproject import table
+from ci_sessions.builds.tools import TOWNCRIER, Ran, run, tool_argv
 from ci_sessions.config import load_toml
-from ci_sessions.errors import CiSessionsError
-from ci_sessions.release.config import table
-from ci_sessions.release.tools import TOWNCRIER, Ran, run, tool_argv
-
-
-class TowncrierError(CiSessionsError):
-    kind = "towncrier error"
+from ci_sessions.errors import TowncrierError
 
 
 def uses_towncrier(root: Path, pyproject: Mapping[str, object]) -> bool:

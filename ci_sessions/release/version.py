@@ -13,7 +13,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from ci_sessions.errors import UsageError
 from ci_sessions.release.commits import Commit
@@ -83,17 +83,6 @@ class Rules:
         if current.major == 0 and not self.major_on_zero and level is Level.MAJOR:
             return Level.MINOR
         return level
-
-
-def parse_version(text: str) -> Version | None:
-    """A release version (``1.2.3``, ``1.3.0rc1``), or None for anything else (dev, local, junk)."""
-    try:
-        version = Version(text)
-    except InvalidVersion:
-        return None
-    if version.is_devrelease or version.local is not None or version.epoch:
-        return None
-    return version
 
 
 def release_tuple(version: Version) -> tuple[int, int, int]:

@@ -24,7 +24,10 @@ TIER_ARGUMENTS = (
 
 
 class HelpRequested(Exception):
-    """``-- --help``: print ``text`` and run nothing."""
+    """``-- --help``: print ``text`` and run nothing.
+
+    Control flow, not an error: the session catches it, prints the help and ends successfully,
+    so it stays outside ``errors.py``'s hierarchy (an error there has a non-zero exit code)."""
 
     def __init__(self, text: str) -> None:
         super().__init__(text)

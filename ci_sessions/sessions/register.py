@@ -18,6 +18,7 @@ from pathlib import Path
 import nox
 
 from ci_sessions._crash import report as crash_report
+from ci_sessions._interpreters import expose_pyenv_versions
 from ci_sessions.checks.registry import CHECKS, load_check
 from ci_sessions.config import Config, load_config, pythons
 from ci_sessions.config.project import Project, load_project
@@ -74,7 +75,7 @@ def register_sessions(
     declared, _origin = pythons.declared_versions(config.python, project.pyproject)
     default = pythons.default_version(declared, config.top.str("default-python"))
     registered = Registered(root, config, declared, default)
-    _expose_pyenv_versions()
+    expose_pyenv_versions(os.environ)  # nox's own sessions of this noxfile find them all
 
     excluded = set(config.top.str_list("exclude")) | set(exclude)
     names = {**config.top.str_map("session-names"), **(rename or {})}
@@ -212,20 +213,3 @@ def _register(
         name=name, python=python, venv_backend="none", tags=tags, default=default
     )
     decorator(guarded)
-
-
-def _expose_pyenv_versions() -> None:
-    """Let nox-native sessions of the same noxfile find every pyenv Python, not just the global."""
-    if "PYENV_VERSION" in os.environ:
-        return
-    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    versions_dir = root / "versions"
-    global_file = root / "version"
-    if not versions_dir.is_dir() or not global_file.is_file():
-        return
-    try:
-        first = global_file.read_text(encoding="utf-8").split()[0]
-    except (OSError, IndexError):
-        return
-    others = sorted(p.name for p in versions_dir.iterdir() if p.is_dir() and p.name != first)
-    os.environ["PYENV_VERSION"] = ":".join([first, *others])

@@ -58,7 +58,7 @@ class Repo:
         if workflows.is_dir():
             for path in sorted(workflows.glob("*.y*ml")):
                 rel = path.relative_to(root).as_posix()
-                data, error = _read_yaml(path)
+                data, error = _read_yaml(path, workflow=True)
                 if error:
                     repo.workflow_errors[rel] = error
                 elif isinstance(data, dict):
@@ -102,9 +102,15 @@ class Repo:
         return cast("dict[str, Any]", table) if isinstance(table, dict) else {}
 
 
-def _read_yaml(path: Path) -> tuple[Any, str]:
-    """A YAML file's data, or what is wrong with the file (with the line, for a syntax error)."""
+def _read_yaml(path: Path, *, workflow: bool = False) -> tuple[Any, str]:
+    """A YAML file's data, or what is wrong with the file (with the line, for a syntax error).
+
+    A workflow is read as GitHub reads it (YAML 1.2: ``on:`` is a key, ``yes`` is text); the
+    pre-commit configuration as pre-commit reads it (PyYAML's YAML 1.1)."""
     import yaml
+
+    from ci_sessions._github_yaml import parse
+    from ci_sessions.errors import YamlError
 
     if path.is_dir():
         return None, "is a directory, not a file"
@@ -114,6 +120,12 @@ def _read_yaml(path: Path) -> tuple[Any, str]:
         return None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})"
     except OSError as exc:
         return None, f"cannot be read: {exc.strerror or exc}"
+    if workflow:
+        try:
+            return parse(text), ""
+        except YamlError as exc:
+            where = f"line {exc.line}: " if exc.line else ""
+            return None, f"is not valid YAML ({where}{exc.message.splitlines()[0]})"
     try:
         return yaml.safe_load(text), ""
     except yaml.YAMLError as exc:

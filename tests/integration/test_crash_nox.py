@@ -111,7 +111,7 @@ def test_an_expected_error_escaping_a_session_is_its_own_message(tmp_path: Path)
 def test_python_dash_m_commands_print_one_line_too(
     tmp_path: Path, module: str, command: str
 ) -> None:
-    """``nox -s release`` runs ``python -m ci_sessions.release``: a bug there is the one line."""
+    """``python -m ci_sessions.release`` and ``.ci``: a bug there is the one line too."""
     root = clean_src_project(tmp_path / "proj")
     injected = (
         "import runpy, sys\n"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from ci_run import init_files, run_ci
 
-from ci_sessions.ci import interpreters
+from ci_sessions.ci import setup_python
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -78,7 +78,7 @@ SUITE = 7 * 5
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    if interpreters.find(PY, os.environ.get("PATH", "")) is None:
+    if setup_python.find(PY, os.environ.get("PATH", "")) is None:
         pytest.skip(f"Python {PY} is not installed here")
     return init_files(tmp_path / "shardy", FILES)
 

@@ -18,7 +18,7 @@ import pytest
 from ci_run import clone, init_project, run_ci
 from gitrepo import git
 
-from ci_sessions.ci import interpreters
+from ci_sessions.ci import setup_python
 from ci_sessions.ci.workflow import YamlMap, load
 from ci_sessions.config.loader import load_config
 from ci_sessions.errors import ConfigError
@@ -34,7 +34,7 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 @pytest.fixture(autouse=True)
 def _pythons_present() -> None:
     for version in PYTHONS:
-        if interpreters.find(version, os.environ.get("PATH", "")) is None:
+        if setup_python.find(version, os.environ.get("PATH", "")) is None:
             pytest.skip(f"Python {version} is not installed here")
 
 

@@ -14,6 +14,8 @@ import pytest
 from gitrepo import git
 from release_index import IndexServer
 
+from ci_sessions.builds.dists import gather, sha256
+from ci_sessions.builds.pyproject import load_pyproject
 from ci_sessions.history.cli import main as history_main
 from ci_sessions.release import records
 from ci_sessions.release.cli import main
@@ -21,9 +23,7 @@ from ci_sessions.release.config import (
     IndexSettings,
     PublishSettings,
     ReleaseSettings,
-    load_pyproject,
 )
-from ci_sessions.release.dists import gather, sha256
 from ci_sessions.release.health import health_check
 from ci_sessions.release.pipeline import build_once
 from ci_sessions.release.publish import PublishError, upload

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from gitrepo import git
 
+from ci_sessions.builds.dists import gather
 from ci_sessions.history.releases import ReleaseEvent, record_release
 from ci_sessions.release import records
 from ci_sessions.release.cli import main
 from ci_sessions.release.config import IndexSettings, PublishSettings
-from ci_sessions.release.dists import gather
 from ci_sessions.release.health import health_check
 from ci_sessions.release.indexes import remove
 from ci_sessions.release.publish import PublishError, upload

@@ -11,10 +11,16 @@ import pytest
 from gitrepo import git
 from release_projects import write_project
 
+from ci_sessions.builds.builder import BuildSettings
+from ci_sessions.builds.double_build import NOT_REPRODUCIBLE, REPRODUCIBLE, check
+from ci_sessions.builds.pyproject import load_pyproject
+from ci_sessions.checks.base import CheckContext
+from ci_sessions.checks.reproducible import ReproducibleCheck
+from ci_sessions.config import load_config
+from ci_sessions.config.project import load_project
 from ci_sessions.release import records
 from ci_sessions.release.cli import main
-from ci_sessions.release.config import ReleaseSettings, load_pyproject
-from ci_sessions.release.reproducible import NOT_REPRODUCIBLE, REPRODUCIBLE, check
+from ci_sessions.results import Status
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -45,7 +51,7 @@ def test_hatchling_project_builds_byte_for_byte_twice(tmp_path: Path) -> None:
             "hbdemo/data/table.csv": "a,b\n1,2\n",
         },
     )
-    result = check(root, ReleaseSettings(), load_pyproject(root))
+    result = check(root, BuildSettings(), load_pyproject(root))
     assert result.verdict == REPRODUCIBLE, result.render()
     assert sorted(a.name for a in result.artifacts) == ["hbdemo-1.0.0-py2.py3-none-any.whl", "hbdemo-1.0.0.tar.gz"]  # fmt: skip
     assert all(a.identical and len(a.first) == 64 for a in result.artifacts)
@@ -116,7 +122,7 @@ def test_vcs_versioned_project_gets_its_version_from_the_tag(tmp_path: Path) -> 
         },
     )
     git(root, "tag", "-a", "v2.1.0", "-m", "v2.1.0")
-    result = check(root, ReleaseSettings(), load_pyproject(root))
+    result = check(root, BuildSettings(), load_pyproject(root))
     assert result.verdict == REPRODUCIBLE, result.render()
     assert "vcsdemo-2.1.0.tar.gz" in [a.name for a in result.artifacts]
 
@@ -154,3 +160,42 @@ def test_a_setuptools_sdist_differs_only_in_file_times_and_says_so(
     data = json.loads(capsys.readouterr().out)
     assert data["times_only"] == ["plaindemo-1.0.0.tar.gz"]
     assert {d["how"] for d in data["differences"]} == {"mtime"}
+
+
+def test_the_check_builds_in_process_with_its_environment_and_masks_the_log(
+    tmp_path: Path,
+) -> None:
+    """The reproducible check calls the double build itself (no `python -m ci_sessions.release`):
+    the builds get the check's environment, and a failed build's log reaches the row with the
+    credentials inside URLs hidden."""
+    root = committed(
+        tmp_path / "fails",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["setuptools>=70"]
+                build-backend = "setuptools.build_meta"
+                [project]
+                name = "failsdemo"
+                version = "1.0.0"
+            """,
+            "setup.py": """
+                import os
+                import sys
+
+                print("marker:", os.environ.get("REPRO_MARK", "absent"))
+                print("index https://user:s3cr3t-value@example.invalid/simple")
+                sys.exit(1)
+            """,
+        },
+    )
+    ctx = CheckContext(
+        root, load_config(root, environ={}), load_project(root), "3.11", "full",
+        env_overrides={"REPRO_MARK": "from-the-check"},
+    )  # fmt: skip
+    result = ReproducibleCheck().run(ctx, {})
+    assert result.status is Status.ERROR
+    assert result.summary.startswith("build error: the build failed (exit ")
+    assert "marker: from-the-check" in result.output
+    assert "example.invalid/simple" in result.output
+    assert "s3cr3t-value" not in result.output + result.summary

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from gitrepo import git
 
+from ci_sessions._patterns import PathMatcher
 from ci_sessions.changes import detect as changes
 from ci_sessions.changes.diff import ChangedFile, changed_files, parse_name_status
-from ci_sessions.changes.globbing import PathMatcher
 from ci_sessions.errors import GitError, UsageError
 
 BASE_FILES = {

@@ -3,6 +3,7 @@ and a gate on the number of distributions that differ."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import cast
 
@@ -10,7 +11,7 @@ import pytest
 from gitrepo import git
 
 from ci_sessions.checks.base import CheckContext, pending_result
-from ci_sessions.checks.reproducible import ReproducibleCheck, _output, _section
+from ci_sessions.checks.reproducible import ReproducibleCheck, _masked, _output, _section
 from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
 from ci_sessions.results import Status
@@ -161,3 +162,13 @@ def test_an_sdist_differing_only_in_file_times_warns_and_names_the_setting(tmp_p
     artifacts[0].update(second_sha256="e" * 64, identical=False)
     again = pending_result(ctx, "reproducible", metrics=check._metrics(both))
     assert check.evaluate(ctx, again).status is Status.FAIL
+
+
+def test_credentials_in_urls_are_hidden_at_every_depth_of_the_report() -> None:
+    data = report(differing=True)
+    differences = cast("list[dict[str, object]]", data["differences"])
+    differences[0]["detail"] = "line 1: 'https://user:s3cr3t@example.invalid/simple' vs 'b'"
+    masked = cast("dict[str, object]", _masked(data))
+    assert "s3cr3t" not in json.dumps(masked)
+    assert "example.invalid/simple" in json.dumps(masked)
+    assert masked["source_date_epoch"] == 1_700_000_000

@@ -108,3 +108,35 @@ def test_the_formatted_file_count_is_read_through_colour() -> None:
 
     coloured = "\x1b[1m2 files would be reformatted\x1b[0m, \x1b[1m5 files already formatted\x1b[0m"
     assert count_formatted_files(coloured) == 7
+
+
+def _would_reformat(*paths: str) -> str:
+    return (
+        "".join(f"Would reformat: {p}\n" for p in paths)
+        + f"{len(paths)} files would be reformatted\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("include", "counted"),
+    [
+        # the default, format.include = ["*.py", "*.pyi"]: Python files at any depth
+        (["*.py", "*.pyi"], ["a.py", "src/pkg/b.py", "src/pkg/c.pyi"]),
+        # a pattern with a slash starts at the project root, * stays inside one folder
+        (["src/*.py"], []),
+        (["src/**/*.py"], ["src/pkg/b.py"]),
+        # a folder takes everything below it; ! takes a file back out
+        (["src", "!*.pyi"], ["src/pkg/b.py", "src/pkg/notes.md"]),
+        (["/a.py", "*.md"], ["a.py", "src/pkg/notes.md"]),
+    ],
+)
+def test_format_include_reads_like_a_gitignore(
+    tmp_path: Path, include: list[str], counted: list[str]
+) -> None:
+    from ci_sessions.checks.base import ToolRun
+    from ci_sessions.checks.ruff import _parse_format  # pyright: ignore[reportPrivateUsage]
+
+    listed = ("a.py", "src/pkg/b.py", "src/pkg/c.pyi", "src/pkg/notes.md")
+    findings = _parse_format(_ctx(tmp_path), ToolRun(["ruff"], 1, _would_reformat(*listed), "", 0.1), include)  # fmt: skip
+    assert findings is not None
+    assert [f.path for f in findings] == counted

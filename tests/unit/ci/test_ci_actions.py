@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from gitrepo import git
 
-from ci_sessions.ci import actions, interpreters
+from ci_sessions.ci import actions, setup_python
 from ci_sessions.ci.workflow import Where
 from ci_sessions.ci.workspace import CheckoutRefs, Source, checkout, take_snapshot
 
@@ -144,7 +144,7 @@ def test_checkout_inputs_it_cannot_honour(project: Path, tmp_path: Path) -> None
 def test_python_version_requests(
     request_text: str, version: tuple[int, ...], expected: bool
 ) -> None:
-    assert interpreters.matches(request_text, version) is expected
+    assert setup_python.matches(request_text, version) is expected
 
 
 def test_setup_python_puts_a_matching_local_interpreter_first(

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.ci.commands import CommandFileError, parse_key_values, read_key_values, read_paths
+from ci_sessions.ci.commands import parse_key_values, read_key_values, read_paths
+from ci_sessions.errors import CommandFileError
 
 
 def test_name_value_lines() -> None:

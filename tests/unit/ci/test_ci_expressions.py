@@ -7,7 +7,6 @@ import math
 import pytest
 
 from ci_sessions.ci.expressions import (
-    ExpressionError,
     Scope,
     Status,
     Value,
@@ -20,6 +19,7 @@ from ci_sessions.ci.expressions import (
     split_template,
     to_string,
 )
+from ci_sessions.errors import ExpressionError
 
 CONTEXTS: dict[str, Value] = {
     "github": {"event_name": "pull_request", "base_ref": "main", "ref": "refs/pull/1/merge"},

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ci_sessions.ci.matrix import MatrixError, expand, label, slug
+from ci_sessions.ci.matrix import expand, label, slug
 from ci_sessions.ci.values import Value
+from ci_sessions.errors import MatrixError
 
 
 def test_product_in_key_order() -> None:

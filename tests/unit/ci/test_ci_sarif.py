@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.ci import sarif
+from ci_sessions.errors import MissingValidator
 
 GOOD = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "ruff"}}, "results": []}]}
 
@@ -20,7 +21,7 @@ def test_without_jsonschema_a_file_is_not_checked(
     path.write_text(json.dumps(GOOD), encoding="utf-8")
     assert sarif.validate(path) == 0
     monkeypatch.setitem(sys.modules, "jsonschema", None)  # as if not installed
-    with pytest.raises(sarif.MissingValidator, match=r"not checked.*ci-sessions\[sarif\]"):
+    with pytest.raises(MissingValidator, match=r"not checked.*ci-sessions\[sarif\]"):
         sarif.validate(path)
 
 

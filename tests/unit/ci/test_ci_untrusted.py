@@ -10,6 +10,7 @@ import pytest
 
 from ci_sessions.ci import untrusted
 from ci_sessions.ci.expressions import Scope
+from ci_sessions.errors import UntrustedText
 
 HOSTILE = [
     "x;touch PWNED",
@@ -101,7 +102,7 @@ def test_env_set_from_untrusted_text_is_untrusted_too(tmp_path: Path) -> None:
     ],
 )
 def test_refused_where_no_variable_can_stand(template: str, shell: str | None, says: str) -> None:
-    with pytest.raises(untrusted.UntrustedText, match="env:") as raised:
+    with pytest.raises(UntrustedText, match="env:") as raised:
         untrusted.render(template, _scope("a\nEOF\n$(touch PWNED)"), shell=shell, tainted_env=set())
     assert says in str(raised.value)
     same = untrusted.render(template, _scope("main"), shell=shell, tainted_env=set())

@@ -97,7 +97,7 @@ def test_tox_deps_are_used_when_nothing_else_declares_test_deps(tmp_path: Path) 
         ),
         (
             {"pyproject.toml": '[dependency-groups]\nlint = ["ruff>=0.8,<0.9"]\n'},
-            ("ruff>=0.8,<0.9", "pyproject.toml [dependency-groups] lint"),
+            ("ruff<0.9,>=0.8", "pyproject.toml [dependency-groups] lint"),
         ),
         (
             {"requirements-dev.txt": "Ruff==0.4.2  # pinned\n"},

@@ -9,12 +9,13 @@ from collections.abc import Callable
 import pytest
 from release_repo import Repo
 
+from ci_sessions.builds.pyproject import load_pyproject
 from ci_sessions.config import load_config
 from ci_sessions.errors import UsageError
 from ci_sessions.history.cli import main as history_main
 from ci_sessions.release import records
 from ci_sessions.release.cli import main
-from ci_sessions.release.config import load_pyproject, release_settings
+from ci_sessions.release.config import release_settings
 from ci_sessions.release.flow import Options, release
 
 DAY = dt.date(2026, 12, 1)

@@ -8,10 +8,10 @@ import pytest
 from packaging.version import Version
 from release_repo import Repo
 
+from ci_sessions.builds.sources import VersionSource
 from ci_sessions.errors import UsageError
 from ci_sessions.release.commits import parse_message
 from ci_sessions.release.plan import Plan, make_plan
-from ci_sessions.release.sources import VersionSource
 from ci_sessions.release.version import Level, Rules, next_version
 
 RULES = Rules()

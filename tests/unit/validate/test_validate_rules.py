@@ -176,7 +176,7 @@ def test_run_scripts_that_paste_untrusted_text_fail_cis126(project: Path) -> Non
         'nox -s "$SESSION"',
         'echo "${{ github.event.head_commit.message }}" && echo ${{ env.BRANCH }} '
         '&& echo ${{ matrix.session }} ${{ github.sha }} && nox -s "$SESSION"',
-    ).replace("\njobs:\n", "\nenv:\n  BRANCH: ${{ github.head_ref }}\njobs:\n", 1)
+    ).replace("\nenv:\n", "\nenv:\n  BRANCH: ${{ github.head_ref }}\n", 1)  # one env: only
     assert bad != text
     workflow.write_text(bad, encoding="utf-8")
     outcome = {o.rule.id: o for o in evaluate(project)}["CIS126"]

@@ -18,12 +18,18 @@ from pathlib import Path
 
 from ci_sessions._fs import remove_tree, state_dir
 from ci_sessions._git import head_facts
+from ci_sessions.builds.archdiff import MemberDiff, diff_archives
+from ci_sessions.builds.builder import (
+    BuildSettings,
+    Built,
+    build,
+    commit_epoch,
+    copy_tracked,
+    scm_version,
+)
+from ci_sessions.builds.dists import sha256
+from ci_sessions.builds.sources import detect
 from ci_sessions.errors import CiSessionsError, ConfigError
-from ci_sessions.release.archdiff import MemberDiff, diff_archives
-from ci_sessions.release.builder import Built, build, commit_epoch, copy_tracked, scm_version
-from ci_sessions.release.config import ReleaseSettings
-from ci_sessions.release.dists import sha256
-from ci_sessions.release.sources import detect
 
 REPRODUCIBLE = "reproducible"
 NOT_REPRODUCIBLE = "not-reproducible"
@@ -140,8 +146,16 @@ def _compare(first: Built, second: Built) -> tuple[list[ArtifactHashes], list[Me
     return artifacts, diffs
 
 
-def check(root: Path, settings: ReleaseSettings, pyproject: Mapping[str, object]) -> ReproResult:
-    """Build twice and compare; a build failure is verdict ``error`` with the build's log."""
+def check(
+    root: Path,
+    settings: BuildSettings,
+    pyproject: Mapping[str, object],
+    *,
+    env: Mapping[str, str] | None = None,
+) -> ReproResult:
+    """Build twice and compare; a build failure is verdict ``error`` with the build's log.
+
+    ``env`` is the builds' environment (this process's when None)."""
     started = time.monotonic()
     commit, _ = head_facts(root)
     result = ReproResult(verdict=ERROR, commit=commit)
@@ -156,7 +170,7 @@ def check(root: Path, settings: ReleaseSettings, pyproject: Mapping[str, object]
         with ThreadPoolExecutor(max_workers=2) as pool:
             futures = [
                 pool.submit(build, tree, tree.parent / "dist", epoch=result.epoch,
-                            builder=settings.builder, scm=scm)
+                            builder=settings.builder, scm=scm, env=env)
                 for tree in trees
             ]  # fmt: skip
             first, second = (future.result() for future in futures)
@@ -172,7 +186,7 @@ def check(root: Path, settings: ReleaseSettings, pyproject: Mapping[str, object]
     return result
 
 
-def _from_vcs(root: Path, settings: ReleaseSettings, pyproject: Mapping[str, object]) -> bool:
+def _from_vcs(root: Path, settings: BuildSettings, pyproject: Mapping[str, object]) -> bool:
     """Whether the backend takes the version from git (then the copies need it told)."""
     try:
         return detect(root, pyproject, settings.version_source).kind == "tag"

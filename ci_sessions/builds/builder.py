@@ -13,23 +13,37 @@ import os
 import re
 import sys
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ci_sessions._fs import copy_listed
 from ci_sessions._git import git, tracked_files, try_git
-from ci_sessions.errors import CiSessionsError, InstallError
-from ci_sessions.release.tags import reachable_tags
-from ci_sessions.release.tools import BUILD, Ran, find_uv, run
+from ci_sessions.builds.tags import reachable_tags
+from ci_sessions.builds.tools import BUILD, Ran, find_uv, run
+from ci_sessions.config import Config
+from ci_sessions.errors import BuildError, CiSessionsError, InstallError
 
 _GENERATOR = re.compile(r"^Generator:\s*(.+?)\s*$", re.MULTILINE)
 
 
-class BuildError(CiSessionsError):
-    """The project did not build; the message holds the end of the build log."""
+@dataclass(frozen=True)
+class BuildSettings:
+    """What a build reads of ``[tool.ci-sessions.release]``: the builder, where the version
+    comes from (a ``tag`` project's copy is told its version) and the version tags' prefix."""
 
-    kind = "build error"
-    exit_code = 1
+    builder: str = "auto"
+    version_source: str = "auto"
+    tag_prefix: str = "v"
+
+    @classmethod
+    def of(cls, config: Config) -> BuildSettings:
+        section = config.section("release")
+        return cls(
+            builder=section.str("builder"),
+            version_source=section.str("version-source"),
+            tag_prefix=section.str("tag-prefix"),
+        )
 
 
 @dataclass(frozen=True)
@@ -121,18 +135,28 @@ def build_command(builder: str, source: Path, outdir: Path) -> tuple[list[str], 
     return [*front, "--outdir", str(outdir), str(source)], {"build": version[1] if len(version) > 1 else version[0]}  # fmt: skip
 
 
-def build(source: Path, outdir: Path, *, epoch: int, builder: str = "auto", scm: str = "") -> Built:
-    """Build ``source`` (a copy of the tree) into ``outdir``; a failure raises BuildError."""
+def build(
+    source: Path,
+    outdir: Path,
+    *,
+    epoch: int,
+    builder: str = "auto",
+    scm: str = "",
+    env: Mapping[str, str] | None = None,
+) -> Built:
+    """Build ``source`` (a copy of the tree) into ``outdir``; a failure raises BuildError.
+
+    ``env`` is the environment the build starts from (this process's when None)."""
     source, outdir = source.resolve(), outdir.resolve()
     argv, tools = build_command(builder, source, outdir)
-    env = dict(os.environ)
-    env["SOURCE_DATE_EPOCH"] = str(epoch)
-    env.pop("PYTHONHASHSEED", None)
+    merged = dict(os.environ if env is None else env)
+    merged["SOURCE_DATE_EPOCH"] = str(epoch)
+    merged.pop("PYTHONHASHSEED", None)
     if scm:
-        env["SETUPTOOLS_SCM_PRETEND_VERSION"] = scm
-        env["PDM_BUILD_SCM_VERSION"] = scm
+        merged["SETUPTOOLS_SCM_PRETEND_VERSION"] = scm
+        merged["PDM_BUILD_SCM_VERSION"] = scm
     outdir.mkdir(parents=True, exist_ok=True)
-    ran: Ran = run(argv, cwd=source, env=env)
+    ran: Ran = run(argv, cwd=source, env=merged)
     if not ran.ok:
         raise BuildError(f"the build failed (exit {ran.returncode}):\n{ran.tail()}")
     files = tuple(sorted(p for p in outdir.iterdir() if p.name.endswith((".whl", ".tar.gz"))))

@@ -1,9 +1,10 @@
-"""Where a project keeps its version, detected from its build configuration, and how to write it.
+"""Where a project keeps its version, detected from its build configuration.
 
-Three kinds: ``pyproject`` (a static ``[project] version``, edited with tomlkit so comments and
-layout stay), ``file`` (``__version__ = "..."`` in a module: hatch ``[tool.hatch.version] path``,
-setuptools ``attr:``, flit's module, pdm ``source = "file"``; or a plain VERSION file), and
-``tag`` (hatch-vcs, setuptools-scm, pdm scm, ...: the tag alone is the version).
+Three kinds: ``pyproject`` (a static ``[project] version``), ``file`` (``__version__ = "..."`` in
+a module: hatch ``[tool.hatch.version] path``, setuptools ``attr:``, flit's module, pdm
+``source = "file"``; or a plain VERSION file), and ``tag`` (hatch-vcs, setuptools-scm, pdm scm, ...: the tag alone is the version). The double
+build reads it (a ``tag`` project's copies are told their version); a release writes the new
+version there (:func:`ci_sessions.release.edits.version_edit`).
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from ci_sessions.builds.paths import read_text, repository_file
+from ci_sessions.builds.pyproject import table
+from ci_sessions.builds.tags import parse_version
+from ci_sessions.config.requirements import parse_requirement, requirement_name
 from ci_sessions.errors import ConfigError
-from ci_sessions.release.config import table
-from ci_sessions.release.edits import FileEdit, read_bytes
-from ci_sessions.release.paths import read_text, repository_file
-from ci_sessions.release.version import parse_version
 
 #: build requirements whose backend takes the version from git tags
 VCS_PLUGINS = (
-    "hatch-vcs", "setuptools-scm", "setuptools_scm", "versioningit", "uv-dynamic-versioning",
+    "hatch-vcs", "setuptools-scm", "versioningit", "uv-dynamic-versioning",
     "poetry-dynamic-versioning", "dunamai", "pbr", "flit-scm", "vcs-versioning",
 )  # fmt: skip
 
@@ -41,7 +43,7 @@ def assignment(attribute: str) -> re.Pattern[str]:
     )
 
 
-_FIX = (
+VERSION_FIX = (
     'say where the version lives: [tool.ci-sessions.release] version-source = "pyproject", '
     '"tag" or the path of the file holding __version__'
 )
@@ -60,40 +62,6 @@ class VersionSource:
     attribute: str = "__version__"
     #: for kind "pyproject": the table holding ``version`` ([project] or [tool.poetry])
     keys: tuple[str, ...] = ("project",)
-
-    def edit(self, root: Path, version: Version) -> FileEdit | None:
-        """The edit that writes ``version`` there; None for a tag-only project."""
-        if self.kind == "tag":
-            return None
-        old = read_bytes(root, self.path)
-        text = read_text(root, self.path, what="version file")
-        if old is None or text is None:
-            raise ConfigError(self.path, "", "the version file is missing", fix=_FIX)
-        if self.kind == "pyproject":
-            new = _set_toml_version(text, self.keys, str(version))
-        elif not self.attribute:
-            new = str(version) + "\n"
-        else:
-            new, count = assignment(self.attribute).subn(
-                lambda m: f"{m.group('lhs')}{m.group('quote')}{version}{m.group('quote')}",
-                text,
-                count=1,
-            )
-            if count == 0:
-                name = self.attribute.split("|")[0]
-                raise ConfigError(self.path, name, f'no `{name} = "..."` line to update', fix=_FIX)
-        return FileEdit(self.path, old, new.encode("utf-8"))
-
-
-def _set_toml_version(text: str, keys: tuple[str, ...], version: str) -> str:
-    import tomlkit
-
-    document = tomlkit.parse(text)
-    container: object = document
-    for key in keys:
-        container = cast("Mapping[str, object]", container)[key]
-    cast("dict[str, object]", container)["version"] = version
-    return tomlkit.dumps(document)
 
 
 def declared(root: Path, path: str, attribute: str = "__version__") -> Version | None:
@@ -117,7 +85,7 @@ def detect(root: Path, pyproject: Mapping[str, object], setting: str = "auto") -
         if not isinstance(static, str):
             raise ConfigError(
                 "pyproject.toml", "project.version", "version-source is pyproject but there is "
-                "no static [project] version", fix=_FIX,
+                "no static [project] version", fix=VERSION_FIX,
             )  # fmt: skip
         return _static(static, "version-source = pyproject")
     if setting != "auto":
@@ -141,7 +109,7 @@ def detect(root: Path, pyproject: Mapping[str, object], setting: str = "auto") -
     if (root / "setup.py").is_file() or project:
         raise ConfigError(
             "pyproject.toml", "project.version", "cannot tell where this project keeps its version",
-            fix=_FIX,
+            fix=VERSION_FIX,
         )  # fmt: skip
     return VersionSource("tag", "", None, "no version in the build configuration: the tag")
 
@@ -157,24 +125,18 @@ def _file(root: Path, path: str, attribute: str, how: str) -> VersionSource:
     path = repository_file(root, path, source="pyproject.toml", key=f"version file ({how})")
     target = root / path
     if not target.is_file():
-        raise ConfigError("pyproject.toml", "version", f"{path} (the version file) does not exist", fix=_FIX)  # fmt: skip
+        raise ConfigError("pyproject.toml", "version", f"{path} (the version file) does not exist", fix=VERSION_FIX)  # fmt: skip
     version = declared(root, path, attribute)
     if version is None:
         name = attribute.split("|")[0]
         what = "version" if not name else f'`{name} = "X.Y.Z"` line'
-        raise ConfigError(path, name, f"has no {what}", fix=_FIX)
+        raise ConfigError(path, name, f"has no {what}", fix=VERSION_FIX)
     return VersionSource("file", path, version, how, attribute=attribute)
 
 
 def _requires(pyproject: Mapping[str, object]) -> list[str]:
-    requires = table(pyproject, "build-system").get("requires", [])
-    if not isinstance(requires, list):
-        return []
-    names: list[str] = []
-    for item in cast("list[object]", requires):
-        if isinstance(item, str):
-            names.append(re.split(r"[<>=!~;\[ ]", item, maxsplit=1)[0].strip().lower())
-    return names
+    """The names (PEP 503) of the build requirements."""
+    return [n for item in _raw_requires(pyproject) if (n := requirement_name(item)) is not None]
 
 
 def _vcs_configured(root: Path, pyproject: Mapping[str, object], backend: str) -> str:
@@ -214,12 +176,11 @@ def _raw_requires(pyproject: Mapping[str, object]) -> list[str]:
 
 
 def _simple_extra(requirement: str) -> bool:
-    name = re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip().lower().replace("_", "-")
-    extras = re.search(r"\[([^\]]*)\]", requirement)
+    parsed = parse_requirement(requirement)
     return (
-        name == "setuptools-scm"
-        and bool(extras)
-        and "simple" in (extras.group(1) if extras else "")
+        parsed is not None
+        and canonicalize_name(parsed.name) == "setuptools-scm"
+        and "simple" in parsed.extras
     )
 
 
@@ -269,7 +230,7 @@ def _dynamic(root: Path, pyproject: Mapping[str, object]) -> VersionSource:
     raise ConfigError(
         "pyproject.toml", "project.dynamic",
         f"version is dynamic but the build backend {backend or '(none)'} is not one ci-sessions "
-        "knows how to write to", fix=_FIX,
+        "knows how to write to", fix=VERSION_FIX,
     )  # fmt: skip
 
 
@@ -277,7 +238,9 @@ def _attr(root: Path, spec: str, package_dir: Mapping[str, str], how: str) -> Ve
     """``pkg.mod.__version__`` -> the module file defining it (package-dir, src/ or flat)."""
     module, _, attribute = spec.rpartition(".")
     if not module:
-        raise ConfigError("pyproject.toml", "version attr", f"{spec!r} names no module", fix=_FIX)
+        raise ConfigError(
+            "pyproject.toml", "version attr", f"{spec!r} names no module", fix=VERSION_FIX
+        )
     parts = module.split(".")
     bases = [package_dir.get(parts[0]), package_dir.get(""), "src", "."]
     for base in dict.fromkeys(b for b in bases if b is not None):
@@ -286,7 +249,7 @@ def _attr(root: Path, spec: str, package_dir: Mapping[str, str], how: str) -> Ve
                 return _file(
                     root, candidate.as_posix().removeprefix("./"), attribute, f"{how} {spec}"
                 )
-    raise ConfigError("pyproject.toml", "version attr", f"cannot find the module of {spec!r}", fix=_FIX)  # fmt: skip
+    raise ConfigError("pyproject.toml", "version attr", f"cannot find the module of {spec!r}", fix=VERSION_FIX)  # fmt: skip
 
 
 def _flit(root: Path, module: str) -> VersionSource:
@@ -295,7 +258,7 @@ def _flit(root: Path, module: str) -> VersionSource:
             if (root / candidate).is_file():
                 path = candidate.as_posix().removeprefix("./")
                 return _file(root, path, "__version__", "flit: module docstring + __version__")
-    raise ConfigError("pyproject.toml", "tool.flit.module", f"cannot find the module {module!r}", fix=_FIX)  # fmt: skip
+    raise ConfigError("pyproject.toml", "tool.flit.module", f"cannot find the module {module!r}", fix=VERSION_FIX)  # fmt: skip
 
 
 def _setup_cfg(root: Path) -> VersionSource | None:
@@ -318,6 +281,6 @@ def _setup_cfg(root: Path) -> VersionSource | None:
     if value:
         raise ConfigError(
             "setup.cfg", "metadata.version", "a static version in setup.cfg is not written by "
-            "ci-sessions", fix=_FIX,
+            "ci-sessions", fix=VERSION_FIX,
         )  # fmt: skip
     return None

@@ -8,7 +8,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from ci_sessions.release.archdiff import diff_archives
+from ci_sessions.builds.archdiff import diff_archives
 
 Member = tuple[str, bytes]
 

@@ -9,11 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from ci_sessions._git import git, git_status, try_git
 from ci_sessions.errors import ConfigError, UsageError
-from ci_sessions.release.version import parse_version
+
+
+def parse_version(text: str) -> Version | None:
+    """A release version (``1.2.3``, ``1.3.0rc1``), or None for anything else (dev, local, junk)."""
+    try:
+        version = Version(text)
+    except InvalidVersion:
+        return None
+    if version.is_devrelease or version.local is not None or version.epoch:
+        return None
+    return version
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+from ci_sessions.builds.pyproject import load_pyproject
+from ci_sessions.builds.sources import detect
 from ci_sessions.errors import ConfigError
-from ci_sessions.release.config import load_pyproject
-from ci_sessions.release.sources import detect
+from ci_sessions.release.edits import version_edit
 
 NEW = Version("2.0.0")
 
@@ -26,7 +27,7 @@ def project(tmp_path: Path, pyproject: str, files: dict[str, str] | None = None)
 
 def write(root: Path, setting: str = "auto") -> tuple[str, str]:
     source = detect(root, load_pyproject(root), setting)
-    edit = source.edit(root, NEW)
+    edit = version_edit(root, source, NEW)
     assert edit is not None
     edit.apply(root)
     return source.path, (root / source.path).read_text(encoding="utf-8")
@@ -129,7 +130,7 @@ def test_vcs_versioned_projects_use_the_tag_only(tmp_path: Path, build: str) -> 
     (tmp_path / "pyproject.toml").write_text(text)
     source = detect(tmp_path, load_pyproject(tmp_path))
     assert source.kind == "tag"
-    assert source.edit(tmp_path, NEW) is None
+    assert version_edit(tmp_path, source, NEW) is None
 
 
 def test_setting_overrides_detection(tmp_path: Path) -> None:

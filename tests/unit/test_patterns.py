@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.changes.globbing import PathMatcher
+from ci_sessions._patterns import PathMatcher
 
 #: (patterns, path): 32 cases, among them the ones a hand-written matcher got wrong
 CASES: list[tuple[tuple[str, ...], str]] = [
