@@ -7,13 +7,12 @@ instead of on release day. Artifacts go to ``.ci-sessions/dist`` (never the proj
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from ci_sessions._fs import state_dir
+from ci_sessions._fs import remove_tree, state_dir
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -132,7 +131,7 @@ class BuildCheck(CheckBase):
         settings = ctx.settings("build")
         env = envs["build"]
         outdir = dist_dir(ctx.root)
-        shutil.rmtree(outdir, ignore_errors=True)
+        remove_tree(outdir, within=state_dir(ctx.root))
         outdir.mkdir(parents=True)
         kinds = [f"--{kind}" for kind in ("sdist", "wheel") if settings.bool(kind)]
         if len(kinds) == 2:

@@ -7,13 +7,12 @@ goes to ``.ci-sessions/site`` so the project's own ``site/`` or ``_build/`` is n
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
-from ci_sessions._fs import state_dir
+from ci_sessions._fs import remove_tree, state_dir
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -201,7 +200,7 @@ class DocsCheck(CheckBase):
         settings = ctx.settings("docs")
         env = envs["docs"]
         site = site_dir(ctx.root)
-        shutil.rmtree(site, ignore_errors=True)
+        remove_tree(site, within=state_dir(ctx.root))
         python = str(env.python)
         if builder == "mkdocs":
             argv = [

@@ -13,13 +13,12 @@ same before and after.
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from ci_sessions._fs import exclusive_lock
+from ci_sessions._fs import exclusive_lock, remove_tree
 from ci_sessions._patterns import PathMatcher
 
 #: what build backends write beside the sources (names of files or folders)
@@ -136,10 +135,8 @@ def _restore(root: Path, snapshot: _Snapshot) -> list[str]:
     for name in products(root, snapshot.folders):
         path = root / name
         if name not in snapshot.existed:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a product the build left: gone, or reported
+                remove_tree(path, within=root)
             removed.append(name)
     for name, data in snapshot.files.items():
         target = root / name

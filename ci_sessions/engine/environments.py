@@ -15,6 +15,7 @@ nothing the build backend writes stays in the source tree.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, cast
 
-from ci_sessions._fs import atomic_write_text, exclusive_lock
+from ci_sessions._fs import atomic_write_text, exclusive_lock, remove_tree
 from ci_sessions.checks import asbuilt
 from ci_sessions.checks.base import Environment, EnvSpec
 from ci_sessions.checks.treeguard import untouched
@@ -239,7 +240,8 @@ class EnvManager:
         build = link.parent / BUILDS / f"{spec.key}-{uuid.uuid4().hex[:8]}"
         if IN_PLACE:
             build = link
-            shutil.rmtree(link, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                remove_tree(link, within=link.parent)
         extra: tuple[str, ...] = ()
         try:
             self._create(build, interpreter)
@@ -251,7 +253,8 @@ class EnvManager:
                 extra = self._as_built(spec, build)
                 fingerprint = self.fingerprint(spec, interpreter, extra)
         except EnvError:
-            shutil.rmtree(build, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                remove_tree(build, within=link.parent)
             raise
         marker: dict[str, object] = {
             "fingerprint": fingerprint,
@@ -345,7 +348,8 @@ class EnvManager:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except OSError:
                     continue  # in use by another run: its turn comes later
-                shutil.rmtree(build, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    remove_tree(build, within=build.parent)
             lock.unlink(missing_ok=True)
 
     def _run(
@@ -452,7 +456,8 @@ def _local(requirement: str) -> bool:
 def _swap(link: Path, build: Path) -> None:
     """Point ``link`` at ``build`` in one step (a rename over the old link)."""
     if link.exists() and not link.is_symlink():  # an environment made by an older ci-sessions
-        shutil.rmtree(link, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            remove_tree(link, within=link.parent)
     temporary = link.with_name(f"{link.name}.{uuid.uuid4().hex[:8]}.link")
     temporary.symlink_to(Path(BUILDS) / build.name, target_is_directory=True)
     os.replace(temporary, link)

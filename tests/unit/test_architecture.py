@@ -121,3 +121,27 @@ def test_an_import_by_name_is_found(tmp_path: Path) -> None:
     for source, hidden in cases.items():
         module.write_text(source + "\n", encoding="utf-8")
         assert bool(_hidden_arrows(module, "ci_sessions/probe.py")) is hidden, source
+
+
+def _tree_deletes(path: Path) -> list[str]:
+    """Calls of ``shutil.rmtree`` (or ``rmtree`` imported from shutil) in one module."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name == "rmtree":
+                found.append(f"{path.relative_to(ROOT).as_posix()}:{node.lineno}")
+    return found
+
+
+def test_every_tree_delete_goes_through_the_one_helper() -> None:
+    """``_fs.remove_tree`` refuses a path outside the folder the run made and a way through a
+    link; a ``shutil.rmtree`` anywhere else would delete without that check (issue 22)."""
+    deletes = [
+        where
+        for path in sorted((ROOT / "ci_sessions").rglob("*.py"))
+        if path.name != "_fs.py"
+        for where in _tree_deletes(path)
+    ]
+    assert deletes == []
