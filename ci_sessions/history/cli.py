@@ -126,7 +126,7 @@ def _question(root: Path, args: argparse.Namespace) -> int:
         elif args.command == "trends":
             data = hs.limit_trends(hs.trends(db, since), limit)
         elif args.command == "slowest":
-            data = hs.slowest(db, since, limit or -1)
+            data = hs.slowest(db, since, limit or -1, cache=hs.cache_enabled(root))
         elif args.command == "failures":
             data = hs.failures(db, since, limit or -1)
         elif args.command == "releases":
