@@ -133,9 +133,12 @@ COMMANDS: dict[str, Command] = {
         "run history: import, stats, trends, slowest, failures, flaky, releases", _history
     ),
     "ratchet": Command("raise thresholds the project already beats; never lower them", _ratchet),
-    "report": Command("write reports: summary, SARIF, HTML dashboard, evidence pack", _report),
+    "report": Command(
+        "HTML dashboard, digest or evidence pack; verify a pack; combine CI cells' reports", _report
+    ),
     "release": Command(
-        "next version from the commits, changelog, tag; double build; staged publish", _release
+        "next version from the commits, changelog, tag; publish in stages; check-reproducible",
+        _release,
     ),
     "ci": Command("run the GitHub workflow on this machine, as the runner would", _ci),
 }

@@ -44,19 +44,13 @@ def _takes_value(action: argparse.Action) -> bool:
     return action.nargs != 0
 
 
-def _usage_item(action: argparse.Action) -> str:
-    if not action.option_strings:
-        name = _metavar(action)
-        if action.nargs == "?":
-            return f"[{name}]"
-        if action.nargs in ("+",):
-            return f"{name} [{name} ...]"
-        if action.nargs == "*":
-            return f"[{name} ...]"
-        return name
-    option = max(action.option_strings, key=len)
-    text = f"{option} {_metavar(action)}" if _takes_value(action) else option
-    return text if action.required else f"[{text}]"
+def synopsis(parser: argparse.ArgumentParser, name: str) -> str:
+    """The usage line argparse itself prints for ``ci-sessions NAME`` (mutually exclusive groups,
+    ``DIR [DIR ...]``, hidden options left out), on one line and without ``[-h]``."""
+    formatter = argparse.HelpFormatter(f"ci-sessions {name}", width=100_000)
+    actions = [a for a in parser._actions if "-h" not in a.option_strings]
+    formatter.add_usage(parser.usage, actions, parser._mutually_exclusive_groups, prefix="")
+    return " ".join(formatter.format_help().split())
 
 
 def _visible(parser: argparse.ArgumentParser) -> list[argparse.Action]:
@@ -121,13 +115,9 @@ def cli_page() -> str:
     ]
     for command in cli.COMMANDS:
         for name, parser in _walk(cli.command_parser(command), command):
-            subcommands = _subcommands(parser)
-            items = [_usage_item(a) for a in _visible(parser) if not isinstance(a, argparse._SubParsersAction)]  # fmt: skip
-            if subcommands:
-                items.append("{" + ",".join(subcommands) + "} ...")
             level = "##" if " " not in name else "###"
             lines += [f"{level} ci-sessions {name}", "", str(parser.description or ""), ""]
-            lines += ["```text", f"ci-sessions {name} {' '.join(items)}".rstrip(), "```", ""]
+            lines += ["```text", synopsis(parser, name), "```", ""]
             lines += _options_table(parser)
     lines += _session_section()
     return "\n".join(lines).rstrip() + "\n"

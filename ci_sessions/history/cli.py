@@ -100,13 +100,16 @@ def _import(root: Path, args: argparse.Namespace) -> int:
         payload = {
             "runs": report.runs,
             "tests": report.tests,
+            "known": report.known,
             "files": [str(f) for f in report.files],
             "ignored": [str(i) for i in report.ignored],
         }
         print(json.dumps(payload, indent=2))
         return 0
+    known = f"; {report.known} run(s) already in the history" if report.known else ""
     print(
-        f"imported {report.runs} run(s) with {report.tests} test outcome(s) from {len(report.files)} file(s)"
+        f"imported {report.runs} run(s) with {report.tests} test outcome(s) "
+        f"from {len(report.files)} file(s){known}"
     )
     for ignored in report.ignored:
         print(f"  ignored {ignored}: not a ci-sessions run nor a JUnit report")
@@ -123,7 +126,7 @@ def _question(root: Path, args: argparse.Namespace) -> int:
         elif args.command == "trends":
             data = hs.limit_trends(hs.trends(db, since), limit)
         elif args.command == "slowest":
-            data = hs.slowest(db, since, limit or -1)
+            data = hs.slowest(db, since, limit or -1, cache=hs.cache_enabled(root))
         elif args.command == "failures":
             data = hs.failures(db, since, limit or -1)
         elif args.command == "releases":

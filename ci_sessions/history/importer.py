@@ -18,6 +18,7 @@ from typing import Any, cast
 from ci_sessions.history.store import (
     JUNIT_ARTIFACTS,
     find_file,
+    has_run,
     store_run,
     test_outcomes,
 )
@@ -41,8 +42,12 @@ class RunFacts:
 
 @dataclass
 class ImportReport:
+    """What an import added: ``runs`` and ``tests`` count only runs new to the history; ``known``
+    counts the runs it already held (imported before), which change nothing."""
+
     runs: int = 0
     tests: int = 0
+    known: int = 0
     files: list[str] = field(default_factory=list[str])
     ignored: list[str] = field(default_factory=list[str])
 
@@ -93,25 +98,30 @@ def _import_file(
         if run is None:
             return False
         search = tuple(path.parents)[:4]
+        outcomes = 0
         for result in run.results:
-            report.tests += len(test_outcomes(result, root, search)[0])
+            outcomes += len(test_outcomes(result, root, search)[0])
             for key in JUNIT_ARTIFACTS:  # both spellings of a run's outcomes belong to it
                 relative = result.artifacts.get(key, "")
                 found = find_file(relative, root, search) if relative else None
                 if found is not None:
                     consumed.add(found.resolve())
                     result.artifacts[key] = str(found.resolve())
-        store_run(db, run, root=root, source="import")
     elif path.suffix == ".xml":
         tests = read_junit(path, root)
         if not tests.outcomes:
             return False
-        store_run(db, junit_run(root, path, facts), root=root, source="import")
-        report.tests += tests.tests
+        run = junit_run(root, path, facts)
+        outcomes = tests.tests
     else:
         return False
-    report.runs += 1
     report.files.append(str(path))
+    if has_run(db, run.run_id):
+        report.known += 1  # imported before: storing it again would change nothing
+        return True
+    store_run(db, run, root=root, source="import")
+    report.runs += 1
+    report.tests += outcomes
     return True
 
 

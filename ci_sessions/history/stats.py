@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 COVERAGE_METRICS = ("coverage", "percent_covered", "percent", "line_rate")
 PASSING = ("PASS", "WARN")
@@ -25,7 +26,7 @@ SPEEDUPS: dict[str, str] = {
     "docs": "build docs only when docs/ changed (ci-sessions changes)",
     "build": "use uv build (build[uv]) instead of pip",
 }
-#: check -> the idea once the result cache is already serving some of its runs
+#: check -> the idea when the result cache is on (the project's config says so, or it served runs)
 WHEN_CACHED: dict[str, str] = {
     "typecheck": "limit typecheck.paths to the package and exclude tests it need not check",
 }
@@ -33,6 +34,14 @@ WHEN_CACHED: dict[str, str] = {
 
 #: a whole test run this long (seconds) is worth spreading over cores: the history suggests workers
 LONG_SUITE = 60.0
+
+
+def cache_enabled(root: Path) -> bool:
+    """Whether the project's result cache is on (``cache``, default true): advice to enable it
+    would then be wrong."""
+    from ci_sessions.config import load_config
+
+    return load_config(root).top.bool("cache")
 
 
 def since_days(days: float | None, now: float | None = None) -> float:
@@ -161,7 +170,11 @@ class SlowCheck:
     suggestion: str
 
 
-def slowest(db: sqlite3.Connection, since: float = 0.0, limit: int = 10) -> list[SlowCheck]:
+def slowest(
+    db: sqlite3.Connection, since: float = 0.0, limit: int = 10, *, cache: bool | None = None
+) -> list[SlowCheck]:
+    """The checks with the longest mean time, each with one idea to make it cheaper. ``cache``
+    is whether the project's result cache is on (None: unknown, judged from the history)."""
     totals = {
         str(row[0]): float(row[1] or 0.0)
         for row in db.execute(
@@ -192,7 +205,14 @@ def slowest(db: sqlite3.Connection, since: float = 0.0, limit: int = 10) -> list
                 float(row[5]),
                 share,
                 cached_rate,
-                suggest(label, check, session, share, cached_rate, gains.get(label)),
+                suggest(
+                    label,
+                    check,
+                    session,
+                    share,
+                    cache=cached_rate > 0 if cache is None else cache,
+                    gain=gains.get(label),
+                ),
             )
         )
     return result
@@ -267,12 +287,13 @@ def suggest(
     check: str,
     session: str,
     share: float,
-    cached_rate: float,
+    *,
+    cache: bool,
     gain: WorkersGain | None = None,
 ) -> str:
-    """One concrete idea to make a slow check cheaper."""
+    """One concrete idea to make a slow check cheaper; never to enable a cache that is on."""
     idea = SPEEDUPS.get(check, "look at its output for the slow step")
-    if cached_rate > 0:  # the cache already helps: the advice is about what it cannot skip
+    if cache:  # the advice is about what the cache cannot skip
         idea = WHEN_CACHED.get(check, idea)
     if gain is not None:
         idea = gain.describe()

@@ -279,6 +279,13 @@ def _cached_settings(root: Path, stamp: int, env: tuple[tuple[str, str], ...]) -
     return _Settings(section.bool("enabled"), section.int("keep-days"), section.int("keep-runs"))
 
 
+def has_run(db: sqlite3.Connection, run_id: str) -> bool:
+    """Whether the history already holds the run with this id (an import of it adds nothing)."""
+    return (
+        db.execute("SELECT 1 FROM runs WHERE run_id = ? LIMIT 1", (run_id,)).fetchone() is not None
+    )
+
+
 def store_run(
     db: sqlite3.Connection,
     run: RunRecord,

@@ -12,7 +12,9 @@ from ci_sessions._args import add_json, add_root, command_parser, root_of
 
 def build_parser() -> argparse.ArgumentParser:
     parser = command_parser(
-        "report", "Write the HTML dashboard, the weekly digest or the evidence pack."
+        "report",
+        "Write the HTML dashboard, the weekly digest or the evidence pack; verify a pack; "
+        "combine the reports of a CI run's cells into one test count and coverage figure.",
     )
     add_root(parser)
     kind = parser.add_mutually_exclusive_group(required=True)

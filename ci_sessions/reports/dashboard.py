@@ -42,12 +42,17 @@ def _table(headers: list[str], rows: list[list[str]], empty: str) -> str:
 
 
 def render(
-    db: sqlite3.Connection, *, project: str, since: float = 0.0, now: float | None = None
+    db: sqlite3.Connection,
+    *,
+    project: str,
+    since: float = 0.0,
+    now: float | None = None,
+    cache: bool | None = None,
 ) -> str:
     """The dashboard HTML for the runs started at or after ``since``."""
     stats = hs.stats(db, since)
     trends = hs.trends(db, since)
-    slow = hs.slowest(db, since)
+    slow = hs.slowest(db, since, cache=cache)
     failures = hs.failures(db, since, limit=15)
     flaky = flaky_tests(db, since)[:20]
     generated = _when(now if now is not None else datetime.datetime.now().timestamp())
@@ -133,6 +138,8 @@ def write(root: Path, out: Path, *, since: float = 0.0) -> Path:
     from ci_sessions.history.store import open_history
 
     with open_history(root) as db:
-        text = render(db, project=load_project(root).name, since=since)
+        text = render(
+            db, project=load_project(root).name, since=since, cache=hs.cache_enabled(root)
+        )
     atomic_write_text(out, text)
     return out

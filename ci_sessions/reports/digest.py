@@ -25,7 +25,9 @@ def _delta(now: float, before: float, *, percent: bool) -> str:
     return f"{sign}{abs(change):.1%}" if percent else f"{sign}{abs(change):.2f}"
 
 
-def render(db: sqlite3.Connection, *, project: str, now: float | None = None) -> str:
+def render(
+    db: sqlite3.Connection, *, project: str, now: float | None = None, cache: bool | None = None
+) -> str:
     """The digest of the 7 days before ``now`` compared with the 7 days before those."""
     end = time.time() if now is None else now
     start, previous = end - WEEK, end - 2 * WEEK
@@ -49,7 +51,7 @@ def render(db: sqlite3.Connection, *, project: str, now: float | None = None) ->
             else ""
         )
         lines.append(f"- **Coverage:** {coverage[-1][1]:.1f}%{change}")
-    slow = hs.slowest(db, start, limit=3)
+    slow = hs.slowest(db, start, limit=3, cache=cache)
     if slow:
         lines += ["", "## Slowest checks", ""]
         lines += [
@@ -94,6 +96,6 @@ def write(root: Path, out: Path, *, now: float | None = None) -> Path:
     from ci_sessions.history.store import open_history
 
     with open_history(root) as db:
-        text = render(db, project=load_project(root).name, now=now)
+        text = render(db, project=load_project(root).name, now=now, cache=hs.cache_enabled(root))
     atomic_write_text(out, text)
     return out

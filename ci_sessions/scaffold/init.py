@@ -10,6 +10,7 @@ passes on adoption day and fails on anything new.
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -342,17 +343,81 @@ def _written(actions: list[Action]) -> frozenset[str]:
     )
 
 
+def registers_ci_sessions(source: str) -> bool:
+    """Whether a noxfile calls ``ci_sessions.register()`` (or a ``register`` imported from it):
+    only then does it have the sessions (``essential``, ...) that init's next steps run."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    callables: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            callables.update(
+                f"{alias.asname or alias.name}.register"
+                for alias in node.names
+                if alias.name == "ci_sessions"
+            )
+        elif isinstance(node, ast.ImportFrom) and node.module == "ci_sessions" and not node.level:
+            callables.update(
+                alias.asname or "register" for alias in node.names if alias.name == "register"
+            )
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in callables:
+            return True
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and f"{func.value.id}.{func.attr}" in callables
+        ):
+            return True
+    return False
+
+
+def noxfile_registers(root: Path, actions: list[Action]) -> bool:
+    """Whether ``noxfile.py`` has the ci-sessions sessions once init is done: the one init wrote,
+    or the project's own when it calls ``ci_sessions.register()``."""
+    noxfile = next((a for a in actions if a.path == "noxfile.py"), None)
+    if noxfile is not None and noxfile.kind in ("create", "unchanged", "overwrite"):
+        return True
+    try:
+        text = (root / "noxfile.py").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return registers_ci_sessions(text)
+
+
+#: what the project's own noxfile needs before ``nox -s essential`` exists (docs/quick-start.md)
+ADD_REGISTER = (
+    "add `import ci_sessions` to noxfile.py's imports and `ci_sessions.register()` below them"
+)
+
+
+def next_steps(*, registers: bool, baseline: bool, beside: list[str]) -> list[str]:
+    """The commands init ends with, each of which works when followed in order."""
+    if registers:
+        lines = ["next: nox -s essential" + ("; pre-commit install" if not beside else "")]
+    else:
+        then = ["ci-sessions baseline --update --allow-growth"] if baseline else []
+        lines = [f"next: {ADD_REGISTER}", "      then: " + "; ".join([*then, "nox -s essential"])]
+    if beside:
+        lines.append("      review: " + ", ".join(beside))
+    return lines
+
+
 def _baseline(
     root: Path, actions: list[Action], written: frozenset[str] = frozenset()
 ) -> tuple[int, str]:
-    """Record the adoption-day baseline when our noxfile is in place and none exists yet."""
+    """Record the adoption-day baseline when the noxfile has our sessions and none exists yet."""
     from ci_sessions.baseline import baseline_path
     from ci_sessions.baseline.record import record
     from ci_sessions.config import load_config
     from ci_sessions.errors import BaselineError
 
-    noxfile = next((a for a in actions if a.path == "noxfile.py"), None)
-    if noxfile is None or noxfile.kind not in ("create", "unchanged", "overwrite"):
+    if not noxfile_registers(root, actions):
         return (
             0,
             "baseline   skipped: noxfile.py is the project's own (add ci_sessions.register() to it)",
@@ -434,7 +499,8 @@ def main(argv: list[str]) -> int:
         code, message = _baseline(root, actions, written=_written(actions))
         print(message)
     beside = [a.target for a in actions if a.kind in ("beside", "beside-unchanged")]
-    print("\nnext: nox -s essential" + ("; pre-commit install" if not beside else ""))
-    if beside:
-        print("      review: " + ", ".join(beside))
+    steps = next_steps(
+        registers=noxfile_registers(root, actions), baseline=not args.no_baseline, beside=beside
+    )
+    print("\n" + "\n".join(steps))
     return code

@@ -311,3 +311,64 @@ def test_files_init_writes_pass_the_projects_own_lint_and_typecheck_config(
         )  # fmt: skip
         assert checked.returncode == 0, (python, checked.stdout)
         assert "0 errors, 0 warnings" in checked.stdout
+
+
+OWN_NOXFILE = {
+    "pyproject.toml": f"""
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+
+        [project]
+        name = "noxdemo"
+        version = "0.1.0"
+        requires-python = ">={PY}"
+        """,
+    "noxfile.py": '''
+        """Sessions of noxdemo."""
+
+        import nox
+
+
+        @nox.session
+        def unit(session: nox.Session) -> None:
+            """Run the tests."""
+            session.install("pytest", ".")
+            session.run("pytest")
+        ''',
+    "src/noxdemo/__init__.py": "import os\n",  # a finding the project already has
+    "tests/test_noxdemo.py": "import noxdemo\n\n\ndef test_import() -> None:\n    assert noxdemo\n",
+}
+
+
+def test_next_steps_after_init_on_a_project_with_its_own_noxfile_work_as_printed(
+    tmp_path: Path,
+) -> None:
+    """init's `next:` lines, followed literally, end in a passing essential tier."""
+    from ci_sessions.scaffold.init import ADD_REGISTER
+
+    root = tmp_path / "project"
+    write_files(root, OWN_NOXFILE)
+    done = _init(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    tail = done.stdout[done.stdout.index("\nnext: ") + 1 :].splitlines()
+    assert tail[0] == f"next: {ADD_REGISTER}", done.stdout
+    then = tail[1].strip()
+    assert then.startswith("then: "), done.stdout
+    # the first step, as it says: the import among the noxfile's imports, the call below them
+    noxfile = root / "noxfile.py"
+    text = noxfile.read_text(encoding="utf-8")
+    noxfile.write_text(
+        text.replace("import nox\n", "import ci_sessions\nimport nox\n", 1)
+        + "\n\nci_sessions.register()\n",
+        encoding="utf-8",
+    )
+    for command in then.removeprefix("then: ").split("; "):
+        program, *args = command.split()
+        if program == "nox":
+            ran = run_nox(root, *args)
+            assert ran.returncode == 0, f"$ {command}\n{ran.output}"
+        else:
+            assert program == "ci-sessions", command
+            step = _cli(root, *args)
+            assert step.returncode == 0, f"$ {command}\n{step.stdout}{step.stderr}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,28 @@ def test_stats_and_trends_honour_limit(root: Path, capsys: pytest.CaptureFixture
     capsys.readouterr()
     assert history_cli.main(["stats", "--root", str(root), "--days", "0", "--limit", "1"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 2 + 2 + 1  # head, table head, 1 row
+
+
+def test_slowest_never_advises_enabling_a_cache_that_is_on(root: Path) -> None:
+    with history.open_history(root) as db:
+        on = hs.slowest(db, cache=True)[0].suggestion
+        off = hs.slowest(db, cache=False)[0].suggestion
+    assert "enable the result cache" not in on
+    assert on.endswith(": " + hs.WHEN_CACHED["typecheck"])
+    assert off.endswith(": " + hs.SPEEDUPS["typecheck"])
+
+
+@pytest.mark.parametrize(("setting", "advised"), [("", False), ("cache = true", False), ("cache = false", True)])  # fmt: skip
+def test_history_slowest_reads_the_projects_cache_setting(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str, advised: bool
+) -> None:
+    """No run in this history was served from the cache; the advice follows the configuration."""
+    shutil.copytree(root / ".ci-sessions", tmp_path / ".ci-sessions")
+    root = tmp_path
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "p"\nversion = "0"\n\n[tool.ci-sessions]\n{setting}\n', encoding="utf-8"
+    )
+    assert history_cli.main(["--root", str(root), "slowest", "--days", "0", "--json"]) == 0
+    slow = json.loads(capsys.readouterr().out)
+    assert slow[0]["cached_rate"] == 0
+    assert ("enable the result cache" in slow[0]["suggestion"]) is advised

@@ -156,8 +156,9 @@ def test_import_results_json_with_its_junit_and_a_bare_junit(tmp_path: Path) -> 
         tests = sum(len(read_tests(db, int(r[0]))) for r in db.execute("SELECT id FROM checks"))
         python = db.execute("SELECT python FROM checks c JOIN runs r ON c.run = r.id "
                             "WHERE r.run_id LIKE 'junit-%'").fetchone()[0]  # fmt: skip
-    assert report.runs == again.runs == 2
-    assert report.tests == 8
+    assert (report.runs, report.tests, report.known) == (2, 8, 0)
+    assert (again.runs, again.tests, again.known) == (0, 0, 2)  # nothing new the second time
+    assert len(again.files) == 2 and again.ignored == []
     assert runs[0][0] == "cellrun"
     assert runs[1][0].startswith("junit-") and runs[1][1] == "abc"
     assert {r[2] for r in runs} == {"import"}
@@ -200,3 +201,22 @@ def test_history_import_command_reports_bad_input_with_status_2(
         == 0
     )
     assert "imported 1 run(s) with 4 test outcome(s) from 1 file(s)" in capsys.readouterr().out
+
+
+def test_history_import_says_what_it_added_not_what_it_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ci_sessions.history import cli as history_cli
+
+    (tmp_path / "a.xml").write_text(JUNIT)
+    (tmp_path / "b.xml").write_text(JUNIT.replace("test_ok", "test_other"))
+    args = ["--root", str(tmp_path), "import", "--commit", "c", "--branch", "b"]
+    assert history_cli.main([*args, str(tmp_path / "a.xml"), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert (first["runs"], first["known"]) == (1, 0)
+    assert history_cli.main([*args, str(tmp_path / "a.xml"), str(tmp_path / "b.xml")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"imported 1 run(s) with {first['tests']} test outcome(s) from 2 file(s)")
+    assert "; 1 run(s) already in the history" in out
+    with history.open_history(tmp_path) as db:
+        assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2

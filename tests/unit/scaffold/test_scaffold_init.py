@@ -267,3 +267,65 @@ def test_gitignore_gains_only_what_is_missing(tmp_path: Path) -> None:
     assert ".nox/" not in action.text.split("# written")[1]  # already ignored as /.nox
     (tmp_path / ".gitignore").write_text(action.text, encoding="utf-8")
     assert scaffold._plan_gitignore(tmp_path).kind == "unchanged"  # pyright: ignore[reportPrivateUsage]
+
+
+@pytest.mark.parametrize(
+    ("source", "registers"),
+    [
+        ("import ci_sessions\n\nci_sessions.register()\n", True),
+        ("import ci_sessions as cs\n\ncs.register(python=['3.12'])\n", True),
+        ("from ci_sessions import register\n\nregister()\n", True),
+        ("from ci_sessions import register as reg\n\nreg()\n", True),
+        ("import ci_sessions\n", False),  # imported, never called: no sessions
+        ("import nox\n# ci_sessions.register()\n", False),
+        ("import nox\n\nnox.register()\n", False),
+        ("import other as ci_sessions_like\n\nci_sessions_like.register()\n", False),
+        ("from .ci_sessions import register\n\nregister()\n", False),
+        ("def broken(:\n", False),
+    ],
+)
+def test_registers_ci_sessions(source: str, registers: bool) -> None:
+    assert scaffold.registers_ci_sessions(source) is registers
+
+
+OWN_NOXFILE = '"""Sessions."""\n\nimport nox\n\n\n@nox.session\ndef unit(session):\n    pass\n'
+
+
+def _next_lines(out: str) -> list[str]:
+    return out[out.index("\nnext: ") + 1 :].splitlines()
+
+
+def test_next_steps_for_a_noxfile_of_its_own_start_with_register(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`nox -s essential` alone fails there: the project's noxfile has no such session yet."""
+    (project / "noxfile.py").write_text(OWN_NOXFILE, encoding="utf-8")
+    assert scaffold.main([str(project), "--no-baseline"]) == 0
+    lines = _next_lines(capsys.readouterr().out)
+    assert lines[0] == f"next: {scaffold.ADD_REGISTER}"
+    assert lines[1] == "      then: nox -s essential"
+    assert lines[2] == "      review: noxfile.py.ci-sessions-new"
+    assert (project / "noxfile.py").read_text(encoding="utf-8") == OWN_NOXFILE
+
+
+def test_next_steps_for_a_noxfile_that_registers_are_the_tier(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "noxfile.py").write_text(
+        OWN_NOXFILE.replace("import nox\n", "import ci_sessions\nimport nox\n")
+        + "\n\nci_sessions.register()\n",
+        encoding="utf-8",
+    )
+    assert scaffold.main([str(project), "--no-baseline"]) == 0
+    lines = _next_lines(capsys.readouterr().out)
+    assert lines[0] == "next: nox -s essential"
+
+
+def test_next_steps_name_the_baseline_when_init_could_not_record_it() -> None:
+    steps = scaffold.next_steps(
+        registers=False, baseline=True, beside=["noxfile.py.ci-sessions-new"]
+    )
+    assert steps[1] == "      then: ci-sessions baseline --update --allow-growth; nox -s essential"
+    assert scaffold.next_steps(registers=True, baseline=True, beside=[]) == [
+        "next: nox -s essential; pre-commit install"
+    ]
