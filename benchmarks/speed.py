@@ -284,7 +284,7 @@ def bench_tracking(work: Path, repeats: int, tests: int) -> dict[str, Any]:
     """A whole run that records what each test file reaches (incremental on, ``--no-cache``)
     against plain pytest, on Python 3.12+ (where tests are tracked): the tracking's own cost on
     a suite of tiny tests, its worst case."""
-    from ci_sessions.config.pythons import find_interpreter
+    from ci_sessions._interpreters import find_interpreter
 
     version = next((v for v in ("3.13", "3.12") if find_interpreter(v) is not None), None)
     if version is None:
