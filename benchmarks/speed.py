@@ -114,7 +114,7 @@ def bench_edit(work: Path, repeats: int) -> dict[str, Any]:
 
 def bench_precommit(work: Path, repeats: int) -> dict[str, Any]:
     """The hooks `ci-sessions init` renders (language: system, so they run this checkout's nox)."""
-    from ci_sessions.scaffold.detect import detect
+    from ci_sessions.scaffold.facts import detect
     from ci_sessions.scaffold.init import answers_for
     from ci_sessions.scaffold.render import render
 

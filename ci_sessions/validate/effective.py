@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from ci_sessions._args import add_json, add_root, command_parser, root_of
 from ci_sessions.config import Config, load_config
-from ci_sessions.config.environment import variables
+from ci_sessions.config.env_vars import variables
 from ci_sessions.config.schema import TOP_LEVEL, Field
 
 DEFAULTS = "defaults"
