@@ -340,12 +340,13 @@ def time_by_hand(
 
 def tool_pins(root: Path) -> dict[str, str]:
     """The pins ci-sessions used for this project (its config, else the packaged ones)."""
+    from ci_sessions._interpreters import current
     from ci_sessions.checks.base import CheckContext
     from ci_sessions.checks.tooling import tool_requirement
-    from ci_sessions.config import load_config, pythons
+    from ci_sessions.config import load_config
     from ci_sessions.config.project import load_project
 
-    ctx = CheckContext(root, load_config(root), load_project(root), pythons.current(), "bench")
+    ctx = CheckContext(root, load_config(root), load_project(root), current(), "bench")
     return {t: tool_requirement(ctx, t)[0] for t in ("ruff", "pyright", "bandit", "detect-secrets")}
 
 

@@ -8,13 +8,17 @@
    tests/integration/test_history_real.py does); wall time, and that nothing was lost.
 
 Usage: python benchmarks/history_bench.py [--runs 5200] [--tests 200] [--part questions|writers|all]
-Prints the figures docs/history.md quotes, with the machine's load.
+Prints the figures docs/history.md quotes, with the machine's load, and writes them to
+benchmarks/history-results.json: a part run alone replaces that part and keeps the other, each
+with the facts of its run; a history of another size is printed only (``--out`` to keep it).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import sqlite3
 import statistics
 import subprocess
@@ -24,6 +28,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -34,6 +39,18 @@ from ci_sessions.results import CheckResult, RunRecord, Status
 
 FLAKY = 20
 RUNS_PER_COMMIT = 10
+RUNS, TESTS = 5200, 200  # the history docs/history.md describes
+RESULTS = Path(__file__).resolve().parent / "history-results.json"
+
+# the compact schema (history/testdata.py): a run's tests are a shared set plus packed
+# durations; only outcomes other than a pass are rows of test_results
+OUTCOMES = "SELECT COALESCE(SUM(s.size), 0) FROM test_runs r JOIN test_sets s ON s.id = r.test_set"
+FAILING_IDS = (
+    "SELECT test_id FROM (SELECT DISTINCT i.test_id FROM test_results r"
+    " JOIN test_ids i ON i.id = r.test WHERE r.outcome = 'failed')"
+    " UNION ALL SELECT * FROM (SELECT test_id FROM test_ids WHERE id NOT IN"
+    " (SELECT test FROM test_results WHERE outcome = 'failed') LIMIT 5) LIMIT ?"
+)
 
 
 def _junit(path: Path, tests: int, failing: set[int]) -> None:
@@ -101,27 +118,19 @@ def median_seconds(action: Callable[[], object], repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def questions(runs: int, tests: int) -> None:
+def questions(runs: int, tests: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         took = build(root, runs, tests)
         database = root / ".ci-sessions" / "history.db"
         with sqlite3.connect(database) as db:
-            outcomes = db.execute("SELECT COUNT(*) FROM tests").fetchone()[0]
+            outcomes = db.execute(OUTCOMES).fetchone()[0]
         size = database.stat().st_size / 1e6
         print(f"history: {runs:,} runs, {outcomes:,} test outcomes, {size:.0f} MB "
               f"(recorded in {took:.1f} s)")  # fmt: skip
         with open_history(root) as db:
-            failing_ids = [  # the flaky ones and five that never failed, as the history spells them
-                str(row[0])
-                for row in db.execute(
-                    "SELECT test_id FROM (SELECT DISTINCT test_id FROM tests WHERE outcome = 'failed')"
-                    " UNION ALL SELECT * FROM (SELECT DISTINCT test_id FROM tests WHERE outcome ="
-                    " 'passed' AND test_id NOT IN (SELECT test_id FROM tests WHERE outcome ="
-                    " 'failed') LIMIT 5) LIMIT ?",
-                    (FLAKY + 5,),
-                )
-            ]
+            # the flaky ones and five that never failed, as the history spells them
+            failing_ids = [str(row[0]) for row in db.execute(FAILING_IDS, (FLAKY + 5,))]
             found = hf.flaky_tests(db)
             rows = {
                 "stats": median_seconds(lambda: hs.stats(db)),
@@ -138,6 +147,10 @@ def questions(runs: int, tests: int) -> None:
         print("| --- | --- |")
         for name, seconds in rows.items():
             print(f"| {name} | {seconds:.3f} |")
+    return {
+        "runs": runs, "tests": tests, "outcomes": outcomes, "megabytes": round(size),
+        "record_seconds": took, "flaky_found": len(found), "seconds": rows,
+    }  # fmt: skip
 
 
 WRITER = textwrap.dedent(
@@ -161,7 +174,7 @@ WRITER = textwrap.dedent(
 )
 
 
-def writers(count: int = 1000) -> None:
+def writers(count: int = 1000) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         script = root / "writer.py"
@@ -179,22 +192,52 @@ def writers(count: int = 1000) -> None:
             integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
         print(f"two writers x {count:,} runs: {took:.1f} s, exit codes {codes}, "
               f"{runs:,} runs recorded, integrity {integrity}")  # fmt: skip
+    return {"runs_each": count, "seconds": took, "exit_codes": codes, "recorded": runs,
+            "integrity": integrity}  # fmt: skip
+
+
+def machine(started: float, load_start: float) -> dict[str, Any]:
+    """The facts of one run: when it ended, the machine, the load at its start and end."""
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average_start": load_start,
+        "load_average_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def merged(out: Path, parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The results file with this run's parts replacing the same parts (a part run alone keeps
+    the other as it was measured, with the facts of its own run)."""
+    earlier: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
+    return {**earlier, **parts}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5200)
-    parser.add_argument("--tests", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--tests", type=int, default=TESTS)
     parser.add_argument("--part", choices=("questions", "writers", "all"), default="all")
+    parser.add_argument("--out", type=Path, default=None, help=f"default: {RESULTS.name} for "
+                        f"a history of {RUNS:,} x {TESTS}, else none (printed only)")  # fmt: skip
     args = parser.parse_args()
+    out = args.out or (RESULTS if (args.runs, args.tests) == (RUNS, TESTS) else None)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {load:.1f}")
+    parts: dict[str, dict[str, Any]] = {}
     if args.part in ("questions", "all"):
-        questions(args.runs, args.tests)
+        started = time.perf_counter()
+        parts["questions"] = {**questions(args.runs, args.tests), "run": machine(started, load)}
     if args.part in ("writers", "all"):
-        writers()
+        started, load = time.perf_counter(), os.getloadavg()[0]
+        parts["writers"] = {**writers(), "run": machine(started, load)}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average at the end: {load:.1f}")
+    if out is not None:  # written only once every part asked for was measured
+        out.write_text(json.dumps(merged(out, parts), indent=2) + "\n", encoding="utf-8")
+        print(f"written: {out}")
     return 0
 
 

@@ -94,7 +94,7 @@ def extract(archive: Path, into: Path) -> Path:
 
 def plant_unused_import(root: Path) -> Path:
     """Append an unused import to the project's first package module."""
-    from ci_sessions.scaffold.detect import detect
+    from ci_sessions.scaffold.facts import detect
 
     package = detect(root).packages[0]
     path = root / package

@@ -337,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-repeat", type=int, default=3, help="interleaved cold repeats")
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--no-tox", action="store_true")
-    parser.add_argument("--output", type=Path, default=HERE / "results.json")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="default: results.json, none for --quick (printed only)")  # fmt: skip
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else args.repeat
     cold_repeats = 1 if args.quick else args.cold_repeat
@@ -370,8 +371,11 @@ def main(argv: list[str] | None = None) -> int:
         "scaling": scale,
         "table": table,
     }
-    args.output.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"\nwrote {args.output}")
+    # a quick run (fewer repeats, smaller sizes) never replaces the committed figures
+    output = args.output or (None if args.quick else HERE / "results.json")
+    if output is not None:
+        output.write_text(json.dumps(payload, indent=2) + "\n")
+        print(f"\nwrote {output}")
     return 0
 
 

@@ -15,7 +15,9 @@ Figures (targets from issue 14):
   tracking   the same with incremental on (what each test file reaches is recorded), Python
              3.12+: measured (its gain on real projects: benchmarks/engagement.py)
   history    bytes per run of 60k tests, and history flaky|stats|trends at 1,000 runs   < 2 MB, < 1 s
-Prints a table and writes benchmarks/speed-results.json (machine facts and load included).
+Prints a table and writes benchmarks/speed-results.json (machine facts and load included): the
+figures measured replace the same figures there and keep the others; a ``--quick`` run (smaller
+suites, fewer repeats) is printed only, unless ``--out`` names a file.
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def bench_edit(work: Path, repeats: int) -> dict[str, Any]:
 
 def bench_precommit(work: Path, repeats: int) -> dict[str, Any]:
     """The hooks `ci-sessions init` renders (language: system, so they run this checkout's nox)."""
-    from ci_sessions.scaffold.detect import detect
+    from ci_sessions.scaffold.facts import detect
     from ci_sessions.scaffold.init import answers_for
     from ci_sessions.scaffold.render import render
 
@@ -284,7 +286,7 @@ def bench_tracking(work: Path, repeats: int, tests: int) -> dict[str, Any]:
     """A whole run that records what each test file reaches (incremental on, ``--no-cache``)
     against plain pytest, on Python 3.12+ (where tests are tracked): the tracking's own cost on
     a suite of tiny tests, its worst case."""
-    from ci_sessions.config.pythons import find_interpreter
+    from ci_sessions._interpreters import find_interpreter
 
     version = next((v for v in ("3.13", "3.12") if find_interpreter(v) is not None), None)
     if version is None:
@@ -424,6 +426,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller suites")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: speed-results.json, none for --quick (printed only)")  # fmt: skip
     args = parser.parse_args()
     chosen = args.figures or list(FIGURES)
     unknown = [f for f in chosen if f not in FIGURES]
@@ -462,6 +466,7 @@ def main() -> int:
         "load_average_end": os.getloadavg(),
         "seconds": round(time.perf_counter() - started, 1),
         "repeats": repeats,
+        "quick": args.quick,
     }
     print(f"\n{'figure':<70} {'measured':>12} {'target':>28}  met")
     for row in results:
@@ -471,9 +476,10 @@ def main() -> int:
         elif not shown:
             shown = f"{next(iter(row['seconds'].values())):.2f} s"
         print(f"{row['name']:<70} {shown:>12} {row['target']:>28}  {'yes' if row['met'] else 'NO'}")
-    out = HERE / "speed-results.json"
-    out.write_text(json.dumps(merged(out, machine, results), indent=2, default=str))
-    print(f"\nwritten: {out} (work files in {work})")
+    out = args.out or (None if args.quick else HERE / "speed-results.json")
+    if out is not None:  # a quick run's smaller figures never replace the committed ones
+        out.write_text(json.dumps(merged(out, machine, results), indent=2, default=str))
+        print(f"\nwritten: {out} (work files in {work})")
     return 0 if all(row["met"] for row in results) else 1
 
 

@@ -1,6 +1,6 @@
 """The findings baseline: findings accepted on adoption day, so only new ones fail."""
 
-from ci_sessions.baseline.store import (
+from ci_sessions.baseline.accepted import (
     Baseline,
     Change,
     apply,

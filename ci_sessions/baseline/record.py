@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from ci_sessions._args import add_json, add_root, command_parser, root_of
-from ci_sessions.baseline.store import Baseline, baseline_path, compare, from_results, load
+from ci_sessions.baseline.accepted import Baseline, baseline_path, compare, from_results, load
 from ci_sessions.config import Config
 from ci_sessions.errors import BaselineError
 from ci_sessions.results import CheckResult, Status

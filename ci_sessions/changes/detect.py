@@ -214,7 +214,7 @@ def detect_changes(
 
 
 def _affected_packages(root: Path, rules: Rules, changes: list[ChangedFile]) -> list[str]:
-    from ci_sessions.changes.workspace import discover_packages, packages_for_paths
+    from ci_sessions.changes.monorepo import discover_packages, packages_for_paths
 
     paths = relevant_paths(root, changes, rules)
     if not paths:

@@ -1,7 +1,7 @@
 """Which monorepo packages a run covers: named ones, changed ones, and everything depending on them.
 
 Used by ``nox -s <tier> -- --package NAME / --changed-only --base REF`` and by
-``ci-sessions packages``; discovery itself lives in :mod:`ci_sessions.changes.workspace`.
+``ci-sessions packages``; discovery itself lives in :mod:`ci_sessions.changes.monorepo`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from ci_sessions._args import add_base, add_json, add_root, command_parser, root_of
 from ci_sessions.changes.detect import relevant_paths
 from ci_sessions.changes.diff import changed_files
-from ci_sessions.changes.workspace import (
+from ci_sessions.changes.monorepo import (
     Package,
     dependants,
     discover_packages,

@@ -94,10 +94,11 @@ def standalone_pythons(ctx: CheckContext) -> list[str]:
     """
     if not ctx.settings("coverage").bool("all-pythons"):
         return [ctx.python]
+    from ci_sessions._interpreters import find_interpreter
     from ci_sessions.config import pythons
 
     declared, _origin = pythons.declared_versions(ctx.config.python, ctx.project.pyproject)
-    others = [v for v in declared if v != ctx.python and pythons.find_interpreter(v) is not None]
+    others = [v for v in declared if v != ctx.python and find_interpreter(v) is not None]
     return [ctx.python, *others]
 
 

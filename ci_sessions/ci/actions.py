@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ci_sessions._fs import remove_tree
 from ci_sessions._interpreters import Interpreter
-from ci_sessions.ci import contain, sarif, setup_python
+from ci_sessions.ci import contain, setup_python, upload_sarif
 from ci_sessions.ci.globs import glob_regex
 from ci_sessions.ci.workflow import Where
 from ci_sessions.ci.workspace import CheckoutRefs, Source, checkout
@@ -407,10 +407,10 @@ def run_upload_sarif(call: ActionCall) -> ActionResult:
     given = call.inputs.get("sarif_file", "").strip() or "../results"
     path = call.inside(given, "upload-sarif sarif_file", write=False)
     try:
-        files = sarif.sarif_files(path)
+        files = upload_sarif.sarif_files(path)
         if not files:
             return ActionResult(ok=False, message=f"no .sarif file in {given}")
-        results = sum(sarif.validate(file) for file in files)
+        results = sum(upload_sarif.validate(file) for file in files)
     except (SarifError, MissingValidator) as error:
         return ActionResult(ok=False, message=f"upload-sarif: {error.message}")
     return ActionResult(

@@ -17,7 +17,7 @@ from rich.console import Console
 from ci_sessions import _git
 from ci_sessions._fs import remove_tree, state_dir
 from ci_sessions._secrets import Secrets
-from ci_sessions.ci import event, install, report, static
+from ci_sessions.ci import event, install, run_report, static
 from ci_sessions.ci.evaluate import resolve
 from ci_sessions.ci.expressions import Scope, Value, to_string
 from ci_sessions.ci.model import ENV_NAME, Printer, RunSetup, inherited_environment
@@ -228,17 +228,19 @@ def _run_in(
     )
     setup.workflow_env = setup.install_env(workflow_env)
     rows = Scheduler(setup, selected, args.jobs).run()
-    rows = report.sort_rows(rows, workflow.order())
-    ok = report.succeeded(rows)
+    rows = run_report.sort_rows(rows, workflow.order())
+    ok = run_report.succeeded(rows)
     out = Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
-    rows = report.masked(rows, secrets)
-    report.failure_tails(rows, lambda text: err.out(text, end="", highlight=False))
+    rows = run_report.masked(rows, secrets)
+    run_report.failure_tails(rows, lambda text: err.out(text, end="", highlight=False))
     if args.json:
-        print(report.as_json(rows, workflow=workflow.file, event=chosen, ok=ok))
+        print(run_report.as_json(rows, workflow=workflow.file, event=chosen, ok=ok))
     else:
         out.print()
-        report.print_table(out, rows, f"{workflow.name} · {chosen} (run locally)")
-    report.write_summary(out_dir / "summary.md", rows, workflow=workflow.file, event=chosen, ok=ok)
+        run_report.print_table(out, rows, f"{workflow.name} · {chosen} (run locally)")
+    run_report.write_summary(
+        out_dir / "summary.md", rows, workflow=workflow.file, event=chosen, ok=ok
+    )
     if args.keep:
         printer.line(f"ci-sessions ci: the copies are kept in {work_dir}")
     if setup.errors:

@@ -15,7 +15,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from ci_sessions.ci import evaluate, matrix
+from ci_sessions.ci import evaluate, matrix_cells
 from ci_sessions.ci.expressions import Scope, Status, Value, to_number, truthy
 from ci_sessions.ci.job import CellRun
 from ci_sessions.ci.model import (
@@ -175,12 +175,12 @@ class Scheduler:
                     state, CellResult(job_id, job_id, "", SKIPPED, note="if: false")
                 )
             strategy = job.section("strategy")
-            cells: list[matrix.Cell | None] = [None]
+            cells: list[matrix_cells.Cell | None] = [None]
             if "matrix" in strategy:
                 where = job.where("strategy")
                 value = evaluate.resolve(strategy["matrix"], where, scope)
                 try:
-                    cells = list(matrix.expand(value))
+                    cells = list(matrix_cells.expand(value))
                 except MatrixError as error:
                     raise EvaluationError(where, "strategy.matrix", error.message) from None
             ff = evaluate.resolve(strategy.get("fail-fast"), job.where("strategy"), scope)
@@ -190,14 +190,14 @@ class Scheduler:
         except EvaluationError as error:
             return self._single(state, CellResult(job_id, job_id, "", FAILURE, note=error.message))
         for index, cell in enumerate(cells):
-            label = matrix.label(cell) if cell is not None else ""
+            label = matrix_cells.label(cell) if cell is not None else ""
             strategy_context: dict[str, Value] = {
                 "fail-fast": state.fail_fast,
                 "job-index": index,
                 "job-total": len(cells),
                 "max-parallel": state.max_parallel or len(cells),
             }
-            slug = matrix.slug(label) if cell is not None else job_id
+            slug = matrix_cells.slug(label) if cell is not None else job_id
             if cell is not None and any(c.slug == slug for c in state.cells):
                 slug = f"{slug}-{index}"
             state.cells.append(CellSpec(job, cell, label, slug, index, needs, strategy_context))

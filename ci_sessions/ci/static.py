@@ -12,7 +12,7 @@ import math
 import os
 from pathlib import Path
 
-from ci_sessions.ci import contain, expressions, matrix
+from ci_sessions.ci import contain, expressions, matrix_cells
 from ci_sessions.ci.workflow import Step, Where, Workflow, YamlList, YamlMap
 from ci_sessions.errors import ConfigError, ExpressionError, MatrixError
 
@@ -90,7 +90,7 @@ def check_literals(workflow: Workflow) -> None:
         if value is not None and not _has_expression(value):
             where = Where(job.file, strategy.line_of("matrix"), f"jobs.{job.id}.strategy.matrix")
             try:
-                matrix.expand(value)
+                matrix_cells.expand(value)
             except MatrixError as error:
                 raise where.error(error.message) from None
         for raw, where in [

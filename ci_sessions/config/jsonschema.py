@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
-from ci_sessions.config.environment import env_name
+from ci_sessions.config.env_vars import env_name
 from ci_sessions.config.schema import OLDEST_PYTHON, TOP_LEVEL, Field
 
 SCHEMA_ID = "https://json.schemastore.org/partial-ci-sessions.json"

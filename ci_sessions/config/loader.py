@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
 
-from ci_sessions.config.environment import ENV_PREFIX, env_name, parse, resolve, variables
+from ci_sessions.config.env_vars import ENV_PREFIX, env_name, parse, resolve, variables
 from ci_sessions.config.schema import CHECK_SETTINGS, TOP_LEVEL, Field
 from ci_sessions.config.semantics import check_format, check_whole
 from ci_sessions.config.toml import TOOL_TABLE, read_project_table

@@ -31,15 +31,11 @@ from pathlib import Path
 from typing import IO, cast
 
 from ci_sessions._fs import atomic_write_text, exclusive_lock, remove_tree
+from ci_sessions._interpreters import discover_interpreter, find_interpreter, missing_hint
 from ci_sessions.checks import asbuilt
 from ci_sessions.checks.base import Environment, EnvSpec
 from ci_sessions.checks.treeguard import untouched
-from ci_sessions.config.pythons import (
-    NEWEST_KNOWN,
-    discover_interpreter,
-    find_interpreter,
-    missing_hint,
-)
+from ci_sessions.config.pythons import NEWEST_KNOWN
 from ci_sessions.errors import EnvError, WrongPython
 
 MARKER = ".ci-sessions-env.json"

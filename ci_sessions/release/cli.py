@@ -26,7 +26,7 @@ from ci_sessions.builds.pyproject import load_pyproject
 from ci_sessions.config import load_config
 from ci_sessions.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CiSessionsError
 from ci_sessions.release import records
-from ci_sessions.release.config import (
+from ci_sessions.release.settings import (
     publish_settings,
     release_settings,
 )

@@ -27,10 +27,10 @@ from ci_sessions.builds.paths import read_text, repository_file
 from ci_sessions.builds.pyproject import table
 from ci_sessions.builds.sources import VersionSource, detect
 from ci_sessions.errors import UsageError
-from ci_sessions.release import changelogs, records, towncrier
-from ci_sessions.release.config import ReleaseSettings
+from ci_sessions.release import changelog_style, records, towncrier
 from ci_sessions.release.edits import FileEdit, read_bytes, version_edit
 from ci_sessions.release.plan import Plan, make_plan
+from ci_sessions.release.settings import ReleaseSettings
 from ci_sessions.release.version import Rules
 
 
@@ -139,7 +139,7 @@ def changelog_target(
     if towncrier.uses_towncrier(root, pyproject):
         name, source = towncrier.filename(root, pyproject)
         return ChangelogTarget(repository_file(root, name, source=source, key="filename"), True)
-    name = changelogs.find(root, settings.changelog, default=settings.changelog_default)
+    name = changelog_style.find(root, settings.changelog, default=settings.changelog_default)
     path = repository_file(
         root, name, source="pyproject.toml [tool.ci-sessions.release]", key="release.changelog"
     )
@@ -152,8 +152,8 @@ def _section(
     if target is None:
         return ""
     existing = read_text(root, target.path, what="changelog")
-    return changelogs.render(
-        changelogs.style_of(target.path, existing), version, date, plan.commits
+    return changelog_style.render(
+        changelog_style.style_of(target.path, existing), version, date, plan.commits
     )
 
 
@@ -171,9 +171,9 @@ def _edits(
         edits.append(written)
     if target is not None and not target.towncrier:
         existing = read_text(root, target.path, what="changelog")
-        style = changelogs.style_of(target.path, existing)
-        section = changelogs.render(style, version, date, plan.commits)
-        text = changelogs.insert(existing, section, version, style)
+        style = changelog_style.style_of(target.path, existing)
+        section = changelog_style.render(style, version, date, plan.commits)
+        text = changelog_style.insert(existing, section, version, style)
         edits.append(FileEdit(target.path, read_bytes(root, target.path), text.encode("utf-8")))
     return edits
 

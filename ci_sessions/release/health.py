@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ci_sessions._secrets import mask
 from ci_sessions.builds.tools import Ran, find_uv, run
-from ci_sessions.release.config import IndexSettings, PublishSettings
+from ci_sessions.release.settings import IndexSettings, PublishSettings
 
 #: pip's words for "that version is not (yet) on the index": worth another try
 NOT_YET_VISIBLE = ("No matching distribution found", "Could not find a version that satisfies")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 
 from ci_sessions._secrets import mask
-from ci_sessions.release.config import IndexSettings
+from ci_sessions.release.settings import IndexSettings
 
 PYPI_HOSTS = {"pypi.org": "https://pypi.org", "upload.pypi.org": "https://pypi.org",
               "test.pypi.org": "https://test.pypi.org"}  # fmt: skip

@@ -21,10 +21,10 @@ from ci_sessions.builds.dists import Distributions, gather
 from ci_sessions.builds.sources import detect
 from ci_sessions.errors import UsageError
 from ci_sessions.release import records
-from ci_sessions.release.config import IndexSettings, PublishSettings, ReleaseSettings
 from ci_sessions.release.health import health_check
 from ci_sessions.release.publish import PublishError, token_for, upload
 from ci_sessions.release.rollback import roll_back
+from ci_sessions.release.settings import IndexSettings, PublishSettings, ReleaseSettings
 
 TARGETS = ("staging", "production", "all")
 

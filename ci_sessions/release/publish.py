@@ -18,9 +18,9 @@ from ci_sessions._secrets import mask, split_credentials
 from ci_sessions.builds.dists import Distributions
 from ci_sessions.builds.tools import TWINE, run, tool_argv
 from ci_sessions.errors import PublishError, UsageError
-from ci_sessions.release.config import IndexSettings
 from ci_sessions.release.indexes import basic_auth
 from ci_sessions.release.records import SECRETS
+from ci_sessions.release.settings import IndexSettings
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _HTTP = re.compile(r"\b(?P<code>[1-5]\d\d) (?P<reason>[A-Z][A-Za-z ]+?) (?:from|for url)", re.IGNORECASE)  # fmt: skip

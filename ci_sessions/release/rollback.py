@@ -16,8 +16,8 @@ from pathlib import Path
 from ci_sessions._git import git, try_git
 from ci_sessions.errors import CiSessionsError
 from ci_sessions.release import records
-from ci_sessions.release.config import IndexSettings
 from ci_sessions.release.indexes import Removal, remove
+from ci_sessions.release.settings import IndexSettings
 
 
 @dataclass

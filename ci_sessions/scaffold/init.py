@@ -20,7 +20,7 @@ from typing import Any, cast
 from ci_sessions._args import add_root, command_parser, root_of
 from ci_sessions.errors import ConfigError
 from ci_sessions.scaffold.answers import answers_file
-from ci_sessions.scaffold.detect import Facts, detect
+from ci_sessions.scaffold.facts import Facts, detect
 from ci_sessions.scaffold.render import PYPROJECT_SNIPPET, merge_pyproject, render
 
 NEW_SUFFIX = ".ci-sessions-new"

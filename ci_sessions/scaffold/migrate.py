@@ -618,15 +618,20 @@ def read_setup_cfg(root: Path, migration: Migration) -> None:
 
 
 def read_workflows(root: Path, migration: Migration) -> None:
-    import yaml
+    """The checks a workflow's steps run, read as GitHub reads the file (``_github_yaml``: a
+    file GitHub refuses, such as a job given twice, is reported, not half-read)."""
+    from ci_sessions._github_yaml import parse
+    from ci_sessions.errors import YamlError
 
     for path in sorted((root / ".github" / "workflows").glob("*.y*ml")):
         rel = path.relative_to(root).as_posix()
         text = path.read_text(encoding="utf-8", errors="replace")
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            migration.items.append(Item(rel, 0, "file", "", None, f"cannot parse: {exc}"))
+            data = parse(text)
+        except YamlError as exc:
+            migration.items.append(
+                Item(rel, exc.line, "file", "", None, f"cannot parse: {exc.message}")
+            )
             continue
         if not isinstance(data, dict):
             continue

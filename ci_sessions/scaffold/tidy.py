@@ -29,15 +29,15 @@ class Tidied:
 
 def ruff_command(root: Path, config: Config, project: Project) -> tuple[list[str], str] | None:
     """How to run the project's ruff without writing into the project: ``uv tool run``."""
+    from ci_sessions._interpreters import current
     from ci_sessions.checks.base import CheckContext
     from ci_sessions.checks.tooling import tool_requirement
-    from ci_sessions.config import pythons
     from ci_sessions.engine.environments import find_uv
 
     uv = find_uv()
     if uv is None:
         return None
-    ctx = CheckContext(root, config, project, pythons.current(), "init")
+    ctx = CheckContext(root, config, project, current(), "init")
     requirement, _origin = tool_requirement(ctx, "ruff")
     return [uv, "tool", "run", "--quiet", "--from", requirement, "ruff"], requirement
 

@@ -19,7 +19,7 @@ from typing import Any
 from ci_sessions._args import add_root, command_parser, root_of
 from ci_sessions._git import git_status, try_git
 from ci_sessions.scaffold.answers import answers_file
-from ci_sessions.scaffold.detect import detect
+from ci_sessions.scaffold.facts import detect
 from ci_sessions.scaffold.init import (
     NEW_SUFFIX,
     TIERS,

@@ -108,8 +108,8 @@ def select_targets(session: nox.Session, plan: SessionPlan, args: SessionArgs) -
         args.options.shard = shard_of(session, plan.root, args.shard, python)
     if plan.tier is None or not args.selects_packages:
         return [Target(plan.root, plan.config, plan.project, plan.checks, plan.versions)]
+    from ci_sessions.changes.monorepo import package_config_table
     from ci_sessions.changes.selection import packages_from_args
-    from ci_sessions.changes.workspace import package_config_table
 
     targets: list[Target] = []
     packages = packages_from_args(

@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from ci_sessions._args import add_json, add_root, command_parser, root_of
 from ci_sessions.config import Config, load_config
-from ci_sessions.config.environment import variables
+from ci_sessions.config.env_vars import variables
 from ci_sessions.config.schema import TOP_LEVEL, Field
 
 DEFAULTS = "defaults"
@@ -37,6 +37,7 @@ class Row:
 
 def rows(config: Config) -> list[Row]:
     """Every value in force, in schema order, maps one row per member."""
+    from ci_sessions._interpreters import current
     from ci_sessions.checks.base import CheckContext
     from ci_sessions.checks.coverage import threshold
     from ci_sessions.checks.tooling import tool_requirement
@@ -53,7 +54,7 @@ def rows(config: Config) -> list[Row]:
     if not config.python:
         derived["python"] = Row("python", declared, origin)
     if not configured_default:
-        why = "the running Python" if default == pythons.current() else "the newest found here"
+        why = "the running Python" if default == current() else "the newest found here"
         derived["default-python"] = Row("default-python", default, f"{why} (derived)")
     for tool in config.tools:
         requirement, tool_origin = tool_requirement(ctx, tool)

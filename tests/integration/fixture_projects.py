@@ -223,7 +223,7 @@ def nox_runner() -> Callable[..., NoxRun]:
 
 def tracked_python() -> str:
     """A Python whose test runs are incremental (3.12+: ``sys.monitoring``), or skip the test."""
-    from ci_sessions.config.pythons import find_interpreter
+    from ci_sessions._interpreters import find_interpreter
 
     for version in ("3.13", "3.12"):
         if find_interpreter(version) is not None:

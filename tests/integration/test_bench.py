@@ -20,7 +20,7 @@ import pytest
 from fixture_projects import NOXFILE, NoxRun, pyproject, run_nox, write_files
 
 from ci_sessions.checks.bench import data as benchdata
-from ci_sessions.checks.bench.stats import compare
+from ci_sessions.checks.bench.significance import compare
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fixture_projects import NOXFILE, clean_src_project, nox_env, run_nox, write_files
 
-from ci_sessions.config import pythons
+from ci_sessions import _interpreters
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -159,7 +159,7 @@ def test_overlapping_reinstalls_all_give_true_verdicts(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(
-    not all(pythons.find_interpreter(v) for v in ("3.10", "3.11")),
+    not all(_interpreters.find_interpreter(v) for v in ("3.10", "3.11")),
     reason="needs Python 3.10 and a newer Python",
 )
 def test_a_tool_pin_that_needs_a_newer_python_runs_on_one(tmp_path: Path) -> None:

@@ -180,7 +180,7 @@ def test_project_ruff_pin_is_respected(make_project: Make, nox_runner: Run) -> N
 
 
 def test_every_python_runs_for_real(make_project: Make, nox_runner: Run) -> None:
-    from ci_sessions.config.pythons import find_interpreter
+    from ci_sessions._interpreters import find_interpreter
 
     versions = ["3.10", "3.11", "3.12", "3.13"]
     missing = [v for v in versions if find_interpreter(v) is None]

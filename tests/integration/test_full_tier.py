@@ -192,7 +192,7 @@ def test_low_coverage_broken_docs_and_a_crashing_tool_are_all_reported(
 
 
 def test_coverage_alone_combines_every_python(make_project: Make, nox_runner: Run) -> None:
-    from ci_sessions.config.pythons import find_interpreter
+    from ci_sessions._interpreters import find_interpreter
 
     versions = [v for v in ("3.11", "3.12") if find_interpreter(v) is not None]
     if len(versions) < 2:

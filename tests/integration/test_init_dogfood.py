@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.scaffold import init as scaffold
-from ci_sessions.scaffold.detect import detect
+from ci_sessions.scaffold.facts import detect
 
 ROOT = Path(__file__).resolve().parents[2]
 DOGFOODED = [

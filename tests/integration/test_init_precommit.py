@@ -14,7 +14,7 @@ import pytest
 from fixture_projects import nox_env, write_files
 
 from ci_sessions.scaffold import init as scaffold
-from ci_sessions.scaffold.detect import detect
+from ci_sessions.scaffold.facts import detect
 from ci_sessions.scaffold.render import render
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

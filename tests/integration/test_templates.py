@@ -16,7 +16,7 @@ import yaml
 from fixture_projects import installed_tool, nox_env, write_files
 
 from ci_sessions.scaffold import init as scaffold
-from ci_sessions.scaffold.detect import detect
+from ci_sessions.scaffold.facts import detect
 from ci_sessions.scaffold.render import render
 
 pytestmark = pytest.mark.integration

@@ -145,3 +145,20 @@ def test_every_tree_delete_goes_through_the_one_helper() -> None:
         for where in _tree_deletes(path)
     ]
     assert deletes == []
+
+
+# -- each file name means one thing (issue 23 item 2) ------------------------------------------
+
+#: one meaning in every package: ``cli.py`` is the command line of the package it sits in (the
+#: ``ci-sessions`` dispatch at the top, a feature's subcommand below), as ``__init__``/``__main__``
+SHARED_NAMES = {"__init__.py", "__main__.py", "cli.py"}
+
+
+def test_no_module_name_is_used_twice() -> None:
+    """Two ``matrix.py`` (ci's expansion of ``strategy.matrix``, the ``matrix`` command) read as
+    one thing and were two: every other module name appears once in the package."""
+    seen: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "ci_sessions").rglob("*.py")):
+        if path.name not in SHARED_NAMES:
+            seen.setdefault(path.name, []).append(path.relative_to(ROOT).as_posix())
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}

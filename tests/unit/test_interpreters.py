@@ -91,6 +91,33 @@ def test_a_pyenv_root_is_read_without_its_shims(
     assert find_interpreter(version) == build
 
 
+@needs_pyenv
+@pytest.mark.parametrize(
+    ("variable", "layout"),
+    [
+        ("MISE_DATA_DIR", "installs/python/{patch}/bin/python{version}"),
+        ("ASDF_DATA_DIR", "installs/python/{patch}/bin/python{version}"),
+        (None, ".local/share/mise/installs/python/{patch}/bin/python{version}"),
+        (None, ".asdf/installs/python/{patch}/bin/python{version}"),
+    ],
+)
+def test_interpreters_of_mise_and_asdf_are_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str | None, layout: str
+) -> None:
+    version, real = next((v, p) for v, p in REAL.items() if v != _interpreters.current())
+    home = tmp_path / "home"
+    _bare(monkeypatch, home)
+    assert find_interpreter(version) is None  # not on PATH, no pyenv
+    find_interpreter.cache_clear()
+    base = home / "data" if variable else home
+    if variable:
+        monkeypatch.setenv(variable, str(base))
+    link = base / layout.format(patch=f"{version}.7", version=version)
+    link.parent.mkdir(parents=True)
+    link.symlink_to(real)
+    assert find_interpreter(version) == link
+
+
 def test_a_shim_never_stands_for_a_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A shim answers for whatever its manager has active: not taken from PATH."""
     _bare(monkeypatch, tmp_path / "home")

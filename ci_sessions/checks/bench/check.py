@@ -3,7 +3,7 @@
 ``nox -s bench`` runs the project's benchmarks and compares them with the baseline of
 ``bench.baseline-branch`` (unset: the repository's default branch, found by ``_git``); ``-- --save-baseline[=NAME]`` stores this run as the baseline of the
 current branch (or NAME); ``-- --compare REF|FILE`` compares with another branch's baseline or a
-saved JSON file. Other arguments go to pytest. The verdicts come from ci_sessions.checks.bench.stats.
+saved JSON file. Other arguments go to pytest. The verdicts come from ci_sessions.checks.bench.significance.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def _failures(output: str) -> int:
 
 
 class BenchCheck(CheckBase):
-    """pytest-benchmark runs, compared with a baseline by ci_sessions.checks.bench.stats."""
+    """pytest-benchmark runs, compared with a baseline by ci_sessions.checks.bench.significance."""
 
     name: ClassVar[str] = "bench"
     tools: ClassVar[tuple[str, ...]] = ("pytest-benchmark",)

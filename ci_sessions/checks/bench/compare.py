@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ci_sessions._fs import atomic_write_text
 from ci_sessions.checks.bench import data as benchdata
 from ci_sessions.checks.bench import report as benchreport
-from ci_sessions.checks.bench.stats import Comparison, compare
+from ci_sessions.checks.bench.significance import Comparison, compare
 from ci_sessions.results import SUMMARY_SECTION
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ci_sessions._fs import atomic_write_text, state_dir
-from ci_sessions.checks.bench.stats import seed_for, thin
+from ci_sessions.checks.bench.significance import seed_for, thin
 from ci_sessions.errors import ConfigError
 
 RUN_KIND = "ci-sessions-bench-run"

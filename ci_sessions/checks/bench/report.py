@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from html import escape
 
 from ci_sessions.checks.bench.data import BenchRun
-from ci_sessions.checks.bench.stats import Comparison
+from ci_sessions.checks.bench.significance import Comparison
 
 COLOURS = {"regressed": "#c62828", "slower": "#ef6c00", "same": "#616161", "faster": "#2e7d32"}
 _TICKS = (0.125, 0.25, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0, 8.0)

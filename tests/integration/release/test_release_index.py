@@ -19,14 +19,14 @@ from ci_sessions.builds.pyproject import load_pyproject
 from ci_sessions.history.cli import main as history_main
 from ci_sessions.release import records
 from ci_sessions.release.cli import main
-from ci_sessions.release.config import (
+from ci_sessions.release.health import health_check
+from ci_sessions.release.pipeline import build_once
+from ci_sessions.release.publish import PublishError, upload
+from ci_sessions.release.settings import (
     IndexSettings,
     PublishSettings,
     ReleaseSettings,
 )
-from ci_sessions.release.health import health_check
-from ci_sessions.release.pipeline import build_once
-from ci_sessions.release.publish import PublishError, upload
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -21,10 +21,10 @@ from ci_sessions.builds.dists import gather
 from ci_sessions.history.releases import ReleaseEvent, record_release
 from ci_sessions.release import records
 from ci_sessions.release.cli import main
-from ci_sessions.release.config import IndexSettings, PublishSettings
 from ci_sessions.release.health import health_check
 from ci_sessions.release.indexes import remove
 from ci_sessions.release.publish import PublishError, upload
+from ci_sessions.release.settings import IndexSettings, PublishSettings
 from ci_sessions.reports.pack import build as build_pack
 
 pytestmark = pytest.mark.integration

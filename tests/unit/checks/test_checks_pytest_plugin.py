@@ -339,7 +339,7 @@ CHANNELS = {
 @pytest.fixture(scope="module")
 def tracked_pytest(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A Python 3.12+ with pytest (tracking needs ``sys.monitoring``), or skip."""
-    from ci_sessions.config.pythons import find_interpreter
+    from ci_sessions._interpreters import find_interpreter
 
     found = next((p for v in ("3.13", "3.12") if (p := find_interpreter(v)) is not None), None)
     if found is None:

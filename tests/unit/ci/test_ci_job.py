@@ -12,7 +12,7 @@ from ci_sessions.ci.model import (
     CellResult,
     inherited_environment,
 )
-from ci_sessions.ci.report import succeeded
+from ci_sessions.ci.run_report import succeeded
 from ci_sessions.ci.scheduler import aggregate
 
 

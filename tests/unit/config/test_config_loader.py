@@ -268,7 +268,7 @@ def test_a_date_in_an_allow_list_is_kept(tmp_path: Path) -> None:
 
 
 def test_every_schema_key_has_exactly_the_variable_the_rule_gives(tmp_path: Path) -> None:
-    from ci_sessions.config.environment import resolve, variables
+    from ci_sessions.config.env_vars import resolve, variables
 
     merged = load_config(tmp_path, environ={}).values
     for variable in variables():

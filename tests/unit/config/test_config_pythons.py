@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ci_sessions._interpreters import current
 from ci_sessions.config import Config, load_config
-from ci_sessions.config.pythons import (
-    current,
-    declared_versions,
-    found_here,
-    require_default_python,
-)
+from ci_sessions.config.pythons import declared_versions, found_here, require_default_python
 from ci_sessions.errors import ConfigError
 
 

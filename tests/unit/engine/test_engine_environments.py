@@ -7,71 +7,17 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ci_sessions._interpreters import current
 from ci_sessions.checks.base import EnvSpec
-from ci_sessions.config import pythons
 from ci_sessions.engine import environments
 from ci_sessions.engine.environments import EnvManager, last_error_line
 from ci_sessions.errors import EnvError
 
-CURRENT = pythons.current()
-
-
-def _other_version() -> tuple[str, Path] | None:
-    """A Python installed here that is not the running one (to find it only where we put it)."""
-    for version in ("3.12", "3.13", "3.10", "3.11"):
-        found = pythons.find_interpreter(version) if version != CURRENT else None
-        if found is not None:
-            return version, found.resolve()
-    return None
-
-
-OTHER = _other_version()  # looked up before any test hides the machine's interpreters
-
-
-@pytest.fixture
-def bare_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """No pyenv, nothing on PATH but the system's: only what a test puts in place is found."""
-    home = tmp_path / "home"
-    home.mkdir()
-    for name in ("PYENV_ROOT", "MISE_DATA_DIR", "ASDF_DATA_DIR", "XDG_DATA_HOME",
-                 "UV_PYTHON_INSTALL_DIR"):  # fmt: skip
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    pythons.find_interpreter.cache_clear()
-    yield home
-    pythons.find_interpreter.cache_clear()
-
-
-@pytest.mark.parametrize(
-    ("variable", "layout"),
-    [
-        ("MISE_DATA_DIR", "installs/python/{patch}/bin/python{version}"),
-        ("ASDF_DATA_DIR", "installs/python/{patch}/bin/python{version}"),
-        (None, ".local/share/mise/installs/python/{patch}/bin/python{version}"),
-        (None, ".asdf/installs/python/{patch}/bin/python{version}"),
-    ],
-)
-def test_interpreters_of_mise_and_asdf_are_found(
-    bare_home: Path, monkeypatch: pytest.MonkeyPatch, variable: str | None, layout: str
-) -> None:
-    if OTHER is None:
-        pytest.skip("needs a second Python version on this machine")
-    version, real = OTHER
-    assert pythons.find_interpreter(version) is None  # not on PATH, no pyenv
-    pythons.find_interpreter.cache_clear()
-    base = bare_home / "data" if variable else bare_home
-    if variable:
-        monkeypatch.setenv(variable, str(base))
-    link = base / layout.format(patch=f"{version}.7", version=version)
-    link.parent.mkdir(parents=True)
-    link.symlink_to(real)
-    assert pythons.find_interpreter(version) == link
+CURRENT = current()
 
 
 STANDIN = '''\

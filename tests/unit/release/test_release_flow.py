@@ -15,8 +15,8 @@ from ci_sessions.errors import UsageError
 from ci_sessions.history.cli import main as history_main
 from ci_sessions.release import records
 from ci_sessions.release.cli import main
-from ci_sessions.release.config import release_settings
 from ci_sessions.release.flow import Options, release
+from ci_sessions.release.settings import release_settings
 
 DAY = dt.date(2026, 12, 1)
 

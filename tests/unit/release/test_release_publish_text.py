@@ -9,7 +9,7 @@ import pytest
 from ci_sessions.builds.dists import Distributions
 from ci_sessions.errors import UsageError
 from ci_sessions.release import publish, records
-from ci_sessions.release.config import IndexSettings
+from ci_sessions.release.settings import IndexSettings
 
 INDEX = IndexSettings(
     "production", "http://127.0.0.1:9/", "http://127.0.0.1:9/simple/", "DEMO_TOKEN"

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from release_repo import Repo
 
 from ci_sessions.release import records
-from ci_sessions.release.config import IndexSettings
 from ci_sessions.release.indexes import yank_steps
 from ci_sessions.release.rollback import restore_repository, roll_back
+from ci_sessions.release.settings import IndexSettings
 
 SUBJECT = "chore(release): 1.3.0"
 OTHER = IndexSettings("production", "https://upload.example/legacy/", "https://simple.example/", "", kind="other")  # fmt: skip

@@ -143,7 +143,7 @@ def _git(root: Path, *args: str) -> None:
 
 def test_update_merges_template_changes_with_project_edits(project: Path) -> None:
     from ci_sessions.scaffold import update as scaffold_update
-    from ci_sessions.scaffold.detect import detect
+    from ci_sessions.scaffold.facts import detect
     from ci_sessions.scaffold.render import render
 
     assert scaffold.main([str(project), "--no-baseline"]) == 0
@@ -185,7 +185,7 @@ def test_update_needs_a_previous_init(tmp_path: Path) -> None:
 
 def test_pythons_from_requires_python_are_written_down(tmp_path: Path) -> None:
     from ci_sessions.config import load_config
-    from ci_sessions.scaffold.detect import detect
+    from ci_sessions.scaffold.facts import detect
 
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\nrequires-python = ">=3.8"\n', encoding="utf-8"
@@ -197,7 +197,7 @@ def test_pythons_from_requires_python_are_written_down(tmp_path: Path) -> None:
 
 
 def test_detect_reads_configs_from_every_place(tmp_path: Path) -> None:
-    from ci_sessions.scaffold.detect import detect
+    from ci_sessions.scaffold.facts import detect
 
     (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup()\n", encoding="utf-8")
     (tmp_path / "tox.ini").write_text("[pytest]\naddopts = -ra\n", encoding="utf-8")
@@ -235,7 +235,7 @@ def test_pins_come_from_the_installed_version_not_old_answers(project: Path) -> 
         old.replace("ci-sessions==0.1.0", "ci-sessions==0.0.1"), encoding="utf-8"
     )
     assert scaffold.load_answers(project)["ci_sessions_install"] == "ci-sessions==0.0.1"
-    from ci_sessions.scaffold.detect import detect
+    from ci_sessions.scaffold.facts import detect
 
     answers = scaffold.answers_for(detect(project), scaffold.load_answers(project), {})
     from ci_sessions._version import __version__
@@ -246,7 +246,7 @@ def test_pins_come_from_the_installed_version_not_old_answers(project: Path) -> 
 def test_the_noxfile_shown_in_docs_is_the_rendered_one(project: Path) -> None:
     import re
 
-    from ci_sessions.scaffold.detect import detect
+    from ci_sessions.scaffold.facts import detect
     from ci_sessions.scaffold.render import render
 
     docs = Path(__file__).resolve().parents[3] / "docs" / "init.md"

@@ -70,6 +70,19 @@ def test_every_command_is_reported_with_its_line(project: Path) -> None:
     assert {line for source, line in found if source == ".github/workflows/t.yml"} == {11}
 
 
+def test_a_workflow_github_refuses_is_reported_not_half_read(tmp_path: Path) -> None:
+    """A job given twice: GitHub refuses the file; YAML 1.1 readers keep the second job."""
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    twice = (
+        WORKFLOW + "  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ruff check .\n"
+    )
+    (tmp_path / ".github" / "workflows" / "t.yml").write_text(twice, encoding="utf-8")
+    migration = migrate.plan_migration(tmp_path)
+    [item] = [i for i in migration.items if i.source == ".github/workflows/t.yml"]
+    assert not item.mapped and item.line == 12 and "cannot parse" in item.note
+    assert ".github/workflows/t.yml" not in migration.sources
+
+
 def test_proposed_configuration(project: Path) -> None:
     config = migrate.plan_migration(project).config()
     assert config["python"] == ["3.10", "3.11", "3.13"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.scaffold import init as scaffold
-from ci_sessions.scaffold.detect import detect
+from ci_sessions.scaffold.facts import detect
 from ci_sessions.scaffold.render import render
 from ci_sessions.validate import cli as validate
 from ci_sessions.validate.rules import evaluate, nox_sessions, repo_review_checks

@@ -15,7 +15,7 @@ from ci_sessions.checks.bench.data import Benchmark, BenchRun, baseline_path, sa
 from ci_sessions.checks.bench.findings import line_of
 from ci_sessions.checks.bench.options import BenchOptions, parse_posargs
 from ci_sessions.checks.bench.report import duration, markdown, svg
-from ci_sessions.checks.bench.stats import Comparison
+from ci_sessions.checks.bench.significance import Comparison
 from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
 from ci_sessions.errors import ConfigError

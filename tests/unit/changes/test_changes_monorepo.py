@@ -9,8 +9,8 @@ import pytest
 from gitrepo import git
 
 from ci_sessions.changes import detect as changes
+from ci_sessions.changes.monorepo import Package, discover_packages, package_config_table
 from ci_sessions.changes.selection import main, packages_from_args, select_packages
-from ci_sessions.changes.workspace import Package, discover_packages, package_config_table
 from ci_sessions.errors import ConfigError, UsageError
 
 

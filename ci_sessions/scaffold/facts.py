@@ -157,7 +157,7 @@ def detect(root: Path) -> Facts:
 
 def is_monorepo(root: Path) -> bool:
     """Several packages below the root (uv workspace, package globs, or pyproject files)."""
-    from ci_sessions.changes.workspace import discover_packages
+    from ci_sessions.changes.monorepo import discover_packages
 
     try:
         return len(discover_packages(root)) > 1

@@ -9,7 +9,7 @@ import pytest
 from packaging.version import Version
 
 from ci_sessions.errors import UsageError
-from ci_sessions.release.changelogs import find, insert, render, style_of
+from ci_sessions.release.changelog_style import find, insert, render, style_of
 from ci_sessions.release.commits import parse_message
 
 DAY = dt.date(2026, 12, 1)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.ci import sarif
+from ci_sessions.ci import upload_sarif
 from ci_sessions.errors import MissingValidator
 
 GOOD = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "ruff"}}, "results": []}]}
@@ -19,10 +19,10 @@ def test_without_jsonschema_a_file_is_not_checked(
 ) -> None:
     path = tmp_path / "good.sarif"
     path.write_text(json.dumps(GOOD), encoding="utf-8")
-    assert sarif.validate(path) == 0
+    assert upload_sarif.validate(path) == 0
     monkeypatch.setitem(sys.modules, "jsonschema", None)  # as if not installed
     with pytest.raises(MissingValidator, match=r"not checked.*ci-sessions\[sarif\]"):
-        sarif.validate(path)
+        upload_sarif.validate(path)
 
 
 def test_jsonschema_is_not_a_runtime_dependency() -> None:

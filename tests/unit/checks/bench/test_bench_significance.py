@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from ci_sessions.checks.bench.stats import (
+from ci_sessions.checks.bench.significance import (
     MannWhitney,
     bootstrap_ratio_ci,
     compare,

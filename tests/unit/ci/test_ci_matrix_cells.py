@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ci_sessions.ci.matrix import expand, label, slug
+from ci_sessions.ci.matrix_cells import expand, label, slug
 from ci_sessions.ci.values import Value
 from ci_sessions.errors import MatrixError
 

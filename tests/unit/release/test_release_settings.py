@@ -9,7 +9,7 @@ import pytest
 
 from ci_sessions.config import load_config
 from ci_sessions.errors import ConfigError
-from ci_sessions.release.config import (
+from ci_sessions.release.settings import (
     PublishSettings,
     ReleaseSettings,
     publish_settings,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ci_sessions.checks.bench.stats import compare, mann_whitney_u
+from ci_sessions.checks.bench.significance import compare, mann_whitney_u
 
 
 def _rounds(seed: int, scale: float = 1.0) -> list[float]:
