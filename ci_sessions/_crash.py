@@ -25,6 +25,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import cast
 
 from ci_sessions._fs import atomic_write_text
 from ci_sessions._secrets import MIN_LENGTH, mask
@@ -44,9 +45,14 @@ _NAMING_OPTIONS = ("--secret",)
 _MAX_LINE = 300
 
 
-def secrets_of(argv: Sequence[str], environ: Mapping[str, str]) -> set[str]:
-    """The values that must never reach the line or the log."""
-    found = {value for name, value in environ.items() if _SECRET_NAME.search(name)}
+def secrets_of(
+    argv: Sequence[str], environ: Mapping[str, str], named: Iterable[str] = ()
+) -> set[str]:
+    """The values that must never reach the line or the log: variables whose names say secret,
+    the variables ``named`` (the project's ``token-env`` settings), and values given or named by
+    a secret option."""
+    named = set(named)
+    found = {value for name, value in environ.items() if name in named or _SECRET_NAME.search(name)}
     for index, arg in enumerate(argv):
         option, equals, inline = arg.partition("=")
         if option not in _SECRET_OPTIONS + _NAMING_OPTIONS:
@@ -58,6 +64,38 @@ def secrets_of(argv: Sequence[str], environ: Mapping[str, str]) -> set[str]:
         name, is_pair, given = value.partition("=")  # --secret NAME or --secret NAME=VALUE
         found.add(given if is_pair else environ.get(name, ""))
     return {value for value in found if len(value) >= MIN_LENGTH}
+
+
+def token_variables(root: Path | None, environ: Mapping[str, str]) -> set[str]:
+    """The variables the project names as holding tokens (every ``token-env`` under
+    ``[tool.ci-sessions]``, and ``CI_SESSIONS_..._TOKEN_ENV`` overrides), whatever they are called.
+
+    Read from the file directly, never through the configuration loader: it may be what failed.
+    """
+    names = {value for key, value in environ.items() if key.endswith("_TOKEN_ENV") and value}
+    if root is None:
+        return names
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        with (root / "pyproject.toml").open("rb") as handle:
+            document: object = tomllib.load(handle)
+    except (OSError, ValueError, RecursionError):
+        return names
+    pending: list[object] = [document]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for key, value in cast("dict[str, object]", node).items():
+                if key == "token-env" and isinstance(value, str) and value:
+                    names.add(value)
+                else:
+                    pending.append(value)
+        elif isinstance(node, list):
+            pending.extend(cast("list[object]", node))
+    return names
 
 
 def project_root(start: Path) -> Path | None:
@@ -156,9 +194,9 @@ def report(
     """Write the log of ``exc`` and return the one line to show (masked)."""
     argv = list(sys.argv if argv is None else argv)
     environ = os.environ if environ is None else environ
-    secrets = secrets_of(argv, environ)
-    text = log_text(exc, argv, secrets)
     root = project_root((start or Path.cwd()).resolve())
+    secrets = secrets_of(argv, environ, token_variables(root, environ))
+    text = log_text(exc, argv, secrets)
     folders = [root / ".ci-sessions"] if root is not None else []
     folders.append(cache_dir(environ))
     log = next((path for folder in folders if (path := _write(folder, text))), None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -216,12 +217,35 @@ class TestsCheck(CheckBase):
         result.artifacts["coverage-shard"] = report.relative_to(ctx.root).as_posix()
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
-        settings = ctx.settings("tests")
-        env = envs["project"]
+        """Run pytest with this run's own outcomes and JUnit files, published once read.
+
+        Two runs of one project at once (two terminals, a hook and a tier) each read what their
+        own pytest wrote: the shared names are only ever replaced whole, after reading.
+        """
         outcomes, junit, coverage = self._report_paths(ctx)
         for stale in (outcomes, junit, coverage, self._imports_file(ctx)):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
+        token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        own = {final: final.with_name(f".{final.name}.{token}") for final in (outcomes, junit)}
+        try:
+            result = self._run_pytest(ctx, envs, own[outcomes], own[junit])
+        finally:
+            for final, private in own.items():
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(private, final)
+        renamed = {
+            private.relative_to(ctx.root).as_posix(): final.relative_to(ctx.root).as_posix()
+            for final, private in own.items()
+        }
+        result.artifacts = {k: renamed.get(v, v) for k, v in result.artifacts.items()}
+        return result
+
+    def _run_pytest(
+        self, ctx: CheckContext, envs: Mapping[str, Environment], outcomes: Path, junit: Path
+    ) -> CheckResult:
+        settings = ctx.settings("tests")
+        env = envs["project"]
         shard_data: Path | None = None
         if ctx.shard is not None and ctx.coverage_data is None:
             shard_data = self._shard_data(ctx)

@@ -159,7 +159,9 @@ def test_planted_2x_slowdown_regresses_only_that_benchmark(
     assert result["status"] == "FAIL"
     assert verdicts(run)["test_work"] == "regressed"
     assert verdicts(run)["test_other"] != "regressed"
-    assert 1.6 < result["metrics"]["ratio:test_work"] < 2.6
+    # twice the work: well past the 10% threshold, never more than twice and a half (other work
+    # on a 2-core machine shrinks the measured ratio: 1.22 was seen at load 6, so no tighter floor)
+    assert 1.1 < result["metrics"]["ratio:test_work"] < 2.6
     assert result["metrics"]["remeasured"] == 1  # measured twice before failing the gate
     failed = [g["name"] for g in result["gates"] if g["status"] == "FAIL"]
     assert failed == ["test_work"]

@@ -192,3 +192,34 @@ def test_a_tool_pin_that_needs_a_newer_python_runs_on_one(tmp_path: Path) -> Non
     again = run_nox(root, "-s", "precommit", "--", "--no-cache", env=env)
     assert again.status("precommit") == "PASS", again.output
     assert "environment pre-commit-3.10:" not in again.output  # the choice is remembered
+
+
+def test_a_run_reads_its_own_outcomes_when_another_run_replaces_the_shared_ones(
+    tmp_path: Path,
+) -> None:
+    """Two runs of one project at once: run B removes the shared outcomes file (its stale one)
+    between run A's pytest writing and run A reading it. Here the project's own conftest does
+    what run B would, at the end of A's pytest session; the verdict is still A's own."""
+    root = clean_src_project(tmp_path / "raced")
+    write_files(root, {
+        "tests/conftest.py": """
+            from pathlib import Path
+
+            import pytest
+
+
+            @pytest.hookimpl(trylast=True)
+            def pytest_sessionfinish(session: pytest.Session) -> None:
+                reports = Path(str(session.config.rootpath)) / ".ci-sessions" / "reports"
+                for shared in reports.glob("outcomes-tests-*.json"):
+                    shared.unlink()
+                for shared in reports.glob("junit-tests-*.xml"):
+                    shared.unlink()
+            """,
+    })  # fmt: skip
+    run = run_nox(root, "-s", f"tests-{PY}", "--", "--no-cache")
+    assert run.status(f"tests-{PY}") == "PASS", run.output
+    assert run.result(f"tests-{PY}")["checked"] == {"what": "tests", "count": 1}
+    reports = root / ".ci-sessions" / "reports"
+    assert (reports / f"outcomes-tests-{PY}.json").is_file()  # published under the shared name
+    assert not list(reports.glob(".outcomes-*"))  # and the run's own name is gone

@@ -130,3 +130,26 @@ def test_when_no_log_can_be_written_the_traceback_goes_to_stderr(
     line = _crash.report(_boom(), ["ci-sessions"], environ={"XDG_CACHE_HOME": str(blocked)})
     assert "no log could be written" in line
     assert "Traceback (most recent call last):" in capsys.readouterr().err
+
+
+def test_a_token_variable_the_project_names_is_masked_whatever_its_name(project: Path) -> None:
+    """``token-env = "UPLOAD_KEY"`` names no secret by its spelling: the crash log still masks
+    its value, and the value of a variable an override names."""
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\n\n'
+        "[tool.ci-sessions.publish.indexes.production]\n"
+        'token-env = "UPLOAD_KEY"\n',
+        encoding="utf-8",
+    )
+    environ = {
+        "UPLOAD_KEY": "pypi-upload-value",
+        "CI_SESSIONS_PUBLISH_INDEXES_STAGING_TOKEN_ENV": "STAGE_UPLOAD",
+        "STAGE_UPLOAD": "staging-upload-value",
+    }
+    message = "failed with pypi-upload-value and staging-upload-value"
+    line = _crash.report(_boom(message), ["ci-sessions", "release"], environ=environ)
+    text = (project / ".ci-sessions" / "crash.log").read_text(encoding="utf-8")
+    for secret in ("pypi-upload-value", "staging-upload-value"):
+        assert secret not in text, secret
+        assert secret not in line, secret
+    assert "****" in line
