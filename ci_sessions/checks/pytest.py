@@ -59,6 +59,31 @@ _STATEFUL_ARGS = frozenset({"--lf", "--last-failed", "--ff", "--failed-first", "
 _STATEFUL_PREFIXES = ("--lfnf", "--last-failed-no-failures")
 
 
+def _failure_findings(counts: JUnitReport, passed_on_rerun: set[str]) -> list[Finding]:
+    """A finding per failed test: a note for a known flaky test that passed on rerun."""
+    findings: list[Finding] = []
+    for test in counts.failed:
+        identifier, message = test.test_id, _first_line(test.message) or test.outcome
+        if identifier in passed_on_rerun:
+            findings.append(
+                Finding(
+                    tool="pytest", rule="flaky-test", severity="note",
+                    message=f"{identifier}: known flaky, passed on rerun ({message})",
+                )
+            )  # fmt: skip
+            continue
+        path = identifier.split("::", 1)[0] if ".py" in identifier else ""
+        findings.append(
+            Finding(
+                tool="pytest",
+                rule="test-failure",
+                message=f"{identifier}: {message}",
+                path=path,
+            )
+        )
+    return findings
+
+
 def _first_line(text: str) -> str:
     lines = text.strip().splitlines()
     return lines[0] if lines else ""
@@ -244,7 +269,6 @@ class TestsCheck(CheckBase):
     def _run_pytest(
         self, ctx: CheckContext, envs: Mapping[str, Environment], outcomes: Path, junit: Path
     ) -> CheckResult:
-        settings = ctx.settings("tests")
         env = envs["project"]
         shard_data: Path | None = None
         if ctx.shard is not None and ctx.coverage_data is None:
@@ -255,33 +279,7 @@ class TestsCheck(CheckBase):
                 check=self.name, session=ctx.session, status=Status.SKIP, python=ctx.python,
                 summary="no affected tests",
             )  # fmt: skip
-        runner, coverage_args = self._runner(ctx, env)
-        only: list[str] = []
-        if ctx.selected_tests is not None:
-            targets = list(ctx.selected_tests)
-        else:
-            targets = settings.str_list("paths")
-        if ctx.only_files is not None:
-            only = self._only(ctx, ctx.only_files)
-        reports = [f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{ctx.python}"]
-        # an incremental rerun of a few test files does not pay pytest-xdist's start-up
-        few = ctx.only_files is not None and len(ctx.only_files) < FEW_FILES
-        parallel = ["-n", workers(ctx)] if workers(ctx) and not few else []
-        argv = [
-            *runner,
-            "-p",
-            PLUGIN,
-            f"--ci-sessions-outcomes={outcomes}",
-            *([f"--ci-sessions-progress={ctx.progress_file}"] if ctx.progress_file else []),
-            *only,
-            *(reports if self._wants_junit(ctx) else []),
-            *parallel,
-            *coverage_args,
-            *self._shard_args(ctx),
-            *settings.str_list("args"),
-            *targets,
-            *ctx.posargs,
-        ]
+        argv, parallel = self._argv(ctx, env, outcomes, junit)
         run = ctx.exec(argv, env, stream=ctx.stream, extra_env=self._plugin_env(ctx, env))
         result = pending_result(
             ctx,
@@ -321,6 +319,56 @@ class TestsCheck(CheckBase):
                 result.checked = Checked("tests", 0)
                 return result
             return error_result(ctx, self.name, "pytest wrote no outcomes", run.tail())
+        self._record(ctx, result, counts, outcomes, junit)
+        if shard_data is not None:
+            self._shard_coverage(ctx, env, shard_data, result)
+        passed_on_rerun = self._rerun_known_flaky(ctx, env, counts, result)
+        result.findings.extend(_failure_findings(counts, passed_on_rerun))
+        return result
+
+    def _argv(
+        self, ctx: CheckContext, env: Environment, outcomes: Path, junit: Path
+    ) -> tuple[list[str], bool]:
+        """The pytest command, and whether it runs on pytest-xdist workers."""
+        settings = ctx.settings("tests")
+        runner, coverage_args = self._runner(ctx, env)
+        only: list[str] = []
+        if ctx.selected_tests is not None:
+            targets = list(ctx.selected_tests)
+        else:
+            targets = settings.str_list("paths")
+        if ctx.only_files is not None:
+            only = self._only(ctx, ctx.only_files)
+        reports = [f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{ctx.python}"]
+        # an incremental rerun of a few test files does not pay pytest-xdist's start-up
+        few = ctx.only_files is not None and len(ctx.only_files) < FEW_FILES
+        parallel = ["-n", workers(ctx)] if workers(ctx) and not few else []
+        argv = [
+            *runner,
+            "-p",
+            PLUGIN,
+            f"--ci-sessions-outcomes={outcomes}",
+            *([f"--ci-sessions-progress={ctx.progress_file}"] if ctx.progress_file else []),
+            *only,
+            *(reports if self._wants_junit(ctx) else []),
+            *parallel,
+            *coverage_args,
+            *self._shard_args(ctx),
+            *settings.str_list("args"),
+            *targets,
+            *ctx.posargs,
+        ]
+        return argv, bool(parallel)
+
+    def _record(
+        self,
+        ctx: CheckContext,
+        result: CheckResult,
+        counts: JUnitReport,
+        outcomes: Path,
+        junit: Path,
+    ) -> None:
+        """The run's counts as metrics and ``checked``, and the files it left as artifacts."""
         if outcomes.is_file():
             result.artifacts["outcomes"] = outcomes.relative_to(ctx.root).as_posix()
         reach = self._reach_paths(ctx)[1]
@@ -339,29 +387,6 @@ class TestsCheck(CheckBase):
                 "xfailed": counts.xfailed,  # ran and failed as expected (pytest's own count)
             }
         )
-        if shard_data is not None:
-            self._shard_coverage(ctx, env, shard_data, result)
-        passed_on_rerun = self._rerun_known_flaky(ctx, env, counts, result)
-        for test in counts.failed:
-            identifier, message = test.test_id, _first_line(test.message) or test.outcome
-            if identifier in passed_on_rerun:
-                result.findings.append(
-                    Finding(
-                        tool="pytest", rule="flaky-test", severity="note",
-                        message=f"{identifier}: known flaky, passed on rerun ({message})",
-                    )
-                )  # fmt: skip
-                continue
-            path = identifier.split("::", 1)[0] if ".py" in identifier else ""
-            result.findings.append(
-                Finding(
-                    tool="pytest",
-                    rule="test-failure",
-                    message=f"{identifier}: {message}",
-                    path=path,
-                )
-            )
-        return result
 
     def _as_built(self, ctx: CheckContext, result: CheckResult) -> CheckResult | None:
         """Say where a compiled project's modules were imported from; ERROR when a compiled
