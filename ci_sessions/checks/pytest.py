@@ -16,11 +16,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 from xml.etree.ElementTree import ParseError as ET_ParseError
 
 from ci_sessions._fs import state_dir
-from ci_sessions.checks import asbuilt
+from ci_sessions.checks import asbuilt, tooljson
 from ci_sessions.checks.base import (
     RUNTIME,
     CheckBase,
@@ -57,6 +57,16 @@ _KEPT_OUTCOMES = frozenset({"passed", "skipped", "xfailed"})
 _STATEFUL_ARGS = frozenset({"--lf", "--last-failed", "--ff", "--failed-first", "--sw",
                             "--stepwise", "--nf", "--new-first", "--sw-skip"})  # fmt: skip
 _STATEFUL_PREFIXES = ("--lfnf", "--last-failed-no-failures")
+
+
+def kept_outcomes(payload: object) -> list[str]:
+    """The outcome of each test a file's kept payload holds (rows of ``[test id, outcome,
+    duration]``); a row of another shape reads as ``unknown``: never reused, never a pass."""
+    rows = payload if tooljson.is_list(payload) else []
+    return [
+        row[1] if tooljson.is_list(row) and len(row) > 1 and isinstance(row[1], str) else "unknown"
+        for row in rows
+    ]
 
 
 def _failure_findings(counts: JUnitReport, passed_on_rerun: set[str]) -> list[Finding]:
@@ -529,8 +539,7 @@ class TestsCheck(CheckBase):
 
     def reusable(self, payload: UnitPayload) -> bool:
         """A test file whose kept outcomes hold a failure is never reused: it runs again."""
-        rows = cast("list[list[Any]]", payload)
-        return all(row[1] in _KEPT_OUTCOMES for row in rows)
+        return all(outcome in _KEPT_OUTCOMES for outcome in kept_outcomes(payload))
 
     def observed(self, ctx: CheckContext, result: CheckResult) -> Observed | None:
         """What each test file's tests reached, from the plugin's record (its xdist workers'
@@ -551,22 +560,21 @@ class TestsCheck(CheckBase):
         metrics["tests_rerun"] = ran
         if not reused:
             return result
-        rows = [row for payload in reused.values() for row in cast("list[list[Any]]", payload)]
-        outcomes = [str(row[1]) for row in rows]
+        outcomes = [outcome for payload in reused.values() for outcome in kept_outcomes(payload)]
         skipped, xfailed = outcomes.count("skipped"), outcomes.count("xfailed")
         bad = len(outcomes) - skipped - xfailed - outcomes.count("passed")
-        metrics["tests"] = ran + len(rows)
+        metrics["tests"] = ran + len(outcomes)
         metrics["passed"] = int(metrics.get("passed", 0)) + outcomes.count("passed")
         metrics["skipped"] = int(metrics.get("skipped", 0)) + skipped
         metrics["xfailed"] = int(metrics.get("xfailed", 0)) + xfailed
         metrics["failed"] = int(metrics.get("failed", 0)) + bad  # never, but never a pass
         metrics.setdefault("errors", 0)
         result.checked = Checked("tests", int(metrics["tests"]) - int(metrics["skipped"]))
-        if int(metrics.get("exit_code", NO_TESTS)) == NO_TESTS and rows:
+        if int(metrics.get("exit_code", NO_TESTS)) == NO_TESTS and outcomes:
             metrics["exit_code"] = OK  # nothing to rerun is not "no tests"
         if bad:
             metrics["exit_code"] = TESTS_FAILED
-        note = f"{len(rows)} test(s) in {len(reused)} unchanged file(s) kept from the last run"
+        note = f"{len(outcomes)} test(s) in {len(reused)} unchanged file(s) kept from the last run"
         result.output = f"{result.output}\n{note}" if result.output else note
         return result
 

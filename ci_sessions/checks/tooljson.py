@@ -9,6 +9,7 @@ as ``TypedDict``s beside its parser.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeGuard
 
@@ -45,13 +46,13 @@ def as_list(value: object, where: str) -> list[object]:
     return value
 
 
-def member(data: JsonObject, key: str) -> JsonObject:
+def member(data: Mapping[str, object], key: str) -> JsonObject:
     """An optional object member: ``{}`` when missing, null or not an object."""
     value = data.get(key)
     return value if is_object(value) else {}
 
 
-def members(data: JsonObject, key: str) -> list[object]:
+def members(data: Mapping[str, object], key: str) -> list[object]:
     """An optional list member: ``[]`` when missing, null or not a list."""
     value = data.get(key)
     return value if is_list(value) else []
@@ -62,7 +63,7 @@ def objects(values: object) -> list[JsonObject]:
     return [item for item in values if is_object(item)] if is_list(values) else []
 
 
-def text(data: JsonObject, key: str, default: str = "") -> str:
+def text(data: Mapping[str, object], key: str, default: str = "") -> str:
     """A string member, ``default`` when missing or null; numbers are shown as text."""
     value = data.get(key)
     if value is None:
@@ -74,7 +75,7 @@ def text(data: JsonObject, key: str, default: str = "") -> str:
     return default
 
 
-def integer(data: JsonObject, key: str, default: int = 0) -> int:
+def integer(data: Mapping[str, object], key: str, default: int = 0) -> int:
     """A whole-number member (never a boolean), ``default`` otherwise."""
     value = data.get(key)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -82,7 +83,7 @@ def integer(data: JsonObject, key: str, default: int = 0) -> int:
     return default
 
 
-def number(data: JsonObject, key: str, default: float = 0.0) -> float:
+def number(data: Mapping[str, object], key: str, default: float = 0.0) -> float:
     """A numeric member (never a boolean), ``default`` otherwise."""
     value = data.get(key)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -90,6 +91,6 @@ def number(data: JsonObject, key: str, default: float = 0.0) -> float:
     return default
 
 
-def strings(data: JsonObject, key: str) -> list[str]:
+def strings(data: Mapping[str, object], key: str) -> list[str]:
     """The strings of a list member (anything else is skipped)."""
     return [item for item in members(data, key) if isinstance(item, str)]

@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.checks import tooljson
+from ci_sessions.checks.coverage import read_report as read_coverage
 from ci_sessions.checks.pyright import read_report
+from ci_sessions.checks.pytest import kept_outcomes
 from ci_sessions.checks.ruff import read_diagnostics
+from ci_sessions.checks.security.bandit import read_errors, read_issues
+from ci_sessions.checks.security.secrets import _secrets
 
 CHECKS = Path(__file__).parents[3] / "ci_sessions" / "checks"
 
@@ -70,8 +74,55 @@ def test_pyright_report_reads_diagnostics_and_the_files_analysed() -> None:
     assert empty == {"diagnostics": [], "files_analyzed": 0}
 
 
+def test_coverage_json_totals_say_whether_branches_were_measured() -> None:
+    lines = read_coverage(
+        {"totals": {"percent_covered": 87.5, "num_statements": 8}, "files": {"a": {}}}, "c.json"
+    )
+    assert lines["files"] == 1 and lines["totals"]["percent_covered"] == 87.5
+    assert lines["totals"]["num_branches"] is None
+    branches = read_coverage({"totals": {"num_branches": 4, "covered_branches": 3}}, "c.json")
+    assert branches["totals"]["num_branches"] == 4 and branches["files"] == 0
+    with pytest.raises(ValueError, match=r"c\.json: expected a JSON object"):
+        read_coverage([1], "c.json")
+
+
+def test_bandit_issues_and_errors_are_read_whatever_their_shape() -> None:
+    report = {
+        "results": [{"test_id": "B105", "issue_severity": "low", "line_number": 3}, "junk"],
+        "errors": [{"filename": "bad.py", "reason": "syntax error"}, "not an object"],
+    }
+    [issue] = read_issues(report)
+    assert issue["issue_severity"] == "LOW" and issue["issue_confidence"] == "UNDEFINED"
+    assert issue["line_number"] == 3 and issue["col_offset"] == 0
+    assert read_errors(report) == [
+        {"filename": "bad.py", "reason": "syntax error"},
+        {"filename": "", "reason": ""},  # still a file bandit could not scan: counted
+    ]
+    assert read_issues({}) == [] and read_errors({"errors": None}) == []
+
+
+def test_detect_secrets_results_take_their_file_from_the_key_unless_they_name_one() -> None:
+    report = {"results": {"a.py": [{"type": "AWS Access Key", "hashed_secret": "h", "line_number": 2},
+                                   "junk"],
+                          "b.py": "not a list"}}  # fmt: skip
+    assert _secrets(report) == [
+        {"filename": "a.py", "type": "AWS Access Key", "hashed_secret": "h", "line_number": 2}
+    ]
+    assert _secrets({"results": []}) == []
+
+
+def test_kept_test_outcomes_of_another_shape_are_never_a_pass() -> None:
+    assert kept_outcomes([["t::a", "passed", 0.1], ["t::b", "skipped", 0.0]]) == [
+        "passed",
+        "skipped",
+    ]
+    assert kept_outcomes([["t::a"], "x", ["t::b", 1, 0.0]]) == ["unknown"] * 3
+    assert kept_outcomes(None) == []
+
+
 def test_checks_read_tool_json_without_cast() -> None:
-    done = ["ruff.py", "pyright.py", "tooljson.py"]
+    done = ["ruff.py", "pyright.py", "tooljson.py", "coverage.py", "pytest.py",
+            "security/bandit.py", "security/secrets.py"]  # fmt: skip
     for name in done:
         source = (CHECKS / name).read_text(encoding="utf-8")
         assert not re.search(r"\bcast\(", source), f"checks/{name} casts"
