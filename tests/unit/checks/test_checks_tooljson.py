@@ -12,6 +12,7 @@ from ci_sessions.checks.coverage import read_report as read_coverage
 from ci_sessions.checks.pyright import read_report
 from ci_sessions.checks.pytest import kept_outcomes
 from ci_sessions.checks.ruff import read_diagnostics
+from ci_sessions.checks.security.audit import read_dependencies
 from ci_sessions.checks.security.bandit import read_errors, read_issues
 from ci_sessions.checks.security.secrets import _secrets
 
@@ -120,9 +121,25 @@ def test_kept_test_outcomes_of_another_shape_are_never_a_pass() -> None:
     assert kept_outcomes(None) == []
 
 
+def test_pip_audit_dependencies_keep_vulns_skips_and_whether_a_version_was_said() -> None:
+    report = {
+        "dependencies": [
+            {"name": "jinja2", "version": "2.0", "vulns": [
+                {"id": "PYSEC-1", "fix_versions": ["2.1", 3], "aliases": ["CVE-1"]}, "junk"]},
+            {"name": "private", "skip_reason": "not on PyPI"},
+            "junk",
+        ]
+    }  # fmt: skip
+    assert read_dependencies(report) == [
+        {"name": "jinja2", "version": "2.0", "skip_reason": "",
+         "vulns": [{"id": "PYSEC-1", "fix_versions": ["2.1"], "aliases": ["CVE-1"]}]},
+        {"name": "private", "version": None, "skip_reason": "not on PyPI", "vulns": []},
+    ]  # fmt: skip
+
+
 def test_checks_read_tool_json_without_cast() -> None:
     done = ["ruff.py", "pyright.py", "tooljson.py", "coverage.py", "pytest.py",
-            "security/bandit.py", "security/secrets.py"]  # fmt: skip
+            "security/bandit.py", "security/secrets.py", "security/audit.py"]  # fmt: skip
     for name in done:
         source = (CHECKS / name).read_text(encoding="utf-8")
         assert not re.search(r"\bcast\(", source), f"checks/{name} casts"
