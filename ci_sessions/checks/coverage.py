@@ -9,12 +9,12 @@ every coverage command runs from the project root.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import ClassVar, TypedDict
 
+from ci_sessions.checks import tooljson
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -51,11 +51,10 @@ def reset_data(path: Path) -> int:
 
 def project_fail_under(ctx: CheckContext) -> float | None:
     """``[tool.coverage.report] fail_under`` of the project, if set."""
-    report = cast("dict[str, Any]", ctx.project.tool.get("coverage", {})).get("report", {})
-    if isinstance(report, dict):
-        value = cast("dict[str, Any]", report).get("fail_under")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
+    report = tooljson.member(tooljson.member(ctx.project.tool, "coverage"), "report")
+    value = report.get("fail_under")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
     return None
 
 
@@ -69,20 +68,56 @@ def threshold(ctx: CheckContext) -> tuple[float, str]:
     return configured, ctx.config.source_of("coverage.min")
 
 
+class CoverageTotals(TypedDict):
+    """The ``totals`` of ``coverage json`` (the members the check reads); ``num_branches`` is
+    None when the data was measured without branch coverage."""
+
+    percent_covered: float
+    num_statements: int
+    covered_lines: int
+    missing_lines: int
+    num_branches: int | None
+    covered_branches: int
+
+
+class CoverageReport(TypedDict):
+    totals: CoverageTotals
+    files: int  # how many files the report lists
+
+
+def read_report(document: object, where: str) -> CoverageReport:
+    """A ``coverage json`` report; ``ValueError`` naming ``where`` when it is not an object."""
+    data = tooljson.as_object(document, where)
+    totals = tooljson.member(data, "totals")
+    return CoverageReport(
+        totals=CoverageTotals(
+            percent_covered=tooljson.number(totals, "percent_covered"),
+            num_statements=tooljson.integer(totals, "num_statements"),
+            covered_lines=tooljson.integer(totals, "covered_lines"),
+            missing_lines=tooljson.integer(totals, "missing_lines"),
+            num_branches=tooljson.integer(totals, "num_branches")
+            if "num_branches" in totals
+            else None,
+            covered_branches=tooljson.integer(totals, "covered_branches"),
+        ),
+        files=len(tooljson.member(data, "files")),
+    )
+
+
 def parse_totals(path: Path) -> dict[str, float | int]:
     """The totals of a ``coverage json`` report (percent, statements, branches)."""
-    data = cast("dict[str, Any]", json.loads(path.read_text(encoding="utf-8")))
-    totals = cast("dict[str, Any]", data.get("totals", {}))
+    report = read_report(tooljson.load(path), path.name)
+    totals = report["totals"]
     metrics: dict[str, float | int] = {
-        "percent": round(float(totals.get("percent_covered", 0.0)), 2),
-        "statements": int(totals.get("num_statements", 0)),
-        "covered_lines": int(totals.get("covered_lines", 0)),
-        "missing_lines": int(totals.get("missing_lines", 0)),
-        "files": len(cast("dict[str, Any]", data.get("files", {}))),
+        "percent": round(totals["percent_covered"], 2),
+        "statements": totals["num_statements"],
+        "covered_lines": totals["covered_lines"],
+        "missing_lines": totals["missing_lines"],
+        "files": report["files"],
     }
-    if "num_branches" in totals:
-        metrics["branches"] = int(totals.get("num_branches", 0))
-        metrics["covered_branches"] = int(totals.get("covered_branches", 0))
+    if totals["num_branches"] is not None:
+        metrics["branches"] = totals["num_branches"]
+        metrics["covered_branches"] = totals["covered_branches"]
     return metrics
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ci_sessions._fs import remove_tree, state_dir
 from ci_sessions.checks.base import (
@@ -18,6 +18,7 @@ from ci_sessions.checks.base import (
     CheckContext,
     Environment,
     EnvSpec,
+    ToolRun,
     error_result,
     relative,
 )
@@ -26,6 +27,9 @@ from ci_sessions.checks.projectenv import INSTALL_INPUTS, install_project
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.results import Checked, CheckResult, Finding, Gate, Status
+
+if TYPE_CHECKING:
+    from ci_sessions.config import Section
 
 MKDOCS_FILES = ("mkdocs.yml", "mkdocs.yaml")
 SPHINX_CONF = ("docs/conf.py", "doc/conf.py", "docs/source/conf.py", "doc/source/conf.py")
@@ -162,6 +166,23 @@ def parse_sphinx(ctx: CheckContext, output: str) -> list[Finding]:
     return findings
 
 
+def build_argv(builder: str, config: str, python: str, site: Path, settings: Section) -> list[str]:
+    """The build command: ``mkdocs build`` or ``sphinx-build`` into ``site``, strict when set."""
+    strict = settings.bool("strict")
+    if builder == "mkdocs":
+        argv = [python, "-m", "mkdocs", "build", "--config-file", config, "--site-dir", str(site),
+                "--clean"]  # fmt: skip
+        if strict:
+            argv.append("--strict")
+    else:
+        source = str(Path(config).parent)
+        argv = [python, "-m", "sphinx", "--keep-going", "-b", "html"]
+        if strict:
+            argv.append("-W")
+        argv += [source, str(site)]
+    return argv + settings.str_list("args")
+
+
 class DocsCheck(CheckBase):
     """``mkdocs build --strict`` when mkdocs.yml exists, ``sphinx-build -W`` when docs/conf.py does."""
 
@@ -201,68 +222,20 @@ class DocsCheck(CheckBase):
         env = envs["docs"]
         site = site_dir(ctx.root)
         remove_tree(site, within=state_dir(ctx.root))
-        python = str(env.python)
-        if builder == "mkdocs":
-            argv = [
-                python,
-                "-m",
-                "mkdocs",
-                "build",
-                "--config-file",
-                config,
-                "--site-dir",
-                str(site),
-                "--clean",
-            ]
-            if settings.bool("strict"):
-                argv.append("--strict")
-        else:
-            source = str(Path(config).parent)
-            argv = [python, "-m", "sphinx", "--keep-going", "-b", "html"]
-            if settings.bool("strict"):
-                argv.append("-W")
-            argv += [source, str(site)]
-        argv += settings.str_list("args")
+        argv = build_argv(builder, config, str(env.python), site, settings)
         ctx.env_overrides.setdefault("NO_MKDOCS_2_WARNING", "1")
         run = ctx.exec(argv, env)
         text = (run.stdout + "\n" + run.stderr).strip()
-        strict = settings.bool("strict")
-        if builder == "mkdocs":
-            findings = parse_mkdocs(ctx, text, _mkdocs_docs_dir(ctx.root / config))
-        else:
-            findings = parse_sphinx(ctx, text)
-        if strict:  # warnings fail the build: they are errors here
-            findings = [replace(f, severity="error") for f in findings]
-        missing = missing_dependency(text) if run.returncode != 0 else None
-        if missing is not None:
-            failed = error_result(
-                ctx,
-                self.name,
-                f"{builder} could not build: {missing!r} is not installed in the docs environment "
-                "(set [tool.ci-sessions.docs] requirements, groups, extras or deps)",
-                text,
-            )
-            failed.command, failed.tools = argv, [builder]
-            return failed
-        if run.returncode not in (0, 1, 2) or (run.returncode != 0 and _crashed(text)):
-            return error_result(
-                ctx, self.name, f"{builder} crashed (exit {run.returncode})", run.tail()
-            )
+        findings = self._findings(ctx, builder, config, text, strict=settings.bool("strict"))
+        unbuilt = self._unbuilt(ctx, builder, argv, run, text)
+        if unbuilt is not None:
+            return unbuilt
         unreachable = unreachable_inventories(text) if builder == "sphinx" else []
         metrics: dict[str, float | int | str] = {"exit_code": run.returncode, "builder": builder}
         if unreachable:
             metrics["unreachable_inventories"] = len(unreachable)
             if settings.str("unreachable") == "error":
-                failed = error_result(
-                    ctx,
-                    self.name,
-                    f"Sphinx could not fetch {len(unreachable)} intersphinx inventor"
-                    f"{'y' if len(unreachable) == 1 else 'ies'} (no network?): references to "
-                    "other projects could not be checked (docs.unreachable = 'warn' accepts it)",
-                    text,
-                )
-                failed.command, failed.metrics, failed.tools = argv, metrics, [builder]
-                return failed
+                return self._unreachable_error(ctx, len(unreachable), text, argv, metrics)
             # accepted: the references those inventories resolve are not this project's problems
             findings = [replace(f, severity="note") if _needs_inventory(f) else f for f in findings]
         total = sphinx_total(text) if builder == "sphinx" else None
@@ -292,6 +265,57 @@ class DocsCheck(CheckBase):
             failed.checked, failed.tools = Checked("pages", 0), [builder]
             return failed
         return result
+
+    def _findings(
+        self, ctx: CheckContext, builder: str, config: str, text: str, *, strict: bool
+    ) -> list[Finding]:
+        if builder == "mkdocs":
+            findings = parse_mkdocs(ctx, text, _mkdocs_docs_dir(ctx.root / config))
+        else:
+            findings = parse_sphinx(ctx, text)
+        if strict:  # warnings fail the build: they are errors here
+            findings = [replace(f, severity="error") for f in findings]
+        return findings
+
+    def _unbuilt(
+        self, ctx: CheckContext, builder: str, argv: list[str], run: ToolRun, text: str
+    ) -> CheckResult | None:
+        """ERROR when the builder could not build (a dependency missing, a crash), else None."""
+        missing = missing_dependency(text) if run.returncode != 0 else None
+        if missing is not None:
+            failed = error_result(
+                ctx,
+                self.name,
+                f"{builder} could not build: {missing!r} is not installed in the docs environment "
+                "(set [tool.ci-sessions.docs] requirements, groups, extras or deps)",
+                text,
+            )
+            failed.command, failed.tools = argv, [builder]
+            return failed
+        if run.returncode not in (0, 1, 2) or (run.returncode != 0 and _crashed(text)):
+            return error_result(
+                ctx, self.name, f"{builder} crashed (exit {run.returncode})", run.tail()
+            )
+        return None
+
+    def _unreachable_error(
+        self,
+        ctx: CheckContext,
+        unreachable: int,
+        text: str,
+        argv: list[str],
+        metrics: dict[str, float | int | str],
+    ) -> CheckResult:
+        failed = error_result(
+            ctx,
+            self.name,
+            f"Sphinx could not fetch {unreachable} intersphinx inventor"
+            f"{'y' if unreachable == 1 else 'ies'} (no network?): references to "
+            "other projects could not be checked (docs.unreachable = 'warn' accepts it)",
+            text,
+        )
+        failed.command, failed.metrics, failed.tools = argv, metrics, ["sphinx"]
+        return failed
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
         code = int(result.metrics.get("exit_code", 0))

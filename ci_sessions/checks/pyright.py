@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, cast
+from typing import ClassVar, TypedDict
 
+from ci_sessions.checks import tooljson
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -82,30 +83,20 @@ class TypecheckCheck(CheckBase):
             return error_result(
                 ctx, self.name, f"pyright failed (exit {run.returncode})", run.tail()
             )
-        findings: list[Finding] = []
-        for raw in cast("list[Any]", report.get("generalDiagnostics", [])):
-            item = cast("dict[str, Any]", raw)
-            severity = str(item.get("severity", "error"))
-            if severity not in ("error", "warning"):
-                continue
-            start = cast(
-                "dict[str, Any]", cast("dict[str, Any]", item.get("range") or {}).get("start") or {}
+        findings = [
+            Finding(
+                tool="pyright",
+                rule=item["rule"] or "pyright",
+                message=item["message"].splitlines()[0] if item["message"] else "",
+                path=relative(ctx.root, item["file"]),
+                line=item["line"] + 1,
+                column=item["character"] + 1,
+                severity=item["severity"],
             )
-            findings.append(
-                Finding(
-                    tool="pyright",
-                    rule=str(item.get("rule") or "pyright"),
-                    message=str(item.get("message", "")).splitlines()[0]
-                    if item.get("message")
-                    else "",
-                    path=relative(ctx.root, str(item.get("file", ""))),
-                    line=int(start.get("line", -1)) + 1,
-                    column=int(start.get("character", -1)) + 1,
-                    severity=severity,
-                )
-            )
-        summary = cast("dict[str, Any]", report.get("summary", {}))
-        files = int(summary.get("filesAnalyzed", 0) or 0)
+            for item in report["diagnostics"]
+            if item["severity"] in ("error", "warning")
+        ]
+        files = report["files_analyzed"]
         if files == 0:
             return _nothing_analysed(ctx, self.name, paths, run.tail())
         return pending_result(
@@ -140,11 +131,11 @@ class TypecheckCheck(CheckBase):
                 "under its include and exclude settings (name the files pyright should check "
                 "in [tool.pyright] include and exclude, or typecheck.paths)"
             )
-        kept: dict[str, UnitPayload] = {unit: [] for unit in units}
+        kept: dict[str, list[dict[str, object]]] = {unit: [] for unit in units}
         for finding in result.findings:
             if finding.path not in kept:
                 return f"pyright reported on {finding.path or 'no file'}, outside the files it analysed"
-            cast("list[Any]", kept[finding.path]).append(finding.to_json())
+            kept[finding.path].append(finding.to_json())
         return kept
 
     def merge(
@@ -155,7 +146,7 @@ class TypecheckCheck(CheckBase):
             return result
         findings = list(result.findings)
         for payload in reused.values():
-            findings += [Finding.from_json(item) for item in cast("list[Any]", payload)]
+            findings += [Finding.from_json(item) for item in tooljson.objects(payload)]
         findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule, f.message))
         result.findings = findings
         files = int(result.metrics.get("files", 0)) + len(reused)
@@ -201,12 +192,51 @@ def _nothing_analysed(ctx: CheckContext, check: str, paths: list[str], tail: str
     return result
 
 
-def _json_document(stdout: str) -> dict[str, Any] | None:
+class PyrightDiagnostic(TypedDict):
+    """One of ``generalDiagnostics`` in ``pyright --outputjson`` (the members the check reads;
+    ``line`` and ``character`` are 0-based, -1 when missing)."""
+
+    file: str
+    severity: str
+    message: str
+    rule: str
+    line: int
+    character: int
+
+
+class PyrightReport(TypedDict):
+    diagnostics: list[PyrightDiagnostic]
+    files_analyzed: int  # summary.filesAnalyzed
+
+
+def read_report(document: object) -> PyrightReport | None:
+    """pyright's JSON report; None when it is not one (not an object)."""
+    if not tooljson.is_object(document):
+        return None
+    diagnostics: list[PyrightDiagnostic] = []
+    for item in tooljson.objects(document.get("generalDiagnostics")):
+        start = tooljson.member(tooljson.member(item, "range"), "start")
+        diagnostics.append(
+            PyrightDiagnostic(
+                file=tooljson.text(item, "file"),
+                severity=tooljson.text(item, "severity", "error"),
+                message=tooljson.text(item, "message"),
+                rule=tooljson.text(item, "rule"),
+                line=tooljson.integer(start, "line", -1),
+                character=tooljson.integer(start, "character", -1),
+            )
+        )
+    summary = tooljson.member(document, "summary")
+    return PyrightReport(
+        diagnostics=diagnostics, files_analyzed=tooljson.integer(summary, "filesAnalyzed")
+    )
+
+
+def _json_document(stdout: str) -> PyrightReport | None:
     start = stdout.find("{")
     if start < 0:
         return None
     try:
-        data = json.loads(stdout[start:])
+        return read_report(json.loads(stdout[start:]))
     except ValueError:
         return None
-    return cast("dict[str, Any]", data) if isinstance(data, dict) else None

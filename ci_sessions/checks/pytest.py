@@ -16,11 +16,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 from xml.etree.ElementTree import ParseError as ET_ParseError
 
 from ci_sessions._fs import state_dir
-from ci_sessions.checks import asbuilt
+from ci_sessions.checks import asbuilt, tooljson
 from ci_sessions.checks.base import (
     RUNTIME,
     CheckBase,
@@ -57,6 +57,41 @@ _KEPT_OUTCOMES = frozenset({"passed", "skipped", "xfailed"})
 _STATEFUL_ARGS = frozenset({"--lf", "--last-failed", "--ff", "--failed-first", "--sw",
                             "--stepwise", "--nf", "--new-first", "--sw-skip"})  # fmt: skip
 _STATEFUL_PREFIXES = ("--lfnf", "--last-failed-no-failures")
+
+
+def kept_outcomes(payload: object) -> list[str]:
+    """The outcome of each test a file's kept payload holds (rows of ``[test id, outcome,
+    duration]``); a row of another shape reads as ``unknown``: never reused, never a pass."""
+    rows = payload if tooljson.is_list(payload) else []
+    return [
+        row[1] if tooljson.is_list(row) and len(row) > 1 and isinstance(row[1], str) else "unknown"
+        for row in rows
+    ]
+
+
+def _failure_findings(counts: JUnitReport, passed_on_rerun: set[str]) -> list[Finding]:
+    """A finding per failed test: a note for a known flaky test that passed on rerun."""
+    findings: list[Finding] = []
+    for test in counts.failed:
+        identifier, message = test.test_id, _first_line(test.message) or test.outcome
+        if identifier in passed_on_rerun:
+            findings.append(
+                Finding(
+                    tool="pytest", rule="flaky-test", severity="note",
+                    message=f"{identifier}: known flaky, passed on rerun ({message})",
+                )
+            )  # fmt: skip
+            continue
+        path = identifier.split("::", 1)[0] if ".py" in identifier else ""
+        findings.append(
+            Finding(
+                tool="pytest",
+                rule="test-failure",
+                message=f"{identifier}: {message}",
+                path=path,
+            )
+        )
+    return findings
 
 
 def _first_line(text: str) -> str:
@@ -244,7 +279,6 @@ class TestsCheck(CheckBase):
     def _run_pytest(
         self, ctx: CheckContext, envs: Mapping[str, Environment], outcomes: Path, junit: Path
     ) -> CheckResult:
-        settings = ctx.settings("tests")
         env = envs["project"]
         shard_data: Path | None = None
         if ctx.shard is not None and ctx.coverage_data is None:
@@ -255,33 +289,7 @@ class TestsCheck(CheckBase):
                 check=self.name, session=ctx.session, status=Status.SKIP, python=ctx.python,
                 summary="no affected tests",
             )  # fmt: skip
-        runner, coverage_args = self._runner(ctx, env)
-        only: list[str] = []
-        if ctx.selected_tests is not None:
-            targets = list(ctx.selected_tests)
-        else:
-            targets = settings.str_list("paths")
-        if ctx.only_files is not None:
-            only = self._only(ctx, ctx.only_files)
-        reports = [f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{ctx.python}"]
-        # an incremental rerun of a few test files does not pay pytest-xdist's start-up
-        few = ctx.only_files is not None and len(ctx.only_files) < FEW_FILES
-        parallel = ["-n", workers(ctx)] if workers(ctx) and not few else []
-        argv = [
-            *runner,
-            "-p",
-            PLUGIN,
-            f"--ci-sessions-outcomes={outcomes}",
-            *([f"--ci-sessions-progress={ctx.progress_file}"] if ctx.progress_file else []),
-            *only,
-            *(reports if self._wants_junit(ctx) else []),
-            *parallel,
-            *coverage_args,
-            *self._shard_args(ctx),
-            *settings.str_list("args"),
-            *targets,
-            *ctx.posargs,
-        ]
+        argv, parallel = self._argv(ctx, env, outcomes, junit)
         run = ctx.exec(argv, env, stream=ctx.stream, extra_env=self._plugin_env(ctx, env))
         result = pending_result(
             ctx,
@@ -321,6 +329,56 @@ class TestsCheck(CheckBase):
                 result.checked = Checked("tests", 0)
                 return result
             return error_result(ctx, self.name, "pytest wrote no outcomes", run.tail())
+        self._record(ctx, result, counts, outcomes, junit)
+        if shard_data is not None:
+            self._shard_coverage(ctx, env, shard_data, result)
+        passed_on_rerun = self._rerun_known_flaky(ctx, env, counts, result)
+        result.findings.extend(_failure_findings(counts, passed_on_rerun))
+        return result
+
+    def _argv(
+        self, ctx: CheckContext, env: Environment, outcomes: Path, junit: Path
+    ) -> tuple[list[str], bool]:
+        """The pytest command, and whether it runs on pytest-xdist workers."""
+        settings = ctx.settings("tests")
+        runner, coverage_args = self._runner(ctx, env)
+        only: list[str] = []
+        if ctx.selected_tests is not None:
+            targets = list(ctx.selected_tests)
+        else:
+            targets = settings.str_list("paths")
+        if ctx.only_files is not None:
+            only = self._only(ctx, ctx.only_files)
+        reports = [f"--junitxml={junit}", "-o", f"junit_suite_name=tests-{ctx.python}"]
+        # an incremental rerun of a few test files does not pay pytest-xdist's start-up
+        few = ctx.only_files is not None and len(ctx.only_files) < FEW_FILES
+        parallel = ["-n", workers(ctx)] if workers(ctx) and not few else []
+        argv = [
+            *runner,
+            "-p",
+            PLUGIN,
+            f"--ci-sessions-outcomes={outcomes}",
+            *([f"--ci-sessions-progress={ctx.progress_file}"] if ctx.progress_file else []),
+            *only,
+            *(reports if self._wants_junit(ctx) else []),
+            *parallel,
+            *coverage_args,
+            *self._shard_args(ctx),
+            *settings.str_list("args"),
+            *targets,
+            *ctx.posargs,
+        ]
+        return argv, bool(parallel)
+
+    def _record(
+        self,
+        ctx: CheckContext,
+        result: CheckResult,
+        counts: JUnitReport,
+        outcomes: Path,
+        junit: Path,
+    ) -> None:
+        """The run's counts as metrics and ``checked``, and the files it left as artifacts."""
         if outcomes.is_file():
             result.artifacts["outcomes"] = outcomes.relative_to(ctx.root).as_posix()
         reach = self._reach_paths(ctx)[1]
@@ -339,29 +397,6 @@ class TestsCheck(CheckBase):
                 "xfailed": counts.xfailed,  # ran and failed as expected (pytest's own count)
             }
         )
-        if shard_data is not None:
-            self._shard_coverage(ctx, env, shard_data, result)
-        passed_on_rerun = self._rerun_known_flaky(ctx, env, counts, result)
-        for test in counts.failed:
-            identifier, message = test.test_id, _first_line(test.message) or test.outcome
-            if identifier in passed_on_rerun:
-                result.findings.append(
-                    Finding(
-                        tool="pytest", rule="flaky-test", severity="note",
-                        message=f"{identifier}: known flaky, passed on rerun ({message})",
-                    )
-                )  # fmt: skip
-                continue
-            path = identifier.split("::", 1)[0] if ".py" in identifier else ""
-            result.findings.append(
-                Finding(
-                    tool="pytest",
-                    rule="test-failure",
-                    message=f"{identifier}: {message}",
-                    path=path,
-                )
-            )
-        return result
 
     def _as_built(self, ctx: CheckContext, result: CheckResult) -> CheckResult | None:
         """Say where a compiled project's modules were imported from; ERROR when a compiled
@@ -504,8 +539,7 @@ class TestsCheck(CheckBase):
 
     def reusable(self, payload: UnitPayload) -> bool:
         """A test file whose kept outcomes hold a failure is never reused: it runs again."""
-        rows = cast("list[list[Any]]", payload)
-        return all(row[1] in _KEPT_OUTCOMES for row in rows)
+        return all(outcome in _KEPT_OUTCOMES for outcome in kept_outcomes(payload))
 
     def observed(self, ctx: CheckContext, result: CheckResult) -> Observed | None:
         """What each test file's tests reached, from the plugin's record (its xdist workers'
@@ -526,22 +560,21 @@ class TestsCheck(CheckBase):
         metrics["tests_rerun"] = ran
         if not reused:
             return result
-        rows = [row for payload in reused.values() for row in cast("list[list[Any]]", payload)]
-        outcomes = [str(row[1]) for row in rows]
+        outcomes = [outcome for payload in reused.values() for outcome in kept_outcomes(payload)]
         skipped, xfailed = outcomes.count("skipped"), outcomes.count("xfailed")
         bad = len(outcomes) - skipped - xfailed - outcomes.count("passed")
-        metrics["tests"] = ran + len(rows)
+        metrics["tests"] = ran + len(outcomes)
         metrics["passed"] = int(metrics.get("passed", 0)) + outcomes.count("passed")
         metrics["skipped"] = int(metrics.get("skipped", 0)) + skipped
         metrics["xfailed"] = int(metrics.get("xfailed", 0)) + xfailed
         metrics["failed"] = int(metrics.get("failed", 0)) + bad  # never, but never a pass
         metrics.setdefault("errors", 0)
         result.checked = Checked("tests", int(metrics["tests"]) - int(metrics["skipped"]))
-        if int(metrics.get("exit_code", NO_TESTS)) == NO_TESTS and rows:
+        if int(metrics.get("exit_code", NO_TESTS)) == NO_TESTS and outcomes:
             metrics["exit_code"] = OK  # nothing to rerun is not "no tests"
         if bad:
             metrics["exit_code"] = TESTS_FAILED
-        note = f"{len(rows)} test(s) in {len(reused)} unchanged file(s) kept from the last run"
+        note = f"{len(outcomes)} test(s) in {len(reused)} unchanged file(s) kept from the last run"
         result.output = f"{result.output}\n{note}" if result.output else note
         return result
 

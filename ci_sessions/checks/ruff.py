@@ -11,9 +11,10 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import Any, ClassVar, cast
+from typing import ClassVar, TypedDict
 
 from ci_sessions._patterns import PathMatcher
+from ci_sessions.checks import tooljson
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -144,34 +145,62 @@ def _in_rule_set(rule: str, prefixes: tuple[str, ...]) -> bool:
     return False
 
 
+class RuffLocation(TypedDict):
+    row: int
+    column: int
+
+
+class RuffDiagnostic(TypedDict):
+    """One entry of ``ruff check --output-format json`` (the members the check reads)."""
+
+    code: str  # "" for a syntax error (ruff writes null)
+    message: str
+    filename: str
+    location: RuffLocation
+
+
+def read_diagnostics(document: object) -> list[RuffDiagnostic] | None:
+    """ruff's JSON as diagnostics; None when it is not a list (not ruff's report)."""
+    if not tooljson.is_list(document):
+        return None
+    diagnostics: list[RuffDiagnostic] = []
+    for item in tooljson.objects(document):
+        location = tooljson.member(item, "location")
+        diagnostics.append(
+            RuffDiagnostic(
+                code=tooljson.text(item, "code"),
+                message=tooljson.text(item, "message"),
+                filename=tooljson.text(item, "filename"),
+                location=RuffLocation(
+                    row=tooljson.integer(location, "row"),
+                    column=tooljson.integer(location, "column"),
+                ),
+            )
+        )
+    return diagnostics
+
+
 def _parse_check(ctx: CheckContext, stdout: str) -> list[Finding] | None:
     text = stdout.strip()
     if not text:
         return []
     try:
-        items = json.loads(text)
+        diagnostics = read_diagnostics(json.loads(text))
     except ValueError:
         return None
-    if not isinstance(items, list):
+    if diagnostics is None:
         return None
-    findings: list[Finding] = []
-    for raw in cast("list[Any]", items):
-        if not isinstance(raw, dict):
-            continue
-        item = cast("dict[str, Any]", raw)
-        location = cast("dict[str, Any]", item.get("location") or {})
-        code = item.get("code")
-        findings.append(
-            Finding(
-                tool="ruff",
-                rule=str(code) if code else SYNTAX_ERROR,
-                message=str(item.get("message", "")),
-                path=relative(ctx.root, str(item.get("filename", ""))),
-                line=int(location.get("row", 0) or 0),
-                column=int(location.get("column", 0) or 0),
-            )
+    return [
+        Finding(
+            tool="ruff",
+            rule=item["code"] or SYNTAX_ERROR,
+            message=item["message"],
+            path=relative(ctx.root, item["filename"]),
+            line=item["location"]["row"],
+            column=item["location"]["column"],
         )
-    return findings
+        for item in diagnostics
+    ]
 
 
 def count_listed_files(stdout: str) -> int:

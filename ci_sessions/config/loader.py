@@ -195,85 +195,140 @@ def _validate_value(value: Any, field: Field, key: str, source: str) -> Any:
             suggestion=close_match(f"{value}", field.choices) if field.choices else None,
         )
 
-    kind = field.kind
-    if kind == "table":
-        return _validate_row(value, field, key, source)
-    if kind == "str-or-list":
-        if isinstance(value, str):
-            return value
-        if not isinstance(value, list) or not all(
-            isinstance(item, str) for item in cast("list[Any]", value)
-        ):
-            raise bad(f"must be a string or a list of strings, not {_shown(value)}")
-        return list(cast("list[str]", value))
-    if kind == "str-or-false":
-        if value is not False and not isinstance(value, str):
-            raise bad(f"must be a string or false, not {_shown(value)}")
-        return cast("str | bool", value)
-    if kind == "table-list":
-        if not isinstance(value, list):
-            raise bad()
-        return [
-            _validate_row(row, field, f"{key}[{index}]", source)
-            for index, row in enumerate(cast("list[Any]", value))
-        ]
-    if kind == "date":
-        return _validate_date(value, bad)
-    if kind == "count-or-auto":
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        if value == "auto" or (
-            isinstance(value, int) and not isinstance(value, bool) and value >= (field.minimum or 0)
-        ):
-            return value
-        raise bad()
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise bad()
+    validator = _VALIDATORS.get(field.kind)
+    if validator is None:  # pragma: no cover
+        raise AssertionError(f"unhandled schema kind {field.kind}")
+    return validator(value, field, key, source, bad)
+
+
+#: a kind's validator: (value, field, dotted key, source, the error for a wrong value) -> value
+_Validator = Callable[[Any, Field, str, str, Callable[[str], ConfigError]], Any]
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(item, str) for item in cast("list[Any]", value)
+    )
+
+
+def _validate_table_value(
+    value: Any, field: Field, key: str, source: str, bad: Callable[[str], ConfigError]
+) -> dict[str, Any]:
+    del bad
+    return _validate_row(value, field, key, source)
+
+
+def _validate_str_or_list(
+    value: Any, field: Field, key: str, source: str, bad: Callable[[str], ConfigError]
+) -> str | list[str]:
+    del field, key, source
+    if isinstance(value, str):
         return value
-    if kind in ("int", "float"):
-        return _validate_number(value, field, key, source, bad)
-    if kind == "str":
-        if not isinstance(value, str):
-            raise bad()
-        if field.choices and value not in field.choices:
-            raise bad(f"invalid value {value!r}")
-        _check_format(value, field, key, source)
-        return value
-    if kind == "str-list":
-        if not isinstance(value, list) or not all(
-            isinstance(item, str) for item in cast("list[Any]", value)
-        ):
-            raise bad()
-        for item in cast("list[str]", value):
-            _check_format(item, field, key, source)
-        return list(cast("list[str]", value))
-    if kind == "str-map":
-        if not isinstance(value, dict):
-            raise bad()
-        out_map: dict[str, str] = {}
-        for name, item in cast("dict[str, Any]", value).items():
-            if not isinstance(item, str):
-                raise ConfigError(
-                    source, f"{key}.{name}", f"wrong type: got {_shown(item)}", expected="a string"
-                )
-            _check_format(item, field, f"{key}.{name}", source)
-            out_map[name] = item
-        return out_map
-    if kind == "list-map":
-        if not isinstance(value, dict):
-            raise bad()
-        out: dict[str, list[str]] = {}
-        for name, items in cast("dict[str, Any]", value).items():
-            if not isinstance(items, list) or not all(
-                isinstance(i, str) for i in cast("list[Any]", items)
-            ):
-                raise ConfigError(
-                    source, f"{key}.{name}", "wrong type", expected="a list of check or tier names"
-                )
-            out[name] = list(cast("list[str]", items))
-        return out
-    raise AssertionError(f"unhandled schema kind {kind}")  # pragma: no cover
+    if not _is_str_list(value):
+        raise bad(f"must be a string or a list of strings, not {_shown(value)}")
+    return list(cast("list[str]", value))
+
+
+def _validate_str_or_false(
+    value: Any, field: Field, key: str, source: str, bad: Callable[[str], ConfigError]
+) -> str | bool:
+    del field, key, source
+    if value is not False and not isinstance(value, str):
+        raise bad(f"must be a string or false, not {_shown(value)}")
+    return cast("str | bool", value)
+
+
+def _validate_table_list(
+    value: Any, field: Field, key: str, source: str, bad: Callable[[str], ConfigError]
+) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise bad("")
+    return [
+        _validate_row(row, field, f"{key}[{index}]", source)
+        for index, row in enumerate(cast("list[Any]", value))
+    ]
+
+
+def _validate_date_value(
+    value: Any, field: Field, key: str, source: str, bad: Callable[[str], ConfigError]
+) -> dt.date | str:
+    del field, key, source
+    return _validate_date(value, bad)
+
+
+def _validate_count_or_auto(
+    value: Any, field: Field, key: str, source: str, bad: Callable[[str], ConfigError]
+) -> int | str:
+    del key, source
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if value == "auto" or (
+        isinstance(value, int) and not isinstance(value, bool) and value >= (field.minimum or 0)
+    ):
+        return cast("int | str", value)
+    raise bad("")
+
+
+def _validate_bool(
+    value: Any, field: Field, key: str, source: str, bad: Callable[[str], ConfigError]
+) -> bool:
+    del field, key, source
+    if not isinstance(value, bool):
+        raise bad("")
+    return value
+
+
+def _validate_str(
+    value: Any, field: Field, key: str, source: str, bad: Callable[[str], ConfigError]
+) -> str:
+    if not isinstance(value, str):
+        raise bad("")
+    if field.choices and value not in field.choices:
+        raise bad(f"invalid value {value!r}")
+    _check_format(value, field, key, source)
+    return value
+
+
+def _validate_str_list(
+    value: Any, field: Field, key: str, source: str, bad: Callable[[str], ConfigError]
+) -> list[str]:
+    if not _is_str_list(value):
+        raise bad("")
+    for item in cast("list[str]", value):
+        _check_format(item, field, key, source)
+    return list(cast("list[str]", value))
+
+
+def _validate_str_map(
+    value: Any, field: Field, key: str, source: str, bad: Callable[[str], ConfigError]
+) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise bad("")
+    out_map: dict[str, str] = {}
+    for name, item in cast("dict[str, Any]", value).items():
+        if not isinstance(item, str):
+            raise ConfigError(
+                source, f"{key}.{name}", f"wrong type: got {_shown(item)}", expected="a string"
+            )
+        _check_format(item, field, f"{key}.{name}", source)
+        out_map[name] = item
+    return out_map
+
+
+def _validate_list_map(
+    value: Any, field: Field, key: str, source: str, bad: Callable[[str], ConfigError]
+) -> dict[str, list[str]]:
+    del field
+    if not isinstance(value, dict):
+        raise bad("")
+    out: dict[str, list[str]] = {}
+    for name, items in cast("dict[str, Any]", value).items():
+        if not _is_str_list(items):
+            raise ConfigError(
+                source, f"{key}.{name}", "wrong type", expected="a list of check or tier names"
+            )
+        out[name] = list(cast("list[str]", items))
+    return out
 
 
 def _shown(value: Any) -> str:
@@ -329,6 +384,23 @@ def _validate_number(
             source, key, f"{value} is too large", expected=f"a number <= {field.maximum:g}"
         )
     return number if field.kind == "float" else cast("int", value)
+
+
+_VALIDATORS: dict[str, _Validator] = {
+    "table": _validate_table_value,
+    "str-or-list": _validate_str_or_list,
+    "str-or-false": _validate_str_or_false,
+    "table-list": _validate_table_list,
+    "date": _validate_date_value,
+    "count-or-auto": _validate_count_or_auto,
+    "bool": _validate_bool,
+    "int": _validate_number,
+    "float": _validate_number,
+    "str": _validate_str,
+    "str-list": _validate_str_list,
+    "str-map": _validate_str_map,
+    "list-map": _validate_list_map,
+}
 
 
 def _check_format(value: str, field: Field, key: str, source: str) -> None:

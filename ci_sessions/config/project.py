@@ -309,28 +309,48 @@ _FOR_ONE_PYTHON = re.compile(r"(?:py|[-_.])?3[._]?\d{1,2}$")
 
 
 def _find_pin(project: Project, tool: str) -> tuple[str, str] | None:
-    root = project.root
-    precommit = root / ".pre-commit-config.yaml"
+    """The tool's pin and where it was found; the first place in this order wins: pre-commit,
+    dependency groups, optional dependencies, requirements files."""
+    precommit = project.root / ".pre-commit-config.yaml"
     if precommit.is_file():
         pin = _precommit_pin(precommit, tool)
         if pin:
             return pin, ".pre-commit-config.yaml"
+    return (
+        _group_pin(project, tool)
+        or _extra_pin(project.pyproject, tool)
+        or _requirements_file_pin(project.root, tool)
+    )
+
+
+def _group_pin(project: Project, tool: str) -> tuple[str, str] | None:
     groups = project.pyproject.get("dependency-groups")
-    if isinstance(groups, dict):
-        for name in cast("dict[str, Any]", groups):
-            for requirement in project.dependency_group(name) or []:
-                spec = pinned_spec(requirement, tool)
-                if spec:
-                    return spec, f"pyproject.toml [dependency-groups] {name}"
-    projects = project.pyproject.get("project")
-    if isinstance(projects, dict):
-        optional = cast("dict[str, Any]", projects).get("optional-dependencies")
-        if isinstance(optional, dict):
-            for extra, requirements in cast("dict[str, Any]", optional).items():
-                for requirement in cast("list[Any]", requirements or []):
-                    spec = pinned_spec(str(requirement), tool)
-                    if spec:
-                        return spec, f"pyproject.toml optional-dependencies {extra}"
+    if not isinstance(groups, dict):
+        return None
+    for name in cast("dict[str, Any]", groups):
+        for requirement in project.dependency_group(name) or []:
+            spec = pinned_spec(requirement, tool)
+            if spec:
+                return spec, f"pyproject.toml [dependency-groups] {name}"
+    return None
+
+
+def _extra_pin(pyproject: dict[str, Any], tool: str) -> tuple[str, str] | None:
+    projects = pyproject.get("project")
+    if not isinstance(projects, dict):
+        return None
+    optional = cast("dict[str, Any]", projects).get("optional-dependencies")
+    if not isinstance(optional, dict):
+        return None
+    for extra, requirements in cast("dict[str, Any]", optional).items():
+        for requirement in cast("list[Any]", requirements or []):
+            spec = pinned_spec(str(requirement), tool)
+            if spec:
+                return spec, f"pyproject.toml optional-dependencies {extra}"
+    return None
+
+
+def _requirements_file_pin(root: Path, tool: str) -> tuple[str, str] | None:
     for path in sorted([*root.glob("requirements*.txt"), *root.glob("requirements/*.txt")]):
         try:
             lines = path.read_text(encoding="utf-8", errors="replace").splitlines()

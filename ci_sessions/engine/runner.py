@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,122 +119,171 @@ def run_checks(
 
     ``emit`` prints the ordered output; ``stream`` is where the live status is drawn (stdout).
     """
-    names = tuple(inv.check.name for inv in invocations)
-    plan = RunPlan(root=root, checks=names)
-    for check in {inv.check.name: inv.check for inv in invocations}.values():
-        check.plan(plan)
-    pool = _EnvPool(manager)
-    stream_single = len(invocations) == 1
-    jobs = 1 if stream_single else effective_jobs(options.jobs)
-    results: list[CheckResult | None] = [None] * len(invocations)
-    printed = 0
-    print_lock = threading.Lock()
-    stop = threading.Event()
-    futures: dict[str, list[Future[CheckResult]]] = {}  # by check name
-    # --no-cache runs everything but still refreshes the cache; `cache = false` leaves it alone
-    refresh_only = not options.use_cache and config.top.bool("cache")
-    cache = _result_cache(root, invocations) if options.use_cache or refresh_only else None
-    checks = [inv.check for inv in invocations]
-    if cache is not None:
-        cache.read = options.use_cache
-    incremental = _incremental_runner(root, options, cache)
-    out = stream if stream is not None else sys.stdout
-    mode = choose_mode(options.progress, out)
-    if stream_single and mode == "live":
-        mode = "off"  # the one check streams its own output to the terminal
-    board = Progress(mode, interval=options.progress_interval, emit=emit, stream=out)
+    run = _Run(
+        root=root, config=config, project=project, session=session, invocations=invocations,
+        options=options, manager=manager, emit=emit, stream=stream,
+    )  # fmt: skip
+    return run.execute()
 
-    def counts_file(inv: Invocation) -> Path | None:
-        if board.mode == "off" or not inv.check.runs_tests:
+
+class _Run:
+    """One call of :func:`run_checks`: the state its worker threads share (results in tier
+    order, what is printed so far, the fail-fast flag, each check's futures)."""
+
+    def __init__(
+        self,
+        *,
+        root: Path,
+        config: Config,
+        project: Project,
+        session: str,
+        invocations: Sequence[Invocation],
+        options: RunOptions,
+        manager: EnvManager,
+        emit: Callable[[str], None],
+        stream: TextIO | None,
+    ) -> None:
+        self.root = root
+        self.config = config
+        self.project = project
+        self.session = session
+        self.invocations = invocations
+        self.options = options
+        self.manager = manager
+        self.names = tuple(inv.check.name for inv in invocations)
+        self.plan = RunPlan(root=root, checks=self.names)
+        for check in {inv.check.name: inv.check for inv in invocations}.values():
+            check.plan(self.plan)
+        self.pool = _EnvPool(manager)
+        self.stream_single = len(invocations) == 1
+        self.jobs = 1 if self.stream_single else effective_jobs(options.jobs)
+        self.results: list[CheckResult | None] = [None] * len(invocations)
+        self.printed = 0
+        self.print_lock = threading.Lock()
+        self.stop = threading.Event()
+        self.futures: dict[str, list[Future[CheckResult]]] = {}  # by check name
+        # --no-cache runs everything but still refreshes the cache; `cache = false` leaves it alone
+        refresh_only = not options.use_cache and config.top.bool("cache")
+        self.cache = _result_cache(root, invocations) if options.use_cache or refresh_only else None
+        self.checks = [inv.check for inv in invocations]
+        if self.cache is not None:
+            self.cache.read = options.use_cache
+        self.incremental = _incremental_runner(root, options, self.cache)
+        self.board = self._board(emit, stream if stream is not None else sys.stdout)
+
+    def _board(self, emit: Callable[[str], None], out: TextIO) -> Progress:
+        mode = choose_mode(self.options.progress, out)
+        if self.stream_single and mode == "live":
+            mode = "off"  # the one check streams its own output to the terminal
+        return Progress(mode, interval=self.options.progress_interval, emit=emit, stream=out)
+
+    def counts_file(self, inv: Invocation) -> Path | None:
+        if self.board.mode == "off" or not inv.check.runs_tests:
             return None
-        return state_dir(root) / "progress" / f"{inv.label}.json"
+        return state_dir(self.root) / "progress" / f"{inv.label}.json"
 
-    def context(inv: Invocation) -> CheckContext:
+    def context(self, inv: Invocation) -> CheckContext:
+        options = self.options
         return CheckContext(
-            root=root,
-            config=config,
-            project=project,
+            root=self.root,
+            config=self.config,
+            project=self.project,
             python=inv.python,
-            session=session,
+            session=self.session,
             posargs=list(options.posargs),
-            stream=stream_single,
-            run_checks=names,
-            coverage_data=plan.coverage_data,
+            stream=self.stream_single,
+            run_checks=self.names,
+            coverage_data=self.plan.coverage_data,
             selected_tests=options.selected_tests if inv.check.runs_tests else None,
             known_flaky=options.known_flaky,
             ci=options.in_ci,
             shard=options.shard if inv.check.runs_tests else None,
-            progress_file=counts_file(inv),
+            progress_file=self.counts_file(inv),
         )
 
-    def task(index: int, inv: Invocation) -> CheckResult:
+    def task(self, index: int, inv: Invocation) -> CheckResult:
+        """Run one invocation once the checks it waits for are done; print what is ready."""
         for dependency in inv.check.after:
-            for future in list(futures.get(dependency, ())):
+            for future in list(self.futures.get(dependency, ())):
                 future.exception()  # wait; its own errors are reported on its own row
-        if stop.is_set():
-            result = _skipped(inv, session, "not run: an earlier check failed and fail-fast is on")
+        if self.stop.is_set():
+            result = _skipped(inv, self.session, "not run: an earlier check failed and fail-fast is on")  # fmt: skip
         else:
-            counts = counts_file(inv)
-            if counts is not None:
-                counts.parent.mkdir(parents=True, exist_ok=True)
-                counts.unlink(missing_ok=True)
-            board.start(inv.label, counts)
-            try:
-                result = run_one(
-                    inv, context(inv), pool, options, cache, checks, incremental,
-                    doing=functools.partial(board.doing, inv.label),
-                )  # fmt: skip
-            finally:
-                board.finish(inv.label)
-                if counts is not None:
-                    counts.unlink(missing_ok=True)
-        results[index] = result
-        if result.status.blocking and options.fail_fast:
-            stop.set()
-        flush()
+            result = self._run_shown(inv)
+        self.results[index] = result
+        if result.status.blocking and self.options.fail_fast:
+            self.stop.set()
+        self.flush()
         return result
 
-    def flush() -> None:
-        nonlocal printed
-        with print_lock:
-            while printed < len(results) and results[printed] is not None:
-                done = results[printed]
-                assert done is not None  # noqa: S101 - loop condition
-                board.write(_render_block(done))
-                printed += 1
+    def _run_shown(self, inv: Invocation) -> CheckResult:
+        """Run one invocation with its row on the progress board (and its test counts file)."""
+        counts = self.counts_file(inv)
+        if counts is not None:
+            counts.parent.mkdir(parents=True, exist_ok=True)
+            counts.unlink(missing_ok=True)
+        self.board.start(inv.label, counts)
+        try:
+            return run_one(
+                inv, self.context(inv), self.pool, self.options, self.cache, self.checks,
+                self.incremental, doing=functools.partial(self.board.doing, inv.label),
+            )  # fmt: skip
+        finally:
+            self.board.finish(inv.label)
+            if counts is not None:
+                counts.unlink(missing_ok=True)
 
-    builders: list[threading.Thread] = []
-    log = manager.log
-    manager.log = board.around(log)  # environment messages never tear the live status
-    try:
-        with board:
-            if jobs > 1:
-                builders = _prefetch_environments(pool, [(inv, context(inv)) for inv in invocations])  # fmt: skip
-            ordered = _dependency_order(invocations)
-            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ci-sessions") as executor:
-                for index, inv in ordered:
-                    if not inv.check.exclusive:
-                        futures.setdefault(inv.check.name, []).append(
-                            executor.submit(task, index, inv)
-                        )
-            # a configuration error ends the run (exit 2); its row never silently vanishes
-            errors = [f.exception() for submitted in futures.values() for f in submitted]
-            config_error = next((e for e in errors if isinstance(e, ConfigError)), None)
-            if config_error is not None:
-                for builder in builders:
-                    builder.join()
-                raise config_error
-            # checks that measure time (bench) run alone, once everything else has finished
-            for index, inv in ordered:
-                if inv.check.exclusive:
-                    task(index, inv)
-            for builder in builders:  # never leave a half-built environment behind
+    def flush(self) -> None:
+        """Print every finished result whose predecessors are all printed, in tier order."""
+        with self.print_lock:
+            while self.printed < len(self.results) and self.results[self.printed] is not None:
+                done = self.results[self.printed]
+                assert done is not None  # noqa: S101 - loop condition
+                self.board.write(_render_block(done))
+                self.printed += 1
+
+    def execute(self) -> list[CheckResult]:
+        """Run every invocation: the pool first, then the exclusive checks one at a time."""
+        log = self.manager.log
+        self.manager.log = self.board.around(log)  # environment messages never tear the live status
+        try:
+            with self.board:
+                self._execute()
+        finally:
+            self.manager.log = log
+            self.manager.release()  # other runs may now delete the builds this one used
+        return [r for r in self.results if r is not None]
+
+    def _execute(self) -> None:
+        builders: list[threading.Thread] = []
+        if self.jobs > 1:
+            planned = [(inv, self.context(inv)) for inv in self.invocations]
+            builders = _prefetch_environments(self.pool, planned)
+        ordered = _dependency_order(self.invocations)
+        self._submit(ordered)
+        # a configuration error ends the run (exit 2); its row never silently vanishes
+        errors = [f.exception() for submitted in self.futures.values() for f in submitted]
+        config_error = next((e for e in errors if isinstance(e, ConfigError)), None)
+        if config_error is not None:
+            for builder in builders:
                 builder.join()
-            flush()
-    finally:
-        manager.log = log
-        manager.release()  # other runs may now delete the builds this one used
-    return [r for r in results if r is not None]
+            raise config_error
+        # checks that measure time (bench) run alone, once everything else has finished
+        for index, inv in ordered:
+            if inv.check.exclusive:
+                self.task(index, inv)
+        for builder in builders:  # never leave a half-built environment behind
+            builder.join()
+        self.flush()
+
+    def _submit(self, ordered: Sequence[tuple[int, Invocation]]) -> None:
+        """Run the checks that may share the machine on the pool; return when all are done."""
+        with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="ci-sessions") as pool:
+            for index, inv in ordered:
+                if not inv.check.exclusive:
+                    self.futures.setdefault(inv.check.name, []).append(
+                        pool.submit(self.task, index, inv)
+                    )
 
 
 def _prefetch_environments(
@@ -342,56 +391,20 @@ def _run_one(
         envs = {role: pool.get(spec) for role, spec in specs.items()}
         doing("")
     except EnvError as exc:
-        message = exc.render()
-        if exc.missing_interpreter and not options.in_ci:
-            result = _skipped(inv, ctx.session, message)
-            result.metrics[UNAVAILABLE] = 1  # not "nothing to check": a run of only these is red
-        else:
-            result = CheckResult(
-                check=check.name,
-                session=ctx.session,
-                status=Status.ERROR,
-                python=ctx.python,
-                summary=message.splitlines()[0],
-                output=message,
-            )
+        result = _env_error_result(inv, ctx, exc, in_ci=options.in_ci)
         result.duration = time.perf_counter() - started
         return result
     except ConfigError:
         raise
     key: str | None = None
     if cache is not None:
-        from ci_sessions.engine.cache import cacheable, compute_key
-
-        hit: CheckResult | None = None
-        try:
-            if cacheable(check, run_checks):
-                key = compute_key(
-                    check=check,
-                    ctx=ctx,
-                    envs=envs,
-                    tree_digest=cache.tree_digest(),
-                    extra=[check.cache_salt(ctx)],
-                )
-                hit = cache.lookup(check.name, inv.python, key)
-        except (OSError, ValueError):  # a broken cache never stops a check from running
-            key = None
+        key, hit = _cache_lookup(inv, ctx, envs, cache, run_checks)
         if hit is not None:
             hit.session = ctx.session
             hit.duration = time.perf_counter() - started
             return hit
     try:
-        if incremental is not None and check.incremental:
-            result = incremental.run(check, ctx, envs)
-        else:
-            result = check.run(ctx, envs)
-        if result.status not in (Status.ERROR, Status.SKIP):
-            if check.baselined and options.accept_findings is not None:
-                result = options.accept_findings(result)
-            result = check.evaluate(ctx, result)
-        if incremental is not None and check.incremental:
-            result = incremental.show_note(result)
-        result = enforce_checked(result)
+        result = _run_and_judge(check, ctx, envs, options, incremental)
     except ConfigError:
         raise
     except Exception as exc:  # a crashing check is an ERROR row, the others still run
@@ -407,6 +420,73 @@ def _run_one(
     if cache is not None and key is not None:
         cache.store(check.name, inv.python, key, result)
     return result
+
+
+def _env_error_result(
+    inv: Invocation, ctx: CheckContext, exc: EnvError, *, in_ci: bool
+) -> CheckResult:
+    """An environment that could not be made: ERROR, or SKIP for a Python missing off CI."""
+    message = exc.render()
+    if exc.missing_interpreter and not in_ci:
+        result = _skipped(inv, ctx.session, message)
+        result.metrics[UNAVAILABLE] = 1  # not "nothing to check": a run of only these is red
+        return result
+    return CheckResult(
+        check=inv.check.name,
+        session=ctx.session,
+        status=Status.ERROR,
+        python=ctx.python,
+        summary=message.splitlines()[0],
+        output=message,
+    )
+
+
+def _cache_lookup(
+    inv: Invocation,
+    ctx: CheckContext,
+    envs: Mapping[str, Environment],
+    cache: ResultCache,
+    run_checks: Sequence[Check],
+) -> tuple[str | None, CheckResult | None]:
+    """(the check's cache key, or None when it may not be cached; the stored result, if any)."""
+    from ci_sessions.engine.cache import cacheable, compute_key
+
+    check = inv.check
+    try:
+        if not cacheable(check, run_checks):
+            return None, None
+        key = compute_key(
+            check=check,
+            ctx=ctx,
+            envs=envs,
+            tree_digest=cache.tree_digest(),
+            extra=[check.cache_salt(ctx)],
+        )
+        return key, cache.lookup(check.name, inv.python, key)
+    except (OSError, ValueError):  # a broken cache never stops a check from running
+        return None, None
+
+
+def _run_and_judge(
+    check: Check,
+    ctx: CheckContext,
+    envs: Mapping[str, Environment],
+    options: RunOptions,
+    incremental: IncrementalRunner | None,
+) -> CheckResult:
+    """Run the check (file by file when incremental), then let it judge what is left after the
+    findings baseline; a PASS that shows nothing checked never stays a PASS."""
+    if incremental is not None and check.incremental:
+        result = incremental.run(check, ctx, envs)
+    else:
+        result = check.run(ctx, envs)
+    if result.status not in (Status.ERROR, Status.SKIP):
+        if check.baselined and options.accept_findings is not None:
+            result = options.accept_findings(result)
+        result = check.evaluate(ctx, result)
+    if incremental is not None and check.incremental:
+        result = incremental.show_note(result)
+    return enforce_checked(result)
 
 
 def _ignore(what: str) -> None:

@@ -18,9 +18,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from ci_sessions._fs import state_dir
-from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec, error_result
+from ci_sessions.checks.base import (
+    CheckBase,
+    CheckContext,
+    Environment,
+    EnvSpec,
+    ToolRun,
+    error_result,
+)
 from ci_sessions.checks.bench.options import (
     NO_BRANCH,
+    BenchOptions,
     baseline_branch,
     missing_reference,
     parse_posargs,
@@ -133,6 +141,54 @@ def _failures(output: str) -> int:
     return sum(int(c) for c in counts)
 
 
+def baseline_label(options: BenchOptions, branch: str, reference: str) -> str:
+    """The name ``--save-baseline`` saves under: the one given, else the branch checked out,
+    else (detached HEAD) the reference compared with."""
+    label = options.save_baseline or branch
+    if not label or label == "HEAD":
+        label = reference
+    return label
+
+
+def _save_baseline(ctx: CheckContext, result: CheckResult, current: BenchRun, label: str) -> None:
+    from ci_sessions.checks.bench import data as benchdata
+
+    target = benchdata.baseline_path(ctx.root, label)
+    benchdata.save_run(target, current)
+    result.artifacts["baseline"] = target.relative_to(ctx.root).as_posix()
+    result.summary += f"; saved as baseline {label!r}"
+
+
+class _Remeasure:
+    """Measure some benchmarks again (node ids): a regression must show twice. What the second
+    run prints is added to the result's output."""
+
+    def __init__(
+        self,
+        ctx: CheckContext,
+        env: Environment,
+        options: BenchOptions,
+        base: CheckResult,
+        head: tuple[str, str],
+    ) -> None:
+        self.ctx, self.env, self.options, self.base = ctx, env, options, base
+        self.commit, self.branch = head
+
+    def __call__(self, fullnames: list[str]) -> BenchRun | None:
+        ctx = self.ctx
+        again_path = ctx.reports_dir / "bench-pytest-again.json"
+        again_argv = pytest_argv(ctx, self.env, fullnames, again_path, self.options.pytest_args)
+        again = ctx.exec(again_argv, self.env, stream=ctx.stream)
+        self.base.output += "\n\n" + (again.stdout + again.stderr).rstrip()
+        if again.returncode not in (OK, TESTS_FAILED) or not again_path.is_file():
+            return None
+        try:
+            max_rounds = ctx.settings("bench").int("max-rounds")
+            return read_run(again_path, self.commit, self.branch, max_rounds)
+        except ValueError:
+            return None
+
+
 class BenchCheck(CheckBase):
     """pytest-benchmark runs, compared with a baseline by ci_sessions.checks.bench.significance."""
 
@@ -169,15 +225,7 @@ class BenchCheck(CheckBase):
         if run.returncode not in (OK, TESTS_FAILED, NO_TESTS):
             return self._error(ctx, base, f"pytest exited with {run.returncode}:\n{run.tail()}")
         if run.returncode == NO_TESTS or not raw_path.is_file():
-            # --benchmark-only skips every plain test: exit 0 and no JSON means no benchmark ran
-            if run.returncode not in (NO_TESTS, OK):
-                return self._error(ctx, base, f"pytest wrote no {raw_path.name}:\n{run.tail()}")
-            base.metrics = {"benchmarks": 0}
-            base.checked = Checked("benchmarks", 0)
-            base.summary = "no benchmarks collected in " + (
-                ", ".join(bench_paths(ctx)) or "the project"
-            )
-            return base
+            return self._nothing_measured(ctx, base, run, raw_path)
         commit, branch = git_facts(ctx.root)
         try:
             current = read_run(raw_path, commit, branch, settings.int("max-rounds"))
@@ -199,19 +247,7 @@ class BenchCheck(CheckBase):
             base.metrics["baseline-branch"] = reference
         from ci_sessions.checks.bench.compare import compare_and_report
 
-        def remeasure(fullnames: list[str]) -> benchdata.BenchRun | None:
-            """Measure some benchmarks again (node ids): a regression must show twice."""
-            again_path = ctx.reports_dir / "bench-pytest-again.json"
-            again_argv = pytest_argv(ctx, envs["bench"], fullnames, again_path, options.pytest_args)
-            again = ctx.exec(again_argv, envs["bench"], stream=ctx.stream)
-            base.output += "\n\n" + (again.stdout + again.stderr).rstrip()
-            if again.returncode not in (OK, TESTS_FAILED) or not again_path.is_file():
-                return None
-            try:
-                return read_run(again_path, commit, branch, settings.int("max-rounds"))
-            except ValueError:
-                return None
-
+        remeasure = _Remeasure(ctx, envs["bench"], options, base, (commit, branch))
         confirm = remeasure if settings.bool("confirm") else None
         try:
             result, current = compare_and_report(
@@ -220,14 +256,22 @@ class BenchCheck(CheckBase):
         except ValueError as exc:
             return self._error(ctx, base, str(exc))
         if options.save_baseline is not None:
-            label = options.save_baseline or branch
-            if not label or label == "HEAD":
-                label = reference
-            target = benchdata.baseline_path(ctx.root, label)
-            benchdata.save_run(target, current)
-            result.artifacts["baseline"] = target.relative_to(ctx.root).as_posix()
-            result.summary += f"; saved as baseline {label!r}"
+            _save_baseline(ctx, result, current, baseline_label(options, branch, reference))
         return result
+
+    def _nothing_measured(
+        self, ctx: CheckContext, base: CheckResult, run: ToolRun, raw_path: Path
+    ) -> CheckResult:
+        """pytest collected no benchmark (or wrote no JSON): nothing to check, unless it failed."""
+        # --benchmark-only skips every plain test: exit 0 and no JSON means no benchmark ran
+        if run.returncode not in (NO_TESTS, OK):
+            return self._error(ctx, base, f"pytest wrote no {raw_path.name}:\n{run.tail()}")
+        base.metrics = {"benchmarks": 0}
+        base.checked = Checked("benchmarks", 0)
+        base.summary = "no benchmarks collected in " + (
+            ", ".join(bench_paths(ctx)) or "the project"
+        )
+        return base
 
     def _error(self, ctx: CheckContext, base: CheckResult, message: str) -> CheckResult:
         lines = message.splitlines()

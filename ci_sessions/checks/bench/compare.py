@@ -150,35 +150,18 @@ def compare_and_report(
 
     Returns the filled result and this run as it should be saved as a baseline.
     """
-    from ci_sessions.checks.bench.findings import regression_finding
     from ci_sessions.checks.bench.options import missing_reference
 
     ref = reference  # --compare REF|FILE, else the baseline branch
     ref_path = benchdata.resolve_reference(ctx.root, ref)
     if ref_path is None and options.compare:
         raise ValueError(missing_reference(ref))
-    reports = ctx.reports_dir
     comparisons: list[Comparison] = []
     new: list[str] = []
     missing: list[str] = []
     notes: list[str] = []
     baseline = benchdata.load_run(ref_path) if ref_path is not None else None
-    if (
-        baseline is not None
-        and baseline.timer
-        and current.timer
-        and baseline.timer != current.timer
-    ):
-        mismatch = (
-            f"baseline {ref!r} was timed with {baseline.timer}, this run with {current.timer}"
-        )
-        if options.save_baseline is None:
-            raise ValueError(
-                f"{mismatch}: the numbers do not compare; set bench.timer back or replace the "
-                "baseline with --save-baseline"
-            )
-        notes.append(f"{mismatch}: not compared; this run replaces it.")
-        baseline = None
+    baseline = _same_timer(baseline, current, ref, options, notes)
     if baseline is None:
         reference = f"No baseline for `{ref}` yet: save one with `nox -s bench -- --save-baseline` on {ref}."
         new = list(display_names(current).values())
@@ -192,12 +175,83 @@ def compare_and_report(
             notes.append(note)
             result.metrics["remeasured"] = first
         reference = benchreport.describe_reference(ref, baseline)
-        result.metrics["reference"] = ref
-        result.metrics["reference-commit"] = baseline.commit
-        difference = machine_difference(baseline, current)
-        if difference:
-            result.metrics["machine-differs"] = difference
-            notes.append(difference + "; differences may be the machine, not the code.")
+        _record_baseline(result, ref, baseline, current, notes)
+    _record_comparisons(ctx, result, comparisons, current, ref)
+    load = float(result.metrics.get("load-per-cpu", 0.0))
+    if load > 1:
+        notes.append(_busy_note(load, current))
+    counts = {
+        v: sum(1 for c in comparisons if c.verdict == v)
+        for v in ("regressed", "slower", "same", "faster")
+    }
+    result.metrics.update(counts)
+    result.metrics["new"] = len(new)
+    report = benchreport.markdown(
+        comparisons, reference=reference, new=new, missing=missing, notes=notes
+    )
+    _write_reports(ctx, result, comparisons, current, ref, report)
+    if comparisons:
+        tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+        result.summary = f"{len(comparisons)} benchmark(s) vs {ref}: {tally}"
+    else:
+        result.summary = (
+            f"{len(current.benchmarks)} benchmark(s), no baseline {ref!r} to compare with"
+        )
+    result.output = (
+        result.output + "\n\n" + "\n".join([plain_table(comparisons, ref), *notes])
+    ).strip()
+    return result, current
+
+
+def _same_timer(
+    baseline: benchdata.BenchRun | None,
+    current: benchdata.BenchRun,
+    ref: str,
+    options: BenchOptions,
+    notes: list[str],
+) -> benchdata.BenchRun | None:
+    """The baseline when it was timed like this run; None (with a note) when this run replaces
+    it; ValueError when the timers differ and nothing replaces it."""
+    if baseline is None or not baseline.timer or not current.timer:
+        return baseline
+    if baseline.timer == current.timer:
+        return baseline
+    mismatch = f"baseline {ref!r} was timed with {baseline.timer}, this run with {current.timer}"
+    if options.save_baseline is None:
+        raise ValueError(
+            f"{mismatch}: the numbers do not compare; set bench.timer back or replace the "
+            "baseline with --save-baseline"
+        )
+    notes.append(f"{mismatch}: not compared; this run replaces it.")
+    return None
+
+
+def _record_baseline(
+    result: CheckResult,
+    ref: str,
+    baseline: benchdata.BenchRun,
+    current: benchdata.BenchRun,
+    notes: list[str],
+) -> None:
+    """Name the baseline compared with, and warn when it was measured on another machine."""
+    result.metrics["reference"] = ref
+    result.metrics["reference-commit"] = baseline.commit
+    difference = machine_difference(baseline, current)
+    if difference:
+        result.metrics["machine-differs"] = difference
+        notes.append(difference + "; differences may be the machine, not the code.")
+
+
+def _record_comparisons(
+    ctx: CheckContext,
+    result: CheckResult,
+    comparisons: list[Comparison],
+    current: benchdata.BenchRun,
+    ref: str,
+) -> None:
+    """Each comparison as metrics (what ``evaluate`` judges) and each regression as a finding."""
+    from ci_sessions.checks.bench.findings import regression_finding
+
     shown = display_names(current)
     by_display = {shown[b.fullname or b.name]: b for b in current.benchmarks}
     for c in comparisons:
@@ -219,28 +273,27 @@ def compare_and_report(
                     f"(interval {c.ci_low:.2f}-{c.ci_high:.2f}, allowed +{c.threshold * 100:.0f}%)",
                 )
             )
-    load = float(result.metrics.get("load-per-cpu", 0.0))
-    if load > 1:
-        notes.append(
-            f"The machine was busy while measuring (load {load:.1f} per CPU): "
-            + (
-                "CPU-time rounds hold up well, but caches and memory were shared."
-                if current.timer == "process_time"
-                else "wall-clock rounds include time spent waiting for a CPU."
-            )
-        )
-    counts = {
-        v: sum(1 for c in comparisons if c.verdict == v)
-        for v in ("regressed", "slower", "same", "faster")
-    }
-    result.metrics.update(counts)
-    result.metrics["new"] = len(new)
-    atomic_write_text(
-        reports / "bench.md",
-        benchreport.markdown(
-            comparisons, reference=reference, new=new, missing=missing, notes=notes
-        ),
+
+
+def _busy_note(load: float, current: benchdata.BenchRun) -> str:
+    return f"The machine was busy while measuring (load {load:.1f} per CPU): " + (
+        "CPU-time rounds hold up well, but caches and memory were shared."
+        if current.timer == "process_time"
+        else "wall-clock rounds include time spent waiting for a CPU."
     )
+
+
+def _write_reports(
+    ctx: CheckContext,
+    result: CheckResult,
+    comparisons: list[Comparison],
+    current: benchdata.BenchRun,
+    ref: str,
+    markdown: str,
+) -> None:
+    """bench.md, bench.svg and bench.json in the reports folder, named in the artifacts."""
+    reports = ctx.reports_dir
+    atomic_write_text(reports / "bench.md", markdown)
     atomic_write_text(
         reports / "bench.svg", benchreport.svg(comparisons, title=f"bench: current vs {ref}")
     )
@@ -255,17 +308,6 @@ def compare_and_report(
     for name in ("bench.md", "bench.svg", "bench.json"):
         result.artifacts[name.replace(".", "-")] = (reports / name).relative_to(ctx.root).as_posix()
     result.artifacts[SUMMARY_SECTION] = result.artifacts["bench-md"]
-    if comparisons:
-        tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-        result.summary = f"{len(comparisons)} benchmark(s) vs {ref}: {tally}"
-    else:
-        result.summary = (
-            f"{len(current.benchmarks)} benchmark(s), no baseline {ref!r} to compare with"
-        )
-    result.output = (
-        result.output + "\n\n" + "\n".join([plain_table(comparisons, ref), *notes])
-    ).strip()
-    return result, current
 
 
 def plain_table(comparisons: list[Comparison], ref: str) -> str:

@@ -16,11 +16,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import ClassVar, TypedDict
 
 from packaging.utils import canonicalize_name
 
 from ci_sessions._fs import atomic_write_text, state_dir
+from ci_sessions.checks import tooljson
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -237,12 +238,16 @@ def _parse_installed(stdout: str) -> dict[str, tuple[str, str]] | None:
     except ValueError:
         return None
     installed: dict[str, tuple[str, str]] = {}
-    for row in cast("list[Any]", rows if isinstance(rows, list) else []):
-        name, version, direct = cast("list[Any]", row)
+    for row in rows if tooljson.is_list(rows) else []:
+        if not tooljson.is_list(row) or len(row) != 3:
+            raise ValueError(f"not a [name, version, direct url] row: {row!r}")
+        name, version, direct = row
         url = ""
         if direct:
             try:
-                url = str(cast("dict[str, Any]", json.loads(str(direct))).get("url", ""))
+                url = tooljson.text(
+                    tooljson.as_object(json.loads(str(direct)), "direct_url"), "url"
+                )
             except ValueError:
                 url = ""
         if name:
@@ -291,28 +296,60 @@ def _pip_audit(
     return None
 
 
+class PipAuditVuln(TypedDict):
+    """One of a dependency's ``vulns`` in ``pip-audit -f json``."""
+
+    id: str
+    fix_versions: list[str]
+    aliases: list[str]
+
+
+class PipAuditDependency(TypedDict):
+    """One of ``dependencies``: audited (its ``vulns``) or skipped (``skip_reason``)."""
+
+    name: str
+    version: str | None
+    skip_reason: str
+    vulns: list[PipAuditVuln]
+
+
+def read_dependencies(report: Mapping[str, object]) -> list[PipAuditDependency]:
+    return [
+        PipAuditDependency(
+            name=tooljson.text(dep, "name"),
+            version=tooljson.text(dep, "version") if "version" in dep else None,
+            skip_reason=tooljson.text(dep, "skip_reason"),
+            vulns=[
+                PipAuditVuln(
+                    id=tooljson.text(vuln, "id"),
+                    fix_versions=tooljson.strings(vuln, "fix_versions"),
+                    aliases=tooljson.strings(vuln, "aliases"),
+                )
+                for vuln in tooljson.objects(dep.get("vulns"))
+            ],
+        )
+        for dep in tooljson.objects(report.get("dependencies"))
+    ]
+
+
 def read_pip_audit_report(
     root: Path,
-    report: Mapping[str, Any],
+    report: Mapping[str, object],
     audited: Mapping[str, str],
     policy: AuditPolicy,
     audit: Audit,
 ) -> None:
     """Add what ``pip-audit -f json`` reported: vulnerabilities with their fix versions and
     aliases as findings, skipped dependencies (with pip-audit's reason) as not audited."""
-    for raw in cast("list[Any]", report.get("dependencies") or []):
-        dep = cast("dict[str, Any]", raw)
-        name = str(dep.get("name", ""))
-        if dep.get("skip_reason"):
-            audit.unreachable[name] = str(dep["skip_reason"])
+    for dep in read_dependencies(report):
+        name = dep["name"]
+        if dep["skip_reason"]:
+            audit.unreachable[name] = dep["skip_reason"]
             continue
-        version = str(dep.get("version", audited.get(name, "")))
-        for raw_vuln in cast("list[Any]", dep.get("vulns") or []):
-            vuln = cast("dict[str, Any]", raw_vuln)
-            fixes = [str(v) for v in cast("list[Any]", vuln.get("fix_versions") or [])]
-            aliases = [str(a) for a in cast("list[Any]", vuln.get("aliases") or [])]
-            ident = str(vuln.get("id", ""))
-            _add(audit, root, policy, "pip-audit", ident, name, version, fixes, aliases, "", "")
+        version = dep["version"] if dep["version"] is not None else audited.get(name, "")
+        for vuln in dep["vulns"]:
+            _add(audit, root, policy, "pip-audit", vuln["id"], name, version,
+                 vuln["fix_versions"], vuln["aliases"], "", "")  # fmt: skip
 
 
 def _safety(
@@ -330,14 +367,13 @@ def _safety(
     report = _json_object(run.stdout[run.stdout.find("{") :] if "{" in run.stdout else "")
     if report is None or run.returncode not in (0, 64):
         return f"skipped: the safety service did not answer (exit {run.returncode})"
-    vulns = cast("list[Any]", report.get("vulnerabilities") or [])
-    for raw in vulns:
-        vuln = cast("dict[str, Any]", raw)
-        fixes = [str(v) for v in cast("list[Any]", vuln.get("fixed_versions") or [])]
-        cve = vuln.get("CVE")
-        _add(audit, ctx.root, policy, "safety", str(vuln.get("vulnerability_id", "")),
-             str(vuln.get("package_name", "")), str(vuln.get("analyzed_version", "")), fixes,
-             [str(cve)] if cve else [], str(vuln.get("severity") or ""), "")  # fmt: skip
+    vulns = tooljson.members(report, "vulnerabilities")
+    for vuln in tooljson.objects(vulns):
+        fixes = tooljson.strings(vuln, "fixed_versions")
+        cve = tooljson.text(vuln, "CVE")
+        _add(audit, ctx.root, policy, "safety", tooljson.text(vuln, "vulnerability_id"),
+             tooljson.text(vuln, "package_name"), tooljson.text(vuln, "analyzed_version"), fixes,
+             [cve] if cve else [], tooljson.text(vuln, "severity"), "")  # fmt: skip
     return f"{len(vulns)} vulnerabilit(y/ies)"
 
 
@@ -411,9 +447,9 @@ def _network_failure(run: ToolRun) -> bool:
     return any(marker in text for marker in _NETWORK_ERRORS)
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
+def _json_object(text: str) -> tooljson.JsonObject | None:
     try:
-        data = json.loads(text)
+        data: object = json.loads(text)
     except ValueError:
         return None
-    return cast("dict[str, Any]", data) if isinstance(data, dict) else None
+    return data if tooljson.is_object(data) else None

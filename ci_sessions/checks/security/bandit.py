@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import ClassVar, TypedDict
 
 from ci_sessions._fs import atomic_write_text
+from ci_sessions.checks import tooljson
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -68,16 +69,14 @@ class SastCheck(CheckBase):
                 ctx, self.name, f"bandit failed (exit {run.returncode})", run.tail()
             )
         _drop_key(report, "code")  # source lines stay out of reports
-        for raw in cast("list[Any]", report.get("results") or []):
-            item = cast("dict[str, Any]", raw)
+        for item in tooljson.objects(report.get("results")):
             item["issue_text"] = redact(
-                str(item.get("test_id", "")), str(item.get("issue_text", ""))
+                tooljson.text(item, "test_id"), tooljson.text(item, "issue_text")
             )
         atomic_write_text(json_path, json.dumps(report, indent=2) + "\n")
-        errors = cast("list[Any]", report.get("errors") or [])
+        errors = read_errors(report)
         if errors:
-            lines = [f"{relative(ctx.root, str(cast('dict[str, Any]', e).get('filename', '')))}: "
-                     f"{cast('dict[str, Any]', e).get('reason', '')}" for e in errors]  # fmt: skip
+            lines = [f"{relative(ctx.root, e['filename'])}: {e['reason']}" for e in errors]
             return error_result(
                 ctx, self.name, f"bandit could not scan {len(errors)} file(s)", "\n".join(lines)
             )
@@ -113,12 +112,9 @@ class SastCheck(CheckBase):
         return secgate.cache_salt(ctx, "sast")
 
 
-def scanned_files(report: Mapping[str, Any]) -> int:
+def scanned_files(report: Mapping[str, object]) -> int:
     """Files bandit scanned: its ``metrics`` has one entry per file besides ``_totals``."""
-    metrics = report.get("metrics")
-    if not isinstance(metrics, dict):
-        return 0
-    return sum(1 for name in cast("dict[str, Any]", metrics) if name != "_totals")
+    return sum(1 for name in tooljson.member(report, "metrics") if name != "_totals")
 
 
 def _nothing_scanned(ctx: CheckContext, check: str, paths: list[str], tail: str) -> CheckResult:
@@ -149,27 +145,70 @@ def exclude_args(excludes: list[str]) -> list[str]:
     return ["-x", ",".join(patterns)] if patterns else []
 
 
-def parse_results(root: Path, report: Mapping[str, Any], policy: SastPolicy) -> list[Finding]:
+class BanditIssue(TypedDict):
+    """One of ``results`` in ``bandit -f json`` (the members the check reads)."""
+
+    test_id: str
+    issue_text: str
+    issue_severity: str  # upper case; UNDEFINED when missing
+    issue_confidence: str
+    filename: str
+    line_number: int
+    col_offset: int
+
+
+class BanditError(TypedDict):
+    """One of ``errors``: a file bandit could not scan."""
+
+    filename: str
+    reason: str
+
+
+def read_issues(report: Mapping[str, object]) -> list[BanditIssue]:
+    return [
+        BanditIssue(
+            test_id=tooljson.text(item, "test_id", "bandit"),
+            issue_text=tooljson.text(item, "issue_text"),
+            issue_severity=tooljson.text(item, "issue_severity", "UNDEFINED").upper(),
+            issue_confidence=tooljson.text(item, "issue_confidence", "UNDEFINED").upper(),
+            filename=tooljson.text(item, "filename"),
+            line_number=tooljson.integer(item, "line_number"),
+            col_offset=tooljson.integer(item, "col_offset"),
+        )
+        for item in tooljson.objects(report.get("results"))
+    ]
+
+
+def read_errors(report: Mapping[str, object]) -> list[BanditError]:
+    """The files bandit could not scan (an entry that is not an object still counts)."""
+    return [
+        BanditError(
+            filename=tooljson.text(item, "filename") if tooljson.is_object(item) else "",
+            reason=tooljson.text(item, "reason") if tooljson.is_object(item) else "",
+        )
+        for item in tooljson.members(report, "errors")
+    ]
+
+
+def parse_results(root: Path, report: Mapping[str, object], policy: SastPolicy) -> list[Finding]:
     """Findings from bandit's JSON; ``error`` when the level blocks them."""
     findings: list[Finding] = []
-    for raw in cast("list[Any]", report.get("results") or []):
-        item = cast("dict[str, Any]", raw)
-        severity = str(item.get("issue_severity", "UNDEFINED")).upper()
-        confidence = str(item.get("issue_confidence", "UNDEFINED")).upper()
+    for item in read_issues(report):
+        severity, confidence = item["issue_severity"], item["issue_confidence"]
         if policy.blocks(severity, confidence):
             level = "error"
         else:
             level = "warning" if rank(severity) >= rank("MEDIUM") else "note"
-        rule = str(item.get("test_id", "bandit"))
+        rule = item["test_id"]
         findings.append(
             Finding(
                 tool="bandit",
                 rule=rule,
-                message=f"{redact(rule, str(item.get('issue_text', '')))} "
+                message=f"{redact(rule, item['issue_text'])} "
                 f"[severity {severity}, confidence {confidence}]",
-                path=relative(root, str(item.get("filename", ""))),
-                line=int(item.get("line_number", 0) or 0),
-                column=int(item.get("col_offset", 0) or 0) + 1,
+                path=relative(root, item["filename"]),
+                line=item["line_number"],
+                column=item["col_offset"] + 1,
                 severity=level,
             )
         )
@@ -193,30 +232,28 @@ def strip_snippets(path: Path) -> bool:
     if data is None:
         return False
     _drop_key(data, "snippet")
-    for run in cast("list[Any]", data.get("runs") or []):
-        for raw in cast("list[Any]", cast("dict[str, Any]", run).get("results") or []):
-            result = cast("dict[str, Any]", raw)
-            message = cast("dict[str, Any]", result.get("message") or {})
+    for run in tooljson.objects(data.get("runs")):
+        for result in tooljson.objects(run.get("results")):
+            message = tooljson.member(result, "message")
             if "text" in message:
-                message["text"] = redact(str(result.get("ruleId", "")), str(message["text"]))
+                message["text"] = redact(tooljson.text(result, "ruleId"), str(message["text"]))
     atomic_write_text(path, json.dumps(data, indent=2) + "\n")
     return True
 
 
-def _drop_key(node: Any, key: str) -> None:
-    if isinstance(node, dict):
-        mapping = cast("dict[str, Any]", node)
-        mapping.pop(key, None)
-        for value in mapping.values():
+def _drop_key(node: object, key: str) -> None:
+    if tooljson.is_object(node):
+        node.pop(key, None)
+        for value in node.values():
             _drop_key(value, key)
-    elif isinstance(node, list):
-        for value in cast("list[Any]", node):
+    elif tooljson.is_list(node):
+        for value in node:
             _drop_key(value, key)
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def _read_json(path: Path) -> tooljson.JsonObject | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = tooljson.load(path)
     except (OSError, ValueError):
         return None
-    return cast("dict[str, Any]", data) if isinstance(data, dict) else None
+    return data if tooljson.is_object(data) else None

@@ -12,9 +12,10 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import ClassVar, TypedDict
 
 from ci_sessions._git import is_work_tree, tracked_files
+from ci_sessions.checks import tooljson
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -169,14 +170,12 @@ def _nothing_scanned(ctx: CheckContext, check: str, tracked: bool, tail: str) ->
     return result
 
 
-def to_finding(root: Path, secret: Mapping[str, Any]) -> Finding:
+def to_finding(root: Path, secret: DetectedSecret) -> Finding:
     """A finding that says where and what kind, never the value (or its hash)."""
-    kind = str(secret.get("type", "secret"))
-    path = relative(root, str(secret.get("filename", "")))
-    line = int(secret.get("line_number", 0) or 0)
-    digest = hashlib.sha256(
-        f"{path}\0{kind}\0{secret.get('hashed_secret', '')}".encode()
-    ).hexdigest()
+    kind = secret["type"]
+    path = relative(root, secret["filename"])
+    line = secret["line_number"]
+    digest = hashlib.sha256(f"{path}\0{kind}\0{secret['hashed_secret']}".encode()).hexdigest()
     return Finding(
         tool="detect-secrets",
         rule=PLUGINS.get(kind, kind.replace(" ", "")),
@@ -188,24 +187,31 @@ def to_finding(root: Path, secret: Mapping[str, Any]) -> Finding:
     )
 
 
-def _key(secret: Mapping[str, Any]) -> tuple[str, str, str]:
-    return (
-        str(secret.get("filename", "")),
-        str(secret.get("type", "")),
-        str(secret.get("hashed_secret", "")),
-    )
+def _key(secret: DetectedSecret) -> tuple[str, str, str]:
+    return (secret["filename"], secret["type"], secret["hashed_secret"])
 
 
-def _secrets(report: Mapping[str, Any]) -> list[dict[str, Any]]:
-    results: Any = report.get("results") or {}
-    found: list[dict[str, Any]] = []
-    if isinstance(results, dict):
-        for filename, items in cast("dict[str, Any]", results).items():
-            for item in cast("list[Any]", items if isinstance(items, list) else []):
-                if isinstance(item, dict):
-                    entry = dict(cast("dict[str, Any]", item))
-                    entry.setdefault("filename", filename)
-                    found.append(entry)
+class DetectedSecret(TypedDict):
+    """One secret of a detect-secrets report or baseline (``results``: file -> list)."""
+
+    filename: str
+    type: str
+    hashed_secret: str
+    line_number: int
+
+
+def _secrets(report: tooljson.JsonObject) -> list[DetectedSecret]:
+    found: list[DetectedSecret] = []
+    for filename, items in tooljson.member(report, "results").items():
+        for item in tooljson.objects(items):
+            found.append(
+                DetectedSecret(
+                    filename=tooljson.text(item, "filename", filename),
+                    type=tooljson.text(item, "type", "secret"),
+                    hashed_secret=tooljson.text(item, "hashed_secret"),
+                    line_number=tooljson.integer(item, "line_number"),
+                )
+            )
     return found
 
 
@@ -213,12 +219,12 @@ def _in_git(ctx: CheckContext) -> bool:
     return is_work_tree(ctx.root)
 
 
-def _json(text: str) -> dict[str, Any] | None:
+def _json(text: str) -> tooljson.JsonObject | None:
     try:
-        data = json.loads(text)
+        data: object = json.loads(text)
     except ValueError:
         return None
-    return cast("dict[str, Any]", data) if isinstance(data, dict) else None
+    return data if tooljson.is_object(data) else None
 
 
 def _regex_escape(text: str) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ci_sessions.checks import docs
-from ci_sessions.checks.base import CheckContext
+from ci_sessions.checks.base import CheckContext, ToolRun
 from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
+from ci_sessions.results import CheckResult, Status
 
 
 def context(root: Path, pyproject: str = "", environ: dict[str, str] | None = None) -> CheckContext:
@@ -160,3 +161,43 @@ def test_a_missing_builder_dependency_is_recognised() -> None:
     for text, name in MISSING:
         assert docs.missing_dependency(text) == name, text
     assert docs.missing_dependency("index.rst:3: WARNING: undefined label: 'x'\n") is None
+
+
+def test_the_build_command_follows_the_builder_and_strictness(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    strict = context(tmp_path).settings("docs")  # strict by default
+    assert docs.build_argv("mkdocs", "mkdocs.yml", "py", site, strict) == [
+        "py", "-m", "mkdocs", "build", "--config-file", "mkdocs.yml", "--site-dir", str(site),
+        "--clean", "--strict",
+    ]  # fmt: skip
+    assert docs.build_argv("sphinx", "docs/conf.py", "py", site, strict) == [
+        "py", "-m", "sphinx", "--keep-going", "-b", "html", "-W", "docs", str(site),
+    ]  # fmt: skip
+    loose = context(tmp_path, '[tool.ci-sessions.docs]\nstrict = false\nargs = ["-q"]\n').settings(
+        "docs"
+    )
+    assert docs.build_argv("mkdocs", "mkdocs.yml", "py", site, loose)[-2:] == ["--clean", "-q"]
+    assert docs.build_argv("sphinx", "docs/conf.py", "py", site, loose)[-3:] == [
+        "docs", str(site), "-q",
+    ]  # fmt: skip
+
+
+def test_a_build_that_could_not_build_is_an_error_a_failed_build_is_not(tmp_path: Path) -> None:
+    ctx = context(tmp_path)
+    check = docs.DocsCheck()
+
+    def unbuilt(code: int, text: str) -> CheckResult | None:
+        run = ToolRun(["mkdocs"], code, text, "", 0.1)
+        return check._unbuilt(ctx, "mkdocs", ["mkdocs"], run, text)
+
+    theme = "ERROR - Config value 'theme': Unrecognised theme name: 'material'."
+    missing = unbuilt(1, theme)
+    assert missing is not None and missing.status is Status.ERROR
+    assert "'material' is not installed" in missing.summary and missing.tools == ["mkdocs"]
+    assert unbuilt(0, theme) is None  # a build that passed names no missing theme
+    crashed = unbuilt(1, "Traceback (most recent call last):\n  boom")
+    assert crashed is not None and "crashed (exit 1)" in crashed.summary
+    signal = unbuilt(-9, "killed")
+    assert signal is not None and "crashed (exit -9)" in signal.summary
+    assert unbuilt(1, "WARNING - a broken link") is None  # findings judge it
+    assert unbuilt(1, "Traceback (most recent call last):\nConfigurationError: x") is None

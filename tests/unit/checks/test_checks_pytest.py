@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 from ci_sessions.checks.base import CheckContext, ProjectFiles
-from ci_sessions.checks.pytest import TestsCheck
+from ci_sessions.checks.pytest import TestsCheck, _failure_findings
 from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
+from ci_sessions.junit import JUnitReport, TestOutcome
 from ci_sessions.results import CheckResult, Status
 
 
@@ -107,3 +108,27 @@ def test_what_a_run_recorded_never_names_a_path_outside_the_project(tmp_path: Pa
     unit = observed.units["tests/test_a.py"]
     assert unit.read == {"tests/data.txt"}
     assert dict(unit.code) == {}
+
+
+def test_each_failed_test_is_a_finding_and_a_flaky_one_that_passed_again_only_a_note() -> None:
+    counts = JUnitReport(
+        [
+            TestOutcome("tests/test_a.py::test_ok", "passed"),
+            TestOutcome("tests/test_a.py::test_bad", "failed", message="assert 1 == 2\nmore"),
+            TestOutcome("tests/test_b.py::test_flaky", "failed", message="timeout"),
+            TestOutcome("tests/test_c.py", "error"),
+            TestOutcome("doctest-module", "failed"),
+        ]
+    )
+    findings = _failure_findings(counts, {"tests/test_b.py::test_flaky"})
+    assert [(f.rule, f.severity, f.path, f.message) for f in findings] == [
+        ("test-failure", "error", "tests/test_a.py", "tests/test_a.py::test_bad: assert 1 == 2"),
+        (
+            "flaky-test",
+            "note",
+            "",
+            "tests/test_b.py::test_flaky: known flaky, passed on rerun (timeout)",
+        ),
+        ("test-failure", "error", "tests/test_c.py", "tests/test_c.py: error"),
+        ("test-failure", "error", "", "doctest-module: failed"),
+    ]

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from ci_sessions.config import env_name, load_config
+from ci_sessions.config.loader import _validate_value
+from ci_sessions.config.schema import Field
 from ci_sessions.errors import ConfigError
 
 
@@ -341,3 +343,77 @@ def test_unknown_variable_names_the_closest_one(tmp_path: Path) -> None:
     message = caught.value.render()
     assert "environment variable CI_SESSIONS_INSTALL: unknown setting" in message
     assert "ci-sessions config --env" in message
+
+
+# -- every kind of value, accepted and refused (the validator's dispatch, issue 23.4) ----------
+
+_ROW = {"id": Field("str", "an id")}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "kept"),
+    [
+        (Field("str", "s", choices=("a", "b")), "a", "a"),
+        (Field("str-list", "l"), ["x", "y"], ["x", "y"]),
+        (Field("str-or-list", "l"), "x", "x"),
+        (Field("str-or-list", "l"), ["x"], ["x"]),
+        (Field("str-or-false", "f"), False, False),
+        (Field("str-or-false", "f"), "x", "x"),
+        (Field("bool", "b"), True, True),
+        (Field("int", "i", minimum=1, maximum=3), 2, 2),
+        (Field("float", "f"), 0.5, 0.5),
+        (Field("count-or-auto", "c", minimum=1), "auto", "auto"),
+        (Field("count-or-auto", "c", minimum=1), " 2 ", 2),
+        (Field("count-or-auto", "c", minimum=1), 3, 3),
+        (Field("date", "d"), "2027-06-30", "2027-06-30"),
+        (Field("str-map", "m"), {"ruff": "ruff==1"}, {"ruff": "ruff==1"}),
+        (Field("list-map", "m"), {"quick": ["lint"]}, {"quick": ["lint"]}),
+        (Field("table", "t", children=_ROW), {"id": "B1"}, {"id": "B1"}),
+        (Field("table-list", "t", children=_ROW, required=("id",)), [{"id": "B1"}], [{"id": "B1"}]),
+    ],
+)
+def test_each_kind_keeps_a_good_value(field: Field, value: object, kept: object) -> None:
+    assert _validate_value(value, field, "k", "src") == kept
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "key", "fragment"),
+    [
+        (Field("str", "s"), 1, "k", "wrong type"),
+        (Field("str", "s", choices=("a", "b")), "c", "k", "invalid value"),
+        (Field("str", "s", format="python-version"), "banana", "k", "not a Python version"),
+        (Field("str-list", "l"), "x", "k", "wrong type"),
+        (Field("str-list", "l"), ["x", 1], "k", "wrong type"),
+        (Field("str-list", "l", format="python-version"), ["3.12", "x"], "k", "not a Python"),
+        (Field("str-or-list", "l"), 3, "k", "must be a string or a list of strings"),
+        (Field("str-or-list", "l"), ["x", 3], "k", "must be a string or a list of strings"),
+        (Field("str-or-false", "f"), True, "k", "must be a string or false"),
+        (Field("bool", "b"), 1, "k", "wrong type"),
+        (Field("int", "i"), True, "k", "wrong type"),
+        (Field("int", "i"), 1.5, "k", "wrong type"),
+        (Field("int", "i", minimum=1), 0, "k", "too small"),
+        (Field("float", "f", maximum=1), 2.0, "k", "too large"),
+        (Field("count-or-auto", "c", minimum=1), 0, "k", "wrong type"),
+        (Field("count-or-auto", "c"), True, "k", "wrong type"),
+        (Field("count-or-auto", "c"), "many", "k", "wrong type"),
+        (Field("date", "d"), "soon", "k", "not a date"),
+        (Field("date", "d"), 5, "k", "wrong type"),
+        (Field("str-map", "m"), ["x"], "k", "wrong type"),
+        (Field("str-map", "m"), {"ruff": 1}, "k.ruff", "wrong type"),
+        (Field("str-map", "m", format="requirement"), {"ruff": "ruff; rm"}, "k.ruff", "not a req"),
+        (Field("list-map", "m"), "x", "k", "wrong type"),
+        (Field("list-map", "m"), {"quick": "lint"}, "k.quick", "wrong type"),
+        (Field("list-map", "m"), {"quick": ["lint", 2]}, "k.quick", "wrong type"),
+        (Field("table", "t", children=_ROW), [], "k", "wrong type"),
+        (Field("table", "t", children=_ROW), {"di": "x"}, "k.di", "unknown key"),
+        (Field("table-list", "t", children=_ROW), {"id": "x"}, "k", "wrong type"),
+        (Field("table-list", "t", children=_ROW, required=("id",)), [{}], "k[0].id", "is required"),
+    ],
+)
+def test_each_kind_refuses_a_bad_value_naming_the_key(
+    field: Field, value: object, key: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _validate_value(value, field, "k", "src")
+    assert caught.value.key == key
+    assert fragment in caught.value.render()

@@ -104,6 +104,44 @@ def test_tox_deps_are_used_when_nothing_else_declares_test_deps(tmp_path: Path) 
             ("ruff==0.4.2", "requirements-dev.txt"),
         ),
         ({"requirements-dev.txt": "ruffus==2.0\n"}, None),
+        (
+            {
+                "pyproject.toml": '[project.optional-dependencies]\ndev = ["pytest", "ruff==0.3.1"]\n'
+            },
+            ("ruff==0.3.1", "pyproject.toml optional-dependencies dev"),
+        ),
+        ({"requirements/lint.txt": "ruff==0.2.0\n"}, ("ruff==0.2.0", "requirements/lint.txt")),
+        # the first place in the order wins: pre-commit, groups, extras, requirements files
+        (
+            {
+                ".pre-commit-config.yaml": "repos:\n- repo: local\n  hooks:\n  - id: r\n    additional_dependencies: ['ruff==0.5.0']\n",
+                "pyproject.toml": '[dependency-groups]\nlint = ["ruff==0.8.0"]\n',
+            },
+            ("ruff==0.5.0", ".pre-commit-config.yaml"),
+        ),
+        (
+            {
+                "pyproject.toml": '[dependency-groups]\nlint = ["ruff==0.8.0"]\n'
+                '[project.optional-dependencies]\ndev = ["ruff==0.3.1"]\n',
+                "requirements.txt": "ruff==0.1.0\n",
+            },
+            ("ruff==0.8.0", "pyproject.toml [dependency-groups] lint"),
+        ),
+        (
+            {
+                "pyproject.toml": '[project.optional-dependencies]\ndev = ["ruff==0.3.1"]\n',
+                "requirements.txt": "ruff==0.1.0\n",
+            },
+            ("ruff==0.3.1", "pyproject.toml optional-dependencies dev"),
+        ),
+        # a pre-commit config without the tool falls through to the next place
+        (
+            {
+                ".pre-commit-config.yaml": "repos:\n- repo: local\n  hooks: [{id: x}]\n",
+                "requirements.txt": "ruff==0.1.0\n",
+            },
+            ("ruff==0.1.0", "requirements.txt"),
+        ),
     ],
 )
 def test_tool_pins_are_found(

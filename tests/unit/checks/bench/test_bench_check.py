@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ci_sessions.checks.base import CheckContext
-from ci_sessions.checks.bench.check import BenchCheck, _failures
+from ci_sessions.checks.base import CheckContext, ToolRun
+from ci_sessions.checks.bench.check import BenchCheck, _failures, baseline_label
 from ci_sessions.checks.bench.compare import compare_and_report
 from ci_sessions.checks.bench.data import Benchmark, BenchRun, baseline_path, save_run
 from ci_sessions.checks.bench.findings import line_of
@@ -273,3 +273,37 @@ def test_a_regression_that_shows_twice_stands(tmp_path: Path) -> None:
     assert result.metrics["verdict:test_a"] == "regressed"
     assert result.metrics["ratio:test_a"] == pytest.approx(1.9, rel=0.01)  # the better of the two
     assert [f.rule for f in result.findings] == ["performance-regression"] * 2
+
+
+@pytest.mark.parametrize(
+    ("given", "branch", "reference", "label"),
+    [
+        ("release", "main", "main", "release"),  # the name given wins
+        ("", "feature", "main", "feature"),  # else the branch checked out
+        ("", "HEAD", "main", "main"),  # detached: the reference compared with
+        ("", "", "origin-main", "origin-main"),
+    ],
+)
+def test_a_baseline_is_saved_under_the_name_given_else_the_branch_else_the_reference(
+    given: str, branch: str, reference: str, label: str
+) -> None:
+    options = BenchOptions(save_baseline=given)
+    assert baseline_label(options, branch, reference) == label
+
+
+@pytest.mark.parametrize(
+    ("returncode", "status"), [(5, Status.PASS), (0, Status.PASS), (1, Status.ERROR)]
+)
+def test_a_run_that_measured_nothing_checked_nothing_unless_pytest_failed(
+    tmp_path: Path, returncode: int, status: Status
+) -> None:
+    ctx = context(tmp_path)
+    base = CheckResult("bench", "bench", Status.PASS, output="collected 0 items")
+    run = ToolRun(["pytest"], returncode, "collected 0 items", "boom", 0.1)
+    result = BenchCheck()._nothing_measured(ctx, base, run, tmp_path / "bench-pytest.json")
+    assert result.status is status
+    if status is Status.PASS:
+        assert result.checked is not None and result.checked.count == 0
+        assert result.summary.startswith("no benchmarks collected in")
+    else:
+        assert "wrote no bench-pytest.json" in result.summary
