@@ -177,8 +177,9 @@ def test_edits_rerun_what_reaches_them_through_imports_processes_entry_points_co
 @pytest.mark.parametrize(
     ("rel", "old", "new", "reason"),
     [
-        # a pytest plugin of the project, loaded through its entry point when pytest starts
-        ("src/demo/pytest_plugin.py", "42", "43", "src/demo/pytest_plugin.py changed: code that runs outside any one test file"),
+        # a pytest plugin of the project, loaded through its entry point when pytest starts: its
+        # module-level code runs before any test file
+        ("src/demo/pytest_plugin.py", "    return 42", "    return ANSWER\n\n\nANSWER = 43", "src/demo/pytest_plugin.py changed outside its function bodies: code that runs outside any one test file"),
         # read by a session fixture
         ("tests/data/seven.txt", "7", "8", "tests/data/seven.txt changed: code that runs outside any one test file"),
     ],
@@ -191,6 +192,22 @@ def test_what_a_plugin_or_a_shared_fixture_reaches_runs_everything(
     path.write_text(path.read_text().replace(old, new))
     run = nox_runner(demo, "-s", TESTS)
     assert note(run).startswith(f"incremental: full run: {reason}"), note(run)
+    assert verdict(run) == verdict(whole(nox_runner, demo, TESTS))
+    assert run.result(TESTS)["status"] == "FAIL"
+
+
+def test_a_plugin_fixture_body_edit_reruns_the_tests_that_ran_it(
+    demo: Path, nox_runner: Callable[..., NoxRun]
+) -> None:
+    """The body of a fixture a plugin defines runs inside the tests that ask for it: those rerun
+    (and what spawns a process), the others are kept, and the verdict is a whole run's."""
+    assert nox_runner(demo, "-s", TESTS).returncode == 0
+    path = demo / "src/demo/pytest_plugin.py"
+    path.write_text(path.read_text().replace("return 42", "return 43"))
+    run = nox_runner(demo, "-s", TESTS)
+    ran = note(run)
+    assert ran.startswith("incremental: 2 of "), ran
+    assert "tests/test_answer.py" in ran, ran
     assert verdict(run) == verdict(whole(nox_runner, demo, TESTS))
     assert run.result(TESTS)["status"] == "FAIL"
 
