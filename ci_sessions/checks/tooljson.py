@@ -26,6 +26,11 @@ def is_list(value: object) -> TypeGuard[list[object]]:
     return isinstance(value, list)
 
 
+def is_mapping(value: object) -> TypeGuard[dict[object, object]]:
+    """A mapping whose keys may be of any type (YAML's: ``1: x`` has an integer key)."""
+    return isinstance(value, dict)
+
+
 def load(path: Path) -> object:
     """A JSON file as read (``OSError`` and ``ValueError`` when it cannot be)."""
     document: object = json.loads(path.read_text(encoding="utf-8"))
