@@ -23,10 +23,10 @@ from ci_sessions._fs import state_dir
 from ci_sessions.checks import asbuilt, tooljson
 from ci_sessions.checks.base import (
     RUNTIME,
-    CheckBase,
     CheckContext,
     Environment,
     EnvSpec,
+    IncrementalBase,
     Observed,
     ProjectFiles,
     UnitPayload,
@@ -115,7 +115,7 @@ def _in_paths(path: str, paths: Sequence[str]) -> bool:
     return False
 
 
-class TestsCheck(CheckBase):
+class TestsCheck(IncrementalBase):
     """``pytest`` in the project environment, outcomes recorded, failures fail the gate.
 
     Incremental: a test file's outcome depends on its text, on what it imports, and on what its
@@ -128,7 +128,6 @@ class TestsCheck(CheckBase):
     tools: ClassVar[tuple[str, ...]] = ("pytest",)
     runs_tests: ClassVar[bool] = True
     per_python: ClassVar[bool] = True
-    incremental: ClassVar[bool] = True
     incremental_inputs: ClassVar[str] = RUNTIME
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
