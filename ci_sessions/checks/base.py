@@ -432,7 +432,7 @@ class CheckBase:
             return
         warnings.warn(
             f"{cls.__qualname__}: incremental = True on CheckBase relies on its former defaults "
-            f"for {', '.join(missing)}; inherit IncrementalBase instead (deprecated since 0.2)",
+            f"for {', '.join(missing)}; inherit IncrementalBase instead (deprecated: docs/reference/api.md)",
             DeprecationWarning,
             stacklevel=2,
         )
