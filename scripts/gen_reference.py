@@ -283,6 +283,28 @@ def api_page() -> str:
         '    session.install("sphinx")',
         '    session.run("sphinx-build", "-W", "docs", "docs/_build")',
         "```",
+        "",
+        "## Deprecated: what `CheckBase` gave every check",
+        "",
+        "A check (`ci_sessions.checks.base`) is `Check`: `name` and its declarations (`per_python`,",
+        "`after`, `exclusive`, `cacheable`, `baselined`, `runs_tests`, `tools`; defaults in",
+        "`CheckBase`), `environments`, `run` and `evaluate`. What only some checks do is a",
+        "`typing.Protocol` of its own, which the engine tests with `isinstance`; `CheckBase` no",
+        "longer gives these members a default:",
+        "",
+        "| members | Protocol | before |",
+        "| --- | --- | --- |",
+        "| `plan(plan)` | `PlanningCheck` | a no-op on `CheckBase` |",
+        '| `cache_salt(ctx)` | `SaltedCheck` | `""` on `CheckBase` |',
+        "| `incremental`, `incremental_inputs`, `units`, `unit_results`, `merge`, `reusable`,"
+        " `observed` | `IncrementalCheck`; defaults in `IncrementalBase` | on `Check`, defaults"
+        " in `CheckBase` |",
+        "",
+        "A check written the former way keeps working: one that overrides `plan` or `cache_salt`",
+        "satisfies the Protocol, and a `CheckBase` subclass with `incremental = True` that left",
+        "`reusable`, `observed` or `incremental_inputs` to `CheckBase` still gets those defaults,",
+        "with a `DeprecationWarning` asking it to inherit `IncrementalBase`. A subclass that called",
+        "`super().plan(...)` or `super().cache_salt(...)` drops the call: there is nothing above it.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -32,8 +32,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
 from urllib.parse import unquote, urlparse
+
+from ci_sessions.checks import tooljson
 
 #: the module (and ``.pth`` file) written into the environment's site-packages
 FINDER = "_ci_sessions_built"
@@ -65,10 +66,10 @@ def project_distribution(site: Path, root: Path) -> Path | None:
     wanted = root.resolve()
     for dist_info in sorted(site.glob("*.dist-info")):
         try:
-            data = json.loads((dist_info / "direct_url.json").read_text(encoding="utf-8"))
+            data = tooljson.load(dist_info / "direct_url.json")
         except (OSError, ValueError):
             continue
-        url = str(cast("dict[str, Any]", data).get("url", "")) if isinstance(data, dict) else ""
+        url = tooljson.text(data, "url") if tooljson.is_object(data) else ""
         parsed = urlparse(url)
         if parsed.scheme == "file" and Path(unquote(parsed.path)).resolve() == wanted:
             return dist_info

@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeGuard, runtime_checkable
 
 from ci_sessions.results import CheckResult, Status
 
@@ -275,11 +276,16 @@ class CheckContext:
         )
 
 
+@runtime_checkable
 class Check(Protocol):
-    """A quality check: everything the engine, the cache, the sessions and the reports need to
-    know about it is declared here, never probed or inferred from its name.
+    """A quality check, its core: what it is called, the environments it needs, how it runs and
+    how it judges. Everything the engine, the cache, the sessions and the reports need to know
+    about it is declared, never probed or inferred from its name.
 
-    Implementations inherit :class:`CheckBase` for the defaults and override what differs.
+    What only some checks do is a Protocol of its own, which the engine tests with
+    ``isinstance``: :class:`PlanningCheck` (``plan``), :class:`SaltedCheck` (``cache_salt``),
+    :class:`IncrementalCheck` (the per-file members). Implementations inherit
+    :class:`CheckBase` (or :class:`IncrementalBase`) for the declarations' defaults.
     """
 
     #: the session and table name (``lint``, ``tests``)
@@ -301,24 +307,9 @@ class Check(Protocol):
     #: the tools it runs, named in reports (a SARIF run per tool); a check whose tool depends
     #: on the project (mkdocs or Sphinx) sets ``CheckResult.tools`` itself
     tools: ClassVar[tuple[str, ...]]
-    #: can run on some of its files and reuse the stored results of the others, file by file
-    #: (``units``, ``unit_results``, ``merge``; the engine keys each file by its import closure)
-    incremental: ClassVar[bool]
-    #: what a unit's result depends on beyond its import closure: ``types`` (nothing: a type
-    #: checker reads the files it imports, stubs and its configuration), ``runtime`` (what the
-    #: run observed its units reach: ``observed``; a run that cannot say disowns its units)
-    incremental_inputs: ClassVar[str]
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         """The environments to prepare, by the role the check gives them."""
-        ...
-
-    def plan(self, plan: RunPlan) -> None:
-        """Called once per run, before any check starts, with every check of the run.
-
-        A check that reads what another leaves behind asks for it here (coverage makes the
-        tests collect data into its file and clears data an interrupted run left).
-        """
         ...
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
@@ -339,9 +330,41 @@ class Check(Protocol):
         """
         ...
 
-    def cache_salt(self, ctx: CheckContext) -> str:
-        """Inputs of the verdict that are not files or settings (a date an allow-list expires)."""
+
+@runtime_checkable
+class PlanningCheck(Protocol):
+    """A check that prepares for a run: the engine calls ``plan`` when it has one."""
+
+    def plan(self, plan: RunPlan) -> None:
+        """Called once per run, before any check starts, with every check of the run.
+
+        A check that reads what another leaves behind asks for it here (coverage makes the
+        tests collect data into its file and clears data an interrupted run left).
+        """
         ...
+
+
+@runtime_checkable
+class SaltedCheck(Protocol):
+    """A check whose verdict has inputs that are not files or settings."""
+
+    def cache_salt(self, ctx: CheckContext) -> str:
+        """Those inputs as text, part of the cache key (a date an allow-list expires)."""
+        ...
+
+
+@runtime_checkable
+class IncrementalCheck(Check, Protocol):
+    """A check that can run on some of its files and reuse the stored results of the others,
+    file by file (the engine keys each file by its import closure); it is run so only while
+    ``incremental`` is true."""
+
+    #: run incrementally (a subclass may turn it off)
+    incremental: ClassVar[bool]
+    #: what a unit's result depends on beyond its import closure: ``types`` (nothing: a type
+    #: checker reads the files it imports, stubs and its configuration), ``runtime`` (what the
+    #: run observed its units reach: ``observed``; a run that cannot say disowns its units)
+    incremental_inputs: ClassVar[str]
 
     def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
         """The files a whole run covers (an incremental check's units), or why it cannot tell."""
@@ -370,8 +393,25 @@ class Check(Protocol):
         ...
 
 
+def is_incremental(check: Check) -> TypeGuard[IncrementalCheck]:
+    """Whether the engine may run ``check`` file by file."""
+    return isinstance(check, IncrementalCheck) and check.incremental
+
+
+def cache_salt(check: Check, ctx: CheckContext) -> str:
+    """The check's verdict inputs that are not files or settings ("" for most checks)."""
+    return check.cache_salt(ctx) if isinstance(check, SaltedCheck) else ""
+
+
+#: what an incremental check built on :class:`CheckBase` was given by default before the
+#: optional members became Protocols of their own (see :meth:`CheckBase.__init_subclass__`)
+_INCREMENTAL_DEFAULTS = ("incremental_inputs", "reusable", "observed")
+
+
 class CheckBase:
-    """Defaults for the :class:`Check` protocol: a once-per-run, cacheable, independent check."""
+    """Defaults for the :class:`Check` declarations: a once-per-run, cacheable, independent
+    check. It gives none of the optional members: a check that has one defines it (and so
+    satisfies that Protocol), an incremental one inherits :class:`IncrementalBase`."""
 
     name: ClassVar[str]
     per_python: ClassVar[bool] = False
@@ -381,31 +421,32 @@ class CheckBase:
     baselined: ClassVar[bool] = False
     runs_tests: ClassVar[bool] = False
     tools: ClassVar[tuple[str, ...]] = ()
-    incremental: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Compatibility: a check written before the optional Protocols, ``incremental = True``
+        on ``CheckBase`` with ``units``, ``unit_results`` and ``merge`` of its own, still gets
+        the defaults ``CheckBase`` gave it then (deprecated: inherit :class:`IncrementalBase`)."""
+        super().__init_subclass__(**kwargs)
+        missing = [member for member in _INCREMENTAL_DEFAULTS if not hasattr(cls, member)]
+        if not missing or getattr(cls, "incremental", False) is not True:
+            return
+        warnings.warn(
+            f"{cls.__qualname__}: incremental = True on CheckBase relies on its former defaults "
+            f"for {', '.join(missing)}; inherit IncrementalBase instead (deprecated: docs/reference/api.md)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        for member in missing:
+            setattr(cls, member, IncrementalBase.__dict__[member])
+
+
+class IncrementalBase(CheckBase):
+    """Defaults for :class:`IncrementalCheck`: every stored file result may stand, and nothing
+    beyond the import graph is observed (a type checker's model); ``units``, ``unit_results``
+    and ``merge`` are the check's own."""
+
+    incremental: ClassVar[bool] = True
     incremental_inputs: ClassVar[str] = TYPES
-
-    def plan(self, plan: RunPlan) -> None:
-        del plan
-
-    def cache_salt(self, ctx: CheckContext) -> str:
-        del ctx
-        return ""
-
-    def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
-        del ctx, files
-        return "not an incremental check"
-
-    def unit_results(
-        self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
-    ) -> dict[str, UnitPayload] | str:
-        del ctx, result, units
-        return "not an incremental check"
-
-    def merge(
-        self, ctx: CheckContext, result: CheckResult, reused: Mapping[str, UnitPayload]
-    ) -> CheckResult:
-        del ctx, reused
-        return result
 
     def reusable(self, payload: UnitPayload) -> bool:
         del payload

@@ -13,7 +13,8 @@ import configparser
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+
+from ci_sessions.checks import tooljson
 
 #: Read the Docs' configuration files, as its builder looks for them
 READTHEDOCS = (".readthedocs.yaml", ".readthedocs.yml", "readthedocs.yaml", "readthedocs.yml")
@@ -61,21 +62,18 @@ def _readthedocs(root: Path) -> DocsDeps:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, OSError, UnicodeDecodeError):
             return DocsDeps()
-        python = cast("dict[str, Any]", data).get("python") if isinstance(data, dict) else None
-        install = (
-            cast("dict[str, Any]", python).get("install") if isinstance(python, dict) else None
-        )
+        python = data.get("python") if tooljson.is_mapping(data) else None
+        install = python.get("install") if tooljson.is_mapping(python) else None
         found = DocsDeps(origin=name)
-        for raw in cast("list[Any]", install if isinstance(install, list) else []):
-            if not isinstance(raw, dict):
+        for step in install if tooljson.is_list(install) else []:
+            if not tooljson.is_mapping(step):
                 continue
-            step = cast("dict[str, Any]", raw)
             requirements = step.get("requirements")
             if isinstance(requirements, str) and (root / requirements).is_file():
                 found.files.append(requirements.removeprefix("./"))
             extras = step.get("extra_requirements")
-            if isinstance(extras, list) and str(step.get("path", "")).strip("/") in ("", "."):
-                found.extras += [str(e) for e in cast("list[Any]", extras)]
+            if tooljson.is_list(extras) and str(step.get("path", "")).strip("/") in ("", "."):
+                found.extras += [str(e) for e in extras]
         return found
     return DocsDeps()
 

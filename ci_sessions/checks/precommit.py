@@ -11,10 +11,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import ClassVar
 
 from ci_sessions._fs import state_dir
 from ci_sessions._git import try_git
+from ci_sessions.checks import tooljson
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -160,13 +161,12 @@ def hooks_calling(config: Path, programs: tuple[str, ...]) -> list[str]:
     except (OSError, yaml.YAMLError):
         return []  # pre-commit itself reports a broken config
     found: list[str] = []
-    repos = cast("dict[str, Any]", data).get("repos") if isinstance(data, dict) else None
-    for repo in cast("list[Any]", repos if isinstance(repos, list) else []):
-        hooks = cast("dict[str, Any]", repo).get("hooks") if isinstance(repo, dict) else None
-        for hook in cast("list[Any]", hooks if isinstance(hooks, list) else []):
-            if not isinstance(hook, dict):
+    repos = data.get("repos") if tooljson.is_mapping(data) else None
+    for repo in repos if tooljson.is_list(repos) else []:
+        hooks = repo.get("hooks") if tooljson.is_mapping(repo) else None
+        for item in hooks if tooljson.is_list(hooks) else []:
+            if not tooljson.is_mapping(item):
                 continue
-            item = cast("dict[str, Any]", hook)
             words = [
                 Path(w).name.removesuffix(".exe") for w in str(item.get("entry", "")).split()[:3]
             ]

@@ -13,10 +13,10 @@ from typing import ClassVar, TypedDict
 
 from ci_sessions.checks import tooljson
 from ci_sessions.checks.base import (
-    CheckBase,
     CheckContext,
     Environment,
     EnvSpec,
+    IncrementalBase,
     ProjectFiles,
     UnitPayload,
     error_result,
@@ -33,7 +33,7 @@ from ci_sessions.gates import apply_gates, at_most
 from ci_sessions.results import Checked, CheckResult, Finding, Gate
 
 
-class TypecheckCheck(CheckBase):
+class TypecheckCheck(IncrementalBase):
     """``pyright`` type check: errors fail the gate, warnings only when configured to.
 
     Incremental: a file's diagnostics depend on its text and on what it imports, transitively,
@@ -44,7 +44,6 @@ class TypecheckCheck(CheckBase):
     name: ClassVar[str] = "typecheck"
     tools: ClassVar[tuple[str, ...]] = ("pyright",)
     baselined: ClassVar[bool] = True
-    incremental: ClassVar[bool] = True
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         requirement, _origin = tool_requirement(ctx, "pyright")

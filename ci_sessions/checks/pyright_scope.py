@@ -10,28 +10,27 @@ gets wrong turns incremental type checking off with a reason, never into missed 
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+
+from ci_sessions.checks import tooljson
 
 DEFAULT_EXCLUDE = ("**/node_modules", "**/__pycache__", "**/.*")
 SUFFIXES = (".py", ".pyi")
 
 
-def pyright_settings(root: Path, tool: dict[str, Any]) -> dict[str, Any] | str:
+def pyright_settings(root: Path, tool: Mapping[str, object]) -> tooljson.JsonObject | str:
     """The pyright settings of a project: ``pyrightconfig.json`` first, else ``[tool.pyright]``;
     a string says why they cannot be read."""
     config = root / "pyrightconfig.json"
     if config.is_file():
         try:
-            data = json.loads(config.read_text(encoding="utf-8"))
+            data = tooljson.load(config)
         except (OSError, ValueError):
             return "pyrightconfig.json is not plain JSON (comments?): its include list is unknown"
-        return cast("dict[str, Any]", data) if isinstance(data, dict) else {}
-    section = tool.get("pyright", {})
-    return cast("dict[str, Any]", section) if isinstance(section, dict) else {}
+        return data if tooljson.is_object(data) else {}
+    return tooljson.member(tool, "pyright")
 
 
 def analysed_files(
@@ -50,7 +49,7 @@ def analysed_files(
 
 
 def scope(
-    root: Path, tool: dict[str, Any], paths: Sequence[str], has_config: bool
+    root: Path, tool: Mapping[str, object], paths: Sequence[str], has_config: bool
 ) -> tuple[list[str], list[str] | None] | str:
     """(include, exclude) pyright applies: the config's, or ``paths`` without a config."""
     if not has_config:
@@ -58,18 +57,20 @@ def scope(
     settings = pyright_settings(root, tool)
     if isinstance(settings, str):
         return settings
-    include = settings.get("include", ["."])
+    include = _strings(settings.get("include", ["."]))
     exclude = settings.get("exclude")
-    if not _strings(include) or (exclude is not None and not _strings(exclude)):
+    excluded = None if exclude is None else _strings(exclude)
+    if include is None or (exclude is not None and excluded is None):
         return "the pyright include/exclude settings are not lists of paths"
-    return (
-        [str(p) for p in cast("list[Any]", include)],
-        None if exclude is None else [str(p) for p in cast("list[Any]", exclude)],
-    )
+    return include, excluded
 
 
-def _strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in cast("list[Any]", value))
+def _strings(value: object) -> list[str] | None:
+    """A list of strings, or None when ``value`` is anything else."""
+    if not tooljson.is_list(value):
+        return None
+    found = [v for v in value if isinstance(v, str)]
+    return found if len(found) == len(value) else None
 
 
 def _pattern(glob: str) -> re.Pattern[str]:

@@ -8,32 +8,136 @@ its sources: ``.../site-packages/demo/x.py`` is ``src/demo/x.py``.
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any, cast
+from typing import TypedDict
 
+from ci_sessions.checks import tooljson
 from ci_sessions.checks.base import Observed, Reached
 
 SITE = "/site-packages/"
 UNIT, IMPORT, SHARED, MARKER = "unit:", "import:", "shared", "marker:"
 
 
-def reach_documents(output: Path) -> list[dict[str, Any]]:
-    """Every document the plugin wrote for one run (the main process's and each worker's)."""
-    documents: list[dict[str, Any]] = []
+class ReachBucket(TypedDict):
+    """What one bucket reached, as the plugin wrote it (absolute paths)."""
+
+    code: dict[str, list[int]]  # a file -> the first lines of the code that ran in it
+    read: list[str]
+    listed: list[str]
+    imports: list[str]
+    caused: list[str]
+    spawned: list[str]
+    via: str
+    lazy: bool
+    computes: bool
+
+
+class ReachDocument(TypedDict):
+    """One process's record (``format`` 1)."""
+
+    how: str  # "sys.monitoring", or why nothing was tracked
+    files: dict[str, int]  # a test file -> how many tests pytest collected from it
+    marked: dict[str, list[str]]  # a marker -> the files with tests that carry it
+    buckets: dict[str, ReachBucket]
+
+
+def reach_documents(output: Path) -> list[ReachDocument]:
+    """Every document the plugin wrote for one run (the main process's and each worker's).
+
+    A file that cannot be read or is of another format is not one; a format-1 document with a
+    member of another type is a ``ValueError`` naming the file: read wrongly, it could select
+    too few tests.
+    """
+    documents: list[ReachDocument] = []
     if not output.parent.is_dir():
         return documents
     for path in sorted(output.parent.glob(f"{output.name}*")):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = tooljson.load(path)
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict) and cast("dict[str, Any]", data).get("format") == 1:
-            documents.append(cast("dict[str, Any]", data))
+        if tooljson.is_object(data) and data.get("format") == 1:
+            documents.append(read_document(data, str(path)))
     return documents
+
+
+def read_document(data: Mapping[str, object], where: str) -> ReachDocument:
+    """A record checked member by member: a missing member is empty, one of another type is a
+    ``ValueError`` naming it."""
+    buckets: dict[str, ReachBucket] = {}
+    for key, raw in _object(data, "buckets", where).items():
+        buckets[key] = _bucket(tooljson.as_object(raw, f"{where}: buckets: {key}"), key, where)
+    files: dict[str, int] = {}
+    for file, count in _object(data, "files", where).items():
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise ValueError(f"{where}: files: {file}: expected a count")
+        files[file] = count
+    return ReachDocument(
+        how=_text(data, "how", where),
+        files=files,
+        marked={
+            marker: _strings(_object(data, "marked", where), marker, f"{where}: marked")
+            for marker in _object(data, "marked", where)
+        },
+        buckets=buckets,
+    )
+
+
+def _bucket(raw: Mapping[str, object], key: str, where: str) -> ReachBucket:
+    at = f"{where}: buckets: {key}"
+    code: dict[str, list[int]] = {}
+    for path, lines in _object(raw, "code", at).items():
+        items = tooljson.as_list(lines, f"{at}: code: {path}")
+        numbers = [n for n in items if isinstance(n, int) and not isinstance(n, bool)]
+        if len(numbers) != len(items):
+            raise ValueError(f"{at}: code: {path}: expected line numbers")
+        code[path] = numbers
+    return ReachBucket(
+        code=code,
+        read=_strings(raw, "read", at),
+        listed=_strings(raw, "listed", at),
+        imports=_strings(raw, "imports", at),
+        caused=_strings(raw, "caused", at),
+        spawned=_strings(raw, "spawned", at),
+        via=_text(raw, "via", at),
+        lazy=_flag(raw, "lazy", at),
+        computes=_flag(raw, "computes", at),
+    )
+
+
+def _object(data: Mapping[str, object], key: str, where: str) -> tooljson.JsonObject:
+    value = data.get(key)
+    return {} if value is None else tooljson.as_object(value, f"{where}: {key}")
+
+
+def _strings(data: Mapping[str, object], key: str, where: str) -> list[str]:
+    value = data.get(key)
+    items = [] if value is None else tooljson.as_list(value, f"{where}: {key}")
+    found = [item for item in items if isinstance(item, str)]
+    if len(found) != len(items):
+        raise ValueError(f"{where}: {key}: expected a list of strings")
+    return found
+
+
+def _text(data: Mapping[str, object], key: str, where: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: {key}: expected a string, got {type(value).__name__}")
+    return value
+
+
+def _flag(data: Mapping[str, object], key: str, where: str) -> bool:
+    value = data.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ValueError(f"{where}: {key}: expected true or false, got {type(value).__name__}")
+    return value
 
 
 class _Paths:
@@ -78,41 +182,56 @@ class _Paths:
         return frozenset(p for raw in raws if (p := self(str(raw))) is not None)
 
 
+class _Merged:
+    """One bucket's members over every document of a run."""
+
+    __slots__ = ("caused", "code", "imports", "listed", "read", "spawned")
+
+    def __init__(self) -> None:
+        self.code: dict[str, set[int]] = {}
+        self.read: set[str] = set()
+        self.listed: set[str] = set()
+        self.imports: set[str] = set()
+        self.caused: set[str] = set()
+        self.spawned: list[str] = []
+
+    def add(self, raw: ReachBucket) -> None:
+        for path, lines in raw["code"].items():
+            self.code.setdefault(path, set()).update(lines)
+        self.read.update(raw["read"])
+        self.listed.update(raw["listed"])
+        self.imports.update(raw["imports"])
+        self.caused.update(raw["caused"])
+        self.spawned.extend(raw["spawned"])
+
+
 def observed_from(
-    documents: Sequence[Mapping[str, Any]], root: Path, packages: Sequence[str]
+    documents: Sequence[ReachDocument], root: Path, packages: Sequence[str]
 ) -> Observed:
     """One :class:`Observed` from the documents of one run."""
     paths = _Paths(root, packages)
-    merged: dict[str, dict[str, Any]] = {}
+    merged: dict[str, _Merged] = {}
     origin: dict[str, tuple[str, bool]] = {}
     computes: set[str] = set()
     for document in documents:
-        for key, raw in cast("dict[str, Any]", document.get("buckets", {})).items():
-            if raw.get("via") and str(key) not in origin:
-                origin[str(key)] = (str(raw["via"]), bool(raw.get("lazy")))
-            if raw.get("computes"):
-                computes.add(str(key))
-            bucket = merged.setdefault(str(key), {})
-            code: dict[str, set[int]] = bucket.setdefault("code", {})
-            for raw_path, lines in cast("dict[str, Any]", raw.get("code", {})).items():
-                code.setdefault(str(raw_path), set()).update(int(n) for n in lines)
-            for field in ("read", "listed", "imports", "caused"):
-                target = cast("set[str]", bucket.setdefault(field, set()))
-                target.update(str(v) for v in cast("list[Any]", raw.get(field, [])))
-            spawned = cast("list[str]", bucket.setdefault("spawned", []))
-            spawned.extend(str(v) for v in cast("list[Any]", raw.get("spawned", [])))
+        for key, raw in document["buckets"].items():
+            if raw["via"] and key not in origin:
+                origin[key] = (raw["via"], raw["lazy"])
+            if raw["computes"]:
+                computes.add(key)
+            merged.setdefault(key, _Merged()).add(raw)
     units: dict[str, Reached] = {}
     imports: dict[str, Reached] = {}
     marked: dict[str, Reached] = {}
     shared = Reached()
     for key, fields in merged.items():
         reached = Reached(
-            code=_code(paths, cast("dict[str, set[int]]", fields["code"])),
-            read=paths.many(fields["read"]),
-            listed=frozenset(_listed(paths, cast("set[str]", fields["listed"]))),
-            imports=frozenset(cast("set[str]", fields["imports"])),
-            spawned=tuple(cast("list[str]", fields["spawned"])),
-            caused=paths.many(c.removeprefix(IMPORT) for c in cast("set[str]", fields["caused"])),
+            code=_code(paths, fields.code),
+            read=paths.many(fields.read),
+            listed=frozenset(_listed(paths, fields.listed)),
+            imports=frozenset(fields.imports),
+            spawned=tuple(fields.spawned),
+            caused=paths.many(c.removeprefix(IMPORT) for c in fields.caused),
             via=(paths(origin[key][0]) or "") if key in origin else "",
             lazy=origin[key][1] if key in origin else False,
             computes=key in computes,
@@ -133,8 +252,8 @@ def observed_from(
             imports[path] = _union(imports[path], reached) if path in imports else reached
     users: dict[str, set[str]] = {}
     for document in documents:
-        for marker, files in cast("dict[str, Any]", document.get("marked", {})).items():
-            users.setdefault(str(marker), set()).update(paths.many(files))
+        for marker, files in document["marked"].items():
+            users.setdefault(marker, set()).update(paths.many(files))
     return Observed(
         units=units,
         imports=imports,
@@ -143,15 +262,15 @@ def observed_from(
     )
 
 
-def collected_counts(documents: Sequence[Mapping[str, Any]], root: Path) -> dict[str, int]:
+def collected_counts(documents: Sequence[ReachDocument], root: Path) -> dict[str, int]:
     """How many tests pytest collected from each file it collected (project-relative)."""
     paths = _Paths(root, ())
     counts: dict[str, int] = {}
     for document in documents:
-        for raw, count in cast("dict[str, Any]", document.get("files", {})).items():
-            path = paths(str(raw))
+        for raw, count in document["files"].items():
+            path = paths(raw)
             if path is not None:
-                counts[path] = max(counts.get(path, 0), int(count))
+                counts[path] = max(counts.get(path, 0), count)
     return counts
 
 

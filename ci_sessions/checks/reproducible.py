@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import ClassVar, cast
+from typing import ClassVar, TypedDict
 
 from ci_sessions._fs import atomic_write_text
 from ci_sessions._git import try_git
 from ci_sessions._secrets import mask
+from ci_sessions.checks import tooljson
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -40,16 +41,78 @@ TIMES_ONLY = (
 TIMES_ONLY_FIX = "to accept it set [tool.ci-sessions.reproducible] max-differing = 1"
 
 
-def _times_only(data: Mapping[str, object]) -> list[str]:
-    return [str(name) for name in cast("list[object]", data.get("times_only", []))]
+class ReproArtifact(TypedDict):
+    """One distribution built twice (``identical`` only when the report says ``true``)."""
+
+    name: str
+    sha256: str
+    second_sha256: str
+    identical: bool
 
 
-def _listed(data: Mapping[str, object]) -> list[dict[str, str]]:
+class ReproDifference(TypedDict):
+    archive: str
+    member: str
+    how: str  # "content", "mtime", "mode", "only in one build", ...
+    detail: str
+
+
+class ReproReport(TypedDict):
+    """The double build's JSON (``ReproResult.to_json``), the members this check reads."""
+
+    verdict: str
+    source_date_epoch: int
+    artifacts: list[ReproArtifact]
+    tools: dict[str, str]
+    differences: list[ReproDifference]
+    seconds: float
+    times_only: list[str]  # archives differing only in their members' file times
+
+
+def read_report(data: Mapping[str, object]) -> ReproReport:
+    """The report read member by member: an artifact not said to be identical differs, and an
+    entry that is not an object is an artifact or a difference of its own, never dropped."""
+    artifacts = [
+        ReproArtifact(
+            name=tooljson.text(item, "name"),
+            sha256=tooljson.text(item, "sha256"),
+            second_sha256=tooljson.text(item, "second_sha256"),
+            identical=item.get("identical") is True,
+        )
+        for item in _entries(data, "artifacts")
+    ]
+    differences = [
+        ReproDifference(
+            archive=tooljson.text(item, "archive"),
+            member=tooljson.text(item, "member"),
+            how=tooljson.text(item, "how"),
+            detail=tooljson.text(item, "detail"),
+        )
+        for item in _entries(data, "differences")
+    ]
+    tools = tooljson.member(data, "tools")
+    return ReproReport(
+        verdict=tooljson.text(data, "verdict"),
+        source_date_epoch=tooljson.integer(data, "source_date_epoch"),
+        artifacts=artifacts,
+        tools={name: tooljson.text(tools, name) for name in tools},
+        differences=differences,
+        seconds=tooljson.number(data, "seconds"),
+        times_only=tooljson.strings(data, "times_only"),
+    )
+
+
+def _entries(data: Mapping[str, object], key: str) -> list[tooljson.JsonObject]:
+    """A list member's entries, anything but an object read as an empty one (so counted)."""
+    return [item if tooljson.is_object(item) else {} for item in tooljson.members(data, key)]
+
+
+def _listed(data: ReproReport) -> list[ReproDifference]:
     """The differences worth a line each: an archive differing only in file times is one."""
-    differences = cast("list[dict[str, str]]", data.get("differences", []))
-    times_only = _times_only(data)
+    differences = data["differences"]
+    times_only = data["times_only"]
     listed = [
-        {"archive": name, "member": f"{sum(1 for d in differences if d['archive'] == name)} members", "how": "mtime", "detail": TIMES_ONLY}
+        ReproDifference(archive=name, member=f"{sum(1 for d in differences if d['archive'] == name)} members", how="mtime", detail=TIMES_ONLY)
         for name in times_only
     ]  # fmt: skip
     return listed + [d for d in differences if d["archive"] not in times_only]
@@ -60,10 +123,10 @@ def _masked(value: object) -> object:
     the members it differs in reach the output, the reports and the evidence pack."""
     if isinstance(value, str):
         return mask(value)
-    if isinstance(value, list):
-        return [_masked(item) for item in cast("list[object]", value)]
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in cast("dict[str, object]", value).items()}
+    if tooljson.is_list(value):
+        return [_masked(item) for item in value]
+    if tooljson.is_object(value):
+        return {key: _masked(item) for key, item in value.items()}
     return value
 
 
@@ -71,15 +134,14 @@ def _hash_metric(name: str) -> str:
     return "sdist_sha256" if name.endswith((".tar.gz", ".zip")) else "wheel_sha256"
 
 
-def _section(data: Mapping[str, object]) -> str:
-    artifacts = cast("list[dict[str, object]]", data.get("artifacts", []))
-    tools = cast("dict[str, str]", data.get("tools", {}))
+def _section(data: ReproReport) -> str:
+    artifacts, tools = data["artifacts"], data["tools"]
     differences = _listed(data)
-    verdict = str(data.get("verdict", ""))
+    verdict = data["verdict"]
     lines = [
         "### Reproducible build",
         "",
-        f"Built twice from clean copies with `SOURCE_DATE_EPOCH={data.get('source_date_epoch')}` "
+        f"Built twice from clean copies with `SOURCE_DATE_EPOCH={data['source_date_epoch']}` "
         f"({', '.join(f'{k} {v}' for k, v in sorted(tools.items()))}): **{verdict}**",
         "",
         "| file | sha256 | second build |",
@@ -89,26 +151,24 @@ def _section(data: Mapping[str, object]) -> str:
         second = "identical" if artifact["identical"] else f"`{artifact['second_sha256']}`"
         lines.append(f"| `{artifact['name']}` | `{artifact['sha256']}` | {second} |")
     for diff in differences[:10]:
-        detail = f" ({diff['detail']})" if diff.get("detail") else ""
+        detail = f" ({diff['detail']})" if diff["detail"] else ""
         lines.append(f"- `{diff['archive']}`: `{diff['member']}` differs in {diff['how']}{detail}")
     return "\n".join(lines) + "\n"
 
 
-def _output(data: Mapping[str, object]) -> str:
+def _output(data: ReproReport) -> str:
     """What the log shows: each file's two hashes, then the differences."""
-    lines = [
-        f"double build: {data.get('verdict')} (SOURCE_DATE_EPOCH={data.get('source_date_epoch')})"
-    ]
-    for artifact in cast("list[dict[str, object]]", data.get("artifacts", [])):
+    lines = [f"double build: {data['verdict']} (SOURCE_DATE_EPOCH={data['source_date_epoch']})"]
+    for artifact in data["artifacts"]:
         mark = "==" if artifact["identical"] else "!="
         lines.append(
             f"  {artifact['name']}: {artifact['sha256']} {mark} {artifact['second_sha256']}"
         )
     for diff in _listed(data):
         lines.append(
-            f"  differs: {diff['archive']}: {diff['member']}: {diff['how']} {diff.get('detail', '')}".rstrip()
+            f"  differs: {diff['archive']}: {diff['member']}: {diff['how']} {diff['detail']}".rstrip()
         )
-    if _times_only(data):
+    if data["times_only"]:
         lines.append(f"  hint: {TIMES_ONLY_FIX}")
     return "\n".join(lines)
 
@@ -149,6 +209,7 @@ class ReproducibleCheck(CheckBase):
             env=plain_output(ctx.tool_env(None)),
         )  # fmt: skip
         data = {key: _masked(value) for key, value in result.to_json().items()}
+        read = read_report(data)
         if result.verdict == ERROR:
             error = mask(result.error)
             first = error.splitlines()[0] if error else "the double build failed"
@@ -156,47 +217,46 @@ class ReproducibleCheck(CheckBase):
         report = ctx.reports_dir / REPORT
         atomic_write_text(report, json.dumps(data, indent=2) + "\n")
         section = ctx.reports_dir / SECTION
-        atomic_write_text(section, _section(data))
-        built = len(cast("list[object]", data.get("artifacts", [])))
+        atomic_write_text(section, _section(read))
+        built = len(read["artifacts"])
         return pending_result(
             ctx, self.name,
             checked=Checked("distributions", built),  # 0: nothing was compared, never a PASS
-            metrics=self._metrics(data),
-            findings=self._findings(data),
+            metrics=self._metrics(read),
+            findings=self._findings(read),
             artifacts={
                 "reproducible": report.relative_to(ctx.root).as_posix(),
                 SUMMARY_SECTION: section.relative_to(ctx.root).as_posix(),
             },
-            output=_output(data),
+            output=_output(read),
         )  # fmt: skip
 
     @staticmethod
-    def _metrics(data: Mapping[str, object]) -> dict[str, float | int | str]:
-        artifacts = cast("list[dict[str, object]]", data.get("artifacts", []))
-        tools = cast("dict[str, str]", data.get("tools", {}))
+    def _metrics(data: ReproReport) -> dict[str, float | int | str]:
+        artifacts, tools = data["artifacts"], data["tools"]
         metrics: dict[str, float | int | str] = {
-            "verdict": str(data.get("verdict", "")),
+            "verdict": data["verdict"],
             "artifacts": len(artifacts),
             "differing": sum(1 for a in artifacts if not a["identical"]),
-            "differences": len(cast("list[object]", data.get("differences", []))),
-            "source_date_epoch": int(cast("int", data.get("source_date_epoch", 0))),
-            "build_seconds": float(cast("float", data.get("seconds", 0.0))),
+            "differences": len(data["differences"]),
+            "source_date_epoch": data["source_date_epoch"],
+            "build_seconds": data["seconds"],
             "tools": ", ".join(f"{k} {v}" for k, v in sorted(tools.items())),
-            "times_only": len(_times_only(data)),
+            "times_only": len(data["times_only"]),
         }
         for artifact in artifacts:
-            metrics[_hash_metric(str(artifact["name"]))] = str(artifact["sha256"])
+            metrics[_hash_metric(artifact["name"])] = artifact["sha256"]
         return metrics
 
     @staticmethod
-    def _findings(data: Mapping[str, object]) -> list[Finding]:
+    def _findings(data: ReproReport) -> list[Finding]:
         differences = _listed(data)
         return [
             Finding(
                 tool="reproducible",
                 rule=f"reproducible-{diff['how']}",
                 message=f"{diff['archive']}: {diff['member']} differs between two builds ({diff['how']}"
-                + (f": {diff['detail']})" if diff.get("detail") else ")"),
+                + (f": {diff['detail']})" if diff["detail"] else ")"),
             )
             for diff in differences[:MAX_FINDINGS]
         ]

@@ -7,11 +7,11 @@ The SBOM is read from an environment holding the project and its runtime depende
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import ClassVar, TypedDict
 
+from ci_sessions.checks import tooljson
 from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec, error_result
 from ci_sessions.checks.projectenv import INSTALL_INPUTS
 from ci_sessions.checks.tooling import tool_requirement
@@ -30,12 +30,27 @@ def runtime_env(ctx: CheckContext) -> EnvSpec:
     )
 
 
-def read_components(path: Path) -> list[dict[str, Any]]:
-    """The components of a CycloneDX JSON document."""
-    data = cast("dict[str, Any]", json.loads(path.read_text(encoding="utf-8")))
+class SbomComponent(TypedDict):
+    """One of a CycloneDX document's ``components`` ("" for a member it lacks)."""
+
+    name: str
+    version: str
+    purl: str  # the package URL; a component without one is a finding
+
+
+def read_components(path: Path) -> list[SbomComponent]:
+    """The components of a CycloneDX JSON document (an entry that is not an object is none)."""
+    data = tooljson.as_object(tooljson.load(path), path.name)
     if data.get("bomFormat") != "CycloneDX":
         raise ValueError(f"{path.name} is not a CycloneDX document")
-    return [c for c in cast("list[Any]", data.get("components", [])) if isinstance(c, dict)]
+    return [
+        SbomComponent(
+            name=tooljson.text(item, "name"),
+            version=tooljson.text(item, "version"),
+            purl=tooljson.text(item, "purl"),
+        )
+        for item in tooljson.objects(data.get("components"))
+    ]
 
 
 class SbomCheck(CheckBase):
@@ -88,16 +103,15 @@ class SbomCheck(CheckBase):
             metrics={"components": len(components)}, checked=Checked("components", len(components)),
         )  # fmt: skip
         lines = [f"{output.relative_to(ctx.root).as_posix()}: {len(components)} component(s)"]
-        for component in sorted(components, key=lambda c: str(c.get("name", "")).lower()):
-            lines.append(
-                f"  {component.get('name', '?')} {component.get('version', '')}  {component.get('purl', '')}"
-            )
-            if not component.get("purl"):
+        for component in sorted(components, key=lambda c: c["name"].lower()):
+            name = component["name"] or "?"
+            lines.append(f"  {name} {component['version']}  {component['purl']}")
+            if not component["purl"]:
                 result.findings.append(
                     Finding(
                         tool="cyclonedx",
                         rule="missing-purl",
-                        message=f"component {component.get('name', '?')} has no package URL",
+                        message=f"component {name} has no package URL",
                         path=FILENAME,
                         severity="warning",
                     )

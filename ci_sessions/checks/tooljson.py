@@ -9,7 +9,7 @@ as ``TypedDict``s beside its parser.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TypeGuard
 
@@ -24,6 +24,17 @@ def is_object(value: object) -> TypeGuard[JsonObject]:
 
 def is_list(value: object) -> TypeGuard[list[object]]:
     return isinstance(value, list)
+
+
+def is_sequence(value: object) -> TypeGuard[Sequence[object]]:
+    """A list or a tuple (a validated configuration keeps its lists as tuples)."""
+    return isinstance(value, (list, tuple))
+
+
+def is_mapping(value: object) -> TypeGuard[Mapping[object, object]]:
+    """A mapping whose keys may be of any type (YAML's: ``1: x`` has an integer key), or a
+    validated configuration table (a read-only mapping)."""
+    return isinstance(value, Mapping)
 
 
 def load(path: Path) -> object:

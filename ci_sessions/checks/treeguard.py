@@ -13,13 +13,13 @@ same before and after.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
 
 from ci_sessions._fs import exclusive_lock, remove_tree
 from ci_sessions._patterns import PathMatcher
+from ci_sessions.checks import tooljson
 
 #: what build backends write beside the sources (names of files or folders)
 BUILD_PRODUCTS = ("build", "*.egg-info", ".eggs", ".pdm-build", ".mesonpy-*", "_skbuild", "target")
@@ -91,17 +91,14 @@ def version_files(root: Path) -> list[str]:
 
     tool = load_project(root).tool
     found: list[str] = []
-    scm = _table(tool, "setuptools_scm")
-    found += [str(scm[k]) for k in ("version_file", "write_to") if isinstance(scm.get(k), str)]
-    vcs = _table(_table(_table(_table(tool, "hatch"), "build"), "hooks"), "vcs")
-    if isinstance(vcs.get("version-file"), str):
-        found.append(str(vcs["version-file"]))
+    scm = tooljson.member(tool, "setuptools_scm")
+    found += [v for k in ("version_file", "write_to") if isinstance(v := scm.get(k), str)]
+    vcs: Mapping[str, object] = tool
+    for key in ("hatch", "build", "hooks", "vcs"):
+        vcs = tooljson.member(vcs, key)
+    if isinstance(version_file := vcs.get("version-file"), str):
+        found.append(version_file)
     return found
-
-
-def _table(table: dict[str, Any], key: str) -> dict[str, Any]:
-    value = table.get(key)
-    return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
 
 
 def _snapshot(root: Path) -> _Snapshot:

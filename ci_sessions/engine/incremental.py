@@ -25,9 +25,11 @@ from ci_sessions.checks.base import (
     Check,
     CheckContext,
     Environment,
+    IncrementalCheck,
     Observed,
     ProjectFiles,
     UnitPayload,
+    cache_salt,
     pending_result,
 )
 from ci_sessions.engine.filestate import DEP, FileState, FileStateStore, UnitEntry
@@ -109,7 +111,7 @@ class IncrementalOptions:
 class _Plan:
     """One incremental run of one check: its units, their keys, the context it is judged by."""
 
-    check: Check
+    check: IncrementalCheck
     ctx: CheckContext
     units: list[str]
     keys: Mapping[str, str]
@@ -152,7 +154,9 @@ class IncrementalRunner:
                     self._graph = f"the import graph could not be built ({exc})"
             return self._graph
 
-    def run(self, check: Check, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+    def run(
+        self, check: IncrementalCheck, ctx: CheckContext, envs: Mapping[str, Environment]
+    ) -> CheckResult:
         """Run ``check`` on the files whose inputs changed and merge the rest from the last run."""
         graph = self.graph()
         if isinstance(graph, str):
@@ -343,7 +347,7 @@ def context_facts(
     from ci_sessions.engine.cache import digest_of, key_facts
 
     facts = key_facts(
-        check=check, ctx=ctx, envs=envs, tree_digest="", extra=[check.cache_salt(ctx)]
+        check=check, ctx=ctx, envs=envs, tree_digest="", extra=[cache_salt(check, ctx)]
     )
     return {name: digest_of(value) for name, value in facts.items() if name not in _NOT_CONTEXT}
 

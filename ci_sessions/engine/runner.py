@@ -26,9 +26,12 @@ from ci_sessions.checks.base import (
     CheckContext,
     Environment,
     EnvSpec,
+    PlanningCheck,
     RunPlan,
     Shard,
+    cache_salt,
     enforce_checked,
+    is_incremental,
     no_known_flaky,
 )
 from ci_sessions.config import Config
@@ -153,7 +156,8 @@ class _Run:
         self.names = tuple(inv.check.name for inv in invocations)
         self.plan = RunPlan(root=root, checks=self.names)
         for check in {inv.check.name: inv.check for inv in invocations}.values():
-            check.plan(self.plan)
+            if isinstance(check, PlanningCheck):
+                check.plan(self.plan)
         self.pool = _EnvPool(manager)
         self.stream_single = len(invocations) == 1
         self.jobs = 1 if self.stream_single else effective_jobs(options.jobs)
@@ -460,7 +464,7 @@ def _cache_lookup(
             ctx=ctx,
             envs=envs,
             tree_digest=cache.tree_digest(),
-            extra=[check.cache_salt(ctx)],
+            extra=[cache_salt(check, ctx)],
         )
         return key, cache.lookup(check.name, inv.python, key)
     except (OSError, ValueError):  # a broken cache never stops a check from running
@@ -476,7 +480,7 @@ def _run_and_judge(
 ) -> CheckResult:
     """Run the check (file by file when incremental), then let it judge what is left after the
     findings baseline; a PASS that shows nothing checked never stays a PASS."""
-    if incremental is not None and check.incremental:
+    if incremental is not None and is_incremental(check):
         result = incremental.run(check, ctx, envs)
     else:
         result = check.run(ctx, envs)
@@ -484,7 +488,7 @@ def _run_and_judge(
         if check.baselined and options.accept_findings is not None:
             result = options.accept_findings(result)
         result = check.evaluate(ctx, result)
-    if incremental is not None and check.incremental:
+    if incremental is not None and is_incremental(check):
         result = incremental.show_note(result)
     return enforce_checked(result)
 

@@ -9,7 +9,6 @@ saved JSON file. Other arguments go to pytest. The verdicts come from ci_session
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from ci_sessions._fs import state_dir
+from ci_sessions.checks import tooljson
 from ci_sessions.checks.base import (
     CheckBase,
     CheckContext,
@@ -121,7 +121,7 @@ def pytest_argv(
 def read_run(path: Path, commit: str, branch: str, max_rounds: int) -> BenchRun:
     from ci_sessions.checks.bench.data import from_pytest_benchmark
 
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw = tooljson.as_object(tooljson.load(path), path.name)
     return from_pytest_benchmark(raw, commit=commit, branch=branch, max_rounds=max_rounds)
 
 

@@ -13,15 +13,37 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TypedDict
 
 from ci_sessions._fs import atomic_write_text, state_dir
+from ci_sessions.checks import tooljson
 from ci_sessions.checks.bench.significance import seed_for, thin
 from ci_sessions.errors import ConfigError
 
 RUN_KIND = "ci-sessions-bench-run"
 SCHEMA_VERSION = 1
 _MACHINE_KEYS = ("node", "machine", "system", "release", "python_implementation", "python_version")
+
+
+class SavedBenchmark(TypedDict):
+    name: str
+    fullname: str
+    group: str
+    rounds: list[float]  # seconds per call, as measured (thinned to max-rounds)
+
+
+class SavedRun(TypedDict):
+    """A run as ci-sessions saves it (a baseline)."""
+
+    kind: str  # RUN_KIND
+    schema: int
+    commit: str
+    branch: str
+    python: str
+    datetime: str
+    machine: dict[str, str]
+    timer: str
+    benchmarks: list[SavedBenchmark]
 
 
 @dataclass(frozen=True)
@@ -58,104 +80,124 @@ class BenchRun:
         cpu = self.machine.get("cpu", "")
         return f"{self.machine.get('system', '?')} {self.machine.get('machine', '')} {cpu}".strip()
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": RUN_KIND,
-            "schema": SCHEMA_VERSION,
-            "commit": self.commit,
-            "branch": self.branch,
-            "python": self.python,
-            "datetime": self.datetime,
-            "machine": dict(self.machine),
-            "timer": self.timer,
-            "benchmarks": [
-                {"name": b.name, "fullname": b.fullname, "group": b.group, "rounds": list(b.rounds)}
+    def to_json(self) -> SavedRun:
+        return SavedRun(
+            kind=RUN_KIND,
+            schema=SCHEMA_VERSION,
+            commit=self.commit,
+            branch=self.branch,
+            python=self.python,
+            datetime=self.datetime,
+            machine=dict(self.machine),
+            timer=self.timer,
+            benchmarks=[
+                SavedBenchmark(
+                    name=b.name, fullname=b.fullname, group=b.group, rounds=list(b.rounds)
+                )
                 for b in self.benchmarks
             ],
-        }
+        )
+
+
+def _benchmarks(data: Mapping[str, object]) -> list[tooljson.JsonObject]:
+    """The entries of ``benchmarks``: one that is not an object is a ``ValueError``."""
+    value: object = data.get("benchmarks") or []
+    items = tooljson.as_list(value, "benchmarks")
+    return [tooljson.as_object(item, f"benchmarks[{n}]") for n, item in enumerate(items)]
+
+
+def _rounds(value: object, where: str) -> list[float]:
+    """Seconds per call: anything but numbers is a ``ValueError`` (a round read as 0 would be
+    a speed-up)."""
+    items = tooljson.as_list(value, where)
+    rounds = [float(v) for v in items if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if len(rounds) != len(items):
+        raise ValueError(f"{where}: expected numbers (seconds per round)")
+    return rounds
 
 
 def from_pytest_benchmark(
-    data: Mapping[str, Any], *, commit: str = "", branch: str = "", max_rounds: int = 0
+    data: Mapping[str, object], *, commit: str = "", branch: str = "", max_rounds: int = 0
 ) -> BenchRun:
     """Normalise ``pytest --benchmark-json`` output; ``stats.data`` holds the raw rounds."""
-    machine_raw = cast("Mapping[str, Any]", data.get("machine_info") or {})
-    machine = {key: str(machine_raw.get(key, "")) for key in _MACHINE_KEYS}
+    machine_raw = tooljson.member(data, "machine_info")
+    machine = {key: tooljson.text(machine_raw, key) for key in _MACHINE_KEYS}
     cpu = machine_raw.get("cpu")
-    if isinstance(cpu, dict):
-        cpu_map = cast("Mapping[str, Any]", cpu)
-        machine["cpu"] = str(cpu_map.get("brand_raw", ""))
-        machine["cpu_count"] = str(cpu_map.get("count", ""))
+    if tooljson.is_object(cpu):
+        machine["cpu"] = tooljson.text(cpu, "brand_raw")
+        machine["cpu_count"] = tooljson.text(cpu, "count")
     benchmarks: list[Benchmark] = []
     timer = ""
-    for item in cast("list[Mapping[str, Any]]", data.get("benchmarks") or []):
-        options = cast("Mapping[str, Any]", item.get("options") or {})
-        timer = timer or str(options.get("timer") or "")
-        stats = cast("Mapping[str, Any]", item.get("stats") or {})
-        raw = [float(v) for v in cast("list[Any]", stats.get("data") or [])]
+    for n, item in enumerate(_benchmarks(data)):
+        timer = timer or tooljson.text(tooljson.member(item, "options"), "timer")
+        fullname = tooljson.text(item, "fullname") or tooljson.text(item, "name")
+        rounds = tooljson.member(item, "stats").get("data")
+        raw = _rounds(rounds, f"benchmarks[{n}].stats.data") if rounds else []
         if not raw:
             raise ValueError(
-                f"benchmark {item.get('name')!r} has no raw rounds (stats.data); was it saved "
-                "with pytest-benchmark's --benchmark-json?"
+                f"benchmark {tooljson.text(item, 'name', '?')!r} has no raw rounds (stats.data); "
+                "was it saved with pytest-benchmark's --benchmark-json?"
             )
-        fullname = str(item.get("fullname") or item.get("name") or "")
         benchmarks.append(
             Benchmark(
-                name=str(item.get("name", fullname)),
+                name=tooljson.text(item, "name", fullname),
                 fullname=fullname,
                 rounds=tuple(thin(raw, max_rounds, seed_for(fullname))),
-                group=str(item.get("group") or ""),
+                group=tooljson.text(item, "group"),
             )
         )
-    commit_info = cast("Mapping[str, Any]", data.get("commit_info") or {})
+    commit_info = tooljson.member(data, "commit_info")
     return BenchRun(
         benchmarks=tuple(benchmarks),
-        commit=commit or str(commit_info.get("id") or ""),
-        branch=branch or str(commit_info.get("branch") or ""),
+        commit=commit or tooljson.text(commit_info, "id"),
+        branch=branch or tooljson.text(commit_info, "branch"),
         python=machine.get("python_version", ""),
-        datetime=str(data.get("datetime", "")),
+        datetime=tooljson.text(data, "datetime"),
         machine=machine,
         timer=timer,
     )
 
 
-def run_from_json(data: Mapping[str, Any]) -> BenchRun:
+def run_from_json(data: Mapping[str, object]) -> BenchRun:
     """A run saved by ci-sessions, or raw pytest-benchmark JSON (auto-detected)."""
     if data.get("kind") != RUN_KIND:
         return from_pytest_benchmark(data)
-    benchmarks = tuple(
-        Benchmark(
-            name=str(b["name"]),
-            fullname=str(b.get("fullname", b["name"])),
-            rounds=tuple(float(v) for v in cast("list[Any]", b["rounds"])),
-            group=str(b.get("group", "")),
+    benchmarks: list[Benchmark] = []
+    for n, item in enumerate(_benchmarks(data)):
+        name = item.get("name")
+        if not isinstance(name, str):
+            raise ValueError(f"benchmarks[{n}]: no name")
+        benchmarks.append(
+            Benchmark(
+                name=name,
+                fullname=tooljson.text(item, "fullname", name),
+                rounds=tuple(_rounds(item.get("rounds"), f"benchmarks[{n}].rounds")),
+                group=tooljson.text(item, "group"),
+            )
         )
-        for b in cast("list[Mapping[str, Any]]", data.get("benchmarks") or [])
-    )
+    machine = tooljson.member(data, "machine")
     return BenchRun(
-        benchmarks=benchmarks,
-        commit=str(data.get("commit", "")),
-        branch=str(data.get("branch", "")),
-        python=str(data.get("python", "")),
-        datetime=str(data.get("datetime", "")),
-        machine={
-            k: str(v) for k, v in cast("Mapping[str, Any]", data.get("machine") or {}).items()
-        },
-        timer=str(data.get("timer", "")),
+        benchmarks=tuple(benchmarks),
+        commit=tooljson.text(data, "commit"),
+        branch=tooljson.text(data, "branch"),
+        python=tooljson.text(data, "python"),
+        datetime=tooljson.text(data, "datetime"),
+        machine={key: tooljson.text(machine, key) for key in machine},
+        timer=tooljson.text(data, "timer"),
     )
 
 
 def load_run(path: Path) -> BenchRun:
     """Read a saved run or a pytest-benchmark JSON file; ValueError names the file."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = tooljson.load(path)
     except (OSError, ValueError) as exc:
         raise ValueError(f"cannot read benchmark file {path}: {exc}") from None
-    if not isinstance(data, dict) or "benchmarks" not in data:
+    if not tooljson.is_object(data) or "benchmarks" not in data:
         raise ValueError(f"{path} is not a benchmark run (no 'benchmarks' key)")
     try:
-        return run_from_json(cast("dict[str, Any]", data))
-    except (KeyError, TypeError, ValueError) as exc:
+        return run_from_json(data)
+    except ValueError as exc:
         raise ValueError(f"{path} is not a valid benchmark run: {exc}") from None
 
 
@@ -163,7 +205,7 @@ def save_run(path: Path, run: BenchRun) -> None:
     save_json(path, run.to_json())
 
 
-def save_json(path: Path, data: Mapping[str, Any]) -> None:
+def save_json(path: Path, data: Mapping[str, object]) -> None:
     """Atomically, so a CI cache never carries half a baseline."""
     atomic_write_text(path, json.dumps(data, indent=1) + "\n")
 
@@ -249,19 +291,18 @@ def load_thresholds(packaged: Path, project: Mapping[str, str]) -> Thresholds:
         data: object = yaml.safe_load(packaged.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(source, "", f"cannot read: {exc}") from None
-    if not isinstance(data, dict):
+    if not tooljson.is_mapping(data):
         raise ConfigError(source, "", "must be a mapping with keys default and benchmarks")
-    table = cast("dict[str, Any]", data)
-    unknown = set(table) - {"default", "benchmarks"}
+    table = data
+    unknown = {str(key) for key in table} - {"default", "benchmarks"}
     if unknown:
         raise ConfigError(source, sorted(unknown)[0], "unknown key", expected="default, benchmarks")
     default = parse_fraction(table.get("default", "10%"), source, "default")
     raw_patterns: object = table.get("benchmarks") or {}
-    if not isinstance(raw_patterns, dict):
+    if not tooljson.is_mapping(raw_patterns):
         raise ConfigError(source, "benchmarks", "must be a mapping of pattern -> threshold")
     patterns = [
-        (str(k), parse_fraction(v, source, f"benchmarks.{k}"))
-        for k, v in cast("dict[Any, Any]", raw_patterns).items()
+        (str(k), parse_fraction(v, source, f"benchmarks.{k}")) for k, v in raw_patterns.items()
     ]
     project_source = "pyproject.toml [tool.ci-sessions]"
     own: list[tuple[str, float]] = []

@@ -11,10 +11,11 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from ci_sessions.checks import tooljson
 from ci_sessions.errors import ConfigError
 
 SUFFIXES = (".json", ".yaml", ".yml")
@@ -93,51 +94,88 @@ def load_directory(
                 "(a JSON/YAML mapping with an id)",
                 fix="fix or remove the file",
             )
-        advisories.extend(parse(document, path.relative_to(directory).as_posix()))
+        try:
+            advisories.extend(parse(document, path.relative_to(directory).as_posix()))
+        except ValueError as exc:
+            raise ConfigError(source, key, str(exc), fix="fix or remove the file") from None
     return advisories
 
 
-def parse(document: Mapping[str, Any], source: str = "") -> list[Advisory]:
-    """The PyPI entries of one OSV document (one per affected package)."""
-    ident = str(document.get("id", "")).strip()
+def parse(document: Mapping[str, object], source: str = "") -> list[Advisory]:
+    """The PyPI entries of one OSV document (one per affected package).
+
+    A member that says what is affected (``affected``, ``package``, ``ranges``, ``events``,
+    ``versions``) of another type is a ``ValueError`` naming it: read wrongly, an affected
+    version would pass the audit.
+    """
+    ident = tooljson.text(document, "id").strip()
     if not ident:
         return []
-    aliases = tuple(str(a) for a in cast("list[Any]", document.get("aliases") or []))
-    summary = str(document.get("summary") or document.get("details") or "").strip().splitlines()
+    where = f"{source or 'advisory'} ({ident})"
+    aliases = tuple(_scalars(document, "aliases", where))
+    summary = (
+        (tooljson.text(document, "summary") or tooljson.text(document, "details"))
+        .strip()
+        .splitlines()
+    )
     severity = _severity(document)
     found: list[Advisory] = []
-    for raw in cast("list[Any]", document.get("affected") or []):
-        if not isinstance(raw, dict):
-            continue
-        affected = cast("dict[str, Any]", raw)
-        package = cast("dict[str, Any]", affected.get("package") or {})
-        if str(package.get("ecosystem", "")).split(":")[0] != "PyPI" or not package.get("name"):
+    for n, raw in enumerate(_list(document, "affected", where)):
+        at = f"{where}: affected[{n}]"
+        affected = tooljson.as_object(raw, at)
+        package = _object(affected, "package", at)
+        name = tooljson.text(package, "name")
+        if tooljson.text(package, "ecosystem").split(":")[0] != "PyPI" or not name:
             continue
         ranges: list[tuple[tuple[str, str], ...]] = []
-        for raw_range in cast("list[Any]", affected.get("ranges") or []):
-            item = cast("dict[str, Any]", raw_range) if isinstance(raw_range, dict) else {}
-            if item.get("type") != "ECOSYSTEM":
-                continue
-            events: list[tuple[str, str]] = []
-            for raw_event in cast("list[Any]", item.get("events") or []):
-                event = cast("dict[str, Any]", raw_event) if isinstance(raw_event, dict) else {}
-                for kind in ("introduced", "fixed", "last_affected", "limit"):
-                    if kind in event:
-                        events.append((kind, str(event[kind])))
-            ranges.append(tuple(events))
+        for m, raw_range in enumerate(_list(affected, "ranges", at)):
+            item = tooljson.as_object(raw_range, f"{at}: ranges[{m}]")
+            if item.get("type") == "ECOSYSTEM":
+                ranges.append(_events(item, f"{at}: ranges[{m}]"))
         found.append(
             Advisory(
                 id=ident,
                 aliases=aliases,
-                package=canonicalize_name(str(package["name"])),
+                package=canonicalize_name(name),
                 summary=summary[0] if summary else "",
                 severity=severity,
                 ranges=tuple(ranges),
-                versions=tuple(str(v) for v in cast("list[Any]", affected.get("versions") or [])),
+                versions=tuple(_scalars(affected, "versions", at)),
                 source=source,
             )
         )
     return found
+
+
+def _events(item: Mapping[str, object], where: str) -> tuple[tuple[str, str], ...]:
+    events: list[tuple[str, str]] = []
+    for k, raw_event in enumerate(_list(item, "events", where)):
+        event = tooljson.as_object(raw_event, f"{where}: events[{k}]")
+        for kind in ("introduced", "fixed", "last_affected", "limit"):
+            if kind in event:
+                events.append((kind, _scalar(event[kind], f"{where}: events[{k}].{kind}")))
+    return tuple(events)
+
+
+def _list(data: Mapping[str, object], key: str, where: str) -> list[object]:
+    value = data.get(key)
+    return tooljson.as_list(value, f"{where}: {key}") if value else []
+
+
+def _object(data: Mapping[str, object], key: str, where: str) -> tooljson.JsonObject:
+    value = data.get(key)
+    return tooljson.as_object(value, f"{where}: {key}") if value else {}
+
+
+def _scalar(value: object, where: str) -> str:
+    """A version or a name as text (YAML reads ``1.0`` as a number)."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"{where}: expected a version, got {type(value).__name__}")
+
+
+def _scalars(data: Mapping[str, object], key: str, where: str) -> list[str]:
+    return [_scalar(v, f"{where}: {key}[{n}]") for n, v in enumerate(_list(data, key, where))]
 
 
 def match(advisories: Iterable[Advisory], installed: Mapping[str, str]) -> list[Match]:
@@ -184,13 +222,9 @@ def _in_range(version: Any, events: tuple[tuple[str, str], ...]) -> bool:
     return affected
 
 
-def _severity(document: Mapping[str, Any]) -> str:
-    specific = document.get("database_specific")
-    if isinstance(specific, dict):
-        word = str(cast("dict[str, Any]", specific).get("severity", "")).upper()
-        if word in ("LOW", "MODERATE", "MEDIUM", "HIGH", "CRITICAL"):
-            return word
-    return ""
+def _severity(document: Mapping[str, object]) -> str:
+    word = tooljson.text(tooljson.member(document, "database_specific"), "severity").upper()
+    return word if word in ("LOW", "MODERATE", "MEDIUM", "HIGH", "CRITICAL") else ""
 
 
 def _sort_key(version: str) -> tuple[int, Any]:
@@ -202,7 +236,8 @@ def _sort_key(version: str) -> tuple[int, Any]:
         return (1, version)
 
 
-def _read(path: Path, directory: Path, source: str, key: str) -> dict[str, Any] | None:
+def _read(path: Path, directory: Path, source: str, key: str) -> tooljson.JsonObject | None:
+    data: object
     try:
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".json":
@@ -222,4 +257,4 @@ def _read(path: Path, directory: Path, source: str, key: str) -> dict[str, Any] 
         raise ConfigError(
             source, key, f"cannot read advisory {path.relative_to(directory).as_posix()}: {exc}"
         ) from None
-    return cast("dict[str, Any]", data) if isinstance(data, dict) else None
+    return data if tooljson.is_object(data) else None

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
+from ci_sessions.checks import tooljson
 from ci_sessions.errors import ConfigError
 from ci_sessions.results import Finding, Gate, Status
 
@@ -64,13 +65,16 @@ class Outcome:
 
 def entries(config: Config, check: str) -> list[AllowEntry]:
     """The validated allow-list of ``check``; a bad date is a ConfigError naming key and fix."""
-    raw = cast("tuple[Mapping[str, Any], ...]", config.section(check).values.get("allow", ()))
+    raw: object = config.section(check).values.get("allow")
+    rows = raw if tooljson.is_sequence(raw) else ()  # the loader made it a list of tables
     source = _source_label(config.source_of(f"{check}.allow"))
-    return [parse_entry(row, source, f"{check}.allow[{index}]") for index, row in enumerate(raw)]
+    return [parse_entry(row, source, f"{check}.allow[{index}]") for index, row in enumerate(rows)]
 
 
-def parse_entry(row: Mapping[str, Any], source: str, key: str) -> AllowEntry:
+def parse_entry(row: object, source: str, key: str) -> AllowEntry:
     """One entry from its table; ``expires`` may be a TOML date or a ``YYYY-MM-DD`` string."""
+    if not tooljson.is_mapping(row):
+        raise ConfigError(source, key, "not a table", fix="write the entry as [[...allow]]")
     for name in ("id", "reason", "expires"):
         if name not in row or row[name] in ("", None):
             raise ConfigError(

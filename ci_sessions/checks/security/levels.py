@@ -7,9 +7,11 @@ security check reads the same way; a check's own ``security-level`` overrides th
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
+from ci_sessions.checks import tooljson
 from ci_sessions.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -94,18 +96,18 @@ def load_levels() -> dict[str, Level]:
         data = yaml.safe_load(config_file("security-profiles.yaml").read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(PROFILES, "", f"cannot read: {exc}") from None
-    if not isinstance(data, dict):
+    if not tooljson.is_mapping(data):
         raise ConfigError(PROFILES, "", "must be a mapping")
-    root = cast("dict[str, Any]", data)
-    unknown = str(root.get("unknown-severity", "HIGH")).upper()
-    raw_levels = root.get("levels")
-    if not isinstance(raw_levels, dict) or not raw_levels:
+    unknown = str(data.get("unknown-severity", "HIGH")).upper()
+    raw_levels = data.get("levels")
+    if not tooljson.is_mapping(raw_levels) or not raw_levels:
         raise ConfigError(
             PROFILES, "levels", "missing", expected="a mapping of level name -> policy"
         )
     levels: dict[str, Level] = {}
-    for name, raw in cast("dict[str, Any]", raw_levels).items():
-        body = cast("dict[str, Any]", raw) if isinstance(raw, dict) else {}
+    for key, raw in raw_levels.items():
+        name = str(key)
+        body: Mapping[object, object] = raw if tooljson.is_mapping(raw) else {}
         sast = _mapping(body, "sast", name)
         audit = _mapping(body, "audit", name)
         levels[name] = Level(
@@ -121,14 +123,14 @@ def load_levels() -> dict[str, Level]:
     return levels
 
 
-def _mapping(body: dict[str, Any], key: str, level: str) -> dict[str, Any]:
+def _mapping(body: Mapping[object, object], key: str, level: str) -> Mapping[object, object]:
     value = body.get(key)
-    if not isinstance(value, dict):
+    if not tooljson.is_mapping(value):
         raise ConfigError(PROFILES, f"levels.{level}.{key}", "missing or not a mapping")
-    return cast("dict[str, Any]", value)
+    return value
 
 
-def _word(body: dict[str, Any], key: str, level: str, check: str) -> str:
+def _word(body: Mapping[object, object], key: str, level: str, check: str) -> str:
     value = str(body.get(key, "")).upper()
     if value not in RANKS:
         raise ConfigError(

@@ -131,6 +131,21 @@ def test_read_the_docs_configuration_comes_first(tmp_path: Path) -> None:
     assert docs.docs_requirements(ctx, "sphinx") == ("-e", ".[docs]", "-r", "rtd.txt")
 
 
+def test_a_readthedocs_config_of_another_shape_names_nothing(tmp_path: Path) -> None:
+    from ci_sessions.checks.docs_requirements import discover
+
+    _sphinx(tmp_path)
+    (tmp_path / "docs" / "requirements-docs.txt").write_text("sphinx\n")
+    rtd = tmp_path / ".readthedocs.yaml"
+    for text in ("- python\n", "python: [install]\n", "python:\n  install: rtd.txt\n",
+                 "python:\n  install:\n    - rtd.txt\n    - {requirements: 3}\n"):  # fmt: skip
+        rtd.write_text(text)
+        found = discover(tmp_path)
+        assert found.origin == "docs/requirements-docs.txt", text
+    rtd.write_text("python:\n  install:\n    - {path: ., extra_requirements: [docs, 2]}\n")
+    assert discover(tmp_path).extras == ["docs", "2"]
+
+
 def test_configured_requirements_win(tmp_path: Path) -> None:
     _sphinx(tmp_path)
     (tmp_path / "docs" / "requirements-docs.txt").write_text("sphinx\n")

@@ -48,3 +48,10 @@ def test_hooks_that_call_nox_are_found(tmp_path: Path) -> None:
     assert precommit.nox_hooks(config) == ["lint", "tests"]
     config.write_text("repos: [")
     assert precommit.nox_hooks(config) == []
+    config.write_text(
+        "repos:\n- local\n- repo: local\n  hooks: {id: x}\n- repo: local\n  hooks:\n"
+        "  - nox -s lint\n  - {id: lint, entry: nox -s lint}\n"
+    )
+    assert precommit.nox_hooks(config) == ["lint"]
+    config.write_text("- repos\n")
+    assert precommit.nox_hooks(config) == []

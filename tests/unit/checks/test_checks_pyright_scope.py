@@ -40,3 +40,12 @@ def test_scope_reads_pyrightconfig_before_pyproject(tmp_path: Path) -> None:
     (tmp_path / "pyrightconfig.json").write_text("{ // a comment\n}")
     assert "not plain JSON" in str(scope(tmp_path, tool, [], True))
     assert scope(tmp_path, {}, ["src/", "./lib"], False) == (["src", "./lib"], None)
+
+
+def test_include_or_exclude_of_another_shape_turns_the_scope_off(tmp_path: Path) -> None:
+    for settings in ({"include": "src"}, {"include": ["src", 1]}, {"exclude": "gen"},
+                     {"exclude": [None]}):  # fmt: skip
+        assert "not lists of paths" in str(scope(tmp_path, {"pyright": settings}, [], True))
+    assert scope(tmp_path, {"pyright": ["src"]}, [], True) == (["."], None)
+    (tmp_path / "pyrightconfig.json").write_text('["src"]')
+    assert scope(tmp_path, {"pyright": {"include": ["x"]}}, [], True) == (["."], None)

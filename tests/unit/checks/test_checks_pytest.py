@@ -96,7 +96,7 @@ def test_units_follow_pytest_patterns_anywhere_doctests_and_python(tmp_path: Pat
 
 
 def test_what_a_run_recorded_never_names_a_path_outside_the_project(tmp_path: Path) -> None:
-    from ci_sessions.checks.pytest_reach import observed_from
+    from ci_sessions.checks.pytest_reach import observed_from, read_document
 
     root = tmp_path / "p"
     outside = [f"{root}/src/../../secret.txt", "/etc/passwd", "/v/site-packages/demo/../../../x.py"]
@@ -104,10 +104,48 @@ def test_what_a_run_recorded_never_names_a_path_outside_the_project(tmp_path: Pa
         f"unit:{root}/tests/test_a.py": {"read": [*outside, f"{root}/tests/data.txt"],
                                           "code": {p: [1] for p in outside}},
     }}  # fmt: skip
-    observed = observed_from([document], root, ["src/demo"])
+    observed = observed_from([read_document(document, "reach.json")], root, ["src/demo"])
     unit = observed.units["tests/test_a.py"]
     assert unit.read == {"tests/data.txt"}
     assert dict(unit.code) == {}
+
+
+def test_a_reach_record_of_another_shape_is_refused_and_nothing_is_kept_or_observed(
+    tmp_path: Path,
+) -> None:
+    import pytest
+
+    from ci_sessions.checks.pytest_reach import read_document
+
+    good = {"format": 1, "how": "sys.monitoring", "files": {"/p/tests/test_a.py": 2},
+            "marked": {"hypothesis": ["/p/tests/test_a.py"]},
+            "buckets": {"unit:/p/tests/test_a.py": {"code": {"/p/a.py": [1, 3]}, "via": "",
+                                                    "lazy": False, "read": ["/p/x"]}}}  # fmt: skip
+    document = read_document(good, "reach.json")
+    assert document["files"] == {"/p/tests/test_a.py": 2}
+    assert document["buckets"]["unit:/p/tests/test_a.py"]["code"] == {"/p/a.py": [1, 3]}
+    assert document["buckets"]["unit:/p/tests/test_a.py"]["listed"] == []
+    bad_members = [
+        {"files": {"t.py": "2"}}, {"files": {"t.py": True}}, {"files": []},
+        {"marked": {"m": "t.py"}}, {"how": 1}, {"buckets": {"unit:t": []}},
+        {"buckets": {"unit:t": {"code": {"a.py": ["1"]}}}},
+        {"buckets": {"unit:t": {"read": ["a", 1]}}}, {"buckets": {"unit:t": {"via": 1}}},
+        {"buckets": {"unit:t": {"lazy": "yes"}}}, {"buckets": {"unit:t": {"computes": 1}}},
+    ]  # fmt: skip
+    for bad in bad_members:
+        with pytest.raises(ValueError, match=r"reach\.json"):
+            read_document({**good, **bad}, "reach.json")
+    # a run whose record is malformed keeps nothing and observes nothing: it all runs again
+    ctx = context(tmp_path)
+    result = run_result(tmp_path, [["tests/test_a.py::t", "passed", 0.1, ""]], {})
+    check = TestsCheck()
+    assert check.observed(ctx, result) is not None
+    assert isinstance(check.unit_results(ctx, result, ["tests/test_a.py"]), dict)
+    record = tmp_path / ".ci-sessions" / "cache" / "reach" / "tests-3.12.json.gw1"
+    record.write_text(json.dumps({"format": 1, "how": "sys.monitoring", "files": {"t": "1"}}))
+    assert check.observed(ctx, result) is None
+    kept = check.unit_results(ctx, result, ["tests/test_a.py"])
+    assert isinstance(kept, str) and "tests-3.12.json.gw1" in kept
 
 
 def test_each_failed_test_is_a_finding_and_a_flaky_one_that_passed_again_only_a_note() -> None:

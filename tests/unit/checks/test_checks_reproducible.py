@@ -11,7 +11,13 @@ import pytest
 from gitrepo import git
 
 from ci_sessions.checks.base import CheckContext, pending_result
-from ci_sessions.checks.reproducible import ReproducibleCheck, _masked, _output, _section
+from ci_sessions.checks.reproducible import (
+    ReproducibleCheck,
+    _masked,
+    _output,
+    _section,
+    read_report,
+)
 from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
 from ci_sessions.results import Status
@@ -63,7 +69,7 @@ def context(root: Path, table: str = "") -> CheckContext:
 
 
 def test_metrics_hold_hashes_tools_and_verdict() -> None:
-    metrics = ReproducibleCheck._metrics(report(differing=False))
+    metrics = ReproducibleCheck._metrics(read_report(report(differing=False)))
     assert metrics["verdict"] == "reproducible"
     assert (metrics["artifacts"], metrics["differing"], metrics["differences"]) == (2, 0, 0)
     assert metrics["wheel_sha256"] == "a" * 64 and metrics["sdist_sha256"] == "c" * 64
@@ -72,7 +78,7 @@ def test_metrics_hold_hashes_tools_and_verdict() -> None:
 
 
 def test_each_differing_member_is_a_finding() -> None:
-    findings = ReproducibleCheck._findings(report(differing=True))
+    findings = ReproducibleCheck._findings(read_report(report(differing=True)))
     assert [f.rule for f in findings] == ["reproducible-content", "reproducible-mtime"]
     assert findings[0].message == (
         f"{WHEEL}: demo/_built.py differs between two builds (content: line 1: 'a' vs 'b')"
@@ -84,26 +90,28 @@ def test_gate_counts_differing_distributions(tmp_path: Path) -> None:
     check = ReproducibleCheck()
     ctx = context(tmp_path)
     differing = report(differing=True)
-    result = pending_result(ctx, "reproducible", metrics=check._metrics(differing))
+    result = pending_result(ctx, "reproducible", metrics=check._metrics(read_report(differing)))
     judged = check.evaluate(ctx, result)
     assert judged.status is Status.FAIL
     assert judged.summary == "1 of 2 distribution(s) differ between two builds"
     assert (judged.gates[0].value, judged.gates[0].threshold) == (1, 0)
     tolerant = context(tmp_path, "[tool.ci-sessions.reproducible]\nmax-differing = 1\n")
-    again = pending_result(tolerant, "reproducible", metrics=check._metrics(differing))
+    again = pending_result(tolerant, "reproducible", metrics=check._metrics(read_report(differing)))
     assert check.evaluate(tolerant, again).status is Status.PASS
-    clean = pending_result(ctx, "reproducible", metrics=check._metrics(report(differing=False)))
+    clean = pending_result(
+        ctx, "reproducible", metrics=check._metrics(read_report(report(differing=False)))
+    )
     assert check.evaluate(ctx, clean).summary == "2 distribution(s) built twice: sha256 equal"
 
 
 def test_section_and_log_show_both_hashes_and_the_differences() -> None:
-    section = _section(report(differing=True))
+    section = _section(read_report(report(differing=True)))
     assert section.startswith("### Reproducible build\n")
     assert "**not-reproducible**" in section and "SOURCE_DATE_EPOCH=1700000000" in section
     assert f"| `{WHEEL}` | `{'a' * 64}` | `{'b' * 64}` |" in section
     assert f"| `{SDIST}` | `{'c' * 64}` | identical |" in section
     assert "`demo/_built.py` differs in content (line 1: 'a' vs 'b')" in section
-    log = _output(report(differing=True))
+    log = _output(read_report(report(differing=True)))
     assert f"{WHEEL}: {'a' * 64} != {'b' * 64}" in log and "demo/_built.py: content" in log
 
 
@@ -148,19 +156,19 @@ def test_an_sdist_differing_only_in_file_times_warns_and_names_the_setting(tmp_p
     check = ReproducibleCheck()
     ctx = context(tmp_path)
     data = times_only_report()
-    result = pending_result(ctx, "reproducible", metrics=check._metrics(data))
+    result = pending_result(ctx, "reproducible", metrics=check._metrics(read_report(data)))
     judged = check.evaluate(ctx, result)
     assert judged.status is Status.WARN
     assert "max-differing = 1" in judged.summary and "file times" in judged.summary
-    findings = check._findings(data)
+    findings = check._findings(read_report(data))
     assert len(findings) == 1 and "35 members" in findings[0].message
-    log = _output(data)
+    log = _output(read_report(data))
     assert log.count("differs:") == 1 and "max-differing = 1" in log
     # a content difference as well is a failure, times or not
     both = times_only_report()
     artifacts = cast("list[dict[str, object]]", both["artifacts"])
     artifacts[0].update(second_sha256="e" * 64, identical=False)
-    again = pending_result(ctx, "reproducible", metrics=check._metrics(both))
+    again = pending_result(ctx, "reproducible", metrics=check._metrics(read_report(both)))
     assert check.evaluate(ctx, again).status is Status.FAIL
 
 
@@ -172,3 +180,23 @@ def test_credentials_in_urls_are_hidden_at_every_depth_of_the_report() -> None:
     assert "s3cr3t" not in json.dumps(masked)
     assert "example.invalid/simple" in json.dumps(masked)
     assert masked["source_date_epoch"] == 1_700_000_000
+
+
+def test_a_report_of_another_shape_never_passes(tmp_path: Path) -> None:
+    check = ReproducibleCheck()
+    ctx = context(tmp_path)
+    data = report(differing=False)
+    artifacts = cast("list[object]", data["artifacts"])
+    artifacts[0] = dict(cast("dict[str, object]", artifacts[0]), identical="yes")
+    artifacts.append("not an artifact")
+    read = read_report(data)
+    assert [a["identical"] for a in read["artifacts"]] == [False, True, False]
+    metrics = check._metrics(read)
+    assert (metrics["artifacts"], metrics["differing"]) == (3, 2)
+    judged = check.evaluate(ctx, pending_result(ctx, "reproducible", metrics=metrics))
+    assert judged.status is Status.FAIL
+    odd = read_report({"artifacts": "x", "tools": ["uv"], "source_date_epoch": True,
+                       "differences": [7], "times_only": [1, "a.tar.gz"]})  # fmt: skip
+    assert (odd["artifacts"], odd["tools"], odd["source_date_epoch"]) == ([], {}, 0)
+    assert odd["differences"] == [{"archive": "", "member": "", "how": "", "detail": ""}]
+    assert odd["times_only"] == ["a.tar.gz"]

@@ -31,7 +31,10 @@ def test_sbom_components_and_runtime_env(tmp_path: Path) -> None:
     document.write_text(
         json.dumps({"bomFormat": "CycloneDX", "components": [{"name": "packaging"}, "junk"]})
     )
-    assert sbom.read_components(document) == [{"name": "packaging"}]
+    assert sbom.read_components(document) == [{"name": "packaging", "version": "", "purl": ""}]
+    document.write_text(json.dumps([{"bomFormat": "CycloneDX"}]))
+    with pytest.raises(ValueError, match=r"sbom\.json: expected a JSON object"):
+        sbom.read_components(document)
     document.write_text(json.dumps({"bomFormat": "SPDX"}))
     with pytest.raises(ValueError, match="not a CycloneDX"):
         sbom.read_components(document)

@@ -77,3 +77,17 @@ def test_a_version_file_is_put_back_and_a_new_one_kept_for_editable_imports(
     with untouched(root):
         (root / "src/p/_version.py").write_text("version = '0.1.dev1+g123'\n")
     assert (root / "src/p/_version.py").is_file()  # `import p` needs it in an editable install
+
+
+def test_version_files_come_from_setuptools_scm_and_hatch_vcs_tables_only(tmp_path: Path) -> None:
+    from ci_sessions.checks.treeguard import version_files
+
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'p'\n\n[tool.setuptools_scm]\nwrite_to = 'p/_v.py'\nversion_file = 3\n"
+        "[tool.hatch.build.hooks.vcs]\nversion-file = 'p/_h.py'\n"
+    )
+    assert version_files(tmp_path) == ["p/_v.py", "p/_h.py"]
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'p'\n\n[tool]\nsetuptools_scm = 'p/_v.py'\nhatch = {build = ['x']}\n"
+    )
+    assert version_files(tmp_path) == []

@@ -11,11 +11,19 @@ import pytest
 
 from ci_sessions.changes.closure import project_graph
 from ci_sessions.checks.base import (
+    Check,
     CheckBase,
     CheckContext,
     Environment,
     EnvSpec,
+    IncrementalBase,
+    IncrementalCheck,
+    PlanningCheck,
     ProjectFiles,
+    RunPlan,
+    SaltedCheck,
+    cache_salt,
+    is_incremental,
     pending_result,
 )
 from ci_sessions.config import load_config
@@ -27,11 +35,10 @@ from ci_sessions.engine.runner import Invocation, RunOptions, run_checks
 from ci_sessions.results import CheckResult, Status
 
 
-class LineCount(CheckBase):
+class LineCount(IncrementalBase):
     """Counts the lines of every Python file of the package (its units), file by file."""
 
     name: ClassVar[str] = "linecount"
-    incremental: ClassVar[bool] = True
     disown: ClassVar[bool] = False
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
@@ -85,7 +92,7 @@ def write(root: Path, files: dict[str, str]) -> None:
         (root / rel).write_text(text)
 
 
-def run(root: Path, check: LineCount, *, use: bool = True) -> CheckResult:
+def run(root: Path, check: Check, *, use: bool = True) -> CheckResult:
     return run_checks(
         root=root,
         config=load_config(root, environ={}),
@@ -213,3 +220,100 @@ def test_a_stored_result_that_is_not_reusable_runs_again(tmp_path: Path) -> None
     again = run(tmp_path, check)
     assert again.metrics["ran"] == ["src/calc/other.py"]  # unchanged, yet run again
     assert first_line(again).startswith("incremental: 1 of 4 files run again")
+
+
+def _former_contract() -> type[CheckBase]:
+    """A check as the contract was documented before its optional parts became Protocols:
+    ``CheckBase`` with ``incremental = True``, its own ``units``, ``unit_results`` and ``merge``
+    (``reusable``, ``observed`` and ``incremental_inputs`` left to CheckBase's defaults), and
+    ``plan`` and ``cache_salt`` overridden."""
+
+    class Former(CheckBase):
+        name: ClassVar[str] = "former"
+        incremental: ClassVar[bool] = True
+        planned: ClassVar[list[tuple[str, ...]]] = []
+        salt: ClassVar[str] = "one"
+
+        def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
+            return {}
+
+        def plan(self, plan: RunPlan) -> None:
+            self.planned.append(plan.checks)
+
+        def cache_salt(self, ctx: CheckContext) -> str:
+            return self.salt
+
+        def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
+            return [f for f in files.python if f.startswith("src/")]
+
+        def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+            files = ctx.only_files or [
+                p.relative_to(ctx.root).as_posix() for p in (ctx.root / "src").rglob("*.py")
+            ]
+            counts = {f: len((ctx.root / f).read_text().splitlines()) for f in files}
+            return pending_result(ctx, self.name, metrics={"ran": sorted(counts), "lines": counts})
+
+        def unit_results(
+            self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
+        ) -> dict[str, Any] | str:
+            return {u: result.metrics["lines"][u] for u in units}
+
+        def merge(
+            self, ctx: CheckContext, result: CheckResult, reused: Mapping[str, Any]
+        ) -> CheckResult:
+            result.metrics["total"] = sum(result.metrics.get("lines", {}).values()) + sum(
+                reused.values()
+            )
+            return result
+
+        def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+            result.status = Status.PASS
+            return result
+
+    return Former
+
+
+def test_a_check_written_against_the_former_contract_runs_planned_salted_and_incremental(
+    tmp_path: Path,
+) -> None:
+    with pytest.warns(DeprecationWarning, match="Former: .* inherit IncrementalBase"):
+        former = _former_contract()
+    check = former()
+    assert is_incremental(check)
+    assert isinstance(check, PlanningCheck) and isinstance(check, SaltedCheck)
+    assert check.reusable([1]) and check.observed(None, None) is None  # type: ignore[arg-type]
+    write(tmp_path, FILES)
+    first = run(tmp_path, check)
+    assert first_line(first) == "incremental: full run: no earlier run to build on"
+    assert former.planned == [("former",)] and first.metrics["total"] == 4
+    write(tmp_path, {"src/calc/core.py": "def base(x):\n    y = x\n    return y\n"})
+    second = run(tmp_path, check)
+    assert second.metrics["ran"] == ["src/calc/core.py", "src/calc/mid.py"]
+    assert second.metrics["total"] == 5
+    former.salt = "two"  # its salt is part of what every file's result depends on
+    third = run(tmp_path, check)
+    assert first_line(third).startswith("incremental: full run") and len(third.metrics["ran"]) == 4
+
+
+def test_only_what_a_check_defines_makes_it_planning_salted_or_incremental() -> None:
+    class Plain(CheckBase):
+        name: ClassVar[str] = "plain"
+
+        def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
+            return {}
+
+        def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+            return pending_result(ctx, self.name)
+
+        def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+            return result
+
+    class Off(LineCount):
+        incremental: ClassVar[bool] = False
+
+    plain = Plain()
+    assert isinstance(plain, Check)
+    assert not isinstance(plain, (PlanningCheck, SaltedCheck, IncrementalCheck))
+    assert not is_incremental(plain) and cache_salt(plain, None) == ""  # type: ignore[arg-type]
+    assert is_incremental(LineCount()) and not is_incremental(Off())
+    assert isinstance(Off(), IncrementalCheck)  # every member, yet turned off

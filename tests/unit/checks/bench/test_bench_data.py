@@ -10,6 +10,7 @@ import pytest
 
 from ci_sessions._fs import config_file
 from ci_sessions.checks.bench import data as benchdata
+from ci_sessions.checks.bench.check import read_run
 from ci_sessions.errors import ConfigError
 
 
@@ -85,6 +86,39 @@ def test_load_run_names_the_bad_file(tmp_path: Path) -> None:
     bad.write_text('{"something": 1}')
     with pytest.raises(ValueError, match="not a benchmark run"):
         benchdata.load_run(bad)
+
+
+def test_a_run_of_another_shape_is_an_error_naming_where(tmp_path: Path) -> None:
+    cases: list[tuple[str, Any]] = [
+        (r"benchmarks\[0\]: expected a JSON object", {"benchmarks": ["junk"]}),
+        (r"benchmarks: expected a JSON list", {"benchmarks": {"a": 1}}),
+        (r"benchmarks\[0\]\.stats\.data: expected numbers",
+         {"benchmarks": [{"name": "t", "stats": {"data": [1e-5, "fast"]}}]}),
+        (r"benchmarks\[0\]\.stats\.data: expected numbers",
+         {"benchmarks": [{"name": "t", "stats": {"data": [1e-5, True]}}]}),
+        (r"benchmarks\[0\]\.stats\.data: expected a JSON list",
+         {"benchmarks": [{"name": "t", "stats": {"data": "1e-5"}}]}),
+        (r"benchmarks\[0\]: no name", {"kind": benchdata.RUN_KIND, "benchmarks": [{"rounds": [1]}]}),
+        (r"benchmarks\[0\]\.rounds: expected a JSON list",
+         {"kind": benchdata.RUN_KIND, "benchmarks": [{"name": "t"}]}),
+    ]  # fmt: skip
+    bad = tmp_path / "bad.json"
+    for message, document in cases:
+        bad.write_text(json.dumps(document))
+        with pytest.raises(ValueError, match=message):
+            benchdata.load_run(bad)
+    bad.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a benchmark run"):
+        benchdata.load_run(bad)
+    with pytest.raises(ValueError, match=r"bad\.json: expected a JSON object"):
+        read_run(bad, "", "", 0)  # what the check reads pytest-benchmark's output with
+    # optional facts of another type are left out, the rounds kept
+    odd = pytest_benchmark_json()
+    odd["machine_info"] = {"cpu": "x", "node": ["box"]}
+    odd["commit_info"] = None
+    run = benchdata.from_pytest_benchmark(odd)
+    assert run.machine["node"] == "" and "cpu" not in run.machine and run.commit == ""
+    assert len(run.benchmarks[0].rounds) == 50
 
 
 def test_baseline_path_and_reference_resolution(tmp_path: Path) -> None:

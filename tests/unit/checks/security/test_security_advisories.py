@@ -105,3 +105,41 @@ def test_missing_directory_and_broken_file_are_config_errors(tmp_path: Path) -> 
         advisories.load_directory(tmp_path)
     assert "bad.json" in caught.value.render()
     assert caught.value.key == "audit.advisories"
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"affected": {"package": "six"}}, r"affected: expected a JSON list"),
+        ({"affected": ["six"]}, r"affected\[0\]: expected a JSON object"),
+        ({"affected": [{"package": "six"}]}, r"affected\[0\]: package: expected a JSON object"),
+        ({"affected": [{"package": {"ecosystem": "PyPI", "name": "six"}, "ranges": ["x"]}]},
+         r"affected\[0\]: ranges\[0\]: expected a JSON object"),
+        ({"affected": [{"package": {"ecosystem": "PyPI", "name": "six"},
+                        "ranges": [{"type": "ECOSYSTEM", "events": [["fixed", "2"]]}]}]},
+         r"ranges\[0\]: events\[0\]: expected a JSON object"),
+        ({"affected": [{"package": {"ecosystem": "PyPI", "name": "six"},
+                        "ranges": [{"type": "ECOSYSTEM", "events": [{"fixed": None}]}]}]},
+         r"events\[0\]\.fixed: expected a version"),
+        ({"affected": [{"package": {"ecosystem": "PyPI", "name": "six"}, "versions": "1.0"}]},
+         r"affected\[0\]: versions: expected a JSON list"),
+        ({"affected": [{"package": {"ecosystem": "PyPI", "name": "six"}, "versions": [{}]}]},
+         r"versions\[0\]: expected a version"),
+    ],
+)  # fmt: skip
+def test_an_advisory_of_another_shape_is_a_config_error_naming_the_file(
+    tmp_path: Path, change: dict[str, object], where: str
+) -> None:
+    document = {**osv("PYSEC-9", "six", [{"introduced": "0"}]), **change}
+    (tmp_path / "PYSEC-9.json").write_text(json.dumps(document))
+    with pytest.raises(ConfigError, match=where) as caught:
+        advisories.load_directory(tmp_path)
+    assert "PYSEC-9.json" in caught.value.render()
+
+
+def test_yaml_versions_read_as_numbers_still_match() -> None:
+    document = {"id": "X-2", "affected": [{"package": {"ecosystem": "PyPI", "name": "a"},
+                                           "versions": [1.5], "ranges": [{"type": "ECOSYSTEM",
+                                           "events": [{"introduced": 2}, {"fixed": 2.5}]}]}]}  # fmt: skip
+    (advisory,) = advisories.parse(document)
+    assert advisory.affects("1.5") and advisory.affects("2.1") and not advisory.affects("2.5")

@@ -130,3 +130,9 @@ def test_allow_must_be_a_list_of_tables(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="list of tables"):
         load_config(tmp_path, environ={})
+
+
+def test_an_entry_that_is_not_a_table_is_a_config_error_naming_it() -> None:
+    with pytest.raises(ConfigError) as caught:
+        allowlist.parse_entry("B105", "pyproject.toml", "sast.allow[0]")
+    assert caught.value.key == "sast.allow[0]" and "not a table" in caught.value.render()
