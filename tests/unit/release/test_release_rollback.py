@@ -79,3 +79,17 @@ def test_pypi_yank_steps_name_the_release_page() -> None:
     steps = "\n".join(yank_steps(PYPI, "demo", "1.3.0"))
     assert "https://pypi.org/manage/project/demo/release/1.3.0/" in steps
     assert "Yank" in steps and "a new upload of 1.3.0 is refused" in steps
+
+
+def test_a_local_release_is_rolled_back_and_the_report_lists_each_part(
+    make_repo: Callable[..., Repo],
+) -> None:
+    repo, before = released(make_repo)
+    undone = roll_back(repo.root, OTHER, "demo", "1.3.0", token="", tag="v1.3.0", release_subject=SUBJECT)  # fmt: skip
+    assert repo.git("rev-parse", "HEAD").strip() == before and repo.git("tag").strip() == ""
+    assert len(undone.repository) == 2
+    lines = undone.render().split("\n")
+    assert lines[0] == f"rollback: {undone.removal.detail}"
+    assert lines[1:3] == [f"rollback: {done}" for done in undone.repository]
+    assert lines[3:] == [*undone.removal.steps, *undone.steps]
+    assert undone.removal.steps and undone.steps  # the yank steps, then the repository's

@@ -1,0 +1,89 @@
+"""The mutation score of the verdict paths, read from mutmut's own results (docs/mutation.md).
+
+Run after ``mutmut run``, from the repository root, with the venv that ran mutmut (it reads
+mutmut's result files under mutants/ with mutmut's own exit-code table, and its diff of each
+mutant). Writes benchmarks/mutation-results.json: one entry per module that mutmut ran
+(a module whose mutants were all left unchecked is not in this run, and keeps the entry a
+committed earlier run gave it, with that run's date); each entry has the counts, the score
+(killed / (killed + survived)) and every mutant that was not killed, with its diff.
+
+Usage: python benchmarks/mutation_results.py [--out benchmarks/mutation-results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+from mutmut.stats import status_by_exit_code
+
+OUT = Path(__file__).resolve().parent / "mutation-results.json"
+#: the statuses of a mutant that no test of the selection stopped
+NOT_KILLED = ("survived", "no tests", "timeout", "suspicious", "segfault")
+
+
+def _diff(name: str, source: Path) -> list[str]:
+    text = get_diff_for_mutant(name, path=source)
+    return [
+        line
+        for line in text.splitlines()
+        if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
+    ]
+
+
+def module_results(meta: Path) -> dict[str, Any] | None:
+    """The counts and the mutants not killed of one module, None when mutmut did not run it."""
+    source = meta.relative_to("mutants").with_suffix("")
+    codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+    statuses = {name: status_by_exit_code[code] for name, code in codes.items()}
+    if all(status == "not checked" for status in statuses.values()):
+        return None
+    counts = Counter(statuses.values())
+    killed, survived = counts["killed"], counts["survived"]
+    return {
+        "module": source.as_posix(),
+        "mutants": len(statuses),
+        "counts": dict(sorted(counts.items())),
+        "score": round(100 * killed / (killed + survived), 1) if killed + survived else None,
+        "not_killed": [
+            {"mutant": name, "status": status, "diff": _diff(name, source)}
+            for name, status in sorted(statuses.items())
+            if status in NOT_KILLED
+        ],
+        "measured": time.strftime("%Y-%m-%d %H:%M", time.localtime(meta.stat().st_mtime)),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    kept: dict[str, Any] = {}
+    if args.out.is_file():
+        kept = {m["module"]: m for m in json.loads(args.out.read_text())["modules"]}
+    for meta in sorted(Path("mutants").rglob("*.py.meta")):
+        found = module_results(meta)
+        if found is not None:
+            kept[found["module"]] = found
+    modules = [kept[name] for name in sorted(kept)]
+    for module in modules:
+        counts = module["counts"]
+        print(
+            f"{module['module']:40} mutants {module['mutants']:5}  killed {counts.get('killed', 0):5}"
+            f"  survived {counts.get('survived', 0):4}  no tests {counts.get('no tests', 0):4}"
+            f"  score {module['score']}%"
+        )
+    facts = {"machine": platform.machine(), "cpus": os.cpu_count(), "load": os.getloadavg()[0]}
+    args.out.write_text(json.dumps({"facts": facts, "modules": modules}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
