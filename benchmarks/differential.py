@@ -2,6 +2,7 @@
 
     python benchmarks/differential.py                        # every corpus project, 75 edits each
     python benchmarks/differential.py cachetools tomlkit --edits 20
+    python benchmarks/differential.py cachetools:50 tomlkit:12 click     # a count per project
     python benchmarks/differential.py --workdir /tmp/diff    # resumable: done edits are skipped
 
 For each project of the real-project corpus (``benchmarks/corpus.py``): a fresh copy, set up
@@ -269,8 +270,11 @@ def run_project(
     tests: dict[str, list[str]],
     log: Path,
     seed: int = SEED,
-) -> list[dict[str, Any]]:
-    """Every edit of one project (resumable: edits already in ``log`` are kept)."""
+    minutes: float | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """The edits of one project and how many were planned (resumable: edits already in ``log``
+    are kept). In an order of their own, so the edits done within ``minutes`` are a mix of every
+    kind; after ``minutes`` no new edit starts."""
     done: dict[str, dict[str, Any]] = {}
     if log.exists():
         for line in log.read_text().splitlines():
@@ -284,12 +288,16 @@ def run_project(
         marker.write_text(module)
     rng = random.Random(f"{seed}-{target.name}")  # noqa: S311 - a reproducible sample, not a secret
     chosen = project_edits(target, count, rng, module)
+    random.Random(f"{seed}-{target.name}-order").shuffle(chosen)  # noqa: S311 - same reason
+    deadline = None if minutes is None else time.perf_counter() + 60 * minutes
     records: list[dict[str, Any]] = []
     scratch = log.parent / f".{target.name}-scratch"
     for number, edit in enumerate(chosen, 1):
         if edit.label in done:
             records.append(done[edit.label])
             continue
+        if deadline is not None and time.perf_counter() > deadline:
+            continue  # its time is up: the edits already in the log are still counted
         record = one_edit(target, edit, python, scratch)
         records.append(record)
         with log.open("a") as handle:
@@ -299,7 +307,7 @@ def run_project(
         )
         print(f"  [{number}/{len(chosen)}] {verdict}: {edit.label}", flush=True)
     restore(target.root)
-    return records
+    return records, len(chosen)
 
 
 def totals(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -321,15 +329,27 @@ def totals(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("projects", nargs="*", help="corpus project names (default: all)")
+    parser.add_argument(
+        "projects",
+        nargs="*",
+        help="corpus project names, NAME:EDITS for a count of its own (default: all)",
+    )
     parser.add_argument("--edits", type=int, default=75, help="edits per project")
     parser.add_argument("--python", default="3.12", help="the Python of the test runs (3.12+)")
+    parser.add_argument(
+        "--minutes-per-project", type=float, default=None,
+        help="start no new edit of a project after this long (its planned edits are reported)",
+    )  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     from corpus import PROJECTS, fresh_copy
 
-    names = args.projects or sorted(PROJECTS)
+    counts = {
+        name: int(count) if count else args.edits
+        for name, _, count in (given.partition(":") for given in args.projects or sorted(PROJECTS))
+    }
+    names = list(counts)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="ci-sessions-differential-"))
     work.mkdir(parents=True, exist_ok=True)
     started, load = time.perf_counter(), os.getloadavg()
@@ -343,15 +363,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = Target(name, root, list(project.packages), list(project.tests))
         print(f"{name}: ...", flush=True)
         try:
-            records = run_project(
-                target, args.python, args.edits, tests_settings(project.install, project.test),
-                work / f"{name}.jsonl",
+            records, planned = run_project(
+                target, args.python, counts[name], tests_settings(project.install, project.test),
+                work / f"{name}.jsonl", minutes=args.minutes_per_project,
             )  # fmt: skip
         except RuntimeError as exc:
             results[name] = {"excluded": str(exc)[:2000]}
             print(f"{name}: excluded: {str(exc)[:300]}", flush=True)
             continue
-        results[name] = totals(records)
+        results[name] = {**totals(records), "planned": planned}
         every += records
         print(
             f"{name}: {results[name]['edits']} edits, {results[name]['disagreements']} disagreements",

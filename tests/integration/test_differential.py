@@ -42,7 +42,8 @@ def test_no_edit_of_any_kind_gives_an_incremental_verdict_a_whole_run_does_not(
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "base")
     target = differential.Target("fixture", root, ["src/demo"], ["tests"])
-    records = differential.run_project(target, PY, 14, {}, tmp_path / "log.jsonl")
+    records, planned = differential.run_project(target, PY, 14, {}, tmp_path / "log.jsonl")
+    assert planned == len(records)
     kinds = {r["kind"] for r in records}
     assert {"mutation", "rename", "delete", "data", "new-test", "public-rename"} <= kinds, kinds
     assert {"test-mutation", "conftest-mutation", "module-constant"} <= kinds, kinds
