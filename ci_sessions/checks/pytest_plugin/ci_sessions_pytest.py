@@ -228,12 +228,21 @@ class Progress:
             time.sleep(PROGRESS_PERIOD)
 
     def write(self) -> None:
+        """Made of strings and os calls only, so the writer thread creates no object a test's
+        ``gc.get_objects()`` can see: markupsafe's ``test_markup_leaks`` counts them and failed
+        3 runs in 30 while a dict and a file object were made here, 0 in 30 without them."""
         with self.lock:
-            data = {"done": self.done, "collected": self.collected, "failed": self.failed}
-            temporary = f"{self.path}.{os.getpid()}.tmp"
+            text = (
+                '{"done": ' + str(self.done) + ', "collected": ' + str(self.collected)
+                + ', "failed": ' + str(self.failed) + "}"
+            )  # fmt: skip
+            temporary = self.path + "." + str(os.getpid()) + ".tmp"
             try:
-                with open(temporary, "w", encoding="utf-8") as handle:
-                    json.dump(data, handle)
+                handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                try:
+                    os.write(handle, text.encode())
+                finally:
+                    os.close(handle)
                 os.replace(temporary, self.path)
             except OSError:
                 pass  # progress is a courtesy: never fail a test run over it

@@ -234,6 +234,36 @@ def test_progress_counts_come_from_the_same_hook_as_outcomes(tmp_path: Path) -> 
     assert len(parse_outcomes(outcomes, tmp_path).outcomes) == 3
 
 
+def test_the_progress_writer_makes_no_object_a_test_can_count(tmp_path: Path) -> None:
+    """The writer thread runs beside the project's tests: what it makes while writing must not
+    show in ``gc.get_objects()`` (markupsafe's leak test counts them; a dict and a file object
+    made there failed it 3 runs in 30). Here the writer writes without pause while this thread
+    counts: the count never moves."""
+    import gc
+    import threading
+
+    from ci_sessions.checks.pytest_plugin.ci_sessions_pytest import Progress
+
+    progress = Progress(str(tmp_path / "counts.json"))
+    progress.done, progress.collected = 1, 2
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        while not stop.is_set():
+            progress.write()
+
+    writer = threading.Thread(target=keep_writing)
+    gc.collect()
+    writer.start()
+    try:
+        counts = {len(gc.get_objects()) for _ in range(300)}
+    finally:
+        stop.set()
+        writer.join()
+    assert len(counts) <= 2, sorted(counts)  # one more once the thread's frame is settled
+    assert read_counts(tmp_path / "counts.json") == (1, 2, 0)
+
+
 #: a project whose tests reach code and files through every channel the import graph misses
 CHANNELS = {
     "src/demo/__init__.py": "from demo.core import base\n",
