@@ -53,12 +53,15 @@ FIELDS = (
     "sast.files", "sast.findings", "secrets.files", "secrets.findings", "coverage.percent",
 )  # fmt: skip
 #: differences the page explains: (project, field) -> why; a difference not listed is a finding
+#: ruff format on ``.`` formats the Python blocks of Markdown files too (ruff 0.17)
+_MARKDOWN = (
+    "ruff 0.17 run on `.` also formats the Python blocks of Markdown files (README.md, docs/*.md); "
+    "the format check gives ruff the project's Python files, as ruff's own pre-commit hook does "
+    "(types python, pyi)"
+)
 EXPLAINED: dict[tuple[str, str], str] = {
-    ("msgpack", "format.unformatted"): (
-        "ruff 0.17 run on `.` also formats the Python blocks of Markdown files (README.md here); "
-        "the format check gives ruff the project's Python files, as ruff's own pre-commit hook does "
-        "(types python, pyi)"
-    ),
+    ("msgpack", "format.unformatted"): _MARKDOWN,
+    ("click", "format.unformatted"): _MARKDOWN,
 }
 
 
@@ -512,6 +515,18 @@ def _document(results: list[dict[str, Any]]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _with_earlier(out: Path, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """This run's rows, and the rows of the results file for the projects it did not adopt:
+    a run of some projects replaces their rows and never drops the others."""
+    mine = {r["project"] for r in results}
+    earlier: list[dict[str, Any]] = []
+    if out.exists():
+        earlier = [r for r in json.loads(out.read_text(encoding="utf-8"))["projects"]
+                   if r["project"] not in mine]  # fmt: skip
+    order = {name: index for index, name in enumerate(PROJECTS)}
+    return sorted([*earlier, *results], key=lambda r: order.get(r["project"], len(order)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="corpus projects (default: all)")
@@ -537,9 +552,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  {name}: the script failed: {exc!r}", file=sys.stderr, flush=True)
                 raise
             if args.write:  # kept after each project: a long run that stops keeps the rest
-                args.out.write_text(
-                    json.dumps(_document(results), indent=2) + "\n", encoding="utf-8"
-                )
+                kept = _document(_with_earlier(args.out, results))
+                args.out.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
             r = results[-1]
             print(f"  {name}: init+essential {r['seconds']['init'] + r['seconds']['essential']:.1f} s, "
                   f"own {r['seconds']['own']:.1f} s, {len(r['differences'])} difference(s)",
@@ -548,7 +562,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.rmtree(base, ignore_errors=True)
     document = _document(results)
     if args.write:
-        args.out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        kept = _document(_with_earlier(args.out, results))
+        args.out.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
     print(table(results), end="")
     print(json.dumps(document["totals"]))
     return 1 if document["totals"]["unexplained"] else 0

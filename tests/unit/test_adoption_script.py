@@ -67,3 +67,12 @@ def test_the_page_shows_the_committed_results() -> None:
         if not d["explained"]
     ]
     assert unexplained == []
+
+
+def test_a_run_of_some_projects_replaces_their_rows_and_keeps_the_others(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    first = [{"project": "msgpack", "v": 1}, {"project": "cachetools", "v": 1}]
+    out.write_text(json.dumps({"projects": first}), encoding="utf-8")
+    kept = adoption._with_earlier(out, [{"project": "cachetools", "v": 2}])
+    assert [(r["project"], r["v"]) for r in kept] == [("msgpack", 1), ("cachetools", 2)]
+    assert adoption._with_earlier(tmp_path / "none.json", first) == first
