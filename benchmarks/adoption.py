@@ -62,6 +62,7 @@ _MARKDOWN = (
 EXPLAINED: dict[tuple[str, str], str] = {
     ("msgpack", "format.unformatted"): _MARKDOWN,
     ("click", "format.unformatted"): _MARKDOWN,
+    ("humanize", "format.unformatted"): _MARKDOWN,
 }
 
 
