@@ -136,7 +136,30 @@ def test_recorded_durations_are_the_newest_on_that_python(db: sqlite3.Connection
     assert recorded_durations(db, "tests", "3.12", runs=1) == {"t::a": 3.0}
     # no run on that Python: any Python's figures are better than none
     assert recorded_durations(db, "tests", "3.11") == {"t::a": 5.0, "t::b": 2.0}
+    assert recorded_durations(db, "tests", "3.11", runs=1) == {"t::a": 5.0}  # the same window
     assert recorded_durations(db, "docs", "3.12") == {}
+
+
+def test_recorded_durations_look_at_the_newest_twenty_runs_by_default(
+    db: sqlite3.Connection,
+) -> None:
+    _check(db, 1, 100.0, "tests", "3.12")
+    store_tests(db, 1, [TestOutcome("t::old", "passed", 7.0)])  # the 21st run back
+    for check_id in range(2, 22):
+        _check(db, check_id, 100.0 + check_id, "tests", "3.12")
+        store_tests(db, check_id, [TestOutcome("t::a", "passed", float(check_id))])
+    assert recorded_durations(db, "tests") == {"t::a": 21.0}
+    assert recorded_durations(db, "tests", runs=21) == {"t::a": 21.0, "t::old": 7.0}
+
+
+def test_reruns_keep_their_message_and_the_tests_after_them(db: sqlite3.Connection) -> None:
+    tests = [
+        TestOutcome("t::a", "failed", 1.0, "boom"),
+        TestOutcome("t::a", "failed", 1.0, "boom again"),  # the rerun, before the next test
+        TestOutcome("t::b", "error", 0.5, "fixture"),
+    ]
+    store_tests(db, 1, tests)
+    assert read_tests(db, 1) == [tests[0], tests[2], tests[1]]
 
 
 def test_the_old_tests_table_migrates_with_its_outcomes_and_durations() -> None:

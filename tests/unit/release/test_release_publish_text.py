@@ -64,3 +64,103 @@ def test_missing_token_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
     assert publish.token_for(INDEX) == "pypi-secret"
     # read once, masked everywhere the release writes from then on
     assert records.SECRETS.mask("said pypi-secret") == "said ****"
+
+
+def test_the_index_answer_is_quoted_from_its_first_line() -> None:
+    output = "INFO     Response from http://127.0.0.1:9/:\n         400 Bad Request\nERROR    HTTPError: 400 Bad Request from http://127.0.0.1:9/\n"  # fmt: skip
+    assert publish._telling(output).splitlines() == [
+        "Response from http://127.0.0.1:9/:",
+        "400 Bad Request",
+        "HTTPError: 400 Bad Request from http://127.0.0.1:9/",
+    ]
+
+
+def test_without_the_index_answer_the_error_lines_and_their_continuations_are_quoted() -> None:
+    output = "\n".join([
+        "  Uploading distributions",  # indented, but no error before it
+        "HTTPError: 400 Bad Request from http://127.0.0.1:9/",
+        "         Invalid value for classifiers.",
+        "Some plain line",
+        "         not a continuation",
+        "File already exists.",
+        "  ERROR    upload failed",
+    ])  # fmt: skip
+    assert publish._telling(output).splitlines() == [
+        "HTTPError: 400 Bad Request from http://127.0.0.1:9/",
+        "Invalid value for classifiers.",
+        "File already exists.",
+        "upload failed",
+    ]
+
+
+def test_otherwise_the_last_lines_without_the_traceback_at_most_12_of_300_characters() -> None:
+    traceback = (
+        'Traceback (most recent call last):\n  File "x.py", line 1\n    raise X\nRuntimeError: boom'
+    )
+    assert publish._telling(traceback) == "RuntimeError: boom"
+    many = "\n".join(f"line {n} " + "x" * 400 for n in range(13))
+    quoted = publish._telling(many).split("\n")
+    assert len(quoted) == 12 and quoted[0].startswith("line 1 ")
+    assert {len(line) for line in quoted} == {300}
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "ERROR    HTTPError: 409 Conflict from http://127.0.0.1:9/\n",
+        "ERROR    HTTPError: 400 Bad Request from http://127.0.0.1:9/\n  cannot re-use a filename\n",
+        "ERROR    HTTPError: 400 Bad Request from http://127.0.0.1:9/\n  filename reuse is refused\n",
+    ],
+)
+def test_a_conflict_or_a_refused_reuse_is_the_version_already_there(output: str) -> None:
+    assert publish._already_there(output)
+    assert publish._fix(output, INDEX).startswith("release a new version")
+
+
+def test_401_is_a_credentials_refusal_too() -> None:
+    output = "ERROR    HTTPError: 401 Unauthorized from http://127.0.0.1:9/\n"
+    assert "refused the credentials (HTTP 401)" in publish._explain(output, INDEX, DISTS)
+    assert publish._fix(output, INDEX).startswith("check the token in $DEMO_TOKEN")
+
+
+def test_the_status_is_named_only_when_the_output_has_one() -> None:
+    without = publish._explain("ERROR    something broke\n", INDEX, DISTS)
+    assert without.splitlines()[0] == "twine could not upload to the production index (http://127.0.0.1:9/)"  # fmt: skip
+    with_status = publish._explain("ERROR    HTTPError: 500 Server Error from http://127.0.0.1:9/\n", INDEX, DISTS)  # fmt: skip
+    assert with_status.splitlines()[0].endswith("(http://127.0.0.1:9/) (HTTP 500)")
+
+
+def test_the_token_and_the_url_passwords_are_masked_once_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = IndexSettings("staging", "https://me:pw-only-in-this-test@up.example/", "https://simple.example/", "ONE_TEST_TOKEN")  # fmt: skip
+    monkeypatch.setenv("ONE_TEST_TOKEN", "token-only-in-this-test")
+    assert publish.token_for(index) == "token-only-in-this-test"
+    shown = records.SECRETS.mask("token-only-in-this-test and pw-only-in-this-test")
+    assert "only-in-this-test" not in shown
+
+
+def test_an_index_without_a_token_variable_needs_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_TOKEN", "unused")
+    assert publish.token_for(IndexSettings("local", "http://127.0.0.1:9/", "http://127.0.0.1:9/simple/", "")) == ""  # fmt: skip
+
+
+def test_a_missing_token_says_how_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEMO_TOKEN", raising=False)
+    with pytest.raises(UsageError) as caught:
+        publish.token_for(INDEX)
+    assert caught.value.fix.startswith("export DEMO_TOKEN=")
+
+
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        (
+            "Failed to establish a new connection: [Errno -2] Name or service not known",
+            "the host name is not known",
+        ),
+        ("Max retries exceeded with url", "no connection"),
+    ],
+)
+def test_the_reason_an_index_could_not_be_reached(output: str, reason: str) -> None:
+    assert publish.unreachable_reason(output) == reason

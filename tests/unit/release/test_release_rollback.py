@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+import sqlite3
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from release_repo import Repo
 
+from ci_sessions.errors import CiSessionsError
+from ci_sessions.history.store import db_path
 from ci_sessions.release import records
 from ci_sessions.release.indexes import yank_steps
 from ci_sessions.release.rollback import restore_repository, roll_back
@@ -42,6 +50,7 @@ def test_local_release_is_taken_back(make_repo: Callable[..., Repo]) -> None:
     assert done[0] == "deleted the tag v1.3.0" and "took back the release commit" in done[1]
     assert repo.git("rev-parse", "HEAD").strip() == before
     assert repo.git("tag").strip() == ""
+    assert repo.git("status", "--porcelain") == ""  # the commit's changes left the tree too
     assert steps == ["if you pushed the tag by itself: git push --delete origin v1.3.0"]
 
 
@@ -93,3 +102,131 @@ def test_a_local_release_is_rolled_back_and_the_report_lists_each_part(
     assert lines[1:3] == [f"rollback: {done}" for done in undone.repository]
     assert lines[3:] == [*undone.removal.steps, *undone.steps]
     assert undone.removal.steps and undone.steps  # the yank steps, then the repository's
+
+
+def _untouched(repo: Repo, head: str) -> bool:
+    return repo.git("rev-parse", "HEAD").strip() == head and repo.git("tag").strip() == "v1.3.0"
+
+
+def test_an_unreadable_history_rewrites_nothing(make_repo: Callable[..., Repo]) -> None:
+    """A history this ci-sessions cannot read cannot vouch for the commit: left alone."""
+    repo, _ = released(make_repo)
+    head = repo.git("rev-parse", "HEAD").strip()
+    db = sqlite3.connect(db_path(repo.root))
+    db.execute("PRAGMA user_version = 99")  # a newer schema: records.read refuses it
+    db.close()
+    done, steps = restore_repository(repo.root, "v1.3.0", SUBJECT)
+    assert done == [] and _untouched(repo, head)
+    assert steps[1] == "  git tag -d v1.3.0"
+
+
+@pytest.mark.parametrize(("kind", "outcome"), [("release", "failed"), ("upload", "ok")])
+def test_only_a_successful_release_event_vouches_for_the_commit(
+    make_repo: Callable[..., Repo], kind: str, outcome: str
+) -> None:
+    """A failed release, or another kind of event, recorded on the same commit is not one."""
+    repo, _ = released(make_repo, recorded=False)
+    records.record(repo.root, kind, "1.3.0", outcome)
+    head = repo.git("rev-parse", "HEAD").strip()
+    done, _ = restore_repository(repo.root, "v1.3.0", SUBJECT)
+    assert done == [] and _untouched(repo, head)
+
+
+def test_a_missing_tag_leaves_nothing_to_do(make_repo: Callable[..., Repo]) -> None:
+    repo, _ = released(make_repo)
+    head = repo.git("rev-parse", "HEAD").strip()
+    done, steps = restore_repository(repo.root, "v9.9.9", SUBJECT)
+    assert done == [] and _untouched(repo, head)
+    assert len(steps) == 1 and "git" not in steps[0]  # no command to run by hand
+
+
+def test_a_release_commit_without_a_parent_keeps_its_commit(make_repo: Callable[..., Repo]) -> None:
+    """The root commit has no HEAD~1 to go back to: only the tag goes."""
+    repo = make_repo()
+    repo.git("commit", "-q", "--amend", "-m", SUBJECT)
+    repo.tag("v1.3.0")
+    records.record(repo.root, "release", "1.3.0", "ok")
+    head = repo.git("rev-parse", "HEAD").strip()
+    done, _ = restore_repository(repo.root, "v1.3.0", SUBJECT)
+    assert done == ["deleted the tag v1.3.0"]
+    assert repo.git("rev-parse", "HEAD").strip() == head and repo.git("tag").strip() == ""
+
+
+def test_uncommitted_changes_stop_the_reset_and_are_kept(make_repo: Callable[..., Repo]) -> None:
+    """``git reset --keep`` refuses to lose an edit of a file the release commit changed."""
+    repo, _ = released(make_repo)
+    head = repo.git("rev-parse", "HEAD").strip()
+    edited = repo.write("changes/2.txt", "an edit not committed\n")
+    with pytest.raises(CiSessionsError) as caught:
+        restore_repository(repo.root, "v1.3.0", SUBJECT)
+    assert repo.git("rev-parse", "HEAD").strip() == head
+    assert edited.read_text() == "an edit not committed\n"
+    assert "take back the release commit" in caught.value.message
+    assert "git reset --keep HEAD~1" in caught.value.fix
+
+
+def test_a_tag_git_cannot_delete_stops_before_the_commit(make_repo: Callable[..., Repo]) -> None:
+    """A lock left by a crashed git: the error names the tag and the command; HEAD stays."""
+    repo, _ = released(make_repo)
+    head = repo.git("rev-parse", "HEAD").strip()
+    (repo.root / ".git" / "refs" / "tags" / "v1.3.0.lock").write_text("")
+    with pytest.raises(CiSessionsError) as caught:
+        restore_repository(repo.root, "v1.3.0", SUBJECT)
+    assert _untouched(repo, head)
+    assert "delete the tag v1.3.0" in caught.value.message
+    assert "git tag -d v1.3.0" in caught.value.fix
+
+
+def test_a_pushed_head_does_not_make_the_tagged_commit_pushed(
+    make_repo: Callable[..., Repo],
+) -> None:
+    """The remote check asks about the tagged commit, not HEAD."""
+    repo, before = released(make_repo)
+    repo.git("checkout", "-q", "-b", "other", before)
+    other = repo.commit("feat: elsewhere")
+    repo.git("update-ref", "refs/remotes/origin/other", other)
+    done, steps = restore_repository(repo.root, "v1.3.0", SUBJECT)
+    assert done == ["deleted the tag v1.3.0"]
+    assert "is not HEAD any more" in steps[0]
+
+
+@pytest.fixture
+def pypiserver_stub() -> Iterator[tuple[str, list[tuple[str, dict[str, list[str]]]]]]:
+    """An index that answers removals with 200 and records (Authorization, form) of each."""
+    seen: list[tuple[str, dict[str, list[str]]]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            seen.append((self.headers.get("Authorization", ""), urllib.parse.parse_qs(body)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_index_removal_gets_the_token_and_the_file_spellings(
+    make_repo: Callable[..., Repo],
+    pypiserver_stub: tuple[str, list[tuple[str, dict[str, list[str]]]]],
+) -> None:
+    url, seen = pypiserver_stub
+    index = IndexSettings("production", url, url, "TOKEN", kind="pypiserver")
+    repo, _ = released(make_repo)
+    undone = roll_back(  # a made-up token for the stub index
+        repo.root, index, "rel-pkg", "1.3.0", token="s3cret", tag="v1.3.0",  # noqa: S106
+        release_subject=SUBJECT, files=["rel_pkg-1.3.0.tar.gz"],
+    )  # fmt: skip
+    assert undone.removal.removed
+    login = "Basic " + base64.b64encode(b"__token__:s3cret").decode()
+    assert {auth for auth, _ in seen} == {login}
+    assert seen[0][1]["name"] == ["rel_pkg"]  # first as the file spells it
