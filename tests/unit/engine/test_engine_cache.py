@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -363,3 +364,64 @@ def test_a_cached_row_says_when_it_was_stored() -> None:
     cached.cached_at = time.time()
     assert status_label(cached) == f"PASS (cached {time.strftime('%H:%M')})"
     assert plain_rows([fresh])[0].startswith("PASS | lint | files 1 | ")
+
+
+def _key_with(root: Path, environ: Mapping[str, str], check: CheckBase | None = None) -> str:
+    """The key with settings given as ``CI_SESSIONS_*`` overrides: the tree stays the same, so
+    only the configuration part of the key can tell the runs apart."""
+    from ci_sessions.checks.registry import CHECKS
+
+    config = load_config(root, environ=environ, known_checks=set(CHECKS))
+    ctx = CheckContext(root=root, config=config, project=load_project(root), python="3.11",
+                       session="s")  # fmt: skip
+    tree = TreeHasher(root).digest()
+    envs = {"ruff": _env(root, "ruff==0.17.6")}
+    return compute_key(check=check or _Lint(), ctx=ctx, envs=envs, tree_digest=tree)
+
+
+def _check_from_file(folder: Path, name: str, body: str) -> CheckBase:
+    """A project's own check, defined in a module file of its own (as a third-party check is)."""
+    import importlib.util
+
+    folder.mkdir(parents=True, exist_ok=True)
+    module_file = folder / f"{name}.py"
+    module_file.write_text(
+        "from typing import ClassVar\n\nfrom ci_sessions.checks.base import CheckBase\n\n\n"
+        f"class Lint(CheckBase):\n    name: ClassVar[str] = 'lint'\n{body}"
+    )
+    spec = importlib.util.spec_from_file_location(name, module_file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # as an import would: inspect finds its file through it
+    spec.loader.exec_module(module)
+    check: CheckBase = module.Lint()
+    return check
+
+
+def test_key_changes_with_every_setting_that_changes_a_verdict_and_the_checks_code(
+    tmp_path: Path,
+) -> None:
+    """Overrides do not touch the tree: a key that missed the check's section, the shared
+    settings or the check's own code would hand back a PASS judged by other rules."""
+    root = _project(tmp_path / "p")
+    base = _key_with(root, {})
+    assert _key_with(root, {}) == base
+    assert _key_with(root, {"CI_SESSIONS_LINT_MAX_FINDINGS": "3"}) != base  # its section
+    assert _key_with(root, {"CI_SESSIONS_SECURITY_LEVEL": "critical"}) != base  # shared
+    assert _key_with(root, {"CI_SESSIONS_USE_BASELINE": "false"}) != base  # shared
+    plugins = tmp_path / "plugins"
+    one = _key_with(root, {}, _check_from_file(plugins, "own_a", "    LIMIT = 1\n"))
+    other = _key_with(root, {}, _check_from_file(plugins, "own_b", "    LIMIT = 2\n"))
+    assert one != other  # the check's code
+
+
+def test_key_changes_with_the_baseline_file_even_outside_the_hashed_tree(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path / "p", '\n[tool.ci-sessions]\nbaseline = ".ci-sessions/accepted.json"\n'
+    )
+    accepted = root / ".ci-sessions" / "accepted.json"  # ci-sessions' own folder: not in the tree
+    accepted.parent.mkdir(parents=True, exist_ok=True)
+    accepted.write_text('{"findings": []}\n')
+    first = _key_with(root, {})
+    accepted.write_text('{"findings": [{"rule": "F401"}]}\n')
+    assert _key_with(root, {}) != first
