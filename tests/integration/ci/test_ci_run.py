@@ -513,7 +513,10 @@ def test_an_interrupt_stops_the_steps_and_exits_130(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys; from ci_sessions.ci.cli import main; sys.exit(main([]))",
+            # as from a terminal: a shell that started this suite in the background made its
+            # children ignore SIGINT, and an ignored signal stays ignored across exec
+            "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from ci_sessions.ci.cli import main; sys.exit(main([]))",
         ],
         cwd=root,
         env=env,
