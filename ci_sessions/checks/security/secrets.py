@@ -60,8 +60,15 @@ PLUGINS = {
     "Telegram Bot Token": "TelegramBotTokenDetector",
     "Twilio API Key": "TwilioKeyDetector",
 }
-#: never scanned: machine output and environments (they hold other people's test keys)
-ALWAYS_EXCLUDED = (r"^\.ci-sessions/", r"^\.nox/", r"^\.venv/", r"^\.tox/", r"(^|/)node_modules/")
+#: never scanned: machine output, environments (they hold other people's test keys) and the
+#: folders of tools and environments, never the project's text: without git (``--all-files``)
+#: detect-secrets would read them, and pytest's CACHEDIR.TAG holds a hex signature that reads as a
+#: high-entropy string
+ALWAYS_EXCLUDED = (
+    r"^\.ci-sessions/", r"^\.nox/", r"^\.venv/", r"^\.tox/", r"(^|/)node_modules/",
+    r"(^|/)\.pytest_cache/", r"(^|/)\.ruff_cache/", r"(^|/)\.mypy_cache/", r"(^|/)__pycache__/",
+    r"(^|/)\.hypothesis/",
+)  # fmt: skip
 
 
 class SecretsCheck(CheckBase):
