@@ -255,6 +255,7 @@ def test_exec_runs_without_forced_colour_and_captures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)  # `uv run` sets it for the whole suite
     ctx = _ctx(tmp_path, env_overrides={"OVERRIDE": "o"})
     run = ctx.exec([sys.executable, "-c", _SHOW], extra_env={"EXTRA": "e"})
     assert run.argv == [sys.executable, "-c", _SHOW] and run.returncode == 3
