@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import sys
@@ -46,6 +45,7 @@ from incremental_runs import (  # noqa: E402
     configure,
     differences,
     flaky_between,
+    machine_facts,
     restore,
     run,
     tests_settings,
@@ -378,15 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
     document = {
-        "machine": {
-            "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "tests_python": args.python,
-            "load_average_start": load,
-            "load_average_end": os.getloadavg(),
-            "seconds": round(time.perf_counter() - started, 1),
-        },
+        "machine": machine_facts(args.python, load, started),
         "totals": {
             **totals(every),
             "projects": sorted(n for n in results if "excluded" not in results[n]),

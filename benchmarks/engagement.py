@@ -27,7 +27,6 @@ import argparse
 import ast
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -41,7 +40,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from harness import bench_env, nox_argv, sample  # noqa: E402
-from incremental_runs import configure, restore, run, tests_settings  # noqa: E402
+from incremental_runs import configure, machine_facts, restore, run, tests_settings  # noqa: E402
 
 OUT = HERE / "engagement-results.json"
 THRESHOLD = 0.30
@@ -322,15 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ratios = [p["ratio_median"] for p in measured.values()]
     others = {n: p["any_module"] for n, p in projects.items() if p.get("any_module")}
     document = {
-        "machine": {
-            "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "tests_python": args.python,
-            "load_average_start": load,
-            "load_average_end": os.getloadavg(),
-            "seconds": round(time.perf_counter() - started, 1),
-        },
+        "machine": machine_facts(args.python, load, started),
         "totals": {
             "projects": len(measured),
             "engaged": sorted(n for n, p in measured.items() if p["engaged"]),

@@ -9,6 +9,8 @@ neither read nor written (``CI_SESSIONS_INCREMENTAL=never``) and the result cach
 from __future__ import annotations
 
 import json
+import os
+import platform
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -44,6 +46,21 @@ class RunView:
     checks: dict[str, CheckView]
     returncode: int
     output: str = ""
+
+
+def machine_facts(
+    tests_python: str, load_start: tuple[float, float, float], started: float
+) -> dict[str, Any]:
+    """The facts of one run of a script on the corpus: when, where, under what load, how long."""
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "tests_python": tests_python,
+        "load_average_start": load_start,
+        "load_average_end": os.getloadavg(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 def tests_settings(install: tuple[str, ...], test: tuple[str, ...]) -> dict[str, list[str]]:
