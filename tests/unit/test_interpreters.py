@@ -59,7 +59,9 @@ def _bare(monkeypatch: pytest.MonkeyPatch, home: Path, pyenv_root: Path | None =
         monkeypatch.delenv(name, raising=False)
     home.mkdir(exist_ok=True)
     monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    empty = home / "bin"  # not /usr/bin: a system pythonX.Y there (Debian's) would answer
+    empty.mkdir(exist_ok=True)
+    monkeypatch.setenv("PATH", str(empty))
     if pyenv_root is not None:
         monkeypatch.setenv("PYENV_ROOT", str(pyenv_root))
 
