@@ -51,9 +51,15 @@ class RunView:
 def machine_facts(
     tests_python: str, load_start: tuple[float, float, float], started: float
 ) -> dict[str, Any]:
-    """The facts of one run of a script on the corpus: when, where, under what load, how long."""
+    """The facts of one run of a script on the corpus: when, where, under what load, how long,
+    and the commit of ci-sessions it measured."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"],
+        cwd=Path(__file__).resolve().parent, capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "commit": commit or "unknown",
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "tests_python": tests_python,
