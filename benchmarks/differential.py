@@ -27,6 +27,7 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +42,7 @@ sys.path.insert(0, str(HERE))
 
 import edits as E  # noqa: E402
 from incremental_runs import (  # noqa: E402
+    GIT,
     RunView,
     configure,
     differences,
@@ -208,21 +210,45 @@ def summary(view: RunView, label: str) -> dict[str, Any]:
     }
 
 
-def one_edit(target: Target, edit: E.Edit, python: str, scratch: Path) -> dict[str, Any]:
-    root = target.root
+def edited(root: Path, edit: E.Edit) -> str:
+    """The committed tree with the edit applied, and ``git status`` of it. Before every run:
+    a test that writes into the tree (a mutant of tomlkit's ``TOMLFile.write`` truncates
+    tests/examples/example.toml) must not change the input of the run that follows."""
     restore(root)
     edit.apply(root)
+    return tree_status(root)
+
+
+def tree_status(root: Path) -> str:
+    return subprocess.run(
+        [*GIT, "status", "--porcelain", "--untracked-files=no"],
+        cwd=root, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+def one_edit(target: Target, edit: E.Edit, python: str, scratch: Path) -> dict[str, Any]:
+    root = target.root
+    expected = edited(root, edit)
     saved = scratch / "state"
     state_copy(root, python, saved)
-    first = run(root, python, whole=False)
-    truth = run(root, python, whole=True)
+    changed: set[str] = set()
+
+    def fresh_run(*, whole: bool) -> RunView:
+        if tree_status(root) != expected:  # the run before wrote into the tree: put it back
+            changed.update(set(tree_status(root).splitlines()) ^ set(expected.splitlines()))
+            edited(root, edit)
+        return run(root, python, whole=whole)
+
+    first = fresh_run(whole=False)
+    truth = fresh_run(whole=True)
     found = differences(first, truth)
     flaky: set[str] = set()
     repeated: list[str] = []
     if found:  # both again: a disagreement counts when it comes back
+        edited(root, edit)
         state_back(root, saved)
-        again = run(root, python, whole=False)
-        truth_again = run(root, python, whole=True)
+        again = fresh_run(whole=False)
+        truth_again = fresh_run(whole=True)
         flaky = flaky_between(truth, truth_again)
         repeated = differences(again, truth_again, flaky)
         first, truth = again, truth_again
@@ -236,6 +262,7 @@ def one_edit(target: Target, edit: E.Edit, python: str, scratch: Path) -> dict[s
         "first_differences": found,
         "differences": repeated,
         "flaky": sorted(flaky),
+        "tree_written_by_tests": sorted(changed),
         "seconds": {"incremental": round(first.seconds, 2), "whole": round(truth.seconds, 2)},
         "incremental": {label: summary(first, label) for label in labels},
         "whole": {label: summary(truth, label) for label in labels},

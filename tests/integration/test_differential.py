@@ -83,3 +83,39 @@ def test_the_harness_sees_a_wrong_verdict(tmp_path: Path) -> None:
         )["disagreements"]
         == 1
     )
+
+
+def test_a_test_that_writes_into_the_tree_does_not_change_the_next_runs_input(
+    tmp_path: Path,
+) -> None:
+    """tomlkit's own test writes tests/examples/example.toml and puts it back in a ``finally``;
+    a mutant that fails the write before the ``try`` left it empty, and the whole run after the
+    incremental one read the empty file: a difference that came from the harness, not from
+    incremental. The edited tree is put back before every run, and what a run wrote is listed."""
+    differential = harness()
+    import edits
+
+    root = tmp_path / "demo"
+    files = {
+        **FILES,
+        "tests/test_reads.py": "from pathlib import Path\n\n\ndef test_reads():\n"
+        "    assert (Path(__file__).parent / 'data' / 'shared.txt').read_text() == 'full\\n'\n",
+        "tests/test_zz_writes.py": "from pathlib import Path\n\n\ndef test_writes():\n"
+        "    (Path(__file__).parent / 'data' / 'shared.txt').write_text('')\n",
+        "tests/data/shared.txt": "full\n",
+    }
+    write_files(root, files)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    target = differential.Target("fixture", root, ["src/demo"], ["tests"])
+    differential.prepare(target, PY, {})
+    edit = edits.Edit(
+        "test-mutation", "tests/test_zz_writes.py", "a comment added",
+        {"tests/test_zz_writes.py": files["tests/test_zz_writes.py"] + "# edited\n"},
+    )  # fmt: skip
+    record = differential.one_edit(target, edit, PY, tmp_path / "scratch")
+    assert record["first_differences"] == []
+    assert record["agree"] is True
+    assert record["whole"][f"tests-{PY}"]["status"] == "PASS"
+    assert any("tests/data/shared.txt" in line for line in record["tree_written_by_tests"])
