@@ -18,7 +18,9 @@ run was whole. A project engages when the median edit reruns under 30% of both.
 The tracking's own cost: ``--pairs`` alternating pairs of whole test runs with tracking
 (incremental on, ``--no-cache``) and without (``never``), against what one incremental run saves.
 
-Writes ``benchmarks/engagement-results.json``.
+Writes ``benchmarks/engagement-results.json``: a run of some projects replaces their entries and
+keeps the others (each entry holds the facts of the run that measured it); the totals are over
+every entry.
 """
 
 from __future__ import annotations
@@ -277,6 +279,18 @@ def project_figures(
     }
 
 
+def committed(out: Path) -> dict[str, Any]:
+    """The projects a committed run measured, each with the facts of its own run (a project
+    measured before runs were recorded per project gets the file's)."""
+    if not out.exists():
+        return {}
+    document = json.loads(out.read_text(encoding="utf-8"))
+    found: dict[str, Any] = document.get("projects", {})
+    for figures in found.values():
+        figures.setdefault("run", document.get("machine", {}))
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("projects", nargs="*", help="corpus project names (default: all)")
@@ -317,11 +331,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         }
         print(f"{name}: {shown}", flush=True)
+    facts = machine_facts(args.python, load, started)
+    for figures in projects.values():
+        figures["run"] = facts
+    projects = {**committed(args.out), **projects}  # a partial run keeps the other projects
     measured = {n: p for n, p in projects.items() if "excluded" not in p}
     ratios = [p["ratio_median"] for p in measured.values()]
     others = {n: p["any_module"] for n, p in projects.items() if p.get("any_module")}
     document = {
-        "machine": machine_facts(args.python, load, started),
+        "machine": facts,
         "totals": {
             "projects": len(measured),
             "engaged": sorted(n for n, p in measured.items() if p["engaged"]),
@@ -338,7 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "projects": projects,
     }
-    args.out.write_text(json.dumps(document, indent=1) + "\n")
+    partial = args.out.with_name(f".{args.out.name}.tmp")
+    partial.write_text(json.dumps(document, indent=1) + "\n")
+    os.replace(partial, args.out)
     print(json.dumps(document["totals"], indent=1))
     print(f"written: {args.out} (work files in {work})")
     return 0
