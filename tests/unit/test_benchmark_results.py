@@ -1,0 +1,213 @@
+"""The committed results files of benchmarks/ and the figures docs/ quotes from them.
+
+Every speed figure on a docs page comes from a script whose committed output holds it: the
+pages are checked against the JSON here, the JSON's rows against what the scripts write, and the
+scripts' writing (atomic, a partial run keeps the other parts) is checked on temporary files.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import results_file
+import speed
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = ROOT / "benchmarks"
+DOCS = ROOT / "docs"
+
+
+def _results(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((BENCHMARKS / name).read_text(encoding="utf-8"))
+    return document
+
+
+def _page(name: str) -> str:
+    """A docs page with its line breaks folded: a quoted figure may wrap across lines."""
+    return " ".join((DOCS / name).read_text(encoding="utf-8").split())
+
+
+# -- how the scripts write ----------------------------------------------------------------------
+
+
+def test_write_atomic_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
+    out = tmp_path / "x-results.json"
+    out.write_text('{"old": 1}\n', encoding="utf-8")
+    results_file.write_atomic(out, {"new": 2})
+    assert json.loads(out.read_text(encoding="utf-8")) == {"new": 2}
+    assert [p.name for p in tmp_path.iterdir()] == ["x-results.json"]
+
+
+def test_a_write_that_fails_half_way_leaves_the_committed_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new text goes to a temporary file first: when putting it in place fails, the
+    committed file is the old one and the temporary file is gone."""
+    out = tmp_path / "x-results.json"
+    out.write_text('{"old": 1}\n', encoding="utf-8")
+
+    def fail(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(results_file.os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        results_file.write_atomic(out, {"new": 2})
+    assert out.read_text(encoding="utf-8") == '{"old": 1}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["x-results.json"]
+
+
+def test_a_part_run_alone_keeps_the_other_parts(tmp_path: Path) -> None:
+    out = tmp_path / "x-results.json"
+    out.write_text(json.dumps({"a": {"v": 1}, "b": {"v": 2}}), encoding="utf-8")
+    assert results_file.merge_parts(out, {"b": {"v": 3}}) == {"a": {"v": 1}, "b": {"v": 3}}
+    assert results_file.merge_parts(tmp_path / "none.json", {"b": {"v": 3}}) == {"b": {"v": 3}}
+
+
+def test_run_facts_record_the_machine_its_load_and_the_niceness() -> None:
+    facts = results_file.run_facts(0.0, [1.0, 2.0, 3.0])
+    assert facts["load_average_start"] == [1.0, 2.0, 3.0]
+    assert len(facts["load_average_end"]) == 3
+    assert {"date", "commit", "cpus", "python", "niceness", "seconds"} <= set(facts)
+
+
+def test_speed_figures_measured_alone_replace_theirs_and_keep_the_others(tmp_path: Path) -> None:
+    out = tmp_path / "speed-results.json"
+    old = {"machine": {"date": "old"}, "figures": [
+        {"figure": "edit", "ratio": 0.2, "run": {"date": "old"}},
+        {"figure": "precommit", "ratio": None, "run": {"date": "old"}},
+    ]}  # fmt: skip
+    out.write_text(json.dumps(old), encoding="utf-8")
+    document = speed.merged(out, {"date": "new"}, [{"figure": "precommit", "ratio": 1.0}])
+    rows = {row["figure"]: row for row in document["figures"]}
+    assert list(rows) == ["edit", "precommit"]
+    assert rows["edit"] == {"figure": "edit", "ratio": 0.2, "run": {"date": "old"}}
+    assert rows["precommit"] == {"figure": "precommit", "ratio": 1.0, "run": {"date": "new"}}
+
+
+def _keys_speed_writes() -> set[str]:
+    """Every key of the dicts ``speed.py``'s figure functions return (``_pairs``' keys are
+    spread into two of them), plus the two ``main`` adds."""
+    tree = ast.parse((BENCHMARKS / "speed.py").read_text(encoding="utf-8"))
+    keys = {"figure", "run"}
+    for function in tree.body:
+        if isinstance(function, ast.FunctionDef) and (
+            function.name.startswith("bench_") or function.name == "_pairs"
+        ):
+            for node in ast.walk(function):
+                if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict):
+                    keys |= {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+    return keys
+
+
+def test_every_key_of_the_committed_speed_results_is_one_the_script_writes() -> None:
+    """No hand-added key (a ``rerun`` note) and every row measured within its own run."""
+    written = _keys_speed_writes()
+    for row in _results("speed-results.json")["figures"]:
+        assert set(row) <= written, (row["figure"], set(row) - written)
+        assert row["figure"] in speed.FIGURES
+        assert {"date", "load_average_start", "load_average_end", "seconds"} <= set(row["run"])
+
+
+# -- the pages quote what the files hold --------------------------------------------------------
+
+
+def test_changes_page_quotes_changes_results() -> None:
+    part = _results("changes-results.json")["changes"]
+    seconds = part["seconds"]
+    page = _page("changes.md")
+    quoted = (
+        f"{part['runs']} runs: median {seconds['changes_median']:.2f} s, best "
+        f"{seconds['changes_best']:.2f} s, against a best of {seconds['git_diff_best']:.3f} s"
+    )
+    assert quoted in page
+    assert part["met"] == (seconds["changes_median"] < part["budget_seconds"])
+    assert "Budget: 1 s (met)" in page if part["met"] else "Budget: 1 s (not met)" in page
+    assert (part["files_at_base"], part["commits"], part["diff_files"]) == (10_000, 1_000, 500)
+    load = part["run"]["load_average_start"][0], part["run"]["load_average_end"][0]
+    assert f"load average {load[0]:.1f} to {load[1]:.1f}" in page
+
+
+def test_performance_page_quotes_speed_results() -> None:
+    rows = {row["figure"]: row for row in _results("speed-results.json")["figures"]}
+    page = _page("performance.md")
+    edit = rows["edit"]["seconds"]
+    assert (
+        f"| {edit['essential']:.2f} s against {edit['by_hand']:.2f} s (no-change rerun "
+        f"{edit['no_change_rerun']:.2f} s) | {rows['edit']['ratio']:.2f} |"
+    ) in page
+    commit = rows["precommit"]
+    assert (
+        f"| {commit['seconds']['commit']:.2f} s (CPU {commit['seconds']['cpu_commit']:.2f} s) |"
+    ) in page
+    assert ("| < 3 s | yes |" in page) == commit["met"]
+    load = commit["run"]["load_average_start"][0], commit["run"]["load_average_end"][0]
+    assert f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end" in page
+    assert (
+        f"{rows['shards']['seconds']['ideal']:.2f} s ideal | {rows['shards']['ratio']:.2f} |"
+        in page
+    )
+    xdist = rows["xdist"]["seconds"]
+    assert (
+        f"{xdist['two_workers']:.2f} s against {xdist['one_process']:.2f} s | "
+        f"{rows['xdist']['ratio']:.2f}x faster"
+    ) in page
+    for name in ("overhead", "tracking"):
+        row = rows[name]
+        assert (
+            f"{row['seconds']['ours_median']:.1f} s against {row['seconds']['plain_median']:.1f} s"
+        ) in page
+        assert f"{row['wall_median']:.2f} (CPU {row['cpu_median']:.2f}" in page
+    history = rows["history"]
+    assert f"{history['bytes']['per_run'] / 1e6:.2f} MB per run" in page
+    slowest = max(history["seconds"][q] for q in ("flaky", "stats", "trends"))
+    assert f"{slowest:.2f} s |" in page
+
+
+def test_history_page_quotes_history_results() -> None:
+    document = _results("history-results.json")
+    questions, writers = document["questions"]["seconds"], document["writers"]
+    page = _page("history.md")
+    for name in ("stats", "trends", "slowest", "failures"):
+        assert f"| `{name}` | {questions[name]:.3f} |" in page
+    flaky = next(v for k, v in questions.items() if k.startswith("flaky"))
+    known = next(v for k, v in questions.items() if k.startswith("known_flaky"))
+    assert f"4 MB) | {flaky:.2f} |" in page
+    assert f"(what a failing test run asks) | {known:.2f} |" in page
+    assert f"1,000 runs each at once | {writers['seconds']:.1f} |" in page
+    loads = [
+        document[part]["run"][key] for part in ("questions", "writers")
+        for key in ("load_average_start", "load_average_end")
+    ]  # fmt: skip
+    ones = [load[0] if isinstance(load, list) else load for load in loads]
+    assert f"load average {min(ones):.1f} to {max(ones):.1f}" in page
+
+
+def test_init_and_quick_start_quote_adoption_results() -> None:
+    projects = _results("adoption-results.json")["projects"]
+    totals = {
+        p["project"]: round(p["seconds"]["init"] + p["seconds"]["essential"], 1) for p in projects
+    }
+    fastest, slowest = min(totals, key=totals.__getitem__), max(totals, key=totals.__getitem__)
+    init, quick = _page("init.md"), _page("quick-start.md")
+    assert (
+        f"from {totals[fastest]:.1f} s ({fastest}) to {totals[slowest]:.1f} s ({slowest})" in init
+    )
+    under = sum(1 for total in totals.values() if total < 60)
+    assert f"{under} of the {len(totals)} projects stayed under the 60 s target" in init
+    iniconfig = next(p for p in projects if p["project"] == "iniconfig")["seconds"]
+    assert (
+        f"{iniconfig['init']:.1f} s + {iniconfig['essential']:.1f} s = {totals['iniconfig']:.1f} s"
+    ) in init
+    assert (
+        f"took {totals['iniconfig']:.1f} s for iniconfig, and from {totals[fastest]:.1f} s to "
+        f"{totals[slowest]:.1f} s across the {len(totals)} projects"
+    ) in quick
