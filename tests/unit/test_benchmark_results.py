@@ -211,3 +211,14 @@ def test_init_and_quick_start_quote_adoption_results() -> None:
         f"took {totals['iniconfig']:.1f} s for iniconfig, and from {totals[fastest]:.1f} s to "
         f"{totals[slowest]:.1f} s across the {len(totals)} projects"
     ) in quick
+
+
+def test_history_page_quotes_the_size_speed_measured() -> None:
+    history = next(
+        row for row in _results("speed-results.json")["figures"] if row["figure"] == "history"
+    )
+    sizes = history["bytes"]
+    assert (
+        f"a run costs {sizes['per_run'] / 1e6:.2f} MB (durations, compressed; the first run "
+        f"{sizes['first_run'] / 1e6:.1f} MB"
+    ) in _page("history.md")
