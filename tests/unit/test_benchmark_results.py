@@ -221,3 +221,11 @@ def test_history_page_quotes_the_size_speed_measured() -> None:
         f"a run costs {sizes['per_run'] / 1e6:.2f} MB (durations, compressed; the first run "
         f"{sizes['first_run'] / 1e6:.1f} MB"
     ) in _page("history.md")
+
+
+def test_the_readme_says_whether_own_suite_has_been_recorded() -> None:
+    """The README may say no run is recorded only while benchmarks/ holds none; once
+    ``own_suite.py`` writes its results the README must quote them instead."""
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    recorded = (BENCHMARKS / "own-suite-results.json").exists()
+    assert ("no run of it has been recorded yet" in readme) is not recorded
