@@ -229,3 +229,22 @@ def test_the_readme_says_whether_own_suite_has_been_recorded() -> None:
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     recorded = (BENCHMARKS / "own-suite-results.json").exists()
     assert ("no run of it has been recorded yet" in readme) is not recorded
+
+
+def test_performance_page_quotes_engagement_results() -> None:
+    document = _results("engagement-results.json")
+    page = _page("performance.md")
+
+    def share(value: float) -> str:
+        return "0%" if value == 0 else f"{value * 100:.1f}%"
+
+    engaged = [(name, p) for name, p in document["projects"].items() if p.get("engaged")]
+    assert engaged
+    for name, project in engaged:
+        tracking = project["tracking"]
+        assert (
+            f"| {name} | {share(project['tests_share_median'])} | "
+            f"{share(project['typecheck_share_median'])} | {project['ratio_median']:.2f} | "
+            f"{tracking['ratio']:.2f} ({tracking['cpu_ratio']:.2f}) |"
+        ) in page, name
+    assert f"the median of incremental / whole is {document['totals']['ratio_median']:.2f}" in page
