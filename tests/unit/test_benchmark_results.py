@@ -248,3 +248,27 @@ def test_performance_page_quotes_engagement_results() -> None:
             f"{tracking['ratio']:.2f} ({tracking['cpu_ratio']:.2f}) |"
         ) in page, name
     assert f"the median of incremental / whole is {document['totals']['ratio_median']:.2f}" in page
+
+
+def test_incremental_page_quotes_differential_results() -> None:
+    document = _results("differential-results.json")
+    totals = document["totals"]
+    page = _page("incremental.md")
+    assert (
+        f"**{totals['edits']} edits on {len(totals['projects'])} real projects, "
+        f"{totals['disagreements']} disagreements**, {len(totals['flaky_tests'])} flaky tests"
+    ) in page
+    words = {
+        "mutation": "mutations of package modules", "test-mutation": "of tests",
+        "conftest-mutation": "of a conftest", "module-constant": "module constants",
+        "rename": "unstaged renames", "public-rename": "public renames",
+        "delete": "unstaged deletions", "data": "data-file edits", "stub": "stub edits",
+        "new-test": "new test files",
+    }  # fmt: skip
+    for kind, count in totals["by_kind"].items():
+        assert f"{count} {words[kind]}" in page, kind
+    per_project: dict[str, int] = {}
+    for edit in document["edits"]:
+        per_project[edit["project"]] = per_project.get(edit["project"], 0) + 1
+    for project, count in per_project.items():
+        assert f"{project} {count}" in page, project
