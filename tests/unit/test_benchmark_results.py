@@ -272,3 +272,24 @@ def test_incremental_page_quotes_differential_results() -> None:
         per_project[edit["project"]] = per_project.get(edit["project"], 0) + 1
     for project, count in per_project.items():
         assert f"{project} {count}" in page, project
+
+
+def test_bench_gate_noise_page_quotes_its_results() -> None:
+    document = _results("bench-gate-noise-results.json")
+    page = _page("performance-gate.md")
+    for setting, part in document.items():
+        timer = setting.split()[0].removeprefix("timer=")
+        ratios = [row["mean_ratio"] for row in part["reruns"]]
+        assert (
+            f"timed with {'CPU time' if timer == 'cpu' else 'the wall clock'}, {part['repeats']} "
+            f"reruns of unchanged code"
+        ) in page, setting
+        start, end = part["run"]["load_average_start"][0], part["run"]["load_average_end"][0]
+        assert (
+            f"reruns of unchanged code (load average {start:.1f} to {end:.1f}): mean ratio "
+            f"{min(ratios):.2f}x to {max(ratios):.2f}x"
+        ) in page, setting
+        assert (
+            f"`mean:10%` would have failed {part['mean_10pct_fails']} of "
+            f"{part['measurements']}, this gate {part['gate_fails']}"
+        ) in page, setting
