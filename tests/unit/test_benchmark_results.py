@@ -8,6 +8,7 @@ scripts' writing (atomic, a partial run keeps the other parts) is checked on tem
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -293,3 +294,33 @@ def test_bench_gate_noise_page_quotes_its_results() -> None:
             f"`mean:10%` would have failed {part['mean_10pct_fails']} of "
             f"{part['measurements']}, this gate {part['gate_fails']}"
         ) in page, setting
+
+
+def _load(name: str, path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("argv", "writes"),
+    [
+        ([], True),
+        (["--repeat", "7"], True),
+        (["--quick"], False),
+        (["--no-cold"], False),
+        (["--no-tox"], False),
+        (["--modules", "10"], False),
+        (["--sizes", "1,10"], False),
+    ],
+)
+def test_run_py_writes_the_committed_file_only_from_a_complete_run(
+    argv: list[str], writes: bool
+) -> None:
+    """``run.py`` with a figure left out or another fixture prints its table only."""
+    bench_run = _load("bench_run", BENCHMARKS / "run.py")
+    args = bench_run.build_parser().parse_args(argv)
+    out = bench_run.committed_output(args, bench_run.sizes_of(args))
+    assert out == (BENCHMARKS / "results.json" if writes else None)
