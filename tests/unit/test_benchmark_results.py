@@ -324,3 +324,24 @@ def test_run_py_writes_the_committed_file_only_from_a_complete_run(
     args = bench_run.build_parser().parse_args(argv)
     out = bench_run.committed_output(args, bench_run.sizes_of(args))
     assert out == (BENCHMARKS / "results.json" if writes else None)
+
+
+def test_overhead_page_quotes_overhead_results() -> None:
+    warm = _results("overhead-results.json")["warm"]
+    page = _page("performance.md")
+    assert f"| tools by hand, one after the other | {warm['by_hand']:.2f} | 1.00 |" in page
+    assert (
+        f"| `nox -R -s essential -- --no-cache --jobs 1` | {warm['sequential']:.2f} | "
+        f"{warm['ratio_sequential']:.2f}"
+    ) in page
+    assert f"| `nox -R -s essential` (cached) | {warm['cached']:.2f} |" in page
+    assert (
+        f"| CPU seconds: by hand / `--jobs 1` | {warm['cpu_by_hand']:.2f} / "
+        f"{warm['cpu_sequential']:.2f} | {warm['ratio_cpu_sequential']:.2f} |"
+    ) in page
+    met = "met" if warm["ratio_sequential"] <= 1.3 else "not met"
+    assert (
+        f"**Sequential overhead (issue 2): {met}**, {warm['ratio_sequential']:.2f} against" in page
+    )
+    start, end = warm["run"]["load_average_start"][0], warm["run"]["load_average_end"][0]
+    assert f"load average {start:.1f} at the start and {end:.1f} at the end" in page
