@@ -151,6 +151,9 @@ def test_performance_page_quotes_speed_results() -> None:
     assert ("| < 3 s | yes |" in page) == commit["met"]
     load = commit["run"]["load_average_start"][0], commit["run"]["load_average_end"][0]
     assert f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end" in page
+    first = rows["edit"]["run"]
+    start, end = first["load_average_start"][0], first["load_average_end"][0]
+    assert f"load average {start:.1f} at the start, {end:.1f} at the end" in page
     big = rows["overhead"]["run"]
     start, end = big["load_average_start"][0], big["load_average_end"][0]
     assert f"load average {start:.1f} at the start and {end:.1f} at the end" in page
