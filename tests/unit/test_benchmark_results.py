@@ -351,3 +351,37 @@ def test_overhead_page_quotes_overhead_results() -> None:
     )
     start, end = warm["run"]["load_average_start"][0], warm["run"]["load_average_end"][0]
     assert f"load average {start:.1f} at the start and {end:.1f} at the end" in page
+
+
+def test_changes_page_quotes_the_affected_parts() -> None:
+    document = _results("changes-results.json")
+    page = _page("changes.md")
+    parts = {
+        k.removeprefix("affected:"): v for k, v in document.items() if k.startswith("affected:")
+    }
+    assert {"packaging", "idna"} <= set(parts)
+    for project, part in parts.items():
+        assert part["ok"], project
+        for pair in part["pairs"]:
+            row = f"| {project} {pair['old']} -> {pair['new']} | "
+            assert row in page, row
+            line = page[page.index(row) :].split("| |")[0] + "|"
+            assert (
+                f"| {pair['tests_run']:,} / {pair['tests_all']:,} | {len(pair['missed'])} |" in line
+            )
+            assert ("whole suite" in line.split("|")[2]) is pair["run_all"]
+            assert all(not m["missed"] for m in pair["mutations"])
+    pair = parts["packaging"]["pairs"][0]
+    selected = [len(m["test_files"]) for m in pair["mutations"]]
+    counts = ", ".join(str(n) for n in selected[:-1]) + f" and {selected[-1]}"
+    assert f"selected {counts} of its {len(pair['test_files'])} test files" in page
+    assert f"(0 missed out of {len(selected)} mutations)" in page
+    loads = [
+        part["run"][key][0]
+        for part in parts.values()
+        for key in ("load_average_start", "load_average_end")
+    ]
+    assert f"niced, load average {min(loads):.1f} to {max(loads):.1f})" in page
+    idna = [m for pair in parts["idna"]["pairs"] for m in pair["mutations"]]
+    assert {len(m["test_files"]) for m in idna} == {6}
+    assert f"every mutation ({len(parts['idna']['pairs'][0]['mutations'])} per pair)" in page
