@@ -10,7 +10,11 @@
    release, one at a time, and every test file that fails in a full run must be selected.
 
 Usage: python benchmarks/changes_bench.py [--part changes|affected|all] [--project packaging]
-       [--versions 24.1 24.2 25.0] [--mutations 4] [--workdir DIR]
+       [--versions 24.1 24.2 25.0] [--mutations 4] [--workdir DIR] [--out FILE]
+
+Writes benchmarks/changes-results.json (atomically, once every part asked for was measured): the
+part ``changes`` and one part ``affected:<project>`` per project, each with the facts of its own
+run (machine, load, niceness); a part run alone replaces that part and keeps the others.
 """
 
 from __future__ import annotations
@@ -28,8 +32,14 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results_file import load_average, merge_parts, run_facts, write_atomic
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "changes-results.json"
 GIT_ENV = {
     **os.environ,
     "GIT_AUTHOR_NAME": "bench",
@@ -118,7 +128,7 @@ def _time(argv: list[str], cwd: Path, runs: int) -> list[float]:
     return times
 
 
-def bench_changes(workdir: Path, runs: int = 7) -> bool:
+def bench_changes(workdir: Path, runs: int = 7) -> tuple[bool, dict[str, Any]]:
     repo = workdir / "generated"
     start = time.perf_counter()
     generate_repo(repo)
@@ -149,7 +159,25 @@ def bench_changes(workdir: Path, runs: int = 7) -> bool:
     print(
         f"  ratio to git diff          : {best / min(raw):.1f}x; budget 1 s -> {'PASS' if median < 1 else 'FAIL'}"
     )
-    return median < 1.0
+    figures = {
+        "files_at_base": at_base,
+        "files_at_head": count,
+        "commits": history,
+        "diff_files": len(diff),
+        "files_listed": files,
+        "runs": runs,
+        "budget_seconds": 1.0,
+        "met": median < 1.0,
+        "seconds": {
+            "changes_median": median,
+            "changes_best": best,
+            "git_diff_median": statistics.median(raw),
+            "git_diff_best": min(raw),
+            "python_startup_best": min(startup),
+        },
+        "samples": {"changes": ours, "git_diff": raw, "python_startup": startup},
+    }
+    return median < 1.0, figures
 
 
 # -- 2. affected tests on real release pairs ----------------------------------------------------
@@ -238,7 +266,7 @@ def mutate(path: Path) -> bool:
 
 def _code_only(
     python: Path, repo: Path, all_failing: set[str], all_tests: int, all_time: float
-) -> bool:
+) -> tuple[bool, dict[str, Any]]:
     """The selection had the release's packaging files (version bump) not forced a full run."""
     from ci_sessions.changes.affected import select_for_changes
     from ci_sessions.changes.detect import Rules
@@ -251,7 +279,7 @@ def _code_only(
     selection = select_for_changes(repo, kept)
     if selection.run_all:
         print(f"  ignoring {', '.join(left_out)}: still the whole suite ({selection.reason})")
-        return True
+        return True, {"ignored": left_out, "selection": "whole suite", "reason": selection.reason}
     _, tests, took = (
         run_pytest(python, repo, selection.test_files) if selection.test_files else (set(), 0, 0.0)
     )
@@ -260,10 +288,20 @@ def _code_only(
         f"  ignoring {', '.join(left_out)}: {len(selection.test_files)} test files, tests {tests}/{all_tests} "
         f"({took:.1f} s vs {all_time:.1f} s), missed {len(missed)}"
     )
-    return not missed
+    return not missed, {
+        "ignored": left_out,
+        "selection": selection.test_files,
+        "tests_run": tests,
+        "tests_all": all_tests,
+        "seconds": took,
+        "seconds_all": all_time,
+        "missed": sorted(missed),
+    }
 
 
-def bench_affected(workdir: Path, project: str, versions: list[str], mutations: int) -> bool:
+def bench_affected(
+    workdir: Path, project: str, versions: list[str], mutations: int
+) -> tuple[bool, dict[str, Any]]:
     sys.path.insert(0, str(REPO_ROOT))
     from ci_sessions.changes.affected import select_affected_tests
 
@@ -272,6 +310,7 @@ def bench_affected(workdir: Path, project: str, versions: list[str], mutations: 
     python = test_env(workdir, ["pytest", "pretend"])
     ok = True
     rows: list[str] = []
+    pairs: list[dict[str, Any]] = []
     for old, new in itertools.pairwise(versions):
         repo = workdir / f"{project}-{old}-{new}"
         repo.mkdir()
@@ -296,13 +335,30 @@ def bench_affected(workdir: Path, project: str, versions: list[str], mutations: 
             missed = all_failing - set(selection.test_files)
             shown = f"{len(selection.test_files)} test files"
         ok &= not missed
+        pair: dict[str, Any] = {
+            "old": old,
+            "new": new,
+            "selection_seconds": took,
+            "run_all": selection.run_all,
+            "reason": selection.reason,
+            "test_files": [] if selection.run_all else selection.test_files,
+            "tests_run": sel_tests,
+            "tests_all": all_tests,
+            "seconds": sel_time,
+            "seconds_all": all_time,
+            "failing_files": sorted(all_failing),
+            "missed": sorted(missed),
+            "mutations": [],
+        }
+        pairs.append(pair)
         rows.append(
             f"{project} {old} -> {new}: selection {took:.2f} s, {shown}; tests {sel_tests}/{all_tests} "
             f"({sel_time:.1f} s vs {all_time:.1f} s); failing in full run {len(all_failing)}, missed {len(missed)}"
         )
         print(rows[-1])
         if selection.run_all:
-            ok &= _code_only(python, repo, all_failing, all_tests, all_time)
+            code_ok, pair["code_only"] = _code_only(python, repo, all_failing, all_tests, all_time)
+            ok &= code_ok
         modules = sorted(
             p for p in _package_dir(repo, project).rglob("*.py") if p.name != "__init__.py"
         )
@@ -328,8 +384,15 @@ def bench_affected(workdir: Path, project: str, versions: list[str], mutations: 
             print(
                 f"  mutation in {rel}: {len(failing)} failing test files, {what}, missed {len(missed)}"
             )
+            pair["mutations"].append({
+                "module": rel,
+                "failing_files": sorted(failing),
+                "run_all": selection.run_all,
+                "test_files": [] if selection.run_all else selection.test_files,
+                "missed": sorted(missed),
+            })  # fmt: skip
             git(repo, "reset", "-q", "--hard", "HEAD~1")
-    return ok
+    return ok, {"project": project, "versions": versions, "ok": ok, "pairs": pairs}
 
 
 def main() -> int:
@@ -339,15 +402,31 @@ def main() -> int:
     parser.add_argument("--versions", nargs="+", default=["24.1", "24.2", "25.0"])
     parser.add_argument("--mutations", type=int, default=4)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"default: {RESULTS.name}")
+    parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="changes-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     ok = True
+    parts: dict[str, Any] = {}
     if args.part in ("changes", "all"):
-        ok &= bench_changes(workdir)
+        started, load = time.perf_counter(), load_average()
+        part_ok, figures = bench_changes(workdir)
+        parts["changes"] = {**figures, "run": run_facts(started, load)}
+        ok &= part_ok
     if args.part in ("affected", "all"):
-        ok &= bench_affected(workdir, args.project, args.versions, args.mutations)
+        started, load = time.perf_counter(), load_average()
+        part_ok, found = bench_affected(workdir, args.project, args.versions, args.mutations)
+        parts[f"affected:{args.project}"] = {
+            **found,
+            "mutations_per_pair": args.mutations,
+            "run": run_facts(started, load),
+        }
+        ok &= part_ok
     print("RESULT:", "PASS" if ok else "FAIL", f"(work files in {workdir})")
+    if not args.no_write:  # reached only when every part asked for was measured
+        write_atomic(args.out, merge_parts(args.out, parts))
+        print(f"written: {args.out}")
     return 0 if ok else 1
 
 

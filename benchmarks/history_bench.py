@@ -16,9 +16,7 @@ with the facts of its run; a history of another size is printed only (``--out`` 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sqlite3
 import statistics
 import subprocess
@@ -31,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results_file import load_average, merge_parts, run_facts, write_atomic
 
 from ci_sessions.history import flaky as hf
 from ci_sessions.history import stats as hs
@@ -196,23 +197,10 @@ def writers(count: int = 1000) -> dict[str, Any]:
             "integrity": integrity}  # fmt: skip
 
 
-def machine(started: float, load_start: float) -> dict[str, Any]:
-    """The facts of one run: when it ended, the machine, the load at its start and end."""
-    return {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "load_average_start": load_start,
-        "load_average_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        "seconds": round(time.perf_counter() - started, 1),
-    }
-
-
 def merged(out: Path, parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The results file with this run's parts replacing the same parts (a part run alone keeps
     the other as it was measured, with the facts of its own run)."""
-    earlier: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
-    return {**earlier, **parts}
+    return merge_parts(out, parts)
 
 
 def main() -> int:
@@ -224,19 +212,17 @@ def main() -> int:
                         f"a history of {RUNS:,} x {TESTS}, else none (printed only)")  # fmt: skip
     args = parser.parse_args()
     out = args.out or (RESULTS if (args.runs, args.tests) == (RUNS, TESTS) else None)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {load:.1f}")
+    print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load {load_average()}")
     parts: dict[str, dict[str, Any]] = {}
     if args.part in ("questions", "all"):
-        started = time.perf_counter()
-        parts["questions"] = {**questions(args.runs, args.tests), "run": machine(started, load)}
+        started, load = time.perf_counter(), load_average()
+        parts["questions"] = {**questions(args.runs, args.tests), "run": run_facts(started, load)}
     if args.part in ("writers", "all"):
-        started, load = time.perf_counter(), os.getloadavg()[0]
-        parts["writers"] = {**writers(), "run": machine(started, load)}
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"load average at the end: {load:.1f}")
+        started, load = time.perf_counter(), load_average()
+        parts["writers"] = {**writers(), "run": run_facts(started, load)}
+    print(f"load average at the end: {load_average()}")
     if out is not None:  # written only once every part asked for was measured
-        out.write_text(json.dumps(merged(out, parts), indent=2) + "\n", encoding="utf-8")
+        write_atomic(out, merged(out, parts))
         print(f"written: {out}")
     return 0
 

@@ -5,14 +5,19 @@ run one after the other in a prepared venv; sequential (``--jobs 1``: pure overh
 <= 1.3) and concurrent (default jobs). Cold: the first run with uv against the virtualenv backend.
 
     python benchmarks/overhead.py [--modules 30] [--repeat 5] [--no-cold]
+
+Writes benchmarks/overhead-results.json (atomically, at the end of the run) for the default
+fixture and repeats: the parts ``warm`` and ``cold``, each with the facts of its run (machine,
+load, niceness); a run with ``--no-cold`` replaces ``warm`` and keeps ``cold``. Another size is
+printed only (``--json FILE`` to keep it).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +34,9 @@ from harness import (
     sample,
     timed,
 )
+from results_file import load_average, merge_parts, run_facts, write_atomic
+
+RESULTS = Path(__file__).resolve().parent / "overhead-results.json"
 
 WARM_TARGET = 1.3
 
@@ -67,17 +75,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-cold", action="store_true", help="skip the cold uv/virtualenv runs")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--json", type=Path, default=None,
+                        help=f"default: {RESULTS.name} for the default fixture and repeats")  # fmt: skip
     args = parser.parse_args(argv)
+    parts: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="ci-sessions-overhead-") as tmp:
         root = make_project(Path(tmp) / "fixture", args.modules)
+        started, load = time.perf_counter(), load_average()
         warm = warm_figures(root, args.repeat)
         figures: dict[str, Any] = {"modules": args.modules, "repeat": args.repeat, **warm}
         figures["ratio_sequential"] = warm["sequential"] / warm["by_hand"]
         figures["ratio_concurrent"] = warm["concurrent"] / warm["by_hand"]
+        figures["ratio_cpu_sequential"] = warm["cpu_sequential"] / warm["cpu_by_hand"]
+        parts["warm"] = {**figures, "run": run_facts(started, load)}
         if not args.no_cold:
+            started, load = time.perf_counter(), load_average()
             figures["cold_uv"] = cold_figure(root, "uv")
             figures["cold_virtualenv"] = cold_figure(root, "virtualenv")
+            parts["cold"] = {
+                "modules": args.modules,
+                "cold_uv": figures["cold_uv"],
+                "cold_virtualenv": figures["cold_virtualenv"],
+                "run": run_facts(started, load),
+            }
     print(f"fixture: {args.modules} modules, medians of {args.repeat} interleaved runs")
     print(f"  tools by hand, sequential      {figures['by_hand']:6.2f} s")
     print(
@@ -100,8 +120,11 @@ def main(argv: list[str] | None = None) -> int:
             f"  cold, virtualenv               {figures['cold_virtualenv']:6.2f} s"
             f"   uv is {figures['cold_virtualenv'] / figures['cold_uv']:.1f}x faster"
         )
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    default_size = (args.modules, args.repeat) == (30, 5)
+    out = args.json or (RESULTS if default_size else None)
+    if out is not None:  # written only once every part asked for was measured
+        write_atomic(out, merge_parts(out, parts))
+        print(f"written: {out}")
     return 0 if figures["ratio_sequential"] <= WARM_TARGET else 1
 
 

@@ -11,13 +11,14 @@ Figures (targets from issue 5):
   4. ``import ci_sessions`` + ``nox -l`` vs the same with a plain noxfile           <= +150 ms
   5. scaling: essential on generated projects of 1, 10, 100, 1000 modules
 Prints a table and writes benchmarks/results.json (machine facts and load included, because on a
-shared 2-core machine the load decides as much as the code).
+shared 2-core machine the load decides as much as the code), atomically, and only from a run that
+measured every figure on the default fixture and sizes; any other run is printed only, unless
+``--output`` names a file.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -48,8 +49,10 @@ from harness import (
     sample,
     timed,
 )
+from results_file import write_atomic
 
 HERE = Path(__file__).resolve().parent
+DEFAULT_MODULES, DEFAULT_SIZES = 30, [1, 10, 100, 1000]
 
 PLAIN_NOXFILE = textwrap.dedent(
     f'''
@@ -328,7 +331,19 @@ def render(figures: list[dict[str, Any]], scale: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def committed_output(args: argparse.Namespace, sizes: list[int]) -> Path | None:
+    """Where a run writes its figures: ``--output`` when given, else ``results.json`` only for a
+    complete run (every figure, the default fixture and sizes), so a partial or smaller run never
+    replaces the committed figures."""
+    if args.output is not None:
+        return Path(args.output)
+    complete = not (args.quick or args.no_cold or args.no_tox)
+    default = args.modules == DEFAULT_MODULES and sizes == DEFAULT_SIZES
+    return HERE / "results.json" if complete and default else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``run.py``."""
     parser = argparse.ArgumentParser(description="ci-sessions framework benchmarks")
     parser.add_argument("--modules", type=int, default=30, help="size of the main fixture")
     parser.add_argument("--repeat", type=int, default=5, help="interleaved repeats per warm figure")
@@ -338,11 +353,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--no-tox", action="store_true")
     parser.add_argument("--output", type=Path, default=None,
-                        help="default: results.json, none for --quick (printed only)")  # fmt: skip
-    args = parser.parse_args(argv)
+                        help="default: results.json for a complete run, else none (printed only)")  # fmt: skip
+    return parser
+
+
+def sizes_of(args: argparse.Namespace) -> list[int]:
+    """The project sizes the scaling figure measures."""
+    return [1, 10, 100] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     repeats = 3 if args.quick else args.repeat
     cold_repeats = 1 if args.quick else args.cold_repeat
-    sizes = [1, 10, 100] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
+    sizes = sizes_of(args)
 
     facts = machine()
     print(
@@ -371,11 +395,12 @@ def main(argv: list[str] | None = None) -> int:
         "scaling": scale,
         "table": table,
     }
-    # a quick run (fewer repeats, smaller sizes) never replaces the committed figures
-    output = args.output or (None if args.quick else HERE / "results.json")
+    output = committed_output(args, sizes)
     if output is not None:
-        output.write_text(json.dumps(payload, indent=2) + "\n")
+        write_atomic(output, payload)
         print(f"\nwrote {output}")
+    else:
+        print("\na partial or smaller run: benchmarks/results.json is left as it was")
     return 0
 
 

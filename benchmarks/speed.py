@@ -16,9 +16,10 @@ Figures (targets from issue 14):
   tracking   the same with incremental on (what each test file reaches is recorded), Python
              3.12+: measured (its gain on real projects: benchmarks/engagement.py)
   history    bytes per run of 60k tests, and history flaky|stats|trends at 1,000 runs   < 2 MB, < 1 s
-Prints a table and writes benchmarks/speed-results.json (machine facts and load included): the
-figures measured replace the same figures there and keep the others; a ``--quick`` run (smaller
-suites, fewer repeats) is printed only, unless ``--out`` names a file.
+Prints a table and writes benchmarks/speed-results.json (machine facts, load and niceness
+included; written atomically once every figure asked for was measured): the figures measured
+replace the same figures there and keep the others; a ``--quick`` run (smaller suites, fewer
+repeats) is printed only, unless ``--out`` names a file.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -44,6 +44,7 @@ sys.path.insert(0, str(HERE))
 
 from harness import PY, PYTEST, HandVenv, nox_argv, sample, timed  # noqa: E402
 from harness import bench_env as _bench_env  # noqa: E402
+from results_file import load_average, run_facts, write_atomic  # noqa: E402
 from speed_project import make_flat_suite, make_graph_project  # noqa: E402
 
 EDITED = "src/demo/pkg3/m6.py"  # imported by m12 and m13 of its package: 3 modules, 3 test files
@@ -470,7 +471,7 @@ def main() -> int:
     runs = 200 if args.quick else 1000
     work = args.workdir or Path(tempfile.mkdtemp(prefix="ci-sessions-speed-"))
     started = time.perf_counter()
-    load_start = os.getloadavg()
+    load_start = load_average()
     results: list[dict[str, Any]] = []
     for figure in chosen:
         print(f"... {figure}", flush=True)
@@ -490,16 +491,7 @@ def main() -> int:
             results.append(bench_history(work, runs, big))
         results[-1]["figure"] = figure
         print(json.dumps(results[-1], indent=2, default=str), flush=True)
-    machine = {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "load_average_start": load_start,
-        "load_average_end": os.getloadavg(),
-        "seconds": round(time.perf_counter() - started, 1),
-        "repeats": repeats,
-        "quick": args.quick,
-    }
+    machine = {**run_facts(started, load_start), "repeats": repeats, "quick": args.quick}
     print(f"\n{'figure':<70} {'measured':>12} {'target':>28}  met")
     for row in results:
         shown = f"{row['ratio']:.2f}" if row["ratio"] is not None else ""
@@ -510,7 +502,7 @@ def main() -> int:
         print(f"{row['name']:<70} {shown:>12} {row['target']:>28}  {'yes' if row['met'] else 'NO'}")
     out = args.out or (None if args.quick else HERE / "speed-results.json")
     if out is not None:  # a quick run's smaller figures never replace the committed ones
-        out.write_text(json.dumps(merged(out, machine, results), indent=2, default=str))
+        write_atomic(out, merged(out, machine, results))
         print(f"\nwritten: {out} (work files in {work})")
     return 0 if all(row["met"] for row in results) else 1
 
