@@ -103,8 +103,15 @@ def _keys_speed_writes() -> set[str]:
             function.name.startswith("bench_") or function.name == "_pairs"
         ):
             for node in ast.walk(function):
-                if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict):
-                    keys |= {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+                value = node.value if isinstance(node, (ast.Return, ast.AnnAssign)) else None
+                if isinstance(value, ast.Dict):  # returned, or built as ``found: dict = {...}``
+                    keys |= {k.value for k in value.keys if isinstance(k, ast.Constant)}
+                elif isinstance(node, ast.Assign):  # ``found["key"] = ...``
+                    for target in node.targets:
+                        if isinstance(target, ast.Subscript) and isinstance(
+                            target.slice, ast.Constant
+                        ):
+                            keys.add(target.slice.value)
     return keys
 
 
