@@ -452,3 +452,49 @@ def test_before_python_3_12_nothing_is_tracked_and_the_record_says_why(tmp_path:
     assert run.returncode == 0, run.stdout + run.stderr
     (document,) = reach_documents(output)
     assert document["how"].startswith("unavailable: Python 3.12 or later")
+
+
+@pytest.mark.integration
+def test_tracking_leaves_the_stack_an_import_sees_as_it_is(
+    tmp_path: Path, tracked_pytest: str
+) -> None:
+    """python-dateutil's test_imports.py: a module that warns while it is imported names its
+    importer (``stacklevel``), and the test checks the warning comes from the test file. The
+    tracker's own frame in the import path took the blame: 4 tests failed in every tracked run
+    and passed by hand (and the history then called them flaky)."""
+    write(
+        tmp_path,
+        {
+            "src/demo/__init__.py": "",
+            "src/demo/old.py": (
+                "import warnings\n\nwarnings.warn('old', DeprecationWarning, stacklevel=2)\n"
+            ),
+            "tests/test_warned.py": """
+                import os
+                import sys
+
+                import pytest
+
+
+                def test_the_warning_names_this_file():
+                    sys.modules.pop("demo.old", None)
+                    with pytest.warns(DeprecationWarning) as record:
+                        import demo.old  # noqa: F401
+                    assert [os.path.splitext(w.filename)[0] for w in record] == [
+                        os.path.splitext(__file__)[0]
+                    ]
+            """,
+        },
+    )
+    settings, output = tmp_path / "reach-settings.json", tmp_path / "reach.json"
+    settings.write_text(
+        json.dumps({"root": str(tmp_path), "output": str(output), "packages": ["demo"]})
+    )
+    path = os.pathsep.join([str(PLUGIN_DIR), str(tmp_path / "src")])
+    by_hand = pytest_run(tmp_path, "tests", env={"PYTHONPATH": path}, python=tracked_pytest)
+    assert by_hand.returncode == 0, by_hand.stdout
+    env = {"CI_SESSIONS_PYTEST_REACH": str(settings), "PYTHONPATH": path}
+    tracked = pytest_run(tmp_path, "tests", env=env, python=tracked_pytest)
+    assert tracked.returncode == 0, tracked.stdout + tracked.stderr
+    observed = observed_from(reach_documents(output), tmp_path, ["src/demo"])
+    assert "src/demo/old.py" in observed.imports  # tracked all the same
