@@ -159,16 +159,22 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def sample(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Sample:
+def sample(
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str], *, expect: int | tuple[int, ...] = 0
+) -> Sample:
     """Wall and CPU seconds of one subprocess. CPU time hardly moves with the machine's load, so
     it shows the framework's own cost even when other jobs share the cores."""
     cpu = _children_cpu()
-    wall = timed(argv, cwd, env)
+    wall = timed(argv, cwd, env, expect=expect)
     return wall, _children_cpu() - cpu
 
 
 def timed(
-    argv: Sequence[str], cwd: Path, env: Mapping[str, str], *, expect: int | None = 0
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    *,
+    expect: int | tuple[int, ...] | None = 0,
 ) -> float:
     """Wall seconds of one subprocess; a wrong exit status is a broken benchmark, not a number."""
     started = time.perf_counter()
@@ -176,7 +182,8 @@ def timed(
         list(argv), cwd=cwd, env=dict(env), capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter() - started
-    if expect is not None and completed.returncode != expect:
+    allowed = (expect,) if isinstance(expect, int) else expect
+    if allowed is not None and completed.returncode not in allowed:
         tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
         raise RuntimeError(f"{' '.join(argv)} exited {completed.returncode} in {cwd}:\n{tail}")
     return elapsed
