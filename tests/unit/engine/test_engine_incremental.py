@@ -4,6 +4,7 @@ files run again, what is reused, what runs everything and why, and a unit list a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -11,6 +12,7 @@ import pytest
 
 from ci_sessions.changes.closure import project_graph
 from ci_sessions.checks.base import (
+    RUNTIME,
     Check,
     CheckBase,
     CheckContext,
@@ -18,11 +20,14 @@ from ci_sessions.checks.base import (
     EnvSpec,
     IncrementalBase,
     IncrementalCheck,
+    Observed,
     PlanningCheck,
     ProjectFiles,
+    Reached,
     RunPlan,
     SaltedCheck,
     cache_salt,
+    error_result,
     is_incremental,
     pending_result,
 )
@@ -30,7 +35,7 @@ from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
 from ci_sessions.engine.environments import EnvManager
 from ci_sessions.engine.filestate import FileStateStore
-from ci_sessions.engine.incremental import IncrementalOptions
+from ci_sessions.engine.incremental import FileGraph, GraphFactory, IncrementalOptions
 from ci_sessions.engine.runner import Invocation, RunOptions, run_checks
 from ci_sessions.results import CheckResult, Status
 
@@ -92,7 +97,9 @@ def write(root: Path, files: dict[str, str]) -> None:
         (root / rel).write_text(text)
 
 
-def run(root: Path, check: Check, *, use: bool = True) -> CheckResult:
+def run(
+    root: Path, check: Check, *, use: bool = True, graph: GraphFactory = project_graph
+) -> CheckResult:
     return run_checks(
         root=root,
         config=load_config(root, environ={}),
@@ -100,7 +107,7 @@ def run(root: Path, check: Check, *, use: bool = True) -> CheckResult:
         session="linecount",
         invocations=[Invocation(check, "3.11")],
         options=RunOptions(
-            jobs=1, use_cache=use, incremental=IncrementalOptions(graph=project_graph, use=use)
+            jobs=1, use_cache=use, incremental=IncrementalOptions(graph=graph, use=use)
         ),
         manager=EnvManager(root, backend="virtualenv"),
         emit=lambda _text: None,
@@ -317,3 +324,222 @@ def test_only_what_a_check_defines_makes_it_planning_salted_or_incremental() -> 
     assert not is_incremental(plain) and cache_salt(plain, None) == ""  # type: ignore[arg-type]
     assert is_incremental(LineCount()) and not is_incremental(Off())
     assert isinstance(Off(), IncrementalCheck)  # every member, yet turned off
+
+
+class Reaching(LineCount):
+    """A line count whose run is watched (``incremental_inputs = "runtime"``, as the tests'):
+    each file's run is seen reaching what ``reached`` says, the run as a whole what ``shared``
+    says; with ``record`` off the run cannot say what its files reached."""
+
+    name: ClassVar[str] = "reaching"
+    incremental_inputs: ClassVar[str] = RUNTIME
+
+    def __init__(self) -> None:
+        self.reached: dict[str, Reached] = {}
+        self.shared = Reached()
+        self.record = True
+
+    def observed(self, ctx: CheckContext, result: CheckResult) -> Observed | None:
+        if not self.record:
+            return None
+        ran: list[str] = result.metrics["ran"]
+        return Observed(units={u: self.reached.get(u, Reached()) for u in ran}, shared=self.shared)
+
+
+RUNTIME_FILES = {**FILES, "src/calc/table.csv": "1,2\n", "data/setup.txt": "on\n"}
+
+
+def test_a_file_a_unit_was_seen_reading_runs_that_unit_again(tmp_path: Path) -> None:
+    """A package data file no test was seen reading runs everything; one a file's run read
+    runs that file again, and only it."""
+    write(tmp_path, RUNTIME_FILES)
+    check = Reaching()
+    check.reached = {"src/calc/core.py": Reached(read=frozenset({"src/calc/table.csv"}))}
+    run(tmp_path, check)
+    write(tmp_path, {"src/calc/table.csv": "1,2,3\n"})
+    again = run(tmp_path, check)
+    assert again.metrics["ran"] == ["src/calc/core.py"]
+    assert (again.metrics["files_rerun"], again.metrics["files_reused"]) == (1, 3)
+    assert again.metrics["total"] == 4
+    check.reached = {}
+    write(tmp_path, {"src/calc/core.py": "def base(x):\n    return x + 0\n"})
+    assert run(tmp_path, check).metrics["ran"] == ["src/calc/core.py"]  # a body: not mid.py
+    # core.py's run no longer reads the table: nobody does
+    write(tmp_path, {"src/calc/table.csv": "1\n"})
+    blind = run(tmp_path, check)
+    assert len(blind.metrics["ran"]) == 4
+    assert first_line(blind).startswith("incremental: full run: src/calc/table.csv changed")
+
+
+def test_what_the_run_reached_outside_any_file_runs_everything_when_it_changes(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, RUNTIME_FILES)
+    check = Reaching()
+    check.shared = Reached(read=frozenset({"data/setup.txt"}))
+    run(tmp_path, check)
+    write(tmp_path, {"README.md": "unrelated\n"})
+    assert run(tmp_path, check).metrics.get("ran") is None  # 0 of 4 run again
+    write(tmp_path, {"data/setup.txt": "off\n"})
+    whole = run(tmp_path, check)
+    assert len(whole.metrics["ran"]) == 4
+    assert first_line(whole).startswith(
+        "incremental: full run: data/setup.txt changed: code that runs outside any one test file"
+    )
+    write(tmp_path, {"src/calc/other.py": "X = 5\n"})
+    partial = run(tmp_path, check)  # the shared read is still known after a partial run
+    assert partial.metrics["ran"] == ["src/calc/other.py"]
+    write(tmp_path, {"data/setup.txt": "on\n"})
+    assert len(run(tmp_path, check).metrics["ran"]) == 4
+
+
+def test_a_run_that_cannot_say_what_it_reached_runs_whole(tmp_path: Path) -> None:
+    write(tmp_path, RUNTIME_FILES)
+    check = Reaching()
+    run(tmp_path, check)
+    check.record = False
+    write(tmp_path, {"src/calc/other.py": "X = 5\n"})
+    unrecorded = run(tmp_path, check)  # the partial run could not say: the whole run instead
+    assert len(unrecorded.metrics["ran"]) == 4
+    assert first_line(unrecorded) == (
+        "incremental: full run: the run did not record what its tests reached; next runs are "
+        "whole too: the run did not record what its tests reached"
+    )
+    write(tmp_path, {"src/calc/other.py": "X = 6\n"})
+    assert len(run(tmp_path, check).metrics["ran"]) == 4
+    check.record = True
+    write(tmp_path, {"src/calc/other.py": "X = 7\n"})
+    assert len(run(tmp_path, check).metrics["ran"]) == 4  # the state is sound from here
+    write(tmp_path, {"src/calc/other.py": "X = 8\n"})
+    assert run(tmp_path, check).metrics["ran"] == ["src/calc/other.py"]
+
+
+def test_a_file_whose_run_starts_a_process_runs_again_on_any_change(tmp_path: Path) -> None:
+    write(tmp_path, RUNTIME_FILES)
+    check = Reaching()
+    check.reached = {
+        "src/calc/other.py": Reached(spawned=("python -m calc",)),
+        "src/calc/mid.py": Reached(spawned=("calc-cli",)),
+    }
+    run(tmp_path, check)
+    write(tmp_path, {"README.md": "any change\n"})
+    again = run(tmp_path, check)
+    assert again.metrics["ran"] == ["src/calc/mid.py", "src/calc/other.py"]
+    assert first_line(again) == (
+        "incremental: 2 of 4 files run again, the others' results reused (run: src/calc/mid.py, "
+        "src/calc/other.py); src/calc/mid.py (and 1 more) runs again on any change: it starts "
+        "calc-cli, and what that runs is not tracked"
+    )
+
+
+def test_a_graph_that_cannot_be_built_or_units_that_cannot_be_told_run_whole(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, FILES)
+
+    def broken(root: Path, digests: Mapping[str, str]) -> FileGraph:
+        raise RuntimeError("parser crashed")
+
+    whole = run(tmp_path, LineCount(), graph=broken)
+    assert len(whole.metrics["ran"]) == 4
+    assert first_line(whole) == (
+        "incremental: full run: the import graph could not be built (parser crashed)"
+    )
+
+    class NoUnits(LineCount):
+        def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
+            return "the check's paths are not files of the project"
+
+        def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+            files = sorted(p.relative_to(ctx.root).as_posix() for p in ctx.root.rglob("src/*/*.py"))
+            return super().run(replace(ctx, only_files=files), envs)
+
+    untold = run(tmp_path, NoUnits())
+    assert len(untold.metrics["ran"]) == 4
+    assert first_line(untold) == (
+        "incremental: full run: the check's paths are not files of the project"
+    )
+
+
+class Failing(LineCount):
+    """A line count that cannot check (ERROR) while ``broken`` is set."""
+
+    name: ClassVar[str] = "failing"
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        if self.broken:
+            return error_result(ctx, self.name, "the tool crashed")
+        return super().run(ctx, envs)
+
+
+def test_a_run_that_could_not_check_keeps_no_state(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    check = Failing()
+    check.broken = True
+    first = run(tmp_path, check)
+    assert first.status is Status.ERROR
+    assert first_line(first) == "incremental: full run: no earlier run to build on"
+    check.broken = False
+    assert first_line(run(tmp_path, check)) == "incremental: full run: no earlier run to build on"
+    write(tmp_path, {"src/calc/other.py": "X = 2\n"})
+    check.broken = True
+    partial = run(tmp_path, check)
+    assert partial.status is Status.ERROR and "total" not in partial.metrics
+    assert first_line(partial) == "incremental: 1 of 4 files run again"
+    check.broken = False
+    assert run(tmp_path, check).metrics["ran"] == ["src/calc/other.py"]  # still to be run
+
+
+def test_a_partial_run_that_disowns_its_files_runs_whole(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    check = LineCount()
+    run(tmp_path, check)
+    check.disown = True
+    write(tmp_path, {"src/calc/other.py": "X = 2\n"})
+    result = run(tmp_path, check)
+    assert len(result.metrics["ran"]) == 4
+    assert first_line(result).startswith(
+        "incremental: full run: the partial run disowned its files: the tool checked other files"
+    )
+
+
+def test_the_note_names_at_most_three_files_run_again(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    check = LineCount()
+    run(tmp_path, check)
+    write(tmp_path, {name: text + "\n" for name, text in FILES.items() if name.endswith(".py")})
+    result = run(tmp_path, check)
+    assert len(result.metrics["ran"]) == 4
+    assert first_line(result) == (
+        "incremental: 4 of 4 files run again, the others' results reused (run: "
+        "src/calc/__init__.py, src/calc/core.py, src/calc/mid.py, ...)"
+    )
+
+
+class Partly(LineCount):
+    """A line count that keeps nothing of the files in ``unkept``: they run again next time."""
+
+    name: ClassVar[str] = "partly"
+
+    def __init__(self) -> None:
+        self.unkept: set[str] = set()
+
+    def unit_results(
+        self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
+    ) -> dict[str, Any] | str:
+        lines: dict[str, int] = result.metrics["lines"]
+        return {u: None if u in self.unkept else lines[u] for u in units}
+
+
+def test_a_file_that_kept_nothing_runs_again(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    check = Partly()
+    check.unkept = {"src/calc/other.py"}
+    run(tmp_path, check)
+    assert run(tmp_path, check).metrics["ran"] == ["src/calc/other.py"]
+    check.unkept = set()
+    assert run(tmp_path, check).metrics["ran"] == ["src/calc/other.py"]
+    assert run(tmp_path, check).metrics.get("ran") is None
