@@ -705,3 +705,6 @@ def test_a_cache_folder_that_cannot_be_written_or_pruned_is_not_an_error(tmp_pat
     blocked.directory.write_text("not a folder")
     blocked.store("lint", "3.11", "k" * 64, _pass())
     assert blocked.lookup("lint", "3.11", "k" * 64) is None
+    (tmp_path / "other" / "x.py").write_text("X = 1\n")
+    hasher = TreeHasher(tmp_path / "other")  # nor because its stat index could not be written
+    assert hasher.digest() and list(hasher.files) == ["x.py"]
