@@ -58,7 +58,13 @@ class LineCount(IncrementalBase):
         ))  # fmt: skip
         assert isinstance(files, list)
         counts = {f: len((ctx.root / f).read_text().splitlines()) for f in files}
-        return pending_result(ctx, self.name, metrics={"ran": sorted(counts), "lines": counts})
+        return pending_result(
+            ctx,
+            self.name,
+            # what the run was given: its environments, and whether it is watched
+            metrics={"ran": sorted(counts), "lines": counts, "envs": sorted(envs),
+                     "observed": ctx.observe},
+        )  # fmt: skip
 
     def unit_results(
         self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
@@ -74,6 +80,7 @@ class LineCount(IncrementalBase):
         result.metrics["total"] = sum(result.metrics.get("lines", {}).values()) + sum(
             reused.values()
         )
+        result.metrics["merged_for"] = ctx.python
         return result
 
     def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
@@ -124,15 +131,21 @@ def test_only_the_edited_file_and_its_importers_run_again(tmp_path: Path) -> Non
     first = run(tmp_path, check)
     assert first_line(first) == "incremental: full run: no earlier run to build on"
     assert first.metrics["total"] == 4
+    # a run of types: not watched; given its environments; merged in its context
+    assert (first.metrics["envs"], first.metrics["observed"], first.metrics["merged_for"]) == (
+        [], False, "3.11"
+    )  # fmt: skip
     write(tmp_path, {"src/calc/core.py": "def base(x):\n    y = x\n    return y\n"})
     second = run(tmp_path, check)
     assert second.metrics["ran"] == ["src/calc/core.py", "src/calc/mid.py"]
     assert (second.metrics["files_rerun"], second.metrics["files_reused"]) == (2, 2)
     assert second.metrics["total"] == 5  # the reused files' lines are merged in
+    assert (second.metrics["envs"], second.metrics["merged_for"]) == ([], "3.11")
     assert first_line(second).startswith("incremental: 2 of 4 files run again")
     write(tmp_path, {"README.md": "calc, documented\n"})
     third = run(tmp_path, check)
     assert third.metrics.get("ran") is None and third.metrics["total"] == 5
+    assert third.metrics["merged_for"] == "3.11"
     assert first_line(third).startswith("incremental: 0 of 4 files run again")
 
 
@@ -355,12 +368,12 @@ def test_a_file_a_unit_was_seen_reading_runs_that_unit_again(tmp_path: Path) -> 
     write(tmp_path, RUNTIME_FILES)
     check = Reaching()
     check.reached = {"src/calc/core.py": Reached(read=frozenset({"src/calc/table.csv"}))}
-    run(tmp_path, check)
+    assert run(tmp_path, check).metrics["observed"] is True  # its run is watched
     write(tmp_path, {"src/calc/table.csv": "1,2,3\n"})
     again = run(tmp_path, check)
     assert again.metrics["ran"] == ["src/calc/core.py"]
     assert (again.metrics["files_rerun"], again.metrics["files_reused"]) == (1, 3)
-    assert again.metrics["total"] == 4
+    assert again.metrics["total"] == 4 and again.metrics["observed"] is True
     check.reached = {}
     write(tmp_path, {"src/calc/core.py": "def base(x):\n    return x + 0\n"})
     assert run(tmp_path, check).metrics["ran"] == ["src/calc/core.py"]  # a body: not mid.py
@@ -441,7 +454,7 @@ def test_a_graph_that_cannot_be_built_or_units_that_cannot_be_told_run_whole(
         raise RuntimeError("parser crashed")
 
     whole = run(tmp_path, LineCount(), graph=broken)
-    assert len(whole.metrics["ran"]) == 4
+    assert len(whole.metrics["ran"]) == 4 and whole.metrics["envs"] == []
     assert first_line(whole) == (
         "incremental: full run: the import graph could not be built (parser crashed)"
     )
@@ -455,7 +468,7 @@ def test_a_graph_that_cannot_be_built_or_units_that_cannot_be_told_run_whole(
             return super().run(replace(ctx, only_files=files), envs)
 
     untold = run(tmp_path, NoUnits())
-    assert len(untold.metrics["ran"]) == 4
+    assert len(untold.metrics["ran"]) == 4 and untold.metrics["envs"] == []
     assert first_line(untold) == (
         "incremental: full run: the check's paths are not files of the project"
     )
@@ -543,3 +556,14 @@ def test_a_file_that_kept_nothing_runs_again(tmp_path: Path) -> None:
     check.unkept = set()
     assert run(tmp_path, check).metrics["ran"] == ["src/calc/other.py"]
     assert run(tmp_path, check).metrics.get("ran") is None
+
+
+def test_no_cache_does_not_read_the_stored_state(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    check = LineCount()
+    run(tmp_path, check)
+    FileStateStore(tmp_path).path("linecount", "3.11").write_text("{not json")
+    forced = run(tmp_path, check, use=False)
+    assert first_line(forced) == (
+        "incremental: full run: --no-cache (the per-file state is refreshed)"
+    )
