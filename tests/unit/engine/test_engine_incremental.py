@@ -50,7 +50,7 @@ class LineCount(IncrementalBase):
         return {}
 
     def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
-        return [f for f in files.python if f.startswith("src/")]
+        return [f for f in files.python if f.startswith("src/") and (ctx.root / f).is_file()]
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         files = ctx.only_files if ctx.only_files is not None else self.units(ctx, ProjectFiles(
@@ -64,6 +64,7 @@ class LineCount(IncrementalBase):
             # what the run was given: its environments, and whether it is watched
             metrics={"ran": sorted(counts), "lines": counts, "envs": sorted(envs),
                      "observed": ctx.observe},
+            output=f"{len(counts)} file(s) counted",
         )  # fmt: skip
 
     def unit_results(
@@ -131,6 +132,7 @@ def test_only_the_edited_file_and_its_importers_run_again(tmp_path: Path) -> Non
     first = run(tmp_path, check)
     assert first_line(first) == "incremental: full run: no earlier run to build on"
     assert first.metrics["total"] == 4
+    assert first.output.splitlines()[1:] == ["4 file(s) counted"]  # the note comes first
     # a run of types: not watched; given its environments; merged in its context
     assert (first.metrics["envs"], first.metrics["observed"], first.metrics["merged_for"]) == (
         [], False, "3.11"
@@ -145,7 +147,7 @@ def test_only_the_edited_file_and_its_importers_run_again(tmp_path: Path) -> Non
     write(tmp_path, {"README.md": "calc, documented\n"})
     third = run(tmp_path, check)
     assert third.metrics.get("ran") is None and third.metrics["total"] == 5
-    assert third.metrics["merged_for"] == "3.11"
+    assert third.metrics["merged_for"] == "3.11" and third.check == "linecount"
     assert first_line(third).startswith("incremental: 0 of 4 files run again")
 
 
@@ -353,10 +355,12 @@ class Reaching(LineCount):
         self.record = True
 
     def observed(self, ctx: CheckContext, result: CheckResult) -> Observed | None:
-        if not self.record:
+        if not self.record or not ctx.observe:
             return None
-        ran: list[str] = result.metrics["ran"]
-        return Observed(units={u: self.reached.get(u, Reached()) for u in ran}, shared=self.shared)
+        ran: list[str] = result.metrics["ran"]  # a file no test ran in has no bucket
+        return Observed(
+            units={u: self.reached[u] for u in ran if u in self.reached}, shared=self.shared
+        )
 
 
 RUNTIME_FILES = {**FILES, "src/calc/table.csv": "1,2\n", "data/setup.txt": "on\n"}
@@ -374,6 +378,8 @@ def test_a_file_a_unit_was_seen_reading_runs_that_unit_again(tmp_path: Path) -> 
     assert again.metrics["ran"] == ["src/calc/core.py"]
     assert (again.metrics["files_rerun"], again.metrics["files_reused"]) == (1, 3)
     assert again.metrics["total"] == 4 and again.metrics["observed"] is True
+    write(tmp_path, {"README.md": "unrelated\n"})
+    assert run(tmp_path, check).metrics.get("ran") is None  # what it read did not change
     check.reached = {}
     write(tmp_path, {"src/calc/core.py": "def base(x):\n    return x + 0\n"})
     assert run(tmp_path, check).metrics["ran"] == ["src/calc/core.py"]  # a body: not mid.py
@@ -389,20 +395,21 @@ def test_what_the_run_reached_outside_any_file_runs_everything_when_it_changes(
 ) -> None:
     write(tmp_path, RUNTIME_FILES)
     check = Reaching()
-    check.shared = Reached(read=frozenset({"data/setup.txt"}))
+    check.shared = Reached(read=frozenset({"src/calc/table.csv"}))  # package data: not blind
     run(tmp_path, check)
     write(tmp_path, {"README.md": "unrelated\n"})
     assert run(tmp_path, check).metrics.get("ran") is None  # 0 of 4 run again
-    write(tmp_path, {"data/setup.txt": "off\n"})
+    write(tmp_path, {"src/calc/table.csv": "3\n"})
     whole = run(tmp_path, check)
     assert len(whole.metrics["ran"]) == 4
     assert first_line(whole).startswith(
-        "incremental: full run: data/setup.txt changed: code that runs outside any one test file"
+        "incremental: full run: src/calc/table.csv changed: code that runs outside any one test "
+        "file"
     )
     write(tmp_path, {"src/calc/other.py": "X = 5\n"})
     partial = run(tmp_path, check)  # the shared read is still known after a partial run
     assert partial.metrics["ran"] == ["src/calc/other.py"]
-    write(tmp_path, {"data/setup.txt": "on\n"})
+    write(tmp_path, {"src/calc/table.csv": "4\n"})
     assert len(run(tmp_path, check).metrics["ran"]) == 4
 
 
@@ -442,6 +449,23 @@ def test_a_file_whose_run_starts_a_process_runs_again_on_any_change(tmp_path: Pa
         "incremental: 2 of 4 files run again, the others' results reused (run: src/calc/mid.py, "
         "src/calc/other.py); src/calc/mid.py (and 1 more) runs again on any change: it starts "
         "calc-cli, and what that runs is not tracked"
+    )
+    write(tmp_path, {"src/calc/core.py": "def base(x):\n    return x + 1\n"})
+    third = run(tmp_path, check)  # core.py starts nothing, whatever its stored state says
+    assert third.metrics["ran"] == ["src/calc/core.py", "src/calc/mid.py", "src/calc/other.py"]
+    assert first_line(third).endswith(
+        "; src/calc/mid.py (and 1 more) runs again on any change: it starts calc-cli, and what "
+        "that runs is not tracked"
+    )
+    check.reached = {"src/calc/other.py": Reached(spawned=("python -m calc",))}
+    write(tmp_path, {"src/calc/mid.py": "from calc.core import base\n\n"})
+    run(tmp_path, check)  # mid.py no longer starts anything
+    write(tmp_path, {"README.md": "one spawner\n"})
+    single = run(tmp_path, check)
+    assert single.metrics["ran"] == ["src/calc/other.py"]
+    assert first_line(single).endswith(
+        "(run: src/calc/other.py); src/calc/other.py runs again on any change: it starts "
+        "python -m calc, and what that runs is not tracked"
     )
 
 
@@ -501,7 +525,7 @@ def test_a_run_that_could_not_check_keeps_no_state(tmp_path: Path) -> None:
     check.broken = True
     partial = run(tmp_path, check)
     assert partial.status is Status.ERROR and "total" not in partial.metrics
-    assert first_line(partial) == "incremental: 1 of 4 files run again"
+    assert partial.output == "incremental: 1 of 4 files run again"
     check.broken = False
     assert run(tmp_path, check).metrics["ran"] == ["src/calc/other.py"]  # still to be run
 
@@ -523,6 +547,9 @@ def test_the_note_names_at_most_three_files_run_again(tmp_path: Path) -> None:
     write(tmp_path, FILES)
     check = LineCount()
     run(tmp_path, check)
+    write(tmp_path, {"src/calc/core.py": "def base(x):\n    return -x\n", "src/calc/other.py": ""})
+    three = run(tmp_path, check)
+    assert first_line(three).endswith("(run: src/calc/core.py, src/calc/mid.py, src/calc/other.py)")
     write(tmp_path, {name: text + "\n" for name, text in FILES.items() if name.endswith(".py")})
     result = run(tmp_path, check)
     assert len(result.metrics["ran"]) == 4
@@ -540,6 +567,9 @@ class Partly(LineCount):
     def __init__(self) -> None:
         self.unkept: set[str] = set()
 
+    def cache_salt(self, ctx: CheckContext) -> str:
+        return f"partly for {ctx.python}"
+
     def unit_results(
         self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
     ) -> dict[str, Any] | str:
@@ -550,11 +580,11 @@ class Partly(LineCount):
 def test_a_file_that_kept_nothing_runs_again(tmp_path: Path) -> None:
     write(tmp_path, FILES)
     check = Partly()
-    check.unkept = {"src/calc/other.py"}
+    check.unkept = {"src/calc/__init__.py"}  # the first: the files after it are kept
     run(tmp_path, check)
-    assert run(tmp_path, check).metrics["ran"] == ["src/calc/other.py"]
+    assert run(tmp_path, check).metrics["ran"] == ["src/calc/__init__.py"]
     check.unkept = set()
-    assert run(tmp_path, check).metrics["ran"] == ["src/calc/other.py"]
+    assert run(tmp_path, check).metrics["ran"] == ["src/calc/__init__.py"]
     assert run(tmp_path, check).metrics.get("ran") is None
 
 
@@ -566,4 +596,32 @@ def test_no_cache_does_not_read_the_stored_state(tmp_path: Path) -> None:
     forced = run(tmp_path, check, use=False)
     assert first_line(forced) == (
         "incremental: full run: --no-cache (the per-file state is refreshed)"
+    )
+
+
+def test_an_added_context_file_runs_everything_and_is_named_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, FILES)
+    check = LineCount()
+    run(tmp_path, check)
+    monkeypatch.setenv("CALC_MODE", "fast")
+    assert first_line(run(tmp_path, check)) == (
+        "incremental: full run: environment variables changed"
+    )
+    monkeypatch.setenv("CALC_MODE", "slow")
+    write(tmp_path, {"src/calc/py.typed": ""})  # a file and a setting: the file is told
+    assert first_line(run(tmp_path, check)) == (
+        "incremental: full run: src/calc/py.typed was added: the type checker's configuration"
+    )
+
+
+def test_a_run_that_disowns_its_files_says_so_even_when_it_recorded_nothing(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, RUNTIME_FILES)
+    check = Reaching()
+    check.disown, check.record = True, False
+    assert first_line(run(tmp_path, check)).endswith(
+        "next runs are whole too: the tool checked other files than counted"
     )
