@@ -26,6 +26,7 @@ from ci_sessions.checks.base import (
     Reached,
     RunPlan,
     SaltedCheck,
+    Shard,
     cache_salt,
     error_result,
     is_incremental,
@@ -106,7 +107,12 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 
 def run(
-    root: Path, check: Check, *, use: bool = True, graph: GraphFactory = project_graph
+    root: Path,
+    check: Check,
+    *,
+    use: bool = True,
+    graph: GraphFactory = project_graph,
+    shard: Shard | None = None,
 ) -> CheckResult:
     return run_checks(
         root=root,
@@ -115,7 +121,10 @@ def run(
         session="linecount",
         invocations=[Invocation(check, "3.11")],
         options=RunOptions(
-            jobs=1, use_cache=use, incremental=IncrementalOptions(graph=graph, use=use)
+            jobs=1,
+            use_cache=use,
+            incremental=IncrementalOptions(graph=graph, use=use),
+            shard=shard,
         ),
         manager=EnvManager(root, backend="virtualenv"),
         emit=lambda _text: None,
@@ -133,6 +142,7 @@ def test_only_the_edited_file_and_its_importers_run_again(tmp_path: Path) -> Non
     assert first_line(first) == "incremental: full run: no earlier run to build on"
     assert first.metrics["total"] == 4
     assert first.output.splitlines()[1:] == ["4 file(s) counted"]  # the note comes first
+    assert (first.metrics["files_rerun"], first.metrics["files_reused"]) == (4, 0)
     # a run of types: not watched; given its environments; merged in its context
     assert (first.metrics["envs"], first.metrics["observed"], first.metrics["merged_for"]) == (
         [], False, "3.11"
@@ -625,3 +635,28 @@ def test_a_run_that_disowns_its_files_says_so_even_when_it_recorded_nothing(
     assert first_line(run(tmp_path, check)).endswith(
         "next runs are whole too: the tool checked other files than counted"
     )
+
+
+def test_a_data_file_is_no_input_of_a_check_of_types(tmp_path: Path) -> None:
+    write(tmp_path, RUNTIME_FILES)
+    check = LineCount()
+    run(tmp_path, check)
+    write(tmp_path, {"src/calc/table.csv": "9\n"})  # a type checker never reads it
+    assert run(tmp_path, check).metrics.get("ran") is None
+
+
+class Sharded(LineCount):
+    """A line count that runs tests, so it is given the run's shard."""
+
+    name: ClassVar[str] = "sharded"
+    runs_tests: ClassVar[bool] = True
+
+
+def test_another_shard_runs_everything_and_says_so(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    check = Sharded()
+    run(tmp_path, check, shard=Shard(1, 2))
+    assert run(tmp_path, check, shard=Shard(1, 2)).metrics.get("ran") is None
+    other = run(tmp_path, check, shard=Shard(2, 2))
+    assert len(other.metrics["ran"]) == 4
+    assert first_line(other) == "incremental: full run: shard changed"
