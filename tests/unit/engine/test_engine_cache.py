@@ -16,7 +16,17 @@ import pytest
 from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec, Shard
 from ci_sessions.config import Config, load_config
 from ci_sessions.config.project import load_project
-from ci_sessions.engine.cache import ResultCache, TreeHasher, cacheable, compute_key, list_files
+from ci_sessions.engine.cache import (
+    FORMAT_VERSION,
+    RACY_NS,
+    ResultCache,
+    TreeHasher,
+    cacheable,
+    compute_key,
+    digest_of,
+    environment_digest,
+    list_files,
+)
 from ci_sessions.engine.environments import EnvManager
 from ci_sessions.engine.runner import Invocation, RunOptions, run_checks
 from ci_sessions.results import Checked, CheckResult, Status
@@ -165,6 +175,14 @@ def test_only_pass_is_stored_and_a_hit_is_marked_cached(tmp_path: Path) -> None:
             {"format": 1, "key": "k" * 64, "result": {**_pass().to_json(), "status": "FAIL"}}
         ),
         json.dumps({"format": 1, "key": "k" * 64, "result": {"status": "PASS"}}),
+        # entries of this format, each wrong in one way only: another format, another key,
+        # a FAIL of this check, a PASS of another check
+        json.dumps({"format": 1, "key": "k" * 64, "result": _pass().to_json(), "artifacts": {}}),
+        json.dumps({"format": 2, "key": "j" * 64, "result": _pass().to_json(), "artifacts": {}}),
+        json.dumps(
+            {"format": 2, "key": "k" * 64, "result": {**_pass().to_json(), "status": "FAIL"}}
+        ),
+        json.dumps({"format": 2, "key": "k" * 64, "result": _pass("tests").to_json()}),
     ],
 )
 def test_corrupted_entry_is_ignored_removed_and_rebuilt(tmp_path: Path, content: str) -> None:
@@ -366,7 +384,14 @@ def test_a_cached_row_says_when_it_was_stored() -> None:
     assert plain_rows([fresh])[0].startswith("PASS | lint | files 1 | ")
 
 
-def _key_with(root: Path, environ: Mapping[str, str], check: CheckBase | None = None) -> str:
+def _key_with(
+    root: Path,
+    environ: Mapping[str, str],
+    check: CheckBase | None = None,
+    *,
+    env: Environment | None = None,
+    extra: tuple[str, ...] = (),
+) -> str:
     """The key with settings given as ``CI_SESSIONS_*`` overrides: the tree stays the same, so
     only the configuration part of the key can tell the runs apart."""
     from ci_sessions.checks.registry import CHECKS
@@ -375,8 +400,8 @@ def _key_with(root: Path, environ: Mapping[str, str], check: CheckBase | None = 
     ctx = CheckContext(root=root, config=config, project=load_project(root), python="3.11",
                        session="s")  # fmt: skip
     tree = TreeHasher(root).digest()
-    envs = {"ruff": _env(root, "ruff==0.17.6")}
-    return compute_key(check=check or _Lint(), ctx=ctx, envs=envs, tree_digest=tree)
+    envs = {"ruff": env or _env(root, "ruff==0.17.6")}
+    return compute_key(check=check or _Lint(), ctx=ctx, envs=envs, tree_digest=tree, extra=extra)
 
 
 def _check_from_file(folder: Path, name: str, body: str) -> CheckBase:
@@ -425,3 +450,266 @@ def test_key_changes_with_the_baseline_file_even_outside_the_hashed_tree(tmp_pat
     first = _key_with(root, {})
     accepted.write_text('{"findings": [{"rule": "F401"}]}\n')
     assert _key_with(root, {}) != first
+
+
+def test_every_fact_of_the_key_has_the_reason_an_incremental_run_gives(tmp_path: Path) -> None:
+    """An incremental run compares the key's facts one by one and names the one that changed
+    (docs/incremental.md); a fact the reasons do not know would be shown by its bare key. The
+    tree is not compared: the per-file keys replace it."""
+    from ci_sessions.engine.incremental import _CONTEXT_REASONS, context_facts
+
+    root = _project(tmp_path / "p")
+    ctx = CheckContext(root=root, config=_config(root), project=load_project(root),
+                       python="3.11", session="s")  # fmt: skip
+    facts = context_facts(_Lint(), ctx, {"ruff": _env(root, "ruff==0.17.6")})
+    # "shard" has no sentence of its own (shards are CI cells, incremental runs are local): its
+    # reason is the fallback "shard changed"
+    assert set(facts) == {*_CONTEXT_REASONS, "shard"}
+    assert "tree" not in facts
+
+
+def test_key_changes_with_what_the_environments_hold(tmp_path: Path) -> None:
+    """The environments live in .nox (outside the hashed tree): their build fingerprint, their
+    interpreter and each installed distribution are inputs; other files in site-packages are not."""
+    root = _project(tmp_path / "p")
+    env = _env(root, "ruff==0.17.6")
+    site = env.location / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    keys = [_key_with(root, {}, env=env)]
+    (site / "helper.py").write_text("X = 1\n")  # not a distribution
+    assert _key_with(root, {}, env=env) == keys[0]
+    changes = [
+        (env.location / ".ci-sessions-env.json", '{"fingerprint": "a"}'),
+        (env.location / ".ci-sessions-env.json", '{"fingerprint": "b"}'),
+        (env.location / "pyvenv.cfg", "version_info = 3.11.8\n"),
+        (site / "ruff-0.17.6.dist-info" / "METADATA", "Name: ruff\n"),
+        (site / "legacy-1.0.egg-info" / "PKG-INFO", "Name: legacy\n"),
+    ]
+    for path, text in changes:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        keys.append(_key_with(root, {}, env=env))
+    # the Windows layout of an environment: Lib/site-packages
+    windows = env.location / "Lib" / "site-packages" / "colorama-0.4.6.dist-info"
+    windows.mkdir(parents=True)
+    keys.append(_key_with(root, {}, env=env))
+    assert len(set(keys)) == len(keys)
+
+
+def test_an_environment_file_that_is_not_utf8_still_gives_a_key(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    env = _env(root, "ruff==0.17.6")
+    first = _key_with(root, {}, env=env)
+    (env.location / "pyvenv.cfg").write_bytes(b"home = /opt/caf\xe9/bin\n")  # latin-1
+    assert _key_with(root, {}, env=env) != first
+
+
+def test_key_changes_with_each_item_of_a_list_setting(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    default = _key_with(root, {})  # zero-tolerance: [F, E9]
+    assert _key_with(root, {"CI_SESSIONS_LINT_ZERO_TOLERANCE": "F,E4"}) != default
+
+
+def test_the_cache_ignore_env_setting_takes_variables_out_of_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path / "p")
+    ignoring = {"CI_SESSIONS_CACHE_IGNORE_ENV": "MY_*"}
+    monkeypatch.setenv("MY_NOISE", "1")
+    counted, ignored = _key_with(root, {}), _key_with(root, ignoring)
+    monkeypatch.setenv("MY_NOISE", "2")
+    assert _key_with(root, {}) != counted  # a variable counts unless the project says otherwise
+    assert _key_with(root, ignoring) == ignored
+
+
+def test_key_changes_with_the_checks_other_inputs(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    assert _key_with(root, {}, extra=("salt-a",)) != _key_with(root, {}, extra=("salt-b",))
+
+
+def test_a_digest_does_not_depend_on_key_order_and_takes_any_value() -> None:
+    assert digest_of({"a": 1, "b": [2, 3]}) == digest_of({"b": [2, 3], "a": 1})
+    assert digest_of({"path": Path("src/x.py")}) == digest_of({"path": "src/x.py"})
+
+
+def test_only_path_drops_repeats_and_virtual_environments() -> None:
+    """PATH is cleaned of repeats; any other variable counts as it is."""
+    assert environment_digest({"PATH": "/a:/a"}, {}) == environment_digest({"PATH": "/a"}, {})
+    plain = environment_digest({"PYTHONPATH": "/a"}, {})
+    assert environment_digest({"PYTHONPATH": "/a:/a"}, {}) != plain
+
+
+@pytest.mark.parametrize("git", [True, False], ids=["git", "walk"])
+def test_a_file_name_that_is_not_utf8_is_an_input(tmp_path: Path, git: bool) -> None:
+    root = _project(tmp_path / "p")
+    if git:
+        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    odd = os.fsdecode(b"caf\xe9.py")  # a latin-1 name, as an old archive may hold
+    (root / odd).write_text("X = 1\n")
+    assert odd in list_files(root)
+    first = TreeHasher(root).digest()
+    (root / odd).write_text("X = 2\n")
+    assert TreeHasher(root).digest() != first
+
+
+def test_committed_files_of_environments_caches_and_builds_are_not_inputs(tmp_path: Path) -> None:
+    """git lists tracked files whatever --exclude says: the listing drops them by name."""
+    root = _project(tmp_path / "p")
+    tracked = [".benchmarks/run.json", "src/demo.egg-info/PKG-INFO", "legacy.pyc",
+               "web/node_modules/x/index.js"]  # fmt: skip
+    for name in tracked:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x\n")
+    for args in (["init", "-q"], ["add", "-A"]):
+        subprocess.run(["git", *args], cwd=root, check=True)
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=root, check=True, capture_output=True, text=True
+    )
+    assert set(tracked) <= set(listed.stdout.splitlines())  # all four are committed
+    assert list_files(root) == ["pyproject.toml", "src/demo/__init__.py"]
+
+
+def _aged_index(root: Path, digest: str | None = None, hashed_at: int | None = None) -> None:
+    """Rewrite the stat index: every entry hashed ``hashed_at`` (default: just past the racy
+    window of its timestamps), the package module's recorded digest replaced by ``digest``."""
+    index = root / ".ci-sessions" / "cache" / "files-index.json"
+    data = json.loads(index.read_text())
+    for name, entry in data["files"].items():
+        entry[5] = max(entry[2:4]) + RACY_NS + 1 if hashed_at is None else hashed_at
+        if digest is not None and name == "src/demo/__init__.py":
+            entry[4] = digest
+    index.write_text(json.dumps(data))
+
+
+def test_an_unchanged_file_is_served_from_the_stat_index_it_wrote(tmp_path: Path) -> None:
+    """A recorded digest is trusted when the file's size, inode, mtime and ctime are the ones
+    recorded (here the recorded digest is a marker, so a file hashed again shows)."""
+    root = _project(tmp_path / "p")
+    hasher = TreeHasher(root)
+    hasher.digest()
+    real = hasher.files["src/demo/__init__.py"]
+    index = json.loads(hasher.index_path.read_text())
+    assert index["format"] == FORMAT_VERSION
+    assert index["files"]["src/demo/__init__.py"][4] == real
+    _aged_index(root, digest="f" * 64)
+    for _ in range(2):  # the second time from the index the first one left
+        hasher.digest()
+        assert hasher.files["src/demo/__init__.py"] == "f" * 64
+    (root / "src" / "demo" / "__init__.py").write_text("X = 3\n")  # same size, new ctime
+    hasher.digest()
+    assert hasher.files["src/demo/__init__.py"] not in ("f" * 64, real)
+
+
+def test_a_file_touched_close_to_its_hashing_is_hashed_again(tmp_path: Path) -> None:
+    """Timestamps are coarse: a digest recorded within two seconds of the file's mtime or ctime
+    may predate a same-second edit, so it is not trusted."""
+    root = _project(tmp_path / "p")
+    module = root / "src" / "demo" / "__init__.py"
+    hasher = TreeHasher(root)
+    hasher.digest()
+    real = hasher.files["src/demo/__init__.py"]
+    stat = module.stat()
+    newest = max(stat.st_mtime_ns, stat.st_ctime_ns)
+    for hashed_at in (newest, newest + RACY_NS):
+        _aged_index(root, digest="f" * 64, hashed_at=hashed_at)
+        hasher.digest()
+        assert hasher.files["src/demo/__init__.py"] == real
+    # an mtime set in the future (an archive, a clock skew) counts as much as the ctime
+    os.utime(module, ns=(stat.st_atime_ns, stat.st_ctime_ns + 10 * RACY_NS))
+    hasher.digest()
+    ctime = module.stat().st_ctime_ns
+    _aged_index(root, digest="f" * 64, hashed_at=ctime + RACY_NS + 1)
+    hasher.digest()
+    assert hasher.files["src/demo/__init__.py"] == real
+
+
+def test_a_stat_index_entry_of_another_layout_is_ignored(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    hasher = TreeHasher(root)
+    first = hasher.digest()
+    index = json.loads(hasher.index_path.read_text())
+    entry = index["files"]["src/demo/__init__.py"]
+    index["files"]["src/demo/__init__.py"] = entry[:5]  # no hashing time
+    hasher.index_path.write_text(json.dumps(index))
+    assert hasher.digest() == first
+
+
+def test_a_hit_says_when_it_was_stored(tmp_path: Path) -> None:
+    import time
+
+    cache = ResultCache(tmp_path)
+    before = time.time()
+    cache.store("lint", "3.11", "k" * 64, _pass())
+    hit = cache.lookup("lint", "3.11", "k" * 64)
+    assert hit is not None and hit.cached_at is not None
+    assert before <= hit.cached_at <= time.time()
+    path = cache.path("lint", "3.11", "k" * 64)
+    entry = json.loads(path.read_text())
+    entry["stored"] = 1_700_000_000.0
+    path.write_text(json.dumps(entry))
+    hit = cache.lookup("lint", "3.11", "k" * 64)
+    assert hit is not None and hit.cached_at == 1_700_000_000.0
+    shown = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(1_700_000_000.0))
+    assert shown in hit.output
+
+
+def test_nothing_but_a_fresh_pass_is_written(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path)
+    for status in (Status.FAIL, Status.ERROR, Status.SKIP, Status.WARN):
+        cache.store("lint", "3.11", "k" * 64, CheckResult("lint", "s", status))
+        assert not cache.path("lint", "3.11", "k" * 64).exists()
+    cache.store("lint", "3.11", "k" * 64, _pass())
+    path = cache.path("lint", "3.11", "k" * 64)
+    entry = json.loads(path.read_text())
+    entry["stored"] = 1_700_000_000.0
+    path.write_text(json.dumps(entry))
+    hit = cache.lookup("lint", "3.11", "k" * 64)
+    assert hit is not None
+    cache.store("lint", "3.11", "k" * 64, hit)  # a hit is not a new PASS: its date stays
+    assert json.loads(path.read_text())["stored"] == 1_700_000_000.0
+
+
+def test_the_entries_used_last_are_kept(tmp_path: Path) -> None:
+    import time
+
+    cache = ResultCache(tmp_path)
+    old = time.time() - 1000
+    keys = [str(i) * 64 for i in range(10)]
+    for i, key in enumerate(keys):
+        cache.store("lint", "3.11", key, _pass())
+        os.utime(cache.path("lint", "3.11", key), (old + i, old + i))
+    cache.store("tests", "3.11", "k" * 64, _pass("tests"))  # another check: pruned apart
+    kept = {p.name for p in cache.directory.glob("lint-3.11-*.json")}
+    assert kept == {cache.path("lint", "3.11", key).name for key in keys[2:]}
+    assert cache.lookup("lint", "3.11", keys[2]) is not None  # used now: the newest
+    cache.store("lint", "3.11", "n" * 64, _pass())
+    kept = {p.name for p in cache.directory.glob("lint-3.11-*.json")}
+    assert cache.path("lint", "3.11", keys[2]).name in kept
+    assert cache.path("lint", "3.11", keys[3]).name not in kept
+    assert cache.path("tests", "3.11", "k" * 64).exists()
+
+
+def test_a_cache_folder_that_cannot_be_written_or_pruned_is_not_an_error(tmp_path: Path) -> None:
+    """Storing is best effort: a run never fails because its cache could not be kept."""
+    cache = ResultCache(tmp_path)
+    cache.directory.mkdir(parents=True)
+    (cache.directory / "lint-3.11-gone.json").symlink_to("nowhere")  # removed by another run
+    stuck = cache.directory / "lint-3.11-stuck.json"  # cannot be unlinked: a folder
+    stuck.mkdir()
+    os.utime(stuck, (1, 1))
+    for i in range(9):
+        cache.store("lint", "3.11", str(i) * 64, _pass())
+    assert stuck.is_dir()
+    blocked = ResultCache(tmp_path / "other")
+    blocked.directory.parent.mkdir(parents=True, exist_ok=True)
+    blocked.directory.write_text("not a folder")
+    blocked.store("lint", "3.11", "k" * 64, _pass())
+    assert blocked.lookup("lint", "3.11", "k" * 64) is None
+
+
+def test_a_tree_whose_stat_index_cannot_be_written_still_gets_its_digest(tmp_path: Path) -> None:
+    (tmp_path / ".ci-sessions").mkdir()
+    (tmp_path / ".ci-sessions" / "cache").write_text("not a folder")
+    (tmp_path / "x.py").write_text("X = 1\n")
+    hasher = TreeHasher(tmp_path)
+    assert hasher.digest() and list(hasher.files) == ["x.py"]
