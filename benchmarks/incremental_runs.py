@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -120,8 +121,14 @@ def restore(root: Path) -> None:
     subprocess.run([*GIT, "clean", "-fdq"], cwd=root, check=True)
 
 
-def run(root: Path, python: str, *, whole: bool, timeout: int = 3600) -> RunView:
-    """``nox -s typecheck tests-PY``: incrementally, or whole (the truth)."""
+#: seconds one run may take: a mutant that makes a loop endless (h11's reader) runs forever
+RUN_TIMEOUT = 300
+
+
+def run(root: Path, python: str, *, whole: bool, timeout: int = RUN_TIMEOUT) -> RunView:
+    """``nox -s typecheck tests-PY``: incrementally, or whole (the truth). A run past
+    ``timeout`` is ended with every process it started (its own session) and gives no
+    results and returncode -9."""
     extra = {"CI_SESSIONS_INCREMENTAL": "never"} if whole else {}
     argv = nox_argv("-R", "-s", "typecheck", f"tests-{python}")
     if whole:
@@ -129,11 +136,19 @@ def run(root: Path, python: str, *, whole: bool, timeout: int = 3600) -> RunView
     results = root / ".ci-sessions" / "reports" / "results.json"
     results.unlink(missing_ok=True)
     started = time.perf_counter()
-    done = subprocess.run(
-        argv, cwd=root, env=bench_env(extra), capture_output=True, text=True, timeout=timeout,
-        check=False,
+    process = subprocess.Popen(
+        argv, cwd=root, env=bench_env(extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
     )  # fmt: skip
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        seconds = time.perf_counter() - started
+        return RunView(seconds, {}, -9, f"timed out after {timeout} s\n" + output[-3000:])
     seconds = time.perf_counter() - started
+    done = subprocess.CompletedProcess(argv, process.returncode, output, "")
     checks: dict[str, CheckView] = {}
     if results.exists():
         document = json.loads(results.read_text(encoding="utf-8"))
