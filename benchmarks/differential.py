@@ -315,7 +315,7 @@ def run_project(
         for line in log.read_text().splitlines():
             record = json.loads(line)
             done[f"{record['kind']} {record['path']}: {record['what']}"] = record
-    marker = target.root / ".ci-sessions-harness-module"
+    marker = log.parent / f".{target.name}-harness-module"  # outside the tree git cleans
     if marker.exists():
         module = marker.read_text()
     else:
@@ -393,6 +393,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in names:
         project = PROJECTS[name]
         root = work / name
+        if root.exists() and not (work / f".{name}-harness-module").exists():
+            # never prepared whole (a run stopped during its set-up or an edit): the set-up
+            # commits the tree as it is, so start from the sdist again
+            shutil.rmtree(root)
         if not root.exists():
             fresh_copy(name, root)
         target = Target(name, root, list(project.packages), list(project.tests))
