@@ -376,6 +376,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="start no new edit of a project after this long (its planned edits are reported)",
     )  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--collect", action="store_true",
+        help="start no edit: write the results of the logs in --workdir (runs done in parts)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     from corpus import PROJECTS, fresh_copy
@@ -390,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started, load = time.perf_counter(), os.getloadavg()
     results: dict[str, Any] = {}
     every: list[dict[str, Any]] = []
-    for name in names:
+    for name in names if not args.collect else []:
         project = PROJECTS[name]
         root = work / name
         if root.exists() and not (work / f".{name}-harness-module").exists():
@@ -416,6 +420,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{name}: {results[name]['edits']} edits, {results[name]['disagreements']} disagreements",
             flush=True,
         )
+    if args.collect:
+        for log in sorted(work.glob("*.jsonl")):
+            records = [json.loads(line) for line in log.read_text().splitlines() if line]
+            results[log.stem] = {**totals(records), "planned": counts.get(log.stem, args.edits)}
+            every += records
     document = {
         "machine": machine_facts(args.python, load, started),
         "totals": {
