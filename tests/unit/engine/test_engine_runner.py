@@ -339,7 +339,9 @@ def _run_seeing(tmp_path: Path, checks: list[_Seeing], *, manager: _Manager | No
     )
 
 
-def test_jobs_zero_or_less_means_one_per_cpu_and_never_none(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jobs_zero_or_less_means_one_per_cpu_and_never_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert effective_jobs(3) == 3
     assert effective_jobs(1) == 1
     monkeypatch.setattr(os, "cpu_count", lambda: 6)
@@ -439,7 +441,6 @@ def test_a_check_that_runs_tests_gets_a_progress_file_the_run_removes(tmp_path: 
 
 
 def test_a_stale_progress_file_is_removed_before_the_check_starts(tmp_path: Path) -> None:
-    tests = _Seeing("tests", runs_tests=True)
     stale = state_dir(tmp_path) / "progress" / "tests.json"
     stale.parent.mkdir(parents=True)
     stale.write_text('{"passed": 99}')
@@ -523,7 +524,9 @@ def test_a_failed_prefetch_is_retried_and_reported_by_the_check(tmp_path: Path) 
 
 def test_a_dependency_outside_the_run_or_on_itself_changes_no_order() -> None:
     checks = [_Step("report", after=("coverage", "report")), _Step("lint")]
-    order = [inv.check.name for _, inv in _dependency_order([Invocation(c, "3.11") for c in checks])]  # type: ignore[arg-type]
+    order = [
+        inv.check.name for _, inv in _dependency_order([Invocation(c, "3.11") for c in checks])
+    ]  # type: ignore[arg-type]
     assert order == ["report", "lint"]
 
 
@@ -657,7 +660,9 @@ def test_a_check_that_may_not_be_cached_always_runs(tmp_path: Path) -> None:
     )
 
 
-def test_a_broken_cache_never_stops_a_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_cache_never_stops_a_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ci_sessions.engine import cache
 
     def broken(**_kwargs: object) -> str:
