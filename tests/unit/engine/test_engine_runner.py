@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import threading
@@ -11,7 +12,16 @@ from pathlib import Path
 import pytest
 
 from ci_sessions._fs import state_dir
-from ci_sessions.checks.base import CheckBase, CheckContext, Environment, EnvSpec, RunPlan, Shard
+from ci_sessions.checks.base import (
+    CheckBase,
+    CheckContext,
+    Environment,
+    EnvSpec,
+    IncrementalBase,
+    ProjectFiles,
+    RunPlan,
+    Shard,
+)
 from ci_sessions.config import load_config
 from ci_sessions.config.project import load_project
 from ci_sessions.engine.environments import EnvManager
@@ -192,6 +202,7 @@ def test_fail_fast_skips_the_checks_after_a_failure_and_only_with_fail_fast(
     results = _run_with(tmp_path, checks, fail_fast=True)
     assert [r.status for r in results] == [Status.FAIL, Status.SKIP]
     assert checks[1].runs == 0 and "fail-fast" in results[1].summary
+    assert (results[1].check, results[1].session, results[1].python) == ("tests", "tier", "3.11")
     checks = [_Counting("lint", status=Status.FAIL), _Counting("tests")]
     results = _run_with(tmp_path, checks)
     assert [r.status for r in results] == [Status.FAIL, Status.PASS]
@@ -216,6 +227,10 @@ def test_an_environment_error_is_an_error_row_a_missing_python_a_skip_off_ci(
     assert [r.status for r in results] == [Status.ERROR, Status.SKIP]
     assert results[0].summary == "pip install failed" and "read the log" in results[0].output
     assert results[1].metrics[UNAVAILABLE] == 1
+    assert [(r.check, r.session, r.python) for r in results] == [
+        ("lint", "tier", "3.11"),
+        ("tests", "tier", "3.11"),
+    ]
     [on_ci] = _run_with(tmp_path, [_Counting("tests", env_error=missing)], in_ci=True)
     assert on_ci.status is Status.ERROR
 
@@ -298,7 +313,9 @@ class _Seeing(CheckBase):
         if self.env_crash > 0:  # the next `env_crash` calls fail
             self.env_crash -= 1
             raise RuntimeError("environments exploded")
-        return dict(self.specs)
+        return {
+            role: dataclasses.replace(spec, python=ctx.python) for role, spec in self.specs.items()
+        }
 
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         self.contexts.append(ctx)
@@ -487,20 +504,33 @@ def test_environments_are_prefetched_in_their_own_threads_when_checks_run_in_par
     tmp_path: Path,
 ) -> None:
     ruff = EnvSpec("ruff", "3.11")
+    pinned = EnvSpec("ruff", "3.11", requirements=("ruff==0.1",))  # same key, other content
     project = EnvSpec("project", "3.11")
     checks = [
         _Seeing("flaky", env_crash=1),  # fails while prefetching: the others still prefetch
         _Seeing("lint", specs={"tool": ruff}),
         _Seeing("format", specs={"tool": ruff}),
+        _Seeing("pinned", specs={"tool": pinned}),
         _Seeing("tests", specs={"project": project}),
     ]
     manager = _Manager(tmp_path)
     results = _run_seeing(tmp_path, checks, manager=manager, jobs=2)
-    assert [r.status for r in results] == [Status.PASS] * 4
-    threads = {spec.key: name for spec, name in manager.built}
-    assert threads == {"ruff-3.11": "env-ruff-3.11", "project-3.11": "env-project-3.11"}
-    assert len(manager.built) == 2  # each built once, by its prefetch thread
-    assert checks[1].envs[0]["tool"].spec == ruff
+    assert [r.status for r in results] == [Status.PASS] * 5
+    assert sorted((spec.key, spec.requirements, name) for spec, name in manager.built) == [
+        ("project-3.11", (), "env-project-3.11"),
+        ("ruff-3.11", (), "env-ruff-3.11"),
+        ("ruff-3.11", ("ruff==0.1",), "env-ruff-3.11"),
+    ]  # each built once, by its prefetch thread
+    assert checks[1].envs[0]["tool"].spec == ruff and checks[3].envs[0]["tool"].spec == pinned
+
+
+def test_a_single_check_builds_its_environment_itself_whatever_the_jobs(tmp_path: Path) -> None:
+    manager = _Manager(tmp_path)
+    check = _Seeing("lint", specs={"tool": EnvSpec("ruff", "3.11")})
+    _run_seeing(tmp_path, [check], manager=manager, jobs=4)
+    [(_, builder)] = manager.built
+    assert builder.startswith("ci-sessions")  # one worker, no prefetch thread
+    assert check.contexts[0].stream is True
 
 
 def test_one_job_builds_each_environment_when_its_check_runs(tmp_path: Path) -> None:
@@ -511,7 +541,11 @@ def test_one_job_builds_each_environment_when_its_check_runs(tmp_path: Path) -> 
     assert builder.startswith("ci-sessions")  # the check's own worker, no prefetch thread
 
 
-def test_a_failed_prefetch_is_retried_and_reported_by_the_check(tmp_path: Path) -> None:
+def test_a_failed_prefetch_is_retried_and_reported_by_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    escaped: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: escaped.append(args.exc_value))
     manager = _Manager(tmp_path, broken=True)
     spec = EnvSpec("ruff", "3.11")
     results = _run_seeing(
@@ -520,6 +554,8 @@ def test_a_failed_prefetch_is_retried_and_reported_by_the_check(tmp_path: Path) 
     assert [r.status for r in results] == [Status.ERROR, Status.PASS]
     assert results[0].summary == "cannot build ruff-3.11" and "second line" in results[0].output
     assert len(manager.built) == 2  # the prefetch, then the check's own try
+    assert escaped == []  # the prefetch thread kept its error to itself
+    assert (results[0].check, results[0].session, results[0].python) == ("lint", "tier", "3.11")
 
 
 def test_a_dependency_outside_the_run_or_on_itself_changes_no_order() -> None:
@@ -594,6 +630,7 @@ def test_a_skipped_or_crashed_verdict_is_not_judged_again(tmp_path: Path) -> Non
         baselined = True
 
         def evaluate(self, ctx: CheckContext, result: CheckResult) -> CheckResult:
+            assert ctx.session == "tier"
             judged.append(result.status)
             result.status = Status.FAIL
             return result
@@ -682,3 +719,49 @@ def test_a_check_whose_environments_crash_is_an_error_row(tmp_path: Path) -> Non
         tmp_path, [_Seeing("broken", env_crash=9), _Seeing("lint")], emit=printed.append
     )
     assert [r.status for r in results] == [Status.ERROR, Status.PASS]
+
+
+class _Incremental(IncrementalBase, _Seeing):
+    """An incremental check: run whole when the run is not incremental."""
+
+    def units(self, ctx: CheckContext, files: ProjectFiles) -> list[str] | str:
+        raise AssertionError("not an incremental run")
+
+    def unit_results(
+        self, ctx: CheckContext, result: CheckResult, units: Sequence[str]
+    ) -> dict[str, object] | None:
+        raise AssertionError("not an incremental run")
+
+    def merge(
+        self, ctx: CheckContext, result: CheckResult, reused: Mapping[str, object]
+    ) -> CheckResult:
+        raise AssertionError("not an incremental run")
+
+
+def test_an_incremental_check_runs_whole_when_the_run_is_not_incremental(tmp_path: Path) -> None:
+    check = _Incremental("typecheck")
+    [result] = _run_seeing(tmp_path, [check])
+    assert result.status is Status.PASS and len(check.contexts) == 1
+
+
+class _Salted(_Seeing):
+    """A check whose verdict depends on something that is not a file (a date, a database)."""
+
+    salt = "2026-01-01"
+
+    def cache_salt(self, ctx: CheckContext) -> str:
+        return self.salt
+
+
+def test_a_cached_pass_is_run_again_when_its_salt_or_the_tree_changes(tmp_path: Path) -> None:
+    check = _Salted("audit")
+    (tmp_path / "m.py").write_text("x = 1\n")
+    _run_seeing(tmp_path, [check], use_cache=True)
+    _run_seeing(tmp_path, [check], use_cache=True)
+    assert len(check.contexts) == 1  # served
+    check.salt = "2026-01-02"
+    _run_seeing(tmp_path, [check], use_cache=True)
+    assert len(check.contexts) == 2  # a new salt, a new key
+    (tmp_path / "m.py").write_text("x = 2\n")
+    _run_seeing(tmp_path, [check], use_cache=True)
+    assert len(check.contexts) == 3  # an edited file, a new key
