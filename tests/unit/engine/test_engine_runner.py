@@ -6,6 +6,7 @@ import dataclasses
 import io
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -269,19 +270,26 @@ class _Manager:
     """An environment manager that makes no environment: it records each build (and the
     thread that made it), whether the run released it, and what its log became."""
 
-    def __init__(self, root: Path, *, broken: bool = False) -> None:
+    def __init__(self, root: Path, *, broken: bool = False, delay: float = 0.0) -> None:
         self.root = root
         self.broken = broken
+        self.delay = delay
         self.built: list[tuple[EnvSpec, str]] = []
+        self.finished = 0
         self.released = 0
+        self.messages: list[str] = []
         self.log = self.original_log
 
     def original_log(self, text: str) -> None:
-        del text
+        self.messages.append(text)
 
     def ensure(self, spec: EnvSpec) -> Environment:
         with LOCK:
             self.built.append((spec, threading.current_thread().name))
+        self.log(f"building {spec.key}")
+        time.sleep(self.delay)
+        with LOCK:
+            self.finished += 1
         if self.broken:
             raise EnvError(f"cannot build {spec.key}\nsecond line", fix="retry")
         return Environment(spec, self.root / spec.key, self.root / spec.key / "bin" / "python")
@@ -522,6 +530,7 @@ def test_environments_are_prefetched_in_their_own_threads_when_checks_run_in_par
         ("ruff-3.11", ("ruff==0.1",), "env-ruff-3.11"),
     ]  # each built once, by its prefetch thread
     assert checks[1].envs[0]["tool"].spec == ruff and checks[3].envs[0]["tool"].spec == pinned
+    assert sorted(manager.messages) == ["building project-3.11"] + ["building ruff-3.11"] * 2
 
 
 def test_a_single_check_builds_its_environment_itself_whatever_the_jobs(tmp_path: Path) -> None:
@@ -765,3 +774,30 @@ def test_a_cached_pass_is_run_again_when_its_salt_or_the_tree_changes(tmp_path: 
     (tmp_path / "m.py").write_text("x = 2\n")
     _run_seeing(tmp_path, [check], use_cache=True)
     assert len(check.contexts) == 3  # an edited file, a new key
+
+
+def test_no_environment_is_left_half_built_when_a_configuration_error_ends_the_run(
+    tmp_path: Path,
+) -> None:
+    manager = _Manager(tmp_path, delay=0.5)
+    bad = ConfigError("pyproject.toml", "tool.x", "bad", fix="fix it")
+
+    class _Raising(_Seeing):
+        def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+            raise bad
+
+    bench = _Seeing("bench", specs={"bench": EnvSpec("bench", "3.11")})
+    bench.exclusive = True  # never run: the error comes first
+    with pytest.raises(ConfigError):
+        _run_seeing(tmp_path, [_Raising("lint"), bench], manager=manager, jobs=2)
+    assert manager.finished == 1 and bench.contexts == []
+
+
+def test_no_environment_is_left_half_built_when_fail_fast_skips_its_check(tmp_path: Path) -> None:
+    manager = _Manager(tmp_path, delay=0.5)
+    failing = _Seeing("lint", result=CheckResult("lint", "tier", Status.FAIL))
+    tests = _Seeing("tests", specs={"project": EnvSpec("project", "3.11")})
+    tests.after = ("lint",)
+    results = _run_seeing(tmp_path, [failing, tests], manager=manager, jobs=2, fail_fast=True)
+    assert [r.status for r in results] == [Status.FAIL, Status.SKIP]
+    assert manager.finished == 1 and tests.contexts == []
