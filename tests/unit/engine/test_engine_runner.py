@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +33,7 @@ from ci_sessions.engine.runner import (
     _dependency_order,
     _EnvPool,
     _render_block,
+    _Run,
     effective_jobs,
     run_checks,
     run_one,
@@ -801,3 +803,31 @@ def test_no_environment_is_left_half_built_when_fail_fast_skips_its_check(tmp_pa
     results = _run_seeing(tmp_path, [failing, tests], manager=manager, jobs=2, fail_fast=True)
     assert [r.status for r in results] == [Status.FAIL, Status.SKIP]
     assert manager.finished == 1 and tests.contexts == []
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _board_mode(tmp_path: Path, count: int, stream: io.StringIO | None, progress: str) -> str:
+    _project(tmp_path)
+    run = _Run(
+        root=tmp_path, config=load_config(tmp_path, environ={}), project=load_project(tmp_path),
+        session="tier", invocations=[Invocation(_Seeing(f"c{n}"), "3.11") for n in range(count)],  # type: ignore[arg-type]
+        options=RunOptions(progress=progress), manager=_Manager(tmp_path),  # type: ignore[arg-type]
+        emit=print, stream=stream,
+    )  # fmt: skip
+    return run.board.mode
+
+
+def test_the_board_is_drawn_live_on_a_terminal_unless_one_check_streams(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys, "stdout", _Terminal())  # no stream given: the run's stdout
+    assert _board_mode(tmp_path, 2, None, "auto") == "live"
+    assert _board_mode(tmp_path, 1, None, "auto") == "off"
+    assert _board_mode(tmp_path, 2, io.StringIO(), "auto") == "log"  # a given stream, no terminal
+    assert _board_mode(tmp_path, 1, io.StringIO(), "log") == "log"
