@@ -272,8 +272,10 @@ class _Manager:
     """An environment manager that makes no environment: it records each build (and the
     thread that made it), whether the run released it, and what its log became."""
 
-    def __init__(self, root: Path, *, broken: bool = False, delay: float = 0.0) -> None:
+    def __init__(self, root: Path, *, broken: bool = False, delay: float = 0.0,
+                 beside: threading.Barrier | None = None) -> None:  # fmt: skip
         self.root = root
+        self.beside = beside
         self.broken = broken
         self.delay = delay
         self.built: list[tuple[EnvSpec, str]] = []
@@ -290,6 +292,8 @@ class _Manager:
             self.built.append((spec, threading.current_thread().name))
         self.log(f"building {spec.key}")
         time.sleep(self.delay)
+        if self.beside is not None:
+            self.beside.wait()  # BrokenBarrierError unless another build runs at the same time
         with LOCK:
             self.finished += 1
         if self.broken:
@@ -831,3 +835,15 @@ def test_the_board_is_drawn_live_on_a_terminal_unless_one_check_streams(
     assert _board_mode(tmp_path, 1, None, "auto") == "off"
     assert _board_mode(tmp_path, 2, io.StringIO(), "auto") == "log"  # a given stream, no terminal
     assert _board_mode(tmp_path, 1, io.StringIO(), "log") == "log"
+
+
+def test_different_environments_are_built_side_by_side(tmp_path: Path) -> None:
+    manager = _Manager(tmp_path, beside=threading.Barrier(2, timeout=5))
+    pool = _EnvPool(manager)  # type: ignore[arg-type]
+    specs = [EnvSpec("ruff", "3.11"), EnvSpec("pyright", "3.11")]
+    threads = [threading.Thread(target=pool.get, args=(spec,)) for spec in specs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert manager.finished == 2  # neither build waited for the other
