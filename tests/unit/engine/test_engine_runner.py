@@ -322,6 +322,7 @@ class _Seeing(CheckBase):
         self.contexts: list[CheckContext] = []
         self.envs: list[Mapping[str, Environment]] = []
         self.progress_dir_existed: list[bool] = []
+        self.pause = 0.0  # seconds the check takes
 
     def environments(self, ctx: CheckContext) -> dict[str, EnvSpec]:
         if self.env_crash > 0:  # the next `env_crash` calls fail
@@ -334,6 +335,7 @@ class _Seeing(CheckBase):
     def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
         self.contexts.append(ctx)
         self.envs.append(envs)
+        time.sleep(self.pause)
         if ctx.progress_file is not None:
             self.progress_dir_existed.append(ctx.progress_file.parent.is_dir())
             ctx.progress_file.write_text("{}")
@@ -847,3 +849,20 @@ def test_different_environments_are_built_side_by_side(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert manager.finished == 2  # neither build waited for the other
+
+
+def test_the_log_heartbeat_names_what_still_runs_and_what_it_is_busy_with(tmp_path: Path) -> None:
+    printed: list[str] = []
+    slow = _Seeing("slow", specs={"project": EnvSpec("project", "3.11")})
+    slow.pause = 0.3
+    later = _Seeing("later")
+    later.after = ("slow",)
+    later.pause = 0.5
+    _run_seeing(tmp_path, [slow, later], manager=_Manager(tmp_path, delay=0.5),
+                emit=printed.append, progress="log", progress_interval=0.05, jobs=2)  # fmt: skip
+    beats = [line for line in printed if line.startswith("still running")]
+    done = next(i for i, text in enumerate(printed) if text.startswith("── slow"))
+    assert any("slow (" in line and "preparing environments" in line for line in beats)
+    assert any("slow (" in line and "preparing" not in line for line in printed[:done])
+    after = [line for line in printed[done + 1 :] if line.startswith("still running")]
+    assert after and all("slow" not in line and "later (" in line for line in after)
