@@ -154,7 +154,8 @@ def test_a_crashing_check_is_an_error_row_and_the_others_still_report(tmp_path: 
     statuses = {r.check: r.status for r in results}
     assert statuses == {"lint": Status.PASS, "sast": Status.ERROR, "tests": Status.PASS}
     crashed = next(r for r in results if r.check == "sast")
-    assert "tool exploded" in crashed.summary
+    assert "tool exploded" in crashed.summary and "RuntimeError" in crashed.summary
+    assert (crashed.session, crashed.python) == ("tier", "3.11")
     assert "Traceback" in crashed.output
 
 
@@ -230,6 +231,7 @@ def test_an_environment_error_is_an_error_row_a_missing_python_a_skip_off_ci(
     assert [r.status for r in results] == [Status.ERROR, Status.SKIP]
     assert results[0].summary == "pip install failed" and "read the log" in results[0].output
     assert results[1].metrics[UNAVAILABLE] == 1
+    assert all(0 <= r.duration < 60 for r in results)  # timed from the check's start
     assert [(r.check, r.session, r.python) for r in results] == [
         ("lint", "tier", "3.11"),
         ("tests", "tier", "3.11"),
@@ -695,23 +697,28 @@ def test_no_cache_runs_the_check_but_refreshes_the_cache(tmp_path: Path) -> None
     assert len(check.contexts) == 2  # but written: the cached run is served
 
 
+def _stored(tmp_path: Path) -> list[str]:
+    """The check names of the cache's entries (``<check>-<python>-<key>.json``)."""
+    folder = state_dir(tmp_path) / "cache"
+    return sorted(path.name.split("-")[0] for path in folder.glob("*-*-*.json"))
+
+
 def test_cache_false_neither_reads_nor_writes_the_cache(tmp_path: Path) -> None:
     _project(tmp_path, "cache = false")
     check = _Seeing("lint")
     _run_seeing(tmp_path, [check], use_cache=False)
+    assert _stored(tmp_path) == []
     _project(tmp_path)
-    _run_seeing(tmp_path, [check], use_cache=True)
-    assert len(check.contexts) == 2  # the first run left nothing to serve
+    _run_seeing(tmp_path, [check], use_cache=False)
+    assert _stored(tmp_path) == ["lint"]  # --no-cache alone still refreshes it
 
 
 def test_a_check_that_may_not_be_cached_always_runs(tmp_path: Path) -> None:
     check = _Seeing("audit", cacheable=False)
-    _run_seeing(tmp_path, [check], use_cache=True)
-    _run_seeing(tmp_path, [check], use_cache=True)
+    _run_seeing(tmp_path, [check, _Seeing("lint")], use_cache=True)
+    _run_seeing(tmp_path, [check, _Seeing("lint")], use_cache=True)
     assert len(check.contexts) == 2
-    assert not (state_dir(tmp_path) / "cache").exists() or not any(
-        (state_dir(tmp_path) / "cache").rglob("*audit*")
-    )
+    assert _stored(tmp_path) == ["lint"]
 
 
 def test_a_broken_cache_never_stops_a_check(
@@ -866,3 +873,29 @@ def test_the_log_heartbeat_names_what_still_runs_and_what_it_is_busy_with(tmp_pa
     assert any("slow (" in line and "preparing" not in line for line in printed[:done])
     after = [line for line in printed[done + 1 :] if line.startswith("still running")]
     assert after and all("slow" not in line and "later (" in line for line in after)
+
+
+def test_a_dependency_that_is_not_in_the_run_is_not_waited_for(tmp_path: Path) -> None:
+    report = _Seeing("report")
+    report.after = ("coverage",)  # not in this run
+    bench = _Seeing("bench")
+    bench.exclusive = True  # in the run, but never on the pool
+    late = _Seeing("late")
+    late.after = ("bench",)
+    results = _run_seeing(tmp_path, [report, bench, late, _Seeing("lint")], jobs=2)
+    assert [r.status for r in results] == [Status.PASS] * 4
+
+
+def test_the_heartbeat_shows_the_test_counts_a_check_writes(tmp_path: Path) -> None:
+    printed: list[str] = []
+
+    class _Counting(_Seeing):
+        def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+            assert ctx.progress_file is not None
+            ctx.progress_file.write_text('{"done": 3, "collected": 7, "failed": 1}')
+            time.sleep(0.4)
+            return CheckResult(self.name, ctx.session, Status.PASS, checked=Checked("tests", 7))
+
+    _run_seeing(tmp_path, [_Counting("tests", runs_tests=True), _Seeing("lint")],
+                emit=printed.append, progress="log", progress_interval=0.05)  # fmt: skip
+    assert any("tests (" in line and "3/7 tests, 1 failed" in line for line in printed)
