@@ -766,6 +766,7 @@ def test_an_incremental_check_runs_whole_when_the_run_is_not_incremental(tmp_pat
     check = _Incremental("typecheck")
     [result] = _run_seeing(tmp_path, [check])
     assert result.status is Status.PASS and len(check.contexts) == 1
+    assert "incremental" not in result.metrics and not result.output  # no incremental note
 
 
 class _Salted(_Seeing):
