@@ -377,6 +377,17 @@ def run_one(
     return result
 
 
+def _internal_error(check: Check, ctx: CheckContext, exc: Exception) -> CheckResult:
+    return CheckResult(
+        check=check.name,
+        session=ctx.session,
+        status=Status.ERROR,
+        python=ctx.python,
+        summary=f"internal error: {type(exc).__name__}: {exc}",
+        output=_traceback_text(),
+    )
+
+
 def _run_one(
     inv: Invocation,
     ctx: CheckContext,
@@ -400,6 +411,10 @@ def _run_one(
         return result
     except ConfigError:
         raise
+    except Exception as exc:  # a check whose environments crash is an ERROR row, not a lost row
+        result = _internal_error(check, ctx, exc)
+        result.duration = time.perf_counter() - started
+        return result
     key: str | None = None
     if cache is not None:
         key, hit = _cache_lookup(inv, ctx, envs, cache, run_checks)
@@ -412,14 +427,7 @@ def _run_one(
     except ConfigError:
         raise
     except Exception as exc:  # a crashing check is an ERROR row, the others still run
-        result = CheckResult(
-            check=check.name,
-            session=ctx.session,
-            status=Status.ERROR,
-            python=ctx.python,
-            summary=f"internal error: {type(exc).__name__}: {exc}",
-            output=_traceback_text(),
-        )
+        result = _internal_error(check, ctx, exc)
     result.duration = time.perf_counter() - started
     if cache is not None and key is not None:
         cache.store(check.name, inv.python, key, result)
