@@ -226,10 +226,6 @@ def tree_status(root: Path) -> str:
     ).stdout  # fmt: skip
 
 
-def timed_out(view: RunView) -> bool:
-    return view.returncode == -9 and view.output.startswith("timed out")
-
-
 def one_edit(target: Target, edit: E.Edit, python: str, scratch: Path) -> dict[str, Any]:
     root = target.root
     expected = edited(root, edit)
@@ -238,15 +234,16 @@ def one_edit(target: Target, edit: E.Edit, python: str, scratch: Path) -> dict[s
     changed: set[str] = set()
 
     def fresh_run(*, whole: bool) -> RunView:
-        if tree_status(root) != expected:  # the run before wrote into the tree: put it back
-            changed.update(set(tree_status(root).splitlines()) ^ set(expected.splitlines()))
+        now = tree_status(root)
+        if now != expected:  # the run before wrote into the tree: put it back
+            changed.update(set(now.splitlines()) ^ set(expected.splitlines()))
             edited(root, edit)
         return run(root, python, whole=whole)
 
+    named = {"project": target.name, "kind": edit.kind, "path": edit.path, "what": edit.what}
     first = fresh_run(whole=False)
-    if timed_out(first):  # an endless loop: no verdict to compare, and the whole run would hang
-        return {"project": target.name, "kind": edit.kind, "path": edit.path, "what": edit.what,
-                "agree": None, "first_differences": [], "differences": [], "flaky": [],
+    if first.timed_out:  # an endless loop: no verdict to compare, and the whole run would hang
+        return {**named, "agree": None, "first_differences": [], "differences": [], "flaky": [],
                 "error": first.output[:200]}  # fmt: skip
     truth = fresh_run(whole=True)
     found = differences(first, truth)
@@ -262,10 +259,7 @@ def one_edit(target: Target, edit: E.Edit, python: str, scratch: Path) -> dict[s
         first, truth = again, truth_again
     labels = sorted(truth.checks)
     record = {
-        "project": target.name,
-        "kind": edit.kind,
-        "path": edit.path,
-        "what": edit.what,
+        **named,
         "agree": not repeated,
         "first_differences": found,
         "differences": repeated,

@@ -47,6 +47,7 @@ class RunView:
     checks: dict[str, CheckView]
     returncode: int
     output: str = ""
+    timed_out: bool = False
 
 
 def machine_facts(
@@ -128,7 +129,7 @@ RUN_TIMEOUT = 300
 def run(root: Path, python: str, *, whole: bool, timeout: int = RUN_TIMEOUT) -> RunView:
     """``nox -s typecheck tests-PY``: incrementally, or whole (the truth). A run past
     ``timeout`` is ended with every process it started (its own session) and gives no
-    results and returncode -9."""
+    results, returncode -9 and ``timed_out``."""
     extra = {"CI_SESSIONS_INCREMENTAL": "never"} if whole else {}
     argv = nox_argv("-R", "-s", "typecheck", f"tests-{python}")
     if whole:
@@ -146,15 +147,14 @@ def run(root: Path, python: str, *, whole: bool, timeout: int = RUN_TIMEOUT) -> 
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
         seconds = time.perf_counter() - started
-        return RunView(seconds, {}, -9, f"timed out after {timeout} s\n" + output[-3000:])
+        return RunView(seconds, {}, -9, f"timed out after {timeout} s\n" + output[-3000:], True)
     seconds = time.perf_counter() - started
-    done = subprocess.CompletedProcess(argv, process.returncode, output, "")
     checks: dict[str, CheckView] = {}
     if results.exists():
         document = json.loads(results.read_text(encoding="utf-8"))
         for row in document.get("results", []):
             checks[str(row["label"])] = view(root, row, python, incremental=not whole)
-    return RunView(seconds, checks, done.returncode, (done.stdout + done.stderr)[-4000:])
+    return RunView(seconds, checks, process.returncode, output[-4000:])
 
 
 def view(root: Path, row: dict[str, Any], python: str, *, incremental: bool) -> CheckView:
