@@ -275,7 +275,7 @@ class CellRun:
                 label = evaluate.resolve_text(step.raw["name"], step.where("name"), scope)
             if not evaluate.condition(step.raw.get("if"), step.where("if"), scope):
                 self._record(step, SKIPPED, SKIPPED, {})
-                log.write(f"\n=== {label}: skipped (if: false) ===\n")
+                self._log(log, f"\n=== {label}: skipped (if: false) ===\n")
                 return False
             continue_on_error = truthy(
                 evaluate.resolve(
