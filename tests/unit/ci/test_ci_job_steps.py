@@ -64,6 +64,8 @@ def test_outcomes_conclusions_and_which_steps_run_after_a_failure(tmp_path: Path
     # the progress lines: one per step that ran, marked by its outcome
     marks = [line.split(" build: ")[0].strip() for line in cell.printed[1:]]
     assert marks == ["✓", "✗", "✓", "✗", "✓", "✗"]
+    durations = [float(line.rsplit("(", 1)[1].split()[0]) for line in cell.printed[1:]]
+    assert all(0 <= seconds < 60 for seconds in durations)
     assert cell.printed[0] == "▶ build\n"
 
 
@@ -280,6 +282,28 @@ def test_a_step_timeout_fails_the_step(tmp_path: Path) -> None:
     assert cell.result.seconds < 4
 
 
+def test_steps_within_their_timeouts_succeed(tmp_path: Path) -> None:
+    cell = run_cell(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            timeout-minutes: 0.1
+            steps:
+              - id: within-the-job
+                run: sleep 0.3
+              - id: within-the-step
+                timeout-minutes: 0.05
+                run: sleep 0.3
+        """,
+    )
+    assert cell.outcome("within-the-job") == (SUCCESS, SUCCESS)
+    assert cell.outcome("within-the-step") == (SUCCESS, SUCCESS)
+    assert cell.result.result == SUCCESS
+
+
 def test_a_job_timeout_stops_the_step_and_cancels_the_rest(tmp_path: Path) -> None:
     cell = run_cell(
         tmp_path,
@@ -306,6 +330,31 @@ def test_a_job_timeout_stops_the_step_and_cancels_the_rest(tmp_path: Path) -> No
     assert cell.result.note.startswith("timed out")
     assert "0.005" in cell.result.note
     assert cell.result.seconds < 4
+
+
+def test_a_job_that_timed_out_keeps_that_reason_over_a_later_failure(tmp_path: Path) -> None:
+    cell = run_cell(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            timeout-minutes: 0.005
+            steps:
+              - id: slow
+                continue-on-error: true
+                run: sleep 5
+              - id: late
+                name: the late one
+                if: always()
+                run: exit 3
+        """,
+    )
+    assert cell.outcome("slow") == (FAILURE, SUCCESS)
+    assert cell.outcome("late") == (FAILURE, FAILURE)
+    assert cell.result.failed_step == "the late one"
+    assert cell.result.note.startswith("timed out")
 
 
 def test_a_step_timeout_longer_than_the_job_has_left_ends_with_the_job(tmp_path: Path) -> None:
@@ -437,6 +486,7 @@ def test_the_job_outputs_and_a_bad_one(tmp_path: Path) -> None:
     assert cell.result.outputs["value"] == "42"
     assert cell.result.outputs["outcome"] == SUCCESS
     assert "broken" not in cell.result.outputs
+    assert cell.result.note.startswith(".github/workflows/ci.yml:9 (jobs.build.outputs.broken)")
     assert cell.result.outputs["after"] == SUCCESS  # the status the steps left
     assert cell.result.result == FAILURE
     assert "fromJSON" in cell.result.note
@@ -493,6 +543,8 @@ def test_a_failing_step_after_a_skip_or_a_cannot_run_does_not_change_the_result(
         jobs:
           build:
             runs-on: ubuntu-latest
+            outputs:
+              first: ${{ steps.first.outcome }}
             steps:
               - id: first
                 run: exit 1
@@ -508,4 +560,5 @@ def test_a_failing_step_after_a_skip_or_a_cannot_run_does_not_change_the_result(
     assert "someone/unknown-action@v1" in cell.result.note
     assert cell.outcome("other") == (CANNOT_RUN, CANNOT_RUN)
     assert "never" not in cell.run.records
+    assert cell.result.outputs == {}  # a job that could not run has no outputs
     assert cell.printed[-1].startswith("  - build: ")

@@ -45,6 +45,8 @@ on: [push, pull_request, workflow_dispatch]
 jobs:
   build:
     runs-on: ubuntu-latest
+    outputs:
+      made: ${{ steps.act.outputs.made }}
     steps:
       - id: act
         uses: Test/Action@v2
@@ -90,6 +92,7 @@ def test_the_action_gets_its_inputs_and_where_it_runs(tmp_path: Path) -> None:
     assert call.folder == cell.run.cell_dir
     assert cell.outcome("act") == (SUCCESS, SUCCESS)
     assert cell.outputs("act") == {"made": "yes"}
+    assert cell.result.outputs == {"made": "yes"}
     seen, path = (tmp_path / "after.txt").read_text().split()
     assert seen == "set"
     assert path.split(os.pathsep)[:2] == ["/opt/first", "/opt/second"]
@@ -115,7 +118,9 @@ def test_a_pull_request_checks_out_no_branch(tmp_path: Path) -> None:
 
 
 def test_a_failed_action_fails_its_step_with_its_message(tmp_path: Path) -> None:
-    ANSWER.append(ActionResult(ok=False, message="the action failed here", outputs={"o": "1"}))
+    ANSWER.append(
+        ActionResult(ok=False, message="the action failed here\nand why", outputs={"o": "1"})
+    )
     cell = run_cell(tmp_path, WORKFLOW)
     assert cell.outcome("act") == (FAILURE, FAILURE)
     assert cell.outputs("act") == {"o": "1"}
@@ -123,7 +128,7 @@ def test_a_failed_action_fails_its_step_with_its_message(tmp_path: Path) -> None
     assert cell.outcome("after-always") == (SUCCESS, SUCCESS)
     assert cell.result.result == FAILURE
     assert cell.result.note == "the action failed here"
-    assert cell.result.tail == ["the action failed here"]
+    assert cell.result.tail == ["the action failed here\nand why"]
     assert "the action failed here" in cell.log
 
 
@@ -134,6 +139,7 @@ def test_an_action_that_cannot_run_here_stops_the_cell(tmp_path: Path) -> None:
     assert cell.result.note == "cannot run locally: test/action with `flag: true`"
     assert cell.outcome("act") == (CANNOT_RUN, CANNOT_RUN)
     assert set(cell.run.records) == {"act"}  # not even an always() step after it
+    assert cell.result.outputs == {}
     assert any("cannot run locally" in line for line in cell.printed)
 
 
@@ -144,6 +150,7 @@ def test_an_action_that_skips_the_cell_here(tmp_path: Path) -> None:
     assert cell.result.note == "skipped locally: no Python 3.99 here"
     assert cell.outcome("act") == (SKIPPED, SKIPPED)
     assert set(cell.run.records) == {"act"}
+    assert cell.result.outputs == {}
     assert any("skipped locally: no Python 3.99 here" in line for line in cell.printed)
     assert cell.printed[-1].startswith("  - build: ")
 
