@@ -9,6 +9,7 @@ from pathlib import Path
 from job_cell import run_cell
 
 from ci_sessions.ci.model import CANCELLED, CANNOT_RUN, FAILURE, SKIPPED, SUCCESS, RunSetup
+from ci_sessions.ci.static import timeout_problem
 
 
 def test_outcomes_conclusions_and_which_steps_run_after_a_failure(tmp_path: Path) -> None:
@@ -403,9 +404,28 @@ def test_a_timeout_that_is_not_a_positive_number_stops_the_run(tmp_path: Path) -
         assert cell.setup.refused.is_set(), where
         assert [error.exit_code for error in cell.setup.errors] == [2], where
         assert "timeout-minutes" in cell.result.note, where
+        assert cell.result.note.endswith(timeout_problem(0)), where
         assert not cell.result.note.startswith("ci-sessions: "), where
         assert cell.result.tail == cell.setup.errors[0].render().splitlines(), where
         assert "timeout-minutes" in cell.log, where
+
+
+def test_a_timeout_that_cannot_be_evaluated_names_its_place(tmp_path: Path) -> None:
+    cell = run_cell(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            steps:
+              - id: first
+                timeout-minutes: ${{ fromJSON('{') }}
+                run: echo first
+        """,
+    )
+    assert cell.outcome("first") == (FAILURE, FAILURE)
+    assert "(jobs.build.steps[0].timeout-minutes)" in cell.result.note
 
 
 def test_an_expression_that_fails_in_a_step_fails_that_step(tmp_path: Path) -> None:

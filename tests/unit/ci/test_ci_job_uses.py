@@ -201,3 +201,43 @@ def test_an_unknown_action_cannot_run(tmp_path: Path) -> None:
     assert cell.result.result == CANNOT_RUN
     assert cell.result.note == "cannot run locally: someone/else@v1"
     assert set(cell.run.records) == {"other"}
+
+
+def test_an_action_puts_its_folders_before_those_of_earlier_steps(tmp_path: Path) -> None:
+    ANSWER.append(ActionResult(path=["/opt/from-action"]))
+    cell = run_cell(
+        tmp_path,
+        f"""
+        on: push
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo /opt/earlier >> "$GITHUB_PATH"
+              - uses: test/action@v1
+              - run: echo "$PATH" > {tmp_path}/path.txt
+        """,
+    )
+    assert cell.result.result == SUCCESS
+    path = (tmp_path / "path.txt").read_text().strip().split(os.pathsep)
+    assert path[:2] == ["/opt/from-action", "/opt/earlier"]
+
+
+def test_a_bad_expression_in_with_fails_the_cell_and_names_it(tmp_path: Path) -> None:
+    cell = run_cell(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            steps:
+              - id: act
+                uses: test/action@v1
+                with:
+                  value: ${{ fromJSON('{') }}
+        """,
+    )
+    assert CALLS == []
+    assert cell.result.result == FAILURE
+    assert "(jobs.build.steps[0].with.value)" in cell.result.note
