@@ -403,6 +403,9 @@ def test_defaults_of_the_workflow_and_the_job(tmp_path: Path) -> None:
               - id: missing
                 working-directory: nowhere
                 run: echo never
+              - id: after-missing
+                if: always()
+                run: echo after
         """,
     )
     workspace = cell.run.workspace
@@ -416,6 +419,7 @@ def test_defaults_of_the_workflow_and_the_job(tmp_path: Path) -> None:
     ]
     assert cell.outcome("missing") == (FAILURE, FAILURE)
     assert "nowhere" in cell.result.note
+    assert cell.outcome("after-missing") == (SUCCESS, SUCCESS)  # the job goes on
 
 
 def test_a_working_directory_in_runner_temp_is_allowed(tmp_path: Path) -> None:
@@ -456,7 +460,8 @@ def test_a_working_directory_outside_the_job_stops_the_run(tmp_path: Path) -> No
     assert cell.result.result == FAILURE
     assert cell.setup.refused.is_set()
     assert [error.exit_code for error in cell.setup.errors] == [2]
-    assert "working-directory" in cell.result.note
+    assert "jobs.build.steps[0].working-directory:" in cell.result.note
+    assert cell.setup.errors[0].fix  # it says how to stay inside
     assert cell.run.records == {}
 
 
@@ -485,6 +490,32 @@ def test_a_shell_github_does_not_know_fails_the_step(tmp_path: Path) -> None:
     assert not (tmp_path / "ran").exists()
     assert cell.outcome("python") == (SUCCESS, SUCCESS)
     assert (tmp_path / "python.txt").read_text() == "ok"
+
+
+def test_a_shell_installed_by_an_earlier_step_is_found_on_its_path(tmp_path: Path) -> None:
+    cell = run_cell(
+        tmp_path,
+        f"""
+        on: push
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  mkdir -p "$RUNNER_TEMP/shells"
+                  printf '#!/bin/sh\\nexec sh "$@"\\n' > "$RUNNER_TEMP/shells/mysh"
+                  chmod +x "$RUNNER_TEMP/shells/mysh"
+                  echo "$RUNNER_TEMP/shells" >> "$GITHUB_PATH"
+              - id: custom
+                shell: mysh {{0}}
+                run: echo custom > {tmp_path}/custom.txt
+              - id: empty
+                run: ""
+        """,
+    )
+    assert cell.outcome("custom") == (SUCCESS, SUCCESS)
+    assert (tmp_path / "custom.txt").read_text() == "custom\n"
+    assert cell.outcome("empty") == (SUCCESS, SUCCESS)
 
 
 def test_the_install_variables_are_replaced_at_every_level(tmp_path: Path) -> None:
@@ -545,6 +576,9 @@ def test_untrusted_text_reaches_a_script_as_a_variable_at_every_level(tmp_path: 
                 env:
                   FROM_STEP: ${{{{ github.event.head_commit.message }}}}
                 run: print("${{{{ env.FROM_STEP }}}}")
+              - id: after-python
+                if: always()
+                run: echo after
         """,
         commit_message=message,
     )
@@ -554,3 +588,4 @@ def test_untrusted_text_reaches_a_script_as_a_variable_at_every_level(tmp_path: 
     # no variable can stand in a python script: the step is refused, not run
     assert cell.outcome("python") == (FAILURE, FAILURE)
     assert "jobs.build.steps[3].run" in cell.result.note
+    assert cell.outcome("after-python") == (SUCCESS, SUCCESS)  # the job goes on

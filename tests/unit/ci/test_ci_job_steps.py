@@ -349,10 +349,11 @@ def test_a_job_that_timed_out_keeps_that_reason_over_a_later_failure(tmp_path: P
               - id: late
                 name: the late one
                 if: always()
-                run: exit 3
+                run: sleep 0.6
         """,
     )
     assert cell.outcome("slow") == (FAILURE, SUCCESS)
+    # the job's time is up: the step that still runs gets none of it
     assert cell.outcome("late") == (FAILURE, FAILURE)
     assert cell.result.failed_step == "the late one"
     assert cell.result.note.startswith("timed out")
@@ -426,6 +427,29 @@ def test_a_timeout_that_cannot_be_evaluated_names_its_place(tmp_path: Path) -> N
     )
     assert cell.outcome("first") == (FAILURE, FAILURE)
     assert "(jobs.build.steps[0].timeout-minutes)" in cell.result.note
+
+
+def test_an_expression_that_fails_in_a_script_setting_names_its_place(tmp_path: Path) -> None:
+    for key, line in (
+        ("shell", "shell: ${{ fromJSON('{') }}"),
+        ("run", "run: echo ${{ fromJSON('{') }}"),
+        ("working-directory", "working-directory: ${{ fromJSON('{') }}"),
+    ):
+        run_line = "" if key == "run" else "run: echo ok"
+        cell = run_cell(
+            tmp_path / key,
+            f"""
+            on: push
+            jobs:
+              build:
+                runs-on: ubuntu-latest
+                steps:
+                  - {line}
+                    {run_line}
+            """,
+        )
+        assert cell.result.result == FAILURE, key
+        assert f"(jobs.build.steps[0].{key})" in cell.result.note, key
 
 
 def test_an_expression_that_fails_in_a_step_fails_that_step(tmp_path: Path) -> None:
