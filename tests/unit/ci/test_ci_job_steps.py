@@ -80,7 +80,7 @@ def test_a_step_outside_continue_on_error_does_not_clear_a_failure(tmp_path: Pat
             runs-on: ubuntu-latest
             steps:
               - id: soft
-                continue-on-error: ${{ 1 == 1 }}
+                continue-on-error: ${{ github.event_name == 'push' }}
                 run: exit 1
               - id: next
                 run: echo next
@@ -196,7 +196,9 @@ def test_a_cancelled_step_cancels_the_job(tmp_path: Path) -> None:
                 runs-on: ubuntu-latest
                 steps:
                   - id: long
-                    run: sleep 20
+                    run: |
+                      echo "broken<<" >> "$GITHUB_OUTPUT"
+                      sleep 20
                   - id: next
                     run: echo next
                   - id: on-cancel
@@ -449,6 +451,30 @@ def test_an_expression_that_fails_in_a_script_setting_names_its_place(tmp_path: 
             """,
         )
         assert cell.result.result == FAILURE, key
+        assert f"(jobs.build.steps[0].{key})" in cell.result.note, key
+
+
+def test_an_expression_that_fails_in_a_step_setting_names_its_place(tmp_path: Path) -> None:
+    for key, line in (
+        ("env.BAD", "env: {BAD: \"${{ fromJSON('{') }}\"}"),
+        ("name", "name: ${{ fromJSON('{') }}"),
+        ("if", "if: ${{ fromJSON('{') }}"),
+        ("continue-on-error", "continue-on-error: ${{ fromJSON('{') }}"),
+    ):
+        cell = run_cell(
+            tmp_path / key,
+            f"""
+            on: push
+            jobs:
+              build:
+                runs-on: ubuntu-latest
+                steps:
+                  - id: broken
+                    {line}
+                    run: echo never
+            """,
+        )
+        assert cell.outcome("broken") == (FAILURE, FAILURE), key
         assert f"(jobs.build.steps[0].{key})" in cell.result.note, key
 
 
