@@ -60,6 +60,7 @@ def run_cell(
     substitute: str | None = None,
     matrix: dict[str, Value] | None = None,
     label: str = "",
+    index: int = 0,
     cancel: threading.Event | None = None,
     commit_message: str = "the change",
     base_ref: str = "",
@@ -115,7 +116,7 @@ def run_cell(
         matrix=matrix,
         label=label,
         slug=label.replace(" ", "-").replace(",", "") or "cell",
-        index=0,
+        index=index,
         needs=needs or {},
         strategy=strategy or {},
     )

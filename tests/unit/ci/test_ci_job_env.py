@@ -390,7 +390,7 @@ def test_defaults_of_the_workflow_and_the_job(tmp_path: Path) -> None:
             runs-on: ubuntu-latest
             defaults:
               run:
-                working-directory: ${{{{ 'from-job' }}}}
+                working-directory: ${{{{ github.job == 'build' && 'from-job' || 'elsewhere' }}}}
             steps:
               - working-directory: .
                 run: mkdir -p from-job/deeper from-workflow
@@ -420,6 +420,29 @@ def test_defaults_of_the_workflow_and_the_job(tmp_path: Path) -> None:
     assert cell.outcome("missing") == (FAILURE, FAILURE)
     assert "nowhere" in cell.result.note
     assert cell.outcome("after-missing") == (SUCCESS, SUCCESS)  # the job goes on
+
+
+def test_a_bad_default_names_its_place(tmp_path: Path) -> None:
+    for where, prefix in (("workflow", ""), ("job", "jobs.build.")):
+        defaults = "defaults: {run: {working-directory: \"${{ fromJSON('{') }}\"}}"
+        cell = run_cell(
+            tmp_path / where,
+            f"""
+            on: push
+            {defaults if where == "workflow" else ""}
+            jobs:
+              build:
+                runs-on: ubuntu-latest
+                {defaults if where == "job" else ""}
+                steps:
+                  - run: echo never
+            """,
+        )
+        assert cell.result.result == FAILURE, where
+        assert f"({prefix}defaults.working-directory)" in cell.result.note, (
+            where,
+            cell.result.note,
+        )
 
 
 def test_a_working_directory_in_runner_temp_is_allowed(tmp_path: Path) -> None:

@@ -65,7 +65,10 @@ def test_the_log_is_kept_with_the_run_and_the_copy_is_removed(tmp_path: Path) ->
               - run: echo "in the log"
         """,
         label="a b",
+        index=3,
     )
+    assert (cell.result.job_id, cell.result.name, cell.result.cell) == ("build", "build", "a b")
+    assert cell.result.index == 3
     assert cell.result.log == tmp_path / "demo" / ".ci-sessions" / "ci" / "build" / "a-b.log"
     assert "in the log" in cell.log
     assert cell.run.cell_dir == tmp_path / "work" / "build" / "a-b"

@@ -217,6 +217,30 @@ def test_a_cancelled_step_cancels_the_job(tmp_path: Path) -> None:
     assert [line.split(" build: ")[0].strip() for line in cell.printed[1:]] == ["⊘", "✓"]
 
 
+def test_a_job_whose_last_step_was_cancelled_is_cancelled(tmp_path: Path) -> None:
+    cancel = threading.Event()
+    timer = threading.Timer(0.3, cancel.set)
+    timer.start()
+    try:
+        cell = run_cell(
+            tmp_path,
+            """
+            on: push
+            jobs:
+              build:
+                runs-on: ubuntu-latest
+                steps:
+                  - id: long
+                    run: sleep 20
+            """,
+            cancel=cancel,
+        )
+    finally:
+        timer.cancel()
+    assert cell.outcome("long") == (CANCELLED, CANCELLED)
+    assert cell.result.result == CANCELLED
+
+
 def test_a_step_that_runs_once_the_job_is_cancelled_can_only_be_interrupted(
     tmp_path: Path,
 ) -> None:
