@@ -376,6 +376,37 @@ def test_the_contexts_a_job_sees(tmp_path: Path) -> None:
     }
 
 
+def test_the_names_inside_the_contexts_as_tojson_shows_them(tmp_path: Path) -> None:
+    """Names in expressions ignore case, but ``toJSON`` shows them as GitHub spells them."""
+    cell = run_cell(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            outputs:
+              runner: ${{ toJSON(runner) }}
+              job: ${{ toJSON(job) }}
+              steps: ${{ toJSON(steps) }}
+              github: ${{ toJSON(github) }}
+            steps:
+              - id: made
+                run: echo "x=1" >> "$GITHUB_OUTPUT"
+        """,
+    )
+    outputs = {key: json.loads(value) for key, value in cell.result.outputs.items()}
+    assert set(outputs["runner"]) == {
+        "os", "arch", "name", "temp", "tool_cache", "environment", "debug",
+    }  # fmt: skip
+    assert set(outputs["job"]) == {"status", "container", "services"}
+    assert outputs["steps"] == {
+        "made": {"outputs": {"x": "1"}, "outcome": SUCCESS, "conclusion": SUCCESS}
+    }
+    assert outputs["github"]["job"] == "build"
+    assert outputs["github"]["workspace"] == str(cell.run.workspace)
+
+
 def test_defaults_of_the_workflow_and_the_job(tmp_path: Path) -> None:
     cell = run_cell(
         tmp_path,
