@@ -390,11 +390,16 @@ def test_the_names_inside_the_contexts_as_tojson_shows_them(tmp_path: Path) -> N
               job: ${{ toJSON(job) }}
               steps: ${{ toJSON(steps) }}
               github: ${{ toJSON(github) }}
+              hash: ${{ hashFiles('made.txt') }}
             steps:
               - id: made
-                run: echo "x=1" >> "$GITHUB_OUTPUT"
+                run: |
+                  echo "x=1" >> "$GITHUB_OUTPUT"
+                  echo made > made.txt
         """,
     )
+    # hashFiles reads the cell's workspace
+    assert len(cell.result.outputs.pop("hash")) == 64
     outputs = {key: json.loads(value) for key, value in cell.result.outputs.items()}
     assert set(outputs["runner"]) == {
         "os", "arch", "name", "temp", "tool_cache", "environment", "debug",

@@ -550,7 +550,7 @@ def test_an_expression_that_fails_in_the_job_fails_the_cell_without_stopping_the
     assert cell.result.result == FAILURE
     assert cell.run.records == {}
     assert cell.result.tail == [cell.result.note]
-    assert "fromJSON" in cell.result.note
+    assert "(jobs.build.name)" in cell.result.note
     assert not cell.setup.refused.is_set()
     assert cell.setup.errors == []
 
