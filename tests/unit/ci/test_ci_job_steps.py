@@ -103,7 +103,9 @@ def test_a_job_with_continue_on_error_says_so(tmp_path: Path) -> None:
             steps:
               - run: exit 1
         """
-    soft = run_cell(tmp_path / "soft", workflow.replace("CONTINUE", "${{ 'yes' }}"))
+    soft = run_cell(
+        tmp_path / "soft", workflow.replace("CONTINUE", "${{ github.event_name == 'push' }}")
+    )
     assert soft.result.result == FAILURE and soft.result.continue_on_error
     hard = run_cell(tmp_path / "hard", workflow.replace("CONTINUE", "false"))
     assert not hard.result.continue_on_error
@@ -555,6 +557,24 @@ def test_an_expression_that_fails_in_the_job_fails_the_cell_without_stopping_the
     assert cell.setup.errors == []
 
 
+def test_an_expression_that_fails_in_a_job_setting_names_its_place(tmp_path: Path) -> None:
+    for key in ("runs-on", "continue-on-error", "timeout-minutes"):
+        cell = run_cell(
+            tmp_path / key,
+            f"""
+            on: push
+            jobs:
+              build:
+                runs-on: ubuntu-latest
+                {key}: ${{{{ fromJSON('{{') }}}}
+                steps:
+                  - run: echo never
+            """.replace("runs-on: ubuntu-latest\n                runs-on", "runs-on"),
+        )
+        assert cell.result.result == FAILURE, key
+        assert f"(jobs.build.{key})" in cell.result.note, key
+
+
 def test_the_job_outputs_and_a_bad_one(tmp_path: Path) -> None:
     cell = run_cell(
         tmp_path,
@@ -616,7 +636,7 @@ def test_a_foreign_runner_skips_the_cell(tmp_path: Path) -> None:
         on: push
         jobs:
           build:
-            runs-on: ${{ 'macos-14' }}
+            runs-on: ${{ github.event_name == 'push' && 'macos-14' || 'ubuntu-latest' }}
             steps:
               - id: first
                 run: echo first
