@@ -56,12 +56,15 @@ class Bucket:
     """What one bucket reached (absolute paths of project files and folders)."""
 
     __slots__ = (
-        "caused", "code", "computes", "imports", "lazy", "listed", "read", "spawned", "via",
+        "caused", "code", "computes", "constants", "imports", "lazy", "listed", "read", "spawned",
+        "via",
     )  # fmt: skip
 
     def __init__(self) -> None:
         self.code: dict[str, set[int]] = {}  # a project file -> first lines of code run in it
         self.read: set[str] = set()
+        #: files read only to harvest their literal constants (``CONSTANT_HARVESTERS``)
+        self.constants: set[str] = set()
         self.listed: set[str] = set()
         self.imports: set[str] = set()
         self.spawned: list[str] = []
@@ -78,6 +81,7 @@ class Bucket:
         return {
             "code": {path: sorted(lines) for path, lines in sorted(self.code.items())},
             "read": sorted(self.read),
+            "constants": sorted(self.constants),
             "listed": sorted(self.listed),
             "imports": sorted(self.imports),
             "spawned": self.spawned[:20],
@@ -298,7 +302,11 @@ class Reach:
                 caller = frame.f_back if frame is not None else None
                 if lister(caller) in ("imports", "pytest"):
                     return  # the import system reading code (tracked as code), pytest's reports
-                self.reader(frame).read.add(found)
+                bucket = self.reader(frame)
+                if harvests_constants(caller):
+                    bucket.constants.add(found)
+                else:
+                    bucket.read.add(found)
         elif event == "import":
             self.current.imports.add(str(args[0]))
         elif event in ("os.listdir", "os.scandir"):
@@ -464,6 +472,26 @@ def _nothing() -> None:
 
 #: libraries that read project files for the tests that use them (a marker says which do)
 MARKED_READERS = {"hypothesis": f"{os.sep}hypothesis{os.sep}"}
+#: functions that read a module's source only for the literal constants in it: hypothesis draws
+#: examples from the constants of every project module loaded (file name ending, function)
+CONSTANT_HARVESTERS = frozenset(
+    {(f"hypothesis{os.sep}internal{os.sep}constants_ast.py", "constants_from_module")}
+)
+
+
+def harvests_constants(frame: Any) -> bool:
+    """Whether the read ``frame`` makes is a constants harvest: its nearest caller outside the
+    standard library is a ``CONSTANT_HARVESTERS`` function (a read by any other code, hypothesis
+    included, counts whole)."""
+    while frame is not None:
+        code = frame.f_code
+        name = str(code.co_filename)
+        if not name.startswith(_STDLIB) or SITE in name:
+            return any(name.endswith(f) and code.co_name == func for f, func in CONSTANT_HARVESTERS)
+        frame = frame.f_back
+    return False
+
+
 #: functions that import a module named at run time: (file, from the standard library, name)
 LOADERS = frozenset(
     {("importlib/__init__.py", "import_module"), ("importlib/__init__.py", "reload"),
