@@ -259,6 +259,7 @@ class Reach:
                     and getattr(caller.f_code, "co_qualname", "") != "__getattr__"
                 ):
                     self.current.computes = True
+                    self._asked(loading_frame(inspect.currentframe()))
                 return None  # every call counts: the next may come from project code
 
             event = monitoring.events.PY_START
@@ -274,6 +275,17 @@ class Reach:
             self._stop = stop
             return "sys.monitoring"
         return "unavailable: Python 3.12 or later is needed (sys.monitoring)"
+
+    def _asked(self, frame: Any) -> None:
+        """A module asked for by a computed name that is loaded already: no import runs, yet
+        the asker gets the module, so its namespace counts (as code of it that ran: its
+        outline). One not loaded yet is imported now, and that import is tracked as such."""
+        ran = self.current.code
+        for name in asked_modules(frame):
+            module = sys.modules.get(name)
+            path = self.project_path(str(getattr(module, "__file__", "") or ""))
+            if path and path not in ran:
+                ran[path] = set()
 
     def stop(self) -> None:
         """Nothing more is recorded here: an xdist controller hands its tests to workers, and
@@ -499,6 +511,38 @@ LOADERS = frozenset(
      ("runpy.py", "run_path"), ("pkgutil.py", "resolve_name"),
      ("pkg_resources/__init__.py", "load"), ("pkg_resources/__init__.py", "resolve")}
 )  # fmt: skip
+
+
+def loading_frame(frame: Any) -> Any:
+    """The frame of the loader a ``sys.monitoring`` start callback was called for (the
+    callback's caller)."""
+    return frame.f_back if frame is not None else None
+
+
+def asked_modules(frame: Any) -> list[str]:
+    """The modules a loader's call asks for, read from its arguments as it starts (with every
+    enclosing package: ``a.b:c`` and ``a.b.c`` name ``a``, ``a.b`` and ``a.b.c``)."""
+    if frame is None:
+        return []
+    args = frame.f_locals
+    func = frame.f_code.co_name
+    if func == "import_module":
+        name, package = str(args.get("name", "")), args.get("package")
+        dots = len(name) - len(name.lstrip("."))
+        if dots and isinstance(package, str):
+            base = package.rsplit(".", dots - 1)[0] if dots > 1 else package
+            name = f"{base}.{name[dots:]}" if name[dots:] else base
+    elif func == "reload":
+        name = str(getattr(args.get("module"), "__name__", ""))
+    elif func == "run_module":
+        name = str(args.get("mod_name", ""))
+    elif func == "resolve_name":
+        name = str(args.get("name", ""))
+    else:  # an entry point's load(), pkg_resources' load() and resolve()
+        owner = args.get("self")
+        name = str(getattr(owner, "module_name", "") or getattr(owner, "value", "") or "")
+    parts = name.replace(":", ".").strip(". ").split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts)) if parts[i]]
 
 
 def is_loader(code: Any) -> bool:
