@@ -463,15 +463,17 @@ class TestsCheck(IncrementalBase):
         if not rerun_outcomes.is_file():
             return set()
         result.artifacts["outcomes-rerun"] = rerun_outcomes.relative_to(ctx.root).as_posix()
-        still_failing = {test.test_id for test in read_outcomes(rerun_outcomes, ctx.root).failed}
-        passed = {test for test in flaky if test not in still_failing}
+        # only a test the rerun ran and passed: one it could not find or skipped did not pass
+        again = {
+            test.test_id: test.outcome for test in read_outcomes(rerun_outcomes, ctx.root).outcomes
+        }
+        first = {test.test_id: test.outcome for test in counts.failed}
+        passed = {test for test in flaky if test in first and again.get(test) == "passed"}
         result.metrics["flaky_reruns"] = len(flaky)
         result.metrics["flaky_passed"] = len(passed)
-        remaining = len(passed)
-        for key in ("failed", "errors"):
-            taken = min(remaining, int(result.metrics.get(key, 0)))
-            result.metrics[key] = int(result.metrics.get(key, 0)) - taken
-            remaining -= taken
+        errors = sum(1 for test in passed if first[test] == "error")
+        result.metrics["errors"] = int(result.metrics.get("errors", 0)) - errors
+        result.metrics["failed"] = int(result.metrics.get("failed", 0)) - (len(passed) - errors)
         result.metrics["passed"] = int(result.metrics.get("passed", 0)) + len(passed)
         return passed
 

@@ -500,8 +500,8 @@ def test_known_flaky_failures_are_rerun_once_and_those_that_pass_count_as_passed
     ]  # fmt: skip
     assert second["env"]["PYTHONPATH"] == first["env"]["PYTHONPATH"] == str(PLUGIN_DIR)
     assert result.metrics["flaky_reruns"] == 3 and result.metrics["flaky_passed"] == 2
-    # two passed on rerun: taken from the failures first (3 -> 1), then the errors (1 -> 1)
-    assert result.metrics["failed"] == 1 and result.metrics["errors"] == 1
+    # a failure and the error passed on rerun: each leaves its own count
+    assert result.metrics["failed"] == 2 and result.metrics["errors"] == 0
     assert result.metrics["passed"] == 1 + 2 and result.metrics["tests"] == 5
     assert result.artifacts["outcomes-rerun"] == f"{REPORTS}/outcomes-rerun-tests-3.12.json"
     assert "rerun said" in result.output
@@ -796,3 +796,46 @@ def test_kept_rows_are_per_file_with_ids_from_the_project_root(tmp_path: Path) -
     kept = TestsCheck().unit_results(ctx, result, ["sub/tests/test_a.py"])
     assert kept == {"sub/tests/test_a.py": [["sub/tests/test_a.py::TestA::t[a::b]", "passed",
                                              0.1235]]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "rerun",
+    [
+        {"tests": [], "exit": 4},  # pytest could not find the ids: no test ran again
+        {"tests": [row("t.py::b", "skipped")], "exit": 0},  # skipped is not passed
+        {"tests": [row("t.py::other")], "exit": 0},  # another test passed, not this one
+    ],
+)
+def test_a_known_flaky_failure_passes_only_when_its_rerun_passed(
+    tmp_path: Path, rerun: dict[str, Any]
+) -> None:
+    ctx = context(tmp_path, known_flaky=lambda ids: list(ids))
+    env = stand_in(tmp_path, {"tests": [row("t.py::a"), row("t.py::b", "failed")], "exit": 1},
+                   rerun)  # fmt: skip
+    result = TestsCheck().run(ctx, {"project": env})
+    assert len(calls(env)) == 2
+    assert result.metrics["flaky_passed"] == 0
+    assert (result.metrics["failed"], result.metrics["passed"]) == (1, 1)
+    assert [f.rule for f in result.findings] == ["test-failure"]
+    assert TestsCheck().evaluate(ctx, result).status is Status.FAIL
+
+
+def test_a_failure_and_an_error_that_pass_again_leave_the_other_kind_counted(
+    tmp_path: Path,
+) -> None:
+    ctx = context(tmp_path, known_flaky=lambda ids: [i for i in ids if "flaky" in i])
+    tests = [row("t.py::bad", "failed"), row("t.py::flaky", "error")]
+    env = stand_in(tmp_path, {"tests": tests, "exit": 1}, {"tests": [row("t.py::flaky")]})
+    result = TestsCheck().run(ctx, {"project": env})
+    # the error passed on rerun: the failure is still a failure, no error is left
+    assert (result.metrics["failed"], result.metrics["errors"]) == (1, 0)
+    assert result.metrics["passed"] == 1 and result.metrics["flaky_passed"] == 1
+
+
+def test_a_flaky_id_that_did_not_fail_here_is_never_counted(tmp_path: Path) -> None:
+    ctx = context(tmp_path, known_flaky=lambda ids: [*ids, "t.py::ghost"])
+    env = stand_in(tmp_path, {"tests": [row("t.py::a", "failed")], "exit": 1},
+                   {"tests": [row("t.py::a", "failed"), row("t.py::ghost")]})  # fmt: skip
+    result = TestsCheck().run(ctx, {"project": env})
+    assert result.metrics["flaky_passed"] == 0
+    assert (result.metrics["failed"], result.metrics["passed"]) == (1, 0)
