@@ -839,3 +839,15 @@ def test_a_flaky_id_that_did_not_fail_here_is_never_counted(tmp_path: Path) -> N
     result = TestsCheck().run(ctx, {"project": env})
     assert result.metrics["flaky_passed"] == 0
     assert (result.metrics["failed"], result.metrics["passed"]) == (1, 0)
+
+
+def test_an_interrupted_run_fails_even_when_its_flaky_failures_passed_again(
+    tmp_path: Path,
+) -> None:
+    # pytest exits 2 when interrupted or when collection failed: not every test ran
+    result = judged(tmp_path, exit_code=2, tests=3, passed=3, failed=0, flaky_passed=1)
+    assert result.status is Status.FAIL
+    assert [(g.name, g.value) for g in result.gates if g.status is Status.FAIL] == [
+        ("pytest exit code", 2)
+    ]
+    assert judged(tmp_path, exit_code=1, tests=3, passed=3, flaky_passed=1).status is Status.PASS
