@@ -36,7 +36,8 @@ if os.path.exists(log):
     with open(log, encoding="utf-8") as f:
         done = sum(1 for _ in f)
 args = sys.argv[1:]
-names = ("PYTHONPATH", "COVERAGE_FILE", "CI_SESSIONS_PYTEST_REACH", "CI_SESSIONS_IMPORTS")
+names = ("PYTHONPATH", "COVERAGE_FILE", "CI_SESSIONS_PYTEST_REACH", "CI_SESSIONS_IMPORTS",
+         "VIRTUAL_ENV")
 with open(log, "a", encoding="utf-8") as f:
     seen = {"argv": args, "cwd": os.getcwd(), "env": {n: os.environ.get(n) for n in names}}
     f.write(json.dumps(seen) + "\n")
@@ -145,7 +146,8 @@ def test_a_run_reads_its_own_outcomes_and_publishes_them_under_the_shared_name(
     assert result.command == [str(env.python), *argv]
     assert call["cwd"] == str(ctx.root)
     assert call["env"] == {"PYTHONPATH": str(PLUGIN_DIR), "COVERAGE_FILE": None,
-                           "CI_SESSIONS_PYTEST_REACH": None, "CI_SESSIONS_IMPORTS": None}  # fmt: skip
+                           "CI_SESSIONS_PYTEST_REACH": None, "CI_SESSIONS_IMPORTS": None,
+                           "VIRTUAL_ENV": str(env.location)}  # fmt: skip
     assert sorted(p.name for p in folder.iterdir()) == ["outcomes-tests-3.12.json"]
     assert json.loads((folder / "outcomes-tests-3.12.json").read_text())["tests"] == tests
     assert result.artifacts == {"outcomes": f"{REPORTS}/outcomes-tests-3.12.json"}
@@ -224,6 +226,7 @@ def test_an_interrupted_or_failing_run_is_judged_on_its_outcomes(tmp_path: Path,
     assert result.status is Status.PASS and result.metrics["tests"] == 1
     judged = TestsCheck().evaluate(ctx, result)
     assert judged.status is Status.FAIL  # no test failed, pytest's exit code did
+    assert judged.gates[-1].comparison == "=="
     assert [(g.name, g.value, g.threshold) for g in judged.gates][-1] == (
         "pytest exit code",
         code,
@@ -240,11 +243,12 @@ def test_no_tests_collected_fails_unless_allowed(tmp_path: Path) -> None:
                               "skipped": 0, "xfailed": 0}  # fmt: skip
     judged = TestsCheck().evaluate(ctx, result)
     assert judged.status is Status.FAIL
-    assert [(g.name, g.value, g.threshold) for g in judged.gates] == [("tests collected", 0, 1)]
+    assert [(g.name, g.value, g.comparison, g.threshold) for g in judged.gates] == [
+        ("tests collected", 0, ">=", 1)
+    ]
     allowed = context(tmp_path, "allow-no-tests = true")
-    assert TestsCheck().evaluate(allowed, TestsCheck().run(allowed, {"project": env})).status is (
-        Status.SKIP
-    )
+    skipped = TestsCheck().evaluate(allowed, TestsCheck().run(allowed, {"project": env}))
+    assert skipped.status is Status.SKIP and skipped.summary  # a SKIP says why
 
 
 def test_exit_5_with_outcomes_is_still_no_tests(tmp_path: Path) -> None:
@@ -424,6 +428,7 @@ def test_a_shard_runs_its_part_with_the_durations_and_reports_its_coverage(tmp_p
     }
     assert sorted(p.name for p in data.parent.iterdir()) == ["keep.txt"]
     assert omit["argv"][0] == "-c"
+    assert {c["env"]["VIRTUAL_ENV"] for c in (omit, combine, report)} == {str(env.location)}
     assert combine["argv"] == ["-m", "coverage", "combine", f"--data-file={data}",
                                str(data.parent)]  # fmt: skip
     json_report = reports(ctx) / "coverage-tests-3.12-shard2of4.json"
@@ -437,17 +442,36 @@ def test_a_shard_runs_its_part_with_the_durations_and_reports_its_coverage(tmp_p
     assert result.metrics["shard"] == "2/4"
 
 
-def test_a_shard_whose_coverage_cannot_be_combined_reports_none(tmp_path: Path) -> None:
+def test_a_shard_whose_coverage_cannot_be_combined_or_reported_reports_none(
+    tmp_path: Path,
+) -> None:
     ctx = context(tmp_path, shard=Shard(1, 2))
-    env = stand_in(tmp_path, {"tests": [row("tests/test_a.py::a")]}, {"exit": 1},
-                   {"exit": 1, "stderr": "combine failed"}, {"report": "{}"})  # fmt: skip
+    env = stand_in(tmp_path, {"tests": [row("tests/test_a.py::a")], "stdout": "ran"},
+                   {"exit": 1}, {"exit": 1, "stderr": "combine failed"}, {"report": "{}"})  # fmt: skip
     result = TestsCheck().run(ctx, {"project": env})
     steps = calls(env)
     assert len(steps) == 3 and steps[2]["argv"][:3] == ["-m", "coverage", "combine"]
-    assert "--omit" not in " ".join(steps[2]["argv"])
     assert "coverage-shard" not in result.artifacts
-    assert result.output.endswith("combine failed")
+    assert result.output.startswith("ran\n") and result.output.endswith("combine failed")
     assert result.status is Status.PASS and result.metrics["passed"] == 1
+    env = stand_in(tmp_path / "json", {"tests": [row("tests/test_a.py::a")]}, {"exit": 1}, {},
+                   {"exit": 1})  # fmt: skip
+    result = TestsCheck().run(ctx, {"project": env})
+    assert len(calls(env)) == 4 and "coverage-shard" not in result.artifacts
+
+
+def test_a_shard_report_without_coverages_omit_setting_has_no_omit(
+    tmp_path: Path,
+) -> None:
+    ctx = context(tmp_path, shard=Shard(1, 2))
+    env = stand_in(tmp_path, {"tests": [row("tests/test_a.py::a")]}, {"exit": 1}, {},
+                   {"report": "{}"})  # fmt: skip
+    result = TestsCheck().run(ctx, {"project": env})
+    data = ctx.root / ".ci-sessions" / "coverage" / "shard-3.12" / ".coverage"
+    report = reports(ctx) / "coverage-tests-3.12-shard1of2.json"
+    assert calls(env)[3]["argv"] == ["-m", "coverage", "json", f"--data-file={data}", "-o",
+                                     str(report)]  # fmt: skip
+    assert result.artifacts["coverage-shard"] == f"{REPORTS}/coverage-tests-3.12-shard1of2.json"
 
 
 def test_a_shard_under_the_runs_own_coverage_keeps_it(tmp_path: Path) -> None:
@@ -601,6 +625,7 @@ def test_a_compiled_module_imported_from_the_tree_is_an_error(tmp_path: Path) ->
     imports = reports(ctx) / "imports-tests-3.12.jsonl"
     assert calls(env)[0]["env"]["CI_SESSIONS_IMPORTS"] == str(imports)
     assert result.status is Status.ERROR and "demo._speed" in result.summary
+    assert (result.check, result.python) == ("tests", "3.12")
     assert result.output.startswith("ran\ncompiled: demo._speed")
     assert result.command == [str(env.python), *calls(env)[0]["argv"]]
 
@@ -655,6 +680,8 @@ def test_the_summary_counts_and_says_what_was_kept(tmp_path: Path) -> None:
     assert result.summary == "5 passed, 2 failed, 2 skipped"
     kept = judged(tmp_path, exit_code=0, tests=9, passed=9, tests_rerun=3, xfailed=0)
     assert kept.summary == "9 passed, 0 failed, 0 skipped (3 run now, the rest kept)"
+    none_passed = judged(tmp_path, exit_code=1, tests=2, failed=2)
+    assert none_passed.summary == "0 passed, 2 failed, 0 skipped"
     whole = judged(tmp_path, exit_code=0, tests=9, passed=9, tests_rerun=9)
     assert whole.summary == "9 passed, 0 failed, 0 skipped"
 
@@ -696,6 +723,7 @@ def test_units_are_the_test_files_under_the_paths_and_modules_with_doctest_modul
         tests=("tests/test_a.py", "tests2/test_b.py", "testsx/test_c.py", "test_top.py"),
     )
     check = TestsCheck()
+    assert check.units(context(tmp_path, 'paths = ["testsx/"]'), files) == ["testsx/test_c.py"]
     for paths in ('["tests"]', '["./tests/"]', '["tests/test_a.py"]'):
         assert check.units(context(tmp_path, f"paths = {paths}"), files) == ["tests/test_a.py"]
     everything = ["test_top.py", "tests/test_a.py", "tests2/test_b.py", "testsx/test_c.py"]
@@ -851,3 +879,23 @@ def test_an_interrupted_run_fails_even_when_its_flaky_failures_passed_again(
         ("pytest exit code", 2)
     ]
     assert judged(tmp_path, exit_code=1, tests=3, passed=3, flaky_passed=1).status is Status.PASS
+
+
+def test_a_merge_adds_to_every_count_of_the_run_and_keeps_its_failure(tmp_path: Path) -> None:
+    result = CheckResult(check="tests", session="tests", status=Status.PASS, python="3.12",
+                         metrics={"exit_code": 1, "tests": 4, "passed": 1, "failed": 1,
+                                  "errors": 1, "xfailed": 1})  # fmt: skip
+    merged = TestsCheck().merge(context(tmp_path), result, {"a.py": [["a.py::x", "passed", 0.1]]})
+    assert merged.metrics == {"exit_code": 1, "tests": 5, "tests_rerun": 4, "passed": 2,
+                              "failed": 1, "errors": 1, "xfailed": 1, "skipped": 0}  # fmt: skip
+    bare = CheckResult(check="tests", session="tests", status=Status.PASS, python="3.12")
+    merged = TestsCheck().merge(context(tmp_path), bare, {"a.py": [["a.py::x", "passed", 0.1]]})
+    assert merged.metrics["tests_rerun"] == 0 and merged.metrics["passed"] == 1
+
+
+def test_a_first_observed_run_makes_the_folder_for_its_record(tmp_path: Path) -> None:
+    ctx = context(tmp_path, observe=True)
+    env = stand_in(tmp_path, {"tests": [row("tests/test_a.py::a")]})
+    TestsCheck().run(ctx, {"project": env})
+    settings = ctx.root / ".ci-sessions" / "cache" / "reach" / "settings-tests-3.12.json"
+    assert calls(env)[0]["env"][REACH_VARIABLE] == str(settings) and settings.is_file()
