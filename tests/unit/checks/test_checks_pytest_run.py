@@ -51,7 +51,8 @@ def write(path, text):
         f.write(text)
 outcomes = value("--ci-sessions-outcomes=")
 if outcomes and "tests" in step:
-    write(outcomes, json.dumps({"format": 1, "rootdir": os.getcwd(), "tests": step["tests"]}))
+    rootdir = os.path.join(os.getcwd(), step.get("rootdir", ""))
+    write(outcomes, json.dumps({"format": 1, "rootdir": rootdir, "tests": step["tests"]}))
 if outcomes and "outcomes_text" in step:
     write(outcomes, step["outcomes_text"])
 junit = value("--junitxml=")
@@ -899,3 +900,19 @@ def test_a_first_observed_run_makes_the_folder_for_its_record(tmp_path: Path) ->
     TestsCheck().run(ctx, {"project": env})
     settings = ctx.root / ".ci-sessions" / "cache" / "reach" / "settings-tests-3.12.json"
     assert calls(env)[0]["env"][REACH_VARIABLE] == str(settings) and settings.is_file()
+
+
+def test_a_rerun_under_a_rootdir_inside_the_project_matches_its_tests(tmp_path: Path) -> None:
+    # pytest's rootdir is a folder of the project: ids of both runs are made relative to the root
+    ctx = context(tmp_path, known_flaky=lambda ids: list(ids))
+    env = stand_in(
+        tmp_path,
+        {"tests": [row("tests/t.py::a", "failed")], "exit": 1, "rootdir": "sub", "stdout": "first"},
+        {"tests": [row("tests/t.py::a")], "rootdir": "sub", "stdout": "second"},
+    )
+    result = TestsCheck().run(ctx, {"project": env})
+    second = calls(env)[1]
+    assert second["argv"][-1] == "sub/tests/t.py::a"
+    assert second["env"]["VIRTUAL_ENV"] == str(env.location)
+    assert result.metrics["flaky_passed"] == 1 and result.metrics["failed"] == 0
+    assert result.output.startswith("first") and result.output.endswith("second")
