@@ -170,10 +170,13 @@ def test_the_plugin_folder_comes_before_the_projects_own_pythonpath(tmp_path: Pa
     assert calls(env)[0]["env"]["PYTHONPATH"] == os.pathsep.join([str(PLUGIN_DIR), "/elsewhere"])
 
 
-def test_a_streamed_run_keeps_no_output(tmp_path: Path) -> None:
+def test_a_streamed_run_shows_its_output_and_keeps_none(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     ctx = context(tmp_path, stream=True)
     env = stand_in(tmp_path, {"tests": [row("tests/test_a.py::a")], "stdout": "shown\n"})
     result = TestsCheck().run(ctx, {"project": env})
+    assert capfd.readouterr().out == "shown\n"  # pytest's output went to the terminal
     assert result.output == ""
     assert result.metrics["passed"] == 1
 
@@ -208,7 +211,7 @@ def test_pytest_that_could_not_run_is_an_error_with_its_output_and_command(
     assert f"exit {code}" in result.summary
     assert result.output == lines.rstrip()  # all of it, not only the tail
     assert result.command == [str(env.python), *calls(env)[0]["argv"]]
-    assert result.checked is None
+    assert result.checked is None and (result.check, result.python) == ("tests", "3.12")
 
 
 def test_pytest_killed_by_a_signal_is_an_error(tmp_path: Path) -> None:
@@ -261,11 +264,14 @@ def test_exit_5_with_outcomes_is_still_no_tests(tmp_path: Path) -> None:
 
 def test_a_run_that_wrote_no_outcomes_or_unreadable_ones_is_an_error(tmp_path: Path) -> None:
     ctx = context(tmp_path)
-    for step in ({"exit": 1}, {"exit": 0}, {"outcomes_text": '{"format": 2}'},
-                 {"outcomes_text": "not json"}, {"junit": "<testsuite><testcase"}):  # fmt: skip
+    for step in ({"exit": 1, "stdout": "said"}, {"exit": 0, "stdout": "said"},
+                 {"outcomes_text": '{"format": 2}'}, {"outcomes_text": "not json"},
+                 {"junit": "<testsuite><testcase"}):  # fmt: skip
         env = stand_in(tmp_path, step)
         result = TestsCheck().run(replace(ctx, ci=True), {"project": env})
         assert result.status is Status.ERROR, step
+        assert (result.check, result.python) == ("tests", "3.12") and result.summary
+        assert result.output == step.get("stdout", ""), step  # what pytest said, if anything
 
 
 def test_without_the_plugins_file_the_junit_report_counts(tmp_path: Path) -> None:
@@ -275,13 +281,18 @@ def test_without_the_plugins_file_the_junit_report_counts(tmp_path: Path) -> Non
         '<testcase classname="tests.test_a" name="b"><failure message="no"/></testcase>'
         '<testcase classname="tests.test_a" name="c"><skipped/></testcase></testsuite>'
     )
+    (ctx.root / "tests").mkdir()
+    (ctx.root / "tests" / "test_a.py").write_text("")
     env = stand_in(tmp_path, {"junit": junit, "exit": 1})
     result = TestsCheck().run(ctx, {"project": env})
     assert result.metrics["tests"] == 3 and result.metrics["failed"] == 1
     assert result.checked == Checked("tests", 2)
     assert result.artifacts == {"junit": f"{REPORTS}/junit-tests-3.12.xml"}
     assert (reports(ctx) / "junit-tests-3.12.xml").is_file()
-    assert [f.message.split(": ")[0] for f in result.findings] == ["tests.test_a::b"]
+    # JUnit's dotted class name is the project's file
+    assert [(f.path, f.message.split(": ")[0]) for f in result.findings] == [
+        ("tests/test_a.py", "tests/test_a.py::b")
+    ]
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -332,7 +343,8 @@ def test_selected_tests_replace_the_paths_and_an_empty_selection_runs_nothing(
     nothing = stand_in(tmp_path / "other", {"tests": [row("tests/test_b.py::a")]})
     result = TestsCheck().run(replace(ctx, selected_tests=[]), {"project": nothing})
     assert result.status is Status.SKIP and calls(nothing) == []
-    assert (result.check, result.python) == ("tests", "3.12")
+    assert (result.check, result.session, result.python) == ("tests", "tests", "3.12")
+    assert result.summary  # a SKIP says why
 
 
 def test_an_incremental_run_lists_its_files_and_a_few_files_run_without_workers(
