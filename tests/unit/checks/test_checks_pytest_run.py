@@ -732,14 +732,14 @@ def test_units_are_the_test_files_under_the_paths_and_modules_with_doctest_modul
     from ci_sessions.checks.base import ProjectFiles
 
     files = ProjectFiles(
-        python=("src/demo/a.py", "tests/test_a.py", "tests2/test_b.py", "testsx/test_c.py"),
-        tests=("tests/test_a.py", "tests2/test_b.py", "testsx/test_c.py", "test_top.py"),
+        python=("src/demo/a.py", "tests/test_a.py", "tests2/test_b.py", "testsX/test_c.py"),
+        tests=("tests/test_a.py", "tests2/test_b.py", "testsX/test_c.py", "test_top.py"),
     )
     check = TestsCheck()
-    assert check.units(context(tmp_path, 'paths = ["testsx/"]'), files) == ["testsx/test_c.py"]
+    assert check.units(context(tmp_path, 'paths = ["testsX/"]'), files) == ["testsX/test_c.py"]
     for paths in ('["tests"]', '["./tests/"]', '["tests/test_a.py"]'):
         assert check.units(context(tmp_path, f"paths = {paths}"), files) == ["tests/test_a.py"]
-    everything = ["test_top.py", "tests/test_a.py", "tests2/test_b.py", "testsx/test_c.py"]
+    everything = ["test_top.py", "tests/test_a.py", "tests2/test_b.py", "testsX/test_c.py"]
     for paths in ('["."]', '["./"]', '[""]', "[]", '["nowhere", "."]'):
         assert check.units(context(tmp_path, f"paths = {paths}"), files) == everything, paths
     modules = check.units(context(tmp_path, 'args = ["--doctest-modules"]'), files)
