@@ -63,6 +63,7 @@ EXPLAINED: dict[tuple[str, str], str] = {
     ("msgpack", "format.unformatted"): _MARKDOWN,
     ("click", "format.unformatted"): _MARKDOWN,
     ("humanize", "format.unformatted"): _MARKDOWN,
+    ("werkzeug", "format.unformatted"): _MARKDOWN,
 }
 
 

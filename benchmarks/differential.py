@@ -52,6 +52,7 @@ from incremental_runs import (  # noqa: E402
     run,
     tests_settings,
 )
+from results_file import write_atomic  # noqa: E402
 
 OUT = HERE / "differential-results.json"
 SEED = 20
@@ -419,6 +420,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             records = [json.loads(line) for line in log.read_text().splitlines() if line]
             results[log.stem] = {**totals(records), "planned": counts.get(log.stem, args.edits)}
             every += records
+    if not args.collect:
+        every = with_earlier(args.out, results, every)
     document = {
         "machine": machine_facts(args.python, load, started),
         "totals": {
@@ -428,10 +431,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         "projects": results,
         "edits": every,
     }
-    args.out.write_text(json.dumps(document, indent=1) + "\n")
+    write_atomic(args.out, document)
     print(json.dumps(document["totals"], indent=1))
     print(f"written: {args.out} (work files in {work})")
     return 0 if document["totals"]["disagreements"] == 0 else 1
+
+
+def with_earlier(
+    out: Path, results: dict[str, Any], every: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """This run's edits, and the earlier file's entries and edits of the projects this run did
+    not touch (added to ``results``): a run of some projects never drops the others' figures."""
+    if not out.exists():
+        return every
+    earlier = json.loads(out.read_text(encoding="utf-8"))
+    kept = list(every)
+    for name, entry in earlier.get("projects", {}).items():
+        if name in results:
+            continue
+        results[name] = entry
+        kept += [e for e in earlier.get("edits", []) if e.get("project") == name]
+    return kept
 
 
 if __name__ == "__main__":

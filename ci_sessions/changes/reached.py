@@ -8,6 +8,8 @@ turns that into dependency tokens, each with the value it has in a project state
 - ``outline:P``: P without its function bodies (code of P ran: its module-level code, its
   globals); ``body:P:NAME``: the body of one function that ran (``changes/blocks.py``);
 - ``file:P``: the content of P (a file that was read; ``absent``);
+- ``constants:P``: the literal constants of P and where they stand (hypothesis read P only to
+  harvest them: ``changes/constants.py``);
 - ``dir:P``: the names in folder P (it was listed); ``dists:P``: the ``*.dist-info`` in it;
 - ``mod:N``: the project files an import of module N would find (it was tried: a module that
   did not exist then may now);
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ci_sessions.changes.blocks import Block, block_at
+from ci_sessions.changes.constants import constants_digest
 from ci_sessions.checks.base import RUNTIME, Observed, Reached
 
 TREE = "tree"
@@ -100,6 +103,11 @@ class ReachedFiles:
                 return hashlib.sha256((self.graph.root / what).read_bytes()).hexdigest()
             except OSError:
                 return "absent"
+        if kind == "constants":
+            try:
+                return constants_digest((self.graph.root / what).read_bytes())
+            except OSError:
+                return "absent"
         if kind == "dir":
             return _digest(sorted(self.children().get(what.rstrip("/"), set())))
         if kind == "dists":
@@ -148,6 +156,8 @@ class ReachedFiles:
             return f"{what} {'was removed' if self.value(token) == 'absent' else 'changed'}"
         if kind == "outline":
             return f"{what} changed outside its function bodies"
+        if kind == "constants":
+            return f"the literal constants of {what} changed (hypothesis draws examples from them)"
         if kind == "body":
             path, _, ident = what.rpartition(":")
             return f"the body of {ident.partition('#')[0]} in {path} changed"
@@ -278,6 +288,7 @@ class ReachedFiles:
 
     def _tokens(self, bucket: Reached) -> list[str]:
         tokens = [f"file:{p}" for p in bucket.read]
+        tokens += [f"constants:{p}" for p in bucket.constants]
         for path, lines in bucket.code.items():
             if not lines:
                 tokens.append(f"file:{path}")  # where in it code ran is not known: all of it

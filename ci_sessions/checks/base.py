@@ -141,6 +141,9 @@ class Reached:
     #: in the file is not known, the file counts whole)
     code: Mapping[str, frozenset[int]] = field(default_factory=dict[str, frozenset[int]])
     read: frozenset[str] = frozenset()
+    #: project files read only for the literal constants in them (hypothesis draws examples
+    #: from the constants of every project module loaded): their constants count, not their text
+    constants: frozenset[str] = frozenset()
     listed: frozenset[str] = frozenset()
     imports: frozenset[str] = frozenset()
     spawned: tuple[str, ...] = ()

@@ -26,6 +26,7 @@ class ReachBucket(TypedDict):
 
     code: dict[str, list[int]]  # a file -> the first lines of the code that ran in it
     read: list[str]
+    constants: list[str]  # files read only for their literal constants (hypothesis)
     listed: list[str]
     imports: list[str]
     caused: list[str]
@@ -98,6 +99,7 @@ def _bucket(raw: Mapping[str, object], key: str, where: str) -> ReachBucket:
     return ReachBucket(
         code=code,
         read=_strings(raw, "read", at),
+        constants=_strings(raw, "constants", at),
         listed=_strings(raw, "listed", at),
         imports=_strings(raw, "imports", at),
         caused=_strings(raw, "caused", at),
@@ -185,11 +187,12 @@ class _Paths:
 class _Merged:
     """One bucket's members over every document of a run."""
 
-    __slots__ = ("caused", "code", "imports", "listed", "read", "spawned")
+    __slots__ = ("caused", "code", "constants", "imports", "listed", "read", "spawned")
 
     def __init__(self) -> None:
         self.code: dict[str, set[int]] = {}
         self.read: set[str] = set()
+        self.constants: set[str] = set()
         self.listed: set[str] = set()
         self.imports: set[str] = set()
         self.caused: set[str] = set()
@@ -199,6 +202,7 @@ class _Merged:
         for path, lines in raw["code"].items():
             self.code.setdefault(path, set()).update(lines)
         self.read.update(raw["read"])
+        self.constants.update(raw["constants"])
         self.listed.update(raw["listed"])
         self.imports.update(raw["imports"])
         self.caused.update(raw["caused"])
@@ -228,6 +232,7 @@ def observed_from(
         reached = Reached(
             code=_code(paths, fields.code),
             read=paths.many(fields.read),
+            constants=paths.many(fields.constants),
             listed=frozenset(_listed(paths, fields.listed)),
             imports=frozenset(fields.imports),
             spawned=tuple(fields.spawned),
@@ -300,6 +305,7 @@ def _union(a: Reached, b: Reached) -> Reached:
     return Reached(
         code=code,
         read=a.read | b.read,
+        constants=a.constants | b.constants,
         listed=a.listed | b.listed,
         imports=a.imports | b.imports,
         spawned=a.spawned + b.spawned,

@@ -258,3 +258,36 @@ def test_a_kept_failing_test_file_is_never_reused_as_passed(
     assert "tests/test_leaf.py" in note(run), note(run)  # it runs again, and passes
     assert run.result(TESTS)["metrics"]["files_rerun"] == 2
     assert run.returncode == 0, run.output
+
+
+def test_a_module_asked_for_by_a_computed_name_after_a_static_import_counts(
+    demo: Path, nox_runner: Callable[..., NoxRun]
+) -> None:
+    """``import_module`` of a module an earlier test file imported statically runs no import:
+    the module comes from ``sys.modules``. Found by the differential harness on werkzeug (a
+    renamed function kept a planted test's pass): what the asker gets must count for it."""
+    write_files(
+        demo,
+        {
+            "src/demo/names.py": "def named():\n    return 1\n",
+            "tests/test_early.py": "import demo.names\n\n\ndef test_early():\n    assert demo.names\n",
+            "tests/test_late_dyn.py": """
+                import importlib
+
+
+                def test_late_dyn():
+                    module = importlib.import_module("demo." + "names")
+                    assert hasattr(module, "named")
+                """,
+        },
+    )
+    git(demo, "add", "-A")
+    git(demo, "commit", "-q", "-m", "a computed import of a module loaded before")
+    first = nox_runner(demo, "-s", TESTS)
+    assert first.returncode == 0, first.output
+    names = demo / "src/demo/names.py"
+    names.write_text(names.read_text().replace("def named(", "def renamed("))
+    run = nox_runner(demo, "-s", TESTS)
+    truth = whole(nox_runner, demo, TESTS)
+    assert verdict(run) == verdict(truth), run.output
+    assert failing(run) == {"tests/test_late_dyn.py"}, run.output

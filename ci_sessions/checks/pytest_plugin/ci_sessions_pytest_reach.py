@@ -56,12 +56,15 @@ class Bucket:
     """What one bucket reached (absolute paths of project files and folders)."""
 
     __slots__ = (
-        "caused", "code", "computes", "imports", "lazy", "listed", "read", "spawned", "via",
+        "caused", "code", "computes", "constants", "imports", "lazy", "listed", "read", "spawned",
+        "via",
     )  # fmt: skip
 
     def __init__(self) -> None:
         self.code: dict[str, set[int]] = {}  # a project file -> first lines of code run in it
         self.read: set[str] = set()
+        #: files read only to harvest their literal constants (``CONSTANT_HARVESTERS``)
+        self.constants: set[str] = set()
         self.listed: set[str] = set()
         self.imports: set[str] = set()
         self.spawned: list[str] = []
@@ -78,6 +81,7 @@ class Bucket:
         return {
             "code": {path: sorted(lines) for path, lines in sorted(self.code.items())},
             "read": sorted(self.read),
+            "constants": sorted(self.constants),
             "listed": sorted(self.listed),
             "imports": sorted(self.imports),
             "spawned": self.spawned[:20],
@@ -255,6 +259,7 @@ class Reach:
                     and getattr(caller.f_code, "co_qualname", "") != "__getattr__"
                 ):
                     self.current.computes = True
+                    self._asked(loading_frame(inspect.currentframe()))
                 return None  # every call counts: the next may come from project code
 
             event = monitoring.events.PY_START
@@ -270,6 +275,17 @@ class Reach:
             self._stop = stop
             return "sys.monitoring"
         return "unavailable: Python 3.12 or later is needed (sys.monitoring)"
+
+    def _asked(self, frame: Any) -> None:
+        """A module asked for by a computed name that is loaded already: no import runs, yet
+        the asker gets the module, so its namespace counts (as code of it that ran: its
+        outline). One not loaded yet is imported now, and that import is tracked as such."""
+        ran = self.current.code
+        for name in asked_modules(frame):
+            module = sys.modules.get(name)
+            path = self.project_path(str(getattr(module, "__file__", "") or ""))
+            if path and path not in ran:
+                ran[path] = set()
 
     def stop(self) -> None:
         """Nothing more is recorded here: an xdist controller hands its tests to workers, and
@@ -298,7 +314,11 @@ class Reach:
                 caller = frame.f_back if frame is not None else None
                 if lister(caller) in ("imports", "pytest"):
                     return  # the import system reading code (tracked as code), pytest's reports
-                self.reader(frame).read.add(found)
+                bucket = self.reader(frame)
+                if harvests_constants(caller):
+                    bucket.constants.add(found)
+                else:
+                    bucket.read.add(found)
         elif event == "import":
             self.current.imports.add(str(args[0]))
         elif event in ("os.listdir", "os.scandir"):
@@ -464,6 +484,26 @@ def _nothing() -> None:
 
 #: libraries that read project files for the tests that use them (a marker says which do)
 MARKED_READERS = {"hypothesis": f"{os.sep}hypothesis{os.sep}"}
+#: functions that read a module's source only for the literal constants in it: hypothesis draws
+#: examples from the constants of every project module loaded (file name ending, function)
+CONSTANT_HARVESTERS = frozenset(
+    {(f"hypothesis{os.sep}internal{os.sep}constants_ast.py", "constants_from_module")}
+)
+
+
+def harvests_constants(frame: Any) -> bool:
+    """Whether the read ``frame`` makes is a constants harvest: its nearest caller outside the
+    standard library is a ``CONSTANT_HARVESTERS`` function (a read by any other code, hypothesis
+    included, counts whole)."""
+    while frame is not None:
+        code = frame.f_code
+        name = str(code.co_filename)
+        if not name.startswith(_STDLIB) or SITE in name:
+            return any(name.endswith(f) and code.co_name == func for f, func in CONSTANT_HARVESTERS)
+        frame = frame.f_back
+    return False
+
+
 #: functions that import a module named at run time: (file, from the standard library, name)
 LOADERS = frozenset(
     {("importlib/__init__.py", "import_module"), ("importlib/__init__.py", "reload"),
@@ -471,6 +511,38 @@ LOADERS = frozenset(
      ("runpy.py", "run_path"), ("pkgutil.py", "resolve_name"),
      ("pkg_resources/__init__.py", "load"), ("pkg_resources/__init__.py", "resolve")}
 )  # fmt: skip
+
+
+def loading_frame(frame: Any) -> Any:
+    """The frame of the loader a ``sys.monitoring`` start callback was called for (the
+    callback's caller)."""
+    return frame.f_back if frame is not None else None
+
+
+def asked_modules(frame: Any) -> list[str]:
+    """The modules a loader's call asks for, read from its arguments as it starts (with every
+    enclosing package: ``a.b:c`` and ``a.b.c`` name ``a``, ``a.b`` and ``a.b.c``)."""
+    if frame is None:
+        return []
+    args = frame.f_locals
+    func = frame.f_code.co_name
+    if func == "import_module":
+        name, package = str(args.get("name", "")), args.get("package")
+        dots = len(name) - len(name.lstrip("."))
+        if dots and isinstance(package, str):
+            base = package.rsplit(".", dots - 1)[0] if dots > 1 else package
+            name = f"{base}.{name[dots:]}" if name[dots:] else base
+    elif func == "reload":
+        name = str(getattr(args.get("module"), "__name__", ""))
+    elif func == "run_module":
+        name = str(args.get("mod_name", ""))
+    elif func == "resolve_name":
+        name = str(args.get("name", ""))
+    else:  # an entry point's load(), pkg_resources' load() and resolve()
+        owner = args.get("self")
+        name = str(getattr(owner, "module_name", "") or getattr(owner, "value", "") or "")
+    parts = name.replace(":", ".").strip(". ").split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts)) if parts[i]]
 
 
 def is_loader(code: Any) -> bool:

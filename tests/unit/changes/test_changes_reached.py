@@ -183,3 +183,33 @@ def test_tokens_change_exactly_when_what_they_name_changes(tmp_path: Path) -> No
     gone = ProjectGraph(tmp_path, digests, ignored_python=False)
     assert gone.stale(plug) == "file:tests/data/x.txt"
     assert gone.explain("file:tests/data/x.txt") == "tests/data/x.txt was removed"
+
+
+def test_a_module_hypothesis_harvested_counts_by_its_constants_for_its_users(
+    tmp_path: Path,
+) -> None:
+    """hypothesis read core.py only for its literal constants: an edit that changes none keeps
+    the results of the tests that use hypothesis; a changed constant reruns them."""
+    graph = ProjectGraph(tmp_path, write(tmp_path, FILES), ignored_python=False)
+    observed = Observed(
+        units=OBSERVED.units,
+        imports=OBSERVED.imports,
+        marked={"hypothesis": (reached(constants={"src/calc/core.py"}), frozenset({"tests/test_again.py"}))},
+    )  # fmt: skip
+    deps = graph.dependencies(observed, list(observed.units))
+    again = deps.units["tests/test_again.py"]
+    assert "constants:src/calc/core.py" in again and "file:src/calc/core.py" not in again
+    assert "constants:src/calc/core.py" not in deps.units["tests/test_consts.py"]
+
+    def stale_after(text: str) -> str:
+        after = ProjectGraph(
+            tmp_path, write(tmp_path, {"src/calc/core.py": text}), ignored_python=False
+        )
+        return after.stale(again)
+
+    assert stale_after("def base(x):\n    return (x - 1)\n") == ""
+    assert stale_after("def base(x):\n    return x - 200\n") == "constants:src/calc/core.py"
+    assert "constants of src/calc/core.py" in graph.explain("constants:src/calc/core.py")
+    (tmp_path / "src/calc/core.py").unlink()
+    gone = ProjectGraph(tmp_path, write(tmp_path, {}), ignored_python=False)
+    assert gone.stale(again) == "constants:src/calc/core.py"

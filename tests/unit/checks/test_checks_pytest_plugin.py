@@ -432,10 +432,11 @@ def test_what_each_test_file_reaches_is_recorded_through_every_channel(
     assert "src/demo/table.py" in observed.imports["src/demo/consts.py"].code
     assert "src/demo/table.py" not in units["tests/test_consts_again.py"].code
     # hypothesis reads every project module loaded (it draws constants from them) for the
-    # tests that use it, and for no other
-    read, users = observed.marked["hypothesis"]
+    # tests that use it, and for no other; only for their constants
+    harvested, users = observed.marked["hypothesis"]
     assert users == {"tests/test_hypothesis.py"}
-    assert "src/demo/core.py" in read.read and "src/demo/core.py" not in observed.shared.read
+    assert "src/demo/core.py" in harvested.constants
+    assert "src/demo/core.py" not in harvested.read | observed.shared.read
     counts = collected_counts(reach_documents(output), tmp_path)
     assert counts["tests/test_files.py"] == 1 and counts["tests/test_shared.py"] == 1
     assert "11 passed" in run.stdout
