@@ -275,7 +275,7 @@ class CellRun:
                 label = evaluate.resolve_text(step.raw["name"], step.where("name"), scope)
             if not evaluate.condition(step.raw.get("if"), step.where("if"), scope):
                 self._record(step, SKIPPED, SKIPPED, {})
-                log.write(f"\n=== {label}: skipped (if: false) ===\n")
+                self._log(log, f"\n=== {label}: skipped (if: false) ===\n")
                 return False
             continue_on_error = truthy(
                 evaluate.resolve(
@@ -312,8 +312,8 @@ class CellRun:
         try:
             outputs.update(commands.read_key_values(files["GITHUB_OUTPUT"], "GITHUB_OUTPUT"))
             self.github_env.update(commands.read_key_values(files["GITHUB_ENV"], "GITHUB_ENV"))
-            for folder in commands.read_paths(files["GITHUB_PATH"]):
-                self.path_prepend.insert(0, folder)
+            # read_paths gives the last line first, as GitHub puts them before the earlier ones
+            self.path_prepend[:0] = commands.read_paths(files["GITHUB_PATH"])
         except CommandFileError as error:
             outcome = FAILURE if outcome == SUCCESS else outcome
             output.add(error.message)

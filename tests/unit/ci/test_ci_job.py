@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ci_sessions.ci.job import _foreign_runner  # pyright: ignore[reportPrivateUsage]
+import platform
+
+import pytest
+
+from ci_sessions.ci.job import _arch, _foreign_runner  # pyright: ignore[reportPrivateUsage]
 from ci_sessions.ci.model import (
     CANCELLED,
     CANNOT_RUN,
@@ -73,3 +77,15 @@ def test_the_run_succeeds_only_without_failures_or_cells_that_cannot_run() -> No
     assert not succeeded([cell(SUCCESS), cell(CANCELLED)])
     assert not succeeded([cell(CANNOT_RUN)])
     assert not succeeded([cell(FAILURE)])
+
+
+def test_the_runner_architecture_in_githubs_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    for machine, arch in (
+        ("x86_64", "X64"),
+        ("AMD64", "X64"),
+        ("aarch64", "ARM64"),
+        ("arm64", "ARM64"),
+        ("riscv64", "RISCV64"),
+    ):
+        monkeypatch.setattr(platform, "machine", lambda machine=machine: machine)
+        assert _arch() == arch, machine
