@@ -72,6 +72,13 @@ sys.exit(step.get("exit", 0))
 """
 
 
+@pytest.fixture(autouse=True)
+def _no_inherited_pythonpath(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check puts its plugin folder before the ``PYTHONPATH`` it inherits: under
+    ``nox -s tests`` that is the plugin folder already (this suite runs under ci-sessions)."""
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+
+
 def stand_in(tmp_path: Path, *steps: dict[str, Any], as_built: bool = False) -> Environment:
     """An environment whose Python plays ``steps``, one per command (the last one repeats)."""
     bin_dir = tmp_path / "venv" / "bin"
