@@ -393,3 +393,24 @@ def test_changes_page_quotes_the_affected_parts() -> None:
     idna = [m for pair in parts["idna"]["pairs"] for m in pair["mutations"]]
     assert {len(m["test_files"]) for m in idna} == {6}
     assert f"every mutation ({len(parts['idna']['pairs'][0]['mutations'])} per pair)" in page
+
+
+def test_mutation_page_quotes_mutation_results() -> None:
+    """Every module's row of docs/mutation.md holds the counts of benchmarks/mutation-results.json,
+    and the total over the modules is the file's."""
+    page = _page("mutation.md")
+    killed = covered = 0
+    for entry in _results("mutation-results.json")["modules"]:
+        counts = entry["counts"]
+        short = entry["module"].removeprefix("ci_sessions/")
+        row = (
+            f"| {short} | {entry['mutants']:,} | {counts.get('killed', 0):,} | "
+            f"{counts.get('survived', 0):,} | {counts.get('no tests', 0):,} |"
+        )
+        assert row in page, row
+        killed += counts.get("killed", 0)
+        covered += counts.get("killed", 0) + counts.get("survived", 0) + counts.get("timeout", 0)
+    assert (
+        f"{killed:,} of the {covered:,} mutants the unit tests cover are killed "
+        f"({100 * killed / covered:.1f}%)"
+    ) in page
