@@ -10,6 +10,7 @@ in every CI cell.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -71,3 +72,54 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"{left} slow test(s) left out: `pytest --run-slow` (or CI=true) runs them"
         )
+
+
+# -- timing tests alone on the machine ------------------------------------------------------------
+# A test that measures speed (the performance gate's) must not share the two cores with another
+# pytest-xdist worker: on this machine a busy sibling core stretches even CPU time by half, so the
+# same code measured a minute apart read 1.54x slower. Every test holds the machine shared; a
+# module that measures holds it alone (``machine_alone``) from its first fixture to its last.
+_ALONE = {"held": False}
+
+
+def _machine_lock(request: pytest.FixtureRequest) -> str | None:
+    """The lock file every xdist worker of this run shares (None: one process, nothing to share)."""
+    if not hasattr(request.config, "workerinput"):
+        return None
+    factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+    return str(factory.getbasetemp().parent / "machine.lock")
+
+
+@pytest.fixture(autouse=True)
+def _machine_shared(request: pytest.FixtureRequest) -> Iterator[None]:
+    path = _machine_lock(request)
+    if path is None or _ALONE["held"]:
+        yield
+        return
+    import fcntl
+
+    with open(path, "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="module")
+def machine_alone(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No test of another worker runs while the module that asks for this measures."""
+    path = _machine_lock(request)
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    with open(path, "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _ALONE["held"] = True
+        try:
+            yield
+        finally:
+            _ALONE["held"] = False
+            fcntl.flock(handle, fcntl.LOCK_UN)

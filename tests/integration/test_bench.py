@@ -65,6 +65,14 @@ max-time = 0.3
 min-rounds = 20
 """
 REPEATS = 3
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _measured_alone(machine_alone: None) -> None:
+    """The module measures speed: no other worker's test runs beside it (tests/conftest.py)."""
+    del machine_alone
+
+
 GIT = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
 
 
