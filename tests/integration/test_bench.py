@@ -112,6 +112,12 @@ def baseline(project: Path) -> NoxRun:
 
 @pytest.fixture(scope="module")
 def repeats(project: Path, baseline: NoxRun) -> list[NoxRun]:
+    # the baseline saved again right before the repeats: on two cores a process another test left
+    # running stretched even CPU time by half for minutes (the same code read 1.54x slower than a
+    # baseline saved before it started); seconds apart, the machine is the same for both sides
+    del baseline
+    again = bench(project, "--save-baseline")
+    assert again.returncode == 0, again.output
     runs: list[NoxRun] = []
     for _ in range(REPEATS):
         run = bench(project)
@@ -207,6 +213,8 @@ def test_compare_with_a_file_three_percent_faster_than_this_code(
     project: Path, repeats: list[NoxRun]
 ) -> None:
     """``--compare FILE``: the baseline file says the code used to be 3% faster; that passes."""
+    again = bench(project, "--save-baseline")  # measured seconds before the comparison (above)
+    assert again.returncode == 0, again.output
     saved = json.loads((project / ".ci-sessions" / "benchmarks" / "master.json").read_text())
     for item in saved["benchmarks"]:
         item["rounds"] = [v / 1.03 for v in item["rounds"]]
