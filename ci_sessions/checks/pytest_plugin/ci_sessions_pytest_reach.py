@@ -249,8 +249,9 @@ class Reach:
                     loader = loaders[code] = is_loader(code)
                 if not loader:
                     return disable
-                caller = inspect.currentframe()
-                caller = caller.f_back.f_back if caller and caller.f_back else None
+                here = inspect.currentframe()
+                loading = here.f_back if here is not None else None  # the loader, as it starts
+                caller = loading.f_back if loading is not None else None
                 # a package's __getattr__ loading its submodules lazily answers attribute
                 # names: literal ones are import edges, computed ones are seen statically
                 if (
@@ -259,7 +260,7 @@ class Reach:
                     and getattr(caller.f_code, "co_qualname", "") != "__getattr__"
                 ):
                     self.current.computes = True
-                    self._asked(loading_frame(inspect.currentframe()))
+                    self._asked(loading)
                 return None  # every call counts: the next may come from project code
 
             event = monitoring.events.PY_START
@@ -511,12 +512,6 @@ LOADERS = frozenset(
      ("runpy.py", "run_path"), ("pkgutil.py", "resolve_name"),
      ("pkg_resources/__init__.py", "load"), ("pkg_resources/__init__.py", "resolve")}
 )  # fmt: skip
-
-
-def loading_frame(frame: Any) -> Any:
-    """The frame of the loader a ``sys.monitoring`` start callback was called for (the
-    callback's caller)."""
-    return frame.f_back if frame is not None else None
 
 
 def asked_modules(frame: Any) -> list[str]:
