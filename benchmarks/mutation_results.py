@@ -28,6 +28,7 @@ from typing import Any
 
 from mutmut.mutation.diff_apply import get_diff_for_mutant
 from mutmut.stats import status_by_exit_code
+from results_file import write_atomic
 
 OUT = Path(__file__).resolve().parent / "mutation-results.json"
 #: the statuses of a mutant that no test of the selection stopped
@@ -115,13 +116,14 @@ def _with_sql_case(module: dict[str, Any]) -> dict[str, Any]:
     return module
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args()
-    kept: dict[str, Any] = {}
+    args = parser.parse_args(argv)
+    earlier: dict[str, Any] = {}
     if args.out.is_file():
-        kept = {m["module"]: m for m in json.loads(args.out.read_text())["modules"]}
+        earlier = json.loads(args.out.read_text())
+    kept: dict[str, Any] = {m["module"]: m for m in earlier.get("modules", [])}
     for meta in sorted(Path("mutants").rglob("*.py.meta")):
         found = module_results(meta)
         if found is not None:
@@ -136,7 +138,8 @@ def main() -> int:
             f"  (sql case {module.get('sql_case', 0)}: {module.get('score_without_sql_case')}%)"
         )
     facts = {"machine": platform.machine(), "cpus": os.cpu_count(), "load": os.getloadavg()[0]}
-    args.out.write_text(json.dumps({"facts": facts, "modules": modules}, indent=2) + "\n")
+    # the timings mutation_run.py recorded stay (mutmut itself records none)
+    write_atomic(args.out, {**earlier, "facts": facts, "modules": modules})
     return 0
 
 
