@@ -20,6 +20,9 @@ def test_printed_only_in_github_actions(
     result = CheckResult(
         "lint", "lint", Status.FAIL, findings=[Finding("ruff", "F401", "unused", "a.py", 3, 1)]
     )
+    # what this process annotated already: a second run of the suite in one process (mutmut
+    # runs it in-process, once for its stats and once clean) starts from none
+    monkeypatch.setattr(gha, "_DONE", {})
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     gha.write(tmp_path, RunRecord("off", "x", 0.0, results=[result]))
     assert capsys.readouterr().out == ""
