@@ -172,6 +172,10 @@ class Observed:
     marked: Mapping[str, tuple[Reached, frozenset[str]]] = field(
         default_factory=dict[str, tuple[Reached, frozenset[str]]]
     )
+    #: where an exception raised in a finalizer failed a test ("the end of the session": one
+    #: was left to collect then): the test it fails is wherever garbage happens to be collected,
+    #: so a run with one cannot keep or give any file's result
+    unraisable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class ReachDocument(TypedDict):
     files: dict[str, int]  # a test file -> how many tests pytest collected from it
     marked: dict[str, list[str]]  # a marker -> the files with tests that carry it
     buckets: dict[str, ReachBucket]
+    unraisable: list[str]  # where an exception in a finalizer failed a test (or the session end)
 
 
 def reach_documents(output: Path) -> list[ReachDocument]:
@@ -84,6 +85,7 @@ def read_document(data: Mapping[str, object], where: str) -> ReachDocument:
             for marker in _object(data, "marked", where)
         },
         buckets=buckets,
+        unraisable=_strings(data, "unraisable", where),
     )
 
 
@@ -264,6 +266,7 @@ def observed_from(
         imports=imports,
         shared=shared,
         marked={m: (r, frozenset(users.get(m, ()))) for m, r in marked.items()},
+        unraisable=tuple(dict.fromkeys(w for d in documents for w in d["unraisable"])),
     )
 
 

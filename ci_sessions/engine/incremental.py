@@ -297,6 +297,8 @@ class IncrementalRunner:
         observed = plan.check.observed(plan.ctx, result)
         if observed is None:
             return "the run did not record what its tests reached"
+        if observed.unraisable:
+            return unraisable_reason(observed.unraisable)
         return plan.graph.dependencies(observed, units)
 
     def _full(self, plan: _Plan, envs: Mapping[str, Environment], reason: str) -> CheckResult:
@@ -311,7 +313,10 @@ class IncrementalRunner:
             kept, found = found, None
         if isinstance(kept, str):
             state.problem = kept
-            reason = f"{reason}; next runs are whole too: {kept}"
+            reason = (
+                f"{reason}; next runs are whole too" if kept == reason
+                else f"{reason}; next runs are whole too: {kept}"
+            )  # fmt: skip
             state.context = plan.context((), {})
         else:
             state.units = _entries(plan, kept, found)
@@ -337,6 +342,17 @@ def _entries(
         note = found.spawned.get(unit, "") if found is not None else ""
         entries[unit] = UnitEntry(plan.keys[unit], payload, deps, note)
     return entries
+
+
+def unraisable_reason(where: Sequence[str]) -> str:
+    """Why a run in which a finalizer's exception failed a test keeps nothing."""
+    more = f" (and {len(where) - 1} more)" if len(where) > 1 else ""
+    return (
+        f"an exception raised in a finalizer surfaced in {where[0]}{more}: an object left open (a "
+        "process, a socket, a file) fails whichever test runs when it is garbage-collected, "
+        "not one that reached it, so runs are whole until one has none (close what the tests "
+        "open to make them incremental again)"
+    )
 
 
 def context_facts(

@@ -23,11 +23,13 @@ started; ``multiprocessing``'s ``Process.start`` for processes no audit event na
 
 from __future__ import annotations
 
+import gc
 import inspect
 import json
 import os
 import sys
 import sysconfig
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,10 @@ class Reach:
         self.marked: dict[str, set[str]] = {}  # a marker of MARKED_READERS -> files with it
         self.active = True
         self.how = ""
+        #: where an exception in a finalizer (an unraisable exception) failed a test, or "the end
+        #: of the session" when one was left to collect then: where it lands depends on garbage
+        #: collection, not on what a test reaches, so no result of such a run is kept
+        self.unraisable: list[str] = []
         self.settings = ""  # the settings file: an xdist controller hands it to its workers
         self._restart: Callable[[], None] = _nothing
         self._stop: Callable[[], None] = _nothing
@@ -457,8 +463,14 @@ class Reach:
         finally:
             self.leave()
 
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+        if call.excinfo is not None and is_unraisable(call.excinfo.value):
+            self.unraisable.append(f"{item.nodeid} ({call.when})")
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if left_to_collect():
+            self.unraisable.append("the end of the session")
         self.write(session.config)
 
     def write(self, config: pytest.Config) -> None:
@@ -472,6 +484,7 @@ class Reach:
             "files": self.files,
             "marked": {marker: sorted(files) for marker, files in self.marked.items()},
             "buckets": {key: bucket.to_json() for key, bucket in self.buckets.items()},
+            "unraisable": self.unraisable[:20],
         }
         output.parent.mkdir(parents=True, exist_ok=True)
         partial = output.with_name(f".{output.name}.{os.getpid()}.tmp")
@@ -481,6 +494,50 @@ class Reach:
 
 def _nothing() -> None:
     return None
+
+
+def is_unraisable(error: BaseException) -> bool:
+    """Whether pytest failed a test phase for an exception raised in a finalizer (one, or a
+    group of them: pytest 8.4 and later raise a group when several were collected)."""
+    if isinstance(error, pytest.PytestUnraisableExceptionWarning):
+        return True
+    inner: object = getattr(error, "exceptions", None)  # BaseExceptionGroup: Python 3.11+
+    if isinstance(inner, tuple):
+        return any(isinstance(e, BaseException) and is_unraisable(e) for e in inner)  # pyright: ignore[reportUnknownVariableType]
+    return False
+
+
+def left_to_collect() -> bool:
+    """Collect the garbage left at the session's end: whether a finalizer failed there in a
+    way that fails a test when collected during one (under the session's warning filters).
+
+    A leaked object (a process or a socket left open) is collected wherever the collector
+    happens to run; a test file that ran after it in a whole run could fail with it.
+    """
+    failed: list[bool] = []
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        failed.append(True)
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    return bool(failed) and _unraisable_fails_a_test()
+
+
+def _unraisable_fails_a_test() -> bool:
+    """Whether pytest's warning for an unraisable exception is an error under the filters in
+    force (``filterwarnings = error``, ``-W error``)."""
+    with warnings.catch_warnings(record=True):
+        try:
+            warnings.warn(pytest.PytestUnraisableExceptionWarning("probe"), stacklevel=1)
+        except pytest.PytestUnraisableExceptionWarning:
+            return True
+    return False
 
 
 #: libraries that read project files for the tests that use them (a marker says which do)

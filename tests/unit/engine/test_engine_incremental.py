@@ -433,7 +433,7 @@ def test_a_run_that_cannot_say_what_it_reached_runs_whole(tmp_path: Path) -> Non
     assert len(unrecorded.metrics["ran"]) == 4
     assert first_line(unrecorded) == (
         "incremental: full run: the run did not record what its tests reached; next runs are "
-        "whole too: the run did not record what its tests reached"
+        "whole too"  # the same reason twice is said once
     )
     write(tmp_path, {"src/calc/other.py": "X = 6\n"})
     assert len(run(tmp_path, check).metrics["ran"]) == 4
