@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import textwrap
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,38 @@ class Cell:
 
     def outputs(self, step_id: str) -> dict[str, str]:
         return self.run.records[step_id].outputs
+
+    def outcomes(self) -> dict[str, tuple[str, str]]:
+        """Every step's outcome and conclusion by its id, to compare with one table."""
+        return {step_id: self.outcome(step_id) for step_id in self.run.records}
+
+
+def _block(text: str, indent: int) -> str:
+    return textwrap.indent(textwrap.dedent(text).strip("\n"), " " * indent)
+
+
+def workflow(
+    steps: str, *, job: str = "", top: str = "", on: str = "push", runs_on: str = "ubuntu-latest"
+) -> str:
+    """The one-job workflow most tests run: ``top`` keys, then job ``build`` with ``job`` keys.
+
+    Each text is dedented on its own and put at its level, so a test writes only what differs.
+    """
+    lines = [f"on: {on}", _block(top, 0), "jobs:", "  build:", f"    runs-on: {runs_on}"]
+    lines += [_block(job, 4), "    steps:", _block(steps, 6)]
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+@contextmanager
+def cancelled_after(seconds: float) -> Iterator[threading.Event]:
+    """An event set ``seconds`` from now (a user's Ctrl-C while a step runs)."""
+    cancel = threading.Event()
+    timer = threading.Timer(seconds, cancel.set)
+    timer.start()
+    try:
+        yield cancel
+    finally:
+        timer.cancel()
 
 
 def run_cell(
@@ -105,7 +138,8 @@ def run_cell(
         printer=printer,
         secret_values=secret_values,
     )
-    scope = Scope({"github": setup.github, "secrets": secret_values, "vars": {}, "inputs": {}})
+    secrets_context: dict[str, Value] = dict(secret_values)
+    scope = Scope({"github": setup.github, "secrets": secrets_context, "vars": {}, "inputs": {}})
     raw_env = resolve(loaded.raw.get("env"), loaded.where("env"), scope)
     if isinstance(raw_env, dict):  # as the command line resolves it
         setup.workflow_env = setup.install_env({k: to_string(v) for k, v in raw_env.items()})

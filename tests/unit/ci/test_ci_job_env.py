@@ -9,7 +9,8 @@ import platform
 import sys
 from pathlib import Path
 
-from job_cell import HEAD, run_cell
+import pytest
+from job_cell import HEAD, run_cell, workflow
 
 from ci_sessions.ci.model import FAILURE, SUCCESS
 
@@ -26,23 +27,16 @@ def _arch() -> str:
 
 def test_the_runner_variables_of_a_step(tmp_path: Path) -> None:
     dump = tmp_path / "env.json"
-    cell = run_cell(
-        tmp_path,
-        f"""
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo first
-              - id: dump
-                run: |
-                  {DUMP} {dump}
-                  cp "$GITHUB_EVENT_PATH" {tmp_path}/event.json
-                  pwd > {tmp_path}/pwd.txt
-        """,
-        environ={"PATH": os.environ["PATH"], "HOME": "/home/someone", "GITHUB_SHA": "stale"},
-    )
+    steps = f"""
+        - run: echo first
+        - id: dump
+          run: |
+            {DUMP} {dump}
+            cp "$GITHUB_EVENT_PATH" {tmp_path}/event.json
+            pwd > {tmp_path}/pwd.txt
+        """
+    environ = {"PATH": os.environ["PATH"], "HOME": "/home/someone", "GITHUB_SHA": "stale"}
+    cell = run_cell(tmp_path, workflow(steps), environ=environ)
     assert cell.result.result == SUCCESS
     env = json.loads(dump.read_text())
     workspace = cell.run.workspace
@@ -96,33 +90,20 @@ def test_the_runner_variables_of_a_step(tmp_path: Path) -> None:
 
 
 def test_a_step_without_an_id_is_named_by_its_place(tmp_path: Path) -> None:
-    cell = run_cell(
-        tmp_path,
-        f"""
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo first
-              - run: echo "action=$GITHUB_ACTION" > {tmp_path}/action.txt
-        """,
-    )
+    steps = f"""
+        - run: echo first
+        - run: echo "action=$GITHUB_ACTION" > {tmp_path}/action.txt
+        """
+    cell = run_cell(tmp_path, workflow(steps))
     assert cell.result.result == SUCCESS
     assert (tmp_path / "action.txt").read_text().strip() == "action=__run_1"
 
 
 def test_a_pull_request_has_its_base_and_head_refs(tmp_path: Path) -> None:
+    step = f'- run: echo "$GITHUB_BASE_REF $GITHUB_HEAD_REF $GITHUB_REF" > {tmp_path}/refs.txt'
     cell = run_cell(
         tmp_path,
-        f"""
-        on: pull_request
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo "$GITHUB_BASE_REF $GITHUB_HEAD_REF $GITHUB_REF" > {tmp_path}/refs.txt
-        """,
+        workflow(step, on="pull_request"),
         event_name="pull_request",
         base_ref="trunk",
         base_sha="f" * 40,
@@ -132,46 +113,43 @@ def test_a_pull_request_has_its_base_and_head_refs(tmp_path: Path) -> None:
 
 
 def test_env_at_each_level_and_what_a_step_exports(tmp_path: Path) -> None:
-    cell = run_cell(
-        tmp_path,
-        f"""
-        on: push
+    top = """
         env:
           LEVEL: workflow
           ONLY_WORKFLOW: w
           RUNNER_NAME: mine
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            env:
-              LEVEL: job
-              NUMBER: ${{{{ 1 == 1 }}}}
-            outputs:
-              exported: ${{{{ env.EXPORTED }}}}
-              level: ${{{{ env.LEVEL }}}}
-            steps:
-              - id: export
-                run: |
-                  echo "EXPORTED=from-step" >> "$GITHUB_ENV"
-                  mkdir -p "$RUNNER_TEMP/one" "$RUNNER_TEMP/two"
-                  printf '#!/bin/sh\\necho one\\n' > "$RUNNER_TEMP/one/tool"
-                  printf '#!/bin/sh\\necho two\\n' > "$RUNNER_TEMP/two/tool"
-                  chmod +x "$RUNNER_TEMP/one/tool" "$RUNNER_TEMP/two/tool"
-                  echo "$RUNNER_TEMP/one" >> "$GITHUB_PATH"
-                  echo "$RUNNER_TEMP/two" >> "$GITHUB_PATH"
-              - id: see
-                name: sees ${{{{ env.LEVEL }}}} ${{{{ env.EXPORTED }}}}
-                env:
-                  LEVEL: step
-                  FROM_EXPRESSION: ${{{{ env.EXPORTED }}}}-${{{{ env.ONLY_WORKFLOW }}}}
-                run: |
-                  echo "$LEVEL $ONLY_WORKFLOW $NUMBER $EXPORTED $FROM_EXPRESSION $RUNNER_NAME" > {tmp_path}/seen.txt
-                  tool >> {tmp_path}/seen.txt
-                  echo "$RUNNER_TEMP/three" >> "$GITHUB_PATH"
-              - id: path
-                run: echo "$PATH" > {tmp_path}/path.txt
-        """,
-    )
+        """
+    job = """
+        env:
+          LEVEL: job
+          NUMBER: ${{ 1 == 1 }}
+        outputs:
+          exported: ${{ env.EXPORTED }}
+          level: ${{ env.LEVEL }}
+        """
+    steps = f"""
+        - id: export
+          run: |
+            echo "EXPORTED=from-step" >> "$GITHUB_ENV"
+            mkdir -p "$RUNNER_TEMP/one" "$RUNNER_TEMP/two"
+            printf '#!/bin/sh\\necho one\\n' > "$RUNNER_TEMP/one/tool"
+            printf '#!/bin/sh\\necho two\\n' > "$RUNNER_TEMP/two/tool"
+            chmod +x "$RUNNER_TEMP/one/tool" "$RUNNER_TEMP/two/tool"
+            echo "$RUNNER_TEMP/one" >> "$GITHUB_PATH"
+            echo "$RUNNER_TEMP/two" >> "$GITHUB_PATH"
+        - id: see
+          name: sees ${{{{ env.LEVEL }}}} ${{{{ env.EXPORTED }}}}
+          env:
+            LEVEL: step
+            FROM_EXPRESSION: ${{{{ env.EXPORTED }}}}-${{{{ env.ONLY_WORKFLOW }}}}
+          run: |
+            echo "$LEVEL $ONLY_WORKFLOW $NUMBER $EXPORTED $FROM_EXPRESSION $RUNNER_NAME" > {tmp_path}/seen.txt
+            tool >> {tmp_path}/seen.txt
+            echo "$RUNNER_TEMP/three" >> "$GITHUB_PATH"
+        - id: path
+          run: echo "$PATH" > {tmp_path}/path.txt
+        """
+    cell = run_cell(tmp_path, workflow(steps, job=job, top=top))
     assert cell.result.result == SUCCESS
     seen = (tmp_path / "seen.txt").read_text().split("\n")
     assert seen[0] == "step w true from-step from-step-w mine"
@@ -184,59 +162,40 @@ def test_env_at_each_level_and_what_a_step_exports(tmp_path: Path) -> None:
     assert "sees step from-step" in cell.printed[2]
 
 
-def test_a_step_sets_its_own_path_and_without_any_gets_the_default(tmp_path: Path) -> None:
-    own = run_cell(
-        tmp_path / "own",
-        f"""
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - env:
-                  PATH: /opt/custom:/usr/bin:/bin
-                run: echo "$PATH" > {tmp_path}/own.txt
-        """,
-    )
-    assert own.result.result == SUCCESS
-    assert (tmp_path / "own.txt").read_text().strip() == "/opt/custom:/usr/bin:/bin"
-    default = run_cell(
-        tmp_path / "default",
-        f"""
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo "$PATH" > {tmp_path}/default.txt
-        """,
-        environ={"HOME": "/root"},
-    )
-    assert default.result.result == SUCCESS
-    assert (tmp_path / "default.txt").read_text().strip() == os.defpath
+CUSTOM = "/opt/custom:/usr/bin:/bin"
+
+
+@pytest.mark.parametrize(
+    ("step", "environ", "expected"),
+    [
+        (f"- env:\n    PATH: {CUSTOM}\n  run: {{run}}", None, CUSTOM),
+        ("- run: {run}", {"HOME": "/root"}, os.defpath),
+    ],
+    ids=["its-own", "the-default"],
+)
+def test_a_step_sets_its_own_path_and_without_any_gets_the_default(
+    tmp_path: Path, step: str, environ: dict[str, str] | None, expected: str
+) -> None:
+    step = step.format(run=f'echo "$PATH" > {tmp_path}/path.txt')
+    cell = run_cell(tmp_path, workflow(step), environ=environ)
+    assert cell.result.result == SUCCESS
+    assert (tmp_path / "path.txt").read_text().strip() == expected
 
 
 def test_each_step_gets_empty_command_files(tmp_path: Path) -> None:
-    cell = run_cell(
-        tmp_path,
-        f"""
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - id: one
-                run: |
-                  echo "a=1" >> "$GITHUB_OUTPUT"
-                  echo "# one" >> "$GITHUB_STEP_SUMMARY"
-                  echo "STATE=x" >> "$GITHUB_STATE"
-              - id: two
-                run: |
-                  cat "$GITHUB_OUTPUT" "$GITHUB_STEP_SUMMARY" "$GITHUB_STATE" > {tmp_path}/two.txt
-                  echo "b=2" >> "$GITHUB_OUTPUT"
-                  echo "   " >> "$GITHUB_STEP_SUMMARY"
-        """,
-    )
+    steps = f"""
+        - id: one
+          run: |
+            echo "a=1" >> "$GITHUB_OUTPUT"
+            echo "# one" >> "$GITHUB_STEP_SUMMARY"
+            echo "STATE=x" >> "$GITHUB_STATE"
+        - id: two
+          run: |
+            cat "$GITHUB_OUTPUT" "$GITHUB_STEP_SUMMARY" "$GITHUB_STATE" > {tmp_path}/two.txt
+            echo "b=2" >> "$GITHUB_OUTPUT"
+            echo "   " >> "$GITHUB_STEP_SUMMARY"
+        """
+    cell = run_cell(tmp_path, workflow(steps))
     assert cell.result.result == SUCCESS
     assert (tmp_path / "two.txt").read_text() == ""
     assert cell.outputs("one") == {"a": "1"}
@@ -245,104 +204,80 @@ def test_each_step_gets_empty_command_files(tmp_path: Path) -> None:
 
 
 def test_a_command_file_that_cannot_be_read_fails_the_step(tmp_path: Path) -> None:
-    cell = run_cell(
-        tmp_path,
+    steps = """
+        - id: bad-output
+          continue-on-error: true
+          run: echo "name<<" >> "$GITHUB_OUTPUT"
+        - id: failed-and-bad
+          continue-on-error: true
+          run: |
+            echo "name<<" >> "$GITHUB_OUTPUT"
+            exit 7
+        - id: bad-path
+          run: printf 'a\\0b\\n' >> "$GITHUB_PATH"
         """
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - id: bad-output
-                continue-on-error: true
-                run: echo "name<<" >> "$GITHUB_OUTPUT"
-              - id: failed-and-bad
-                continue-on-error: true
-                run: |
-                  echo "name<<" >> "$GITHUB_OUTPUT"
-                  exit 7
-              - id: bad-path
-                run: printf 'a\\0b\\n' >> "$GITHUB_PATH"
-        """,
-    )
-    assert cell.outcome("bad-output") == (FAILURE, SUCCESS)
-    assert cell.outcome("failed-and-bad") == (FAILURE, SUCCESS)
-    assert cell.outcome("bad-path") == (FAILURE, FAILURE)
+    cell = run_cell(tmp_path, workflow(steps))
+    assert cell.outcomes() == {
+        "bad-output": (FAILURE, SUCCESS),
+        "failed-and-bad": (FAILURE, SUCCESS),
+        "bad-path": (FAILURE, FAILURE),
+    }
     assert cell.result.note.startswith("GITHUB_PATH")
     assert cell.result.note in cell.result.tail
 
 
 def test_a_bad_command_file_names_itself_when_the_step_had_no_reason(tmp_path: Path) -> None:
-    first = run_cell(
-        tmp_path / "first",
-        """
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo "name<<" >> "$GITHUB_OUTPUT"
-        """,
-    )
+    first = run_cell(tmp_path / "first", workflow('- run: echo "name<<" >> "$GITHUB_OUTPUT"'))
     assert first.result.note.startswith("GITHUB_OUTPUT")
-    failed = run_cell(
-        tmp_path / "failed",
+    steps = """
+        - run: |
+            echo "name<<" >> "$GITHUB_ENV"
+            exit 7
         """
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "name<<" >> "$GITHUB_ENV"
-                  exit 7
-        """,
-    )
+    failed = run_cell(tmp_path / "failed", workflow(steps))
     assert "7" in failed.result.note  # the step's own reason comes first
     assert any(line.startswith("GITHUB_ENV") for line in failed.result.tail)
 
 
 def test_the_contexts_a_job_sees(tmp_path: Path) -> None:
+    job = """
+        env:
+          JOBVAR: j
+        outputs:
+          job: ${{ github.job }}
+          workspace: ${{ github.workspace }}
+          sha: ${{ github.sha }}
+          env: ${{ env.JOBVAR }}
+          matrix: ${{ matrix.python }}
+          needs: ${{ needs.plan.outputs.x }}
+          strategy: ${{ strategy.fail-fast }}
+          status: ${{ job.status }}
+          container: ${{ toJSON(job.container) }}
+          services: ${{ toJSON(job.services) }}
+          os: ${{ runner.os }}
+          arch: ${{ runner.arch }}
+          name: ${{ runner.name }}
+          temp: ${{ runner.temp }}
+          tool_cache: ${{ runner.tool_cache }}
+          environment: ${{ runner.environment }}
+          debug: ${{ runner.debug }}
+          outcome: ${{ steps.made.outcome }}
+          conclusion: ${{ steps.made.conclusion }}
+          output: ${{ steps.made.outputs.x }}
+          secret: ${{ secrets.TOKEN }}
+          vars: ${{ toJSON(vars) }}
+          inputs: ${{ toJSON(inputs) }}
+        """
+    steps = """
+        - id: made
+          continue-on-error: true
+          run: |
+            echo "x=made" >> "$GITHUB_OUTPUT"
+            exit 1
+        """
     cell = run_cell(
         tmp_path,
-        """
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            env:
-              JOBVAR: j
-            outputs:
-              job: ${{ github.job }}
-              workspace: ${{ github.workspace }}
-              sha: ${{ github.sha }}
-              env: ${{ env.JOBVAR }}
-              matrix: ${{ matrix.python }}
-              needs: ${{ needs.plan.outputs.x }}
-              strategy: ${{ strategy.fail-fast }}
-              status: ${{ job.status }}
-              container: ${{ toJSON(job.container) }}
-              services: ${{ toJSON(job.services) }}
-              os: ${{ runner.os }}
-              arch: ${{ runner.arch }}
-              name: ${{ runner.name }}
-              temp: ${{ runner.temp }}
-              tool_cache: ${{ runner.tool_cache }}
-              environment: ${{ runner.environment }}
-              debug: ${{ runner.debug }}
-              outcome: ${{ steps.made.outcome }}
-              conclusion: ${{ steps.made.conclusion }}
-              output: ${{ steps.made.outputs.x }}
-              secret: ${{ secrets.TOKEN }}
-              vars: ${{ toJSON(vars) }}
-              inputs: ${{ toJSON(inputs) }}
-            steps:
-              - id: made
-                continue-on-error: true
-                run: |
-                  echo "x=made" >> "$GITHUB_OUTPUT"
-                  exit 1
-        """,
+        workflow(steps, job=job),
         matrix={"python": "3.13"},
         needs={"plan": {"outputs": {"x": "planned"}, "result": "success"}},
         strategy={"fail-fast": True},
@@ -378,26 +313,21 @@ def test_the_contexts_a_job_sees(tmp_path: Path) -> None:
 
 def test_the_names_inside_the_contexts_as_tojson_shows_them(tmp_path: Path) -> None:
     """Names in expressions ignore case, but ``toJSON`` shows them as GitHub spells them."""
-    cell = run_cell(
-        tmp_path,
+    job = """
+        outputs:
+          runner: ${{ toJSON(runner) }}
+          job: ${{ toJSON(job) }}
+          steps: ${{ toJSON(steps) }}
+          github: ${{ toJSON(github) }}
+          hash: ${{ hashFiles('made.txt') }}
         """
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            outputs:
-              runner: ${{ toJSON(runner) }}
-              job: ${{ toJSON(job) }}
-              steps: ${{ toJSON(steps) }}
-              github: ${{ toJSON(github) }}
-              hash: ${{ hashFiles('made.txt') }}
-            steps:
-              - id: made
-                run: |
-                  echo "x=1" >> "$GITHUB_OUTPUT"
-                  echo made > made.txt
-        """,
-    )
+    steps = """
+        - id: made
+          run: |
+            echo "x=1" >> "$GITHUB_OUTPUT"
+            echo made > made.txt
+        """
+    cell = run_cell(tmp_path, workflow(steps, job=job))
     # hashFiles reads the cell's workspace
     assert len(cell.result.outputs.pop("hash")) == 64
     outputs = {key: json.loads(value) for key, value in cell.result.outputs.items()}
@@ -413,37 +343,34 @@ def test_the_names_inside_the_contexts_as_tojson_shows_them(tmp_path: Path) -> N
 
 
 def test_defaults_of_the_workflow_and_the_job(tmp_path: Path) -> None:
-    cell = run_cell(
-        tmp_path,
-        f"""
-        on: push
+    top = """
         defaults:
           run:
             shell: sh
             working-directory: from-workflow
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            defaults:
-              run:
-                working-directory: ${{{{ github.job == 'build' && 'from-job' || 'elsewhere' }}}}
-            steps:
-              - working-directory: .
-                run: mkdir -p from-job/deeper from-workflow
-              - id: default
-                run: echo "$(pwd) ${{BASH_VERSION:-no-bash}}" > {tmp_path}/default.txt
-              - id: own
-                shell: bash
-                working-directory: from-job/deeper
-                run: echo "$(pwd) ${{BASH_VERSION:+bash}}" > {tmp_path}/own.txt
-              - id: missing
-                working-directory: nowhere
-                run: echo never
-              - id: after-missing
-                if: always()
-                run: echo after
-        """,
-    )
+        """
+    job = """
+        defaults:
+          run:
+            working-directory: ${{ github.job == 'build' && 'from-job' || 'elsewhere' }}
+        """
+    steps = f"""
+        - working-directory: .
+          run: mkdir -p from-job/deeper from-workflow
+        - id: default
+          run: echo "$(pwd) ${{BASH_VERSION:-no-bash}}" > {tmp_path}/default.txt
+        - id: own
+          shell: bash
+          working-directory: from-job/deeper
+          run: echo "$(pwd) ${{BASH_VERSION:+bash}}" > {tmp_path}/own.txt
+        - id: missing
+          working-directory: nowhere
+          run: echo never
+        - id: after-missing
+          if: always()
+          run: echo after
+        """
+    cell = run_cell(tmp_path, workflow(steps, job=job, top=top))
     workspace = cell.run.workspace
     assert (tmp_path / "default.txt").read_text().split() == [
         str(workspace / "from-job"),
@@ -458,63 +385,32 @@ def test_defaults_of_the_workflow_and_the_job(tmp_path: Path) -> None:
     assert cell.outcome("after-missing") == (SUCCESS, SUCCESS)  # the job goes on
 
 
-def test_a_bad_default_names_its_place(tmp_path: Path) -> None:
-    for where, prefix in (("workflow", ""), ("job", "jobs.build.")):
-        defaults = "defaults: {run: {working-directory: \"${{ fromJSON('{') }}\"}}"
-        cell = run_cell(
-            tmp_path / where,
-            f"""
-            on: push
-            {defaults if where == "workflow" else ""}
-            jobs:
-              build:
-                runs-on: ubuntu-latest
-                {defaults if where == "job" else ""}
-                steps:
-                  - run: echo never
-            """,
-        )
-        assert cell.result.result == FAILURE, where
-        assert f"({prefix}defaults.working-directory)" in cell.result.note, (
-            where,
-            cell.result.note,
-        )
+@pytest.mark.parametrize(("where", "prefix"), [("workflow", ""), ("job", "jobs.build.")])
+def test_a_bad_default_names_its_place(tmp_path: Path, where: str, prefix: str) -> None:
+    defaults = "defaults: {run: {working-directory: \"${{ fromJSON('{') }}\"}}"
+    levels = {"top": defaults} if where == "workflow" else {"job": defaults}
+    cell = run_cell(tmp_path, workflow("- run: echo never", **levels))
+    assert cell.result.result == FAILURE
+    assert f"({prefix}defaults.working-directory)" in cell.result.note, cell.result.note
 
 
 def test_a_working_directory_in_runner_temp_is_allowed(tmp_path: Path) -> None:
-    cell = run_cell(
-        tmp_path,
-        f"""
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - working-directory: ${{{{ runner.temp }}}}
-                run: pwd > {tmp_path}/pwd.txt
-        """,
-    )
+    steps = f"- working-directory: ${{{{ runner.temp }}}}\n  run: pwd > {tmp_path}/pwd.txt"
+    cell = run_cell(tmp_path, workflow(steps))
     assert cell.result.result == SUCCESS
     assert Path((tmp_path / "pwd.txt").read_text().strip()) == cell.run.temp
 
 
 def test_a_working_directory_outside_the_job_stops_the_run(tmp_path: Path) -> None:
-    cell = run_cell(
-        tmp_path,
-        f"""
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - id: escape
-                working-directory: ../../../..
-                run: touch {tmp_path}/escaped
-              - id: after
-                if: always()
-                run: echo after
-        """,
-    )
+    steps = f"""
+        - id: escape
+          working-directory: ../../../..
+          run: touch {tmp_path}/escaped
+        - id: after
+          if: always()
+          run: echo after
+        """
+    cell = run_cell(tmp_path, workflow(steps))
     assert not (tmp_path / "escaped").exists()
     assert cell.result.result == FAILURE
     assert cell.setup.refused.is_set()
@@ -525,24 +421,20 @@ def test_a_working_directory_outside_the_job_stops_the_run(tmp_path: Path) -> No
 
 
 def test_a_shell_github_does_not_know_fails_the_step(tmp_path: Path) -> None:
+    steps = f"""
+        - id: odd
+          continue-on-error: true
+          shell: ${{{{ matrix.shell }}}}
+          run: touch {tmp_path}/ran
+        - id: python
+          shell: python
+          run: |
+            import os
+            open(os.path.join({str(tmp_path)!r}, "python.txt"), "w").write("ok")
+        """
     cell = run_cell(
         tmp_path,
-        f"""
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - id: odd
-                continue-on-error: true
-                shell: ${{{{ matrix.shell }}}}
-                run: touch {tmp_path}/ran
-              - id: python
-                shell: python
-                run: |
-                  import os
-                  open(os.path.join({str(tmp_path)!r}, "python.txt"), "w").write("ok")
-        """,
+        workflow(steps),
         environ={"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.defpath}"},
         matrix={"shell": "fish"},
     )
@@ -553,53 +445,42 @@ def test_a_shell_github_does_not_know_fails_the_step(tmp_path: Path) -> None:
 
 
 def test_a_shell_installed_by_an_earlier_step_is_found_on_its_path(tmp_path: Path) -> None:
-    cell = run_cell(
-        tmp_path,
-        f"""
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  mkdir -p "$RUNNER_TEMP/shells"
-                  printf '#!/bin/sh\\nexec sh "$@"\\n' > "$RUNNER_TEMP/shells/mysh"
-                  chmod +x "$RUNNER_TEMP/shells/mysh"
-                  echo "$RUNNER_TEMP/shells" >> "$GITHUB_PATH"
-              - id: custom
-                shell: mysh {{0}}
-                run: echo custom > {tmp_path}/custom.txt
-              - id: empty
-                run: ""
-        """,
-    )
+    steps = f"""
+        - run: |
+            mkdir -p "$RUNNER_TEMP/shells"
+            printf '#!/bin/sh\\nexec sh "$@"\\n' > "$RUNNER_TEMP/shells/mysh"
+            chmod +x "$RUNNER_TEMP/shells/mysh"
+            echo "$RUNNER_TEMP/shells" >> "$GITHUB_PATH"
+        - id: custom
+          shell: mysh {{0}}
+          run: echo custom > {tmp_path}/custom.txt
+        - id: empty
+          run: ""
+        """
+    cell = run_cell(tmp_path, workflow(steps))
     assert cell.outcome("custom") == (SUCCESS, SUCCESS)
     assert (tmp_path / "custom.txt").read_text() == "custom\n"
     assert cell.outcome("empty") == (SUCCESS, SUCCESS)
 
 
 def test_the_install_variables_are_replaced_at_every_level(tmp_path: Path) -> None:
+    job = """
+        env:
+          CIS_PACKAGE: ci-sessions==2.0
+          OTHER: ci-sessions==2.0
+        """
+    steps = f"""
+        - run: echo "$CIS_PACKAGE" > {tmp_path}/job.txt
+        - env:
+            CIS_PACKAGE: ci-sessions==3.0
+          run: echo "$CIS_PACKAGE $OTHER" > {tmp_path}/step.txt
+        - env:
+            CIS_PACKAGE: ./local
+          run: echo "$CIS_PACKAGE" > {tmp_path}/local.txt
+        """
     cell = run_cell(
         tmp_path,
-        f"""
-        on: push
-        env:
-          CIS_PACKAGE: ci-sessions==1.0
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            env:
-              CIS_PACKAGE: ci-sessions==2.0
-              OTHER: ci-sessions==2.0
-            steps:
-              - run: echo "$CIS_PACKAGE" > {tmp_path}/job.txt
-              - env:
-                  CIS_PACKAGE: ci-sessions==3.0
-                run: echo "$CIS_PACKAGE $OTHER" > {tmp_path}/step.txt
-              - env:
-                  CIS_PACKAGE: ./local
-                run: echo "$CIS_PACKAGE" > {tmp_path}/local.txt
-        """,
+        workflow(steps, job=job, top="env:\n  CIS_PACKAGE: ci-sessions==1.0"),
         substitute="/wheels/ci_sessions-9.9-py3-none-any.whl",
     )
     assert cell.result.result == SUCCESS
@@ -614,37 +495,29 @@ def test_untrusted_text_reaches_a_script_as_a_variable_at_every_level(tmp_path: 
     and read back with ``${{ env.X }}``, it must not become shell code."""
     marker = tmp_path / "PWNED"
     message = f"x; touch {marker}"
-    cell = run_cell(
-        tmp_path,
-        f"""
-        on: push
-        env:
-          FROM_WORKFLOW: ${{{{ github.event.head_commit.message }}}}
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            env:
-              FROM_JOB: ${{{{ github.event.head_commit.message }}}}
-            steps:
-              - run: echo ${{{{ env.FROM_WORKFLOW }}}} > {tmp_path}/workflow.txt
-              - run: echo ${{{{ env.FROM_JOB }}}} > {tmp_path}/job.txt
-              - env:
-                  FROM_STEP: ${{{{ github.event.head_commit.message }}}}
-                run: echo ${{{{ env.FROM_STEP }}}} > {tmp_path}/step.txt
-              - env:
-                  AGAIN: ${{{{ env.FROM_JOB }}}}
-                run: echo ${{{{ env.AGAIN }}}} > {tmp_path}/again.txt
-              - id: python
-                shell: python
-                env:
-                  FROM_STEP: ${{{{ github.event.head_commit.message }}}}
-                run: print("${{{{ env.FROM_STEP }}}}")
-              - id: after-python
-                if: always()
-                run: echo after
-        """,
-        commit_message=message,
+    untrusted = "${{ github.event.head_commit.message }}"
+    steps = f"""
+        - run: echo ${{{{ env.FROM_WORKFLOW }}}} > {tmp_path}/workflow.txt
+        - run: echo ${{{{ env.FROM_JOB }}}} > {tmp_path}/job.txt
+        - env:
+            FROM_STEP: {untrusted}
+          run: echo ${{{{ env.FROM_STEP }}}} > {tmp_path}/step.txt
+        - env:
+            AGAIN: ${{{{ env.FROM_JOB }}}}
+          run: echo ${{{{ env.AGAIN }}}} > {tmp_path}/again.txt
+        - id: python
+          shell: python
+          env:
+            FROM_STEP: {untrusted}
+          run: print("${{{{ env.FROM_STEP }}}}")
+        - id: after-python
+          if: always()
+          run: echo after
+        """
+    text = workflow(
+        steps, job=f"env:\n  FROM_JOB: {untrusted}", top=f"env:\n  FROM_WORKFLOW: {untrusted}"
     )
+    cell = run_cell(tmp_path, text, commit_message=message)
     assert not marker.exists()
     for level in ("workflow", "job", "step", "again"):
         assert (tmp_path / f"{level}.txt").read_text().strip() == message, level

@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from job_cell import run_cell
+from job_cell import run_cell, workflow
 
 from ci_sessions._secrets import MASK
 from ci_sessions.ci.model import FAILURE, SUCCESS, RunSetup
@@ -16,29 +16,21 @@ HIDDEN = "hunter2-secret"
 
 
 def test_secrets_are_masked_in_every_line_the_cell_writes(tmp_path: Path) -> None:
-    cell = run_cell(
-        tmp_path,
+    steps = """
+        - name: skipped ${{ secrets.TOKEN }}
+          if: false
+          run: echo never
+        - name: deploy ${{ secrets.TOKEN }}
+          run: echo "the value is ${{ secrets.TOKEN }}"
+        - name: broken ${{ secrets.TOKEN }}
+          if: ${{ fromJSON('{') }}
+          run: echo never
+        - name: escape
+          if: always()
+          working-directory: /${{ secrets.TOKEN }}
+          run: echo never
         """
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - name: skipped ${{ secrets.TOKEN }}
-                if: false
-                run: echo never
-              - name: deploy ${{ secrets.TOKEN }}
-                run: echo "the value is ${{ secrets.TOKEN }}"
-              - name: broken ${{ secrets.TOKEN }}
-                if: ${{ fromJSON('{') }}
-                run: echo never
-              - name: escape
-                if: always()
-                working-directory: /${{ secrets.TOKEN }}
-                run: echo never
-        """,
-        secrets={"TOKEN": HIDDEN},
-    )
+    cell = run_cell(tmp_path, workflow(steps), secrets={"TOKEN": HIDDEN})
     log = cell.log
     assert HIDDEN not in log
     # each line of ours is there, masked: the skipped step, the step and its end, the error
@@ -54,19 +46,7 @@ def test_secrets_are_masked_in_every_line_the_cell_writes(tmp_path: Path) -> Non
 
 
 def test_the_log_is_kept_with_the_run_and_the_copy_is_removed(tmp_path: Path) -> None:
-    cell = run_cell(
-        tmp_path,
-        """
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo "in the log"
-        """,
-        label="a b",
-        index=3,
-    )
+    cell = run_cell(tmp_path, workflow('- run: echo "in the log"'), label="a b", index=3)
     assert (cell.result.job_id, cell.result.name, cell.result.cell) == ("build", "build", "a b")
     assert cell.result.index == 3
     assert cell.result.log == tmp_path / "demo" / ".ci-sessions" / "ci" / "build" / "a-b.log"
@@ -79,18 +59,7 @@ def test_the_log_is_kept_with_the_run_and_the_copy_is_removed(tmp_path: Path) ->
 
 
 def test_a_kept_copy_is_linked_from_the_project(tmp_path: Path) -> None:
-    cell = run_cell(
-        tmp_path,
-        """
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo kept > kept.txt
-        """,
-        keep=True,
-    )
+    cell = run_cell(tmp_path, workflow("- run: echo kept > kept.txt"), keep=True)
     link = tmp_path / "demo" / ".ci-sessions" / "ci" / "build" / "cell"
     assert link.is_symlink()
     assert link.resolve() == cell.run.cell_dir.resolve()
@@ -104,39 +73,20 @@ def test_a_link_already_there_is_left_alone(tmp_path: Path) -> None:
         link.parent.mkdir(parents=True)
         link.symlink_to(tmp_path / "gone", target_is_directory=True)
 
-    cell = run_cell(
-        tmp_path,
-        """
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo kept
-        """,
-        keep=True,
-        prepare=prepare,
-    )
+    cell = run_cell(tmp_path, workflow("- run: echo kept"), keep=True, prepare=prepare)
     assert cell.result.result == SUCCESS
     assert os.readlink(link) == str(tmp_path / "gone")
 
 
 def test_what_a_step_leaves_running_ends_with_the_job(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
-    cell = run_cell(
-        tmp_path,
-        f"""
-        on: push
-        jobs:
-          build:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  sleep 60 > /dev/null 2>&1 &
-                  echo $! > {pid_file}
-              - run: kill -0 "$(cat {pid_file})"
-        """,
-    )
+    steps = f"""
+        - run: |
+            sleep 60 > /dev/null 2>&1 &
+            echo $! > {pid_file}
+        - run: kill -0 "$(cat {pid_file})"
+        """
+    cell = run_cell(tmp_path, workflow(steps))
     assert cell.result.result == SUCCESS  # the server lived on for the next step
     pid = int(pid_file.read_text())
     deadline = time.monotonic() + 5
