@@ -41,6 +41,8 @@ sys.path.insert(0, str(HERE))
 
 from corpus import IDENTITY, PROJECTS, QUICK, Project, fresh_copy, parse_summary  # noqa: E402
 
+from ci_sessions.checks.pyright_runner import runner_packages_visible  # noqa: E402
+
 RESULTS = HERE / "adoption-results.json"
 PAGE = HERE.parent / "docs" / "adoption.md"
 START, END = "<!-- adoption-table:start -->", "<!-- adoption-table:end -->"
@@ -222,8 +224,12 @@ def by_hand(project: Project, root: Path) -> dict[str, Any]:
     pyright_env, project_env = _env_of(root, "pyright"), _env_of(root, "project")
     if pyright_env is not None and project_env is not None:
         paths = [] if facts.has_pyright_config else list(facts.packages)
-        checked, _ = _run([str(pyright_env / "bin" / "pyright"), "--outputjson", "--pythonpath",
-                           str(project_env / "bin" / "python"), *paths], root)  # fmt: skip
+        # by hand means in a development environment that runs nox: nox and ci_sessions are
+        # there (the noxfile imports them), as ci-sessions shows them to pyright
+        with runner_packages_visible(project_env) as extra:
+            checked, _ = _run([str(pyright_env / "bin" / "pyright"), "--outputjson", "--pythonpath",
+                               str(project_env / "bin" / "python"), *paths], root,
+                              _env(extra))  # fmt: skip
         summary = json.loads(checked.stdout)["summary"]
         got["typecheck.files"] = summary["filesAnalyzed"]
         got["typecheck.problems"] = summary["errorCount"] + summary["warningCount"]
@@ -334,7 +340,8 @@ def time_by_hand(
                 "VIRTUAL_ENV": str(venvs / "project")})  # fmt: skip
     _run([str(venvs / "ruff" / "bin" / "ruff"), "check", "--exit-zero"], root)
     _run([str(venvs / "ruff" / "bin" / "ruff"), "format", "--check"], root)
-    _run([str(venvs / "pyright" / "bin" / "pyright"), "--pythonpath", str(venvs / "project" / "bin" / "python")], root)  # fmt: skip
+    with runner_packages_visible(venvs / "project") as extra:
+        _run([str(venvs / "pyright" / "bin" / "pyright"), "--pythonpath", str(venvs / "project" / "bin" / "python")], root, _env(extra))  # fmt: skip
     for command in project.setup:
         _run(command, root, env)
     _run([*project.test, "-p", "no:cacheprovider"], root, env)

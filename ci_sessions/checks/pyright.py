@@ -27,6 +27,7 @@ from ci_sessions.checks.base import (
     skip_result,
 )
 from ci_sessions.checks.projectenv import project_env
+from ci_sessions.checks.pyright_runner import runner_packages_visible
 from ci_sessions.checks.pyright_scope import analysed_files, scope
 from ci_sessions.checks.tooling import tool_requirement
 from ci_sessions.gates import apply_gates, at_most
@@ -76,7 +77,8 @@ class TypecheckCheck(IncrementalBase):
             *settings.str_list("args"),
             *paths,
         ]
-        run = ctx.exec(argv, envs["pyright"])
+        with runner_packages_visible(envs["project"].location) as extra_env:
+            run = ctx.exec(argv, envs["pyright"], extra_env=extra_env)
         report = _json_document(run.stdout)
         if run.returncode not in (0, 1) or report is None:
             return error_result(
