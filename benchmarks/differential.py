@@ -15,7 +15,9 @@ and load one by a computed name). After each edit the incremental run (``nox -s 
 tests-PY``, building on the state the previous edit left) is compared with a whole run of the
 same sessions in the same environments: each check's row, each test's outcome, each file's
 diagnostics. A disagreement counts when a repeat of both runs shows it again; a test whose two
-whole runs disagree is flaky, listed and left out.
+whole runs disagree is flaky, listed and left out; so is a test that failed, in only one of two
+full runs (the incremental one reused nothing), on an exception a finalizer raised: where that
+lands depends on when garbage is collected (``placed_by_the_collector``).
 
 Writes ``benchmarks/differential-results.json``: every edit, what ran, how long, and the totals.
 """
@@ -48,6 +50,7 @@ from incremental_runs import (  # noqa: E402
     differences,
     flaky_between,
     machine_facts,
+    placed_by_the_collector,
     restore,
     run,
     tests_settings,
@@ -249,6 +252,7 @@ def one_edit(target: Target, edit: E.Edit, python: str, scratch: Path) -> dict[s
     truth = fresh_run(whole=True)
     found = differences(first, truth)
     flaky: set[str] = set()
+    placed: set[str] = set()
     repeated: list[str] = []
     if found:  # both again: a disagreement counts when it comes back
         edited(root, edit)
@@ -256,7 +260,8 @@ def one_edit(target: Target, edit: E.Edit, python: str, scratch: Path) -> dict[s
         again = fresh_run(whole=False)
         truth_again = fresh_run(whole=True)
         flaky = flaky_between(truth, truth_again)
-        repeated = differences(again, truth_again, flaky)
+        placed = placed_by_the_collector(again, truth_again) - flaky
+        repeated = differences(again, truth_again, flaky | placed)
         first, truth = again, truth_again
     labels = sorted(truth.checks)
     record = {
@@ -265,6 +270,7 @@ def one_edit(target: Target, edit: E.Edit, python: str, scratch: Path) -> dict[s
         "first_differences": found,
         "differences": repeated,
         "flaky": sorted(flaky),
+        "placed_by_the_collector": sorted(placed),
         "tree_written_by_tests": sorted(changed),
         "seconds": {"incremental": round(first.seconds, 2), "whole": round(truth.seconds, 2)},
         "incremental": {label: summary(first, label) for label in labels},
@@ -354,6 +360,9 @@ def totals(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "no_result": len(records) - len(judged),
         "by_kind": dict(sorted(by_kind.items())),
         "flaky_tests": sorted({t for r in judged for t in r["flaky"]}),
+        "placed_by_the_collector": sorted(
+            {t for r in judged for t in r.get("placed_by_the_collector", [])}
+        ),
     }
 
 

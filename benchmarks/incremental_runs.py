@@ -29,6 +29,8 @@ class CheckView:
 
     status: str
     failing: set[str] = field(default_factory=set[str])
+    #: a failing test -> the first line of its failure, as the check's finding says it
+    failures: dict[str, str] = field(default_factory=dict[str, str])
     outcomes: dict[str, str] = field(default_factory=dict[str, str])
     findings: set[tuple[str, int, int, str, str]] = field(
         default_factory=set[tuple[str, int, int, str, str]]
@@ -172,7 +174,9 @@ def view(root: Path, row: dict[str, Any], python: str, *, incremental: bool) -> 
     )
     for item in row.get("findings", []):
         if item.get("rule") == "test-failure":
-            found.failing.add(str(item.get("message", "")).split(": ", 1)[0])
+            test, _, failure = str(item.get("message", "")).partition(": ")
+            found.failing.add(test)
+            found.failures[test] = failure
         elif item.get("tool") == "pyright":
             found.findings.add(
                 (
@@ -246,6 +250,31 @@ def differences(
             found.append(
                 f"{label}: diagnostics differ (only incremental: {extra_f}; only whole: {missing_f})"
             )
+    return found
+
+
+#: how pytest names the failure of a test in which a finalizer's exception surfaced
+UNRAISABLE = "PytestUnraisableExceptionWarning"
+
+
+def placed_by_the_collector(incremental: RunView, whole: RunView) -> set[str]:
+    """Tests that failed in only one of two full runs, on an exception raised in a finalizer.
+
+    An object left open (a process, a socket) fails whichever test runs when the garbage
+    collector frees it; tracking what each test reaches shifts when that is, and pytest by hand
+    places it elsewhere again. When the incremental run reused nothing (its row ran every file:
+    ci-sessions makes a run whole once a finalizer's exception surfaces), no kept result can be
+    the cause, so such a test is listed apart and left out, like a flaky one.
+    """
+    found: set[str] = set()
+    for label, ours in incremental.checks.items():
+        truth = whole.checks.get(label)
+        if truth is None or ours.files is None or ours.files_rerun != ours.files:
+            continue  # no row to compare, or a partial run: a kept result could be the cause
+        for test in ours.failing ^ truth.failing:
+            failure = ours.failures.get(test) or truth.failures.get(test, "")
+            if UNRAISABLE in failure:
+                found.add(test)
     return found
 
 

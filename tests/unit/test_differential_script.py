@@ -28,3 +28,28 @@ def test_a_run_of_some_projects_keeps_the_other_projects_entries_and_edits(
     assert results == {"a": {"edits": 1}, "b": {"edits": 1}}
     assert every == [{"project": "a", "what": "new a"}, {"project": "b", "what": "old b"}]
     assert with_earlier(tmp_path / "none.json", {}, []) == []
+
+
+def test_a_failure_placed_by_the_collector_is_left_out_only_between_full_runs() -> None:
+    from incremental_runs import CheckView, RunView, differences, placed_by_the_collector
+
+    leak = "pytest.PytestUnraisableExceptionWarning: Exception ignored in: <Popen>"
+
+    def tests(failures: dict[str, str], rerun: int, files: int = 3) -> RunView:
+        outcomes = {t: "failed" if t in failures else "passed" for t in ("t::a", "t::b", "t::c")}
+        row = CheckView(
+            "FAIL", set(failures), dict(failures), outcomes=outcomes, files_rerun=rerun, files=files
+        )
+        return RunView(1.0, {"tests-3.12": row}, 1)
+
+    whole = tests({"t::a": leak, "t::b": leak}, rerun=3)
+    full = tests({"t::a": leak, "t::c": leak}, rerun=3)
+    assert placed_by_the_collector(full, whole) == {"t::b", "t::c"}
+    assert differences(full, whole, placed_by_the_collector(full, whole)) == []
+    # a partial run (a file's result kept): the kept result could be the cause, so it counts
+    partial = tests({"t::a": leak, "t::c": leak}, rerun=2)
+    assert placed_by_the_collector(partial, whole) == set()
+    assert differences(partial, whole)
+    # a failure of another kind is never placed by the collector
+    other = tests({"t::a": leak, "t::c": "AssertionError: assert 1 == 2"}, rerun=3)
+    assert placed_by_the_collector(other, whole) == {"t::b"}
