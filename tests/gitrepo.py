@@ -24,3 +24,11 @@ def git(root: Path, *args: str) -> str:
         capture_output=True,
         text=True,
     ).stdout
+
+
+def committed_repo(root: Path, message: str = "base") -> Path:
+    """``root`` made a repository on branch ``main`` with everything in it committed."""
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+    return root

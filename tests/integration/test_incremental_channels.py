@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fixture_projects import NOXFILE, NoxRun, tracked_python, write_files
-from gitrepo import git
+from gitrepo import committed_repo, git
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -105,10 +105,7 @@ FILES = {
 def demo(tmp_path: Path) -> Path:
     root = tmp_path / "demo"
     write_files(root, FILES)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
-    return root
+    return committed_repo(root)
 
 
 def note(run: NoxRun) -> str:

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fixture_projects import NOXFILE, NoxRun, tracked_python, write_files
-from gitrepo import git
+from fixture_projects import NOXFILE, NoxRun, pyproject, tracked_python, write_files
+from gitrepo import committed_repo
 from test_incremental_channels import failing, note, verdict, whole
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -22,22 +22,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PY = tracked_python()
 TESTS = f"tests-{PY}"
 FILES = {
-    "pyproject.toml": f"""
-        [build-system]
-        requires = ["hatchling"]
-        build-backend = "hatchling.build"
-
-        [project]
-        name = "demo"
-        version = "0.1.0"
-
+    "pyproject.toml": pyproject(
+        extra=f"""
         [tool.pytest.ini_options]
         testpaths = ["tests"]
         filterwarnings = ["error"]
 
         [tool.ci-sessions]
         python = ["{PY}"]
-        """,
+        """
+    ),
     "noxfile.py": NOXFILE,
     ".gitignore": ".nox/\n.ci-sessions/\n__pycache__/\n",
     "src/demo/__init__.py": "",
@@ -74,10 +68,7 @@ FILES = {
 def leaky(tmp_path: Path) -> Path:
     root = tmp_path / "leaky"
     write_files(root, FILES)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
-    return root
+    return committed_repo(root)
 
 
 def test_a_finalizer_failing_after_an_edit_makes_the_run_whole(

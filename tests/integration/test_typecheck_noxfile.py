@@ -8,24 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixture_projects import NOXFILE, run_nox, write_files
+from fixture_projects import NOXFILE, pyproject, run_nox, write_files
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PYPROJECT = """
-[build-system]
-requires = ["hatchling"]
-build-backend = "hatchling.build"
-
-[project]
-name = "demo"
-version = "0.1.0"
-
+PYPROJECT = pyproject(
+    extra="""
 [tool.pyright]
 include = ["."]
 exclude = [".nox", ".ci-sessions", "**/__pycache__"]
 typeCheckingMode = "strict"
 """
+)
 NOX_SESSION = """
 import nox
 
