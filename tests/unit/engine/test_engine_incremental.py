@@ -363,13 +363,16 @@ class Reaching(LineCount):
         self.reached: dict[str, Reached] = {}
         self.shared = Reached()
         self.record = True
+        self.unraisable: tuple[str, ...] = ()  # where a finalizer's exception failed a test
 
     def observed(self, ctx: CheckContext, result: CheckResult) -> Observed | None:
         if not self.record or not ctx.observe:
             return None
         ran: list[str] = result.metrics["ran"]  # a file no test ran in has no bucket
         return Observed(
-            units={u: self.reached[u] for u in ran if u in self.reached}, shared=self.shared
+            units={u: self.reached[u] for u in ran if u in self.reached},
+            shared=self.shared,
+            unraisable=self.unraisable,
         )
 
 
@@ -660,3 +663,35 @@ def test_another_shard_runs_everything_and_says_so(tmp_path: Path) -> None:
     other = run(tmp_path, check, shard=Shard(2, 2))
     assert len(other.metrics["ran"]) == 4
     assert first_line(other) == "incremental: full run: shard changed"
+
+
+def test_a_run_in_which_a_finalizer_failed_a_test_keeps_nothing_and_the_next_is_whole(
+    tmp_path: Path,
+) -> None:
+    """An object left open fails whichever test runs when it is collected: a partial run that
+    saw one is made whole (a kept file's result may be the one it would have failed), and the
+    run after it is whole too, until a run has none."""
+    write(tmp_path, RUNTIME_FILES)
+    check = Reaching()
+    run(tmp_path, check)
+    check.unraisable = ("tests/test_b.py::test_other (call)",)
+    write(tmp_path, {"src/calc/other.py": "X = 5\n"})
+    leaked = run(tmp_path, check)
+    assert len(leaked.metrics["ran"]) == 4
+    reason = (
+        "an exception raised in a finalizer surfaced in tests/test_b.py::test_other (call): an "
+        "object left open (a process, a socket, a file) fails whichever test runs when it is "
+        "garbage-collected, not one that reached it, so runs are whole until one has none "
+        "(close what the tests open to make them incremental again)"
+    )
+    assert first_line(leaked) == f"incremental: full run: {reason}; next runs are whole too"
+    check.unraisable = ("the end of the session", "tests/test_c.py::test_c (teardown)")
+    write(tmp_path, {"src/calc/other.py": "X = 6\n"})
+    again = run(tmp_path, check)
+    assert len(again.metrics["ran"]) == 4
+    assert "surfaced in the end of the session (and 1 more): an object" in first_line(again)
+    check.unraisable = ()
+    write(tmp_path, {"src/calc/other.py": "X = 7\n"})
+    assert len(run(tmp_path, check).metrics["ran"]) == 4  # the state before was not sound
+    write(tmp_path, {"src/calc/other.py": "X = 8\n"})
+    assert run(tmp_path, check).metrics["ran"] == ["src/calc/other.py"]

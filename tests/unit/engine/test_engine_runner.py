@@ -903,3 +903,47 @@ def test_the_heartbeat_shows_the_test_counts_a_check_writes(tmp_path: Path) -> N
     _run_seeing(tmp_path, [_Counting("tests", runs_tests=True), _Seeing("lint")],
                 emit=printed.append, progress="log", progress_interval=0.05)  # fmt: skip
     assert any("tests (" in line and "3/7 tests, 1 failed" in line for line in printed)
+
+
+class _Overlapping(_Step):
+    """Counts how many checks run at once (each stays a moment, so a second one can join)."""
+
+    active = 0
+    most = 0
+
+    def run(self, ctx: CheckContext, envs: Mapping[str, Environment]) -> CheckResult:
+        with LOCK:
+            _Overlapping.active += 1
+            _Overlapping.most = max(_Overlapping.most, _Overlapping.active)
+        time.sleep(0.05)
+        with LOCK:
+            _Overlapping.active -= 1
+        return CheckResult(self.name, ctx.session, Status.PASS, checked=Checked("files", 1))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_never_more_checks_at_once_than_jobs(tmp_path: Path, jobs: int) -> None:
+    _Overlapping.active = _Overlapping.most = 0
+    results = _run(tmp_path, [_Overlapping(name) for name in ("a", "b", "c", "d")], jobs=jobs)
+    assert [r.status for r in results] == [Status.PASS] * 4
+    assert _Overlapping.most <= jobs
+
+
+@pytest.mark.parametrize(
+    "error", [RuntimeError("env boom"), EnvError("no interpreter 3.11")], ids=["crash", "env"]
+)
+def test_a_check_whose_environments_fail_is_an_error_row_timed_from_its_start(
+    tmp_path: Path, error: Exception
+) -> None:
+    [result] = _run_with(tmp_path, [_Counting("lint", env_error=error)])
+    assert result.status is Status.ERROR
+    assert str(error).split(":")[0] in result.summary + result.output
+    if isinstance(error, RuntimeError):
+        assert result.summary == "internal error: RuntimeError: env boom"
+    assert 0 <= result.duration < 60  # seconds since the check started, not a clock reading
+
+
+def test_a_crashing_run_is_timed_from_its_start(tmp_path: Path) -> None:
+    [result] = _run_with(tmp_path, [_Counting("lint", raises=RuntimeError("run boom"))])
+    assert result.summary == "internal error: RuntimeError: run boom"
+    assert 0 <= result.duration < 60
