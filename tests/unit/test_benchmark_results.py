@@ -414,3 +414,18 @@ def test_mutation_page_quotes_mutation_results() -> None:
         f"{killed:,} of the {covered:,} mutants the unit tests cover are killed "
         f"({100 * killed / covered:.1f}%)"
     ) in page
+
+
+def test_mutation_page_quotes_the_recorded_timing_of_every_run() -> None:
+    """mutmut records no time: benchmarks/mutation_run.py does, and the page quotes each run it
+    recorded (its wall and CPU minutes, the load), never a time from a session's notes."""
+    page = _page("mutation.md")
+    runs = _results("mutation-results.json").get("runs", [])
+    assert runs, "no recorded mutmut run: run benchmarks/mutation_run.py (docs/mutation.md)"
+    for run in runs:
+        quoted = (
+            f"{run['wall_seconds'] / 60:.1f} min wall, {run['cpu_seconds'] / 60:.1f} min CPU, "
+            f"load {run['load_mean']:.1f} (at most {run['load_max']:.1f})"
+        )
+        assert quoted in page, quoted
+        assert run["commit"][:7] in page, run["commit"]
