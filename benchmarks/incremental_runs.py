@@ -173,10 +173,11 @@ def view(root: Path, row: dict[str, Any], python: str, *, incremental: bool) -> 
         interrupted=int(metrics.get("exit_code", 0) or 0) in (2, 3, 4),
     )
     for item in row.get("findings", []):
-        if item.get("rule") == "test-failure":
+        if item.get("rule") in ("test-failure", "flaky-test"):
             test, _, failure = str(item.get("message", "")).partition(": ")
-            found.failing.add(test)
-            found.failures[test] = failure
+            found.failures[test] = failure  # a known flaky test's says what failed it first
+            if item.get("rule") == "test-failure":
+                found.failing.add(test)
         elif item.get("tool") == "pyright":
             found.findings.add(
                 (
@@ -271,7 +272,9 @@ def placed_by_the_collector(incremental: RunView, whole: RunView) -> set[str]:
         truth = whole.checks.get(label)
         if truth is None or ours.files is None or ours.files_rerun != ours.files:
             continue  # no row to compare, or a partial run: a kept result could be the cause
-        for test in ours.failing ^ truth.failing:
+        outcomes = set(ours.outcomes) & set(truth.outcomes)
+        differ = {t for t in outcomes if ours.outcomes[t] != truth.outcomes[t]}
+        for test in (ours.failing ^ truth.failing) | differ:
             failure = ours.failures.get(test) or truth.failures.get(test, "")
             if UNRAISABLE in failure:
                 found.add(test)

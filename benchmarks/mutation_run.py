@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import mutation_results
 from results_file import load_average, write_atomic
 
 #: how often the load average is sampled while mutmut runs (seconds)
@@ -117,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="mutant names or globs (default: every module)")
     args = parser.parse_args(argv)
     refuse_a_work_tree(Path.cwd())
+    import mutation_results  # mutmut's own modules: only in the venv that runs mutmut
+
     mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or "mutmut"
     command = [mutmut, "run", "--max-children", str(args.max_children), *args.names]
     timing = timed_run(command)

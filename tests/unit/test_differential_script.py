@@ -53,3 +53,24 @@ def test_a_failure_placed_by_the_collector_is_left_out_only_between_full_runs() 
     # a failure of another kind is never placed by the collector
     other = tests({"t::a": leak, "t::c": "AssertionError: assert 1 == 2"}, rerun=3)
     assert placed_by_the_collector(other, whole) == {"t::b"}
+
+
+def test_a_known_flaky_failure_placed_by_the_collector_is_recognised() -> None:
+    """The whole run reran a test the history knows as flaky: its finding is a note, its first
+    outcome a failure; what failed it is still the finalizer's exception."""
+    from incremental_runs import CheckView, RunView, placed_by_the_collector, view
+
+    row = {
+        "label": "tests-3.12", "status": "FAIL", "metrics": {},
+        "findings": [{
+            "rule": "flaky-test", "tool": "pytest",
+            "message": "t::b: known flaky, passed on rerun (pytest.PytestUnraisableExceptionWarning: "
+            "Exception ignored in: <Popen>)",
+        }],
+    }  # fmt: skip
+    whole = view(Path("/nonexistent"), row, "3.12", incremental=False)
+    assert whole.failing == set() and "t::b" in whole.failures
+    whole.outcomes = {"t::a": "passed", "t::b": "failed"}
+    ours = CheckView("FAIL", outcomes={"t::a": "passed", "t::b": "passed"}, files_rerun=2, files=2)
+    runs = RunView(1.0, {"tests-3.12": ours}, 1), RunView(1.0, {"tests-3.12": whole}, 1)
+    assert placed_by_the_collector(*runs) == {"t::b"}
