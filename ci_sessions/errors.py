@@ -128,6 +128,11 @@ class HistoryError(CiSessionsError):
     kind = "history error"
 
 
+class HistoryImportError(UsageError):
+    """A file given to ``history import`` by name is neither a ci-sessions run nor a JUnit
+    report, or is not there."""
+
+
 class BaselineError(CiSessionsError):
     """The findings baseline cannot be recorded or read."""
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_sessions._args import add_json, add_root, command_parser, root_of
-from ci_sessions.errors import HistoryError
+from ci_sessions.errors import HistoryError, HistoryImportError
 from ci_sessions.history import flaky as flaky_mod
 from ci_sessions.history import releases as releases_mod
 from ci_sessions.history import stats as hs
@@ -82,7 +82,7 @@ def main(argv: list[str]) -> int:
 
 def _import(root: Path, args: argparse.Namespace) -> int:
     from ci_sessions._git import head_facts as git_facts
-    from ci_sessions.history.importer import ImportProblem, RunFacts, import_paths
+    from ci_sessions.history.importer import RunFacts, import_paths
 
     commit, branch = args.commit, args.branch
     if commit is None or branch is None:
@@ -93,9 +93,9 @@ def _import(root: Path, args: argparse.Namespace) -> int:
     try:
         with open_history(root) as db:
             report = import_paths(db, root, list(args.paths), facts)
-    except ImportProblem as exc:
-        print(f"ci-sessions history import: {exc}", file=sys.stderr)
-        return 2
+    except HistoryImportError as exc:
+        print(f"ci-sessions history import: {exc.message}", file=sys.stderr)
+        return exc.exit_code
     if args.json:
         payload = {
             "runs": report.runs,

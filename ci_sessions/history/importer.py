@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from ci_sessions.errors import HistoryImportError
 from ci_sessions.history.store import (
     JUNIT_ARTIFACTS,
     find_file,
@@ -24,10 +25,6 @@ from ci_sessions.history.store import (
 )
 from ci_sessions.junit import read_junit
 from ci_sessions.results import CheckResult, RunRecord
-
-
-class ImportProblem(Exception):
-    """A file given by name that is neither a ci-sessions run nor a JUnit report."""
 
 
 @dataclass(frozen=True)
@@ -62,11 +59,11 @@ def import_paths(
             _import_dir(db, root, path, facts, report)
         elif path.is_file():
             if not _import_file(db, root, path, facts, report, set()):
-                raise ImportProblem(
+                raise HistoryImportError(
                     f"{path}: not a ci-sessions results.json nor a JUnit XML report"
                 )
         else:
-            raise ImportProblem(f"{path}: no such file or folder")
+            raise HistoryImportError(f"{path}: no such file or folder")
     return report
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ci_sessions.errors import HistoryImportError
 from ci_sessions.history import store as history
-from ci_sessions.history.importer import ImportProblem, RunFacts, import_paths
+from ci_sessions.history.importer import RunFacts, import_paths
 from ci_sessions.history.testdata import read_tests
 from ci_sessions.results import CheckResult, Finding, RunRecord, Status
 
@@ -164,7 +165,10 @@ def test_import_results_json_with_its_junit_and_a_bare_junit(tmp_path: Path) -> 
     assert {r[2] for r in runs} == {"import"}
     assert tests == 8
     assert python == "3.13"
-    with history.open_history(root) as db, pytest.raises(ImportProblem, match="not a ci-sessions"):
+    with (
+        history.open_history(root) as db,
+        pytest.raises(HistoryImportError, match="not a ci-sessions"),
+    ):
         import_paths(db, root, [tmp_path / "artifacts" / "notes.json"], facts)
 
 
@@ -192,7 +196,9 @@ def test_history_import_command_reports_bad_input_with_status_2(
 
     root = ["--root", str(tmp_path)]
     assert history_cli.main([*root, "import", str(tmp_path / "missing.xml"), "--commit", "c"]) == 2
-    assert "no such file or folder" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"ci-sessions history import: {tmp_path / 'missing.xml'}: no such file or folder\n"
+    )
     (tmp_path / "junit.xml").write_text(JUNIT)
     assert (
         history_cli.main(
