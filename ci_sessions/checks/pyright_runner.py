@@ -16,7 +16,7 @@ import contextlib
 import importlib.util
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from pathlib import Path
 
 #: the packages a noxfile needs
@@ -43,7 +43,7 @@ def missing_packages(location: Path) -> list[Path]:
 @contextlib.contextmanager
 def runner_packages_visible(
     location: Path, environ: Mapping[str, str] | None = None
-) -> Iterator[dict[str, str]]:
+) -> Generator[dict[str, str], None, None]:
     """The variables that let pyright's Python see the runner's packages the environment at
     ``location`` lacks (none when it lacks none, or links cannot be made here); the folder of
     links exists while the block runs."""

@@ -25,7 +25,9 @@ def test_a_folder_inside_a_work_tree_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_time_of_the_command_and_its_children_is_measured() -> None:
-    burn = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'sum(range(30_000_000))'])"
+    burn = (
+        "import subprocess, sys; subprocess.run([sys.executable, '-c', 'sum(range(30_000_000))'])"
+    )
     timing = timed_run([sys.executable, "-c", burn])
     assert timing["exit_code"] == 0
     assert timing["cpu_seconds"] > 0.0  # the grandchild's CPU counts too
