@@ -29,8 +29,6 @@ class CheckView:
 
     status: str
     failing: set[str] = field(default_factory=set[str])
-    #: a failing test -> the first line of its failure, as the check's finding says it
-    failures: dict[str, str] = field(default_factory=dict[str, str])
     outcomes: dict[str, str] = field(default_factory=dict[str, str])
     findings: set[tuple[str, int, int, str, str]] = field(
         default_factory=set[tuple[str, int, int, str, str]]
@@ -41,6 +39,9 @@ class CheckView:
     note: str = ""
     cached: bool = False
     interrupted: bool = False
+    #: a failing test -> the first line of its failure, as the check's finding says it (last,
+    #: so the fields before it keep their positions)
+    failures: dict[str, str] = field(default_factory=dict[str, str])
 
 
 @dataclass

@@ -38,7 +38,7 @@ def test_a_failure_placed_by_the_collector_is_left_out_only_between_full_runs() 
     def tests(failures: dict[str, str], rerun: int, files: int = 3) -> RunView:
         outcomes = {t: "failed" if t in failures else "passed" for t in ("t::a", "t::b", "t::c")}
         row = CheckView(
-            "FAIL", set(failures), dict(failures), outcomes=outcomes, files_rerun=rerun, files=files
+            "FAIL", set(failures), outcomes, files_rerun=rerun, files=files, failures=failures
         )
         return RunView(1.0, {"tests-3.12": row}, 1)
 
