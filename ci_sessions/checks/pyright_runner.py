@@ -19,23 +19,20 @@ import tempfile
 from collections.abc import Generator, Mapping
 from pathlib import Path
 
+from ci_sessions.checks.asbuilt import site_packages
+
 #: the packages a noxfile needs
 RUNNER_PACKAGES = ("nox", "ci_sessions")
 
 
-def site_packages(location: Path) -> list[Path]:
-    """The site-packages folders of a virtual environment (POSIX and Windows layouts)."""
-    return [*location.glob("lib/python*/site-packages"), *location.glob("Lib/site-packages")]
-
-
 def missing_packages(location: Path) -> list[Path]:
     """The folders of the runner's packages that the environment at ``location`` lacks."""
-    sites = site_packages(location)
+    site = site_packages(location)
     missing: list[Path] = []
     for name in RUNNER_PACKAGES:
         spec = importlib.util.find_spec(name)  # where this process finds it (not imported)
         places = list(spec.submodule_search_locations or []) if spec is not None else []
-        if places and not any((site / name).exists() for site in sites):
+        if places and (site is None or not (site / name).exists()):
             missing.append(Path(places[0]))
     return missing
 
