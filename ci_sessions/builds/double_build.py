@@ -2,17 +2,19 @@
 
 Both copies hold the tracked files only, with file times a day apart and created in opposite
 orders (as two checkouts on two machines would be); both builds get ``SOURCE_DATE_EPOCH`` = the
-HEAD commit time. Equal hashes: reproducible. Otherwise every differing archive member is named
+HEAD commit time. The builds run one after the other, the second started in a later second of the
+clock: two builds at once read the same time, and a build that stamps it to the second (or, by
+chance, to the microsecond) matched itself and passed. Equal hashes: reproducible. Otherwise every differing archive member is named
 with how it differs (see archdiff). The result is plain data for a gate and the evidence pack.
 """
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +38,8 @@ NOT_REPRODUCIBLE = "not-reproducible"
 ERROR = "error"
 #: the second copy's file times, this many seconds before the first's
 MTIME_SHIFT = 86_400
+#: past the next second's start, in seconds (a clock read just after it must be in it)
+CLOCK_MARGIN = 0.01
 #: what to say when an archive differs only in the file times of its members
 TIMES_ONLY_HINT = (
     "only file times differ: the build backend writes each file's modification time into the "
@@ -167,13 +171,13 @@ def check(
         trees = [work / "first" / "src", work / "second" / "src"]
         copy_tracked(root, trees[0], mtime=now)
         copy_tracked(root, trees[1], mtime=now - MTIME_SHIFT, reverse=True)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [
-                pool.submit(build, tree, tree.parent / "dist", epoch=result.epoch,
-                            builder=settings.builder, scm=scm, env=env)
-                for tree in trees
-            ]  # fmt: skip
-            first, second = (future.result() for future in futures)
+        built: list[Built] = []
+        for tree in trees:
+            if built:
+                _into_the_next_second()
+            built.append(build(tree, tree.parent / "dist", epoch=result.epoch,
+                               builder=settings.builder, scm=scm, env=env))  # fmt: skip
+        first, second = built
         result.tools = first.tools
         result.artifacts, result.differences = _compare(first, second)
         result.verdict = NOT_REPRODUCIBLE if result.differences else REPRODUCIBLE
@@ -184,6 +188,13 @@ def check(
         remove_tree(work, within=work)
         result.seconds = time.monotonic() - started
     return result
+
+
+def _into_the_next_second() -> None:
+    """Wait until the clock's second has changed: every time the second build reads is later
+    than any the first read, to the second, so a build that stamps the time differs."""
+    now = time.time()
+    time.sleep(math.floor(now) + 1 - now + CLOCK_MARGIN)
 
 
 def _from_vcs(root: Path, settings: BuildSettings, pyproject: Mapping[str, object]) -> bool:

@@ -104,6 +104,41 @@ def test_a_build_that_embeds_the_time_is_not_reproducible_and_names_the_member(
     assert "stdemo/_built.py: content" in record.detail
 
 
+def test_a_build_that_embeds_the_time_to_the_second_is_not_reproducible(tmp_path: Path) -> None:
+    """Two builds at once read the same clock: a build stamped to the second matched itself
+    and passed. The builds run one after the other, the second in a later second."""
+    root = committed(
+        tmp_path / "sec",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["setuptools>=70"]
+                build-backend = "setuptools.build_meta"
+                [project]
+                name = "secdemo"
+                version = "1.0.0"
+                [tool.setuptools]
+                packages = ["secdemo"]
+            """,
+            "setup.py": """
+                import time
+                from pathlib import Path
+
+                from setuptools import setup
+
+                Path("secdemo", "_built.py").write_text(f"BUILT = {time.strftime('%H:%M:%S')!r}\\n")
+                setup()
+            """,
+            "secdemo/__init__.py": "",
+        },
+    )
+    result = check(root, BuildSettings(), load_pyproject(root))
+    assert result.verdict == NOT_REPRODUCIBLE, result.render()
+    content = {(d.archive, d.member) for d in result.differences if d.how == "content"}
+    assert ("secdemo-1.0.0-py3-none-any.whl", "secdemo/_built.py") in content
+    assert ("secdemo-1.0.0.tar.gz", "secdemo-1.0.0/secdemo/_built.py") in content
+
+
 def test_vcs_versioned_project_gets_its_version_from_the_tag(tmp_path: Path) -> None:
     root = committed(
         tmp_path / "vcs",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import zipfile
 from pathlib import Path
 
@@ -166,3 +167,15 @@ def test_a_version_file_is_read_in_the_project_given(tmp_path: Path) -> None:
     (tmp_path / "demo" / "__init__.py").write_text('__version__ = "1.0"\n')
     settings = BuildSettings(version_source="demo/__init__.py")
     assert not _from_vcs(tmp_path, settings, {"project": {"name": "demo", "dynamic": ["version"]}})
+
+
+def test_the_second_build_starts_in_a_later_second_of_the_clock() -> None:
+    """A build that stamps the time to the second must read another second the second time."""
+    from ci_sessions.builds.double_build import _into_the_next_second  # pyright: ignore[reportPrivateUsage]
+
+    for _ in range(3):
+        before = time.time()
+        _into_the_next_second()
+        after = time.time()
+        assert int(after) > int(before)
+        assert after - before <= 1.1  # never a second more than it needs
