@@ -234,34 +234,52 @@ def test_progress_counts_come_from_the_same_hook_as_outcomes(tmp_path: Path) -> 
     assert len(parse_outcomes(outcomes, tmp_path).outcomes) == 3
 
 
-def test_the_progress_writer_makes_no_object_a_test_can_count(tmp_path: Path) -> None:
-    """The writer thread runs beside the project's tests: what it makes while writing must not
-    show in ``gc.get_objects()`` (markupsafe's leak test counts them; a dict and a file object
-    made there failed it 3 runs in 30). Here the writer writes without pause while this thread
-    counts: the count never moves."""
+def test_progress_counts_are_in_the_file_at_once_with_no_thread_and_no_tracked_object(
+    tmp_path: Path,
+) -> None:
+    """Each report stores the counts in place: a reader sees them at once (so a slow test shows
+    the counts of the tests before it), no thread runs beside the tests (one in a timed wait
+    cost a 60,000-test run 6%), and storing makes nothing ``gc.get_objects()`` counts
+    (markupsafe's leak test counts them)."""
     import gc
     import threading
 
     from ci_sessions.checks.pytest_plugin.ci_sessions_pytest import Progress
 
-    progress = Progress(str(tmp_path / "counts.json"))
-    progress.done, progress.collected = 1, 2
-    stop = threading.Event()
-
-    def keep_writing() -> None:
-        while not stop.is_set():
-            progress.write()
-
-    writer = threading.Thread(target=keep_writing)
+    path = tmp_path / "counts.json"
+    threads = threading.active_count()
+    progress = Progress(str(path))
+    progress.collected = 1000
+    progress.update()
+    for done in range(1, 1001):
+        progress.done, progress.failed = done, done // 3
+        progress.update()
+        if done % 250 == 0:
+            assert read_counts(path) == (done, 1000, done // 3)
+    assert threading.active_count() == threads
     gc.collect()
-    writer.start()
-    try:
-        counts = {len(gc.get_objects()) for _ in range(300)}
-    finally:
-        stop.set()
-        writer.join()
-    assert len(counts) <= 2, sorted(counts)  # one more once the thread's frame is settled
-    assert read_counts(tmp_path / "counts.json") == (1, 2, 0)
+    before = len(gc.get_objects())
+    for done in range(1001, 3001):
+        progress.done = done
+        progress.update()
+    assert len(gc.get_objects()) <= before
+    progress.failed = 7
+    progress.close()
+    assert read_counts(path) == (3000, 1000, 7)
+    assert json.loads(path.read_text()) == {"done": 3000, "collected": 1000, "failed": 7}
+    assert [p.name for p in tmp_path.iterdir()] == ["counts.json"]  # no temporary file left
+
+
+def test_progress_that_cannot_make_its_file_counts_nothing_and_fails_nothing(
+    tmp_path: Path,
+) -> None:
+    from ci_sessions.checks.pytest_plugin.ci_sessions_pytest import Progress
+
+    progress = Progress(str(tmp_path / "missing" / "counts.json"))
+    progress.done = 1
+    progress.update()
+    progress.close()
+    assert not (tmp_path / "missing").exists()
 
 
 #: a project whose tests reach code and files through every channel the import graph misses
