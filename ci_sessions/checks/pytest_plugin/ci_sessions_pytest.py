@@ -262,13 +262,17 @@ PASSED, FAILED, SKIPPED, XFAILED, ERROR = "passed", "failed", "skipped", "xfaile
 
 class Recorder:
     """Outcomes by node id (written once, when the session ends) and the progress counts, both
-    from one hook per report. A test's entry is ``[outcome, seconds, message]``."""
+    from one hook per report. Every test has its seconds (in the order first reported); only a
+    test that did not pass has an outcome and a message: a passing test adds one float to one
+    dict, and nothing the garbage collector tracks."""
 
     def __init__(self, config: pytest.Config, target: Path | None, progress: Progress | None):
         self.rootdir = str(config.rootpath)
         self.target = target
         self.progress = progress
-        self.tests: dict[str, list[Any]] = {}
+        self.seconds: dict[str, float] = {}
+        self.outcomes: dict[str, str] = {}
+        self.messages: dict[str, str] = {}
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self.progress is not None:
@@ -283,18 +287,17 @@ class Recorder:
             self.progress.update()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        node = report.nodeid
+        seconds = self.seconds
+        seconds[node] = seconds.get(node, 0.0) + report.duration
         when = report.when
-        entry = self.tests.get(report.nodeid)
-        if entry is None:
-            entry = self.tests[report.nodeid] = [PASSED, report.duration, ""]
-        else:
-            entry[1] += report.duration
-        if report.passed:
+        if report.outcome == "passed":
             if when == "call" and self.progress is not None:
                 self.progress.done += 1
                 self.progress.update()
             return
-        outcome = entry[0]
+        was = self.outcomes.get(node, PASSED)
+        outcome = was
         if when == "call":
             if report.failed:
                 outcome = FAILED
@@ -305,9 +308,9 @@ class Recorder:
                 outcome = ERROR  # a fixture failed around the test
         elif when == "setup":
             outcome = XFAILED if hasattr(report, "wasxfail") else SKIPPED
-        if outcome in (FAILED, ERROR) and outcome != entry[0]:
-            entry[2] = _message(report)
-        entry[0] = outcome
+        if outcome in (FAILED, ERROR) and outcome != was:
+            self.messages[node] = _message(report)
+        self.outcomes[node] = outcome
         progress = self.progress
         if progress is not None and (when == "call" or when == "setup"):
             progress.done += 1
@@ -316,16 +319,25 @@ class Recorder:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            self.tests[report.nodeid or "<collection>"] = [ERROR, 0.0, _message(report)]
+            self._collected(report.nodeid or "<collection>", ERROR, _message(report))
         elif report.skipped:  # a module that skipped itself: one skip, as pytest counts it
-            self.tests[report.nodeid or "<collection>"] = [SKIPPED, 0.0, ""]
+            self._collected(report.nodeid or "<collection>", SKIPPED, "")
+
+    def _collected(self, node: str, outcome: str, message: str) -> None:
+        self.seconds[node] = 0.0
+        self.outcomes[node] = outcome
+        self.messages[node] = message
 
     def pytest_sessionfinish(self) -> None:
         if self.progress is not None:
             self.progress.close()
         if self.target is None:
             return
-        rows = [[node, e[0], round(e[1], 6), e[2]] for node, e in self.tests.items()]
+        outcomes, messages = self.outcomes, self.messages
+        rows = [
+            [node, outcomes.get(node, PASSED), round(seconds, 6), messages.get(node, "")]
+            for node, seconds in self.seconds.items()
+        ]
         document = {"format": FORMAT, "rootdir": self.rootdir, "tests": rows}
         self.target.parent.mkdir(parents=True, exist_ok=True)
         partial = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
