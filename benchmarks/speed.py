@@ -229,7 +229,7 @@ def bench_xdist(work: Path, repeats: int) -> dict[str, Any]:
 # -- 5. overhead on a big suite -------------------------------------------------------------------
 
 
-def _plain_venv(root: Path, python: str, env: dict[str, str]) -> list[str]:
+def plain_venv(root: Path, python: str, env: dict[str, str]) -> list[str]:
     """Plain pytest in a venv of its own holding the project: the by-hand side, ``pytest`` as a
     person types it (the project's configuration, pytest's defaults: the cache provider on, as
     in the run ci-sessions makes)."""
@@ -299,7 +299,7 @@ def bench_overhead(work: Path, repeats: int, tests: int) -> dict[str, Any]:
     root = make_flat_suite(work / f"flat{tests}", tests, per_file=100)
     env = bench_env({"CI_SESSIONS_INCREMENTAL": "never"})
     session = f"tests-{PY}"
-    plain = _plain_venv(root, sys.executable, env)
+    plain = plain_venv(root, sys.executable, env)
     ours_argv = nox_argv("-s", session, "--", "--no-cache")
     timed(nox_argv("-s", session), root, env)
     found = _pairs(repeats, ours_argv, plain, root, env, lean=[*plain, *LEAN])
@@ -332,7 +332,7 @@ def bench_tracking(work: Path, repeats: int, tests: int) -> dict[str, Any]:
     )
     env = bench_env()
     python = str(find_interpreter(version))
-    plain = _plain_venv(root, python, env)
+    plain = plain_venv(root, python, env)
     ours_argv = nox_argv("-s", f"tests-{version}", "--", "--no-cache")
     timed(nox_argv("-s", f"tests-{version}"), root, env)
     found = _pairs(repeats, ours_argv, plain, root, env)

@@ -201,9 +201,9 @@ class Progress:
 
     Each count is stored in place as a test reports (a slice of the map: no system call, no
     object the garbage collector tracks), so the file is exact at every moment, before a slow
-    test too, and costs a 60,000-test run nothing measurable. A writer thread that woke twice
-    a second cost that run 2 s (6%): a thread in a timed wait slowed the tests' own thread,
-    measured with nothing else in it. The text is JSON with space-padded numbers; a reader may
+    test too. A writer thread that slept between writes cost a 60,000-test run about 2 s (6%):
+    a thread in a timed wait slows the tests' own thread, one blocked without a timeout does
+    not (``benchmarks/plugin_cost.py``). The text is JSON with space-padded numbers; a reader may
     catch a number half-stored, which is a courtesy display's only risk."""
 
     TEMPLATE = '{"done": %12d, "collected": %12d, "failed": %12d}\n'
