@@ -62,34 +62,41 @@ def test_hatchling_project_builds_byte_for_byte_twice(tmp_path: Path) -> None:
         assert {member.mtime for member in archive.getmembers()} == {result.epoch}
 
 
-def test_a_build_that_embeds_the_time_is_not_reproducible_and_names_the_member(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    root = committed(
-        tmp_path / "st",
+def stamped(root: Path, name: str, stamp: str) -> Path:
+    """A setuptools project whose ``setup.py`` writes ``BUILT = <stamp>`` into the package at
+    every build (``stamp`` an expression over ``datetime`` and ``time``), committed."""
+    return committed(
+        root,
         {
-            "pyproject.toml": """
+            "pyproject.toml": f"""
                 [build-system]
                 requires = ["setuptools>=70"]
                 build-backend = "setuptools.build_meta"
                 [project]
-                name = "stdemo"
+                name = "{name}"
                 version = "1.0.0"
                 [tool.setuptools]
-                packages = ["stdemo"]
+                packages = ["{name}"]
             """,
-            "setup.py": """
+            "setup.py": f"""
                 import datetime
+                import time
                 from pathlib import Path
 
                 from setuptools import setup
 
-                Path("stdemo", "_built.py").write_text(f"BUILT = {datetime.datetime.now().isoformat()!r}\\n")
+                Path("{name}", "_built.py").write_text(f"BUILT = {{{stamp}!r}}\\n")
                 setup()
             """,
-            "stdemo/__init__.py": "",
+            f"{name}/__init__.py": "",
         },
     )
+
+
+def test_a_build_that_embeds_the_time_is_not_reproducible_and_names_the_member(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = stamped(tmp_path / "st", "stdemo", "datetime.datetime.now().isoformat()")
     assert main(["--root", str(root), "check-reproducible", "--json"]) == 1
     result = json.loads(capsys.readouterr().out)
     assert result["verdict"] == NOT_REPRODUCIBLE
@@ -107,31 +114,7 @@ def test_a_build_that_embeds_the_time_is_not_reproducible_and_names_the_member(
 def test_a_build_that_embeds_the_time_to_the_second_is_not_reproducible(tmp_path: Path) -> None:
     """Two builds at once read the same clock: a build stamped to the second matched itself
     and passed. The builds run one after the other, the second in a later second."""
-    root = committed(
-        tmp_path / "sec",
-        {
-            "pyproject.toml": """
-                [build-system]
-                requires = ["setuptools>=70"]
-                build-backend = "setuptools.build_meta"
-                [project]
-                name = "secdemo"
-                version = "1.0.0"
-                [tool.setuptools]
-                packages = ["secdemo"]
-            """,
-            "setup.py": """
-                import time
-                from pathlib import Path
-
-                from setuptools import setup
-
-                Path("secdemo", "_built.py").write_text(f"BUILT = {time.strftime('%H:%M:%S')!r}\\n")
-                setup()
-            """,
-            "secdemo/__init__.py": "",
-        },
-    )
+    root = stamped(tmp_path / "sec", "secdemo", "time.strftime('%H:%M:%S')")
     result = check(root, BuildSettings(), load_pyproject(root))
     assert result.verdict == NOT_REPRODUCIBLE, result.render()
     content = {(d.archive, d.member) for d in result.differences if d.how == "content"}
