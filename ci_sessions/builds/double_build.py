@@ -2,10 +2,11 @@
 
 Both copies hold the tracked files only, with file times a day apart and created in opposite
 orders (as two checkouts on two machines would be); both builds get ``SOURCE_DATE_EPOCH`` = the
-HEAD commit time. The builds run one after the other, the second started in a later second of the
-clock: two builds at once read the same time, and a build that stamps it to the second (or, by
-chance, to the microsecond) matched itself and passed. Equal hashes: reproducible. Otherwise every differing archive member is named
-with how it differs (see archdiff). The result is plain data for a gate and the evidence pack.
+HEAD commit time. The builds run one after the other, the second started in a later second of
+the clock: two builds at once read the same time, and a build that stamps it to the second (or,
+by chance, to the microsecond) matched itself and passed. Equal hashes: reproducible. Otherwise
+every differing archive member is named with how it differs (see archdiff). The result is plain
+data for a gate and the evidence pack.
 """
 
 from __future__ import annotations
@@ -171,13 +172,14 @@ def check(
         trees = [work / "first" / "src", work / "second" / "src"]
         copy_tracked(root, trees[0], mtime=now)
         copy_tracked(root, trees[1], mtime=now - MTIME_SHIFT, reverse=True)
-        built: list[Built] = []
-        for tree in trees:
-            if built:
-                _into_the_next_second()
-            built.append(build(tree, tree.parent / "dist", epoch=result.epoch,
-                               builder=settings.builder, scm=scm, env=env))  # fmt: skip
-        first, second = built
+
+        def build_copy(tree: Path) -> Built:
+            return build(tree, tree.parent / "dist", epoch=result.epoch,
+                         builder=settings.builder, scm=scm, env=env)  # fmt: skip
+
+        first = build_copy(trees[0])
+        _into_the_next_second()
+        second = build_copy(trees[1])
         result.tools = first.tools
         result.artifacts, result.differences = _compare(first, second)
         result.verdict = NOT_REPRODUCIBLE if result.differences else REPRODUCIBLE
