@@ -73,6 +73,33 @@ FILES = {
             done = subprocess.run([sys.executable, "-m", "demo.cli"], capture_output=True, text=True)
             assert done.stdout == "2\\n", done.stderr
         """,
+    "tests/test_killed.py": """
+        import subprocess
+        import sys
+
+        CODE = "import time\\nfrom demo.core import base\\nprint(base(1), flush=True)\\ntime.sleep(60)"
+
+
+        def test_killed():
+            process = subprocess.Popen([sys.executable, "-c", CODE], stdout=subprocess.PIPE, text=True)
+            try:
+                assert process.stdout.readline() == "2\\n"
+            finally:
+                process.kill()
+                process.wait()
+        """,
+    "tests/test_bare.py": """
+        import os
+        import subprocess
+        import sys
+
+
+        def test_bare():
+            # an environment of its own: without the variable that has the process followed
+            env = {"PATH": os.environ.get("PATH", "")}
+            done = subprocess.run([sys.executable, "-c", "print(3)"], env=env, capture_output=True, text=True)
+            assert done.stdout == "3\\n"
+        """,
     "tests/test_plug.py": """
         from importlib.metadata import entry_points
 
@@ -137,13 +164,20 @@ def whole(run_nox: Callable[..., NoxRun], root: Path, *sessions: str) -> NoxRun:
 
 #: (file, old, new, the test files that must run again: their names only)
 CHANNEL_EDITS = [
-    # test_cli starts a Python process (what that runs is not tracked): it reruns on any change
-    ("src/demo/leaf.py", "'leaf'", "'leaves'", {"test_leaf.py", "test_cli.py"}),
-    # reached by test_core, and by `python -m demo.cli` in test_cli's subprocess
-    ("src/demo/core.py", "x + 1", "x + 2", {"test_core.py", "test_cli.py"}),
+    # test_bare starts a Python process that cannot be followed (its environment is its own):
+    # it reruns on any change; test_cli's and test_killed's processes are followed
+    ("src/demo/leaf.py", "'leaf'", "'leaves'", {"test_leaf.py", "test_bare.py"}),
+    # reached by test_core, by `python -m demo.cli` in test_cli's process, and by the process
+    # test_killed kills (it recorded what it ran as it ran)
+    (
+        "src/demo/core.py",
+        "x + 1",
+        "x + 2",
+        {"test_core.py", "test_cli.py", "test_killed.py", "test_bare.py"},
+    ),
     # loaded through an entry point, and by a computed name: by the tests that asked
-    ("src/demo/plug.py", "'hi'", "'ho'", {"test_plug.py", "test_dyn.py", "test_cli.py"}),
-    ("src/demo/dyn.py", "3", "4", {"test_plug.py", "test_dyn.py", "test_cli.py"}),
+    ("src/demo/plug.py", "'hi'", "'ho'", {"test_plug.py", "test_dyn.py", "test_bare.py"}),
+    ("src/demo/dyn.py", "3", "4", {"test_plug.py", "test_dyn.py", "test_bare.py"}),
 ]
 
 
@@ -213,9 +247,9 @@ def test_a_data_file_read_by_a_test_reruns_that_test_only(
     demo: Path, nox_runner: Callable[..., NoxRun]
 ) -> None:
     assert nox_runner(demo, "-s", TESTS).returncode == 0
-    (demo / "tests/data/x.txt").write_text("y\n")  # test_plug.py reads it, and test_cli.py
+    (demo / "tests/data/x.txt").write_text("y\n")  # test_data.py reads it (test_bare: any)
     run = nox_runner(demo, "-s", TESTS)
-    assert note(run).startswith("incremental: 2 of "), note(run)  # test_data, test_cli
+    assert note(run).startswith("incremental: 2 of "), note(run)  # test_data, test_bare
     assert "tests/test_data.py" in note(run)
     assert verdict(run) == verdict(whole(nox_runner, demo, TESTS))
     (demo / "tests/data/new.txt").write_text("new\n")
@@ -250,7 +284,7 @@ def test_a_kept_failing_test_file_is_never_reused_as_passed(
     rows = state["units"]["tests/test_leaf.py"][1]
     rows[0][1] = "failed"  # as if a merge had ever kept a failing file
     state_path.write_text(json.dumps(state))
-    (demo / "README.md").write_text("touched\n")  # reaches test_cli only (it starts a process)
+    (demo / "README.md").write_text("touched\n")  # reaches test_bare only (any change does)
     run = nox_runner(demo, "-s", TESTS)
     assert "tests/test_leaf.py" in note(run), note(run)  # it runs again, and passes
     assert run.result(TESTS)["metrics"]["files_rerun"] == 2

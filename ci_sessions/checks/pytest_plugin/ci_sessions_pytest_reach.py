@@ -28,38 +28,39 @@ import inspect
 import json
 import os
 import sys
-import sysconfig
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ci_sessions_pytest_child import (
+    SITE,
+    SPAWNS,
+    STDLIB,
+    WATCHED,
+    WRITE_FLAGS,
+    Children,
+    Launches,
+    install_pth,
+    lister,
+    project_paths,
+    runs_code,
+)
+
+__all__ = ["SPAWNS", "Reach", "from_environment", "runs_code"]
 
 VARIABLE = "CI_SESSIONS_PYTEST_REACH"
 FORMAT = 1
 SHARED = "shared"
-#: folders of a project whose files are never the project's own (environments, caches)
-SKIP_DIRS = frozenset(
-    {".git", ".hg", ".svn", ".nox", ".tox", ".venv", "venv", ".ci-sessions", "__pycache__",
-     "node_modules", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".eggs"}
-)  # fmt: skip
-SITE = f"{os.sep}site-packages{os.sep}"
-#: audit events that start a process
-SPAWNS = frozenset(
-    {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-     "os.forkpty", "os.startfile", "pty.spawn"}
-)  # fmt: skip
-WATCHED = SPAWNS | {"open", "os.listdir", "os.scandir", "import"}
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 
 class Bucket:
     """What one bucket reached (absolute paths of project files and folders)."""
 
     __slots__ = (
-        "caused", "code", "computes", "constants", "imports", "lazy", "listed", "read", "spawned",
-        "via",
+        "caused", "children", "code", "computes", "constants", "imports", "lazy", "listed", "read",
+        "spawned", "via",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -78,6 +79,30 @@ class Bucket:
         #: project code here asked for a module by a computed name (``import_module``, an entry
         #: point's ``load``): it may get hold of any module so loaded, here or earlier
         self.computes = False
+        #: Python processes started here and followed: (token, what they were)
+        self.children: list[tuple[str, str]] = []
+
+    def merge(self, lines: list[str]) -> list[tuple[str, str]]:
+        """Add what a followed process recorded (``ci_sessions_pytest_child``); the processes
+        it started and followed in turn."""
+        more: list[tuple[str, str]] = []
+        for line in lines:
+            kind, _, rest = line.partition("\t")
+            if kind == "c":
+                path, _, first = rest.rpartition("\t")
+                self.code.setdefault(path, set()).add(int(first))
+            elif kind == "r":
+                self.read.add(rest)
+            elif kind == "l":
+                self.listed.add(rest)
+            elif kind == "i":
+                self.imports.add(rest)
+            elif kind == "s":
+                self.spawned.append(rest)
+            elif kind == "k":
+                token, _, untracked = rest.partition("\t")
+                more.append((token, untracked))
+        return more
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,14 +123,18 @@ class Reach:
     """The tracker of one pytest process, and the pytest hooks that switch its buckets."""
 
     def __init__(self, root: Path, output: Path, packages: list[str]) -> None:
-        real = os.path.realpath(root)
-        self.roots = tuple({os.path.join(os.path.abspath(root), ""), os.path.join(real, "")})
         self.packages = frozenset(packages)
         self.output = output
+        #: the absolute path of a project file (or of a project package's installed copy), or
+        #: an empty string for anything else
+        self.root = root
+        self.project_path = project_paths(str(root), self.packages)
+        self.launches = Launches(self.project_path)
+        #: the Python processes the tests start, followed (None: they are not)
+        self.children: Children | None = None
         self.buckets: dict[str, Bucket] = {SHARED: Bucket()}
         self.current = self.buckets[SHARED]
         self.stack: list[Bucket] = []
-        self.keep: dict[str, str] = {}
         self.files: dict[str, int] = {}  # every file pytest collected: its number of items
         self.marked: dict[str, set[str]] = {}  # a marker of MARKED_READERS -> files with it
         self.active = True
@@ -117,38 +146,6 @@ class Reach:
         self.settings = ""  # the settings file: an xdist controller hands it to its workers
         self._restart: Callable[[], None] = _nothing
         self._stop: Callable[[], None] = _nothing
-
-    # -- which paths count ----------------------------------------------------------------------
-
-    def project_path(self, raw: object) -> str:
-        """The absolute path of a project file (or of a project package's installed copy), or
-        an empty string for anything else."""
-        if not isinstance(raw, str):
-            try:
-                raw = os.fsdecode(os.fspath(raw))  # type: ignore[arg-type]
-            except TypeError:
-                return ""
-        known = self.keep.get(raw)
-        if known is not None:
-            return known
-        found = ""
-        if raw and not raw.startswith("<"):
-            path = os.path.normpath(raw if os.path.isabs(raw) else os.path.abspath(raw))
-            site = path.find(SITE)
-            if site >= 0:
-                top = path[site + len(SITE) :].split(os.sep, 1)[0]
-                if top.removesuffix(".py") in self.packages:
-                    found = path
-            else:
-                for root in self.roots:
-                    if path.startswith(root) or path + os.sep == root:
-                        parts = path[len(root) :].split(os.sep)
-                        if not SKIP_DIRS.intersection(parts[:-1] if parts else ()):
-                            found = path
-                        break
-        if len(self.keep) < 200_000:
-            self.keep[raw] = found
-        return found
 
     # -- buckets --------------------------------------------------------------------------------
 
@@ -205,7 +202,7 @@ class Reach:
             code = frame.f_code
             name = code.co_filename
             skipped = name.startswith(("<", _HERE)) or (
-                name.startswith(_STDLIB) and SITE not in name
+                name.startswith(STDLIB) and SITE not in name
             )
             if not skipped:
                 path = self.project_path(name)
@@ -221,9 +218,23 @@ class Reach:
         self.how = self._start_code()
         if self.how.startswith("unavailable"):
             return
+        self.children = self._follow_children()
         sys.addaudithook(self._audit)
         self._patch_imports()
         self._patch_multiprocessing()
+
+    def _follow_children(self) -> Children | None:
+        """Follow the Python processes the tests start: the environment runs the recorder in
+        them (its ``.pth`` file), and their records go to a folder of this run's own."""
+        folder = self.output.with_name(f".children.{os.getpid()}")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        if not install_pth():
+            folder.rmdir()
+            return None
+        return Children(str(self.root), self.packages, str(folder))
 
     def _start_code(self) -> str:
         monitoring: Any = getattr(sys, "monitoring", None)
@@ -311,7 +322,7 @@ class Reach:
             if isinstance(path, int):
                 return
             if mode is None:
-                if isinstance(flags, int) and flags & _WRITE_FLAGS:
+                if isinstance(flags, int) and flags & WRITE_FLAGS:
                     return
             elif "r" not in mode and "+" not in mode:
                 return
@@ -343,35 +354,39 @@ class Reach:
             self.spawned(event, args)
 
     def spawned(self, event: str, args: tuple[Any, ...]) -> None:
-        """A process started: one that may run project code reaches everything; any other
-        reads the project files its arguments name (``git``, ``hg``: the repository's files)."""
-        if event in ("os.fork", "os.forkpty"):
-            self.current.spawned.append(f"a copy of the test process ({event})")
+        """A process started: a Python process is followed when it can be (``Children``); any
+        other that may run project code reaches everything; any other reads the project files
+        its arguments name (``git``, ``hg``: the repository's files)."""
+        started = self.launches.started(event, args)
+        self.current.read.update(started.reads)
+        token = self.children.follow(args) if started.followable and self.children else ""
+        if token:
+            self.current.children.append((token, started.untracked))
+        elif started.untracked:
+            self.current.spawned.append(started.untracked)
+
+    def follow_children(self) -> None:
+        """Merge what the followed processes recorded into the buckets that started them; a
+        process that recorded nothing is not followed (its bucket reaches everything)."""
+        children = self.children
+        if children is None:
             return
-        if event in ("os.system", "os.startfile", "pty.spawn"):
-            self.current.spawned.append(f"a shell command ({event}: {str(args[0])[:120]})")
-            return
-        if event == "subprocess.Popen":
-            executable, argv, cwd = args[0], args[1], args[2]
-        elif event == "os.spawn":
-            executable, argv, cwd = args[1], args[2], None
-        else:  # os.exec, os.posix_spawn
-            executable, argv, cwd = args[0], args[1], None
-        words = _words(argv)
-        program = _words([executable])[0] if executable is not None else (words or [""])[0]
-        why = runs_code(program, words)
-        if why:
-            shown = " ".join([os.path.basename(program), *words[1:]])
-            self.current.spawned.append(f"{why} ({shown[:120]})")
-            return
-        base = _words([cwd])[0] if cwd is not None else os.getcwd()
-        for word in words[1:]:
-            candidate = os.path.join(base, word)
-            if word.startswith("-") or not os.path.exists(candidate):
-                continue
-            found = self.project_path(candidate)
-            if found:
-                self.current.read.add(found)
+        for bucket in self.buckets.values():
+            pending = list(bucket.children)
+            seen: set[str] = set()
+            while pending:
+                token, untracked = pending.pop()
+                if token in seen:
+                    continue
+                seen.add(token)
+                records = children.records(token)
+                if records is None:
+                    bucket.spawned.append(untracked)
+                    continue
+                for lines in records:
+                    pending.extend(bucket.merge(lines))
+            bucket.children.clear()
+        children.clear()
 
     def _patch_imports(self) -> None:
         """Executing a project module on import runs in the bucket ``import:<its file>``."""
@@ -478,6 +493,7 @@ class Reach:
         output = self.output
         if worker is not None:
             output = output.with_name(f"{output.name}.{worker['workerid']}")
+        self.follow_children()
         document = {
             "format": FORMAT,
             "how": self.how,
@@ -556,7 +572,7 @@ def harvests_constants(frame: Any) -> bool:
     while frame is not None:
         code = frame.f_code
         name = str(code.co_filename)
-        if not name.startswith(_STDLIB) or SITE in name:
+        if not name.startswith(STDLIB) or SITE in name:
             return any(name.endswith(f) and code.co_name == func for f, func in CONSTANT_HARVESTERS)
         frame = frame.f_back
     return False
@@ -606,82 +622,7 @@ def is_loader(code: Any) -> bool:
 #: the file name of the frame the tracker adds to every import: warnings count a frame whose
 #: file name holds "importlib" and "_bootstrap" as the import system's and skip it
 IMPORT_FRAME = "<ci-sessions: a wrapper of importlib._bootstrap's exec_module>"
-_PYTEST_CODE = f"{os.sep}_pytest{os.sep}"
-_STDLIB = os.path.join(sysconfig.get_paths()["stdlib"], "")
 _HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
-_METADATA = os.path.join(_STDLIB, "importlib", "metadata", "")
-
-
-def lister(frame: Any) -> str:
-    """Who lists a folder or reads a file: ``imports`` (the import system: its folder cache,
-    the source it compiles; imports and code are tracked as such), ``pytest`` (its collection,
-    where each file is a test file of its own, and its reports), ``distributions``
-    (``importlib.metadata`` looking for ``*.dist-info``), or ``code``."""
-    while frame is not None:
-        code = frame.f_code.co_filename
-        if code.startswith("<frozen importlib"):
-            return "imports"
-        if _METADATA in code:
-            return "distributions"
-        if not code.startswith(_STDLIB) or SITE in code:
-            return "pytest" if _PYTEST_CODE in code else "code"
-        frame = frame.f_back
-    return "code"
-
-
-#: programs that run other programs (or Python itself) given as arguments
-LAUNCHERS = frozenset(
-    {"sh", "bash", "dash", "zsh", "ksh", "fish", "csh", "tcsh", "env", "cmd", "cmd.exe",
-     "powershell", "pwsh", "xargs", "nice", "nohup", "timeout", "time", "sudo", "doas", "exec",
-     "uv", "uvx", "pipx", "pip", "nox", "tox", "pre-commit", "make", "coverage", "pytest",
-     "py.test", "hatch", "pdm", "poetry", "conda", "mamba", "strace", "valgrind", "gdb"}
-)  # fmt: skip
-#: version-control commands that read every file of the work tree (the others read .git only)
-VCS_CONTENT = frozenset(
-    {"add", "commit", "diff", "status", "stash", "grep", "blame", "annotate", "archive",
-     "hash-object", "show", "log", "ls-files", "cat", "update-index", "describe"}
-)  # fmt: skip
-
-
-def _words(argv: object) -> list[str]:
-    if isinstance(argv, (str, bytes, os.PathLike)):
-        return [os.fsdecode(os.fspath(argv))]  # type: ignore[arg-type]
-    try:
-        return [os.fsdecode(os.fspath(word)) for word in argv]  # type: ignore[union-attr]
-    except TypeError:
-        return [str(argv)]
-
-
-def runs_code(program: str, words: list[str]) -> str:
-    """Why a process may run project code (or read every project file), or an empty string."""
-    name = os.path.basename(program).lower().removesuffix(".exe")
-    if name.startswith(("python", "pypy")) or program == sys.executable:
-        return "a Python process"
-    if name in LAUNCHERS:
-        return "a process that runs others"
-    if name in ("git", "hg") and any(word in VCS_CONTENT for word in words[1:]):
-        return "a version-control command that reads the work tree"
-    if name.endswith((".py", ".sh", ".bat", ".cmd", ".ps1")):
-        return "a script"
-    located = program if os.sep in program else _which(program)
-    if located and _script(located):
-        return "a script"
-    return ""
-
-
-def _which(program: str) -> str:
-    import shutil
-
-    return shutil.which(program) or ""
-
-
-def _script(path: str) -> bool:
-    """A file that starts with ``#!``: an interpreter runs it (a console script runs Python)."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(2) == b"#!"
-    except OSError:
-        return False
 
 
 def from_environment() -> Reach | None:

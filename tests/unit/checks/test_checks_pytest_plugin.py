@@ -342,6 +342,16 @@ CHANNELS = {
             done = subprocess.run([sys.executable, "-m", "demo.cli"], capture_output=True, text=True)
             assert done.stdout == "cli ran\\n"
         """,
+    "tests/test_subprocess_bare.py": """
+        import os
+        import subprocess
+        import sys
+
+
+        def test_bare():
+            env = {"PATH": os.environ.get("PATH", "")}  # its own: the process cannot be followed
+            subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+        """,
     "tests/test_git.py": """
         import subprocess
 
@@ -440,7 +450,10 @@ def test_what_each_test_file_reaches_is_recorded_through_every_channel(
     assert {"tests/data/x.txt", "src/demo/data.txt", "dir:tests/data"} <= reached(
         "tests/test_files.py"
     )
-    assert units["tests/test_subprocess.py"].spawned[0].startswith("a Python process")
+    # a Python process is followed: what it ran counts for the test that started it
+    assert {"src/demo/cli.py", "src/demo/__init__.py"} <= reached("tests/test_subprocess.py")
+    assert units["tests/test_subprocess.py"].spawned == ()
+    assert units["tests/test_subprocess_bare.py"].spawned[0].startswith("a Python process")
     assert units["tests/test_multiprocessing.py"].spawned[0].startswith("a process of multi")
     assert units["tests/test_git.py"].spawned == ()  # git --version reads no project file
     # the session fixture ran outside the test that asked first: it counts for every test
@@ -457,7 +470,7 @@ def test_what_each_test_file_reaches_is_recorded_through_every_channel(
     assert "src/demo/core.py" not in harvested.read | observed.shared.read
     counts = collected_counts(reach_documents(output), tmp_path)
     assert counts["tests/test_files.py"] == 1 and counts["tests/test_shared.py"] == 1
-    assert "11 passed" in run.stdout
+    assert "12 passed" in run.stdout
 
 
 @pytest.mark.integration
