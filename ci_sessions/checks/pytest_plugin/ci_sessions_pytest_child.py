@@ -356,8 +356,17 @@ class ChildTracker:
         return True
 
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        """An audit hook that raises fails the operation it audits (Python opening the script
+        it runs fails with ``EINVAL``): nothing may escape it. What it could not record makes
+        the process reach everything."""
         if event not in WATCHED:
             return
+        try:
+            self._audited(event, args)
+        except Exception as exc:  # the process must run as it would untracked
+            self.note("s", f"a Python process whose recording failed ({event}: {exc!r:.80})")
+
+    def _audited(self, event: str, args: tuple[Any, ...]) -> None:
         if event == "open":
             self._opened(args)
         elif event == "import":
@@ -384,19 +393,28 @@ class ChildTracker:
         elif "r" not in mode and "+" not in mode:
             return
         found = self.project_path(path)
-        if found and lister(sys._getframe(2)) != "imports":  # pyright: ignore[reportPrivateUsage]
+        if found and lister(_caller()) != "imports":
             self.note("r", found)
 
     def _listed(self, args: tuple[Any, ...]) -> None:
         path = args[0] if args else "."
         if isinstance(path, int):
             return
-        who = lister(sys._getframe(2))  # pyright: ignore[reportPrivateUsage]
+        who = lister(_caller())
         if who == "imports":
             return
         found = self.project_path("." if path is None else path)
         if found:
             self.note("l", found if who != "distributions" else f"{found}{os.sep}*.dist-info")
+
+
+def _caller() -> Any:
+    """The frame of the code whose call raised the audit event (None: no Python code did, as
+    when Python opens the script it runs)."""
+    try:
+        return sys._getframe(4)  # _caller, _opened or _listed, _audited, audit, the caller  # pyright: ignore[reportPrivateUsage]
+    except ValueError:
+        return None
 
 
 def boot() -> None:

@@ -138,3 +138,37 @@ def test_clearing_removes_the_records_and_nothing_else(tmp_path: Path) -> None:
     (folder / "1-1.100.tmp").write_text("")
     follow.clear()
     assert sorted(os.listdir(folder)) == ["1-1.100.tmp", "notes.txt"]
+
+
+def test_a_script_run_by_an_environment_with_the_pth_file_runs_and_is_recorded(
+    tmp_path: Path,
+) -> None:
+    """Python opens the script it runs with no Python frame on the stack: an audit hook that
+    looked for one raised, and the process died with ``can't open file ... [Errno 22]`` (the
+    werkzeug dev server, found by the differential harness)."""
+    from ci_sessions._interpreters import find_interpreter
+
+    found = next((p for v in ("3.13", "3.12") if (p := find_interpreter(v)) is not None), None)
+    if found is None:
+        pytest.skip("recording needs Python 3.12 or later, and none is installed here")
+    venv = tmp_path / "venv"
+    subprocess.run([str(found), "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    install = f"import sys; sys.path.insert(0, {str(PLUGIN_DIR)!r}); import ci_sessions_pytest_child as c; print(c.install_pth())"
+    assert (
+        subprocess.run([python, "-c", install], capture_output=True, text=True).stdout == "True\n"
+    )
+    project, records = tmp_path / "project", tmp_path / "records"
+    project.mkdir()
+    records.mkdir()
+    (project / "data.txt").write_text("data\n")
+    script = project / "script.py"
+    script.write_text("from pathlib import Path\n\nprint(Path('data.txt').read_text(), end='')\n")
+    settings = {"root": str(project), "packages": [], "folder": str(records), "token": "9-1"}
+    env = {**os.environ, CHILD_VARIABLE: json.dumps(settings)}
+    done = subprocess.run(
+        [python, str(script)], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "data\n", "")
+    (record,) = Children(str(project), frozenset(), str(records)).records("9-1") or [[]]
+    assert f"c\t{script}\t1" in record and f"r\t{project / 'data.txt'}" in record
