@@ -65,12 +65,15 @@ FILES = {
     "tests/test_core.py": "from demo.core import base\n\n\ndef test_base():\n    assert base(1) == 2\n",
     "tests/test_leaf.py": "from demo.leaf import leaf\n\n\ndef test_leaf():\n    assert leaf() == 'leaf'\n",
     "tests/test_cli.py": """
+        import os
         import subprocess
         import sys
 
 
         def test_cli():
-            done = subprocess.run([sys.executable, "-m", "demo.cli"], capture_output=True, text=True)
+            # a copy of the environment, made before any process started (werkzeug's dev server)
+            env = {**os.environ, "DEMO": "1"}
+            done = subprocess.run([sys.executable, "-m", "demo.cli"], env=env, capture_output=True, text=True)
             assert done.stdout == "2\\n", done.stderr
         """,
     "tests/test_killed.py": """

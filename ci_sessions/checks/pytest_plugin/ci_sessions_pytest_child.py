@@ -250,14 +250,24 @@ class Children:
     def __init__(self, root: str, packages: frozenset[str], folder: str) -> None:
         self.settings = {"root": root, "packages": sorted(packages), "folder": folder}
         self.folder = folder
+        #: this process's tokens start with its pid and a random number: a pid comes back
+        #: once its process is gone, and a token must name one process's children only
+        self.prefix = f"{os.getpid()}{int.from_bytes(os.urandom(5), 'big'):013d}"
         self.count = 0
+
+    def offer(self) -> None:
+        """Put the variable, without a token, in ``os.environ``: a test that starts a process
+        with a copy of it (``env={**os.environ, "X": "1"}``, werkzeug's dev server) then hands
+        the process the variable, and ``follow`` gives that copy a token. A process that gets
+        no token records nothing."""
+        os.environ[CHILD_VARIABLE] = json.dumps({**self.settings, "token": ""})
 
     def follow(self, args: tuple[Any, ...]) -> str:
         """Give the process a ``subprocess.Popen`` event starts a token to record under (in
         the environment it gets), or return "" when its environment cannot carry one."""
         env = args[3] if len(args) > 3 else None
         self.count += 1
-        token = f"{os.getpid()}-{self.count}"
+        token = f"{self.prefix}-{self.count}"
         value = json.dumps({**self.settings, "token": token})
         if env is None:
             os.environ[CHILD_VARIABLE] = value  # inherited: Popen reads os.environ after this
@@ -299,7 +309,7 @@ class Children:
 
 
 def is_record(name: str) -> bool:
-    """A record's name: ``<pid of the starter>-<count>.<pid>`` (a token, then the recording
+    """A record's name: ``<prefix of the starter>-<count>.<pid>`` (a token, then the recording
     process)."""
     token, dot, pid = name.rpartition(".")
     starter, dash, count = token.partition("-")
@@ -421,6 +431,8 @@ def boot() -> None:
     """Record this process if ``CHILD_VARIABLE`` asks (run by the ``.pth`` file)."""
     try:
         settings = json.loads(os.environ[CHILD_VARIABLE])
+        if not settings["token"]:
+            return  # a process started through no audited Popen: it is not followed
         name = f"{settings['token']}.{os.getpid()}"
         fd = os.open(
             os.path.join(str(settings["folder"]), name),

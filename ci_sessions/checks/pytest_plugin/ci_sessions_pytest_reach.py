@@ -234,7 +234,9 @@ class Reach:
         if not install_pth():
             folder.rmdir()
             return None
-        return Children(str(self.root), self.packages, str(folder))
+        children = Children(str(self.root), self.packages, str(folder))
+        children.offer()
+        return children
 
     def _start_code(self) -> str:
         monitoring: Any = getattr(sys, "monitoring", None)

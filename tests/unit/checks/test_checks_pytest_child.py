@@ -22,6 +22,7 @@ from ci_sessions_pytest_child import (
     PYTHON_PROCESS,
     Children,
     Launches,
+    is_record,
     pth_line,
 )
 from ci_sessions_pytest_reach import Bucket
@@ -84,6 +85,27 @@ def test_the_token_goes_where_the_process_gets_its_environment(
     second = follow.follow((sys.executable, argv, None, copied))
     assert second != first and json.loads(copied[CHILD_VARIABLE])["token"] == second
     assert follow.follow((sys.executable, argv, None, {"PATH": "/bin"})) == ""  # its own
+
+
+def test_a_copy_of_the_environment_made_before_any_process_carries_a_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """werkzeug's dev server starts with ``env={**os.environ, ...}``: offered from the start,
+    the variable is in that copy, and following gives it a token; without one, a process the
+    variable reaches (started through no audited ``Popen``) records nothing."""
+    monkeypatch.delenv(CHILD_VARIABLE, raising=False)
+    follow = children(tmp_path)
+    follow.offer()
+    copied = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    token = follow.follow((sys.executable, [sys.executable, "-c", "pass"], None, copied))
+    assert token and json.loads(copied[CHILD_VARIABLE])["token"] == token
+    assert json.loads(os.environ[CHILD_VARIABLE])["token"] == ""
+    Path(follow.folder).mkdir()
+    env = {**os.environ, "PYTHONPATH": ""}
+    code = f"{pth_line(str(CHILD_FILE))}\nprint('ran')"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ran\n", "")
+    assert os.listdir(follow.folder) == []
 
 
 def run_pth(tmp_path: Path, python: str, boot_file: str) -> subprocess.CompletedProcess[str]:
@@ -172,3 +194,12 @@ def test_a_script_run_by_an_environment_with_the_pth_file_runs_and_is_recorded(
     assert (done.returncode, done.stdout, done.stderr) == (0, "data\n", "")
     (record,) = Children(str(project), frozenset(), str(records)).records("9-1") or [[]]
     assert f"c\t{script}\t1" in record and f"r\t{project / 'data.txt'}" in record
+
+
+def test_two_trackers_never_give_the_same_token(tmp_path: Path) -> None:
+    """A pid comes back once its process is gone: two processes with one pid, one after the
+    other, must not share tokens (one's record would count as the other's)."""
+    first, second = children(tmp_path), children(tmp_path)
+    args = (sys.executable, [sys.executable, "-c", "pass"], None, {CHILD_VARIABLE: ""})
+    assert first.follow(args) != second.follow(args)
+    assert is_record(f"{first.prefix}-1.123") and not is_record(f"{first.prefix}.123")
