@@ -135,8 +135,9 @@ def read_junit(path: Path | None, root: Path | None = None) -> JUnitReport:
 
 
 #: the last outcomes file read: a run's file is read by the check, by its incremental state and
-#: by the history, and on a 60,000-test suite each read costs a noticeable fraction of a second
-_LAST_READ: dict[tuple[str, int, int, str], JUnitReport] = {}
+#: by the history, and on a 60,000-test suite each read costs a noticeable fraction of a second.
+#: Keyed by the file, not its name: the check reads its own file, then publishes it by renaming
+_LAST_READ: dict[tuple[int, int, int, int, str], JUnitReport] = {}
 
 
 def parse_outcomes(path: Path, root: Path | None = None) -> JUnitReport:
@@ -147,7 +148,7 @@ def parse_outcomes(path: Path, root: Path | None = None) -> JUnitReport:
     not such a document.
     """
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(root))
+    key = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size, str(root))
     known = _LAST_READ.get(key)
     if known is not None:
         return JUnitReport(list(known.outcomes))
