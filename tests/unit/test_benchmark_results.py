@@ -289,6 +289,30 @@ def test_incremental_page_quotes_differential_results() -> None:
         assert f"{project} {count}" in page, project
 
 
+def test_incremental_page_quotes_the_differential_run_of_followed_processes() -> None:
+    document = _results("differential-followed-results.json")
+    totals = document["totals"]
+    page = _page("incremental.md")  # folded: one line
+    start = page.index("**Followed processes, run again.**")
+    paragraph = page[start : page.index("**A test placed by the garbage collector.**", start)]
+    assert document["machine"]["commit"].startswith("c8b2047") and "c8b2047" in paragraph
+    assert (
+        f"**{totals['edits']} edits on {len(totals['projects'])} real projects, "
+        f"{totals['disagreements']} disagreements**, {len(totals['flaky_tests'])} flaky tests"
+    ) in paragraph
+    words = {
+        "mutation": "mutations of package modules", "test-mutation": "of tests",
+        "conftest-mutation": "of a conftest", "module-constant": "module constants",
+        "rename": "unstaged renames", "public-rename": "public renames",
+        "delete": "unstaged deletions", "data": "data-file edits", "stub": "stub edits",
+        "new-test": "new test files",
+    }  # fmt: skip
+    for kind, count in totals["by_kind"].items():
+        assert f" {count} {words[kind]}" in paragraph, kind
+    for edit in document["edits"]:
+        assert "runs again on any change" not in json.dumps(edit.get("incremental")), edit["path"]
+
+
 def test_bench_gate_noise_page_quotes_its_results() -> None:
     document = _results("bench-gate-noise-results.json")
     page = _page("performance-gate.md")
