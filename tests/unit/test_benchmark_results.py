@@ -264,14 +264,13 @@ def test_performance_page_quotes_engagement_results() -> None:
     assert f"the median of incremental / whole is {document['totals']['ratio_median']:.2f}" in page
 
 
-def test_incremental_page_quotes_differential_results() -> None:
-    document = _results("differential-results.json")
+def _quotes_differential(document: dict[str, Any], text: str) -> None:
+    """``text`` quotes a differential run's totals, its edits by kind and per project."""
     totals = document["totals"]
-    page = _page("incremental.md")
     assert (
         f"**{totals['edits']} edits on {len(totals['projects'])} real projects, "
         f"{totals['disagreements']} disagreements**, {len(totals['flaky_tests'])} flaky tests"
-    ) in page
+    ) in text
     words = {
         "mutation": "mutations of package modules", "test-mutation": "of tests",
         "conftest-mutation": "of a conftest", "module-constant": "module constants",
@@ -280,36 +279,27 @@ def test_incremental_page_quotes_differential_results() -> None:
         "new-test": "new test files",
     }  # fmt: skip
     for kind, count in totals["by_kind"].items():
-        assert f"{count} {words[kind]}" in page, kind
+        assert f" {count} {words[kind]}" in text, kind
     per_project: dict[str, int] = {}
     for edit in document["edits"]:
         if edit["agree"] is not None:  # an edit with no verdict (a run that timed out) is no edit
             per_project[edit["project"]] = per_project.get(edit["project"], 0) + 1
     for project, count in per_project.items():
-        assert f"{project} {count}" in page, project
+        assert f"{project} {count}" in text, project
+
+
+def test_incremental_page_quotes_differential_results() -> None:
+    _quotes_differential(_results("differential-results.json"), _page("incremental.md"))
 
 
 def test_incremental_page_quotes_the_differential_run_of_followed_processes() -> None:
     document = _results("differential-followed-results.json")
-    totals = document["totals"]
     page = _page("incremental.md")  # folded: one line
     start = page.index("**Followed processes, run again.**")
     paragraph = page[start : page.index("**A test placed by the garbage collector.**", start)]
     assert document["machine"]["commit"].startswith("c8b2047") and "c8b2047" in paragraph
-    assert (
-        f"**{totals['edits']} edits on {len(totals['projects'])} real projects, "
-        f"{totals['disagreements']} disagreements**, {len(totals['flaky_tests'])} flaky tests"
-    ) in paragraph
-    words = {
-        "mutation": "mutations of package modules", "test-mutation": "of tests",
-        "conftest-mutation": "of a conftest", "module-constant": "module constants",
-        "rename": "unstaged renames", "public-rename": "public renames",
-        "delete": "unstaged deletions", "data": "data-file edits", "stub": "stub edits",
-        "new-test": "new test files",
-    }  # fmt: skip
-    for kind, count in totals["by_kind"].items():
-        assert f" {count} {words[kind]}" in paragraph, kind
-    for edit in document["edits"]:
+    _quotes_differential(document, paragraph)
+    for edit in document["edits"]:  # every process the tests started was followed
         assert "runs again on any change" not in json.dumps(edit.get("incremental")), edit["path"]
 
 

@@ -179,6 +179,34 @@ def _python_shebang(path: str) -> bool:
     return len(words) == 1 and os.path.basename(words[0]).startswith("python")
 
 
+def claim_tool(monitoring: Any) -> int | None:
+    """A ``sys.monitoring`` tool id of our own (ids no tool claims by convention: debugger 0,
+    coverage 1, ...); None without ``sys.monitoring`` or when both are taken (a tracked test
+    process that is itself a followed process holds one of each)."""
+    if monitoring is None:
+        return None
+    for tool in (4, 3):
+        try:
+            monitoring.use_tool_id(tool, "ci-sessions")
+        except ValueError:
+            continue
+        return tool
+    return None
+
+
+def read_path(args: tuple[Any, ...]) -> object:
+    """The path an ``open`` audit event reads (None: a descriptor, or opened only to write)."""
+    path, mode, flags = args[0], args[1], args[2]
+    if isinstance(path, int):
+        return None
+    if mode is None:
+        if isinstance(flags, int) and flags & WRITE_FLAGS:
+            return None
+    elif "r" not in mode and "+" not in mode:
+        return None
+    return path
+
+
 class Started:
     """What a started process means for what a test reaches."""
 
@@ -339,15 +367,8 @@ class ChildTracker:
         """Start recording: code run (``sys.monitoring``) and audit events; False if it cannot
         record (nothing is then written, so the process is not followed)."""
         monitoring: Any = getattr(sys, "monitoring", None)
-        if monitoring is None:
-            return False
-        for tool in (4, 3):
-            try:
-                monitoring.use_tool_id(tool, "ci-sessions")
-            except ValueError:
-                continue
-            break
-        else:
+        tool = claim_tool(monitoring)
+        if tool is None:
             return False
         disable = monitoring.DISABLE
         project_path = self.project_path
@@ -394,15 +415,7 @@ class ChildTracker:
                 self.note("s", started.untracked)
 
     def _opened(self, args: tuple[Any, ...]) -> None:
-        path, mode, flags = args[0], args[1], args[2]
-        if isinstance(path, int):
-            return
-        if mode is None:
-            if isinstance(flags, int) and flags & WRITE_FLAGS:
-                return
-        elif "r" not in mode and "+" not in mode:
-            return
-        found = self.project_path(path)
+        found = self.project_path(read_path(args))
         if found and lister(_caller()) != "imports":
             self.note("r", found)
 

@@ -39,12 +39,13 @@ from ci_sessions_pytest_child import (
     SPAWNS,
     STDLIB,
     WATCHED,
-    WRITE_FLAGS,
     Children,
     Launches,
+    claim_tool,
     install_pth,
     lister,
     project_paths,
+    read_path,
     runs_code,
 )
 
@@ -241,13 +242,8 @@ class Reach:
     def _start_code(self) -> str:
         monitoring: Any = getattr(sys, "monitoring", None)
         if monitoring is not None:
-            for tool in (4, 3):  # ids no tool claims by convention (debugger 0, coverage 1, ...)
-                try:
-                    monitoring.use_tool_id(tool, "ci-sessions")
-                except ValueError:
-                    continue
-                break
-            else:
+            tool = claim_tool(monitoring)
+            if tool is None:
                 return "unavailable: every sys.monitoring tool id is taken"
             disable = monitoring.DISABLE
             project_path = self.project_path
@@ -320,15 +316,7 @@ class Reach:
         if event not in WATCHED or not self.active:
             return
         if event == "open":
-            path, mode, flags = args[0], args[1], args[2]
-            if isinstance(path, int):
-                return
-            if mode is None:
-                if isinstance(flags, int) and flags & WRITE_FLAGS:
-                    return
-            elif "r" not in mode and "+" not in mode:
-                return
-            found = self.project_path(path)
+            found = self.project_path(read_path(args))
             if found:
                 frame = inspect.currentframe()
                 caller = frame.f_back if frame is not None else None
