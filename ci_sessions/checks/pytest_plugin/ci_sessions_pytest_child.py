@@ -150,8 +150,9 @@ def runs_code(program: str, words: list[str]) -> str:
     if name.endswith((".py", ".sh", ".bat", ".cmd", ".ps1")):
         return "a script"
     located = program if os.sep in program else _which(program)
-    if located and _shebang(located):
-        return "a Python script" if _python_shebang(located) else "a script"
+    line = _shebang(located) if located else ""
+    if line:
+        return "a Python script" if _python_shebang(line) else "a script"
     return ""
 
 
@@ -173,9 +174,9 @@ def _shebang(path: str) -> str:
     return head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip() or "#!"
 
 
-def _python_shebang(path: str) -> bool:
+def _python_shebang(line: str) -> bool:
     """A console script: its ``#!`` line names a Python of its own and nothing else."""
-    words = _shebang(path).split()
+    words = line.split()
     return len(words) == 1 and os.path.basename(words[0]).startswith("python")
 
 

@@ -126,9 +126,9 @@ class Reach:
     def __init__(self, root: Path, output: Path, packages: list[str]) -> None:
         self.packages = frozenset(packages)
         self.output = output
+        self.root = root
         #: the absolute path of a project file (or of a project package's installed copy), or
         #: an empty string for anything else
-        self.root = root
         self.project_path = project_paths(str(root), self.packages)
         self.launches = Launches(self.project_path)
         #: the Python processes the tests start, followed (None: they are not)

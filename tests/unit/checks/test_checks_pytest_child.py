@@ -24,6 +24,7 @@ from ci_sessions_pytest_child import (
     Launches,
     is_record,
     pth_line,
+    runs_code,
 )
 from ci_sessions_pytest_reach import Bucket
 
@@ -203,3 +204,31 @@ def test_two_trackers_never_give_the_same_token(tmp_path: Path) -> None:
     args = (sys.executable, [sys.executable, "-c", "pass"], None, {CHILD_VARIABLE: ""})
     assert first.follow(args) != second.follow(args)
     assert is_record(f"{first.prefix}-1.123") and not is_record(f"{first.prefix}.123")
+
+
+def test_what_a_started_process_may_run_is_told_by_its_name_words_and_shebang(
+    tmp_path: Path,
+) -> None:
+    """Only a Python process or a console script (a ``#!`` line naming one Python) can be
+    followed; a shell script or a launcher reaches everything; a binary reaches nothing."""
+
+    def program(name: str, head: bytes) -> str:
+        path = tmp_path / name
+        path.write_bytes(head)
+        return str(path)
+
+    console = program("demo-cli", b"#!/venv/bin/python3.12\nimport demo\n")
+    shell = program("run-it", b"#!/bin/sh\nexec python -m demo\n")
+    env_python = program("tool", b"#!/usr/bin/env python3\nimport demo\n")
+    binary = program("compiled", b"\x7fELF\x02\x01")
+    assert runs_code(sys.executable, [sys.executable, "-c", "pass"]) == PYTHON_PROCESS
+    assert runs_code("python3.13", ["python3.13"]) == PYTHON_PROCESS
+    assert runs_code(console, [console]) == "a Python script"
+    assert runs_code(shell, [shell]) == "a script"
+    assert runs_code(env_python, [env_python]) == "a script"  # env runs whatever PATH says
+    assert runs_code(binary, [binary]) == ""
+    assert runs_code(str(tmp_path / "absent"), ["absent"]) == ""
+    assert runs_code("bash", ["bash", "-c", "make"]) == "a process that runs others"
+    assert runs_code("git", ["git", "ls-files"]).startswith("a version-control command")
+    assert runs_code("git", ["git", "--version"]) == ""
+    assert runs_code("tool.py", ["tool.py"]) == "a script"
