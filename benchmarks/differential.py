@@ -4,6 +4,7 @@
     python benchmarks/differential.py cachetools tomlkit --edits 20
     python benchmarks/differential.py cachetools:50 tomlkit:12 click     # a count per project
     python benchmarks/differential.py --workdir /tmp/diff    # resumable: done edits are skipped
+    python benchmarks/differential.py --merge A.json B.json --out F   # parts run side by side
 
 For each project of the real-project corpus (``benchmarks/corpus.py``): a fresh copy, set up
 with the three-line noxfile and ``[tool.ci-sessions]``, a first run (environments, per-file
@@ -384,8 +385,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--collect", action="store_true",
         help="start no edit: write the results of the logs in --workdir (runs done in parts)",
     )  # fmt: skip
+    parser.add_argument(
+        "--merge", type=Path, nargs="+", default=None,
+        help="start no edit: one file of the results files of parts run side by side (one commit)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
+    if args.merge:
+        document = merged([json.loads(path.read_text(encoding="utf-8")) for path in args.merge])
+        write_atomic(args.out, document)
+        print(json.dumps(document["totals"], indent=1))
+        return 0 if document["totals"]["disagreements"] == 0 else 1
     from corpus import PROJECTS, fresh_copy
 
     counts = {
@@ -444,6 +454,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(document["totals"], indent=1))
     print(f"written: {args.out} (work files in {work})")
     return 0 if document["totals"]["disagreements"] == 0 else 1
+
+
+def merged(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One results document of parts run side by side on one commit, each on projects of its
+    own: their edits and entries, totals counted again, each part's facts kept (``parts``)."""
+    commits = {part["machine"]["commit"] for part in parts}
+    if len(commits) != 1:
+        raise SystemExit(f"--merge: parts measured different commits: {sorted(commits)}")
+    results: dict[str, Any] = {}
+    every: list[dict[str, Any]] = []
+    for part in parts:
+        shared = set(results) & set(part["projects"])
+        if shared:
+            raise SystemExit(f"--merge: a project is in two parts: {sorted(shared)}")
+        results.update(part["projects"])
+        every += part["edits"]
+    machines = [part["machine"] for part in parts]
+    return {
+        "machine": {**machines[0], "parts": machines},
+        "totals": {
+            **totals(every),
+            "projects": sorted(n for n in results if "excluded" not in results[n]),
+        },
+        "projects": results,
+        "edits": every,
+    }
 
 
 def with_earlier(

@@ -1,4 +1,5 @@
-"""benchmarks/differential.py run on some projects keeps the committed figures of the others."""
+"""benchmarks/differential.py run on some projects keeps the committed figures of the others;
+parts run side by side merge into one file only when they measured one commit."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from differential import with_earlier
+import pytest
+from differential import merged, with_earlier
 
 
 def test_a_run_of_some_projects_keeps_the_other_projects_entries_and_edits(
@@ -28,6 +30,32 @@ def test_a_run_of_some_projects_keeps_the_other_projects_entries_and_edits(
     assert results == {"a": {"edits": 1}, "b": {"edits": 1}}
     assert every == [{"project": "a", "what": "new a"}, {"project": "b", "what": "old b"}]
     assert with_earlier(tmp_path / "none.json", {}, []) == []
+
+
+def _part(commit: str, project: str, agree: list[bool]) -> dict[str, object]:
+    edits = [
+        {"project": project, "kind": "mutation", "agree": a, "first_differences": [],
+         "flaky": [f"{project}::t"] if not a else []}
+        for a in agree
+    ]  # fmt: skip
+    return {
+        "machine": {"commit": commit, "date": project},
+        "projects": {project: {"edits": len(edits)}},
+        "edits": edits,
+    }
+
+
+def test_parts_run_side_by_side_merge_into_one_file_with_totals_counted_again() -> None:
+    document = merged([_part("c1", "a", [True, True]), _part("c1", "b", [True, False])])
+    assert document["totals"]["edits"] == 4 and document["totals"]["disagreements"] == 1
+    assert document["totals"]["projects"] == ["a", "b"]
+    assert document["totals"]["flaky_tests"] == ["b::t"]
+    assert [m["date"] for m in document["machine"]["parts"]] == ["a", "b"]
+    assert document["machine"]["commit"] == "c1" and len(document["edits"]) == 4
+    with pytest.raises(SystemExit, match="different commits"):
+        merged([_part("c1", "a", [True]), _part("c2", "b", [True])])
+    with pytest.raises(SystemExit, match="in two parts"):
+        merged([_part("c1", "a", [True]), _part("c1", "a", [True])])
 
 
 def test_a_failure_placed_by_the_collector_is_left_out_only_between_full_runs() -> None:
