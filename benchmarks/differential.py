@@ -47,6 +47,7 @@ import edits as E  # noqa: E402
 from incremental_runs import (  # noqa: E402
     GIT,
     RunView,
+    code_tree,
     configure,
     differences,
     flaky_between,
@@ -387,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument(
         "--merge", type=Path, nargs="+", default=None,
-        help="start no edit: one file of the results files of parts run side by side (one commit)",
+        help="start no edit: one file of the results files of parts run side by side (one code)",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
@@ -457,27 +458,39 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def merged(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """One results document of parts run side by side on one commit, each on projects of its
-    own: their edits and entries, totals counted again, each part's facts kept (``parts``)."""
-    commits = {part["machine"]["commit"] for part in parts}
-    if len(commits) != 1:
-        raise SystemExit(f"--merge: parts measured different commits: {sorted(commits)}")
+    """One results document of parts run side by side on the same code (``ci_sessions/``), each
+    part's facts kept (``parts``), totals counted again. A project in a later part replaces
+    its entry and edits from an earlier one; what was replaced stays in ``superseded`` (with
+    its part's facts and every edit that did not agree), never silently dropped."""
+    codes = {part["machine"].get("code") or code_tree(part["machine"]["commit"]) for part in parts}
+    if len(codes) != 1:
+        raise SystemExit(
+            f"--merge: parts measured different code (ci_sessions/ trees {sorted(codes)})"
+        )
     results: dict[str, Any] = {}
-    every: list[dict[str, Any]] = []
+    by_project: dict[str, list[dict[str, Any]]] = {}
+    source: dict[str, dict[str, Any]] = {}
+    superseded: list[dict[str, Any]] = []
     for part in parts:
-        shared = set(results) & set(part["projects"])
-        if shared:
-            raise SystemExit(f"--merge: a project is in two parts: {sorted(shared)}")
-        results.update(part["projects"])
-        every += part["edits"]
+        for name, entry in part["projects"].items():
+            if name in results:
+                superseded.append({
+                    "project": name, "machine": source[name], "entry": results[name],
+                    "not_agreeing": [e for e in by_project[name] if e["agree"] is not True],
+                })  # fmt: skip
+            results[name] = entry
+            source[name] = part["machine"]
+            by_project[name] = [e for e in part["edits"] if e["project"] == name]
+    every = [edit for name in results for edit in by_project[name]]
     machines = [part["machine"] for part in parts]
     return {
-        "machine": {**machines[0], "parts": machines},
+        "machine": {**machines[-1], "parts": machines},
         "totals": {
             **totals(every),
             "projects": sorted(n for n in results if "excluded" not in results[n]),
         },
         "projects": results,
+        "superseded": superseded,
         "edits": every,
     }
 

@@ -21,6 +21,7 @@ from typing import Any
 from harness import NOXFILE, bench_env, nox_argv
 
 GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+HASH_SEED = "0"
 
 
 @dataclass
@@ -65,6 +66,7 @@ def machine_facts(
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "commit": commit or "unknown",
+        "code": code_tree(commit or "HEAD"),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "tests_python": tests_python,
@@ -72,6 +74,15 @@ def machine_facts(
         "load_average_end": os.getloadavg(),
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def code_tree(commit: str) -> str:
+    """The git tree of ``ci_sessions/`` at ``commit``: the code a run measured (runs of two
+    commits that differ only in the benchmarks measured the same code)."""
+    return subprocess.run(
+        ["git", "rev-parse", f"{commit}:ci_sessions"],
+        cwd=Path(__file__).resolve().parent, capture_output=True, text=True, check=False,
+    ).stdout.strip() or "unknown"  # fmt: skip
 
 
 def tests_settings(install: tuple[str, ...], test: tuple[str, ...]) -> dict[str, list[str]]:
@@ -133,7 +144,12 @@ def run(root: Path, python: str, *, whole: bool, timeout: int = RUN_TIMEOUT) -> 
     """``nox -s typecheck tests-PY``: incrementally, or whole (the truth). A run past
     ``timeout`` is ended with every process it started (its own session) and gives no
     results, returncode -9 and ``timed_out``."""
-    extra = {"CI_SESSIONS_INCREMENTAL": "never"} if whole else {}
+    # one hash seed for every run: a project's test ids can come from iterating a set of
+    # strings (structlog parametrizes over ``{"thread", "module", ...}``), and then the same id
+    # names another case in each process; the edit, not the seed, is what runs must differ by
+    extra = {"PYTHONHASHSEED": HASH_SEED}
+    if whole:
+        extra["CI_SESSIONS_INCREMENTAL"] = "never"
     argv = nox_argv("-R", "-s", "typecheck", f"tests-{python}")
     if whole:
         argv += ["--", "--no-cache"]
