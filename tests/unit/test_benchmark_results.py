@@ -304,6 +304,18 @@ def test_incremental_page_quotes_the_differential_run_of_followed_processes() ->
         assert "any change: it starts a Python process" not in said, edit["path"]
 
 
+def test_performance_page_quotes_the_plugins_instruction_counts() -> None:
+    document = _results("plugin-instructions-results.json")
+    page = _page("performance.md")
+    per_test = document["per_test"]
+    assert (
+        f"A test costs pytest {per_test['pytest']:,.0f} instructions, and "
+        f"{per_test['plugin']:,.0f} with the plugin: **+{document['plugin_per_test_share']:.2%} "
+        f"per test**, plus {document['plugin_once']:,.0f} once per run"
+    ) in page
+    assert document["tests"] == [1000, 2000] and document["python"] == "3.11"
+
+
 def test_bench_gate_noise_page_quotes_its_results() -> None:
     document = _results("bench-gate-noise-results.json")
     page = _page("performance-gate.md")
