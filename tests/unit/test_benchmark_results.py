@@ -267,9 +267,10 @@ def test_performance_page_quotes_engagement_results() -> None:
 def _quotes_differential(document: dict[str, Any], text: str) -> None:
     """``text`` quotes a differential run's totals, its edits by kind and per project."""
     totals = document["totals"]
+    flaky = len(totals["flaky_tests"])
     assert (
         f"**{totals['edits']} edits on {len(totals['projects'])} real projects, "
-        f"{totals['disagreements']} disagreements**, {len(totals['flaky_tests'])} flaky tests"
+        f"{totals['disagreements']} disagreements**, {flaky} flaky test{'' if flaky == 1 else 's'}"
     ) in text
     words = {
         "mutation": "mutations of package modules", "test-mutation": "of tests",
@@ -299,6 +300,12 @@ def test_incremental_page_quotes_the_differential_run_of_followed_processes() ->
     paragraph = page[start : page.index("**A test placed by the garbage collector.**", start)]
     assert document["machine"]["commit"][:7] in paragraph
     _quotes_differential(document, paragraph)
+    for replaced in document.get("superseded", []):  # a part run again is said, not hidden
+        part = f"first {replaced['project']} part, on {replaced['machine']['commit'][:7]}"
+        assert (
+            part in paragraph
+            and f"counted {len(replaced['not_agreeing'])} disagreement" in paragraph
+        )
     for edit in document["edits"]:  # every Python process the tests started was followed
         said = json.dumps(edit.get("incremental"))
         assert "any change: it starts a Python process" not in said, edit["path"]
